@@ -1,0 +1,563 @@
+//! One capture run: walk GSTIN × endpoint × period, fetch each through the
+//! client, and append every answer to the archive.
+//!
+//! GSTINs proceed independently: a GSTIN whose session is refused is marked
+//! needs-login and skipped while the others finish. On AUTH4033 or HTTP 401
+//! the session is refreshed once (shared by all in-flight requests of that
+//! GSTIN); if the refresh fails too, the GSTIN needs a new `gstvault login`.
+//! Every final answer, failures included, is archived; only session refusals
+//! are not, because they say nothing about the GSTIN's data.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex as StdMutex};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use crate::catalog::{Auth, Endpoint, PeriodKind, Quirk, RequestSpec};
+use crate::client::{Client, Fetched};
+use crate::clock::SharedClock;
+use crate::config::GstinEntry;
+use crate::envelope::{self, Outcome};
+use crate::gstin::Gstin;
+use crate::period::{india_date, FinancialYear, Month, Period};
+use crate::session::{Session, TokenStore};
+use crate::store::{format_time, NewSnapshot, SessionState, Store, StoreError};
+
+/// What to capture.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub gstins: Vec<GstinEntry>,
+    pub endpoints: Vec<&'static Endpoint>,
+    pub from: Month,
+    pub to: Month,
+    /// Recorded as the run's kind: snapshot, daemon, demo.
+    pub kind: &'static str,
+}
+
+/// Progress reporting for a terminal (the CLI draws a bar with it).
+pub trait Progress: Send + Sync {
+    fn planned(&self, jobs: u64);
+    fn finished_job(&self);
+}
+
+/// A run's summary, printed by `snapshot` and stored with the run.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct RunSummary {
+    pub run_id: i64,
+    pub status: String,
+    pub gstins: usize,
+    pub endpoints: usize,
+    pub periods: usize,
+    /// Jobs planned (endpoint × period × GSTIN).
+    pub planned: u64,
+    /// Snapshots appended (2B pages count each).
+    pub snapshots: u64,
+    pub outcomes: BTreeMap<String, u64>,
+    pub requests: u64,
+    pub retries: u64,
+    pub bytes_received: u64,
+    pub new_payload_bytes: u64,
+    pub changes: u64,
+    /// GSTINs that need `gstvault login`, with the reason.
+    pub needs_login: BTreeMap<String, String>,
+    /// Jobs not run because their GSTIN needs login.
+    pub skipped: u64,
+}
+
+impl RunSummary {
+    pub fn count(&self, outcome: Outcome) -> u64 {
+        self.outcomes.get(outcome.as_str()).copied().unwrap_or(0)
+    }
+
+    pub fn failed(&self) -> u64 {
+        self.count(Outcome::ApiError) + self.count(Outcome::HttpError) + self.count(Outcome::TransportError)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the archive writer stopped: {0}")]
+    Writer(String),
+}
+
+/// The session of one GSTIN during a run.
+struct SessionSlot {
+    session: Option<Session>,
+    /// Bumped on every refresh, so concurrent failures refresh once.
+    generation: u64,
+    needs_login: Option<String>,
+}
+
+struct Context {
+    client: Arc<Client>,
+    store: Arc<StdMutex<Store>>,
+    tokens: TokenStore,
+    clock: SharedClock,
+    run_id: i64,
+    today: NaiveDate,
+    refresh_margin: chrono::Duration,
+    snapshots: AtomicU64,
+    new_payload_bytes: AtomicU64,
+    changes: AtomicU64,
+    skipped: AtomicU64,
+    outcomes: StdMutex<BTreeMap<String, u64>>,
+    progress: Option<Arc<dyn Progress>>,
+    concurrency: usize,
+}
+
+/// The periods a plan asks of an endpoint kind.
+pub fn periods_for(kind: PeriodKind, months: &[Month]) -> Vec<Period> {
+    match kind {
+        PeriodKind::Month | PeriodKind::DateRange => months.iter().copied().map(Period::Month).collect(),
+        PeriodKind::FinancialYear => {
+            let mut years: Vec<FinancialYear> = months.iter().map(|m| m.financial_year()).collect();
+            years.dedup();
+            years.into_iter().map(Period::Year).collect()
+        }
+        PeriodKind::None => vec![Period::Current],
+    }
+}
+
+/// Runs one capture pass. Returns the summary; the run row records it too.
+///
+/// Fails only when the archive cannot be written; upstream failures are
+/// archived as outcomes and counted in the summary.
+pub async fn run(
+    plan: &Plan,
+    client: Arc<Client>,
+    store: Arc<StdMutex<Store>>,
+    tokens: TokenStore,
+    clock: SharedClock,
+    progress: Option<Arc<dyn Progress>>,
+) -> Result<RunSummary, CaptureError> {
+    let started = clock.now();
+    let run_id = blocking(&store, move |s| s.begin_run(plan_kind(plan), started)).await?;
+    let months = plan.from.through(plan.to);
+    let today = india_date(started);
+    let jobs: Vec<(&'static Endpoint, Period)> = plan
+        .endpoints
+        .iter()
+        .flat_map(|e| periods_for(e.period, &months).into_iter().map(move |p| (*e, p)))
+        .collect();
+    let period_count = {
+        let mut all: Vec<Period> = jobs.iter().map(|(_, p)| *p).collect();
+        all.sort();
+        all.dedup();
+        all.len()
+    };
+    if let Some(p) = &progress {
+        p.planned((jobs.len() * plan.gstins.len()) as u64);
+    }
+    let ctx = Arc::new(Context {
+        refresh_margin: client.settings().refresh_before_expiry,
+        concurrency: client.settings().concurrency,
+        client: client.clone(),
+        store: store.clone(),
+        tokens,
+        clock: clock.clone(),
+        run_id,
+        today,
+        snapshots: AtomicU64::new(0),
+        new_payload_bytes: AtomicU64::new(0),
+        changes: AtomicU64::new(0),
+        skipped: AtomicU64::new(0),
+        outcomes: StdMutex::new(BTreeMap::new()),
+        progress,
+    });
+    let requests_before = client.stats.requests.load(Ordering::Relaxed);
+    let retries_before = client.stats.retries.load(Ordering::Relaxed);
+    let bytes_before = client.stats.bytes_received.load(Ordering::Relaxed);
+
+    let per_gstin = plan.gstins.iter().map(|entry| {
+        let ctx = ctx.clone();
+        let jobs = jobs.clone();
+        async move { capture_gstin(ctx, entry.clone(), jobs).await }
+    });
+    let results: Vec<Result<Option<String>, CaptureError>> = futures::future::join_all(per_gstin).await;
+    let mut needs_login = BTreeMap::new();
+    for (entry, result) in plan.gstins.iter().zip(results) {
+        if let Some(reason) = result? {
+            needs_login.insert(entry.gstin.to_string(), reason);
+        }
+    }
+
+    let summary = RunSummary {
+        run_id,
+        status: "completed".into(),
+        gstins: plan.gstins.len(),
+        endpoints: plan.endpoints.len(),
+        periods: period_count,
+        planned: (jobs.len() * plan.gstins.len()) as u64,
+        snapshots: ctx.snapshots.load(Ordering::Relaxed),
+        outcomes: ctx.outcomes.lock().expect("outcomes lock").clone(),
+        requests: client.stats.requests.load(Ordering::Relaxed) - requests_before,
+        retries: client.stats.retries.load(Ordering::Relaxed) - retries_before,
+        bytes_received: client.stats.bytes_received.load(Ordering::Relaxed) - bytes_before,
+        new_payload_bytes: ctx.new_payload_bytes.load(Ordering::Relaxed),
+        changes: ctx.changes.load(Ordering::Relaxed),
+        needs_login,
+        skipped: ctx.skipped.load(Ordering::Relaxed),
+    };
+    let json = serde_json::to_string(&summary).expect("summary serialises");
+    let finished = clock.now();
+    blocking(&store, move |s| s.finish_run(run_id, "completed", &json, finished)).await?;
+    Ok(summary)
+}
+
+fn plan_kind(plan: &Plan) -> &'static str {
+    plan.kind
+}
+
+async fn blocking<T: Send + 'static>(
+    store: &Arc<StdMutex<Store>>,
+    f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, CaptureError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut guard = store.lock().map_err(|_| CaptureError::Writer("archive lock poisoned".into()))?;
+        f(&mut guard).map_err(CaptureError::from)
+    })
+    .await
+    .map_err(|e| CaptureError::Writer(e.to_string()))?
+}
+
+/// Captures every job of one GSTIN. Returns the needs-login reason, if any.
+async fn capture_gstin(
+    ctx: Arc<Context>,
+    entry: GstinEntry,
+    jobs: Vec<(&'static Endpoint, Period)>,
+) -> Result<Option<String>, CaptureError> {
+    let gstin = entry.gstin.clone();
+    let slot = Arc::new(Mutex::new(open_session(&ctx, &gstin).await));
+    if let Some(reason) = slot.lock().await.needs_login.clone() {
+        ctx.skipped.fetch_add(jobs.len() as u64, Ordering::Relaxed);
+        mark_needs_login(&ctx, &gstin, &reason, None).await?;
+        tracing::warn!(gstin = %gstin, reason = %reason, "GSTIN needs login: skipped");
+        if let Some(p) = &ctx.progress {
+            for _ in 0..jobs.len() {
+                p.finished_job();
+            }
+        }
+        return Ok(Some(reason));
+    }
+    let results: Vec<Result<(), CaptureError>> = stream::iter(jobs)
+        .map(|(endpoint, period)| {
+            let ctx = ctx.clone();
+            let slot = slot.clone();
+            let gstin = gstin.clone();
+            async move {
+                let result = run_job(&ctx, &slot, &gstin, endpoint, period).await;
+                if let Some(p) = &ctx.progress {
+                    p.finished_job();
+                }
+                result
+            }
+        })
+        .buffer_unordered(ctx.concurrency)
+        .collect()
+        .await;
+    for r in results {
+        r?;
+    }
+    let reason = slot.lock().await.needs_login.clone();
+    if let Some(reason) = &reason {
+        tracing::warn!(gstin = %gstin, reason = %reason, "GSTIN needs login");
+    }
+    Ok(reason)
+}
+
+/// Loads the stored session and refreshes it when it is about to lapse.
+async fn open_session(ctx: &Context, gstin: &Gstin) -> SessionSlot {
+    let Some(session) = ctx.tokens.load(gstin) else {
+        return SessionSlot { session: None, generation: 0, needs_login: Some(format!("no session: run `gstvault login {gstin}`")) };
+    };
+    let now = ctx.clock.now();
+    if session.expires_at() - now > ctx.refresh_margin {
+        return SessionSlot { session: Some(session), generation: 0, needs_login: None };
+    }
+    match refresh(ctx, gstin, &session).await {
+        Ok(fresh) => SessionSlot { session: Some(fresh), generation: 1, needs_login: None },
+        Err(reason) => SessionSlot { session: None, generation: 0, needs_login: Some(reason) },
+    }
+}
+
+async fn refresh(ctx: &Context, gstin: &Gstin, session: &Session) -> Result<Session, String> {
+    match ctx.client.refresh_session(session).await {
+        Ok(fresh) => {
+            if let Err(e) = ctx.tokens.save(gstin, &fresh) {
+                tracing::error!(gstin = %gstin, error = %e, "could not store the refreshed session");
+            }
+            let state = SessionState {
+                gstin: gstin.to_string(),
+                token_expiry: Some(format_time(fresh.token_expiry)),
+                session_expiry: Some(format_time(fresh.session_expiry)),
+                needs_login: false,
+                reason: None,
+                updated_at: format_time(ctx.clock.now()),
+            };
+            let _ = blocking(&ctx.store, move |s| s.put_session_state(&state)).await;
+            tracing::info!(gstin = %gstin, expires = %fresh.expires_at(), "session refreshed");
+            Ok(fresh)
+        }
+        Err(e) => Err(format!("session refresh failed ({e}): run `gstvault login {gstin}`")),
+    }
+}
+
+async fn mark_needs_login(ctx: &Context, gstin: &Gstin, reason: &str, session: Option<&Session>) -> Result<(), CaptureError> {
+    let state = SessionState {
+        gstin: gstin.to_string(),
+        token_expiry: session.map(|s| format_time(s.token_expiry)),
+        session_expiry: session.map(|s| format_time(s.session_expiry)),
+        needs_login: true,
+        reason: Some(reason.to_string()),
+        updated_at: format_time(ctx.clock.now()),
+    };
+    blocking(&ctx.store, move |s| s.put_session_state(&state)).await
+}
+
+/// The current session of the slot, or None when the GSTIN needs login.
+async fn current(slot: &Mutex<SessionSlot>) -> Option<(Session, u64)> {
+    let guard = slot.lock().await;
+    if guard.needs_login.is_some() {
+        return None;
+    }
+    guard.session.clone().map(|s| (s, guard.generation))
+}
+
+/// After a refusal seen with session generation `seen`: refresh once (unless
+/// another request already did). Returns the session to retry with.
+async fn recover(ctx: &Context, slot: &Mutex<SessionSlot>, gstin: &Gstin, seen: u64) -> Option<Session> {
+    let mut guard = slot.lock().await;
+    if guard.needs_login.is_some() {
+        return None;
+    }
+    if guard.generation > seen {
+        return guard.session.clone();
+    }
+    let session = guard.session.clone()?;
+    match refresh(ctx, gstin, &session).await {
+        Ok(fresh) => {
+            guard.session = Some(fresh.clone());
+            guard.generation += 1;
+            Some(fresh)
+        }
+        Err(reason) => {
+            guard.needs_login = Some(reason.clone());
+            drop(guard);
+            let _ = mark_needs_login(ctx, gstin, &reason, Some(&session)).await;
+            None
+        }
+    }
+}
+
+fn refused(fetched: &Fetched) -> bool {
+    if fetched.http_status == Some(401) {
+        return true;
+    }
+    match (&fetched.body, fetched.http_status) {
+        (Some(body), Some(status)) => envelope::parse(status, body).session_invalid(),
+        _ => false,
+    }
+}
+
+/// Fetches with the GSTIN's session, recovering once from a refused session.
+/// None when the GSTIN needs login (nothing to archive).
+async fn fetch_with_session(ctx: &Context, slot: &Mutex<SessionSlot>, gstin: &Gstin, spec: &RequestSpec, auth: Auth) -> Option<Fetched> {
+    if auth == Auth::Platform {
+        return Some(match ctx.client.fetch_public(spec).await {
+            Ok(f) => f,
+            Err(e) => {
+                let now = ctx.clock.now();
+                Fetched { requested_at: now, received_at: now, http_status: None, body: None, attempts: 1, detail: Some(e.to_string()) }
+            }
+        });
+    }
+    let (session, generation) = current(slot).await?;
+    let fetched = ctx.client.fetch_taxpayer(spec, &session).await;
+    if !refused(&fetched) {
+        return Some(fetched);
+    }
+    let fresh = recover(ctx, slot, gstin, generation).await?;
+    let again = ctx.client.fetch_taxpayer(spec, &fresh).await;
+    if refused(&again) {
+        let reason = format!("the portal refused a fresh session: run `gstvault login {gstin}`");
+        slot.lock().await.needs_login.get_or_insert(reason.clone());
+        let _ = mark_needs_login(ctx, gstin, &reason, Some(&fresh)).await;
+        return None;
+    }
+    Some(again)
+}
+
+async fn run_job(
+    ctx: &Context,
+    slot: &Mutex<SessionSlot>,
+    gstin: &Gstin,
+    endpoint: &'static Endpoint,
+    period: Period,
+) -> Result<(), CaptureError> {
+    let Some(spec) = endpoint.request(gstin.as_str(), &period, ctx.today) else {
+        return Ok(()); // the period has not begun: nothing to ask
+    };
+    if endpoint.quirk == Quirk::Job {
+        return run_einvoice_job(ctx, slot, gstin, endpoint, period, spec).await;
+    }
+    let Some(fetched) = fetch_with_session(ctx, slot, gstin, &spec, endpoint.auth).await else {
+        ctx.skipped.fetch_add(1, Ordering::Relaxed);
+        return Ok(());
+    };
+    let file_count = archive(ctx, gstin, endpoint, &period, 0, &spec, &fetched).await?;
+    if endpoint.quirk == Quirk::Paged {
+        for page in 1..=file_count.unwrap_or(0).min(1000) {
+            let mut page_spec = spec.clone();
+            page_spec.query.push(("file_number".into(), page.to_string()));
+            let Some(fetched) = fetch_with_session(ctx, slot, gstin, &page_spec, endpoint.auth).await else {
+                ctx.skipped.fetch_add(1, Ordering::Relaxed);
+                return Ok(());
+            };
+            archive(ctx, gstin, endpoint, &period, page, &page_spec, &fetched).await?;
+        }
+    }
+    Ok(())
+}
+
+/// e-invoice list: submit the job, poll it, download the list it points to and
+/// archive the list. The submit and poll answers are bookkeeping, not evidence.
+async fn run_einvoice_job(
+    ctx: &Context,
+    slot: &Mutex<SessionSlot>,
+    gstin: &Gstin,
+    endpoint: &'static Endpoint,
+    period: Period,
+    submit: RequestSpec,
+) -> Result<(), CaptureError> {
+    let Some(submitted) = fetch_with_session(ctx, slot, gstin, &submit, endpoint.auth).await else {
+        return Ok(());
+    };
+    let job_id = submitted
+        .body
+        .as_deref()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+        .and_then(|v| v.pointer("/data/data/job_id").and_then(|j| j.as_str()).map(String::from));
+    let Some(job_id) = job_id else {
+        archive(ctx, gstin, endpoint, &period, 0, &submit, &submitted).await?;
+        return Ok(());
+    };
+    let poll = RequestSpec {
+        method: crate::catalog::Method::Get,
+        path: submit.path.clone(),
+        query: vec![("job_id".into(), job_id)],
+        body: None,
+    };
+    for _ in 0..10 {
+        let Some(polled) = fetch_with_session(ctx, slot, gstin, &poll, endpoint.auth).await else { return Ok(()) };
+        let value = polled.body.as_deref().and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok());
+        let status = value.as_ref().and_then(|v| v.pointer("/data/data/status")).and_then(|s| s.as_str()).map(String::from);
+        let url = value.as_ref().and_then(|v| v.pointer("/data/data/signed_url")).and_then(|s| s.as_str()).map(String::from);
+        match (status.as_deref(), url) {
+            (Some("completed"), Some(url)) => {
+                let file = ctx.client.fetch_signed_url(&url).await;
+                let spec = RequestSpec { method: crate::catalog::Method::Get, path: poll.path.clone(), query: poll.query.clone(), body: None };
+                archive(ctx, gstin, endpoint, &period, 0, &spec, &file).await?;
+                return Ok(());
+            }
+            (Some("queued") | Some("processing"), _) => {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+            _ => {
+                archive(ctx, gstin, endpoint, &period, 0, &poll, &polled).await?;
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Appends one answer; returns the 2B file count when the answer is paged.
+async fn archive(
+    ctx: &Context,
+    gstin: &Gstin,
+    endpoint: &'static Endpoint,
+    period: &Period,
+    page: u32,
+    spec: &RequestSpec,
+    fetched: &Fetched,
+) -> Result<Option<u32>, CaptureError> {
+    let reading = match (&fetched.body, fetched.http_status) {
+        (Some(body), Some(status)) => Some(envelope::parse(status, body)),
+        _ => None,
+    };
+    let outcome = reading.as_ref().map(|r| r.outcome).unwrap_or(Outcome::TransportError);
+    let file_count = reading.as_ref().and_then(|r| r.file_count);
+    let owned = OwnedSnapshot {
+        run_id: ctx.run_id,
+        gstin: gstin.to_string(),
+        endpoint: endpoint.name.to_string(),
+        period: period.to_string(),
+        page,
+        method: spec.method.as_str().to_string(),
+        request: spec.path_and_query(),
+        requested_at: fetched.requested_at,
+        received_at: fetched.received_at,
+        http_status: fetched.http_status,
+        body: fetched.body.clone(),
+        reading,
+        outcome,
+        detail: fetched.detail.clone(),
+        attempts: fetched.attempts.max(1),
+    };
+    let appended = blocking(&ctx.store, move |s| s.append(&owned.borrow())).await?;
+    ctx.snapshots.fetch_add(1, Ordering::Relaxed);
+    ctx.new_payload_bytes.fetch_add(appended.new_payload_bytes, Ordering::Relaxed);
+    if appended.changed_from.is_some() {
+        ctx.changes.fetch_add(1, Ordering::Relaxed);
+    }
+    *ctx.outcomes.lock().expect("outcomes lock").entry(outcome.as_str().to_string()).or_default() += 1;
+    tracing::debug!(gstin = %gstin, endpoint = endpoint.name, period = %period, page, outcome = outcome.as_str(), seq = appended.seq, "archived");
+    Ok(file_count)
+}
+
+struct OwnedSnapshot {
+    run_id: i64,
+    gstin: String,
+    endpoint: String,
+    period: String,
+    page: u32,
+    method: String,
+    request: String,
+    requested_at: DateTime<Utc>,
+    received_at: DateTime<Utc>,
+    http_status: Option<u16>,
+    body: Option<Vec<u8>>,
+    reading: Option<envelope::Reading>,
+    outcome: Outcome,
+    detail: Option<String>,
+    attempts: u32,
+}
+
+impl OwnedSnapshot {
+    fn borrow(&self) -> NewSnapshot<'_> {
+        NewSnapshot {
+            run_id: self.run_id,
+            gstin: &self.gstin,
+            endpoint: &self.endpoint,
+            period: &self.period,
+            page: self.page,
+            method: &self.method,
+            request: &self.request,
+            requested_at: self.requested_at,
+            received_at: self.received_at,
+            http_status: self.http_status,
+            body: self.body.as_deref(),
+            reading: self.reading.as_ref(),
+            outcome: self.outcome,
+            detail: self.detail.clone(),
+            attempts: self.attempts,
+        }
+    }
+}

@@ -1,0 +1,407 @@
+//! The command line: the only module that knows clap. Each subcommand is a
+//! thin adapter that validates its arguments, calls one library function and
+//! prints the result; `main` maps the returned [`ExitCode`].
+//!
+//! Exit codes: 0 done; 1 done with findings (a GSTIN needs login; later, a
+//! verify finding); 2 could not run (bad input, unreadable config, archive error).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex as StdMutex};
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use crate::capture::{self, Plan, Progress, RunSummary};
+use crate::catalog::{self, Group};
+use crate::client::Client;
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{self, Config, GstinEntry, LogFormat};
+use crate::gstin::Gstin;
+use crate::period::{default_window, india_date, Month};
+use crate::session::TokenStore;
+use crate::store::{format_time, SessionState, Store};
+
+/// Process exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCode {
+    Ok = 0,
+    Findings = 1,
+    CouldNotRun = 2,
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "gstvault", version, about = "GST audit-evidence archiver for the Sandbox GST taxpayer API")]
+pub struct Cli {
+    /// Config file.
+    #[arg(long, short = 'c', global = true, env = "GSTVAULT_CONFIG", default_value = "gstvault.toml")]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write, validate or print the config.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Log a GSTIN in with the portal OTP (prompts on a terminal).
+    Login(LoginArgs),
+    /// Run one capture pass now.
+    Snapshot(SnapshotArgs),
+    /// Run the Sandbox simulator as a standalone server.
+    Simulate(SimulateArgs),
+    /// The embedded default: simulator, three demo GSTINs, two captures.
+    Demo(DemoArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Write the commented example config to the config path.
+    Init {
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Validate the config and list what it captures.
+    Check,
+    /// Print the effective config (secrets are never shown).
+    Show,
+}
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// The GSTIN to log in.
+    pub gstin: String,
+    /// The OTP (otherwise prompted for on a terminal).
+    #[arg(long)]
+    pub otp: Option<String>,
+    /// Only ask the portal to send an OTP; verify later with `--otp N --no-request`.
+    #[arg(long, conflicts_with = "otp")]
+    pub request_only: bool,
+    /// Do not ask for a new OTP (verify one requested earlier).
+    #[arg(long, requires = "otp")]
+    pub no_request: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SnapshotArgs {
+    /// Only these GSTINs (repeatable; default: all configured).
+    #[arg(long)]
+    pub gstin: Vec<String>,
+    /// First month (YYYY-MM); default: the start of the window whose data can still change.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last month (YYYY-MM); default: the current month.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only these endpoints (repeatable).
+    #[arg(long)]
+    pub endpoint: Vec<String>,
+    /// Only these endpoint groups (repeatable).
+    #[arg(long)]
+    pub group: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:8089")]
+    pub listen: String,
+    /// Seed of the simulated businesses.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// Start the simulator clock at this RFC 3339 instant (default: now).
+    #[arg(long)]
+    pub start: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Directory for the demo's config and archive (default: a new temporary directory).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Config(ConfigCommand::Init { force }) => config_init(&cli.config, force),
+        Command::Config(ConfigCommand::Check) => config_check(&cli.config),
+        Command::Config(ConfigCommand::Show) => {
+            let config = Config::load(&cli.config)?;
+            print!("{}", config.show());
+            Ok(ExitCode::Ok)
+        }
+        Command::Login(args) => login(&cli.config, args).await,
+        Command::Snapshot(args) => snapshot(&cli.config, args).await,
+        Command::Simulate(args) => simulate(args).await,
+        Command::Demo(args) => {
+            crate::demo::run(args.dir).await?;
+            Ok(ExitCode::Ok)
+        }
+    }
+}
+
+/// Sets up tracing on stderr in the configured format.
+pub fn init_logging(format: LogFormat, level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Human => builder.try_init(),
+    };
+}
+
+fn config_init(path: &Path, force: bool) -> Result<ExitCode> {
+    if path.exists() && !force {
+        bail!("config {}: already exists (use --force to overwrite)", path.display());
+    }
+    std::fs::write(path, config::EXAMPLE).with_context(|| format!("config {}: cannot write", path.display()))?;
+    println!("wrote {} (edit [[gstin]] and [api], then `gstvault config check`)", path.display());
+    Ok(ExitCode::Ok)
+}
+
+fn config_check(path: &Path) -> Result<ExitCode> {
+    let config = Config::load(path)?;
+    println!("config {}: ok", path.display());
+    println!("archive: {}", config.archive_path.display());
+    println!("gstins: {}", config.gstins.iter().map(|g| g.gstin.to_string()).collect::<Vec<_>>().join(", "));
+    for group in Group::ALL {
+        let names: Vec<&str> = config.endpoints.iter().filter(|e| e.group == group).map(|e| e.name).collect();
+        let off: Vec<&str> = catalog::ENDPOINTS
+            .iter()
+            .filter(|e| e.group == group && !names.contains(&e.name))
+            .map(|e| e.name)
+            .collect();
+        println!("{:<10} {} captured: {}", group.name(), names.len(), names.join(" "));
+        if !off.is_empty() {
+            println!("{:<10} not captured: {}", "", off.join(" "));
+        }
+    }
+    match config.credentials() {
+        Ok(_) => println!("credentials: {} and {} are set", config.api.key_env, config.api.secret_env),
+        Err(e) => println!("warning: {e}"),
+    }
+    Ok(ExitCode::Ok)
+}
+
+fn build_client(config: &Config, clock: SharedClock) -> Result<Arc<Client>> {
+    let credentials = config.credentials()?;
+    Ok(Client::new(config.api.clone(), credentials, clock)?)
+}
+
+async fn login(config_path: &Path, args: LoginArgs) -> Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    init_logging(config.log_format, &config.log_level);
+    let gstin = Gstin::parse(&args.gstin)?;
+    let entry = config
+        .gstin(&gstin)
+        .ok_or_else(|| anyhow!("GSTIN {gstin} is not in config {} ([[gstin]] tables)", config.source))?
+        .clone();
+    let clock: SharedClock = Arc::new(SystemClock);
+    let client = build_client(&config, clock.clone())?;
+    let otp = match &args.otp {
+        Some(otp) => {
+            if otp.is_empty() || !otp.chars().all(|c| c.is_ascii_digit()) {
+                bail!("--otp {otp:?}: an OTP is digits only");
+            }
+            otp.clone()
+        }
+        None if args.request_only => String::new(),
+        None if std::io::stdin().is_terminal() => String::new(),
+        None => bail!("login {gstin}: stdin is not a terminal: pass the OTP with --otp"),
+    };
+    if !args.no_request {
+        client.request_otp(&gstin, &entry.username).await?;
+        eprintln!("OTP sent for {gstin} (user {})", entry.username);
+    }
+    if args.request_only {
+        println!("OTP requested; verify with: gstvault login {gstin} --otp NNNNNN --no-request");
+        return Ok(ExitCode::Ok);
+    }
+    let otp = if otp.is_empty() {
+        eprint!("OTP for {gstin}: ");
+        std::io::stderr().flush().ok();
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim().to_string()
+    } else {
+        otp
+    };
+    let session = client.verify_otp(&gstin, &entry.username, &otp).await?;
+    save_login(&config, &gstin, &session, clock.now())?;
+    println!("logged in {gstin}: session valid until {}", format_time(session.expires_at()));
+    Ok(ExitCode::Ok)
+}
+
+/// Stores a fresh session: token file and the archive's session state.
+pub fn save_login(config: &Config, gstin: &Gstin, session: &crate::session::Session, now: DateTime<Utc>) -> Result<()> {
+    TokenStore::new(&config.sessions_dir).save(gstin, session)?;
+    let store = Store::open(&config.archive_path)?;
+    store.put_session_state(&SessionState {
+        gstin: gstin.to_string(),
+        token_expiry: Some(format_time(session.token_expiry)),
+        session_expiry: Some(format_time(session.session_expiry)),
+        needs_login: false,
+        reason: None,
+        updated_at: format_time(now),
+    })?;
+    Ok(())
+}
+
+/// Turns `snapshot` arguments into a plan, rejecting bad input before anything is written.
+pub fn plan_from_args(config: &Config, args: &SnapshotArgs, now: DateTime<Utc>, kind: &'static str) -> Result<Plan> {
+    let today = india_date(now);
+    let current = Month::of_date(today);
+    let mut gstins: Vec<GstinEntry> = Vec::new();
+    for text in &args.gstin {
+        let gstin = Gstin::parse(text)?;
+        let entry = config.gstin(&gstin).ok_or_else(|| anyhow!("GSTIN {gstin} is not in config {}", config.source))?;
+        gstins.push(entry.clone());
+    }
+    if args.gstin.is_empty() {
+        gstins = config.gstins.clone();
+    }
+    if gstins.is_empty() {
+        bail!("config {}: no [[gstin]] configured", config.source);
+    }
+    let (default_from, _) = default_window(today);
+    let parse_month = |flag: &str, text: &str| -> Result<Month> {
+        let month = Month::parse(text).map_err(|e| anyhow!("--{flag}: {e}"))?;
+        if month > current {
+            bail!("--{flag} {month} is in the future (today is {today})");
+        }
+        Ok(month)
+    };
+    let (from, to) = match (&args.from, &args.to) {
+        (Some(f), Some(t)) => (parse_month("from", f)?, parse_month("to", t)?),
+        (Some(f), None) => (parse_month("from", f)?, current),
+        (None, Some(_)) => bail!("--to needs --from"),
+        (None, None) => (default_from, current),
+    };
+    if from > to {
+        bail!("--from {from} is after --to {to}");
+    }
+    let endpoints = if args.endpoint.is_empty() && args.group.is_empty() {
+        config.endpoints.clone()
+    } else {
+        let selection = config::RawCapture { endpoints: args.endpoint.clone(), groups: args.group.clone(), exclude: vec![] };
+        for group in &args.group {
+            if Group::parse(group).is_none() {
+                bail!("--group {group:?}: unknown group; groups are {}", config::group_names());
+            }
+        }
+        for name in &args.endpoint {
+            if catalog::find(name).is_none() {
+                bail!("--endpoint {name:?}: unknown endpoint; `gstvault config check` lists them");
+            }
+        }
+        config::resolve_endpoints(&selection).map_err(|(_, message)| anyhow!("{message}"))?
+    };
+    Ok(Plan { gstins, endpoints, from, to, kind })
+}
+
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn planned(&self, jobs: u64) {
+        self.0.set_length(jobs);
+    }
+    fn finished_job(&self) {
+        self.0.inc(1);
+    }
+}
+
+async fn snapshot(config_path: &Path, args: SnapshotArgs) -> Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    init_logging(config.log_format, &config.log_level);
+    let clock: SharedClock = Arc::new(SystemClock);
+    let plan = plan_from_args(&config, &args, clock.now(), "snapshot")?;
+    let client = build_client(&config, clock.clone())?;
+    let store = Arc::new(StdMutex::new(Store::open(&config.archive_path)?));
+    let progress: Option<Arc<dyn Progress>> = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} requests  {elapsed} (eta {eta})")
+                .expect("static template"),
+        );
+        Arc::new(Bar(bar)) as Arc<dyn Progress>
+    });
+    let summary = capture::run(&plan, client, store, TokenStore::new(&config.sessions_dir), clock, progress).await?;
+    print!("{}", render_summary(&summary));
+    println!("archive: {}", config.archive_path.display());
+    Ok(if summary.needs_login.is_empty() { ExitCode::Ok } else { ExitCode::Findings })
+}
+
+/// The human summary of one capture run.
+pub fn render_summary(s: &RunSummary) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "run {}: {} GSTIN(s), {} endpoint(s) x {} period(s) = {} job(s), {} snapshot(s)\n",
+        s.run_id, s.gstins, s.endpoints, s.periods, s.planned, s.snapshots
+    ));
+    out.push_str(&format!(
+        "  ok {}  no-data {}  failed {} (api {}, http {}, transport {})\n",
+        s.count(crate::envelope::Outcome::Ok),
+        s.count(crate::envelope::Outcome::NoData),
+        s.failed(),
+        s.count(crate::envelope::Outcome::ApiError),
+        s.count(crate::envelope::Outcome::HttpError),
+        s.count(crate::envelope::Outcome::TransportError)
+    ));
+    out.push_str(&format!(
+        "  requests {}  retries {}  received {}  new payload bytes stored {}  changes found {}\n",
+        s.requests,
+        s.retries,
+        human_bytes(s.bytes_received),
+        human_bytes(s.new_payload_bytes),
+        s.changes
+    ));
+    for (gstin, reason) in &s.needs_login {
+        out.push_str(&format!("  NEEDS LOGIN {gstin}: {reason}\n"));
+    }
+    if s.skipped > 0 {
+        out.push_str(&format!("  skipped {} job(s) of GSTINs that need login\n", s.skipped));
+    }
+    out
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+async fn simulate(args: SimulateArgs) -> Result<ExitCode> {
+    init_logging(LogFormat::Human, "info");
+    let start = match &args.start {
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map_err(|e| anyhow!("--start {text:?}: not an RFC 3339 instant ({e})"))?
+            .with_timezone(&Utc),
+        None => Utc::now(),
+    };
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("--listen {}: cannot bind", args.listen))?;
+    let addr = listener.local_addr()?;
+    let sim = crate::sim::Simulator::new(crate::sim::SimConfig::new(args.seed, start));
+    println!("simulator listening on http://{addr} (seed {}, clock {}), test OTP {}", args.seed, format_time(start), crate::sim::TEST_OTP);
+    println!("demo GSTINs: {}", crate::sim::demo_gstins().iter().map(|g| g.to_string()).collect::<Vec<_>>().join(", "));
+    sim.serve(listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(ExitCode::Ok)
+}

@@ -1,0 +1,409 @@
+//! Configuration: TOML parsed into a raw struct (unknown keys rejected, every
+//! key defaulted), then validated once into a ready [`Config`] with resolved
+//! paths, checked GSTINs and a resolved endpoint set.
+//!
+//! Secrets are never in the file: the config names environment variables and
+//! [`Config::credentials`] reads them. Errors are one line naming the file,
+//! the key and what is expected.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{self, Endpoint, Group, Quirk};
+use crate::gstin::Gstin;
+use crate::secret::Secret;
+
+/// The commented example config, built into the binary (`config init`).
+pub const EXAMPLE: &str = include_str!("../archive.example.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config {file}: cannot read: {message}")]
+    Read { file: String, message: String },
+    #[error("config {file}: {message}")]
+    Syntax { file: String, message: String },
+    #[error("config {file}: {key}: {message}")]
+    Invalid { file: String, key: String, message: String },
+    #[error("environment variable {var} (named by {key} in {file}) is not set")]
+    MissingEnv { file: String, key: String, var: String },
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    pub archive: RawArchive,
+    pub api: RawApi,
+    pub capture: RawCapture,
+    pub logging: RawLogging,
+    pub gstin: Vec<RawGstin>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawArchive {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sessions_dir: Option<String>,
+    pub organization: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawApi {
+    pub base_url: String,
+    pub key_env: String,
+    pub secret_env: String,
+    pub api_version: String,
+    pub rate_limit_per_minute: u32,
+    pub concurrency: u32,
+    pub timeout_secs: u64,
+    pub max_retries: u32,
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    pub refresh_before_expiry_mins: u64,
+    pub max_body_mb: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawCapture {
+    pub endpoints: Vec<String>,
+    pub groups: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawLogging {
+    pub format: String,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawGstin {
+    pub gstin: String,
+    pub username: String,
+    pub legal_name: String,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            archive: RawArchive::default(),
+            api: RawApi::default(),
+            capture: RawCapture::default(),
+            logging: RawLogging::default(),
+            gstin: Vec::new(),
+        }
+    }
+}
+
+impl Default for RawArchive {
+    fn default() -> Self {
+        RawArchive { path: "gstvault.sqlite".into(), sessions_dir: None, organization: String::new() }
+    }
+}
+
+impl Default for RawApi {
+    fn default() -> Self {
+        RawApi {
+            base_url: "https://api.sandbox.co.in".into(),
+            key_env: "GSTVAULT_API_KEY".into(),
+            secret_env: "GSTVAULT_API_SECRET".into(),
+            api_version: "1.0.0".into(),
+            rate_limit_per_minute: 100,
+            concurrency: 4,
+            timeout_secs: 60,
+            max_retries: 5,
+            retry_base_ms: 500,
+            retry_max_ms: 30_000,
+            refresh_before_expiry_mins: 30,
+            max_body_mb: 256,
+        }
+    }
+}
+
+impl Default for RawLogging {
+    fn default() -> Self {
+        RawLogging { format: "human".into(), level: "info".into() }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// One configured registration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GstinEntry {
+    pub gstin: Gstin,
+    pub username: String,
+    pub legal_name: Option<String>,
+}
+
+/// HTTP client settings.
+#[derive(Clone, Debug)]
+pub struct ApiSettings {
+    pub base_url: String,
+    pub key_env: String,
+    pub secret_env: String,
+    pub api_version: String,
+    /// None: no client-side limiter.
+    pub rate_limit_per_minute: Option<u32>,
+    pub concurrency: usize,
+    pub timeout: std::time::Duration,
+    pub max_retries: u32,
+    pub retry_base: std::time::Duration,
+    pub retry_max: std::time::Duration,
+    pub refresh_before_expiry: chrono::Duration,
+    pub max_body_bytes: u64,
+}
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The file this came from (for messages).
+    pub source: String,
+    pub archive_path: PathBuf,
+    pub sessions_dir: PathBuf,
+    pub organization: String,
+    pub api: ApiSettings,
+    pub endpoints: Vec<&'static Endpoint>,
+    pub gstins: Vec<GstinEntry>,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    /// The raw form, for `config show`.
+    pub raw: RawConfig,
+}
+
+/// API key and secret read from the environment.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    pub api_key: Secret,
+    pub api_secret: Secret,
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    ///
+    /// Fails with a one-line error naming the file, the key and what is expected.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read { file: file.clone(), message: e.to_string() })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Config::from_toml(&text, &file, &base)
+    }
+
+    /// Validates config text; `base` resolves relative paths.
+    pub fn from_toml(text: &str, file: &str, base: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax { file: file.to_string(), message: one_line_toml_error(&e) })?;
+        Config::validate(raw, file, base)
+    }
+
+    pub fn validate(raw: RawConfig, file: &str, base: &Path) -> Result<Config, ConfigError> {
+        let invalid = |key: &str, message: String| ConfigError::Invalid { file: file.to_string(), key: key.to_string(), message };
+        if raw.archive.path.trim().is_empty() {
+            return Err(invalid("archive.path", "must name a file".into()));
+        }
+        let archive_path = resolve(base, &raw.archive.path);
+        let sessions_dir = match &raw.archive.sessions_dir {
+            Some(dir) if !dir.trim().is_empty() => resolve(base, dir),
+            _ => PathBuf::from(format!("{}.sessions", archive_path.display())),
+        };
+        let api = &raw.api;
+        if !(api.base_url.starts_with("http://") || api.base_url.starts_with("https://")) {
+            return Err(invalid("api.base_url", format!("{:?} must start with http:// or https://", api.base_url)));
+        }
+        for (key, value) in [("api.key_env", &api.key_env), ("api.secret_env", &api.secret_env)] {
+            if value.is_empty() || !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(invalid(key, format!("{value:?} must be an environment variable name (letters, digits, _)")));
+            }
+        }
+        if api.concurrency == 0 || api.concurrency > 64 {
+            return Err(invalid("api.concurrency", format!("{} must be between 1 and 64", api.concurrency)));
+        }
+        if api.timeout_secs == 0 {
+            return Err(invalid("api.timeout_secs", "must be at least 1".into()));
+        }
+        if api.max_retries > 20 {
+            return Err(invalid("api.max_retries", format!("{} must be at most 20", api.max_retries)));
+        }
+        if api.retry_base_ms > api.retry_max_ms {
+            return Err(invalid("api.retry_base_ms", "must not exceed api.retry_max_ms".into()));
+        }
+        if api.max_body_mb == 0 {
+            return Err(invalid("api.max_body_mb", "must be at least 1".into()));
+        }
+        let endpoints = resolve_endpoints(&raw.capture).map_err(|(key, message)| invalid(&key, message))?;
+        let mut gstins = Vec::new();
+        let mut seen = BTreeSet::new();
+        for (index, entry) in raw.gstin.iter().enumerate() {
+            let key = format!("gstin[{index}].gstin");
+            let gstin = Gstin::parse(&entry.gstin).map_err(|e| invalid(&key, e.to_string()))?;
+            if !seen.insert(gstin.clone()) {
+                return Err(invalid(&key, format!("{gstin} is listed twice")));
+            }
+            if entry.username.trim().is_empty() {
+                return Err(invalid(&format!("gstin[{index}].username"), "the GST portal username is required for the OTP".into()));
+            }
+            gstins.push(GstinEntry {
+                gstin,
+                username: entry.username.clone(),
+                legal_name: Some(entry.legal_name.clone()).filter(|n| !n.trim().is_empty()),
+            });
+        }
+        let log_format = match raw.logging.format.as_str() {
+            "human" => LogFormat::Human,
+            "json" => LogFormat::Json,
+            other => return Err(invalid("logging.format", format!("{other:?} must be \"human\" or \"json\""))),
+        };
+        if tracing_subscriber::EnvFilter::try_new(&raw.logging.level).is_err() {
+            return Err(invalid("logging.level", format!("{:?} is not a tracing filter (e.g. \"info\")", raw.logging.level)));
+        }
+        Ok(Config {
+            source: file.to_string(),
+            archive_path,
+            sessions_dir,
+            organization: raw.archive.organization.clone(),
+            api: ApiSettings {
+                base_url: api.base_url.trim_end_matches('/').to_string(),
+                key_env: api.key_env.clone(),
+                secret_env: api.secret_env.clone(),
+                api_version: api.api_version.clone(),
+                rate_limit_per_minute: (api.rate_limit_per_minute > 0).then_some(api.rate_limit_per_minute),
+                concurrency: api.concurrency as usize,
+                timeout: std::time::Duration::from_secs(api.timeout_secs),
+                max_retries: api.max_retries,
+                retry_base: std::time::Duration::from_millis(api.retry_base_ms),
+                retry_max: std::time::Duration::from_millis(api.retry_max_ms),
+                refresh_before_expiry: chrono::Duration::minutes(api.refresh_before_expiry_mins as i64),
+                max_body_bytes: api.max_body_mb * 1024 * 1024,
+            },
+            endpoints,
+            gstins,
+            log_format,
+            log_level: raw.logging.level.clone(),
+            raw,
+        })
+    }
+
+    /// Reads the API key and secret from the environment variables the config names.
+    ///
+    /// Fails when either variable is unset or empty.
+    pub fn credentials(&self) -> Result<Credentials, ConfigError> {
+        let read = |key: &str, var: &str| {
+            std::env::var(var).ok().filter(|v| !v.is_empty()).map(Secret::new).ok_or_else(|| ConfigError::MissingEnv {
+                file: self.source.clone(),
+                key: key.to_string(),
+                var: var.to_string(),
+            })
+        };
+        Ok(Credentials {
+            api_key: read("api.key_env", &self.api.key_env)?,
+            api_secret: read("api.secret_env", &self.api.secret_env)?,
+        })
+    }
+
+    pub fn gstin(&self, gstin: &Gstin) -> Option<&GstinEntry> {
+        self.gstins.iter().find(|g| &g.gstin == gstin)
+    }
+
+    /// The effective config as TOML. It holds no secret: only the names of the
+    /// variables that hold them, whose values are shown as set or unset.
+    pub fn show(&self) -> String {
+        let mut text = toml::to_string_pretty(&self.raw).unwrap_or_default();
+        let state = |var: &str| if std::env::var_os(var).is_some() { "set, value redacted" } else { "NOT SET" };
+        text.push_str(&format!(
+            "\n# {} is {}\n# {} is {}\n# archive: {}\n# sessions: {}\n# endpoints captured: {}\n",
+            self.api.key_env,
+            state(&self.api.key_env),
+            self.api.secret_env,
+            state(&self.api.secret_env),
+            self.archive_path.display(),
+            self.sessions_dir.display(),
+            self.endpoints.len()
+        ));
+        text
+    }
+}
+
+fn resolve(base: &Path, value: &str) -> PathBuf {
+    let p = PathBuf::from(value);
+    if p.is_absolute() {
+        p
+    } else {
+        base.join(p)
+    }
+}
+
+fn one_line_toml_error(e: &toml::de::Error) -> String {
+    let message = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => format!("{message} (at byte {})", span.start),
+        None => message,
+    }
+}
+
+/// Resolves `[capture]` into the endpoint set; errors name the key.
+pub fn resolve_endpoints(capture: &RawCapture) -> Result<Vec<&'static Endpoint>, (String, String)> {
+    let mut chosen: BTreeSet<&'static str> = BTreeSet::new();
+    for (index, name) in capture.groups.iter().enumerate() {
+        let group = Group::parse(name).ok_or_else(|| {
+            (format!("capture.groups[{index}]"), format!("unknown group {name:?}; groups are {}", group_names()))
+        })?;
+        chosen.extend(catalog::ENDPOINTS.iter().filter(|e| e.group == group && e.default_on).map(|e| e.name));
+    }
+    for (index, name) in capture.endpoints.iter().enumerate() {
+        let endpoint = catalog::find(name).ok_or_else(|| {
+            (format!("capture.endpoints[{index}]"), format!("unknown endpoint {name:?}; `gstvault config check` lists them"))
+        })?;
+        if endpoint.quirk == Quirk::NeedsIdentifier {
+            return Err((
+                format!("capture.endpoints[{index}]"),
+                format!("{name} needs an identifier (reference_id or IRN) that only a write or a document supplies; it cannot be scheduled"),
+            ));
+        }
+        chosen.insert(endpoint.name);
+    }
+    if capture.groups.is_empty() && capture.endpoints.is_empty() {
+        chosen.extend(catalog::default_set().iter().map(|e| e.name));
+    }
+    for (index, name) in capture.exclude.iter().enumerate() {
+        if catalog::find(name).is_none() {
+            return Err((format!("capture.exclude[{index}]"), format!("unknown endpoint {name:?}")));
+        }
+        chosen.remove(name.as_str());
+    }
+    if chosen.is_empty() {
+        return Err(("capture".into(), "selects no endpoint".into()));
+    }
+    Ok(catalog::ENDPOINTS.iter().filter(|e| chosen.contains(e.name)).collect())
+}
+
+pub fn group_names() -> String {
+    Group::ALL.iter().map(|g| g.name()).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_parses_with_defaults() {
+        let c = Config::from_toml(EXAMPLE, "archive.example.toml", Path::new("/etc/gstvault")).unwrap();
+        assert_eq!(c.archive_path, PathBuf::from("/etc/gstvault/gstvault.sqlite"));
+        assert_eq!(c.api.rate_limit_per_minute, Some(100));
+        assert_eq!(c.endpoints.len(), catalog::default_set().len());
+        assert_eq!(c.gstins.len(), 1);
+        // The example spells out every default: parsing it equals the struct defaults.
+        let defaults = toml::to_string(&RawConfig { gstin: vec![], ..RawConfig::default() }).unwrap();
+        let mut example = c.raw.clone();
+        example.gstin.clear();
+        assert_eq!(toml::to_string(&example).unwrap(), defaults);
+    }
+}

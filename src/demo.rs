@@ -1,0 +1,122 @@
+//! `gstvault demo`: the embedded default, end to end on loopback.
+//!
+//! Starts the simulator in-process on a free loopback port, writes a config
+//! for the three demo GSTINs into a fresh directory, logs each in with the
+//! simulator's test OTP, captures the last 12 months of every default
+//! endpoint, advances the simulator clock so the portal's data moves on
+//! (ledger entries, late amendments of past periods), captures again, and
+//! prints what happened and where the archive is. Nothing leaves loopback.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex as StdMutex};
+
+use anyhow::{Context as _, Result};
+use chrono::Utc;
+
+use crate::capture::{self, Plan};
+use crate::cli::{render_summary, save_login};
+use crate::client::Client;
+use crate::clock::SharedClock;
+use crate::config::{Config, Credentials};
+use crate::period::{india_date, Month};
+use crate::secret::Secret;
+use crate::session::TokenStore;
+use crate::sim::{self, SimConfig, Simulator};
+use crate::store::Store;
+
+/// Days the simulator clock moves between the two captures.
+pub const DEMO_ADVANCE_DAYS: i64 = 15;
+
+/// The demo config for a simulator at `base_url`.
+pub fn demo_config_text(base_url: &str) -> String {
+    let mut text = format!(
+        "# Written by `gstvault demo`: the simulator's base URL and the three demo GSTINs.\n\
+         [archive]\npath = \"gstvault.sqlite\"\norganization = \"gstvault demo\"\n\n\
+         [api]\nbase_url = \"{base_url}\"\nkey_env = \"GSTVAULT_DEMO_API_KEY\"\nsecret_env = \"GSTVAULT_DEMO_API_SECRET\"\n\
+         # The simulator has no rate limit in the demo; a real key gets 100/min.\nrate_limit_per_minute = 0\nconcurrency = 8\n\
+         retry_base_ms = 50\nretry_max_ms = 1000\n\n[logging]\nlevel = \"warn\"\n"
+    );
+    for (index, gstin) in sim::demo_gstins().iter().enumerate() {
+        text.push_str(&format!("\n[[gstin]]\ngstin = \"{gstin}\"\nusername = \"demo_user_{}\"\n", index + 1));
+    }
+    text
+}
+
+fn fresh_dir(requested: Option<PathBuf>) -> Result<PathBuf> {
+    let dir = match requested {
+        Some(dir) => dir,
+        None => std::env::temp_dir().join(format!("gstvault-demo-{}", Utc::now().format("%Y%m%d-%H%M%S-%3f"))),
+    };
+    if dir.exists() && std::fs::read_dir(&dir)?.next().is_some() {
+        anyhow::bail!("demo directory {} is not empty: pass a new --dir", dir.display());
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Runs the demo; `dir` must be new or empty.
+pub async fn run(dir: Option<PathBuf>) -> Result<()> {
+    crate::cli::init_logging(crate::config::LogFormat::Human, "warn");
+    let started = std::time::Instant::now();
+    let dir = fresh_dir(dir)?;
+    let running = Simulator::start(SimConfig::new(2026, Utc::now())).await?;
+    let sim = running.sim.clone();
+    let config_path = dir.join("gstvault.toml");
+    std::fs::write(&config_path, demo_config_text(&running.base_url))?;
+    let config = Config::load(&config_path)?;
+    println!("gstvault demo");
+    println!("  simulator: {} (in-process, seed 2026, test OTP {})", running.base_url, sim::TEST_OTP);
+    println!("  directory: {}", dir.display());
+
+    let clock: SharedClock = Arc::new(sim.clone());
+    // The demo knows the simulator's key; a real deployment reads it from the environment.
+    let credentials = Credentials { api_key: Secret::new(sim::DEMO_API_KEY), api_secret: Secret::new(sim::DEMO_API_SECRET) };
+    let client = Client::new(config.api.clone(), credentials, clock.clone())?;
+    for entry in &config.gstins {
+        client.request_otp(&entry.gstin, &entry.username).await?;
+        let session = client.verify_otp(&entry.gstin, &entry.username, sim::TEST_OTP).await?;
+        save_login(&config, &entry.gstin, &session, clock.now())?;
+    }
+    println!("  logged in: {}", config.gstins.iter().map(|g| g.gstin.to_string()).collect::<Vec<_>>().join(", "));
+
+    let store = Arc::new(StdMutex::new(Store::open(&config.archive_path)?));
+    let tokens = TokenStore::new(&config.sessions_dir);
+    let current = Month::of_date(india_date(clock.now()));
+    let plan = Plan {
+        gstins: config.gstins.clone(),
+        endpoints: config.endpoints.clone(),
+        from: current.prev().prev().prev().prev().prev().prev().prev().prev().prev().prev().prev(),
+        to: current,
+        kind: "demo",
+    };
+    println!("\ncapture 1 at {} ({} to {}):", india_date(clock.now()), plan.from, plan.to);
+    let first = capture::run(&plan, client.clone(), store.clone(), tokens.clone(), clock.clone(), None).await?;
+    print!("{}", render_summary(&first));
+
+    sim.advance(chrono::Duration::days(DEMO_ADVANCE_DAYS));
+    println!("\nsimulator clock advanced {DEMO_ADVANCE_DAYS} days to {}", india_date(clock.now()));
+    println!("capture 2 ({} to {}):", plan.from, plan.to);
+    let second = capture::run(&plan, client.clone(), store.clone(), tokens, clock.clone(), None).await?;
+    print!("{}", render_summary(&second));
+
+    let changes = store.lock().expect("store lock").changes_of_run(second.run_id)?;
+    println!("\nchanges found by capture 2 ({}):", changes.len());
+    for change in changes.iter().take(25) {
+        println!("  {}  {:<26} {:<10} seq {} -> {}", change.gstin, change.endpoint, change.period, change.previous_seq, change.seq);
+    }
+    if changes.len() > 25 {
+        println!("  ... and {} more", changes.len() - 25);
+    }
+    let store = store.lock().expect("store lock");
+    println!(
+        "\narchive: {} ({} snapshots, {} of compressed payloads)",
+        config.archive_path.display(),
+        store.snapshot_count()?,
+        crate::cli::human_bytes(store.payload_bytes()?)
+    );
+    println!("config:  {}", config_path.display());
+    println!("done in {:.1} s", started.elapsed().as_secs_f64());
+    drop(store);
+    running.stop().await;
+    Ok(())
+}

@@ -1,0 +1,256 @@
+//! Reading a Sandbox response without changing a byte of it: the outcome, the
+//! GSTN status and error codes, the exact byte span of the payload, and the
+//! portal `chksum` values inside it.
+//!
+//! The envelope (`code`, `timestamp`, `transaction_id`) differs on every call,
+//! the payload usually does not; the store keeps the payload span
+//! content-addressed and the rest per snapshot. The span is located by
+//! borrowing `serde_json::RawValue`s from the received bytes, so
+//! `body[span]` is exactly what the portal sent. Pure: no IO, no clock.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::catalog::{NO_DATA_CODES, SESSION_INVALID_CODES};
+
+/// How a request ended, as archived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Outcome {
+    /// GSTN answered with data (`status_cd` "1", "3", or the flat ISD shape).
+    Ok,
+    /// GSTN answered "nothing for these inputs" (RET11416, RET13509, ...).
+    NoData,
+    /// GSTN answered with another business error, or the body was not the envelope.
+    ApiError,
+    /// The platform answered with a non-2xx HTTP status.
+    HttpError,
+    /// No complete response arrived (connect error, timeout, torn body).
+    TransportError,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 5] =
+        [Outcome::Ok, Outcome::NoData, Outcome::ApiError, Outcome::HttpError, Outcome::TransportError];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::NoData => "no_data",
+            Outcome::ApiError => "api_error",
+            Outcome::HttpError => "http_error",
+            Outcome::TransportError => "transport_error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// What [`parse`] read from one response body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reading {
+    pub outcome: Outcome,
+    /// `data.status_cd` as sent (a string on the wire).
+    pub status_cd: Option<String>,
+    /// `data.error.error_cd` (or `error_code`, the public-track spelling).
+    pub error_cd: Option<String>,
+    pub error_message: Option<String>,
+    pub transaction_id: Option<String>,
+    /// Byte range of the payload inside the body: `data.data` when present,
+    /// else `data` (flat ISD shape, business errors), else the whole body.
+    pub payload: Range<usize>,
+    /// Every `chksum` string in the payload, by JSON pointer.
+    pub chksums: BTreeMap<String, String>,
+    /// GSTR-2B file count when the answer is `status_cd "3"`.
+    pub file_count: Option<u32>,
+    /// Human-readable reason when the body is not what the API documents.
+    pub detail: Option<String>,
+}
+
+impl Reading {
+    /// The taxpayer session behind the request is no longer valid (AUTH4033).
+    pub fn session_invalid(&self) -> bool {
+        self.error_cd.as_deref().is_some_and(|c| SESSION_INVALID_CODES.contains(&c))
+    }
+}
+
+type RawMap<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
+
+fn offset_of(body: &[u8], raw: &RawValue) -> Range<usize> {
+    let start = raw.get().as_ptr() as usize - body.as_ptr() as usize;
+    start..start + raw.get().len()
+}
+
+fn raw_string(raw: Option<&&RawValue>) -> Option<String> {
+    let raw = raw?;
+    match serde_json::from_str::<Value>(raw.get()).ok()? {
+        Value::String(s) => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Reads a response body. `http_status` is the HTTP status line's code.
+pub fn parse(http_status: u16, body: &[u8]) -> Reading {
+    let whole = 0..body.len();
+    let mut reading = Reading {
+        outcome: Outcome::ApiError,
+        status_cd: None,
+        error_cd: None,
+        error_message: None,
+        transaction_id: None,
+        payload: whole,
+        chksums: BTreeMap::new(),
+        file_count: None,
+        detail: None,
+    };
+    let top: Option<RawMap> = serde_json::from_slice(body).ok();
+    if !(200..300).contains(&http_status) {
+        reading.outcome = Outcome::HttpError;
+        if let Some(top) = &top {
+            reading.transaction_id = raw_string(top.get("transaction_id"));
+            reading.error_message = raw_string(top.get("message"));
+        }
+        reading.detail = Some(format!("HTTP {http_status}"));
+        return reading;
+    }
+    let Some(top) = top else {
+        reading.detail = Some(if std::str::from_utf8(body).is_err() {
+            "body is not UTF-8 JSON".to_string()
+        } else {
+            "body is not valid JSON".to_string()
+        });
+        return reading;
+    };
+    reading.transaction_id = raw_string(top.get("transaction_id"));
+    let Some(data_raw) = top.get("data").copied() else {
+        reading.detail = Some("body has no `data` member".to_string());
+        return reading;
+    };
+    let data: Option<RawMap> = serde_json::from_str(data_raw.get()).ok();
+    let Some(data) = data else {
+        reading.detail = Some("`data` is not an object".to_string());
+        return reading;
+    };
+    // Offsets must refer to `body`, and `data` was re-parsed from a sub-slice of it,
+    // so every RawValue inside still points into `body`.
+    reading.status_cd = raw_string(data.get("status_cd"));
+    match reading.status_cd.as_deref() {
+        Some("1") | Some("3") => {
+            let inner = data.get("data").copied();
+            reading.payload = offset_of(body, inner.unwrap_or(data_raw));
+            reading.outcome = Outcome::Ok;
+            if reading.status_cd.as_deref() == Some("3") {
+                reading.file_count = file_count(inner.unwrap_or(data_raw)).or_else(|| file_count(data_raw));
+            }
+        }
+        Some("0") => {
+            reading.payload = offset_of(body, data_raw);
+            let error: Option<RawMap> = data.get("error").and_then(|e| serde_json::from_str(e.get()).ok());
+            if let Some(error) = error {
+                reading.error_cd = raw_string(error.get("error_cd")).or_else(|| raw_string(error.get("error_code")));
+                reading.error_message = raw_string(error.get("message"));
+            }
+            let no_data = reading.error_cd.as_deref().is_some_and(|c| NO_DATA_CODES.contains(&c));
+            reading.outcome = if no_data { Outcome::NoData } else { Outcome::ApiError };
+        }
+        Some(other) => {
+            reading.payload = offset_of(body, data_raw);
+            reading.detail = Some(format!("unknown status_cd {other:?}"));
+        }
+        None => {
+            // The GSTR-2A ISD quirk: the payload sits directly under `data`.
+            reading.payload = offset_of(body, data_raw);
+            reading.outcome = Outcome::Ok;
+        }
+    }
+    if let Ok(payload) = serde_json::from_slice::<Value>(&body[reading.payload.clone()]) {
+        collect_chksums(&payload, String::new(), &mut reading.chksums);
+    }
+    reading
+}
+
+fn file_count(raw: &RawValue) -> Option<u32> {
+    let value: Value = serde_json::from_str(raw.get()).ok()?;
+    let fc = value.get("fc")?;
+    fc.as_u64().or_else(|| fc.as_str().and_then(|s| s.parse().ok())).map(|n| n as u32)
+}
+
+fn collect_chksums(value: &Value, path: String, out: &mut BTreeMap<String, String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let child_path = format!("{path}/{}", key.replace('~', "~0").replace('/', "~1"));
+                if key == "chksum" {
+                    if let Value::String(s) = child {
+                        out.insert(child_path, s.clone());
+                        continue;
+                    }
+                }
+                collect_chksums(child, child_path, out);
+            }
+        }
+        Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                collect_chksums(child, format!("{path}/{index}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/../shared/api/samples/{name}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|_| panic!("sample {name}"))
+    }
+
+    #[test]
+    fn ok_payload_span_is_data_data() {
+        let body = sample("gstr1-hsn.json");
+        let r = parse(200, &body);
+        assert_eq!(r.outcome, Outcome::Ok);
+        assert_eq!(r.status_cd.as_deref(), Some("1"));
+        let payload: Value = serde_json::from_slice(&body[r.payload.clone()]).unwrap();
+        assert!(payload.get("hsn").is_some());
+        assert_eq!(r.chksums.get("/hsn/chksum").unwrap(), "1a60e5144b4eecdc03ea2326ea0c5171ff7973840f10e9a409e8934c01283743");
+        assert_eq!(r.transaction_id.as_deref(), Some("3f809d3d-8fa8-4c17-a798-8981318122e9"));
+    }
+
+    #[test]
+    fn flat_isd_and_no_data_and_session() {
+        let isd = sample("gstr2a-isd.json");
+        let r = parse(200, &isd);
+        assert_eq!(r.outcome, Outcome::Ok);
+        assert!(std::str::from_utf8(&isd[r.payload.clone()]).unwrap().starts_with("{"));
+        assert_eq!(r.chksums.get("/isd/0/doclist/0/chksum").unwrap(), "AflJufPlFStqKBZ");
+        let nd = parse(200, &sample("error-no-data.json"));
+        assert_eq!((nd.outcome, nd.error_cd.as_deref()), (Outcome::NoData, Some("RET13509")));
+        let auth = parse(200, &sample("error-auth-invalid-session.json"));
+        assert!(auth.session_invalid());
+        assert_eq!(auth.outcome, Outcome::ApiError);
+    }
+
+    #[test]
+    fn odd_bodies_are_read_not_rejected() {
+        let r = parse(200, b"{\"code\":200,\"data\":{\"status_cd\":\"1\",\"da");
+        assert_eq!(r.outcome, Outcome::ApiError);
+        assert_eq!(r.payload, 0..41);
+        let r = parse(200, &[0xff, 0xfe, 0x00]);
+        assert_eq!(r.detail.as_deref(), Some("body is not UTF-8 JSON"));
+        let r = parse(503, b"{\"code\":503,\"message\":\"down\"}");
+        assert_eq!(r.outcome, Outcome::HttpError);
+        let public = br#"{"code":200,"data":{"status_cd":"0","error":{"error_code":"RET13510","message":"No Record"}}}"#;
+        assert_eq!(parse(200, public).outcome, Outcome::NoData);
+        let paged = br#"{"code":200,"data":{"status_cd":"3","data":{"fc":4}}}"#;
+        assert_eq!(parse(200, paged).file_count, Some(4));
+    }
+}

@@ -1,0 +1,30 @@
+//! The `gstvault` binary: parse arguments, run one command, map the result to
+//! an exit code (0 ok, 1 findings, 2 could not run). Errors print as one line.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = gstvault::cli::Cli::parse();
+    match gstvault::cli::run(cli).await {
+        Ok(code) => std::process::ExitCode::from(code as u8),
+        Err(error) => {
+            eprintln!("error: {}", one_line(&error));
+            std::process::ExitCode::from(gstvault::cli::ExitCode::CouldNotRun as u8)
+        }
+    }
+}
+
+/// The error and its causes on one line, without repeating a cause the
+/// message already contains.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text.replace('\n', " ")
+}

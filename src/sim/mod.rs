@@ -1,0 +1,1 @@
+//! The Sandbox simulator (being written).
