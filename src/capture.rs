@@ -137,7 +137,8 @@ pub async fn run(
     progress: Option<Arc<dyn Progress>>,
 ) -> Result<RunSummary, CaptureError> {
     let started = clock.now();
-    let run_id = blocking(&store, move |s| s.begin_run(plan_kind(plan), started)).await?;
+    let kind = plan.kind;
+    let run_id = blocking(&store, move |s| s.begin_run(kind, started)).await?;
     let months = plan.from.through(plan.to);
     let today = india_date(started);
     let jobs: Vec<(&'static Endpoint, Period)> = plan
@@ -208,10 +209,6 @@ pub async fn run(
     let finished = clock.now();
     blocking(&store, move |s| s.finish_run(run_id, "completed", &json, finished)).await?;
     Ok(summary)
-}
-
-fn plan_kind(plan: &Plan) -> &'static str {
-    plan.kind
 }
 
 async fn blocking<T: Send + 'static>(

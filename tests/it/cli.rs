@@ -1,0 +1,84 @@
+//! The binary: bad input gets one clear line, exit code 2, and nothing written.
+
+use std::process::Command;
+
+use crate::support::config_text;
+
+fn gstvault(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_gstvault"))
+        .current_dir(dir)
+        .env_remove("GSTVAULT_CONFIG")
+        .env("GSTVAULT_TEST_KEY", "key_test_x")
+        .env("GSTVAULT_TEST_SECRET", "secret_test_x")
+        .args(args)
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let gstins = gstvault::sim::demo_gstins();
+    // Port 9 (discard) on loopback: nothing in these tests may reach it.
+    std::fs::write(dir.path().join("gstvault.toml"), config_text("http://127.0.0.1:9", &gstins, "")).unwrap();
+    dir
+}
+
+#[test]
+fn bad_snapshot_input_is_one_line_exit_2_nothing_written() {
+    let dir = setup();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["snapshot", "--gstin", "27AAPFU0939F1ZW"], "error: GSTIN \"27AAPFU0939F1ZW\" fails its check character"),
+        (vec!["snapshot", "--gstin", "27AAPFU0939F1ZV"], "error: GSTIN 27AAPFU0939F1ZV is not in config"),
+        (vec!["snapshot", "--endpoint", "gstr-1-nope"], "error: --endpoint \"gstr-1-nope\": unknown endpoint"),
+        (vec!["snapshot", "--group", "gstr-4"], "error: --group \"gstr-4\": unknown group"),
+        (vec!["snapshot", "--from", "2999-01"], "error: --from 2999-01 is in the future"),
+        (vec!["snapshot", "--from", "2025-13"], "error: --from: period \"2025-13\" is not a month"),
+        (vec!["snapshot", "--from", "2025-06", "--to", "2025-04"], "error: --from 2025-06 is after --to 2025-04"),
+    ];
+    for (args, expected) in cases {
+        let (code, _, stderr) = gstvault(dir.path(), &args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.starts_with(expected), "{args:?}\n got: {stderr}\nwant: {expected}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    }
+    assert!(!dir.path().join("archive.sqlite").exists(), "nothing was written");
+}
+
+#[test]
+fn missing_key_variable_is_named() {
+    let dir = setup();
+    let out = Command::new(env!("CARGO_BIN_EXE_gstvault"))
+        .current_dir(dir.path())
+        .env_remove("GSTVAULT_TEST_KEY")
+        .env_remove("GSTVAULT_CONFIG")
+        .args(["snapshot"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("environment variable GSTVAULT_TEST_KEY (named by api.key_env in gstvault.toml) is not set"), "{stderr}");
+    assert!(!dir.path().join("archive.sqlite").exists());
+}
+
+#[test]
+fn config_show_redacts_and_init_writes_the_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, _) = gstvault(dir.path(), &["config", "init"]);
+    assert_eq!(code, 0, "{stdout}");
+    let written = std::fs::read_to_string(dir.path().join("gstvault.toml")).unwrap();
+    assert_eq!(written, gstvault::config::EXAMPLE);
+    let (code, _, stderr) = gstvault(dir.path(), &["config", "init"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("already exists"));
+    let shown = Command::new(env!("CARGO_BIN_EXE_gstvault"))
+        .current_dir(dir.path())
+        .env("GSTVAULT_API_KEY", "key_live_SECRETVALUE123")
+        .env("GSTVAULT_API_SECRET", "secret_live_SECRETVALUE456")
+        .args(["config", "show"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(text.contains("GSTVAULT_API_KEY is set, value redacted"), "{text}");
+    assert!(!text.contains("SECRETVALUE"), "{text}");
+}

@@ -1,0 +1,95 @@
+//! Shared set-up: a simulator on loopback, a config pointing at it, logged-in
+//! GSTINs, and a capture runner.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, TimeZone, Utc};
+use gstvault::capture::{self, Plan, RunSummary};
+use gstvault::client::Client;
+use gstvault::clock::SharedClock;
+use gstvault::config::{Config, Credentials};
+use gstvault::gstin::Gstin;
+use gstvault::period::Month;
+use gstvault::secret::Secret;
+use gstvault::session::TokenStore;
+use gstvault::sim::{self, RunningSimulator, SimConfig};
+use gstvault::store::Store;
+
+/// 2026-06-25 10:00 IST: mid-month, GSTR-1 and 3B of May filed, 2B generated.
+pub fn start_instant() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 25, 4, 30, 0).unwrap()
+}
+
+pub struct World {
+    pub sim: RunningSimulator,
+    /// Keeps the archive directory alive for the test.
+    pub _dir: tempfile::TempDir,
+    pub config: Config,
+    pub client: Arc<Client>,
+    pub store: Arc<Mutex<Store>>,
+    pub clock: SharedClock,
+}
+
+pub fn config_text(base_url: &str, gstins: &[Gstin], extra_api: &str) -> String {
+    let mut text = format!(
+        "[archive]\npath = \"archive.sqlite\"\n[api]\nbase_url = \"{base_url}\"\nkey_env = \"GSTVAULT_TEST_KEY\"\n\
+         secret_env = \"GSTVAULT_TEST_SECRET\"\nrate_limit_per_minute = 0\nconcurrency = 8\nretry_base_ms = 1\n\
+         retry_max_ms = 5\nmax_retries = 6\ntimeout_secs = 10\n{extra_api}\n"
+    );
+    for (i, g) in gstins.iter().enumerate() {
+        text.push_str(&format!("[[gstin]]\ngstin = \"{g}\"\nusername = \"user{i}\"\n"));
+    }
+    text
+}
+
+impl World {
+    /// A simulator and archive for `gstins` (default: the three demo GSTINs).
+    pub async fn new(configure: impl FnOnce(&mut SimConfig)) -> World {
+        let mut sim_config = SimConfig::new(7, start_instant());
+        sim_config.retry_after_secs = 0;
+        configure(&mut sim_config);
+        let sim = sim::Simulator::start(sim_config).await.expect("simulator starts");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gstvault.toml");
+        std::fs::write(&path, config_text(&sim.base_url, &sim::demo_gstins(), "")).unwrap();
+        let config = Config::load(&path).unwrap();
+        let clock: SharedClock = Arc::new(sim.sim.clone());
+        let credentials = Credentials { api_key: Secret::new(sim::DEMO_API_KEY), api_secret: Secret::new(sim::DEMO_API_SECRET) };
+        let client = Client::new(config.api.clone(), credentials, clock.clone()).unwrap();
+        let store = Arc::new(Mutex::new(Store::open(&config.archive_path).unwrap()));
+        World { sim, _dir: dir, config, client, store, clock }
+    }
+
+    pub fn gstins(&self) -> Vec<Gstin> {
+        self.config.gstins.iter().map(|g| g.gstin.clone()).collect()
+    }
+
+    pub fn tokens(&self) -> TokenStore {
+        TokenStore::new(&self.config.sessions_dir)
+    }
+
+    pub async fn login_all(&self) {
+        for entry in &self.config.gstins {
+            self.client.request_otp(&entry.gstin, &entry.username).await.unwrap();
+            let session = self.client.verify_otp(&entry.gstin, &entry.username, sim::TEST_OTP).await.unwrap();
+            gstvault::cli::save_login(&self.config, &entry.gstin, &session, self.clock.now()).unwrap();
+        }
+    }
+
+    pub fn plan(&self, gstins: &[Gstin], endpoints: Option<Vec<&'static gstvault::catalog::Endpoint>>, from: &str, to: &str) -> Plan {
+        Plan {
+            gstins: self.config.gstins.iter().filter(|g| gstins.contains(&g.gstin)).cloned().collect(),
+            endpoints: endpoints.unwrap_or_else(|| self.config.endpoints.clone()),
+            from: Month::parse(from).unwrap(),
+            to: Month::parse(to).unwrap(),
+            kind: "snapshot",
+        }
+    }
+
+    pub async fn capture(&self, plan: &Plan) -> RunSummary {
+        capture::run(plan, self.client.clone(), self.store.clone(), self.tokens(), self.clock.clone(), None)
+            .await
+            .expect("capture runs")
+    }
+}
+
