@@ -1,11 +1,13 @@
 //! The append-only log's leaf encoding: how one snapshot record becomes the
 //! bytes an RFC 6962 Merkle leaf is hashed over.
 //!
-//! Leaf bytes are one compact JSON object whose members appear in exactly the
-//! order of [`LeafRecord`]'s fields (`v` first), strings escaped as serde_json
-//! escapes them, absent values as `null`. The leaf hash is
-//! SHA-256(0x00 ‖ leaf bytes) (RFC 6962 §2.1). Because the record carries the
-//! body's SHA-256, the log commits to every received byte. Pure: no IO.
+//! The record encoding is one compact JSON object whose members appear in
+//! exactly the order of [`LeafRecord`]'s fields (`v` first), strings escaped as
+//! serde_json escapes them, absent values as `null`. The Merkle leaf input is
+//! the record digest SHA-256(record encoding), 32 bytes, so a tree of a million
+//! snapshots fits in memory; the leaf hash is SHA-256(0x00 ‖ record digest)
+//! (RFC 6962 §2.1). Because the record carries the body's SHA-256, the log
+//! commits to every received byte. Pure: no IO.
 
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
@@ -47,8 +49,14 @@ impl LeafRecord {
         serde_json::to_vec(self).expect("a struct of strings and integers always serialises")
     }
 
+    /// SHA-256 of the encoding: the Merkle leaf input.
+    pub fn record_digest(&self) -> Digest {
+        Digest::of(&self.encode())
+    }
+
+    /// The RFC 6962 leaf hash of this record's leaf input.
     pub fn leaf_hash(&self) -> Digest {
-        leaf_hash(&self.encode())
+        leaf_hash(&self.record_digest().0)
     }
 }
 

@@ -495,7 +495,8 @@ pub fn outward(keyed: &Keyed, own_state: u8, customers: &[Party], month: Month) 
         invoices.push(Doc { kind: OutKind::B2cl, num: String::new(), date, party: None, pos, items: vec![item], against: None });
     }
     if rng.random_bool(0.3) {
-        let items = vec![make_item(&mut rng, 4, rng.random_range(2..=20), false)];
+        let qty = rng.random_range(2..=20);
+        let items = vec![make_item(&mut rng, 4, qty, false)];
         let items = items.into_iter().map(|i| Item { rate: 0, tax: Heads::default(), ..i }).collect();
         let date = random_day(&mut rng, month);
         invoices.push(Doc { kind: OutKind::Exp, num: String::new(), date, party: None, pos: 96, items, against: None });
@@ -510,7 +511,8 @@ pub fn outward(keyed: &Keyed, own_state: u8, customers: &[Party], month: Month) 
     for _ in 0..rng.random_range(3..=8) {
         let pos = if rng.random_bool(0.8) { own_state } else { others[rng.random_range(0..others.len())] };
         let product = [2, 3, 5][rng.random_range(0..3)];
-        let item = make_item(&mut rng, product, rng.random_range(1..=6), pos != own_state);
+        let qty = rng.random_range(1..=6);
+        let item = make_item(&mut rng, product, qty, pos != own_state);
         let date = random_day(&mut rng, month);
         retail.push(Doc { kind: OutKind::B2cs, num: String::new(), date, party: None, pos, items: vec![item], against: None });
     }
