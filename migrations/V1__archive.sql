@@ -45,7 +45,8 @@ CREATE TABLE snapshots (
     payload_offset  INTEGER,                 -- where the payload span starts in the body
     envelope        BLOB,                    -- body with the payload span cut out (raw: ~100 bytes)
     chksums         TEXT NOT NULL DEFAULT '{}', -- JSON: pointer -> portal chksum
-    leaf_hash       TEXT NOT NULL
+    record_digest   TEXT NOT NULL,           -- SHA-256 of the leaf record encoding (the Merkle leaf input)
+    leaf_hash       TEXT NOT NULL            -- SHA-256(0x00 || record digest)
 );
 CREATE INDEX snapshots_by_key ON snapshots (gstin, endpoint, period, page, seq);
 CREATE INDEX snapshots_by_received ON snapshots (received_at);

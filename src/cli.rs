@@ -146,8 +146,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 
 /// Sets up tracing on stderr in the configured format.
 pub fn init_logging(format: LogFormat, level: &str) {
+    // refinery announces every migration at info; that is noise for an operator.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},refinery_core=warn")));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),

@@ -13,6 +13,7 @@
 
 pub mod capture;
 pub mod catalog;
+pub mod checkpoint;
 pub mod clock;
 pub mod cli;
 pub mod client;
@@ -24,8 +25,10 @@ pub mod gstin;
 pub mod log;
 pub mod merkle;
 pub mod period;
+pub mod report;
 pub mod secret;
 pub mod session;
 pub mod signing;
 pub mod sim;
 pub mod store;
+pub mod verify;

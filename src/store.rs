@@ -108,6 +108,7 @@ pub struct SnapshotRow {
     pub body_size: Option<u64>,
     pub payload_sha256: Option<String>,
     pub chksums: String,
+    pub record_digest: String,
     pub leaf_hash: String,
 }
 
@@ -157,7 +158,7 @@ pub struct Store {
 
 const SNAPSHOT_COLUMNS: &str = "seq, run_id, gstin, endpoint, period, page, method, request, requested_at, \
      received_at, http_status, transaction_id, status_cd, error_cd, outcome, detail, attempts, body_sha256, \
-     body_size, payload_sha256, chksums, leaf_hash";
+     body_size, payload_sha256, chksums, record_digest, leaf_hash";
 
 fn row_to_snapshot(row: &rusqlite::Row<'_>) -> rusqlite::Result<SnapshotRow> {
     Ok(SnapshotRow {
@@ -182,7 +183,8 @@ fn row_to_snapshot(row: &rusqlite::Row<'_>) -> rusqlite::Result<SnapshotRow> {
         body_size: row.get::<_, Option<i64>>(18)?.map(|s| s as u64),
         payload_sha256: row.get(19)?,
         chksums: row.get(20)?,
-        leaf_hash: row.get(21)?,
+        record_digest: row.get(21)?,
+        leaf_hash: row.get(22)?,
     })
 }
 
@@ -340,13 +342,16 @@ impl Store {
             body_size: snapshot.body.map(|b| b.len() as u64),
             payload_sha256: payload_sha.clone(),
             chksums,
+            record_digest: String::new(),
             leaf_hash: String::new(),
         };
-        let leaf_hash = row.leaf_record().leaf_hash();
+        let record = row.leaf_record();
+        let record_digest = record.record_digest();
+        let leaf_hash = record.leaf_hash();
         tx.execute(
             &format!(
                 "INSERT INTO snapshots ({SNAPSHOT_COLUMNS}, payload_offset, envelope) VALUES \
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
             ),
             params![
                 row.seq as i64,
@@ -370,6 +375,7 @@ impl Store {
                 row.body_size.map(|s| s as i64),
                 row.payload_sha256,
                 row.chksums,
+                record_digest.hex(),
                 leaf_hash.hex(),
                 payload_offset,
                 envelope,
@@ -574,6 +580,288 @@ impl Store {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+
+    /// Calls `f` with every snapshot row, its payload offset and envelope, in log order.
+    pub fn scan_snapshots(
+        &self,
+        mut f: impl FnMut(SnapshotRow, Option<usize>, Option<Vec<u8>>),
+    ) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {SNAPSHOT_COLUMNS}, payload_offset, envelope FROM snapshots ORDER BY seq"))
+            .map_err(|e| self.err(e))?;
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
+            let snapshot = row_to_snapshot(row).map_err(|e| self.err(e))?;
+            let offset: Option<i64> = row.get(23).map_err(|e| self.err(e))?;
+            let envelope: Option<Vec<u8>> = row.get(24).map_err(|e| self.err(e))?;
+            f(snapshot, offset.map(|o| o.max(0) as usize), envelope);
+        }
+        Ok(())
+    }
+
+    /// Every stored payload digest with its recorded size.
+    pub fn payload_index(&self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare("SELECT sha256, size FROM payloads ORDER BY sha256").map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// Every change row, in log order.
+    pub fn all_changes(&self) -> Result<Vec<ChangeRow>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT seq, previous_seq, gstin, endpoint, period, page, old_payload_sha256, new_payload_sha256, detected_at
+                 FROM changes ORDER BY seq",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(ChangeRow {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    previous_seq: r.get::<_, i64>(1)? as u64,
+                    gstin: r.get(2)?,
+                    endpoint: r.get(3)?,
+                    period: r.get(4)?,
+                    page: r.get::<_, i64>(5)? as u32,
+                    old_payload_sha256: r.get(6)?,
+                    new_payload_sha256: r.get(7)?,
+                    detected_at: r.get(8)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// The archive's identity, created on first use: the checkpoint origin's suffix.
+    pub fn archive_id(&self) -> Result<String> {
+        let existing: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM archive_meta WHERE key = 'archive_id'", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))?;
+        if let Some(id) = existing {
+            return Ok(id);
+        }
+        let id = hex::encode(rand::random::<[u8; 8]>());
+        self.conn
+            .execute("INSERT OR IGNORE INTO archive_meta (key, value) VALUES ('archive_id', ?1)", [&id])
+            .map_err(|e| self.err(e))?;
+        self.archive_id()
+    }
+
+    /// Record digests (Merkle leaf inputs) of the first `size` snapshots, in log order.
+    ///
+    /// Fails when a stored digest is not 64 hex digits.
+    pub fn record_digests(&self, size: u64) -> Result<Vec<Digest>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, record_digest FROM snapshots WHERE seq < ?1 ORDER BY seq")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([size as i64], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, hex) = row.map_err(|e| self.err(e))?;
+            let digest = Digest::from_hex(&hex).ok_or_else(|| StoreError::Corrupt {
+                path: self.path.display().to_string(),
+                seq: seq as u64,
+                message: "record digest is not hex".into(),
+            })?;
+            out.push(digest);
+        }
+        Ok(out)
+    }
+
+    /// Stores a signed checkpoint.
+    pub fn append_checkpoint(&self, checkpoint: &CheckpointRow) -> Result<i64> {
+        self.conn
+            .execute(
+                "INSERT INTO checkpoints (size, root, origin, body, signature, key_id, created_at, run_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    checkpoint.size as i64,
+                    checkpoint.root,
+                    checkpoint.origin,
+                    checkpoint.body,
+                    checkpoint.signature,
+                    checkpoint.key_id,
+                    checkpoint.created_at,
+                    checkpoint.run_id
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Every checkpoint, oldest first.
+    pub fn checkpoints(&self) -> Result<Vec<CheckpointRow>> {
+        self.query_checkpoints("SELECT id, size, root, origin, body, signature, key_id, created_at, run_id FROM checkpoints ORDER BY id", [])
+    }
+
+    /// The first checkpoint (by id) that covers at least `size` leaves.
+    pub fn checkpoint_covering(&self, size: u64) -> Result<Option<CheckpointRow>> {
+        Ok(self
+            .query_checkpoints(
+                "SELECT id, size, root, origin, body, signature, key_id, created_at, run_id FROM checkpoints
+                 WHERE size >= ?1 ORDER BY id LIMIT 1",
+                [size as i64],
+            )?
+            .pop())
+    }
+
+    pub fn checkpoint(&self, id: i64) -> Result<Option<CheckpointRow>> {
+        Ok(self
+            .query_checkpoints(
+                "SELECT id, size, root, origin, body, signature, key_id, created_at, run_id FROM checkpoints WHERE id = ?1",
+                [id],
+            )?
+            .pop())
+    }
+
+    fn query_checkpoints<P: rusqlite::Params>(&self, sql: &str, params: P) -> Result<Vec<CheckpointRow>> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params, |r| {
+                Ok(CheckpointRow {
+                    id: r.get(0)?,
+                    size: r.get::<_, i64>(1)? as u64,
+                    root: r.get(2)?,
+                    origin: r.get(3)?,
+                    body: r.get(4)?,
+                    signature: r.get(5)?,
+                    key_id: r.get(6)?,
+                    created_at: r.get(7)?,
+                    run_id: r.get(8)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// Records an exported bundle.
+    pub fn append_bundle(&self, bundle: &BundleRow) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO bundles (bundle_id, gstin, period, as_of, checkpoint_id, file_name, sha256, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    bundle.bundle_id,
+                    bundle.gstin,
+                    bundle.period,
+                    bundle.as_of,
+                    bundle.checkpoint_id,
+                    bundle.file_name,
+                    bundle.sha256,
+                    bundle.created_at
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Bundles of a GSTIN, oldest first.
+    pub fn bundles_of(&self, gstin: &str) -> Result<Vec<BundleRow>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT bundle_id, gstin, period, as_of, checkpoint_id, file_name, sha256, created_at
+                 FROM bundles WHERE gstin = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([gstin], |r| {
+                Ok(BundleRow {
+                    bundle_id: r.get(0)?,
+                    gstin: r.get(1)?,
+                    period: r.get(2)?,
+                    as_of: r.get(3)?,
+                    checkpoint_id: r.get(4)?,
+                    file_name: r.get(5)?,
+                    sha256: r.get(6)?,
+                    created_at: r.get(7)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// Snapshots of one GSTIN whose period is one of `periods`, received at or
+    /// before `as_of` (RFC 3339), in log order.
+    pub fn snapshots_for_bundle(&self, gstin: &str, periods: &[String], as_of: &str) -> Result<Vec<SnapshotRow>> {
+        let placeholders = vec!["?"; periods.len()].join(", ");
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE gstin = ? AND period IN ({placeholders}) AND received_at <= ? ORDER BY seq"
+        );
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&gstin];
+        for p in periods {
+            values.push(p);
+        }
+        values.push(&as_of);
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map(values.as_slice(), row_to_snapshot).map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// Change rows of one GSTIN for `periods`, detected at or before `as_of`.
+    pub fn changes_for_bundle(&self, gstin: &str, periods: &[String], as_of: &str) -> Result<Vec<ChangeRow>> {
+        let placeholders = vec!["?"; periods.len()].join(", ");
+        let sql = format!(
+            "SELECT seq, previous_seq, gstin, endpoint, period, page, old_payload_sha256, new_payload_sha256, detected_at
+             FROM changes WHERE gstin = ? AND period IN ({placeholders}) AND detected_at <= ? ORDER BY seq"
+        );
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&gstin];
+        for p in periods {
+            values.push(p);
+        }
+        values.push(&as_of);
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(values.as_slice(), |r| {
+                Ok(ChangeRow {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    previous_seq: r.get::<_, i64>(1)? as u64,
+                    gstin: r.get(2)?,
+                    endpoint: r.get(3)?,
+                    period: r.get(4)?,
+                    page: r.get::<_, i64>(5)? as u32,
+                    old_payload_sha256: r.get(6)?,
+                    new_payload_sha256: r.get(7)?,
+                    detected_at: r.get(8)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+}
+
+/// A stored checkpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointRow {
+    pub id: i64,
+    pub size: u64,
+    pub root: String,
+    pub origin: String,
+    pub body: String,
+    pub signature: String,
+    pub key_id: String,
+    pub created_at: String,
+    pub run_id: Option<i64>,
+}
+
+/// A recorded bundle export.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BundleRow {
+    pub bundle_id: String,
+    pub gstin: String,
+    pub period: String,
+    pub as_of: String,
+    pub checkpoint_id: i64,
+    pub file_name: String,
+    pub sha256: String,
+    pub created_at: String,
 }
 
 /// A stored change row.
@@ -668,6 +956,7 @@ mod tests {
         assert_eq!(store.body(2).unwrap().unwrap(), c.to_vec());
         let row = store.snapshot(1).unwrap().unwrap();
         assert_eq!(row.leaf_record().leaf_hash().hex(), row.leaf_hash);
+        assert_eq!(row.leaf_record().record_digest().hex(), row.record_digest);
         // Append-only: the triggers refuse edits.
         assert!(store.connection().execute("DELETE FROM snapshots WHERE seq = 0", []).is_err());
         assert!(store.connection().execute("UPDATE payloads SET size = 0", []).is_err());

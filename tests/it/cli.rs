@@ -29,7 +29,7 @@ fn bad_snapshot_input_is_one_line_exit_2_nothing_written() {
     let dir = setup();
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["snapshot", "--gstin", "27AAPFU0939F1ZW"], "error: GSTIN \"27AAPFU0939F1ZW\" fails its check character"),
-        (vec!["snapshot", "--gstin", "27AAPFU0939F1ZV"], "error: GSTIN 27AAPFU0939F1ZV is not in config"),
+        (vec!["snapshot", "--gstin", "24ABKCS2033B1ZV"], "error: GSTIN 24ABKCS2033B1ZV is not in config"),
         (vec!["snapshot", "--endpoint", "gstr-1-nope"], "error: --endpoint \"gstr-1-nope\": unknown endpoint"),
         (vec!["snapshot", "--group", "gstr-4"], "error: --group \"gstr-4\": unknown group"),
         (vec!["snapshot", "--from", "2999-01"], "error: --from 2999-01 is in the future"),

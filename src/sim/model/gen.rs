@@ -21,12 +21,18 @@ use crate::period::{FinancialYear, Month};
 pub type Paise = i64;
 
 /// The first return month of every simulated business (its registration).
-pub const FIRST_MONTH: Month = Month { year: 2019, month: 4 };
+pub const FIRST_MONTH: Month = Month {
+    year: 2019,
+    month: 4,
+};
 /// Events are planted on these days of every month, so that any date has one
 /// within ten days after it.
 pub const EVENT_DAYS: [u32; 4] = [1, 8, 15, 22];
 /// Last month that carries planted events (the list must be finite).
-pub const LAST_EVENT_MONTH: Month = Month { year: 2035, month: 12 };
+pub const LAST_EVENT_MONTH: Month = Month {
+    year: 2035,
+    month: 12,
+};
 
 /// Day of the month after the period on which each return is filed.
 pub const GSTR1_DAY: u32 = 11;
@@ -117,12 +123,54 @@ pub struct Product {
 }
 
 pub const PRODUCTS: &[Product] = &[
-    Product { hsn: "847130", desc: "Portable computers", uqc: "NOS", rate: 18, min_unit: 30_000_00, max_unit: 80_000_00 },
-    Product { hsn: "844332", desc: "Printers", uqc: "NOS", rate: 18, min_unit: 8_000_00, max_unit: 25_000_00 },
-    Product { hsn: "482010", desc: "Registers and notebooks", uqc: "NOS", rate: 12, min_unit: 40_00, max_unit: 250_00 },
-    Product { hsn: "300490", desc: "Medicaments", uqc: "BOX", rate: 5, min_unit: 150_00, max_unit: 900_00 },
-    Product { hsn: "851762", desc: "Network switches", uqc: "NOS", rate: 18, min_unit: 5_000_00, max_unit: 40_000_00 },
-    Product { hsn: "870899", desc: "Vehicle parts", uqc: "NOS", rate: 28, min_unit: 1_000_00, max_unit: 9_000_00 },
+    Product {
+        hsn: "847130",
+        desc: "Portable computers",
+        uqc: "NOS",
+        rate: 18,
+        min_unit: 30_000 * 100,
+        max_unit: 80_000 * 100,
+    },
+    Product {
+        hsn: "844332",
+        desc: "Printers",
+        uqc: "NOS",
+        rate: 18,
+        min_unit: 8_000 * 100,
+        max_unit: 25_000 * 100,
+    },
+    Product {
+        hsn: "482010",
+        desc: "Registers and notebooks",
+        uqc: "NOS",
+        rate: 12,
+        min_unit: 40 * 100,
+        max_unit: 250 * 100,
+    },
+    Product {
+        hsn: "300490",
+        desc: "Medicaments",
+        uqc: "BOX",
+        rate: 5,
+        min_unit: 150 * 100,
+        max_unit: 900 * 100,
+    },
+    Product {
+        hsn: "851762",
+        desc: "Network switches",
+        uqc: "NOS",
+        rate: 18,
+        min_unit: 5_000 * 100,
+        max_unit: 40_000 * 100,
+    },
+    Product {
+        hsn: "870899",
+        desc: "Vehicle parts",
+        uqc: "NOS",
+        rate: 28,
+        min_unit: 1_000 * 100,
+        max_unit: 9_000 * 100,
+    },
 ];
 
 #[derive(Clone, Debug)]
@@ -153,8 +201,6 @@ pub struct Doc {
     /// Place of supply, a state code.
     pub pos: u8,
     pub items: Vec<Item>,
-    /// For credit notes: the invoice number they reduce.
-    pub against: Option<String>,
 }
 
 impl Doc {
@@ -162,7 +208,9 @@ impl Doc {
         self.items.iter().map(|i| i.txval).sum()
     }
     pub fn tax(&self) -> Heads {
-        self.items.iter().fold(Heads::default(), |acc, i| acc + i.tax)
+        self.items
+            .iter()
+            .fold(Heads::default(), |acc, i| acc + i.tax)
     }
     pub fn val(&self) -> Paise {
         self.txval() + self.tax().total()
@@ -184,12 +232,19 @@ pub struct MonthOutward {
 
 impl MonthOutward {
     pub fn of_kind(&self, kind: OutKind) -> impl Iterator<Item = &Doc> {
-        self.invoices.iter().chain(self.retail.iter()).filter(move |d| d.kind == kind)
+        self.invoices
+            .iter()
+            .chain(self.retail.iter())
+            .filter(move |d| d.kind == kind)
     }
 
     /// Outward tax of the month as GSTR-1 reports it (invoices minus credit notes).
     pub fn tax(&self) -> Heads {
-        let gross = self.invoices.iter().chain(self.retail.iter()).fold(Heads::default(), |a, d| a + d.tax());
+        let gross = self
+            .invoices
+            .iter()
+            .chain(self.retail.iter())
+            .fold(Heads::default(), |a, d| a + d.tax());
         self.notes.iter().fold(gross, |a, d| a - d.tax())
     }
 
@@ -250,7 +305,10 @@ pub struct MonthInward {
 impl MonthInward {
     /// ITC the GSTR-2B of the month makes available: B2B minus notes, ISD, imports.
     pub fn itc(&self) -> Heads {
-        let b2b = self.invoices.iter().fold(Heads::default(), |a, d| a + d.tax());
+        let b2b = self
+            .invoices
+            .iter()
+            .fold(Heads::default(), |a, d| a + d.tax());
         let notes = self.notes.iter().fold(Heads::default(), |a, d| a + d.tax());
         let isd = self.isd.iter().fold(Heads::default(), |a, d| a + d.tax);
         let imports: Paise = self.imports.iter().map(|d| d.igst).sum();
@@ -347,9 +405,20 @@ pub fn set_off(credit: Heads, liability: Heads) -> [[Paise; 4]; 4] {
 
 pub const STATES: [u8; 10] = [27, 29, 33, 24, 7, 6, 9, 19, 32, 36];
 
-const NAME_A: [&str; 8] = ["Shree", "Sai", "Kaveri", "Sahyadri", "Nilgiri", "Ganga", "Deccan", "Malabar"];
-const NAME_B: [&str; 8] = ["Ganesh", "Lakshmi", "Tech", "Agro", "Pharma", "Auto", "Paper", "Electro"];
-const NAME_C: [&str; 6] = ["Traders", "Industries", "Enterprises", "Distributors", "Solutions", "Suppliers"];
+const NAME_A: [&str; 8] = [
+    "Shree", "Sai", "Kaveri", "Sahyadri", "Nilgiri", "Ganga", "Deccan", "Malabar",
+];
+const NAME_B: [&str; 8] = [
+    "Ganesh", "Lakshmi", "Tech", "Agro", "Pharma", "Auto", "Paper", "Electro",
+];
+const NAME_C: [&str; 6] = [
+    "Traders",
+    "Industries",
+    "Enterprises",
+    "Distributors",
+    "Solutions",
+    "Suppliers",
+];
 const NAME_D: [&str; 3] = ["Private Limited", "LLP", "Limited"];
 
 /// Deterministic randomness keyed by the business and a purpose.
@@ -396,8 +465,12 @@ fn pan(rng: &mut ChaCha8Rng, holder: char) -> String {
 }
 
 pub fn party(rng: &mut ChaCha8Rng, state: u8, holder: char) -> Party {
-    let gstin = Gstin::compose(state, &pan(rng, holder), '1').expect("generated PAN fits the GSTIN pattern");
-    Party { gstin, name: company_name(rng) }
+    let gstin = Gstin::compose(state, &pan(rng, holder), '1')
+        .expect("generated PAN fits the GSTIN pattern");
+    Party {
+        gstin,
+        name: company_name(rng),
+    }
 }
 
 pub fn company_name(rng: &mut ChaCha8Rng) -> String {
@@ -416,7 +489,11 @@ pub fn parties(keyed: &Keyed, own_state: u8, tag: &str, count: usize) -> Vec<Par
     let others: Vec<u8> = STATES.iter().copied().filter(|s| *s != own_state).collect();
     (0..count)
         .map(|i| {
-            let state = if i < 3 { own_state } else { others[rng.random_range(0..others.len())] };
+            let state = if i < 3 {
+                own_state
+            } else {
+                others[rng.random_range(0..others.len())]
+            };
             party(&mut rng, state, 'C')
         })
         .collect()
@@ -436,7 +513,13 @@ fn make_item(rng: &mut ChaCha8Rng, product: usize, qty: i64, inter: bool) -> Ite
     let p = &PRODUCTS[product];
     let unit = rng.random_range(p.min_unit..=p.max_unit);
     let txval = unit * qty;
-    Item { product, qty, txval, rate: p.rate, tax: tax_for(txval, p.rate, inter) }
+    Item {
+        product,
+        qty,
+        txval,
+        rate: p.rate,
+        tax: tax_for(txval, p.rate, inter),
+    }
 }
 
 fn random_items(rng: &mut ChaCha8Rng, inter: bool, max_items: usize) -> Vec<Item> {
@@ -456,11 +539,23 @@ fn random_day(rng: &mut ChaCha8Rng, month: Month) -> NaiveDate {
 }
 
 /// A credit note for `share_pct` percent of the first item of `invoice`.
-pub fn credit_note(invoice: &Doc, num: String, date: NaiveDate, share_pct: i64, own_state: u8) -> Doc {
+pub fn credit_note(
+    invoice: &Doc,
+    num: String,
+    date: NaiveDate,
+    share_pct: i64,
+    own_state: u8,
+) -> Doc {
     let first = &invoice.items[0];
     let txval = round_div(first.txval * share_pct, 100).max(100);
     let inter = invoice.pos != own_state;
-    let item = Item { product: first.product, qty: 0, txval, rate: first.rate, tax: tax_for(txval, first.rate, inter) };
+    let item = Item {
+        product: first.product,
+        qty: 0,
+        txval,
+        rate: first.rate,
+        tax: tax_for(txval, first.rate, inter),
+    };
     Doc {
         kind: OutKind::B2b,
         num,
@@ -468,13 +563,13 @@ pub fn credit_note(invoice: &Doc, num: String, date: NaiveDate, share_pct: i64, 
         party: invoice.party,
         pos: invoice.pos,
         items: vec![item],
-        against: Some(invoice.num.clone()),
     }
 }
 
 pub fn outward(keyed: &Keyed, own_state: u8, customers: &[Party], month: Month) -> MonthOutward {
     let mut rng = keyed.rng(&["outward", &month.to_string()]);
-    let customer_state = |i: usize| -> u8 { customers[i].gstin.state_code().parse().unwrap_or(own_state) };
+    let customer_state =
+        |i: usize| -> u8 { customers[i].gstin.state_code().parse().unwrap_or(own_state) };
     let others: Vec<u8> = STATES.iter().copied().filter(|s| *s != own_state).collect();
     let mut invoices = Vec::new();
     for _ in 0..rng.random_range(4..=10) {
@@ -482,24 +577,56 @@ pub fn outward(keyed: &Keyed, own_state: u8, customers: &[Party], month: Month) 
         let pos = customer_state(party);
         let items = random_items(&mut rng, pos != own_state, 3);
         let date = random_day(&mut rng, month);
-        invoices.push(Doc { kind: OutKind::B2b, num: String::new(), date, party: Some(party), pos, items, against: None });
+        invoices.push(Doc {
+            kind: OutKind::B2b,
+            num: String::new(),
+            date,
+            party: Some(party),
+            pos,
+            items,
+        });
     }
     for _ in 0..rng.random_range(0..=2) {
         let pos = others[rng.random_range(0..others.len())];
         // B2CL: an inter-state invoice to an unregistered buyer above ₹2.5 lakh.
         let mut item = make_item(&mut rng, 0, 1, true);
-        let qty = (250_000_00 / item.txval) + 1;
-        item = Item { qty, txval: item.txval * qty, ..item };
+        let qty = (250_000 * 100 / item.txval) + 1;
+        item = Item {
+            qty,
+            txval: item.txval * qty,
+            ..item
+        };
         item.tax = tax_for(item.txval, item.rate, true);
         let date = random_day(&mut rng, month);
-        invoices.push(Doc { kind: OutKind::B2cl, num: String::new(), date, party: None, pos, items: vec![item], against: None });
+        invoices.push(Doc {
+            kind: OutKind::B2cl,
+            num: String::new(),
+            date,
+            party: None,
+            pos,
+            items: vec![item],
+        });
     }
     if rng.random_bool(0.3) {
         let qty = rng.random_range(2..=20);
         let items = vec![make_item(&mut rng, 4, qty, false)];
-        let items = items.into_iter().map(|i| Item { rate: 0, tax: Heads::default(), ..i }).collect();
+        let items = items
+            .into_iter()
+            .map(|i| Item {
+                rate: 0,
+                tax: Heads::default(),
+                ..i
+            })
+            .collect();
         let date = random_day(&mut rng, month);
-        invoices.push(Doc { kind: OutKind::Exp, num: String::new(), date, party: None, pos: 96, items, against: None });
+        invoices.push(Doc {
+            kind: OutKind::Exp,
+            num: String::new(),
+            date,
+            party: None,
+            pos: 96,
+            items,
+        });
     }
     invoices.sort_by_key(|d| d.date);
     let tag = fy_tag(month);
@@ -509,12 +636,23 @@ pub fn outward(keyed: &Keyed, own_state: u8, customers: &[Party], month: Month) 
     }
     let mut retail = Vec::new();
     for _ in 0..rng.random_range(3..=8) {
-        let pos = if rng.random_bool(0.8) { own_state } else { others[rng.random_range(0..others.len())] };
+        let pos = if rng.random_bool(0.8) {
+            own_state
+        } else {
+            others[rng.random_range(0..others.len())]
+        };
         let product = [2, 3, 5][rng.random_range(0..3)];
         let qty = rng.random_range(1..=6);
         let item = make_item(&mut rng, product, qty, pos != own_state);
         let date = random_day(&mut rng, month);
-        retail.push(Doc { kind: OutKind::B2cs, num: String::new(), date, party: None, pos, items: vec![item], against: None });
+        retail.push(Doc {
+            kind: OutKind::B2cs,
+            num: String::new(),
+            date,
+            party: None,
+            pos,
+            items: vec![item],
+        });
     }
     retail.sort_by_key(|d| d.date);
     for (seq, doc) in retail.iter_mut().enumerate() {
@@ -526,25 +664,58 @@ pub fn outward(keyed: &Keyed, own_state: u8, customers: &[Party], month: Month) 
         let invoice = b2b[rng.random_range(0..b2b.len())];
         let date = invoice.date.max(month.day(rng.random_range(20..=28)));
         let share = rng.random_range(5..=15);
-        notes.push(credit_note(invoice, format!("CN/{tag}/{index:02}001"), date, share, own_state));
+        notes.push(credit_note(
+            invoice,
+            format!("CN/{tag}/{index:02}001"),
+            date,
+            share,
+            own_state,
+        ));
     }
-    let nil = (rng.random_range(0..50_000) * 100, rng.random_range(0..30_000) * 100 + 5_000_00);
-    MonthOutward { invoices, retail, notes, nil }
+    let nil = (
+        rng.random_range(0..50_000) * 100,
+        rng.random_range(0..30_000) * 100 + 5_000 * 100,
+    );
+    MonthOutward {
+        invoices,
+        retail,
+        notes,
+        nil,
+    }
 }
 
 pub fn inward(keyed: &Keyed, own_state: u8, suppliers: &[Party], month: Month) -> MonthInward {
     let mut rng = keyed.rng(&["inward", &month.to_string()]);
-    let filing_day: Vec<u32> = suppliers.iter().map(|_| rng.random_range(10..=13)).collect();
+    let filing_day: Vec<u32> = suppliers
+        .iter()
+        .map(|_| rng.random_range(10..=13))
+        .collect();
     let mut invoices = Vec::new();
     for (s, supplier) in suppliers.iter().enumerate() {
-        let count = if s == 0 { rng.random_range(1..=3) } else { rng.random_range(0..=3) };
+        let count = if s == 0 {
+            rng.random_range(1..=3)
+        } else {
+            rng.random_range(0..=3)
+        };
         let inter = supplier.gstin.state_code() != format!("{own_state:02}");
         let prefix = &supplier.name[..3].to_ascii_uppercase();
         for k in 0..count {
             let items = random_items(&mut rng, inter, 2);
             let date = random_day(&mut rng, month);
-            let num = format!("{prefix}/{}/{}{:02}", fy_tag(month), rng.random_range(100..999), k + 1);
-            invoices.push(Doc { kind: OutKind::B2b, num, date, party: Some(s), pos: own_state, items, against: None });
+            let num = format!(
+                "{prefix}/{}/{}{:02}",
+                fy_tag(month),
+                rng.random_range(100..999),
+                k + 1
+            );
+            invoices.push(Doc {
+                kind: OutKind::B2b,
+                num,
+                date,
+                party: Some(s),
+                pos: own_state,
+                items,
+            });
         }
     }
     let mut notes = Vec::new();
@@ -553,7 +724,11 @@ pub fn inward(keyed: &Keyed, own_state: u8, suppliers: &[Party], month: Month) -
         let date = invoice.date.max(month.day(25));
         let num = format!("{}-CN", invoice.num);
         // Supplier notes: inter-state follows the supplier's state, so compute as the supplier would.
-        let supplier_state: u8 = suppliers[invoice.party.unwrap_or(0)].gstin.state_code().parse().unwrap_or(own_state);
+        let supplier_state: u8 = suppliers[invoice.party.unwrap_or(0)]
+            .gstin
+            .state_code()
+            .parse()
+            .unwrap_or(own_state);
         let mut note = credit_note(invoice, num, date, rng.random_range(5..=15), supplier_state);
         note.pos = own_state;
         notes.push(note);
@@ -561,7 +736,11 @@ pub fn inward(keyed: &Keyed, own_state: u8, suppliers: &[Party], month: Month) -
     let mut isd = Vec::new();
     if rng.random_bool(0.3) {
         let base = rng.random_range(2_000..20_000) * 100;
-        isd.push(IsdDoc { docnum: format!("ISD{}", rng.random_range(1000..9999)), date: random_day(&mut rng, month), tax: Heads([0, base, base, 0]) });
+        isd.push(IsdDoc {
+            docnum: format!("ISD{}", rng.random_range(1000..9999)),
+            date: random_day(&mut rng, month),
+            tax: Heads([0, base, base, 0]),
+        });
     }
     let mut imports = Vec::new();
     if rng.random_bool(0.25) {
@@ -576,15 +755,30 @@ pub fn inward(keyed: &Keyed, own_state: u8, suppliers: &[Party], month: Month) -
     }
     let mut tds = Vec::new();
     if rng.random_bool(0.15) {
-        let base = rng.random_range(1_00_000..10_00_000) * 100;
+        let base = rng.random_range(100_000..1_000_000) * 100;
         let half = round_div(base, 100);
-        tds.push(TdsCredit { kind: 0, base, tax: Heads([0, half, half, 0]) });
+        tds.push(TdsCredit {
+            kind: 0,
+            base,
+            tax: Heads([0, half, half, 0]),
+        });
     }
     if rng.random_bool(0.1) {
-        let base = rng.random_range(50_000..5_00_000) * 100;
-        tds.push(TdsCredit { kind: 1, base, tax: Heads([round_div(base, 100), 0, 0, 0]) });
+        let base = rng.random_range(50_000..500_000) * 100;
+        tds.push(TdsCredit {
+            kind: 1,
+            base,
+            tax: Heads([round_div(base, 100), 0, 0, 0]),
+        });
     }
-    MonthInward { invoices, notes, filing_day, isd, imports, tds }
+    MonthInward {
+        invoices,
+        notes,
+        filing_day,
+        isd,
+        imports,
+        tds,
+    }
 }
 
 /// The planted scenarios of financial year `fy` (two distinct months).
@@ -656,13 +850,23 @@ pub fn settle(
     // Some months the business rounds its challan up, leaving a cash balance.
     if rng.random_bool(0.3) {
         let head = rng.random_range(0..3);
-        need.0[head] += rng.random_range(1..50) * 100_00;
+        need.0[head] += rng.random_range(1..50) * 100 * 100;
     }
     let challan = (!need.is_zero()).then(|| {
         let date = next.day(rng.random_range(17..=19));
         Challan {
-            time: format!("{:02}:{:02}:{:02}", rng.random_range(9..18), rng.random_range(0..60), rng.random_range(0..60)),
-            cin: format!("{}{}{:08}", ["HDFC", "SBIN", "ICIC", "UTIB"][rng.random_range(0..4)], date.format("%d%m%y"), rng.random_range(0..100_000_000u32)),
+            time: format!(
+                "{:02}:{:02}:{:02}",
+                rng.random_range(9..18),
+                rng.random_range(0..60),
+                rng.random_range(0..60)
+            ),
+            cin: format!(
+                "{}{}{:08}",
+                ["HDFC", "SBIN", "ICIC", "UTIB"][rng.random_range(0..4)],
+                date.format("%d%m%y"),
+                rng.random_range(0..100_000_000u32)
+            ),
             date,
             amount: need,
         }
@@ -676,7 +880,17 @@ pub fn settle(
         u
     };
     let cash_after = cash_before + need - cash_paid;
-    Settlement { period: month, liability, claim, used, cash_paid, challan, filed, itc_after, cash_after }
+    Settlement {
+        period: month,
+        liability,
+        claim,
+        used,
+        cash_paid,
+        challan,
+        filed,
+        itc_after,
+        cash_after,
+    }
 }
 
 /// The kinds of later-day change a planted event makes to a past period.
@@ -717,7 +931,11 @@ pub fn event_on(keyed: &Keyed, date: NaiveDate) -> Option<EventSpec> {
         return None;
     }
     let mut rng = keyed.rng(&["event", &date.to_string()]);
-    let kind = [EventKind::B2baAmendment, EventKind::LateCreditNote, EventKind::LateSupplierFiling][rng.random_range(0..3)];
+    let kind = [
+        EventKind::B2baAmendment,
+        EventKind::LateCreditNote,
+        EventKind::LateSupplierFiling,
+    ][rng.random_range(0..3)];
     let mut period = Month::of_date(date);
     for _ in 0..rng.random_range(2..=4) {
         period = period.prev();
@@ -731,7 +949,13 @@ pub fn event_on(keyed: &Keyed, date: NaiveDate) -> Option<EventSpec> {
         EventKind::B2baAmendment => sign * rng.random_range(2..=10),
         _ => rng.random_range(3..=15),
     };
-    Some(EventSpec { effective: date, kind, period, index, amount_pct })
+    Some(EventSpec {
+        effective: date,
+        kind,
+        period,
+        index,
+        amount_pct,
+    })
 }
 
 /// The events whose period is `period`, in effective order.
@@ -760,11 +984,6 @@ pub fn amended(invoice: &Doc, pct: i64, own_state: u8) -> Doc {
     doc
 }
 
-/// Whether `month` is a month of GST for this business at all.
-pub fn in_business(month: Month) -> bool {
-    month >= FIRST_MONTH
-}
-
 /// The invoice a late supplier filing adds to the period's GSTR-2A.
 pub fn late_invoice(keyed: &Keyed, event: &EventSpec, suppliers: &[Party], own_state: u8) -> Doc {
     let mut rng = keyed.rng(&["late-invoice", &event.effective.to_string()]);
@@ -774,6 +993,17 @@ pub fn late_invoice(keyed: &Keyed, event: &EventSpec, suppliers: &[Party], own_s
     let items = random_items(&mut rng, inter, 2);
     let date = random_day(&mut rng, event.period);
     let prefix = supplier.name[..3].to_ascii_uppercase();
-    let num = format!("{prefix}/{}/L{}", fy_tag(event.period), event.effective.format("%d%m"));
-    Doc { kind: OutKind::B2b, num, date, party: Some(s), pos: own_state, items, against: None }
+    let num = format!(
+        "{prefix}/{}/L{}",
+        fy_tag(event.period),
+        event.effective.format("%d%m")
+    );
+    Doc {
+        kind: OutKind::B2b,
+        num,
+        date,
+        party: Some(s),
+        pos: own_state,
+        items,
+    }
 }

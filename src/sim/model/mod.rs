@@ -73,7 +73,10 @@ pub enum Answer {
 
 impl Answer {
     pub fn error(code: &'static str, message: impl Into<String>) -> Answer {
-        Answer::Error { code, message: message.into() }
+        Answer::Error {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn error_code(&self) -> Option<&'static str> {
@@ -135,9 +138,14 @@ impl Business {
         let legal_name = gen::company_name(&mut rng);
         let customers = gen::parties(&keyed, state, "customers", 7);
         let suppliers = gen::parties(&keyed, state, "suppliers", 6);
-        let other_state = gen::STATES.iter().copied().find(|s| *s != state).unwrap_or(29);
+        let other_state = gen::STATES
+            .iter()
+            .copied()
+            .find(|s| *s != state)
+            .unwrap_or(29);
         let isd = Party {
-            gstin: Gstin::compose(other_state, gstin.pan(), '2').unwrap_or_else(|_| customers[0].gstin.clone()),
+            gstin: Gstin::compose(other_state, gstin.pan(), '2')
+                .unwrap_or_else(|_| customers[0].gstin.clone()),
             name: format!("{legal_name} (ISD)"),
         };
         let deductor = gen::party(&mut rng, state, 'G');
@@ -180,7 +188,12 @@ impl Business {
         while m <= gen::LAST_EVENT_MONTH {
             for day in gen::EVENT_DAYS {
                 if let Some(e) = gen::event_on(&self.inner.keyed, m.day(day)) {
-                    out.push(PlannedEvent { effective: e.effective, kind: e.kind, period: e.period, endpoints: e.kind.endpoints() });
+                    out.push(PlannedEvent {
+                        effective: e.effective,
+                        kind: e.kind,
+                        period: e.period,
+                        endpoints: e.kind.endpoints(),
+                    });
                 }
             }
             m = m.next();
@@ -190,7 +203,10 @@ impl Business {
 
     /// Planted events effective in `from..=to`.
     pub fn events_between(&self, from: NaiveDate, to: NaiveDate) -> Vec<PlannedEvent> {
-        self.events().into_iter().filter(|e| e.effective >= from && e.effective <= to).collect()
+        self.events()
+            .into_iter()
+            .filter(|e| e.effective >= from && e.effective <= to)
+            .collect()
     }
 
     /// The planted scenarios 1 and 2 of a financial year.
@@ -211,10 +227,18 @@ impl Business {
                     return Some(s.clone());
                 }
                 let len = cache.settlements.len();
-                let before = cache.settlements.last().map(|s| (s.itc_after, s.cash_after)).unwrap_or_default();
+                let before = cache
+                    .settlements
+                    .last()
+                    .map(|s| (s.itc_after, s.cash_after))
+                    .unwrap_or_default();
                 (len, before)
             };
-            let period = FIRST_MONTH.through(month).get(len).copied().unwrap_or(month);
+            let period = FIRST_MONTH
+                .through(month)
+                .get(len)
+                .copied()
+                .unwrap_or(month);
             let settlement = Arc::new(self.compute_settlement(period, before.0, before.1));
             let mut cache = self.lock();
             if cache.settlements.len() == len {
@@ -223,7 +247,12 @@ impl Business {
         }
     }
 
-    fn compute_settlement(&self, period: Month, itc_before: Heads, cash_before: Heads) -> Settlement {
+    fn compute_settlement(
+        &self,
+        period: Month,
+        itc_before: Heads,
+        cash_before: Heads,
+    ) -> Settlement {
         let outward = self.outward(period);
         let inward = self.inward(period);
         let plants = self.plants(period.financial_year());
@@ -233,7 +262,15 @@ impl Business {
         if plants.itc_excess_month == period {
             claim += plants.itc_excess;
         }
-        gen::settle(&self.inner.keyed, period, liability, claim, itc_before, cash_before, self.inner.state)
+        gen::settle(
+            &self.inner.keyed,
+            period,
+            liability,
+            claim,
+            itc_before,
+            cash_before,
+            self.inner.state,
+        )
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {
@@ -244,15 +281,29 @@ impl Business {
         if let Some(m) = self.lock().outward.get(&month) {
             return m.clone();
         }
-        let generated = Arc::new(gen::outward(&self.inner.keyed, self.inner.state, &self.inner.customers, month));
-        self.lock().outward.entry(month).or_insert(generated).clone()
+        let generated = Arc::new(gen::outward(
+            &self.inner.keyed,
+            self.inner.state,
+            &self.inner.customers,
+            month,
+        ));
+        self.lock()
+            .outward
+            .entry(month)
+            .or_insert(generated)
+            .clone()
     }
 
     pub(crate) fn inward(&self, month: Month) -> Arc<MonthInward> {
         if let Some(m) = self.lock().inward.get(&month) {
             return m.clone();
         }
-        let generated = Arc::new(gen::inward(&self.inner.keyed, self.inner.state, &self.inner.suppliers, month));
+        let generated = Arc::new(gen::inward(
+            &self.inner.keyed,
+            self.inner.state,
+            &self.inner.suppliers,
+            month,
+        ));
         self.lock().inward.entry(month).or_insert(generated).clone()
     }
 

@@ -72,7 +72,13 @@ fn itm_det(item: &gen::Item) -> Value {
 }
 
 fn itms(doc: &Doc) -> Value {
-    Value::Array(doc.items.iter().enumerate().map(|(i, it)| json!({"num": i + 1, "itm_det": itm_det(it)})).collect())
+    Value::Array(
+        doc.items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| json!({"num": i + 1, "itm_det": itm_det(it)}))
+            .collect(),
+    )
 }
 
 fn invoice(doc: &Doc) -> Value {
@@ -121,7 +127,10 @@ pub fn respond(
                 query(q, "from").and_then(parse_ledger_date),
                 query(q, "to").and_then(parse_ledger_date),
             ) else {
-                return Answer::error("LG9001", "Invalid date format: from and to are required as DD/MM/YYYY");
+                return Answer::error(
+                    "LG9001",
+                    "Invalid date format: from and to are required as DD/MM/YYYY",
+                );
             };
             if to > today {
                 return Answer::error("LG9089", "To date cannot be beyond the current date");
@@ -136,7 +145,10 @@ pub fn respond(
         }
         PeriodKind::FinancialYear => {
             let Some(fy) = year_from_query(q) else {
-                return Answer::error("RET191104", "Invalid financial year: expected financial_year=FY YYYY-YY");
+                return Answer::error(
+                    "RET191104",
+                    "Invalid financial year: expected financial_year=FY YYYY-YY",
+                );
             };
             year_endpoint(b, endpoint.name, fy, today)
         }
@@ -144,12 +156,20 @@ pub fn respond(
     }
 }
 
-fn month_endpoint(b: &Business, name: &str, month: Month, q: &[(String, String)], today: NaiveDate) -> Answer {
+fn month_endpoint(
+    b: &Business,
+    name: &str,
+    month: Month,
+    q: &[(String, String)],
+    today: NaiveDate,
+) -> Answer {
     if let Some(section) = name.strip_prefix("gstr-1-") {
         if !gstr1_filed(month, today) || month < FIRST_MONTH {
             return no_gstr1();
         }
-        return gstr1(b, section, month, today).map(Answer::Data).unwrap_or_else(no_gstr1);
+        return gstr1(b, section, month, today)
+            .map(Answer::Data)
+            .unwrap_or_else(no_gstr1);
     }
     if let Some(section) = name.strip_prefix("gstr-1a-") {
         if !gstr1_filed(month, today) || month < FIRST_MONTH {
@@ -181,7 +201,10 @@ fn month_endpoint(b: &Business, name: &str, month: Month, q: &[(String, String)]
         },
         "gstr-3b-auto-liability" => {
             if month < FIRST_MONTH || !gstr1_filed(month, today) {
-                return Answer::error("RT-R3BQ1004", "GSTR-1 has not been filed for the return period");
+                return Answer::error(
+                    "RT-R3BQ1004",
+                    "GSTR-1 has not been filed for the return period",
+                );
             }
             Answer::Data(auto_liability(b, month))
         }
@@ -197,7 +220,9 @@ fn month_endpoint(b: &Business, name: &str, month: Month, q: &[(String, String)]
         "ims-sales" => ims_sales(b, month, today),
         "ims-added-back" => no_2a(),
         "einvoice-hsn" => einvoice_hsn(b, month, today),
-        "einvoice-sales" | "einvoice-purchases" => einvoice_list(b, name.ends_with("purchases"), month, today),
+        "einvoice-sales" | "einvoice-purchases" => {
+            einvoice_list(b, name.ends_with("purchases"), month, today)
+        }
         _ => no_2a(),
     }
 }
@@ -207,18 +232,34 @@ fn month_endpoint(b: &Business, name: &str, month: Month, q: &[(String, String)]
 /// The B2BA amendments and late credit notes of `month` visible on `today`.
 fn gstr1_events(b: &Business, month: Month, today: NaiveDate) -> (Vec<(Doc, Doc)>, Vec<Doc>) {
     let outward = b.outward(month);
-    let b2b: Vec<&Doc> = outward.invoices.iter().filter(|d| d.kind == OutKind::B2b).collect();
+    let b2b: Vec<&Doc> = outward
+        .invoices
+        .iter()
+        .filter(|d| d.kind == OutKind::B2b)
+        .collect();
     let mut amendments = Vec::new();
     let mut notes = Vec::new();
-    for e in gen::events_for(&b.inner.keyed, month).into_iter().filter(|e| e.effective <= today) {
+    for e in gen::events_for(&b.inner.keyed, month)
+        .into_iter()
+        .filter(|e| e.effective <= today)
+    {
         let original = b2b[e.index % b2b.len()];
         match e.kind {
             gen::EventKind::B2baAmendment => {
-                amendments.push((original.clone(), gen::amended(original, e.amount_pct, b.inner.state)));
+                amendments.push((
+                    original.clone(),
+                    gen::amended(original, e.amount_pct, b.inner.state),
+                ));
             }
             gen::EventKind::LateCreditNote => {
                 let num = format!("CN/{}/L{}", gen::fy_tag(month), e.effective.format("%d%m"));
-                notes.push(gen::credit_note(original, num, e.effective, e.amount_pct, b.inner.state));
+                notes.push(gen::credit_note(
+                    original,
+                    num,
+                    e.effective,
+                    e.amount_pct,
+                    b.inner.state,
+                ));
             }
             gen::EventKind::LateSupplierFiling => {}
         }
@@ -241,7 +282,10 @@ fn gstr1(b: &Business, section: &str, month: Month, today: NaiveDate) -> Option<
     match section {
         "summary" => Some(gstr1_summary(b, month, today)),
         "b2b" => {
-            let entries = outward.of_kind(OutKind::B2b).map(|d| (d.party.unwrap_or(0), invoice(d))).collect();
+            let entries = outward
+                .of_kind(OutKind::B2b)
+                .map(|d| (d.party.unwrap_or(0), invoice(d)))
+                .collect();
             Some(json!({"b2b": party_groups(b, entries, "inv")}))
         }
         "b2ba" => {
@@ -278,8 +322,12 @@ fn gstr1(b: &Business, section: &str, month: Month, today: NaiveDate) -> Option<
         }
         "cdnr" => {
             let (_, late) = gstr1_events(b, month, today);
-            let entries: Vec<(usize, Value)> =
-                outward.notes.iter().chain(late.iter()).map(|d| (d.party.unwrap_or(0), note(d))).collect();
+            let entries: Vec<(usize, Value)> = outward
+                .notes
+                .iter()
+                .chain(late.iter())
+                .map(|d| (d.party.unwrap_or(0), note(d)))
+                .collect();
             (!entries.is_empty()).then(|| json!({"cdnr": party_groups(b, entries, "nt")}))
         }
         "exp" => {
@@ -370,13 +418,21 @@ fn hsn_rows<'a>(docs: impl Iterator<Item = &'a Doc>, with_desc: bool) -> Vec<Val
 
 fn doc_range(num: usize, docs: &[Doc]) -> Option<Value> {
     let (first, last) = (docs.first()?, docs.last()?);
-    Some(json!({"num": num, "from": first.num, "to": last.num, "totnum": docs.len(), "cancel": 0, "net_issue": docs.len()}))
+    Some(
+        json!({"num": num, "from": first.num, "to": last.num, "totnum": docs.len(), "cancel": 0, "net_issue": docs.len()}),
+    )
 }
 
 fn doc_issue(outward: &gen::MonthOutward) -> Value {
-    let invoices: Vec<Value> =
-        [doc_range(1, &outward.invoices), doc_range(2, &outward.retail)].into_iter().flatten().collect();
-    let mut det = vec![json!({"doc_num": 1, "doc_typ": "Invoices for outward supply", "docs": invoices})];
+    let invoices: Vec<Value> = [
+        doc_range(1, &outward.invoices),
+        doc_range(2, &outward.retail),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut det =
+        vec![json!({"doc_num": 1, "doc_typ": "Invoices for outward supply", "docs": invoices})];
     if let Some(notes) = doc_range(1, &outward.notes) {
         det.push(json!({"doc_num": 5, "doc_typ": "Credit Note", "docs": [notes]}));
     }
@@ -392,7 +448,9 @@ fn sec_sum(name: &str, payload: &Value, count: usize, val: Paise, tax: Heads) ->
 }
 
 fn totals<'a>(docs: impl Iterator<Item = &'a Doc>) -> (usize, Paise, Heads) {
-    docs.fold((0, 0, Heads::default()), |(n, v, t), d| (n + 1, v + d.val(), t + d.tax()))
+    docs.fold((0, 0, Heads::default()), |(n, v, t), d| {
+        (n + 1, v + d.val(), t + d.tax())
+    })
 }
 
 fn gstr1_summary(b: &Business, month: Month, today: NaiveDate) -> Value {
@@ -408,9 +466,17 @@ fn gstr1_summary(b: &Business, month: Month, today: NaiveDate) -> Value {
     push("B2BA", "b2ba", totals(amendments.iter().map(|(_, r)| r)));
     push("B2CL", "b2cl", totals(outward.of_kind(OutKind::B2cl)));
     push("B2CS", "b2cs", totals(outward.retail.iter()));
-    push("CDNR", "cdnr", totals(outward.notes.iter().chain(late.iter())));
+    push(
+        "CDNR",
+        "cdnr",
+        totals(outward.notes.iter().chain(late.iter())),
+    );
     push("EXP", "exp", totals(outward.of_kind(OutKind::Exp)));
-    push("NIL", "nil", (2, outward.nil.0 + outward.nil.1, Heads::default()));
+    push(
+        "NIL",
+        "nil",
+        (2, outward.nil.0 + outward.nil.1, Heads::default()),
+    );
     let all = outward.invoices.iter().chain(outward.retail.iter());
     let (_, _, hsn_tax) = totals(all.clone());
     let hsn_val: Paise = all.map(|d| d.txval()).sum();
@@ -438,7 +504,12 @@ fn declaration(b: &Business, month: Month) -> Value {
     let outward = b.outward(month);
     let filed = month.next().day(gen::GSTR1_DAY);
     let (cash, itc) = balances_on(b, filed);
-    let val = outward.invoices.iter().chain(outward.retail.iter()).map(Doc::val).sum();
+    let val = outward
+        .invoices
+        .iter()
+        .chain(outward.retail.iter())
+        .map(Doc::val)
+        .sum();
     with_chksum(json!({
         "gstin": b.gstin().as_str(), "ret_period": month.ret_period(), "r2bStaleStatus": "N",
         "declared_tmstmp": format!("{} 18:05:00", filed.format("%Y-%m-%d")),
@@ -471,13 +542,22 @@ fn gstr2a(b: &Business, section: &str, month: Month, today: NaiveDate) -> Option
                 let s = d.party.unwrap_or(0);
                 let filed = inward.filing_date(s, month);
                 if filed <= today {
-                    groups.entry(s).or_insert((filed, Vec::new())).1.push(invoice(d));
+                    groups
+                        .entry(s)
+                        .or_insert((filed, Vec::new()))
+                        .1
+                        .push(invoice(d));
                 }
             }
             for e in gen::events_for(&b.inner.keyed, month) {
                 if e.kind == gen::EventKind::LateSupplierFiling && e.effective <= today {
-                    let d = gen::late_invoice(&b.inner.keyed, &e, &b.inner.suppliers, b.inner.state);
-                    groups.entry(d.party.unwrap_or(0)).or_insert((e.effective, Vec::new())).1.push(invoice(&d));
+                    let d =
+                        gen::late_invoice(&b.inner.keyed, &e, &b.inner.suppliers, b.inner.state);
+                    groups
+                        .entry(d.party.unwrap_or(0))
+                        .or_insert((e.effective, Vec::new()))
+                        .1
+                        .push(invoice(&d));
                 }
             }
             (!groups.is_empty()).then(|| {
@@ -522,7 +602,9 @@ fn gstr2a(b: &Business, section: &str, month: Month, today: NaiveDate) -> Option
                     }))
                 })
                 .collect();
-            Some(json!({"isd": [{"ctin": b.inner.isd.gstin.as_str(), "cfs": "Y", "doclist": docs}]}))
+            Some(
+                json!({"isd": [{"ctin": b.inner.isd.gstin.as_str(), "cfs": "Y", "doclist": docs}]}),
+            )
         }
         "impg" => {
             if inward.imports.is_empty() || today < next.day(10) {
@@ -547,7 +629,11 @@ fn gstr2a(b: &Business, section: &str, month: Month, today: NaiveDate) -> Option
                 .iter()
                 .filter(|t| t.kind == kind && today >= next.day(10))
                 .map(|t| {
-                    let (key, party) = if kind == 0 { ("gstin_ded", &b.inner.deductor) } else { ("ctin", &b.inner.operator) };
+                    let (key, party) = if kind == 0 {
+                        ("gstin_ded", &b.inner.deductor)
+                    } else {
+                        ("ctin", &b.inner.operator)
+                    };
                     json!({
                         key: party.gstin.as_str(), "amt_ded": rs(t.base), "iamt": rs(t.tax.igst()),
                         "camt": rs(t.tax.cgst()), "samt": rs(t.tax.sgst())
@@ -642,16 +728,31 @@ fn gstr2b(b: &Business, month: Month, file_number: Option<&str>, today: NaiveDat
     }
     let pages: Vec<&[(&str, Option<usize>, Value)]> = docs.chunks(b.page_size).collect();
     let page = match file_number {
-        None if pages.len() > 1 => return Answer::Paged { file_count: pages.len() },
+        None if pages.len() > 1 => {
+            return Answer::Paged {
+                file_count: pages.len(),
+            }
+        }
         None => 0,
         Some(n) => match n.parse::<usize>() {
             Ok(k) if (1..=pages.len()).contains(&k) => k - 1,
-            _ => return Answer::error("RET2B1020", format!("Invalid file number: expected 1 to {}", pages.len())),
+            _ => {
+                return Answer::error(
+                    "RET2B1020",
+                    format!("Invalid file number: expected 1 to {}", pages.len()),
+                )
+            }
         },
     };
     let inward = b.inward(month);
-    let b2b = inward.invoices.iter().fold(Heads::default(), |a, d| a + d.tax());
-    let cdnr = inward.notes.iter().fold(Heads::default(), |a, d| a + d.tax());
+    let b2b = inward
+        .invoices
+        .iter()
+        .fold(Heads::default(), |a, d| a + d.tax());
+    let cdnr = inward
+        .notes
+        .iter()
+        .fold(Heads::default(), |a, d| a + d.tax());
     let isd = inward.isd.iter().fold(Heads::default(), |a, d| a + d.tax);
     let impg = Heads([inward.imports.iter().map(|d| d.igst).sum(), 0, 0, 0]);
     let with = |total: Heads, key: &str, part: Heads| {
@@ -728,14 +829,22 @@ fn amounts(txval: Option<Paise>, t: Heads) -> Value {
 
 fn unreg_details(b: &Business, outward: &gen::MonthOutward) -> Value {
     let mut by_pos: BTreeMap<u8, (Paise, Paise)> = BTreeMap::new();
-    for d in outward.of_kind(OutKind::B2cl).chain(outward.of_kind(OutKind::B2cs)) {
+    for d in outward
+        .of_kind(OutKind::B2cl)
+        .chain(outward.of_kind(OutKind::B2cs))
+    {
         if d.pos != b.inner.state {
             let e = by_pos.entry(d.pos).or_default();
             e.0 += d.txval();
             e.1 += d.tax().igst();
         }
     }
-    Value::Array(by_pos.into_iter().map(|(p, (tx, i))| json!({"pos": pos(p), "txval": rs(tx), "iamt": rs(i)})).collect())
+    Value::Array(
+        by_pos
+            .into_iter()
+            .map(|(p, (tx, i))| json!({"pos": pos(p), "txval": rs(tx), "iamt": rs(i)}))
+            .collect(),
+    )
 }
 
 fn sup_details(outward: &gen::MonthOutward, tax: Heads) -> Value {
@@ -758,7 +867,8 @@ fn ty(kind: &str, t: Heads) -> Value {
 
 fn liab_id(b: &Business, s: &Settlement) -> u64 {
     let digest = Sha256::digest(format!("{}{}", b.gstin(), s.period).as_bytes());
-    700_000_000 + u64::from(u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % 99_999_999)
+    700_000_000
+        + u64::from(u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % 99_999_999)
 }
 
 fn gstr3b(b: &Business, s: &Settlement) -> Value {
@@ -825,7 +935,12 @@ struct Entry {
 }
 
 fn ref_no(prefix: &str, b: &Business, date: NaiveDate, n: u32) -> String {
-    format!("{prefix}{}{}{:07}", b.gstin().state_code(), date.format("%d%m%y"), (liab_id_seed(b, date) + n) % 10_000_000)
+    format!(
+        "{prefix}{}{}{:07}",
+        b.gstin().state_code(),
+        date.format("%d%m%y"),
+        (liab_id_seed(b, date) + n) % 10_000_000
+    )
 }
 
 fn liab_id_seed(b: &Business, date: NaiveDate) -> u32 {
@@ -839,7 +954,11 @@ fn settlements_until(b: &Business, to: NaiveDate) -> Vec<std::sync::Arc<Settleme
     if last < FIRST_MONTH {
         return Vec::new();
     }
-    FIRST_MONTH.through(last).into_iter().filter_map(|m| b.settlement(m)).collect()
+    FIRST_MONTH
+        .through(last)
+        .into_iter()
+        .filter_map(|m| b.settlement(m))
+        .collect()
 }
 
 fn cash_entries(b: &Business, to: NaiveDate) -> Vec<Entry> {
@@ -847,12 +966,28 @@ fn cash_entries(b: &Business, to: NaiveDate) -> Vec<Entry> {
     for s in settlements_until(b, to) {
         if let Some(ch) = &s.challan {
             if ch.date <= to {
-                out.push(Entry { date: ch.date, time: ch.time.clone(), desc: "Deposit", ref_no: ch.cin.clone(), credit: true, period: s.period, amount: ch.amount });
+                out.push(Entry {
+                    date: ch.date,
+                    time: ch.time.clone(),
+                    desc: "Deposit",
+                    ref_no: ch.cin.clone(),
+                    credit: true,
+                    period: s.period,
+                    amount: ch.amount,
+                });
             }
         }
         if s.filed <= to && !s.cash_paid.is_zero() {
             let ref_no = ref_no("DC", b, s.filed, 1);
-            out.push(Entry { date: s.filed, time: "18:30:00".into(), desc: "Other than reverse charge", ref_no, credit: false, period: s.period, amount: s.cash_paid });
+            out.push(Entry {
+                date: s.filed,
+                time: "18:30:00".into(),
+                desc: "Other than reverse charge",
+                ref_no,
+                credit: false,
+                period: s.period,
+                amount: s.cash_paid,
+            });
         }
     }
     out
@@ -866,12 +1001,28 @@ fn itc_entries(b: &Business, to: NaiveDate) -> Vec<Entry> {
         }
         if !s.claim.is_zero() {
             let ref_no = ref_no("AB", b, s.filed, 2);
-            out.push(Entry { date: s.filed, time: String::new(), desc: "ITC accrued through - Inputs", ref_no, credit: true, period: s.period, amount: s.claim });
+            out.push(Entry {
+                date: s.filed,
+                time: String::new(),
+                desc: "ITC accrued through - Inputs",
+                ref_no,
+                credit: true,
+                period: s.period,
+                amount: s.claim,
+            });
         }
         let used = s.itc_used();
         if !used.is_zero() {
             let ref_no = ref_no("DI", b, s.filed, 3);
-            out.push(Entry { date: s.filed, time: String::new(), desc: "Other than reverse charge", ref_no, credit: false, period: s.period, amount: used });
+            out.push(Entry {
+                date: s.filed,
+                time: String::new(),
+                desc: "Other than reverse charge",
+                ref_no,
+                credit: false,
+                period: s.period,
+                amount: used,
+            });
         }
     }
     out
@@ -880,7 +1031,13 @@ fn itc_entries(b: &Business, to: NaiveDate) -> Vec<Entry> {
 /// Cash and ITC balances per head at the end of `date`.
 pub(super) fn balances_on(b: &Business, date: NaiveDate) -> (Heads, Heads) {
     let sum = |entries: Vec<Entry>| {
-        entries.into_iter().fold(Heads::default(), |acc, e| if e.credit { acc + e.amount } else { acc - e.amount })
+        entries.into_iter().fold(Heads::default(), |acc, e| {
+            if e.credit {
+                acc + e.amount
+            } else {
+                acc - e.amount
+            }
+        })
     };
     (sum(cash_entries(b, date)), sum(itc_entries(b, date)))
 }
@@ -991,9 +1148,27 @@ fn liability_ledger(b: &Business, month: Month, today: NaiveDate) -> Value {
     if let Some(s) = b.settlement(month).filter(|s| s.filed <= today) {
         let by_itc = s.discharged_by_itc();
         let moves = [
-            ("Other than reverse charge", "", true, s.liability, ref_no("LI", b, s.filed, 4)),
-            ("Other than reverse charge", "credit", false, by_itc, ref_no("DI", b, s.filed, 3)),
-            ("Other than reverse charge", "cash", false, s.cash_paid, ref_no("DC", b, s.filed, 1)),
+            (
+                "Other than reverse charge",
+                "",
+                true,
+                s.liability,
+                ref_no("LI", b, s.filed, 4),
+            ),
+            (
+                "Other than reverse charge",
+                "credit",
+                false,
+                by_itc,
+                ref_no("DI", b, s.filed, 3),
+            ),
+            (
+                "Other than reverse charge",
+                "cash",
+                false,
+                s.cash_paid,
+                ref_no("DC", b, s.filed, 1),
+            ),
         ];
         for (desc, dschrg, debit, amount, ref_no) in moves {
             if amount.is_zero() {
@@ -1024,14 +1199,29 @@ fn liability_ledger(b: &Business, month: Month, today: NaiveDate) -> Value {
 fn arn(b: &Business, form: &str, month: Month) -> String {
     let d = Sha256::digest(format!("{}{form}{month}", b.gstin()).as_bytes());
     let n = u32::from_be_bytes([d[0], d[1], d[2], d[3]]) % 10_000_000;
-    format!("AA{}{:02}{:02}{n:07}{}", b.gstin().state_code(), month.month, month.year % 100, (b'A' + d[4] % 26) as char)
+    format!(
+        "AA{}{:02}{:02}{n:07}{}",
+        b.gstin().state_code(),
+        month.month,
+        month.year % 100,
+        (b'A' + d[4] % 26) as char
+    )
 }
 
-fn track(b: &Business, months: &[Month], return_type: Option<&str>, today: NaiveDate, public: bool) -> Answer {
+fn track(
+    b: &Business,
+    months: &[Month],
+    return_type: Option<&str>,
+    today: NaiveDate,
+    public: bool,
+) -> Answer {
     let wanted = return_type.map(|r| r.to_ascii_lowercase().replace(['-', '_'], ""));
     let mut rows = Vec::new();
     for &m in months.iter().filter(|m| **m >= FIRST_MONTH) {
-        for (form, code, day) in [("gstr1", "GSTR1", gen::GSTR1_DAY), ("gstr3b", "GSTR3B", gen::GSTR3B_DAY)] {
+        for (form, code, day) in [
+            ("gstr1", "GSTR1", gen::GSTR1_DAY),
+            ("gstr3b", "GSTR3B", gen::GSTR3B_DAY),
+        ] {
             let dof = m.next().day(day);
             if dof > today || wanted.as_deref().is_some_and(|w| w != form) {
                 continue;
@@ -1043,17 +1233,25 @@ fn track(b: &Business, months: &[Month], return_type: Option<&str>, today: Naive
     if rows.is_empty() {
         let message = "No Record found for the provided Inputs".to_string();
         return if public {
-            Answer::PublicError { code: "RET13510", message }
+            Answer::PublicError {
+                code: "RET13510",
+                message,
+            }
         } else {
-            Answer::Error { code: "RET13510", message }
+            Answer::Error {
+                code: "RET13510",
+                message,
+            }
         };
     }
     Answer::Data(json!({"EFiledlist": rows}))
 }
 
 fn preference(fy: FinancialYear) -> Value {
-    let quarters: Vec<Value> =
-        ["Q1", "Q2", "Q3", "Q4"].iter().map(|q| json!({"quarter": q, "preference": "M"})).collect();
+    let quarters: Vec<Value> = ["Q1", "Q2", "Q3", "Q4"]
+        .iter()
+        .map(|q| json!({"quarter": q, "preference": "M"}))
+        .collect();
     json!({"fy": fy.label(), "response": quarters})
 }
 
@@ -1073,7 +1271,9 @@ fn year_endpoint(b: &Business, name: &str, fy: FinancialYear, today: NaiveDate) 
     let not_ready = || Answer::error("RET13509", "No document found for the provided Inputs");
     match name {
         "filing-preference" => Answer::Data(preference(fy)),
-        "public-preference" => Answer::Data(json!({"gstin": b.gstin().as_str(), "fy": fy.label(), "response": preference(fy)["response"].clone()})),
+        "public-preference" => Answer::Data(
+            json!({"gstin": b.gstin().as_str(), "fy": fy.label(), "response": preference(fy)["response"].clone()}),
+        ),
         "public-track" => track(b, &fy.months(), None, today, true),
         "aato" => Answer::Data(aato(b, fy)),
         "gstr-9" => not_ready(),
@@ -1100,7 +1300,11 @@ fn aato(b: &Business, fy: FinancialYear) -> Value {
 }
 
 fn gstr9(b: &Business, fy: FinancialYear) -> Value {
-    let months: Vec<Month> = fy.months().into_iter().filter(|m| *m >= FIRST_MONTH).collect();
+    let months: Vec<Month> = fy
+        .months()
+        .into_iter()
+        .filter(|m| *m >= FIRST_MONTH)
+        .collect();
     let mut b2b = (0, Heads::default());
     let mut b2c = (0, Heads::default());
     let mut exp = 0;
@@ -1156,7 +1360,10 @@ fn table_8a(b: &Business, fy: FinancialYear) -> Value {
                 "csamt": rs(t.cess()), "fp": m.ret_period(), "filingDate": inv_date(inward.filing_date(s, m))}));
         }
     }
-    let b2b: Vec<Value> = groups.into_iter().map(|(s, inv)| json!({"ctin": supplier_gstin(b, s), "inv": inv})).collect();
+    let b2b: Vec<Value> = groups
+        .into_iter()
+        .map(|(s, inv)| json!({"ctin": supplier_gstin(b, s), "inv": inv}))
+        .collect();
     json!({"gstin": b.gstin().as_str(), "fp": fy.last_month().ret_period(), "b2b": b2b})
 }
 
@@ -1181,7 +1388,11 @@ fn ims_pool(b: &Business, notes: bool, today: NaiveDate) -> Vec<(Month, Doc, Nai
             continue;
         }
         let inward = b.inward(m);
-        let docs = if notes { &inward.notes } else { &inward.invoices };
+        let docs = if notes {
+            &inward.notes
+        } else {
+            &inward.invoices
+        };
         for d in docs {
             let filed = inward.filing_date(d.party.unwrap_or(0), m);
             if filed <= today {
@@ -1237,7 +1448,10 @@ fn current_endpoint(
                         _ => c[3] += 1,
                     }
                 }
-                (json!({"noaction": c[0], "reject": c[1], "pending": c[2], "accept": c[3]}), docs.len())
+                (
+                    json!({"noaction": c[0], "reject": c[1], "pending": c[2], "accept": c[3]}),
+                    docs.len(),
+                )
             };
             match name {
                 "ims-count-inward" => {
@@ -1251,12 +1465,18 @@ fn current_endpoint(
                         .filter(|m| *m >= FIRST_MONTH && today >= m.next().day(10))
                         .map(|m| b.inward(m).imports.len())
                         .sum();
-                    Answer::Data(json!({"impg": {"noaction": n, "reject": 0, "pending": 0, "accept": 0}, "ttl_cnt": n}))
+                    Answer::Data(
+                        json!({"impg": {"noaction": n, "reject": 0, "pending": 0, "accept": 0}, "ttl_cnt": n}),
+                    )
                 }
                 _ => Answer::Data(json!({"ttl_cnt": 0})),
             }
         }
-        "einvoice-by-irn" => einvoice_by_irn(b, params.get("irn").map(String::as_str).unwrap_or(""), today),
+        "einvoice-by-irn" => einvoice_by_irn(
+            b,
+            params.get("irn").map(String::as_str).unwrap_or(""),
+            today,
+        ),
         _ => Answer::error("RET191106", "Invalid Reference Id"),
     }
 }
@@ -1290,10 +1510,16 @@ fn ims_sales(b: &Business, month: Month, today: NaiveDate) -> Answer {
 fn einvoice_window(month: Month, today: NaiveDate) -> Option<Answer> {
     let current = Month::of_date(today);
     if month > current {
-        return Some(Answer::error("RET191104", "Return period cannot be in the future"));
+        return Some(Answer::error(
+            "RET191104",
+            "Return period cannot be in the future",
+        ));
     }
     if month.months_until(current) > 6 {
-        return Some(Answer::error("EINV0006", "E-invoice data is available only for the last 6 months"));
+        return Some(Answer::error(
+            "EINV0006",
+            "E-invoice data is available only for the last 6 months",
+        ));
     }
     None
 }
@@ -1306,7 +1532,11 @@ fn einvoice_hsn(b: &Business, month: Month, today: NaiveDate) -> Answer {
         return no_2a();
     }
     let outward = b.outward(month);
-    let docs: Vec<&Doc> = outward.invoices.iter().filter(|d| d.date <= today).collect();
+    let docs: Vec<&Doc> = outward
+        .invoices
+        .iter()
+        .filter(|d| d.date <= today)
+        .collect();
     if docs.is_empty() {
         return no_2a();
     }
@@ -1314,7 +1544,14 @@ fn einvoice_hsn(b: &Business, month: Month, today: NaiveDate) -> Answer {
 }
 
 fn irn(supplier: &str, doc: &Doc) -> String {
-    hex::encode(Sha256::digest(format!("{supplier}|{}|{}", doc.num, gen::fy_tag(Month::of_date(doc.date))).as_bytes()))
+    hex::encode(Sha256::digest(
+        format!(
+            "{supplier}|{}|{}",
+            doc.num,
+            gen::fy_tag(Month::of_date(doc.date))
+        )
+        .as_bytes(),
+    ))
 }
 
 fn einvoice_entry(supplier: &str, buyer: &str, d: &Doc) -> Value {
@@ -1341,7 +1578,13 @@ fn einvoices(b: &Business, purchases: bool, month: Month, today: NaiveDate) -> V
         b.outward(month)
             .of_kind(OutKind::B2b)
             .filter(|d| d.date <= today)
-            .map(|d| einvoice_entry(own, b.inner.customers[d.party.unwrap_or(0)].gstin.as_str(), d))
+            .map(|d| {
+                einvoice_entry(
+                    own,
+                    b.inner.customers[d.party.unwrap_or(0)].gstin.as_str(),
+                    d,
+                )
+            })
             .collect()
     }
 }
@@ -1350,8 +1593,10 @@ pub fn einvoice_list(b: &Business, purchases: bool, month: Month, today: NaiveDa
     if let Some(e) = einvoice_window(month, today) {
         return e;
     }
-    Answer::Data(json!({"gstin": b.gstin().as_str(), "ret_period": month.ret_period(),
-        "invoices": einvoices(b, purchases, month, today)}))
+    Answer::Data(
+        json!({"gstin": b.gstin().as_str(), "ret_period": month.ret_period(),
+        "invoices": einvoices(b, purchases, month, today)}),
+    )
 }
 
 fn einvoice_by_irn(b: &Business, wanted: &str, today: NaiveDate) -> Answer {

@@ -1,0 +1,143 @@
+//! Checkpoints: signed tree heads of the append-only log in the C2SP
+//! tlog-checkpoint text form (`<origin>\n<size>\n<base64 root>\n`), signed
+//! with the archive's minisign key. The trusted comment repeats origin, size
+//! and root so `minisign -V` alone shows what was signed. Pure: no IO.
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+
+use crate::digest::Digest;
+use crate::signing::{PublicKey, SigningError, SigningKey};
+
+/// A tree head: size and root, under an origin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreeHead {
+    pub origin: String,
+    pub size: u64,
+    pub root: Digest,
+}
+
+/// A tree head with its text and signature, as stored and as bundled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedCheckpoint {
+    pub head: TreeHead,
+    /// The checkpoint text (what is signed).
+    pub body: String,
+    /// minisign signature file text over `body`.
+    pub signature: String,
+}
+
+impl TreeHead {
+    /// The C2SP checkpoint body.
+    pub fn body(&self) -> String {
+        format!("{}\n{}\n{}\n", self.origin, self.size, BASE64.encode(self.root.0))
+    }
+
+    pub fn trusted_comment(&self) -> String {
+        format!("gstvault checkpoint origin={} size={} root={}", self.origin, self.size, self.root.hex())
+    }
+
+    /// Parses a checkpoint body; None when it is not one.
+    pub fn parse(body: &str) -> Option<TreeHead> {
+        let mut lines = body.split('\n');
+        let origin = lines.next()?.to_string();
+        let size = lines.next()?.parse().ok()?;
+        let root_bytes = BASE64.decode(lines.next()?).ok()?;
+        if origin.is_empty() || root_bytes.len() != 32 {
+            return None;
+        }
+        let mut root = [0u8; 32];
+        root.copy_from_slice(&root_bytes);
+        let head = TreeHead { origin, size, root: Digest(root) };
+        (head.body() == body).then_some(head)
+    }
+
+    pub fn sign(&self, key: &SigningKey) -> SignedCheckpoint {
+        let body = self.body();
+        let signature = key.sign(body.as_bytes(), &self.trusted_comment());
+        SignedCheckpoint { head: self.clone(), body, signature }
+    }
+}
+
+impl SignedCheckpoint {
+    /// Checks the signature and that the signed text is this tree head.
+    pub fn verify(&self, key: &PublicKey) -> Result<(), SigningError> {
+        let comment = key.verify(self.body.as_bytes(), &self.signature)?;
+        if comment != self.head.trusted_comment() || TreeHead::parse(&self.body).as_ref() != Some(&self.head) {
+            return Err(SigningError::Signature("the signed checkpoint is not this tree head".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_round_trips_and_signature_binds_the_head() {
+        let head = TreeHead { origin: "gstvault.archive/x".into(), size: 42, root: Digest::of(b"r") };
+        assert_eq!(TreeHead::parse(&head.body()), Some(head.clone()));
+        assert!(TreeHead::parse("o\n4x\nAAAA\n").is_none());
+        let dir = tempfile::tempdir().unwrap();
+        let (sk, pk) = (dir.path().join("k.key"), dir.path().join("k.pub"));
+        crate::signing::keygen(&sk, &pk, None).unwrap();
+        let key = SigningKey::load(&sk, None).unwrap();
+        let public = PublicKey::parse(&std::fs::read_to_string(&pk).unwrap()).unwrap();
+        let signed = head.sign(&key);
+        signed.verify(&public).unwrap();
+        let mut forged = signed.clone();
+        forged.head.size = 43;
+        assert!(forged.verify(&public).is_err());
+    }
+}
+
+/// Builds, signs and stores the checkpoint over the whole log now. When the
+/// newest stored checkpoint already has this size it is returned instead, so
+/// repeated calls without new snapshots add nothing.
+///
+/// Fails when the archive cannot be read or written.
+pub fn record(
+    store: &crate::store::Store,
+    key: &SigningKey,
+    now: chrono::DateTime<chrono::Utc>,
+    run_id: Option<i64>,
+) -> Result<crate::store::CheckpointRow, crate::store::StoreError> {
+    let size = store.snapshot_count()?;
+    if let Some(last) = store.checkpoints()?.into_iter().filter(|c| c.key_id == key.info().key_id).last() {
+        if last.size == size {
+            return Ok(last);
+        }
+    }
+    let mut tree = crate::merkle::Tree::new();
+    for digest in store.record_digests(size)? {
+        tree.push(digest);
+    }
+    let head = TreeHead { origin: origin(&store.archive_id()?), size, root: tree.root() };
+    let signed = head.sign(key);
+    let mut row = crate::store::CheckpointRow {
+        id: 0,
+        size,
+        root: head.root.hex(),
+        origin: head.origin.clone(),
+        body: signed.body,
+        signature: signed.signature,
+        key_id: key.info().key_id,
+        created_at: crate::store::format_time(now),
+        run_id,
+    };
+    row.id = store.append_checkpoint(&row)?;
+    Ok(row)
+}
+
+/// The checkpoint origin of an archive.
+pub fn origin(archive_id: &str) -> String {
+    format!("gstvault.archive/{archive_id}")
+}
+
+impl crate::store::CheckpointRow {
+    /// The signed checkpoint this row holds (None when its text is not a checkpoint).
+    pub fn signed(&self) -> Option<SignedCheckpoint> {
+        Some(SignedCheckpoint { head: TreeHead::parse(&self.body)?, body: self.body.clone(), signature: self.signature.clone() })
+    }
+}

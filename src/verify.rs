@@ -1,0 +1,225 @@
+//! `gstvault verify --archive`: recompute everything the archive claims and
+//! report each disagreement as a finding (data, not an error).
+//!
+//! Checked: every payload decompresses to its recorded size and SHA-256; every
+//! snapshot's body reassembles to its recorded SHA-256 and size, its payload
+//! span hashes to its payload digest, its record digest and leaf hash follow
+//! from its row; `seq` runs from 0 without gaps; change rows agree with the
+//! snapshots they name; every payload is referenced; every checkpoint's root
+//! equals the root recomputed from the rows, and its signature verifies.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::digest::Digest;
+use crate::merkle::Tree;
+use crate::signing::PublicKey;
+use crate::store::{Store, StoreError};
+
+/// One thing that is not as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    /// What: "snapshot 42", "payload 3fa2…", "checkpoint 7", "change 51".
+    pub subject: String,
+    /// What differs.
+    pub message: String,
+}
+
+/// The result of a verification.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct VerifyReport {
+    pub findings: Vec<Finding>,
+    pub snapshots: u64,
+    pub payloads: u64,
+    pub checkpoints: u64,
+    pub bytes_hashed: u64,
+    /// Facts worth knowing that are not findings (e.g. signatures not checked).
+    pub notes: Vec<String>,
+}
+
+impl VerifyReport {
+    pub fn intact(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    fn finding(&mut self, subject: impl Into<String>, message: impl Into<String>) {
+        self.findings.push(Finding { subject: subject.into(), message: message.into() });
+    }
+}
+
+/// Decompressed payloads kept while scanning, bounded in bytes.
+struct PayloadCache {
+    map: HashMap<String, Option<Vec<u8>>>,
+    bytes: usize,
+}
+
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+impl PayloadCache {
+    fn get(&mut self, store: &Store, sha: &str) -> Result<Option<Vec<u8>>, String> {
+        if let Some(hit) = self.map.get(sha) {
+            return Ok(hit.clone());
+        }
+        let loaded = store.payload(sha).map_err(|e| e.to_string())?;
+        let size = loaded.as_ref().map(Vec::len).unwrap_or(0);
+        if self.bytes + size > CACHE_BYTES {
+            self.map.clear();
+            self.bytes = 0;
+        }
+        self.bytes += size;
+        self.map.insert(sha.to_string(), loaded.clone());
+        Ok(loaded)
+    }
+}
+
+/// Verifies the whole archive. `public_key` checks checkpoint signatures.
+///
+/// Fails only when the archive cannot be read at all.
+pub fn verify_archive(store: &Store, public_key: Option<&PublicKey>) -> Result<VerifyReport, StoreError> {
+    let mut report = VerifyReport::default();
+
+    // Payloads: each decompresses to its size and digest.
+    let payloads = store.payload_index()?;
+    for (sha, size) in &payloads {
+        report.payloads += 1;
+        match store.payload(sha) {
+            Ok(Some(bytes)) => {
+                report.bytes_hashed += bytes.len() as u64;
+                if bytes.len() as u64 != *size {
+                    report.finding(format!("payload {}", short(sha)), format!("size {} differs from recorded {size}", bytes.len()));
+                }
+                if Digest::of(&bytes).hex() != *sha {
+                    report.finding(format!("payload {}", short(sha)), "bytes do not hash to their SHA-256 key");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => report.finding(format!("payload {}", short(sha)), e.to_string()),
+        }
+    }
+
+    // Snapshots, in log order, keeping the recomputed record digests for the tree.
+    let mut digests: Vec<Digest> = Vec::new();
+    let mut referenced: HashSet<String> = HashSet::new();
+    let mut payload_of_seq: HashMap<u64, Option<String>> = HashMap::new();
+    let mut cache = PayloadCache { map: HashMap::new(), bytes: 0 };
+    let mut expected_seq = 0u64;
+    let mut pending: Vec<Finding> = Vec::new();
+    let mut gap_reported = false;
+    store.scan_snapshots(|row, offset, envelope| {
+        let subject = format!("snapshot {}", row.seq);
+        let mut add = |message: String| pending.push(Finding { subject: subject.clone(), message });
+        if row.seq != expected_seq && !gap_reported {
+            add(format!("log sequence jumps from {} to {}: snapshot rows are missing", expected_seq, row.seq));
+            gap_reported = true;
+        }
+        expected_seq = row.seq + 1;
+        let record = row.leaf_record();
+        let record_digest = record.record_digest();
+        if record_digest.hex() != row.record_digest {
+            add("row does not match its record digest (a field was changed)".into());
+        }
+        if record.leaf_hash().hex() != row.leaf_hash {
+            add("leaf hash does not follow from the row".into());
+        }
+        digests.push(record_digest);
+        payload_of_seq.insert(row.seq, row.payload_sha256.clone());
+        match (&row.payload_sha256, offset, envelope) {
+            (Some(sha), Some(offset), Some(envelope)) => {
+                referenced.insert(sha.clone());
+                match cache.get(store, sha) {
+                    Ok(Some(payload)) => {
+                        if offset > envelope.len() {
+                            add("payload offset lies outside the stored envelope".into());
+                            return;
+                        }
+                        let mut body = Vec::with_capacity(envelope.len() + payload.len());
+                        body.extend_from_slice(&envelope[..offset]);
+                        body.extend_from_slice(&payload);
+                        body.extend_from_slice(&envelope[offset..]);
+                        if Some(Digest::of(&body).hex()) != row.body_sha256 {
+                            add("stored bytes do not hash to the recorded body SHA-256".into());
+                        }
+                        if Some(body.len() as u64) != row.body_size {
+                            add(format!("stored body is {} bytes, recorded {:?}", body.len(), row.body_size));
+                        }
+                    }
+                    Ok(None) => add(format!("payload {} is missing", short(sha))),
+                    Err(e) => add(e),
+                }
+            }
+            (None, _, None) if row.body_sha256.is_none() => {}
+            _ => add("stored body parts are incomplete".into()),
+        }
+    })?;
+    report.findings.append(&mut pending);
+    report.snapshots = digests.len() as u64;
+
+    for (sha, _) in &payloads {
+        if !referenced.contains(sha) {
+            report.finding(format!("payload {}", short(sha)), "no snapshot references this payload");
+        }
+    }
+
+    // Change rows name snapshots that exist and whose payloads they quote.
+    for change in store.all_changes()? {
+        let subject = format!("change {}", change.seq);
+        match (payload_of_seq.get(&change.previous_seq), payload_of_seq.get(&change.seq)) {
+            (Some(old), Some(new)) => {
+                if old.as_deref() != Some(change.old_payload_sha256.as_str()) || new.as_deref() != Some(change.new_payload_sha256.as_str()) {
+                    report.finding(subject, "payload digests differ from the snapshots the change names");
+                }
+            }
+            _ => report.finding(subject, "names a snapshot that is not in the log"),
+        }
+    }
+
+    // Checkpoints: recompute each root over the rows as they are now.
+    let checkpoints = store.checkpoints()?;
+    let mut prefix_tree = Tree::new();
+    let mut sorted = checkpoints.clone();
+    sorted.sort_by_key(|c| (c.size, c.id));
+    let mut pushed = 0usize;
+    for checkpoint in &sorted {
+        report.checkpoints += 1;
+        let subject = format!("checkpoint {}", checkpoint.id);
+        let Some(signed) = checkpoint.signed() else {
+            report.finding(subject, "stored text is not a checkpoint");
+            continue;
+        };
+        if signed.head.size != checkpoint.size || signed.head.root.hex() != checkpoint.root || signed.head.origin != checkpoint.origin {
+            report.finding(subject.clone(), "row and signed text disagree");
+        }
+        if checkpoint.size > digests.len() as u64 {
+            report.finding(subject, format!("covers {} snapshots but the log holds {}", checkpoint.size, digests.len()));
+            continue;
+        }
+        while (pushed as u64) < checkpoint.size {
+            prefix_tree.push(digests[pushed]);
+            pushed += 1;
+        }
+        if prefix_tree.root() != signed.head.root {
+            report.finding(subject.clone(), format!("root differs from the root recomputed over snapshots 0..{}", checkpoint.size));
+        }
+        if let Some(key) = public_key {
+            if key.info.key_id != checkpoint.key_id {
+                report.finding(subject, format!("signed by key {} but the public key given is {}", checkpoint.key_id, key.info.key_id));
+            } else if let Err(e) = signed.verify(key) {
+                report.finding(subject, format!("signature does not verify: {e}"));
+            }
+        }
+    }
+    if public_key.is_none() && !checkpoints.is_empty() {
+        report.notes.push("checkpoint signatures not checked: no public key".into());
+    }
+    if checkpoints.is_empty() {
+        report.notes.push("no checkpoint is stored yet (run `gstvault keygen`; captures then sign one)".into());
+    } else if let Some(last) = sorted.last() {
+        if last.size < report.snapshots {
+            report.notes.push(format!("{} snapshot(s) after the last checkpoint are not yet signed", report.snapshots - last.size));
+        }
+    }
+    Ok(report)
+}
+
+fn short(sha: &str) -> String {
+    sha.chars().take(12).collect()
+}
