@@ -217,7 +217,9 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, CaptureError> {
     let store = store.clone();
     tokio::task::spawn_blocking(move || {
-        let mut guard = store.lock().map_err(|_| CaptureError::Writer("archive lock poisoned".into()))?;
+        let mut guard = store
+            .lock()
+            .map_err(|_| CaptureError::Writer("archive lock poisoned".into()))?;
         f(&mut guard).map_err(CaptureError::from)
     })
     .await
@@ -272,15 +274,31 @@ async fn capture_gstin(
 /// Loads the stored session and refreshes it when it is about to lapse.
 async fn open_session(ctx: &Context, gstin: &Gstin) -> SessionSlot {
     let Some(session) = ctx.tokens.load(gstin) else {
-        return SessionSlot { session: None, generation: 0, needs_login: Some(format!("no session: run `gstvault login {gstin}`")) };
+        return SessionSlot {
+            session: None,
+            generation: 0,
+            needs_login: Some(format!("no session: run `gstvault login {gstin}`")),
+        };
     };
     let now = ctx.clock.now();
     if session.expires_at() - now > ctx.refresh_margin {
-        return SessionSlot { session: Some(session), generation: 0, needs_login: None };
+        return SessionSlot {
+            session: Some(session),
+            generation: 0,
+            needs_login: None,
+        };
     }
     match refresh(ctx, gstin, &session).await {
-        Ok(fresh) => SessionSlot { session: Some(fresh), generation: 1, needs_login: None },
-        Err(reason) => SessionSlot { session: None, generation: 0, needs_login: Some(reason) },
+        Ok(fresh) => SessionSlot {
+            session: Some(fresh),
+            generation: 1,
+            needs_login: None,
+        },
+        Err(reason) => SessionSlot {
+            session: None,
+            generation: 0,
+            needs_login: Some(reason),
+        },
     }
 }
 
@@ -306,7 +324,12 @@ async fn refresh(ctx: &Context, gstin: &Gstin, session: &Session) -> Result<Sess
     }
 }
 
-async fn mark_needs_login(ctx: &Context, gstin: &Gstin, reason: &str, session: Option<&Session>) -> Result<(), CaptureError> {
+async fn mark_needs_login(
+    ctx: &Context,
+    gstin: &Gstin,
+    reason: &str,
+    session: Option<&Session>,
+) -> Result<(), CaptureError> {
     let state = SessionState {
         gstin: gstin.to_string(),
         token_expiry: session.map(|s| format_time(s.token_expiry)),
@@ -365,13 +388,26 @@ fn refused(fetched: &Fetched) -> bool {
 
 /// Fetches with the GSTIN's session, recovering once from a refused session.
 /// None when the GSTIN needs login (nothing to archive).
-async fn fetch_with_session(ctx: &Context, slot: &Mutex<SessionSlot>, gstin: &Gstin, spec: &RequestSpec, auth: Auth) -> Option<Fetched> {
+async fn fetch_with_session(
+    ctx: &Context,
+    slot: &Mutex<SessionSlot>,
+    gstin: &Gstin,
+    spec: &RequestSpec,
+    auth: Auth,
+) -> Option<Fetched> {
     if auth == Auth::Platform {
         return Some(match ctx.client.fetch_public(spec).await {
             Ok(f) => f,
             Err(e) => {
                 let now = ctx.clock.now();
-                Fetched { requested_at: now, received_at: now, http_status: None, body: None, attempts: 1, detail: Some(e.to_string()) }
+                Fetched {
+                    requested_at: now,
+                    received_at: now,
+                    http_status: None,
+                    body: None,
+                    attempts: 1,
+                    detail: Some(e.to_string()),
+                }
             }
         });
     }
@@ -440,7 +476,11 @@ async fn run_einvoice_job(
         .body
         .as_deref()
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
-        .and_then(|v| v.pointer("/data/data/job_id").and_then(|j| j.as_str()).map(String::from));
+        .and_then(|v| {
+            v.pointer("/data/data/job_id")
+                .and_then(|j| j.as_str())
+                .map(String::from)
+        });
     let Some(job_id) = job_id else {
         archive(ctx, gstin, endpoint, &period, 0, &submit, &submitted).await?;
         return Ok(());
@@ -452,14 +492,32 @@ async fn run_einvoice_job(
         body: None,
     };
     for _ in 0..10 {
-        let Some(polled) = fetch_with_session(ctx, slot, gstin, &poll, endpoint.auth).await else { return Ok(()) };
-        let value = polled.body.as_deref().and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok());
-        let status = value.as_ref().and_then(|v| v.pointer("/data/data/status")).and_then(|s| s.as_str()).map(String::from);
-        let url = value.as_ref().and_then(|v| v.pointer("/data/data/signed_url")).and_then(|s| s.as_str()).map(String::from);
+        let Some(polled) = fetch_with_session(ctx, slot, gstin, &poll, endpoint.auth).await else {
+            return Ok(());
+        };
+        let value = polled
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok());
+        let status = value
+            .as_ref()
+            .and_then(|v| v.pointer("/data/data/status"))
+            .and_then(|s| s.as_str())
+            .map(String::from);
+        let url = value
+            .as_ref()
+            .and_then(|v| v.pointer("/data/data/signed_url"))
+            .and_then(|s| s.as_str())
+            .map(String::from);
         match (status.as_deref(), url) {
             (Some("completed"), Some(url)) => {
                 let file = ctx.client.fetch_signed_url(&url).await;
-                let spec = RequestSpec { method: crate::catalog::Method::Get, path: poll.path.clone(), query: poll.query.clone(), body: None };
+                let spec = RequestSpec {
+                    method: crate::catalog::Method::Get,
+                    path: poll.path.clone(),
+                    query: poll.query.clone(),
+                    body: None,
+                };
                 archive(ctx, gstin, endpoint, &period, 0, &spec, &file).await?;
                 return Ok(());
             }
@@ -510,11 +568,16 @@ async fn archive(
     };
     let appended = blocking(&ctx.store, move |s| s.append(&owned.borrow())).await?;
     ctx.snapshots.fetch_add(1, Ordering::Relaxed);
-    ctx.new_payload_bytes.fetch_add(appended.new_payload_bytes, Ordering::Relaxed);
+    ctx.new_payload_bytes
+        .fetch_add(appended.new_payload_bytes, Ordering::Relaxed);
     if appended.changed_from.is_some() {
         ctx.changes.fetch_add(1, Ordering::Relaxed);
     }
-    *ctx.outcomes.lock().expect("outcomes lock").entry(outcome.as_str().to_string()).or_default() += 1;
+    *ctx.outcomes
+        .lock()
+        .expect("outcomes lock")
+        .entry(outcome.as_str().to_string())
+        .or_default() += 1;
     tracing::debug!(gstin = %gstin, endpoint = endpoint.name, period = %period, page, outcome = outcome.as_str(), seq = appended.seq, "archived");
     Ok(file_count)
 }

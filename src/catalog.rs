@@ -150,7 +150,18 @@ const TP: &str = "/gst/compliance/tax-payer";
 
 macro_rules! ep {
     ($name:expr, $group:ident, $method:ident, $path:expr, $period:ident, $title:expr) => {
-        ep!($name, $group, $method, $path, $period, $title, &[], Taxpayer, None, true)
+        ep!(
+            $name,
+            $group,
+            $method,
+            $path,
+            $period,
+            $title,
+            &[],
+            Taxpayer,
+            None,
+            true
+        )
     };
     ($name:expr, $group:ident, $method:ident, $path:expr, $period:ident, $title:expr, $query:expr, $auth:ident, $quirk:ident, $default:expr) => {
         Endpoint {
@@ -171,114 +182,880 @@ macro_rules! ep {
 /// The catalog. Order is the capture order within a period.
 pub static ENDPOINTS: &[Endpoint] = &[
     // Ledgers.
-    ep!("ledger-balance", Ledgers, Get, "/gst/compliance/tax-payer/ledgers/bal/{year}/{month}", Month, "Cash ITC Balance"),
-    ep!("ledger-cash", Ledgers, Get, "/gst/compliance/tax-payer/ledgers/cash", DateRange, "Cash Ledger"),
-    ep!("ledger-itc", Ledgers, Get, "/gst/compliance/tax-payer/ledgers/itc", DateRange, "ITC Ledger"),
-    ep!("ledger-liability", Ledgers, Get, "/gst/compliance/tax-payer/ledgers/tax/{year}/{month}", Month, "Return Liability Ledger"),
+    ep!(
+        "ledger-balance",
+        Ledgers,
+        Get,
+        "/gst/compliance/tax-payer/ledgers/bal/{year}/{month}",
+        Month,
+        "Cash ITC Balance"
+    ),
+    ep!(
+        "ledger-cash",
+        Ledgers,
+        Get,
+        "/gst/compliance/tax-payer/ledgers/cash",
+        DateRange,
+        "Cash Ledger"
+    ),
+    ep!(
+        "ledger-itc",
+        Ledgers,
+        Get,
+        "/gst/compliance/tax-payer/ledgers/itc",
+        DateRange,
+        "ITC Ledger"
+    ),
+    ep!(
+        "ledger-liability",
+        Ledgers,
+        Get,
+        "/gst/compliance/tax-payer/ledgers/tax/{year}/{month}",
+        Month,
+        "Return Liability Ledger"
+    ),
     // GSTR-1: summary and 23 sections.
-    ep!("gstr-1-summary", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/{year}/{month}", Month, "GSTR-1 Summary"),
-    ep!("gstr-1-at", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/at/{year}/{month}", Month, "GSTR-1 AT"),
-    ep!("gstr-1-ata", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/ata/{year}/{month}", Month, "GSTR-1 ATA"),
-    ep!("gstr-1-b2b", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/b2b/{year}/{month}", Month, "GSTR-1 B2B"),
-    ep!("gstr-1-b2ba", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/b2ba/{year}/{month}", Month, "GSTR-1 B2BA"),
-    ep!("gstr-1-b2cl", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/b2cl/{year}/{month}", Month, "GSTR-1 B2CL"),
-    ep!("gstr-1-b2cla", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/b2cla/{year}/{month}", Month, "GSTR-1 B2CLA"),
-    ep!("gstr-1-b2cs", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/b2cs/{year}/{month}", Month, "GSTR-1 B2CS"),
-    ep!("gstr-1-b2csa", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/b2csa/{year}/{month}", Month, "GSTR-1 B2CSA"),
-    ep!("gstr-1-cdnr", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/cdnr/{year}/{month}", Month, "GSTR-1 CDNR"),
-    ep!("gstr-1-cdnra", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/cdnra/{year}/{month}", Month, "GSTR-1 CDNRA"),
-    ep!("gstr-1-cdnur", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/cdnur/{year}/{month}", Month, "GSTR-1 CDNUR"),
-    ep!("gstr-1-cdnura", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/cdnura/{year}/{month}", Month, "GSTR-1 CDNURA"),
-    ep!("gstr-1-doc-issue", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/doc-issue/{year}/{month}", Month, "GSTR-1 Document Issued"),
-    ep!("gstr-1-ecom", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/ecom/{year}/{month}", Month, "GSTR-1 ECOM"),
-    ep!("gstr-1-ecoma", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/ecoma/{year}/{month}", Month, "GSTR-1 ECOMA"),
-    ep!("gstr-1-exp", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/exp/{year}/{month}", Month, "GSTR-1 EXP"),
-    ep!("gstr-1-expa", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/expa/{year}/{month}", Month, "GSTR-1 EXPA"),
-    ep!("gstr-1-hsn", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/hsn/{year}/{month}", Month, "GSTR-1 HSN Summary"),
-    ep!("gstr-1-nil", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/nil/{year}/{month}", Month, "GSTR-1 NIL Supplies"),
-    ep!("gstr-1-supeco", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/supeco/{year}/{month}", Month, "GSTR-1 SUPECO"),
-    ep!("gstr-1-supecoa", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/supecoa/{year}/{month}", Month, "GSTR-1 SUPECOA"),
-    ep!("gstr-1-txp", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/txp/{year}/{month}", Month, "GSTR-1 TXP"),
-    ep!("gstr-1-txpa", Gstr1, Get, "/gst/compliance/tax-payer/gstrs/gstr-1/txpa/{year}/{month}", Month, "GSTR-1 TXPA"),
+    ep!(
+        "gstr-1-summary",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/{year}/{month}",
+        Month,
+        "GSTR-1 Summary"
+    ),
+    ep!(
+        "gstr-1-at",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/at/{year}/{month}",
+        Month,
+        "GSTR-1 AT"
+    ),
+    ep!(
+        "gstr-1-ata",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/ata/{year}/{month}",
+        Month,
+        "GSTR-1 ATA"
+    ),
+    ep!(
+        "gstr-1-b2b",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/b2b/{year}/{month}",
+        Month,
+        "GSTR-1 B2B"
+    ),
+    ep!(
+        "gstr-1-b2ba",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/b2ba/{year}/{month}",
+        Month,
+        "GSTR-1 B2BA"
+    ),
+    ep!(
+        "gstr-1-b2cl",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/b2cl/{year}/{month}",
+        Month,
+        "GSTR-1 B2CL"
+    ),
+    ep!(
+        "gstr-1-b2cla",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/b2cla/{year}/{month}",
+        Month,
+        "GSTR-1 B2CLA"
+    ),
+    ep!(
+        "gstr-1-b2cs",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/b2cs/{year}/{month}",
+        Month,
+        "GSTR-1 B2CS"
+    ),
+    ep!(
+        "gstr-1-b2csa",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/b2csa/{year}/{month}",
+        Month,
+        "GSTR-1 B2CSA"
+    ),
+    ep!(
+        "gstr-1-cdnr",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/cdnr/{year}/{month}",
+        Month,
+        "GSTR-1 CDNR"
+    ),
+    ep!(
+        "gstr-1-cdnra",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/cdnra/{year}/{month}",
+        Month,
+        "GSTR-1 CDNRA"
+    ),
+    ep!(
+        "gstr-1-cdnur",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/cdnur/{year}/{month}",
+        Month,
+        "GSTR-1 CDNUR"
+    ),
+    ep!(
+        "gstr-1-cdnura",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/cdnura/{year}/{month}",
+        Month,
+        "GSTR-1 CDNURA"
+    ),
+    ep!(
+        "gstr-1-doc-issue",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/doc-issue/{year}/{month}",
+        Month,
+        "GSTR-1 Document Issued"
+    ),
+    ep!(
+        "gstr-1-ecom",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/ecom/{year}/{month}",
+        Month,
+        "GSTR-1 ECOM"
+    ),
+    ep!(
+        "gstr-1-ecoma",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/ecoma/{year}/{month}",
+        Month,
+        "GSTR-1 ECOMA"
+    ),
+    ep!(
+        "gstr-1-exp",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/exp/{year}/{month}",
+        Month,
+        "GSTR-1 EXP"
+    ),
+    ep!(
+        "gstr-1-expa",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/expa/{year}/{month}",
+        Month,
+        "GSTR-1 EXPA"
+    ),
+    ep!(
+        "gstr-1-hsn",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/hsn/{year}/{month}",
+        Month,
+        "GSTR-1 HSN Summary"
+    ),
+    ep!(
+        "gstr-1-nil",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/nil/{year}/{month}",
+        Month,
+        "GSTR-1 NIL Supplies"
+    ),
+    ep!(
+        "gstr-1-supeco",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/supeco/{year}/{month}",
+        Month,
+        "GSTR-1 SUPECO"
+    ),
+    ep!(
+        "gstr-1-supecoa",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/supecoa/{year}/{month}",
+        Month,
+        "GSTR-1 SUPECOA"
+    ),
+    ep!(
+        "gstr-1-txp",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/txp/{year}/{month}",
+        Month,
+        "GSTR-1 TXP"
+    ),
+    ep!(
+        "gstr-1-txpa",
+        Gstr1,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1/txpa/{year}/{month}",
+        Month,
+        "GSTR-1 TXPA"
+    ),
     // GSTR-1A: summary, the same 23 sections, declaration details.
-    ep!("gstr-1a-summary", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/{year}/{month}", Month, "GSTR-1A Summary"),
-    ep!("gstr-1a-at", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/at/{year}/{month}", Month, "GSTR-1A AT"),
-    ep!("gstr-1a-ata", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/ata/{year}/{month}", Month, "GSTR-1A ATA"),
-    ep!("gstr-1a-b2b", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/b2b/{year}/{month}", Month, "GSTR-1A B2B"),
-    ep!("gstr-1a-b2ba", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/b2ba/{year}/{month}", Month, "GSTR-1A B2BA"),
-    ep!("gstr-1a-b2cl", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/b2cl/{year}/{month}", Month, "GSTR-1A B2CL"),
-    ep!("gstr-1a-b2cla", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/b2cla/{year}/{month}", Month, "GSTR-1A B2CLA"),
-    ep!("gstr-1a-b2cs", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/b2cs/{year}/{month}", Month, "GSTR-1A B2CS"),
-    ep!("gstr-1a-b2csa", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/b2csa/{year}/{month}", Month, "GSTR-1A B2CSA"),
-    ep!("gstr-1a-cdnr", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/cdnr/{year}/{month}", Month, "GSTR-1A CDNR"),
-    ep!("gstr-1a-cdnra", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/cdnra/{year}/{month}", Month, "GSTR-1A CDNRA"),
-    ep!("gstr-1a-cdnur", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/cdnur/{year}/{month}", Month, "GSTR-1A CDNUR"),
-    ep!("gstr-1a-cdnura", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/cdnura/{year}/{month}", Month, "GSTR-1A CDNURA"),
-    ep!("gstr-1a-doc-issue", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/doc-issue/{year}/{month}", Month, "GSTR-1A Document Issued"),
-    ep!("gstr-1a-ecom", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/ecom/{year}/{month}", Month, "GSTR-1A ECOM"),
-    ep!("gstr-1a-ecoma", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/ecoma/{year}/{month}", Month, "GSTR-1A ECOMA"),
-    ep!("gstr-1a-exp", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/exp/{year}/{month}", Month, "GSTR-1A EXP"),
-    ep!("gstr-1a-expa", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/expa/{year}/{month}", Month, "GSTR-1A EXPA"),
-    ep!("gstr-1a-hsn", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/hsn/{year}/{month}", Month, "GSTR-1A HSN Summary"),
-    ep!("gstr-1a-nil", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/nil/{year}/{month}", Month, "GSTR-1A NIL Supplies"),
-    ep!("gstr-1a-supeco", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/supeco/{year}/{month}", Month, "GSTR-1A SUPECO"),
-    ep!("gstr-1a-supecoa", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/supecoa/{year}/{month}", Month, "GSTR-1A SUPECOA"),
-    ep!("gstr-1a-txp", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/txp/{year}/{month}", Month, "GSTR-1A TXP"),
-    ep!("gstr-1a-txpa", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/txpa/{year}/{month}", Month, "GSTR-1A TXPA"),
-    ep!("gstr-1a-declaration", Gstr1a, Get, "/gst/compliance/tax-payer/gstrs/gstr-1a/declaration-details/{year}/{month}", Month, "GSTR-1A Declaration Details"),
+    ep!(
+        "gstr-1a-summary",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/{year}/{month}",
+        Month,
+        "GSTR-1A Summary"
+    ),
+    ep!(
+        "gstr-1a-at",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/at/{year}/{month}",
+        Month,
+        "GSTR-1A AT"
+    ),
+    ep!(
+        "gstr-1a-ata",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/ata/{year}/{month}",
+        Month,
+        "GSTR-1A ATA"
+    ),
+    ep!(
+        "gstr-1a-b2b",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/b2b/{year}/{month}",
+        Month,
+        "GSTR-1A B2B"
+    ),
+    ep!(
+        "gstr-1a-b2ba",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/b2ba/{year}/{month}",
+        Month,
+        "GSTR-1A B2BA"
+    ),
+    ep!(
+        "gstr-1a-b2cl",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/b2cl/{year}/{month}",
+        Month,
+        "GSTR-1A B2CL"
+    ),
+    ep!(
+        "gstr-1a-b2cla",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/b2cla/{year}/{month}",
+        Month,
+        "GSTR-1A B2CLA"
+    ),
+    ep!(
+        "gstr-1a-b2cs",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/b2cs/{year}/{month}",
+        Month,
+        "GSTR-1A B2CS"
+    ),
+    ep!(
+        "gstr-1a-b2csa",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/b2csa/{year}/{month}",
+        Month,
+        "GSTR-1A B2CSA"
+    ),
+    ep!(
+        "gstr-1a-cdnr",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/cdnr/{year}/{month}",
+        Month,
+        "GSTR-1A CDNR"
+    ),
+    ep!(
+        "gstr-1a-cdnra",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/cdnra/{year}/{month}",
+        Month,
+        "GSTR-1A CDNRA"
+    ),
+    ep!(
+        "gstr-1a-cdnur",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/cdnur/{year}/{month}",
+        Month,
+        "GSTR-1A CDNUR"
+    ),
+    ep!(
+        "gstr-1a-cdnura",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/cdnura/{year}/{month}",
+        Month,
+        "GSTR-1A CDNURA"
+    ),
+    ep!(
+        "gstr-1a-doc-issue",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/doc-issue/{year}/{month}",
+        Month,
+        "GSTR-1A Document Issued"
+    ),
+    ep!(
+        "gstr-1a-ecom",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/ecom/{year}/{month}",
+        Month,
+        "GSTR-1A ECOM"
+    ),
+    ep!(
+        "gstr-1a-ecoma",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/ecoma/{year}/{month}",
+        Month,
+        "GSTR-1A ECOMA"
+    ),
+    ep!(
+        "gstr-1a-exp",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/exp/{year}/{month}",
+        Month,
+        "GSTR-1A EXP"
+    ),
+    ep!(
+        "gstr-1a-expa",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/expa/{year}/{month}",
+        Month,
+        "GSTR-1A EXPA"
+    ),
+    ep!(
+        "gstr-1a-hsn",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/hsn/{year}/{month}",
+        Month,
+        "GSTR-1A HSN Summary"
+    ),
+    ep!(
+        "gstr-1a-nil",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/nil/{year}/{month}",
+        Month,
+        "GSTR-1A NIL Supplies"
+    ),
+    ep!(
+        "gstr-1a-supeco",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/supeco/{year}/{month}",
+        Month,
+        "GSTR-1A SUPECO"
+    ),
+    ep!(
+        "gstr-1a-supecoa",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/supecoa/{year}/{month}",
+        Month,
+        "GSTR-1A SUPECOA"
+    ),
+    ep!(
+        "gstr-1a-txp",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/txp/{year}/{month}",
+        Month,
+        "GSTR-1A TXP"
+    ),
+    ep!(
+        "gstr-1a-txpa",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/txpa/{year}/{month}",
+        Month,
+        "GSTR-1A TXPA"
+    ),
+    ep!(
+        "gstr-1a-declaration",
+        Gstr1a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-1a/declaration-details/{year}/{month}",
+        Month,
+        "GSTR-1A Declaration Details"
+    ),
     // GSTR-2A.
-    ep!("gstr-2a-document", Gstr2a, Get, "/gst/compliance/tax-payer/gstrs/gstr-2a/{year}/{month}", Month, "GSTR-2A Document"),
-    ep!("gstr-2a-amdhist", Gstr2a, Get, "/gst/compliance/tax-payer/gstrs/gstr-2a/amdhist/{year}/{month}", Month, "GSTR-2A AMDHIST"),
-    ep!("gstr-2a-b2b", Gstr2a, Get, "/gst/compliance/tax-payer/gstrs/gstr-2a/b2b/{year}/{month}", Month, "GSTR-2A B2B"),
-    ep!("gstr-2a-b2ba", Gstr2a, Get, "/gst/compliance/tax-payer/gstrs/gstr-2a/b2ba/{year}/{month}", Month, "GSTR-2A B2BA"),
-    ep!("gstr-2a-cdn", Gstr2a, Get, "/gst/compliance/tax-payer/gstrs/gstr-2a/cdn/{year}/{month}", Month, "GSTR-2A CDN"),
-    ep!("gstr-2a-cdna", Gstr2a, Get, "/gst/compliance/tax-payer/gstrs/gstr-2a/cdna/{year}/{month}", Month, "GSTR-2A CDNA"),
-    ep!("gstr-2a-ecom", Gstr2a, Get, "/gst/compliance/tax-payer/gstrs/gstr-2a/ecom/{year}/{month}", Month, "GSTR-2A ECOM"),
-    ep!("gstr-2a-ecoma", Gstr2a, Get, "/gst/compliance/tax-payer/gstrs/gstr-2a/ecoma/{year}/{month}", Month, "GSTR-2A ECOMA"),
-    ep!("gstr-2a-impg", Gstr2a, Get, "/gst/compliance/tax-payer/gstrs/gstr-2a/impg/{year}/{month}", Month, "GSTR-2A IMPG"),
-    ep!("gstr-2a-impgsez", Gstr2a, Get, "/gst/compliance/tax-payer/gstrs/gstr-2a/impgsez/{year}/{month}", Month, "GSTR-2A IMPGSEZ"),
-    ep!("gstr-2a-isd", Gstr2a, Get, "/gst/compliance/tax-payer/gstrs/gstr-2a/isd/{year}/{month}", Month, "GSTR-2A ISD", &[], Taxpayer, FlatEnvelope, true),
-    ep!("gstr-2a-tcs", Gstr2a, Get, "/gst/compliance/tax-payer/gstrs/gstr-2a/tcs/{year}/{month}", Month, "GSTR-2A TCS"),
-    ep!("gstr-2a-tds", Gstr2a, Get, "/gst/compliance/tax-payer/gstrs/gstr-2a/tds/{year}/{month}", Month, "GSTR-2A TDS"),
+    ep!(
+        "gstr-2a-document",
+        Gstr2a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-2a/{year}/{month}",
+        Month,
+        "GSTR-2A Document"
+    ),
+    ep!(
+        "gstr-2a-amdhist",
+        Gstr2a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-2a/amdhist/{year}/{month}",
+        Month,
+        "GSTR-2A AMDHIST"
+    ),
+    ep!(
+        "gstr-2a-b2b",
+        Gstr2a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-2a/b2b/{year}/{month}",
+        Month,
+        "GSTR-2A B2B"
+    ),
+    ep!(
+        "gstr-2a-b2ba",
+        Gstr2a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-2a/b2ba/{year}/{month}",
+        Month,
+        "GSTR-2A B2BA"
+    ),
+    ep!(
+        "gstr-2a-cdn",
+        Gstr2a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-2a/cdn/{year}/{month}",
+        Month,
+        "GSTR-2A CDN"
+    ),
+    ep!(
+        "gstr-2a-cdna",
+        Gstr2a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-2a/cdna/{year}/{month}",
+        Month,
+        "GSTR-2A CDNA"
+    ),
+    ep!(
+        "gstr-2a-ecom",
+        Gstr2a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-2a/ecom/{year}/{month}",
+        Month,
+        "GSTR-2A ECOM"
+    ),
+    ep!(
+        "gstr-2a-ecoma",
+        Gstr2a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-2a/ecoma/{year}/{month}",
+        Month,
+        "GSTR-2A ECOMA"
+    ),
+    ep!(
+        "gstr-2a-impg",
+        Gstr2a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-2a/impg/{year}/{month}",
+        Month,
+        "GSTR-2A IMPG"
+    ),
+    ep!(
+        "gstr-2a-impgsez",
+        Gstr2a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-2a/impgsez/{year}/{month}",
+        Month,
+        "GSTR-2A IMPGSEZ"
+    ),
+    ep!(
+        "gstr-2a-isd",
+        Gstr2a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-2a/isd/{year}/{month}",
+        Month,
+        "GSTR-2A ISD",
+        &[],
+        Taxpayer,
+        FlatEnvelope,
+        true
+    ),
+    ep!(
+        "gstr-2a-tcs",
+        Gstr2a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-2a/tcs/{year}/{month}",
+        Month,
+        "GSTR-2A TCS"
+    ),
+    ep!(
+        "gstr-2a-tds",
+        Gstr2a,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-2a/tds/{year}/{month}",
+        Month,
+        "GSTR-2A TDS"
+    ),
     // GSTR-2B.
-    ep!("gstr-2b", Gstr2b, Get, "/gst/compliance/tax-payer/gstrs/gstr-2b/{year}/{month}", Month, "GSTR-2B Document", &[], Taxpayer, Paged, true),
-    ep!("gstr-2b-regeneration-status", Gstr2b, Get, "/gst/compliance/tax-payer/gstrs/gstr-2b/regenerate", None, "GSTR-2B Regeneration Status", &[], Taxpayer, NeedsIdentifier, false),
+    ep!(
+        "gstr-2b",
+        Gstr2b,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-2b/{year}/{month}",
+        Month,
+        "GSTR-2B Document",
+        &[],
+        Taxpayer,
+        Paged,
+        true
+    ),
+    ep!(
+        "gstr-2b-regeneration-status",
+        Gstr2b,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-2b/regenerate",
+        None,
+        "GSTR-2B Regeneration Status",
+        &[],
+        Taxpayer,
+        NeedsIdentifier,
+        false
+    ),
     // GSTR-3B.
-    ep!("gstr-3b", Gstr3b, Get, "/gst/compliance/tax-payer/gstrs/gstr-3b/{year}/{month}", Month, "GSTR-3B Details"),
-    ep!("gstr-3b-auto-liability", Gstr3b, Get, "/gst/compliance/tax-payer/gstrs/gstr-3b/{year}/{month}/auto-liability-calc", Month, "GSTR-3B Liability Auto Calc"),
+    ep!(
+        "gstr-3b",
+        Gstr3b,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-3b/{year}/{month}",
+        Month,
+        "GSTR-3B Details"
+    ),
+    ep!(
+        "gstr-3b-auto-liability",
+        Gstr3b,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-3b/{year}/{month}/auto-liability-calc",
+        Month,
+        "GSTR-3B Liability Auto Calc"
+    ),
     // GSTR-9.
-    ep!("gstr-9", Gstr9, Get, "/gst/compliance/tax-payer/gstrs/gstr-9", FinancialYear, "GSTR-9 Details"),
-    ep!("gstr-9-auto-calculated", Gstr9, Get, "/gst/compliance/tax-payer/gstrs/gstr-9/auto-calculated", FinancialYear, "GSTR-9 Auto Calculated Details"),
-    ep!("gstr-9-table-8a", Gstr9, Get, "/gst/compliance/tax-payer/gstrs/gstr-9/table-8a", FinancialYear, "Section 8A Details"),
+    ep!(
+        "gstr-9",
+        Gstr9,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-9",
+        FinancialYear,
+        "GSTR-9 Details"
+    ),
+    ep!(
+        "gstr-9-auto-calculated",
+        Gstr9,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-9/auto-calculated",
+        FinancialYear,
+        "GSTR-9 Auto Calculated Details"
+    ),
+    ep!(
+        "gstr-9-table-8a",
+        Gstr9,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/gstr-9/table-8a",
+        FinancialYear,
+        "Section 8A Details"
+    ),
     // Common.
-    ep!("return-status", Common, Get, "/gst/compliance/tax-payer/gstrs/{year}/{month}/status", Month, "GST Return status", &[], Taxpayer, NeedsIdentifier, false),
-    ep!("return-track", Common, Get, "/gst/compliance/tax-payer/gstrs/{year}/{month}/track", Month, "Track Returns"),
-    ep!("filing-preference", Common, Get, "/gst/compliance/tax-payer/gstrs/preference", FinancialYear, "Get Filing Preference"),
-    ep!("aato", Common, Get, "/gst/compliance/tax-payer/aato", FinancialYear, "Get AATO Values"),
+    ep!(
+        "return-status",
+        Common,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/{year}/{month}/status",
+        Month,
+        "GST Return status",
+        &[],
+        Taxpayer,
+        NeedsIdentifier,
+        false
+    ),
+    ep!(
+        "return-track",
+        Common,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/{year}/{month}/track",
+        Month,
+        "Track Returns"
+    ),
+    ep!(
+        "filing-preference",
+        Common,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/preference",
+        FinancialYear,
+        "Get Filing Preference"
+    ),
+    ep!(
+        "aato",
+        Common,
+        Get,
+        "/gst/compliance/tax-payer/aato",
+        FinancialYear,
+        "Get AATO Values"
+    ),
     // IMS: one endpoint per section of the invoice pool, per count kind.
-    ep!("ims-invoices-b2b", Ims, Get, "/gst/compliance/tax-payer/invoices", None, "Get Invoices (B2B)", &[("section", "b2b")], Taxpayer, None, true),
-    ep!("ims-invoices-b2ba", Ims, Get, "/gst/compliance/tax-payer/invoices", None, "Get Invoices (B2BA)", &[("section", "b2ba")], Taxpayer, None, true),
-    ep!("ims-invoices-cn", Ims, Get, "/gst/compliance/tax-payer/invoices", None, "Get Invoices (CN)", &[("section", "cn")], Taxpayer, None, true),
-    ep!("ims-invoices-cna", Ims, Get, "/gst/compliance/tax-payer/invoices", None, "Get Invoices (CNA)", &[("section", "cna")], Taxpayer, None, true),
-    ep!("ims-invoices-dn", Ims, Get, "/gst/compliance/tax-payer/invoices", None, "Get Invoices (DN)", &[("section", "dn")], Taxpayer, None, true),
-    ep!("ims-invoices-dna", Ims, Get, "/gst/compliance/tax-payer/invoices", None, "Get Invoices (DNA)", &[("section", "dna")], Taxpayer, None, true),
-    ep!("ims-invoices-ecom", Ims, Get, "/gst/compliance/tax-payer/invoices", None, "Get Invoices (ECOM)", &[("section", "ecom")], Taxpayer, None, true),
-    ep!("ims-invoices-ecoma", Ims, Get, "/gst/compliance/tax-payer/invoices", None, "Get Invoices (ECOMA)", &[("section", "ecoma")], Taxpayer, None, true),
-    ep!("ims-count-imports", Ims, Get, "/gst/compliance/tax-payer/invoices/count", None, "Get Invoice Count (imports)", &[("type_of_goods", "imports")], Taxpayer, None, true),
-    ep!("ims-count-inward", Ims, Get, "/gst/compliance/tax-payer/invoices/count", None, "Get Invoice Count (inward supplies)", &[("type_of_goods", "inward_supplies")], Taxpayer, None, true),
-    ep!("ims-count-others", Ims, Get, "/gst/compliance/tax-payer/invoices/count", None, "Get Invoice Count (others)", &[("type_of_goods", "others")], Taxpayer, None, true),
-    ep!("ims-invoice-status", Ims, Get, "/gst/compliance/tax-payer/invoices/status", None, "Check Invoice Status", &[], Taxpayer, NeedsIdentifier, false),
-    ep!("ims-sales", Ims, Get, "/gst/compliance/tax-payer/invoices/{year}/{month}/sales", Month, "Get Sales Invoices"),
-    ep!("ims-added-back", Ims, Get, "/gst/compliance/tax-payer/invoices/added-back-liabilities/{year}/{month}", Month, "Get Added Back Liability Records"),
+    ep!(
+        "ims-invoices-b2b",
+        Ims,
+        Get,
+        "/gst/compliance/tax-payer/invoices",
+        None,
+        "Get Invoices (B2B)",
+        &[("section", "b2b")],
+        Taxpayer,
+        None,
+        true
+    ),
+    ep!(
+        "ims-invoices-b2ba",
+        Ims,
+        Get,
+        "/gst/compliance/tax-payer/invoices",
+        None,
+        "Get Invoices (B2BA)",
+        &[("section", "b2ba")],
+        Taxpayer,
+        None,
+        true
+    ),
+    ep!(
+        "ims-invoices-cn",
+        Ims,
+        Get,
+        "/gst/compliance/tax-payer/invoices",
+        None,
+        "Get Invoices (CN)",
+        &[("section", "cn")],
+        Taxpayer,
+        None,
+        true
+    ),
+    ep!(
+        "ims-invoices-cna",
+        Ims,
+        Get,
+        "/gst/compliance/tax-payer/invoices",
+        None,
+        "Get Invoices (CNA)",
+        &[("section", "cna")],
+        Taxpayer,
+        None,
+        true
+    ),
+    ep!(
+        "ims-invoices-dn",
+        Ims,
+        Get,
+        "/gst/compliance/tax-payer/invoices",
+        None,
+        "Get Invoices (DN)",
+        &[("section", "dn")],
+        Taxpayer,
+        None,
+        true
+    ),
+    ep!(
+        "ims-invoices-dna",
+        Ims,
+        Get,
+        "/gst/compliance/tax-payer/invoices",
+        None,
+        "Get Invoices (DNA)",
+        &[("section", "dna")],
+        Taxpayer,
+        None,
+        true
+    ),
+    ep!(
+        "ims-invoices-ecom",
+        Ims,
+        Get,
+        "/gst/compliance/tax-payer/invoices",
+        None,
+        "Get Invoices (ECOM)",
+        &[("section", "ecom")],
+        Taxpayer,
+        None,
+        true
+    ),
+    ep!(
+        "ims-invoices-ecoma",
+        Ims,
+        Get,
+        "/gst/compliance/tax-payer/invoices",
+        None,
+        "Get Invoices (ECOMA)",
+        &[("section", "ecoma")],
+        Taxpayer,
+        None,
+        true
+    ),
+    ep!(
+        "ims-count-imports",
+        Ims,
+        Get,
+        "/gst/compliance/tax-payer/invoices/count",
+        None,
+        "Get Invoice Count (imports)",
+        &[("type_of_goods", "imports")],
+        Taxpayer,
+        None,
+        true
+    ),
+    ep!(
+        "ims-count-inward",
+        Ims,
+        Get,
+        "/gst/compliance/tax-payer/invoices/count",
+        None,
+        "Get Invoice Count (inward supplies)",
+        &[("type_of_goods", "inward_supplies")],
+        Taxpayer,
+        None,
+        true
+    ),
+    ep!(
+        "ims-count-others",
+        Ims,
+        Get,
+        "/gst/compliance/tax-payer/invoices/count",
+        None,
+        "Get Invoice Count (others)",
+        &[("type_of_goods", "others")],
+        Taxpayer,
+        None,
+        true
+    ),
+    ep!(
+        "ims-invoice-status",
+        Ims,
+        Get,
+        "/gst/compliance/tax-payer/invoices/status",
+        None,
+        "Check Invoice Status",
+        &[],
+        Taxpayer,
+        NeedsIdentifier,
+        false
+    ),
+    ep!(
+        "ims-sales",
+        Ims,
+        Get,
+        "/gst/compliance/tax-payer/invoices/{year}/{month}/sales",
+        Month,
+        "Get Sales Invoices"
+    ),
+    ep!(
+        "ims-added-back",
+        Ims,
+        Get,
+        "/gst/compliance/tax-payer/invoices/added-back-liabilities/{year}/{month}",
+        Month,
+        "Get Added Back Liability Records"
+    ),
     // e-invoice.
-    ep!("einvoice-by-irn", EInvoice, Get, "/gst/compliance/tax-payer/e-invoice/{irn}", None, "Get e-Invoice by IRN", &[], Taxpayer, NeedsIdentifier, false),
-    ep!("einvoice-hsn", EInvoice, Get, "/gst/compliance/tax-payer/e-invoices/hsn/{year}/{month}", Month, "Get E-Invoice HSN Summary"),
-    ep!("einvoice-sales", EInvoice, Post, "/gst/compliance/tax-payer/e-invoices/{year}/{month}/sales", Month, "List Sales E-Invoices (job)", &[], Taxpayer, Job, false),
-    ep!("einvoice-purchases", EInvoice, Post, "/gst/compliance/tax-payer/e-invoices/{year}/{month}/purchases", Month, "List Purchase E-Invoices (job)", &[], Taxpayer, Job, false),
+    ep!(
+        "einvoice-by-irn",
+        EInvoice,
+        Get,
+        "/gst/compliance/tax-payer/e-invoice/{irn}",
+        None,
+        "Get e-Invoice by IRN",
+        &[],
+        Taxpayer,
+        NeedsIdentifier,
+        false
+    ),
+    ep!(
+        "einvoice-hsn",
+        EInvoice,
+        Get,
+        "/gst/compliance/tax-payer/e-invoices/hsn/{year}/{month}",
+        Month,
+        "Get E-Invoice HSN Summary"
+    ),
+    ep!(
+        "einvoice-sales",
+        EInvoice,
+        Post,
+        "/gst/compliance/tax-payer/e-invoices/{year}/{month}/sales",
+        Month,
+        "List Sales E-Invoices (job)",
+        &[],
+        Taxpayer,
+        Job,
+        false
+    ),
+    ep!(
+        "einvoice-purchases",
+        EInvoice,
+        Post,
+        "/gst/compliance/tax-payer/e-invoices/{year}/{month}/purchases",
+        Month,
+        "List Purchase E-Invoices (job)",
+        &[],
+        Taxpayer,
+        Job,
+        false
+    ),
     // Public (platform token, GSTIN in the body).
-    ep!("public-track", Public, Post, "/gst/compliance/public/gstrs/track", FinancialYear, "Track GST Returns (public)", &[], Platform, PublicPost, true),
-    ep!("public-preference", Public, Post, "/gst/compliance/public/gstrs/preference", FinancialYear, "Get Return Preference (public)", &[], Platform, PublicPost, true),
+    ep!(
+        "public-track",
+        Public,
+        Post,
+        "/gst/compliance/public/gstrs/track",
+        FinancialYear,
+        "Track GST Returns (public)",
+        &[],
+        Platform,
+        PublicPost,
+        true
+    ),
+    ep!(
+        "public-preference",
+        Public,
+        Post,
+        "/gst/compliance/public/gstrs/preference",
+        FinancialYear,
+        "Get Return Preference (public)",
+        &[],
+        Platform,
+        PublicPost,
+        true
+    ),
 ];
+
+/// How many months back e-invoice reads reach.
+pub const EINVOICE_MONTHS: i32 = 6;
 
 /// The base every taxpayer path starts with.
 pub const TAXPAYER_BASE: &str = TP;
@@ -328,7 +1105,11 @@ impl RequestSpec {
         if self.query.is_empty() {
             return self.path.clone();
         }
-        let q: Vec<String> = self.query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        let q: Vec<String> = self
+            .query
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
         format!("{}?{}", self.path, q.join("&"))
     }
 }
@@ -361,14 +1142,23 @@ impl Endpoint {
     /// None when the period cannot be asked yet (a range month that has not begun).
     pub fn request(&self, gstin: &str, period: &Period, today: chrono::NaiveDate) -> Option<RequestSpec> {
         let mut path = self.path.to_string();
-        let mut query: Vec<(String, String)> =
-            self.fixed_query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut query: Vec<(String, String)> = self
+            .fixed_query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         match (self.period, period) {
             (PeriodKind::Month, Period::Month(m)) => {
                 if m.first_day() > today {
                     return None;
                 }
-                path = path.replace("{year}", &m.path_year()).replace("{month}", &m.path_month());
+                // e-invoice reads only reach the last 6 months (ENDPOINTS.md O6-O8).
+                if self.group == Group::EInvoice && m.months_until(Month::of_date(today)) > EINVOICE_MONTHS {
+                    return None;
+                }
+                path = path
+                    .replace("{year}", &m.path_year())
+                    .replace("{month}", &m.path_month());
             }
             (PeriodKind::DateRange, Period::Month(m)) => {
                 let (from, to) = month_range(*m, today)?;
@@ -385,13 +1175,22 @@ impl Endpoint {
             _ => return None,
         }
         let body = (self.quirk == Quirk::PublicPost).then(|| format!("{{\"gstin\":\"{gstin}\"}}"));
-        Some(RequestSpec { method: self.method, path, query, body })
+        Some(RequestSpec {
+            method: self.method,
+            path,
+            query,
+            body,
+        })
     }
 }
 
 /// Matches an incoming request against the catalog (the simulator's router).
 /// Returns the endpoint and the path parameters (`year`, `month`, `irn`).
-pub fn route(method: &str, path: &str, query: &[(String, String)]) -> Option<(&'static Endpoint, BTreeMap<String, String>)> {
+pub fn route(
+    method: &str,
+    path: &str,
+    query: &[(String, String)],
+) -> Option<(&'static Endpoint, BTreeMap<String, String>)> {
     // A job endpoint is POST to submit and GET to poll, on the same path.
     let mut best: Option<(&'static Endpoint, BTreeMap<String, String>)> = None;
     for endpoint in ENDPOINTS {
@@ -399,7 +1198,9 @@ pub fn route(method: &str, path: &str, query: &[(String, String)]) -> Option<(&'
         if !method_ok {
             continue;
         }
-        let Some(params) = match_template(endpoint.path, path) else { continue };
+        let Some(params) = match_template(endpoint.path, path) else {
+            continue;
+        };
         let selectors_match = endpoint
             .fixed_query
             .iter()
@@ -492,10 +1293,28 @@ mod tests {
     fn range_request_is_clamped_and_encoded() {
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
         let e = find("ledger-cash").unwrap();
-        let spec = e.request("27AAPFU0939F1ZV", &Period::Month(Month::parse("2026-11").unwrap()), today).unwrap();
-        assert_eq!(spec.path_and_query(), "/gst/compliance/tax-payer/ledgers/cash?from=01%2F11%2F2026&to=25%2F11%2F2026");
+        let spec = e
+            .request(
+                "27AAPFU0939F1ZV",
+                &Period::Month(Month::parse("2026-11").unwrap()),
+                today,
+            )
+            .unwrap();
+        assert_eq!(
+            spec.path_and_query(),
+            "/gst/compliance/tax-payer/ledgers/cash?from=01%2F11%2F2026&to=25%2F11%2F2026"
+        );
         let fy = find("aato").unwrap();
-        let spec = fy.request("27AAPFU0939F1ZV", &Period::Year(FinancialYear { start_year: 2025 }), today).unwrap();
-        assert_eq!(spec.path_and_query(), "/gst/compliance/tax-payer/aato?financial_year=FY%202025-26");
+        let spec = fy
+            .request(
+                "27AAPFU0939F1ZV",
+                &Period::Year(FinancialYear { start_year: 2025 }),
+                today,
+            )
+            .unwrap();
+        assert_eq!(
+            spec.path_and_query(),
+            "/gst/compliance/tax-payer/aato?financial_year=FY%202025-26"
+        );
     }
 }

@@ -34,7 +34,12 @@ impl TreeHead {
     }
 
     pub fn trusted_comment(&self) -> String {
-        format!("gstvault checkpoint origin={} size={} root={}", self.origin, self.size, self.root.hex())
+        format!(
+            "gstvault checkpoint origin={} size={} root={}",
+            self.origin,
+            self.size,
+            self.root.hex()
+        )
     }
 
     /// Parses a checkpoint body; None when it is not one.
@@ -48,14 +53,22 @@ impl TreeHead {
         }
         let mut root = [0u8; 32];
         root.copy_from_slice(&root_bytes);
-        let head = TreeHead { origin, size, root: Digest(root) };
+        let head = TreeHead {
+            origin,
+            size,
+            root: Digest(root),
+        };
         (head.body() == body).then_some(head)
     }
 
     pub fn sign(&self, key: &SigningKey) -> SignedCheckpoint {
         let body = self.body();
         let signature = key.sign(body.as_bytes(), &self.trusted_comment());
-        SignedCheckpoint { head: self.clone(), body, signature }
+        SignedCheckpoint {
+            head: self.clone(),
+            body,
+            signature,
+        }
     }
 }
 
@@ -64,7 +77,9 @@ impl SignedCheckpoint {
     pub fn verify(&self, key: &PublicKey) -> Result<(), SigningError> {
         let comment = key.verify(self.body.as_bytes(), &self.signature)?;
         if comment != self.head.trusted_comment() || TreeHead::parse(&self.body).as_ref() != Some(&self.head) {
-            return Err(SigningError::Signature("the signed checkpoint is not this tree head".into()));
+            return Err(SigningError::Signature(
+                "the signed checkpoint is not this tree head".into(),
+            ));
         }
         Ok(())
     }
@@ -76,7 +91,11 @@ mod tests {
 
     #[test]
     fn body_round_trips_and_signature_binds_the_head() {
-        let head = TreeHead { origin: "gstvault.archive/x".into(), size: 42, root: Digest::of(b"r") };
+        let head = TreeHead {
+            origin: "gstvault.archive/x".into(),
+            size: 42,
+            root: Digest::of(b"r"),
+        };
         assert_eq!(TreeHead::parse(&head.body()), Some(head.clone()));
         assert!(TreeHead::parse("o\n4x\nAAAA\n").is_none());
         let dir = tempfile::tempdir().unwrap();
@@ -104,7 +123,12 @@ pub fn record(
     run_id: Option<i64>,
 ) -> Result<crate::store::CheckpointRow, crate::store::StoreError> {
     let size = store.snapshot_count()?;
-    if let Some(last) = store.checkpoints()?.into_iter().filter(|c| c.key_id == key.info().key_id).last() {
+    if let Some(last) = store
+        .checkpoints()?
+        .into_iter()
+        .filter(|c| c.key_id == key.info().key_id)
+        .last()
+    {
         if last.size == size {
             return Ok(last);
         }
@@ -113,7 +137,11 @@ pub fn record(
     for digest in store.record_digests(size)? {
         tree.push(digest);
     }
-    let head = TreeHead { origin: origin(&store.archive_id()?), size, root: tree.root() };
+    let head = TreeHead {
+        origin: origin(&store.archive_id()?),
+        size,
+        root: tree.root(),
+    };
     let signed = head.sign(key);
     let mut row = crate::store::CheckpointRow {
         id: 0,
@@ -138,6 +166,10 @@ pub fn origin(archive_id: &str) -> String {
 impl crate::store::CheckpointRow {
     /// The signed checkpoint this row holds (None when its text is not a checkpoint).
     pub fn signed(&self) -> Option<SignedCheckpoint> {
-        Some(SignedCheckpoint { head: TreeHead::parse(&self.body)?, body: self.body.clone(), signature: self.signature.clone() })
+        Some(SignedCheckpoint {
+            head: TreeHead::parse(&self.body)?,
+            body: self.body.clone(),
+            signature: self.signature.clone(),
+        })
     }
 }

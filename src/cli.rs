@@ -32,10 +32,20 @@ pub enum ExitCode {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "gstvault", version, about = "GST audit-evidence archiver for the Sandbox GST taxpayer API")]
+#[command(
+    name = "gstvault",
+    version,
+    about = "GST audit-evidence archiver for the Sandbox GST taxpayer API"
+)]
 pub struct Cli {
     /// Config file.
-    #[arg(long, short = 'c', global = true, env = "GSTVAULT_CONFIG", default_value = "gstvault.toml")]
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "GSTVAULT_CONFIG",
+        default_value = "gstvault.toml"
+    )]
     pub config: PathBuf,
     #[command(subcommand)]
     pub command: Command,
@@ -52,8 +62,52 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// Run the Sandbox simulator as a standalone server.
     Simulate(SimulateArgs),
-    /// The embedded default: simulator, three demo GSTINs, two captures.
+    /// The embedded default: simulator, three demo GSTINs, captures, bundles.
     Demo(DemoArgs),
+    /// Create the archive's Ed25519 signing key (minisign format).
+    Keygen,
+    /// Export one evidence bundle.
+    Export(ExportArgs),
+    /// Verify a bundle, or the whole archive with --archive.
+    Verify(VerifyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The GSTIN whose evidence to bundle.
+    #[arg(long)]
+    pub gstin: String,
+    /// One return month, YYYY-MM.
+    #[arg(long, conflicts_with = "fy", required_unless_present = "fy")]
+    pub month: Option<String>,
+    /// One financial year, YYYY-YY (e.g. 2025-26).
+    #[arg(long)]
+    pub fy: Option<String>,
+    /// Include what was received up to this RFC 3339 instant (default: now).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Output directory (default: [export] out_dir).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The bundle to verify.
+    #[arg(required_unless_present = "archive", conflicts_with = "archive")]
+    pub bundle: Option<PathBuf>,
+    /// Verify the whole archive of the config instead.
+    #[arg(long)]
+    pub archive: bool,
+    /// The public key to trust (default: the config's key for --archive, the bundle's copy for a bundle).
+    #[arg(long)]
+    pub pubkey: Option<PathBuf>,
+    /// An older bundle of the same GSTIN whose checkpoint this one must extend.
+    #[arg(long, requires = "bundle")]
+    pub previous: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,7 +195,165 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             crate::demo::run(args.dir).await?;
             Ok(ExitCode::Ok)
         }
+        Command::Keygen => keygen(&cli.config),
+        Command::Export(args) => export(&cli.config, args),
+        Command::Verify(args) => verify(&cli.config, args),
     }
+}
+
+fn keygen(config_path: &Path) -> Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    let password = config.key_password();
+    let info = crate::signing::keygen(&config.signing_key, &config.public_key, password.as_ref())?;
+    println!("secret key: {} (owner-only{})", config.signing_key.display(), if password.is_some() { ", password-protected" } else { ", no password" });
+    println!("public key: {}", config.public_key.display());
+    print!("{}", info.public_key_text);
+    println!("key ID:      {}", info.key_id);
+    println!("fingerprint: {}", info.fingerprint);
+    println!("Give the public key and fingerprint to your auditors through a channel they trust.");
+    Ok(ExitCode::Ok)
+}
+
+/// Loads the configured signing key.
+pub fn load_signing_key(config: &Config) -> Result<crate::signing::SigningKey> {
+    if !config.signing_key.exists() {
+        bail!("signing key {} does not exist: run `gstvault keygen`", config.signing_key.display());
+    }
+    Ok(crate::signing::SigningKey::load(&config.signing_key, config.key_password().as_ref())?)
+}
+
+/// Signs and stores a checkpoint after a run when a signing key exists.
+pub fn checkpoint_after_run(config: &Config, store: &Store, run_id: i64, now: DateTime<Utc>) -> Result<Option<crate::store::CheckpointRow>> {
+    if !config.signing_key.exists() {
+        tracing::warn!(key = %config.signing_key.display(), "no signing key: the run's checkpoint is not signed (run `gstvault keygen`)");
+        return Ok(None);
+    }
+    let key = load_signing_key(config)?;
+    Ok(Some(crate::checkpoint::record(store, &key, now, Some(run_id))?))
+}
+
+fn parse_instant(flag: &str, text: &str) -> Result<DateTime<Utc>> {
+    Ok(DateTime::parse_from_rfc3339(text)
+        .map_err(|e| anyhow!("{flag} {text:?}: not an RFC 3339 instant such as 2026-05-01T00:00:00+05:30 ({e})"))?
+        .with_timezone(&Utc))
+}
+
+/// Turns `export` arguments into a request, rejecting bad input first.
+pub fn export_request(config: &Config, args: &ExportArgs, now: DateTime<Utc>) -> Result<crate::bundle::export::ExportRequest> {
+    use crate::bundle::Scope;
+    let gstin = Gstin::parse(&args.gstin)?;
+    let entry = config.gstin(&gstin).ok_or_else(|| anyhow!("GSTIN {gstin} is not in config {}", config.source))?;
+    let as_of = match &args.as_of {
+        Some(text) => parse_instant("--as-of", text)?,
+        None => now,
+    };
+    if as_of > now {
+        bail!("--as-of {} is in the future", format_time(as_of));
+    }
+    let today_month = Month::of_date(india_date(now));
+    let scope = match (&args.month, &args.fy) {
+        (Some(m), None) => {
+            let month = Month::parse(m).map_err(|e| anyhow!("--month: {e}"))?;
+            if month > today_month {
+                bail!("--month {month} is in the future");
+            }
+            Scope::Month(month)
+        }
+        (None, Some(y)) => {
+            let fy = crate::period::FinancialYear::parse(y).map_err(|e| anyhow!("--fy: {e}"))?;
+            if fy.first_month() > today_month {
+                bail!("--fy {} is in the future", fy.label());
+            }
+            Scope::Year(fy)
+        }
+        _ => bail!("give exactly one of --month YYYY-MM or --fy YYYY-YY"),
+    };
+    let template = match &config.pdf_template {
+        Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("pdf template {}", path.display()))?),
+        None => None,
+    };
+    Ok(crate::bundle::export::ExportRequest {
+        gstin,
+        legal_name: entry.legal_name.clone(),
+        organization: config.organization.clone(),
+        scope,
+        as_of,
+        out_dir: args.out.clone().unwrap_or_else(|| config.bundles_dir.clone()),
+        template,
+    })
+}
+
+fn export(config_path: &Path, args: ExportArgs) -> Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    init_logging(config.log_format, &config.log_level);
+    let now = Utc::now();
+    let request = export_request(&config, &args, now)?;
+    let key = load_signing_key(&config)?;
+    let store = Store::open(&config.archive_path)?;
+    let exported = crate::bundle::export::export(&store, &key, &request, now)?;
+    print_exported(&exported);
+    Ok(ExitCode::Ok)
+}
+
+pub fn print_exported(exported: &crate::bundle::export::Exported) {
+    println!("bundle:   {}", exported.path.display());
+    println!("  id {}  sha256 {}", exported.bundle_id, exported.sha256);
+    println!(
+        "  {} snapshot version(s), {} of payload, log size {}{}",
+        exported.snapshots,
+        human_bytes(exported.payload_bytes),
+        exported.checkpoint_size,
+        exported.previous.as_ref().map(|p| format!(", consistent with {p}")).unwrap_or_default()
+    );
+}
+
+fn verify(config_path: &Path, args: VerifyArgs) -> Result<ExitCode> {
+    let pubkey = match &args.pubkey {
+        Some(path) => Some(crate::signing::PublicKey::parse(
+            &std::fs::read_to_string(path).with_context(|| format!("--pubkey {}", path.display()))?,
+        )?),
+        None => None,
+    };
+    let report = if args.archive {
+        let config = Config::load(config_path)?;
+        let pubkey = match pubkey {
+            Some(k) => Some(k),
+            None if config.public_key.exists() => Some(crate::signing::PublicKey::parse(&std::fs::read_to_string(&config.public_key)?)?),
+            None => None,
+        };
+        let store = Store::open_read_only(&config.archive_path)?;
+        crate::verify::verify_archive(&store, pubkey.as_ref())?
+    } else {
+        let bundle = args.bundle.as_ref().expect("clap requires a bundle without --archive");
+        crate::bundle::check::check_bundle(bundle, pubkey.as_ref(), args.previous.as_deref())?
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render_verify(&report));
+    }
+    Ok(if report.intact() { ExitCode::Ok } else { ExitCode::Findings })
+}
+
+/// The human verification report.
+pub fn render_verify(report: &crate::verify::VerifyReport) -> String {
+    let mut out = String::new();
+    for finding in &report.findings {
+        out.push_str(&format!("FINDING {}: {}\n", finding.subject, finding.message));
+    }
+    for note in &report.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
+    out.push_str(&format!(
+        "{}: {} snapshot(s), {} payload(s), {} checkpoint(s), {} hashed, {} finding(s)\n",
+        if report.intact() { "INTACT" } else { "NOT INTACT" },
+        report.snapshots,
+        report.payloads,
+        report.checkpoints,
+        human_bytes(report.bytes_hashed),
+        report.findings.len()
+    ));
+    out
 }
 
 /// Sets up tracing on stderr in the configured format.
@@ -149,7 +361,9 @@ pub fn init_logging(format: LogFormat, level: &str) {
     // refinery announces every migration at info; that is noise for an operator.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},refinery_core=warn")));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Human => builder.try_init(),
@@ -161,7 +375,10 @@ fn config_init(path: &Path, force: bool) -> Result<ExitCode> {
         bail!("config {}: already exists (use --force to overwrite)", path.display());
     }
     std::fs::write(path, config::EXAMPLE).with_context(|| format!("config {}: cannot write", path.display()))?;
-    println!("wrote {} (edit [[gstin]] and [api], then `gstvault config check`)", path.display());
+    println!(
+        "wrote {} (edit [[gstin]] and [api], then `gstvault config check`)",
+        path.display()
+    );
     Ok(ExitCode::Ok)
 }
 
@@ -169,9 +386,22 @@ fn config_check(path: &Path) -> Result<ExitCode> {
     let config = Config::load(path)?;
     println!("config {}: ok", path.display());
     println!("archive: {}", config.archive_path.display());
-    println!("gstins: {}", config.gstins.iter().map(|g| g.gstin.to_string()).collect::<Vec<_>>().join(", "));
+    println!(
+        "gstins: {}",
+        config
+            .gstins
+            .iter()
+            .map(|g| g.gstin.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     for group in Group::ALL {
-        let names: Vec<&str> = config.endpoints.iter().filter(|e| e.group == group).map(|e| e.name).collect();
+        let names: Vec<&str> = config
+            .endpoints
+            .iter()
+            .filter(|e| e.group == group)
+            .map(|e| e.name)
+            .collect();
         let off: Vec<&str> = catalog::ENDPOINTS
             .iter()
             .filter(|e| e.group == group && !names.contains(&e.name))
@@ -183,7 +413,10 @@ fn config_check(path: &Path) -> Result<ExitCode> {
         }
     }
     match config.credentials() {
-        Ok(_) => println!("credentials: {} and {} are set", config.api.key_env, config.api.secret_env),
+        Ok(_) => println!(
+            "credentials: {} and {} are set",
+            config.api.key_env, config.api.secret_env
+        ),
         Err(e) => println!("warning: {e}"),
     }
     Ok(ExitCode::Ok)
@@ -234,7 +467,10 @@ async fn login(config_path: &Path, args: LoginArgs) -> Result<ExitCode> {
     };
     let session = client.verify_otp(&gstin, &entry.username, &otp).await?;
     save_login(&config, &gstin, &session, clock.now())?;
-    println!("logged in {gstin}: session valid until {}", format_time(session.expires_at()));
+    println!(
+        "logged in {gstin}: session valid until {}",
+        format_time(session.expires_at())
+    );
     Ok(ExitCode::Ok)
 }
 
@@ -260,7 +496,9 @@ pub fn plan_from_args(config: &Config, args: &SnapshotArgs, now: DateTime<Utc>, 
     let mut gstins: Vec<GstinEntry> = Vec::new();
     for text in &args.gstin {
         let gstin = Gstin::parse(text)?;
-        let entry = config.gstin(&gstin).ok_or_else(|| anyhow!("GSTIN {gstin} is not in config {}", config.source))?;
+        let entry = config
+            .gstin(&gstin)
+            .ok_or_else(|| anyhow!("GSTIN {gstin} is not in config {}", config.source))?;
         gstins.push(entry.clone());
     }
     if args.gstin.is_empty() {
@@ -289,7 +527,11 @@ pub fn plan_from_args(config: &Config, args: &SnapshotArgs, now: DateTime<Utc>, 
     let endpoints = if args.endpoint.is_empty() && args.group.is_empty() {
         config.endpoints.clone()
     } else {
-        let selection = config::RawCapture { endpoints: args.endpoint.clone(), groups: args.group.clone(), exclude: vec![] };
+        let selection = config::RawCapture {
+            endpoints: args.endpoint.clone(),
+            groups: args.group.clone(),
+            exclude: vec![],
+        };
         for group in &args.group {
             if Group::parse(group).is_none() {
                 bail!("--group {group:?}: unknown group; groups are {}", config::group_names());
@@ -302,7 +544,13 @@ pub fn plan_from_args(config: &Config, args: &SnapshotArgs, now: DateTime<Utc>, 
         }
         config::resolve_endpoints(&selection).map_err(|(_, message)| anyhow!("{message}"))?
     };
-    Ok(Plan { gstins, endpoints, from, to, kind })
+    Ok(Plan {
+        gstins,
+        endpoints,
+        from,
+        to,
+        kind,
+    })
 }
 
 struct Bar(indicatif::ProgressBar);
@@ -331,10 +579,22 @@ async fn snapshot(config_path: &Path, args: SnapshotArgs) -> Result<ExitCode> {
         );
         Arc::new(Bar(bar)) as Arc<dyn Progress>
     });
-    let summary = capture::run(&plan, client, store, TokenStore::new(&config.sessions_dir), clock, progress).await?;
+    let summary = capture::run(
+        &plan,
+        client,
+        store,
+        TokenStore::new(&config.sessions_dir),
+        clock,
+        progress,
+    )
+    .await?;
     print!("{}", render_summary(&summary));
     println!("archive: {}", config.archive_path.display());
-    Ok(if summary.needs_login.is_empty() { ExitCode::Ok } else { ExitCode::Findings })
+    Ok(if summary.needs_login.is_empty() {
+        ExitCode::Ok
+    } else {
+        ExitCode::Findings
+    })
 }
 
 /// The human summary of one capture run.
@@ -398,8 +658,20 @@ async fn simulate(args: SimulateArgs) -> Result<ExitCode> {
         .with_context(|| format!("--listen {}: cannot bind", args.listen))?;
     let addr = listener.local_addr()?;
     let sim = crate::sim::Simulator::new(crate::sim::SimConfig::new(args.seed, start));
-    println!("simulator listening on http://{addr} (seed {}, clock {}), test OTP {}", args.seed, format_time(start), crate::sim::TEST_OTP);
-    println!("demo GSTINs: {}", crate::sim::demo_gstins().iter().map(|g| g.to_string()).collect::<Vec<_>>().join(", "));
+    println!(
+        "simulator listening on http://{addr} (seed {}, clock {}), test OTP {}",
+        args.seed,
+        format_time(start),
+        crate::sim::TEST_OTP
+    );
+    println!(
+        "demo GSTINs: {}",
+        crate::sim::demo_gstins()
+            .iter()
+            .map(|g| g.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     sim.serve(listener, async {
         let _ = tokio::signal::ctrl_c().await;
     })

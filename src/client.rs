@@ -38,11 +38,19 @@ pub enum ClientError {
     #[error("{call}: the API rejected the API key or secret (HTTP {status})")]
     BadCredentials { call: &'static str, status: u16 },
     #[error("{call}: HTTP {status}{}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
-    Http { call: &'static str, status: u16, message: Option<String> },
+    Http {
+        call: &'static str,
+        status: u16,
+        message: Option<String>,
+    },
     #[error("{call}: {message}")]
     Transport { call: &'static str, message: String },
     #[error("{call}: GSTN error {code}: {message}")]
-    Gstn { call: &'static str, code: String, message: String },
+    Gstn {
+        call: &'static str,
+        code: String,
+        message: String,
+    },
     #[error("{call}: unexpected answer: {message}")]
     Unexpected { call: &'static str, message: String },
 }
@@ -103,7 +111,11 @@ pub struct Client {
 
 impl Client {
     /// Builds a client. Fails only if the TLS backend cannot initialise.
-    pub fn new(settings: ApiSettings, credentials: Credentials, clock: SharedClock) -> Result<Arc<Client>, ClientError> {
+    pub fn new(
+        settings: ApiSettings,
+        credentials: Credentials,
+        clock: SharedClock,
+    ) -> Result<Arc<Client>, ClientError> {
         let http = reqwest::Client::builder()
             .timeout(settings.timeout)
             .connect_timeout(Duration::from_secs(10).min(settings.timeout))
@@ -170,7 +182,12 @@ impl Client {
         fetched
     }
 
-    async fn attempt(&self, spec: &RequestSpec, token: Option<&Secret>, extra: &[(&str, &str)]) -> Result<Fetched, AttemptFailure> {
+    async fn attempt(
+        &self,
+        spec: &RequestSpec,
+        token: Option<&Secret>,
+        extra: &[(&str, &str)],
+    ) -> Result<Fetched, AttemptFailure> {
         if let Some(limiter) = &self.limiter {
             limiter.until_ready().await;
         }
@@ -193,11 +210,19 @@ impl Client {
         if let Some(body) = &spec.body {
             request = request.header("content-type", "application/json").body(body.clone());
         }
-        let failed = |detail: String, status: Option<u16>, body: Option<Vec<u8>>, retryable: bool, retry_after| AttemptFailure {
-            retryable,
-            retry_after,
-            fetched: Fetched { requested_at, received_at: self.clock.now(), http_status: status, body, attempts: 0, detail: Some(detail) },
-        };
+        let failed =
+            |detail: String, status: Option<u16>, body: Option<Vec<u8>>, retryable: bool, retry_after| AttemptFailure {
+                retryable,
+                retry_after,
+                fetched: Fetched {
+                    requested_at,
+                    received_at: self.clock.now(),
+                    http_status: status,
+                    body,
+                    attempts: 0,
+                    detail: Some(detail),
+                },
+            };
         let mut response = match request.send().await {
             Ok(r) => r,
             Err(e) => return Err(failed(describe(&e), None, None, true, None)),
@@ -213,24 +238,54 @@ impl Client {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
                     if body.len() as u64 + chunk.len() as u64 > self.settings.max_body_bytes {
-                        let detail = format!("body larger than the {} byte cap: cut off", self.settings.max_body_bytes);
+                        let detail = format!(
+                            "body larger than the {} byte cap: cut off",
+                            self.settings.max_body_bytes
+                        );
                         return Err(failed(detail, Some(status), None, false, None));
                     }
                     body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return Err(failed(format!("torn body: {}", describe(&e)), Some(status), None, true, None)),
+                Err(e) => {
+                    return Err(failed(
+                        format!("torn body: {}", describe(&e)),
+                        Some(status),
+                        None,
+                        true,
+                        None,
+                    ))
+                }
             }
         }
-        self.stats.bytes_received.fetch_add(body.len() as u64, Ordering::Relaxed);
+        self.stats
+            .bytes_received
+            .fetch_add(body.len() as u64, Ordering::Relaxed);
         let received_at = self.clock.now();
-        let fetched = Fetched { requested_at, received_at, http_status: Some(status), body: Some(body), attempts: 0, detail: None };
+        let fetched = Fetched {
+            requested_at,
+            received_at,
+            http_status: Some(status),
+            body: Some(body),
+            attempts: 0,
+            detail: None,
+        };
         if status == 429 || (500..600).contains(&status) {
-            return Err(AttemptFailure { retryable: true, retry_after, fetched });
+            return Err(AttemptFailure {
+                retryable: true,
+                retry_after,
+                fetched,
+            });
         }
-        if status == 200 && serde_json::from_slice::<serde::de::IgnoredAny>(fetched.body.as_deref().unwrap_or_default()).is_err() {
+        if status == 200
+            && serde_json::from_slice::<serde::de::IgnoredAny>(fetched.body.as_deref().unwrap_or_default()).is_err()
+        {
             // A 200 whose body is not JSON is a glitch more often than an answer: try again.
-            return Err(AttemptFailure { retryable: true, retry_after: None, fetched });
+            return Err(AttemptFailure {
+                retryable: true,
+                retry_after: None,
+                fetched,
+            });
         }
         Ok(fetched)
     }
@@ -244,19 +299,35 @@ impl Client {
                 return Ok(current.token.clone());
             }
         }
-        let spec = RequestSpec { method: Method::Post, path: "/authenticate".into(), query: vec![], body: None };
-        let fetched = self.send(&spec, None, &[("x-api-secret", self.credentials.api_secret.expose())]).await;
+        let spec = RequestSpec {
+            method: Method::Post,
+            path: "/authenticate".into(),
+            query: vec![],
+            body: None,
+        };
+        let fetched = self
+            .send(&spec, None, &[("x-api-secret", self.credentials.api_secret.expose())])
+            .await;
         if matches!(fetched.http_status, Some(401 | 403)) {
-            return Err(ClientError::BadCredentials { call: "authenticate", status: fetched.http_status.unwrap_or(403) });
+            return Err(ClientError::BadCredentials {
+                call: "authenticate",
+                status: fetched.http_status.unwrap_or(403),
+            });
         }
         let value = json_answer("authenticate", &fetched)?;
         let token = value
             .pointer("/data/access_token")
             .or_else(|| value.get("access_token"))
             .and_then(Value::as_str)
-            .ok_or_else(|| ClientError::Unexpected { call: "authenticate", message: "no access_token in the answer".into() })?;
+            .ok_or_else(|| ClientError::Unexpected {
+                call: "authenticate",
+                message: "no access_token in the answer".into(),
+            })?;
         let token = Secret::new(token);
-        *slot = Some(PlatformToken { token: token.clone(), obtained_at: now });
+        *slot = Some(PlatformToken {
+            token: token.clone(),
+            obtained_at: now,
+        });
         Ok(token)
     }
 
@@ -289,21 +360,36 @@ impl Client {
 
     /// Verifies the OTP and returns the new taxpayer session.
     pub async fn verify_otp(&self, gstin: &Gstin, username: &str, otp: &str) -> Result<Session, ClientError> {
-        let spec = otp_spec("/gst/compliance/tax-payer/otp/verify", vec![("otp".into(), otp.to_string())], gstin, username);
+        let spec = otp_spec(
+            "/gst/compliance/tax-payer/otp/verify",
+            vec![("otp".into(), otp.to_string())],
+            gstin,
+            username,
+        );
         let fetched = self.platform_call("otp verify", &spec).await?;
         session_from("otp verify", &fetched)
     }
 
     /// Extends a taxpayer session without a new OTP.
     pub async fn refresh_session(&self, session: &Session) -> Result<Session, ClientError> {
-        let spec = RequestSpec { method: Method::Post, path: "/gst/compliance/tax-payer/session/refresh".into(), query: vec![], body: None };
+        let spec = RequestSpec {
+            method: Method::Post,
+            path: "/gst/compliance/tax-payer/session/refresh".into(),
+            query: vec![],
+            body: None,
+        };
         let fetched = self.send(&spec, Some(&session.access_token), &[]).await;
         session_from("session refresh", &fetched)
     }
 
     /// Ends a taxpayer session.
     pub async fn logout(&self, session: &Session) -> Result<(), ClientError> {
-        let spec = RequestSpec { method: Method::Post, path: "/gst/compliance/tax-payer/logout".into(), query: vec![], body: None };
+        let spec = RequestSpec {
+            method: Method::Post,
+            path: "/gst/compliance/tax-payer/logout".into(),
+            query: vec![],
+            body: None,
+        };
         let fetched = self.send(&spec, Some(&session.access_token), &[]).await;
         gstn_ok("logout", &fetched).map(|_| ())
     }
@@ -335,10 +421,21 @@ impl Client {
         }
         let path = url.splitn(4, '/').nth(3).map(|p| format!("/{p}")).unwrap_or_default();
         let (path, query) = match path.split_once('?') {
-            Some((p, q)) => (p.to_string(), q.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()),
+            Some((p, q)) => (
+                p.to_string(),
+                q.split('&')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
             None => (path, vec![]),
         };
-        let spec = RequestSpec { method: Method::Get, path, query, body: None };
+        let spec = RequestSpec {
+            method: Method::Get,
+            path,
+            query,
+            body: None,
+        };
         self.send(&spec, None, &[]).await
     }
 }
@@ -349,32 +446,55 @@ fn host_of(url: &str) -> Option<&str> {
 
 fn otp_spec(path: &str, query: Vec<(String, String)>, gstin: &Gstin, username: &str) -> RequestSpec {
     let body = serde_json::json!({ "username": username, "gstin": gstin.as_str() }).to_string();
-    RequestSpec { method: Method::Post, path: path.into(), query, body: Some(body) }
+    RequestSpec {
+        method: Method::Post,
+        path: path.into(),
+        query,
+        body: Some(body),
+    }
 }
 
 /// Parses a JSON answer of an auth call, mapping failures to errors.
 fn json_answer(call: &'static str, fetched: &Fetched) -> Result<Value, ClientError> {
     let Some(status) = fetched.http_status else {
-        return Err(ClientError::Transport { call, message: fetched.detail.clone().unwrap_or_else(|| "no answer".into()) });
+        return Err(ClientError::Transport {
+            call,
+            message: fetched.detail.clone().unwrap_or_else(|| "no answer".into()),
+        });
     };
     let body = fetched.body.as_deref().unwrap_or_default();
     if !(200..300).contains(&status) {
-        let message = serde_json::from_slice::<Value>(body).ok().and_then(|v| v.get("message").and_then(Value::as_str).map(String::from));
+        let message = serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|v| v.get("message").and_then(Value::as_str).map(String::from));
         return Err(ClientError::Http { call, status, message });
     }
-    serde_json::from_slice(body).map_err(|_| ClientError::Unexpected { call, message: "the body is not JSON".into() })
+    serde_json::from_slice(body).map_err(|_| ClientError::Unexpected {
+        call,
+        message: "the body is not JSON".into(),
+    })
 }
 
 /// Checks a GSTN-enveloped auth answer for `status_cd "1"`.
 fn gstn_ok(call: &'static str, fetched: &Fetched) -> Result<Value, ClientError> {
     let value = json_answer(call, fetched)?;
-    let reading = envelope::parse(fetched.http_status.unwrap_or(200), fetched.body.as_deref().unwrap_or_default());
+    let reading = envelope::parse(
+        fetched.http_status.unwrap_or(200),
+        fetched.body.as_deref().unwrap_or_default(),
+    );
     if let Some(code) = reading.error_cd {
-        return Err(ClientError::Gstn { call, code, message: reading.error_message.unwrap_or_default() });
+        return Err(ClientError::Gstn {
+            call,
+            code,
+            message: reading.error_message.unwrap_or_default(),
+        });
     }
     match value.pointer("/data/status_cd").and_then(Value::as_str) {
         Some("1") => Ok(value),
-        other => Err(ClientError::Unexpected { call, message: format!("status_cd {other:?}") }),
+        other => Err(ClientError::Unexpected {
+            call,
+            message: format!("status_cd {other:?}"),
+        }),
     }
 }
 
@@ -382,12 +502,21 @@ fn session_from(call: &'static str, fetched: &Fetched) -> Result<Session, Client
     let value = gstn_ok(call, fetched)?;
     let data = value.get("data").cloned().unwrap_or_default();
     let token = data.get("access_token").and_then(Value::as_str);
-    let ms = |key: &str| data.get(key).and_then(Value::as_i64).and_then(DateTime::from_timestamp_millis);
+    let ms = |key: &str| {
+        data.get(key)
+            .and_then(Value::as_i64)
+            .and_then(DateTime::from_timestamp_millis)
+    };
     match (token, ms("token_expiry"), ms("session_expiry")) {
-        (Some(token), Some(token_expiry), Some(session_expiry)) => {
-            Ok(Session { access_token: Secret::new(token), token_expiry, session_expiry })
-        }
-        _ => Err(ClientError::Unexpected { call, message: "missing access_token or expiry".into() }),
+        (Some(token), Some(token_expiry), Some(session_expiry)) => Ok(Session {
+            access_token: Secret::new(token),
+            token_expiry,
+            session_expiry,
+        }),
+        _ => Err(ClientError::Unexpected {
+            call,
+            message: "missing access_token or expiry".into(),
+        }),
     }
 }
 
@@ -433,7 +562,10 @@ mod tests {
     fn retry_after_parses_seconds() {
         assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
         assert_eq!(parse_retry_after("0"), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::from_secs(60)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::from_secs(60))
+        );
         assert_eq!(parse_retry_after(""), None);
     }
 }

@@ -36,6 +36,8 @@ pub struct RawConfig {
     pub archive: RawArchive,
     pub api: RawApi,
     pub capture: RawCapture,
+    pub signing: RawSigning,
+    pub export: RawExport,
     pub logging: RawLogging,
     pub gstin: Vec<RawGstin>,
 }
@@ -76,6 +78,32 @@ pub struct RawCapture {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct RawSigning {
+    pub key: String,
+    pub password_env: String,
+}
+
+impl Default for RawSigning {
+    fn default() -> Self {
+        RawSigning { key: "gstvault.key".into(), password_env: "GSTVAULT_KEY_PASSWORD".into() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawExport {
+    pub out_dir: String,
+    pub pdf_template: String,
+}
+
+impl Default for RawExport {
+    fn default() -> Self {
+        RawExport { out_dir: "bundles".into(), pdf_template: String::new() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct RawLogging {
     pub format: String,
     pub level: String,
@@ -95,6 +123,8 @@ impl Default for RawConfig {
             archive: RawArchive::default(),
             api: RawApi::default(),
             capture: RawCapture::default(),
+            signing: RawSigning::default(),
+            export: RawExport::default(),
             logging: RawLogging::default(),
             gstin: Vec::new(),
         }
@@ -103,7 +133,11 @@ impl Default for RawConfig {
 
 impl Default for RawArchive {
     fn default() -> Self {
-        RawArchive { path: "gstvault.sqlite".into(), sessions_dir: None, organization: String::new() }
+        RawArchive {
+            path: "gstvault.sqlite".into(),
+            sessions_dir: None,
+            organization: String::new(),
+        }
     }
 }
 
@@ -128,7 +162,10 @@ impl Default for RawApi {
 
 impl Default for RawLogging {
     fn default() -> Self {
-        RawLogging { format: "human".into(), level: "info".into() }
+        RawLogging {
+            format: "human".into(),
+            level: "info".into(),
+        }
     }
 }
 
@@ -177,6 +214,15 @@ pub struct Config {
     pub gstins: Vec<GstinEntry>,
     pub log_format: LogFormat,
     pub log_level: String,
+    /// The archive's minisign secret key and its public half (`.pub` beside it).
+    pub signing_key: PathBuf,
+    pub public_key: PathBuf,
+    /// Environment variable with the key's password (unset: unencrypted key).
+    pub key_password_env: String,
+    /// Where `export` writes bundles by default.
+    pub bundles_dir: PathBuf,
+    /// A firm's own PDF template (None: the built-in one).
+    pub pdf_template: Option<PathBuf>,
     /// The raw form, for `config show`.
     pub raw: RawConfig,
 }
@@ -194,19 +240,29 @@ impl Config {
     /// Fails with a one-line error naming the file, the key and what is expected.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read { file: file.clone(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Config::from_toml(&text, &file, &base)
     }
 
     /// Validates config text; `base` resolves relative paths.
     pub fn from_toml(text: &str, file: &str, base: &Path) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax { file: file.to_string(), message: one_line_toml_error(&e) })?;
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            file: file.to_string(),
+            message: one_line_toml_error(&e),
+        })?;
         Config::validate(raw, file, base)
     }
 
     pub fn validate(raw: RawConfig, file: &str, base: &Path) -> Result<Config, ConfigError> {
-        let invalid = |key: &str, message: String| ConfigError::Invalid { file: file.to_string(), key: key.to_string(), message };
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            file: file.to_string(),
+            key: key.to_string(),
+            message,
+        };
         if raw.archive.path.trim().is_empty() {
             return Err(invalid("archive.path", "must name a file".into()));
         }
@@ -217,21 +273,33 @@ impl Config {
         };
         let api = &raw.api;
         if !(api.base_url.starts_with("http://") || api.base_url.starts_with("https://")) {
-            return Err(invalid("api.base_url", format!("{:?} must start with http:// or https://", api.base_url)));
+            return Err(invalid(
+                "api.base_url",
+                format!("{:?} must start with http:// or https://", api.base_url),
+            ));
         }
         for (key, value) in [("api.key_env", &api.key_env), ("api.secret_env", &api.secret_env)] {
             if value.is_empty() || !value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(invalid(key, format!("{value:?} must be an environment variable name (letters, digits, _)")));
+                return Err(invalid(
+                    key,
+                    format!("{value:?} must be an environment variable name (letters, digits, _)"),
+                ));
             }
         }
         if api.concurrency == 0 || api.concurrency > 64 {
-            return Err(invalid("api.concurrency", format!("{} must be between 1 and 64", api.concurrency)));
+            return Err(invalid(
+                "api.concurrency",
+                format!("{} must be between 1 and 64", api.concurrency),
+            ));
         }
         if api.timeout_secs == 0 {
             return Err(invalid("api.timeout_secs", "must be at least 1".into()));
         }
         if api.max_retries > 20 {
-            return Err(invalid("api.max_retries", format!("{} must be at most 20", api.max_retries)));
+            return Err(invalid(
+                "api.max_retries",
+                format!("{} must be at most 20", api.max_retries),
+            ));
         }
         if api.retry_base_ms > api.retry_max_ms {
             return Err(invalid("api.retry_base_ms", "must not exceed api.retry_max_ms".into()));
@@ -249,7 +317,10 @@ impl Config {
                 return Err(invalid(&key, format!("{gstin} is listed twice")));
             }
             if entry.username.trim().is_empty() {
-                return Err(invalid(&format!("gstin[{index}].username"), "the GST portal username is required for the OTP".into()));
+                return Err(invalid(
+                    &format!("gstin[{index}].username"),
+                    "the GST portal username is required for the OTP".into(),
+                ));
             }
             gstins.push(GstinEntry {
                 gstin,
@@ -257,13 +328,35 @@ impl Config {
                 legal_name: Some(entry.legal_name.clone()).filter(|n| !n.trim().is_empty()),
             });
         }
+        if raw.signing.key.trim().is_empty() {
+            return Err(invalid("signing.key", "must name a file".into()));
+        }
+        let signing_key = resolve(base, &raw.signing.key);
+        let public_key = signing_key.with_extension("pub");
+        if public_key == signing_key {
+            return Err(invalid("signing.key", "must not end in .pub (the public key goes beside it as .pub)".into()));
+        }
+        let key_password_env = raw.signing.password_env.clone();
+        if !key_password_env.is_empty() && !key_password_env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(invalid("signing.password_env", format!("{key_password_env:?} must be an environment variable name")));
+        }
+        let bundles_dir = resolve(base, &raw.export.out_dir);
+        let pdf_template = Some(raw.export.pdf_template.trim()).filter(|t| !t.is_empty()).map(|t| resolve(base, t));
         let log_format = match raw.logging.format.as_str() {
             "human" => LogFormat::Human,
             "json" => LogFormat::Json,
-            other => return Err(invalid("logging.format", format!("{other:?} must be \"human\" or \"json\""))),
+            other => {
+                return Err(invalid(
+                    "logging.format",
+                    format!("{other:?} must be \"human\" or \"json\""),
+                ))
+            }
         };
         if tracing_subscriber::EnvFilter::try_new(&raw.logging.level).is_err() {
-            return Err(invalid("logging.level", format!("{:?} is not a tracing filter (e.g. \"info\")", raw.logging.level)));
+            return Err(invalid(
+                "logging.level",
+                format!("{:?} is not a tracing filter (e.g. \"info\")", raw.logging.level),
+            ));
         }
         Ok(Config {
             source: file.to_string(),
@@ -288,6 +381,11 @@ impl Config {
             gstins,
             log_format,
             log_level: raw.logging.level.clone(),
+            signing_key,
+            public_key,
+            key_password_env,
+            bundles_dir,
+            pdf_template,
             raw,
         })
     }
@@ -297,16 +395,28 @@ impl Config {
     /// Fails when either variable is unset or empty.
     pub fn credentials(&self) -> Result<Credentials, ConfigError> {
         let read = |key: &str, var: &str| {
-            std::env::var(var).ok().filter(|v| !v.is_empty()).map(Secret::new).ok_or_else(|| ConfigError::MissingEnv {
-                file: self.source.clone(),
-                key: key.to_string(),
-                var: var.to_string(),
-            })
+            std::env::var(var)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(Secret::new)
+                .ok_or_else(|| ConfigError::MissingEnv {
+                    file: self.source.clone(),
+                    key: key.to_string(),
+                    var: var.to_string(),
+                })
         };
         Ok(Credentials {
             api_key: read("api.key_env", &self.api.key_env)?,
             api_secret: read("api.secret_env", &self.api.secret_env)?,
         })
+    }
+
+    /// The signing key's password, when its environment variable is set.
+    pub fn key_password(&self) -> Option<Secret> {
+        if self.key_password_env.is_empty() {
+            return None;
+        }
+        std::env::var(&self.key_password_env).ok().filter(|v| !v.is_empty()).map(Secret::new)
     }
 
     pub fn gstin(&self, gstin: &Gstin) -> Option<&GstinEntry> {
@@ -317,7 +427,13 @@ impl Config {
     /// variables that hold them, whose values are shown as set or unset.
     pub fn show(&self) -> String {
         let mut text = toml::to_string_pretty(&self.raw).unwrap_or_default();
-        let state = |var: &str| if std::env::var_os(var).is_some() { "set, value redacted" } else { "NOT SET" };
+        let state = |var: &str| {
+            if std::env::var_os(var).is_some() {
+                "set, value redacted"
+            } else {
+                "NOT SET"
+            }
+        };
         text.push_str(&format!(
             "\n# {} is {}\n# {} is {}\n# archive: {}\n# sessions: {}\n# endpoints captured: {}\n",
             self.api.key_env,
@@ -354,13 +470,24 @@ pub fn resolve_endpoints(capture: &RawCapture) -> Result<Vec<&'static Endpoint>,
     let mut chosen: BTreeSet<&'static str> = BTreeSet::new();
     for (index, name) in capture.groups.iter().enumerate() {
         let group = Group::parse(name).ok_or_else(|| {
-            (format!("capture.groups[{index}]"), format!("unknown group {name:?}; groups are {}", group_names()))
+            (
+                format!("capture.groups[{index}]"),
+                format!("unknown group {name:?}; groups are {}", group_names()),
+            )
         })?;
-        chosen.extend(catalog::ENDPOINTS.iter().filter(|e| e.group == group && e.default_on).map(|e| e.name));
+        chosen.extend(
+            catalog::ENDPOINTS
+                .iter()
+                .filter(|e| e.group == group && e.default_on)
+                .map(|e| e.name),
+        );
     }
     for (index, name) in capture.endpoints.iter().enumerate() {
         let endpoint = catalog::find(name).ok_or_else(|| {
-            (format!("capture.endpoints[{index}]"), format!("unknown endpoint {name:?}; `gstvault config check` lists them"))
+            (
+                format!("capture.endpoints[{index}]"),
+                format!("unknown endpoint {name:?}; `gstvault config check` lists them"),
+            )
         })?;
         if endpoint.quirk == Quirk::NeedsIdentifier {
             return Err((
@@ -375,7 +502,10 @@ pub fn resolve_endpoints(capture: &RawCapture) -> Result<Vec<&'static Endpoint>,
     }
     for (index, name) in capture.exclude.iter().enumerate() {
         if catalog::find(name).is_none() {
-            return Err((format!("capture.exclude[{index}]"), format!("unknown endpoint {name:?}")));
+            return Err((
+                format!("capture.exclude[{index}]"),
+                format!("unknown endpoint {name:?}"),
+            ));
         }
         chosen.remove(name.as_str());
     }
@@ -401,7 +531,11 @@ mod tests {
         assert_eq!(c.endpoints.len(), catalog::default_set().len());
         assert_eq!(c.gstins.len(), 1);
         // The example spells out every default: parsing it equals the struct defaults.
-        let defaults = toml::to_string(&RawConfig { gstin: vec![], ..RawConfig::default() }).unwrap();
+        let defaults = toml::to_string(&RawConfig {
+            gstin: vec![],
+            ..RawConfig::default()
+        })
+        .unwrap();
         let mut example = c.raw.clone();
         example.gstin.clear();
         assert_eq!(toml::to_string(&example).unwrap(), defaults);

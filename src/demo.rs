@@ -4,8 +4,10 @@
 //! for the three demo GSTINs into a fresh directory, logs each in with the
 //! simulator's test OTP, captures the last 12 months of every default
 //! endpoint, advances the simulator clock so the portal's data moves on
-//! (ledger entries, late amendments of past periods), captures again, and
-//! prints what happened and where the archive is. Nothing leaves loopback.
+//! (ledger entries, late amendments of past periods), captures again, signs a
+//! checkpoint after each capture, exports a month and an FY bundle per GSTIN
+//! and verifies them, and prints what happened and where everything is.
+//! Nothing leaves loopback.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex as StdMutex};
@@ -13,6 +15,8 @@ use std::sync::{Arc, Mutex as StdMutex};
 use anyhow::{Context as _, Result};
 use chrono::Utc;
 
+use crate::bundle::export::ExportRequest;
+use crate::bundle::Scope;
 use crate::capture::{self, Plan};
 use crate::cli::{render_summary, save_login};
 use crate::client::Client;
@@ -37,7 +41,10 @@ pub fn demo_config_text(base_url: &str) -> String {
          retry_base_ms = 50\nretry_max_ms = 1000\n\n[logging]\nlevel = \"warn\"\n"
     );
     for (index, gstin) in sim::demo_gstins().iter().enumerate() {
-        text.push_str(&format!("\n[[gstin]]\ngstin = \"{gstin}\"\nusername = \"demo_user_{}\"\n", index + 1));
+        text.push_str(&format!(
+            "\n[[gstin]]\ngstin = \"{gstin}\"\nusername = \"demo_user_{}\"\n",
+            index + 1
+        ));
     }
     text
 }
@@ -65,49 +72,151 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
     std::fs::write(&config_path, demo_config_text(&running.base_url))?;
     let config = Config::load(&config_path)?;
     println!("gstvault demo");
-    println!("  simulator: {} (in-process, seed 2026, test OTP {})", running.base_url, sim::TEST_OTP);
+    println!(
+        "  simulator: {} (in-process, seed 2026, test OTP {})",
+        running.base_url,
+        sim::TEST_OTP
+    );
     println!("  directory: {}", dir.display());
 
     let clock: SharedClock = Arc::new(sim.clone());
     // The demo knows the simulator's key; a real deployment reads it from the environment.
-    let credentials = Credentials { api_key: Secret::new(sim::DEMO_API_KEY), api_secret: Secret::new(sim::DEMO_API_SECRET) };
+    let credentials = Credentials {
+        api_key: Secret::new(sim::DEMO_API_KEY),
+        api_secret: Secret::new(sim::DEMO_API_SECRET),
+    };
     let client = Client::new(config.api.clone(), credentials, clock.clone())?;
     for entry in &config.gstins {
         client.request_otp(&entry.gstin, &entry.username).await?;
         let session = client.verify_otp(&entry.gstin, &entry.username, sim::TEST_OTP).await?;
         save_login(&config, &entry.gstin, &session, clock.now())?;
     }
-    println!("  logged in: {}", config.gstins.iter().map(|g| g.gstin.to_string()).collect::<Vec<_>>().join(", "));
+    println!(
+        "  logged in: {}",
+        config
+            .gstins
+            .iter()
+            .map(|g| g.gstin.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 
+    let key_info = crate::signing::keygen(&config.signing_key, &config.public_key, None)?;
+    println!("  signing key: {} (key ID {}, fingerprint {})", config.signing_key.display(), key_info.key_id, key_info.fingerprint);
+    let key = crate::cli::load_signing_key(&config)?;
     let store = Arc::new(StdMutex::new(Store::open(&config.archive_path)?));
     let tokens = TokenStore::new(&config.sessions_dir);
     let current = Month::of_date(india_date(clock.now()));
     let plan = Plan {
         gstins: config.gstins.clone(),
         endpoints: config.endpoints.clone(),
-        from: current.prev().prev().prev().prev().prev().prev().prev().prev().prev().prev().prev(),
+        from: current
+            .prev()
+            .prev()
+            .prev()
+            .prev()
+            .prev()
+            .prev()
+            .prev()
+            .prev()
+            .prev()
+            .prev()
+            .prev(),
         to: current,
         kind: "demo",
     };
-    println!("\ncapture 1 at {} ({} to {}):", india_date(clock.now()), plan.from, plan.to);
-    let first = capture::run(&plan, client.clone(), store.clone(), tokens.clone(), clock.clone(), None).await?;
+    println!(
+        "\ncapture 1 at {} ({} to {}):",
+        india_date(clock.now()),
+        plan.from,
+        plan.to
+    );
+    let first = capture::run(
+        &plan,
+        client.clone(),
+        store.clone(),
+        tokens.clone(),
+        clock.clone(),
+        None,
+    )
+    .await?;
     print!("{}", render_summary(&first));
+    let checkpoint = crate::checkpoint::record(&store.lock().expect("store lock"), &key, clock.now(), Some(first.run_id))?;
+    println!("  checkpoint: log size {} root {}", checkpoint.size, checkpoint.root);
+    // Bundles as of the first capture: the second capture's bundles prove consistency with them.
+    let first_as_of = clock.now();
 
     sim.advance(chrono::Duration::days(DEMO_ADVANCE_DAYS));
-    println!("\nsimulator clock advanced {DEMO_ADVANCE_DAYS} days to {}", india_date(clock.now()));
+    println!(
+        "\nsimulator clock advanced {DEMO_ADVANCE_DAYS} days to {}",
+        india_date(clock.now())
+    );
     println!("capture 2 ({} to {}):", plan.from, plan.to);
     let second = capture::run(&plan, client.clone(), store.clone(), tokens, clock.clone(), None).await?;
     print!("{}", render_summary(&second));
+    let checkpoint = crate::checkpoint::record(&store.lock().expect("store lock"), &key, clock.now(), Some(second.run_id))?;
+    println!("  checkpoint: log size {} root {}", checkpoint.size, checkpoint.root);
 
     let changes = store.lock().expect("store lock").changes_of_run(second.run_id)?;
     println!("\nchanges found by capture 2 ({}):", changes.len());
     for change in changes.iter().take(25) {
-        println!("  {}  {:<26} {:<10} seq {} -> {}", change.gstin, change.endpoint, change.period, change.previous_seq, change.seq);
+        println!(
+            "  {}  {:<26} {:<10} seq {} -> {}",
+            change.gstin, change.endpoint, change.period, change.previous_seq, change.seq
+        );
     }
     if changes.len() > 25 {
         println!("  ... and {} more", changes.len() - 25);
     }
+    // Evidence bundles: per GSTIN the last closed month and the FY, first as of
+    // capture 1, then as of now (these carry a consistency proof from the first).
     let store = store.lock().expect("store lock");
+    let bundles_dir = dir.join("bundles");
+    let closed_month = Month::of_date(india_date(first_as_of)).prev();
+    let public_key = crate::signing::PublicKey::parse(&std::fs::read_to_string(&config.public_key)?)?;
+    println!("\nevidence bundles ({}):", bundles_dir.display());
+    for entry in &config.gstins {
+        let mut previous: Option<PathBuf> = None;
+        for (as_of, scope) in [
+            (first_as_of, Scope::Month(closed_month)),
+            (clock.now(), Scope::Month(closed_month)),
+            (clock.now(), Scope::Year(closed_month.financial_year())),
+        ] {
+            let request = ExportRequest {
+                gstin: entry.gstin.clone(),
+                legal_name: Some(sim.model(&entry.gstin).legal_name().to_string()),
+                organization: config.organization.clone(),
+                scope,
+                as_of,
+                out_dir: bundles_dir.clone(),
+                template: None,
+            };
+            let exported = crate::bundle::export::export(&store, &key, &request, clock.now())?;
+            let against = if matches!(scope, Scope::Month(_)) { previous.as_deref() } else { None };
+            let report = crate::bundle::check::check_bundle(&exported.path, Some(&public_key), against)?;
+            println!(
+                "  {}  {} versions  verify: {}{}",
+                exported.path.file_name().and_then(|n| n.to_str()).unwrap_or_default(),
+                exported.snapshots,
+                if report.intact() { "intact" } else { "FINDINGS" },
+                if against.is_some() { " (consistent with the earlier bundle)" } else { "" }
+            );
+            for finding in &report.findings {
+                println!("    FINDING {}: {}", finding.subject, finding.message);
+            }
+            if matches!(scope, Scope::Month(_)) {
+                previous = Some(exported.path.clone());
+            }
+        }
+    }
+    let archive_report = crate::verify::verify_archive(&store, Some(&public_key))?;
+    println!(
+        "\nverify --archive: {} ({} snapshots, {} checkpoints, {} finding(s))",
+        if archive_report.intact() { "intact" } else { "NOT INTACT" },
+        archive_report.snapshots,
+        archive_report.checkpoints,
+        archive_report.findings.len()
+    );
     println!(
         "\narchive: {} ({} snapshots, {} of compressed payloads)",
         config.archive_path.display(),
@@ -115,6 +224,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
         crate::cli::human_bytes(store.payload_bytes()?)
     );
     println!("config:  {}", config_path.display());
+    println!("try:     gstvault -c {} verify --archive", config_path.display());
     println!("done in {:.1} s", started.elapsed().as_secs_f64());
     drop(store);
     running.stop().await;

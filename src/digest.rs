@@ -50,7 +50,10 @@ mod tests {
 
     #[test]
     fn known_answer() {
-        assert_eq!(Digest::of(b"").hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            Digest::of(b"").hex(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
         let d = Digest::of(b"abc");
         assert_eq!(Digest::from_hex(&d.hex()), Some(d));
     }

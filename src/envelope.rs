@@ -33,8 +33,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 5] =
-        [Outcome::Ok, Outcome::NoData, Outcome::ApiError, Outcome::HttpError, Outcome::TransportError];
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Ok,
+        Outcome::NoData,
+        Outcome::ApiError,
+        Outcome::HttpError,
+        Outcome::TransportError,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -75,7 +80,9 @@ pub struct Reading {
 impl Reading {
     /// The taxpayer session behind the request is no longer valid (AUTH4033).
     pub fn session_invalid(&self) -> bool {
-        self.error_cd.as_deref().is_some_and(|c| SESSION_INVALID_CODES.contains(&c))
+        self.error_cd
+            .as_deref()
+            .is_some_and(|c| SESSION_INVALID_CODES.contains(&c))
     }
 }
 
@@ -178,7 +185,9 @@ pub fn parse(http_status: u16, body: &[u8]) -> Reading {
 fn file_count(raw: &RawValue) -> Option<u32> {
     let value: Value = serde_json::from_str(raw.get()).ok()?;
     let fc = value.get("fc")?;
-    fc.as_u64().or_else(|| fc.as_str().and_then(|s| s.parse().ok())).map(|n| n as u32)
+    fc.as_u64()
+        .or_else(|| fc.as_str().and_then(|s| s.parse().ok()))
+        .map(|n| n as u32)
 }
 
 fn collect_chksums(value: &Value, path: String, out: &mut BTreeMap<String, String>) {
@@ -221,8 +230,14 @@ mod tests {
         assert_eq!(r.status_cd.as_deref(), Some("1"));
         let payload: Value = serde_json::from_slice(&body[r.payload.clone()]).unwrap();
         assert!(payload.get("hsn").is_some());
-        assert_eq!(r.chksums.get("/hsn/chksum").unwrap(), "1a60e5144b4eecdc03ea2326ea0c5171ff7973840f10e9a409e8934c01283743");
-        assert_eq!(r.transaction_id.as_deref(), Some("3f809d3d-8fa8-4c17-a798-8981318122e9"));
+        assert_eq!(
+            r.chksums.get("/hsn/chksum").unwrap(),
+            "1a60e5144b4eecdc03ea2326ea0c5171ff7973840f10e9a409e8934c01283743"
+        );
+        assert_eq!(
+            r.transaction_id.as_deref(),
+            Some("3f809d3d-8fa8-4c17-a798-8981318122e9")
+        );
     }
 
     #[test]
@@ -233,7 +248,10 @@ mod tests {
         assert!(std::str::from_utf8(&isd[r.payload.clone()]).unwrap().starts_with("{"));
         assert_eq!(r.chksums.get("/isd/0/doclist/0/chksum").unwrap(), "AflJufPlFStqKBZ");
         let nd = parse(200, &sample("error-no-data.json"));
-        assert_eq!((nd.outcome, nd.error_cd.as_deref()), (Outcome::NoData, Some("RET13509")));
+        assert_eq!(
+            (nd.outcome, nd.error_cd.as_deref()),
+            (Outcome::NoData, Some("RET13509"))
+        );
         let auth = parse(200, &sample("error-auth-invalid-session.json"));
         assert!(auth.session_invalid());
         assert_eq!(auth.outcome, Outcome::ApiError);
@@ -248,7 +266,8 @@ mod tests {
         assert_eq!(r.detail.as_deref(), Some("body is not UTF-8 JSON"));
         let r = parse(503, b"{\"code\":503,\"message\":\"down\"}");
         assert_eq!(r.outcome, Outcome::HttpError);
-        let public = br#"{"code":200,"data":{"status_cd":"0","error":{"error_code":"RET13510","message":"No Record"}}}"#;
+        let public =
+            br#"{"code":200,"data":{"status_cd":"0","error":{"error_code":"RET13510","message":"No Record"}}}"#;
         assert_eq!(parse(200, public).outcome, Outcome::NoData);
         let paged = br#"{"code":200,"data":{"status_cd":"3","data":{"fc":4}}}"#;
         assert_eq!(parse(200, paged).file_count, Some(4));

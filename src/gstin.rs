@@ -125,7 +125,13 @@ mod tests {
 
     #[test]
     fn documented_valid_gstins_pass() {
-        for g in ["27AAPFU0939F1ZV", "24ABKCS2033B1ZV", "32CHAND3868A1Z3", "33AOSPA7307Q1ZI", "06AAAAA0000A1Z6"] {
+        for g in [
+            "27AAPFU0939F1ZV",
+            "24ABKCS2033B1ZV",
+            "32CHAND3868A1Z3",
+            "33AOSPA7307Q1ZI",
+            "06AAAAA0000A1Z6",
+        ] {
             assert_eq!(Gstin::parse(g).unwrap().as_str(), g);
         }
         assert!(Gstin::parse("27aapfu0939f1zv").is_ok());
@@ -134,7 +140,10 @@ mod tests {
     #[test]
     fn invalid_gstins_fail_with_reason() {
         assert!(matches!(Gstin::parse("29AAACQ3770E000"), Err(GstinError::Pattern(_))));
-        assert!(matches!(Gstin::parse("27AAPFU0939F1ZW"), Err(GstinError::CheckDigit(_, 'V', 'W'))));
+        assert!(matches!(
+            Gstin::parse("27AAPFU0939F1ZW"),
+            Err(GstinError::CheckDigit(_, 'V', 'W'))
+        ));
         assert!(matches!(Gstin::parse("27AAPFU0939F1Z"), Err(GstinError::Length(_, 14))));
     }
 

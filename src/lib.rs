@@ -11,24 +11,29 @@
 //! Domain modules ([`gstin`], [`period`], [`catalog`], [`envelope`], [`log`],
 //! [`digest`]) do no IO and read no clock: "now" is always an argument.
 
+pub mod bundle;
 pub mod capture;
 pub mod catalog;
 pub mod checkpoint;
-pub mod clock;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod diff;
 pub mod digest;
 pub mod envelope;
 pub mod gstin;
 pub mod log;
 pub mod merkle;
+pub mod pdf;
 pub mod period;
+pub mod reconcile;
 pub mod report;
 pub mod secret;
 pub mod session;
 pub mod signing;
 pub mod sim;
 pub mod store;
+pub mod summary;
 pub mod verify;

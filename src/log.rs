@@ -100,6 +100,9 @@ mod tests {
         assert!(text.starts_with(r#"{"v":1,"seq":0,"gstin":"27AAPFU0939F1ZV","endpoint":"gstr-3b""#));
         assert!(text.ends_with(r#""payload_sha256":"cd","chksums":"{}"}"#));
         // RFC 6962: the empty leaf hashes to SHA-256(0x00).
-        assert_eq!(leaf_hash(b"").hex(), "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
+        assert_eq!(
+            leaf_hash(b"").hex(),
+            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
+        );
     }
 }

@@ -24,7 +24,9 @@ impl Default for Tree {
 
 impl Tree {
     pub fn new() -> Tree {
-        Tree { inner: MemoryBackedTree::new() }
+        Tree {
+            inner: MemoryBackedTree::new(),
+        }
     }
 
     /// Appends the next leaf input.
@@ -80,7 +82,9 @@ fn root_hash(root: Digest, size: u64) -> RootHash<Sha256> {
 
 /// Checks that `leaf` is leaf `index` of the tree with `root` and `size`.
 pub fn verify_inclusion<T: HashableLeaf>(root: Digest, size: u64, leaf: &T, index: u64, proof: &[Digest]) -> bool {
-    let Ok(proof) = InclusionProof::<Sha256>::try_from_bytes(join(proof)) else { return false };
+    let Ok(proof) = InclusionProof::<Sha256>::try_from_bytes(join(proof)) else {
+        return false;
+    };
     root_hash(root, size).verify_inclusion(leaf, index, &proof).is_ok()
 }
 
@@ -89,8 +93,12 @@ pub fn verify_consistency(old_root: Digest, old_size: u64, new_root: Digest, new
     if old_size == new_size {
         return old_root == new_root && proof.is_empty();
     }
-    let Ok(proof) = ConsistencyProof::<Sha256>::try_from_bytes(join(proof)) else { return false };
-    root_hash(new_root, new_size).verify_consistency(&root_hash(old_root, old_size), &proof).is_ok()
+    let Ok(proof) = ConsistencyProof::<Sha256>::try_from_bytes(join(proof)) else {
+        return false;
+    };
+    root_hash(new_root, new_size)
+        .verify_consistency(&root_hash(old_root, old_size), &proof)
+        .is_ok()
 }
 
 #[cfg(test)]
@@ -99,7 +107,16 @@ mod tests {
 
     // Known answers from transparency-dev/merkle testonly/reference_test.go:
     // the eight reference leaves and the roots of their prefixes.
-    const LEAVES: [&str; 8] = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"];
+    const LEAVES: [&str; 8] = [
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    ];
     const ROOTS: [&str; 8] = [
         "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
         "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
@@ -116,7 +133,12 @@ mod tests {
         let mut tree: MemoryBackedTree<Sha256, Vec<u8>> = MemoryBackedTree::new();
         for (i, leaf) in LEAVES.iter().enumerate() {
             tree.push(hex::decode(leaf).unwrap());
-            assert_eq!(hex::encode(tree.root().as_bytes()), ROOTS[i], "root of {} leaves", i + 1);
+            assert_eq!(
+                hex::encode(tree.root().as_bytes()),
+                ROOTS[i],
+                "root of {} leaves",
+                i + 1
+            );
         }
         // Inclusion of leaf 5 in the tree of 8 (reference vector).
         let proof = split(tree.prove_inclusion(5).as_bytes());
@@ -141,7 +163,10 @@ mod tests {
         }
         for old in 1..=13u64 {
             let proof = tree.consistency_proof(old);
-            assert!(verify_consistency(roots[old as usize - 1], old, tree.root(), 13, &proof), "{old}");
+            assert!(
+                verify_consistency(roots[old as usize - 1], old, tree.root(), 13, &proof),
+                "{old}"
+            );
             if old < 13 {
                 assert!(!verify_consistency(roots[old as usize], old, tree.root(), 13, &proof));
             }

@@ -68,7 +68,10 @@ impl Month {
     }
 
     pub fn of_date(date: NaiveDate) -> Month {
-        Month { year: date.year(), month: date.month() }
+        Month {
+            year: date.year(),
+            month: date.month(),
+        }
     }
 
     pub fn first_day(self) -> NaiveDate {
@@ -81,17 +84,29 @@ impl Month {
 
     pub fn next(self) -> Month {
         if self.month == 12 {
-            Month { year: self.year + 1, month: 1 }
+            Month {
+                year: self.year + 1,
+                month: 1,
+            }
         } else {
-            Month { year: self.year, month: self.month + 1 }
+            Month {
+                year: self.year,
+                month: self.month + 1,
+            }
         }
     }
 
     pub fn prev(self) -> Month {
         if self.month == 1 {
-            Month { year: self.year - 1, month: 12 }
+            Month {
+                year: self.year - 1,
+                month: 12,
+            }
         } else {
-            Month { year: self.year, month: self.month - 1 }
+            Month {
+                year: self.year,
+                month: self.month - 1,
+            }
         }
     }
 
@@ -102,7 +117,9 @@ impl Month {
     }
 
     pub fn financial_year(self) -> FinancialYear {
-        FinancialYear { start_year: if self.month >= 4 { self.year } else { self.year - 1 } }
+        FinancialYear {
+            start_year: if self.month >= 4 { self.year } else { self.year - 1 },
+        }
     }
 
     /// `MMYYYY`, the return-period form inside payloads.
@@ -160,11 +177,17 @@ impl FinancialYear {
     }
 
     pub fn first_month(self) -> Month {
-        Month { year: self.start_year, month: 4 }
+        Month {
+            year: self.start_year,
+            month: 4,
+        }
     }
 
     pub fn last_month(self) -> Month {
-        Month { year: self.start_year + 1, month: 3 }
+        Month {
+            year: self.start_year + 1,
+            month: 3,
+        }
     }
 
     pub fn months(self) -> Vec<Month> {
@@ -193,11 +216,15 @@ impl FinancialYear {
     }
 
     pub fn next(self) -> FinancialYear {
-        FinancialYear { start_year: self.start_year + 1 }
+        FinancialYear {
+            start_year: self.start_year + 1,
+        }
     }
 
     pub fn prev(self) -> FinancialYear {
-        FinancialYear { start_year: self.start_year - 1 }
+        FinancialYear {
+            start_year: self.start_year - 1,
+        }
     }
 }
 
@@ -216,9 +243,13 @@ impl Period {
             return Ok(Period::Current);
         }
         if t.starts_with("FY") {
-            return FinancialYear::parse(t).map(Period::Year).map_err(|_| PeriodError::BadPeriod(input.into()));
+            return FinancialYear::parse(t)
+                .map(Period::Year)
+                .map_err(|_| PeriodError::BadPeriod(input.into()));
         }
-        Month::parse(t).map(Period::Month).map_err(|_| PeriodError::BadPeriod(input.into()))
+        Month::parse(t)
+            .map(Period::Month)
+            .map_err(|_| PeriodError::BadPeriod(input.into()))
     }
 }
 
@@ -259,7 +290,11 @@ pub fn month_range(month: Month, today: NaiveDate) -> Option<(NaiveDate, NaiveDa
 pub fn default_window(today: NaiveDate) -> (Month, Month) {
     let current = Month::of_date(today);
     let fy = current.financial_year();
-    let first = if today <= fy.prev().amendment_deadline() { fy.prev().first_month() } else { fy.first_month() };
+    let first = if today <= fy.prev().amendment_deadline() {
+        fy.prev().first_month()
+    } else {
+        fy.first_month()
+    };
     (first, current)
 }
 
@@ -274,7 +309,10 @@ mod tests {
         assert_eq!(m.financial_year().label(), "2025-26");
         assert_eq!(Month::parse("2026-01").unwrap().financial_year().label(), "2025-26");
         assert_eq!(FinancialYear::parse("FY 2025-26").unwrap().to_string(), "FY2025-26");
-        assert_eq!(Period::parse("FY2025-26").unwrap(), Period::Year(FinancialYear { start_year: 2025 }));
+        assert_eq!(
+            Period::parse("FY2025-26").unwrap(),
+            Period::Year(FinancialYear { start_year: 2025 })
+        );
         assert!(Month::parse("2025-13").is_err());
         assert!(FinancialYear::parse("2025-27").is_err());
         assert_eq!(Month::parse("2024-02").unwrap().last_day().day(), 29);

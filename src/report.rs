@@ -22,11 +22,21 @@ impl Heads {
     }
 
     pub fn minus(&self, other: &Heads) -> Heads {
-        Heads { igst: self.igst - other.igst, cgst: self.cgst - other.cgst, sgst: self.sgst - other.sgst, cess: self.cess - other.cess }
+        Heads {
+            igst: self.igst - other.igst,
+            cgst: self.cgst - other.cgst,
+            sgst: self.sgst - other.sgst,
+            cess: self.cess - other.cess,
+        }
     }
 
     pub fn plus(&self, other: &Heads) -> Heads {
-        Heads { igst: self.igst + other.igst, cgst: self.cgst + other.cgst, sgst: self.sgst + other.sgst, cess: self.cess + other.cess }
+        Heads {
+            igst: self.igst + other.igst,
+            cgst: self.cgst + other.cgst,
+            sgst: self.sgst + other.sgst,
+            cess: self.cess + other.cess,
+        }
     }
 
     pub fn is_zero(&self) -> bool {

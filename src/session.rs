@@ -71,7 +71,10 @@ impl TokenStore {
     ///
     /// Fails when the directory or file cannot be written.
     pub fn save(&self, gstin: &Gstin, session: &Session) -> Result<(), SessionError> {
-        let err = |message: String| SessionError::File { path: self.path(gstin).display().to_string(), message };
+        let err = |message: String| SessionError::File {
+            path: self.path(gstin).display().to_string(),
+            message,
+        };
         create_private_dir(&self.dir).map_err(|e| err(e.to_string()))?;
         let file = SessionFile {
             access_token: session.access_token.expose().to_string(),

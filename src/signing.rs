@@ -68,7 +68,11 @@ fn public_key_bytes(key_id: &[u8; 8], public: &[u8; 32]) -> Vec<u8> {
 fn info_of(key_id: &[u8; 8], public: &[u8; 32]) -> KeyInfo {
     let bytes = public_key_bytes(key_id, public);
     KeyInfo {
-        public_key_text: format!("untrusted comment: minisign public key {}\n{}\n", key_id_hex(key_id), BASE64.encode(&bytes)),
+        public_key_text: format!(
+            "untrusted comment: minisign public key {}\n{}\n",
+            key_id_hex(key_id),
+            BASE64.encode(&bytes)
+        ),
         key_id: key_id_hex(key_id),
         fingerprint: Digest::of(&bytes).hex(),
     }
@@ -80,7 +84,10 @@ fn info_of(key_id: &[u8; 8], public: &[u8; 32]) -> KeyInfo {
 ///
 /// Fails when a file exists already or cannot be written.
 pub fn keygen(secret_path: &Path, public_path: &Path, password: Option<&Secret>) -> Result<KeyInfo, SigningError> {
-    let err = |message: String| SigningError::Key { path: secret_path.display().to_string(), message };
+    let err = |message: String| SigningError::Key {
+        path: secret_path.display().to_string(),
+        message,
+    };
     if secret_path.exists() {
         return Err(err("already exists: refusing to replace a signing key".into()));
     }
@@ -89,7 +96,10 @@ pub fn keygen(secret_path: &Path, public_path: &Path, password: Option<&Secret>)
         None => minisign::KeyPair::generate_unencrypted_keypair(),
     }
     .map_err(|e| err(e.to_string()))?;
-    let secret_box = pair.sk.to_box(Some("gstvault archive signing key")).map_err(|e| err(e.to_string()))?;
+    let secret_box = pair
+        .sk
+        .to_box(Some("gstvault archive signing key"))
+        .map_err(|e| err(e.to_string()))?;
     let public_box = pair.pk.to_box().map_err(|e| err(e.to_string()))?;
     if let Some(parent) = secret_path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| err(e.to_string()))?;
@@ -97,7 +107,8 @@ pub fn keygen(secret_path: &Path, public_path: &Path, password: Option<&Secret>)
     {
         use std::io::Write;
         let mut file = crate::store::create_owner_only(secret_path).map_err(|e| err(e.to_string()))?;
-        file.write_all(secret_box.to_string().as_bytes()).map_err(|e| err(e.to_string()))?;
+        file.write_all(secret_box.to_string().as_bytes())
+            .map_err(|e| err(e.to_string()))?;
         file.sync_all().map_err(|e| err(e.to_string()))?;
     }
     std::fs::write(public_path, public_box.to_string()).map_err(|e| err(format!("{}: {e}", public_path.display())))?;
@@ -110,7 +121,10 @@ impl SigningKey {
     ///
     /// Fails when the file is missing or not a minisign key, or the password is missing or wrong.
     pub fn load(path: &Path, password: Option<&Secret>) -> Result<SigningKey, SigningError> {
-        let err = |message: String| SigningError::Key { path: path.display().to_string(), message };
+        let err = |message: String| SigningError::Key {
+            path: path.display().to_string(),
+            message,
+        };
         let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
         let boxed = minisign::SecretKeyBox::from_string(&text).map_err(|e| err(e.to_string()))?;
         let secret = match boxed.clone().into_unencrypted_secret_key() {
@@ -119,7 +133,9 @@ impl SigningKey {
                 let Some(password) = password else {
                     return Err(err("the key is password-protected and no password was given".into()));
                 };
-                boxed.into_secret_key(Some(password.expose().to_string())).map_err(|e| err(e.to_string()))?
+                boxed
+                    .into_secret_key(Some(password.expose().to_string()))
+                    .map_err(|e| err(e.to_string()))?
             }
         };
         let bytes = secret.to_bytes();
@@ -176,8 +192,11 @@ impl PublicKey {
             .map(str::trim)
             .find(|l| !l.is_empty() && !l.starts_with("untrusted comment:"))
             .ok_or_else(|| SigningError::PublicKey("no key line".into()))?;
-        let inner = minisign_verify::PublicKey::from_base64(line).map_err(|e| SigningError::PublicKey(e.to_string()))?;
-        let bytes = BASE64.decode(line).map_err(|e| SigningError::PublicKey(e.to_string()))?;
+        let inner =
+            minisign_verify::PublicKey::from_base64(line).map_err(|e| SigningError::PublicKey(e.to_string()))?;
+        let bytes = BASE64
+            .decode(line)
+            .map_err(|e| SigningError::PublicKey(e.to_string()))?;
         if bytes.len() != 42 {
             return Err(SigningError::PublicKey("not an Ed25519 minisign key".into()));
         }
@@ -185,7 +204,10 @@ impl PublicKey {
         key_id.copy_from_slice(&bytes[2..10]);
         let mut public = [0u8; 32];
         public.copy_from_slice(&bytes[10..42]);
-        Ok(PublicKey { inner, info: info_of(&key_id, &public) })
+        Ok(PublicKey {
+            inner,
+            info: info_of(&key_id, &public),
+        })
     }
 
     /// Verifies a minisign signature of `data`; returns its trusted comment.
@@ -194,7 +216,9 @@ impl PublicKey {
     pub fn verify(&self, data: &[u8], signature_text: &str) -> Result<String, SigningError> {
         let signature =
             minisign_verify::Signature::decode(signature_text).map_err(|e| SigningError::Signature(e.to_string()))?;
-        self.inner.verify(data, &signature, false).map_err(|e| SigningError::Signature(e.to_string()))?;
+        self.inner
+            .verify(data, &signature, false)
+            .map_err(|e| SigningError::Signature(e.to_string()))?;
         Ok(signature.trusted_comment().to_string())
     }
 }

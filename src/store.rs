@@ -207,34 +207,48 @@ impl Store {
             })?;
         }
         let conn = Connection::open(path).map_err(|source| sqlite(path, source))?;
-        let mut store = Store { conn, path: path.to_path_buf() };
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
         store.configure()?;
         embedded::migrations::runner()
             .run(&mut store.conn)
-            .map_err(|source| StoreError::Migration { path: path.display().to_string(), source })?;
+            .map_err(|source| StoreError::Migration {
+                path: path.display().to_string(),
+                source,
+            })?;
         Ok(store)
     }
 
     /// Opens an existing archive for reading only (queries, verify, export).
     pub fn open_read_only(path: &Path) -> Result<Store> {
         if !path.exists() {
-            return Err(StoreError::Io { path: path.display().to_string(), message: "no archive at this path".into() });
+            return Err(StoreError::Io {
+                path: path.display().to_string(),
+                message: "no archive at this path".into(),
+            });
         }
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|source| sqlite(path, source))?;
+        conn.busy_timeout(Duration::from_secs(10))
             .map_err(|source| sqlite(path, source))?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(|source| sqlite(path, source))?;
-        Ok(Store { conn, path: path.to_path_buf() })
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
     }
 
     fn configure(&mut self) -> Result<()> {
         // WAL lets readers work while the daemon writes; NORMAL sync in WAL
         // never corrupts and never loses a committed row on a process crash.
         self.conn
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-            )
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
             .map_err(|e| self.err(e))?;
-        self.conn.busy_timeout(Duration::from_secs(10)).map_err(|e| self.err(e))?;
+        self.conn
+            .busy_timeout(Duration::from_secs(10))
+            .map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -296,8 +310,10 @@ impl Store {
                 .map_err(|e| sqlite(&path, e))?
                 .unwrap_or(false);
             if !exists {
-                let compressed = zstd::bulk::compress(payload, PAYLOAD_ZSTD_LEVEL)
-                    .map_err(|e| StoreError::Io { path: path.display().to_string(), message: format!("zstd: {e}") })?;
+                let compressed = zstd::bulk::compress(payload, PAYLOAD_ZSTD_LEVEL).map_err(|e| StoreError::Io {
+                    path: path.display().to_string(),
+                    message: format!("zstd: {e}"),
+                })?;
                 new_payload_bytes = compressed.len() as u64;
                 tx.execute(
                     "INSERT INTO payloads (sha256, size, codec, bytes) VALUES (?1, ?2, 'zstd', ?3)",
@@ -319,7 +335,10 @@ impl Store {
         let chksums = reading
             .map(|r| serde_json::to_string(&r.chksums).expect("map of strings serialises"))
             .unwrap_or_else(|| "{}".to_string());
-        let detail = snapshot.detail.clone().or_else(|| reading.and_then(|r| r.detail.clone()));
+        let detail = snapshot
+            .detail
+            .clone()
+            .or_else(|| reading.and_then(|r| r.detail.clone()));
         let row = SnapshotRow {
             seq: seq as u64,
             run_id: snapshot.run_id,
@@ -423,7 +442,12 @@ impl Store {
             }
         }
         tx.commit().map_err(|e| sqlite(&path, e))?;
-        Ok(Appended { seq: seq as u64, leaf_hash, new_payload_bytes, changed_from })
+        Ok(Appended {
+            seq: seq as u64,
+            leaf_hash,
+            new_payload_bytes,
+            changed_from,
+        })
     }
 
     /// The exact bytes received for snapshot `seq` (None for a transport error).
@@ -439,14 +463,20 @@ impl Store {
             )
             .optional()
             .map_err(|e| self.err(e))?;
-        let corrupt = |message: String| StoreError::Corrupt { path: self.path.display().to_string(), seq, message };
+        let corrupt = |message: String| StoreError::Corrupt {
+            path: self.path.display().to_string(),
+            seq,
+            message,
+        };
         let Some((payload_sha, offset, envelope)) = row else {
             return Err(corrupt("no such snapshot".into()));
         };
         let (Some(payload_sha), Some(offset), Some(envelope)) = (payload_sha, offset, envelope) else {
             return Ok(None);
         };
-        let payload = self.payload(&payload_sha)?.ok_or_else(|| corrupt(format!("payload {payload_sha} is missing")))?;
+        let payload = self
+            .payload(&payload_sha)?
+            .ok_or_else(|| corrupt(format!("payload {payload_sha} is missing")))?;
         let offset = offset as usize;
         if offset > envelope.len() {
             return Err(corrupt("payload offset lies outside the envelope".into()));
@@ -462,7 +492,9 @@ impl Store {
     pub fn payload(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         let row: Option<(i64, Vec<u8>)> = self
             .conn
-            .query_row("SELECT size, bytes FROM payloads WHERE sha256 = ?1", [sha256], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row("SELECT size, bytes FROM payloads WHERE sha256 = ?1", [sha256], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()
             .map_err(|e| self.err(e))?;
         let Some((size, compressed)) = row else { return Ok(None) };
@@ -475,7 +507,11 @@ impl Store {
 
     pub fn snapshot(&self, seq: u64) -> Result<Option<SnapshotRow>> {
         self.conn
-            .query_row(&format!("SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE seq = ?1"), [seq as i64], row_to_snapshot)
+            .query_row(
+                &format!("SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE seq = ?1"),
+                [seq as i64],
+                row_to_snapshot,
+            )
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -484,7 +520,9 @@ impl Store {
     pub fn snapshots_of_run(&self, run_id: i64) -> Result<Vec<SnapshotRow>> {
         let mut stmt = self
             .conn
-            .prepare(&format!("SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE run_id = ?1 ORDER BY seq"))
+            .prepare(&format!(
+                "SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE run_id = ?1 ORDER BY seq"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = stmt.query_map([run_id], row_to_snapshot).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
@@ -529,7 +567,9 @@ impl Store {
     /// Total compressed payload bytes stored.
     pub fn payload_bytes(&self) -> Result<u64> {
         self.conn
-            .query_row("SELECT COALESCE(SUM(LENGTH(bytes)), 0) FROM payloads", [], |r| r.get::<_, i64>(0))
+            .query_row("SELECT COALESCE(SUM(LENGTH(bytes)), 0) FROM payloads", [], |r| {
+                r.get::<_, i64>(0)
+            })
             .map(|n| n as u64)
             .map_err(|e| self.err(e))
     }
@@ -582,13 +622,12 @@ impl Store {
     }
 
     /// Calls `f` with every snapshot row, its payload offset and envelope, in log order.
-    pub fn scan_snapshots(
-        &self,
-        mut f: impl FnMut(SnapshotRow, Option<usize>, Option<Vec<u8>>),
-    ) -> Result<()> {
+    pub fn scan_snapshots(&self, mut f: impl FnMut(SnapshotRow, Option<usize>, Option<Vec<u8>>)) -> Result<()> {
         let mut stmt = self
             .conn
-            .prepare(&format!("SELECT {SNAPSHOT_COLUMNS}, payload_offset, envelope FROM snapshots ORDER BY seq"))
+            .prepare(&format!(
+                "SELECT {SNAPSHOT_COLUMNS}, payload_offset, envelope FROM snapshots ORDER BY seq"
+            ))
             .map_err(|e| self.err(e))?;
         let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
         while let Some(row) = rows.next().map_err(|e| self.err(e))? {
@@ -602,8 +641,13 @@ impl Store {
 
     /// Every stored payload digest with its recorded size.
     pub fn payload_index(&self) -> Result<Vec<(String, u64)>> {
-        let mut stmt = self.conn.prepare("SELECT sha256, size FROM payloads ORDER BY sha256").map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))).map_err(|e| self.err(e))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT sha256, size FROM payloads ORDER BY sha256")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
+            .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 
@@ -634,11 +678,21 @@ impl Store {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 
+    /// Sets the archive's identity when it has none yet (reproducible fixtures).
+    pub fn init_archive_id(&self, id: &str) -> Result<()> {
+        self.conn
+            .execute("INSERT OR IGNORE INTO archive_meta (key, value) VALUES ('archive_id', ?1)", [id])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     /// The archive's identity, created on first use: the checkpoint origin's suffix.
     pub fn archive_id(&self) -> Result<String> {
         let existing: Option<String> = self
             .conn
-            .query_row("SELECT value FROM archive_meta WHERE key = 'archive_id'", [], |r| r.get(0))
+            .query_row("SELECT value FROM archive_meta WHERE key = 'archive_id'", [], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(|e| self.err(e))?;
         if let Some(id) = existing {
@@ -646,7 +700,10 @@ impl Store {
         }
         let id = hex::encode(rand::random::<[u8; 8]>());
         self.conn
-            .execute("INSERT OR IGNORE INTO archive_meta (key, value) VALUES ('archive_id', ?1)", [&id])
+            .execute(
+                "INSERT OR IGNORE INTO archive_meta (key, value) VALUES ('archive_id', ?1)",
+                [&id],
+            )
             .map_err(|e| self.err(e))?;
         self.archive_id()
     }
@@ -698,7 +755,10 @@ impl Store {
 
     /// Every checkpoint, oldest first.
     pub fn checkpoints(&self) -> Result<Vec<CheckpointRow>> {
-        self.query_checkpoints("SELECT id, size, root, origin, body, signature, key_id, created_at, run_id FROM checkpoints ORDER BY id", [])
+        self.query_checkpoints(
+            "SELECT id, size, root, origin, body, signature, key_id, created_at, run_id FROM checkpoints ORDER BY id",
+            [],
+        )
     }
 
     /// The first checkpoint (by id) that covers at least `size` leaves.
@@ -801,7 +861,9 @@ impl Store {
         }
         values.push(&as_of);
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt.query_map(values.as_slice(), row_to_snapshot).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(values.as_slice(), row_to_snapshot)
+            .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 
@@ -879,18 +941,28 @@ pub struct ChangeRow {
 }
 
 fn sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
-    StoreError::Sqlite { path: path.display().to_string(), source }
+    StoreError::Sqlite {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 /// Creates an empty file readable and writable by its owner only.
 pub fn create_owner_only(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
 }
 
 /// Writes `bytes` to `path` atomically (temp file, fsync, rename), owner-only.
 pub fn write_owner_only_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
@@ -958,7 +1030,10 @@ mod tests {
         assert_eq!(row.leaf_record().leaf_hash().hex(), row.leaf_hash);
         assert_eq!(row.leaf_record().record_digest().hex(), row.record_digest);
         // Append-only: the triggers refuse edits.
-        assert!(store.connection().execute("DELETE FROM snapshots WHERE seq = 0", []).is_err());
+        assert!(store
+            .connection()
+            .execute("DELETE FROM snapshots WHERE seq = 0", [])
+            .is_err());
         assert!(store.connection().execute("UPDATE payloads SET size = 0", []).is_err());
     }
 }

@@ -42,7 +42,10 @@ impl VerifyReport {
     }
 
     fn finding(&mut self, subject: impl Into<String>, message: impl Into<String>) {
-        self.findings.push(Finding { subject: subject.into(), message: message.into() });
+        self.findings.push(Finding {
+            subject: subject.into(),
+            message: message.into(),
+        });
     }
 }
 
@@ -85,10 +88,16 @@ pub fn verify_archive(store: &Store, public_key: Option<&PublicKey>) -> Result<V
             Ok(Some(bytes)) => {
                 report.bytes_hashed += bytes.len() as u64;
                 if bytes.len() as u64 != *size {
-                    report.finding(format!("payload {}", short(sha)), format!("size {} differs from recorded {size}", bytes.len()));
+                    report.finding(
+                        format!("payload {}", short(sha)),
+                        format!("size {} differs from recorded {size}", bytes.len()),
+                    );
                 }
                 if Digest::of(&bytes).hex() != *sha {
-                    report.finding(format!("payload {}", short(sha)), "bytes do not hash to their SHA-256 key");
+                    report.finding(
+                        format!("payload {}", short(sha)),
+                        "bytes do not hash to their SHA-256 key",
+                    );
                 }
             }
             Ok(None) => {}
@@ -100,15 +109,26 @@ pub fn verify_archive(store: &Store, public_key: Option<&PublicKey>) -> Result<V
     let mut digests: Vec<Digest> = Vec::new();
     let mut referenced: HashSet<String> = HashSet::new();
     let mut payload_of_seq: HashMap<u64, Option<String>> = HashMap::new();
-    let mut cache = PayloadCache { map: HashMap::new(), bytes: 0 };
+    let mut cache = PayloadCache {
+        map: HashMap::new(),
+        bytes: 0,
+    };
     let mut expected_seq = 0u64;
     let mut pending: Vec<Finding> = Vec::new();
     let mut gap_reported = false;
     store.scan_snapshots(|row, offset, envelope| {
         let subject = format!("snapshot {}", row.seq);
-        let mut add = |message: String| pending.push(Finding { subject: subject.clone(), message });
+        let mut add = |message: String| {
+            pending.push(Finding {
+                subject: subject.clone(),
+                message,
+            })
+        };
         if row.seq != expected_seq && !gap_reported {
-            add(format!("log sequence jumps from {} to {}: snapshot rows are missing", expected_seq, row.seq));
+            add(format!(
+                "log sequence jumps from {} to {}: snapshot rows are missing",
+                expected_seq, row.seq
+            ));
             gap_reported = true;
         }
         expected_seq = row.seq + 1;
@@ -139,7 +159,11 @@ pub fn verify_archive(store: &Store, public_key: Option<&PublicKey>) -> Result<V
                             add("stored bytes do not hash to the recorded body SHA-256".into());
                         }
                         if Some(body.len() as u64) != row.body_size {
-                            add(format!("stored body is {} bytes, recorded {:?}", body.len(), row.body_size));
+                            add(format!(
+                                "stored body is {} bytes, recorded {:?}",
+                                body.len(),
+                                row.body_size
+                            ));
                         }
                     }
                     Ok(None) => add(format!("payload {} is missing", short(sha))),
@@ -162,9 +186,14 @@ pub fn verify_archive(store: &Store, public_key: Option<&PublicKey>) -> Result<V
     // Change rows name snapshots that exist and whose payloads they quote.
     for change in store.all_changes()? {
         let subject = format!("change {}", change.seq);
-        match (payload_of_seq.get(&change.previous_seq), payload_of_seq.get(&change.seq)) {
+        match (
+            payload_of_seq.get(&change.previous_seq),
+            payload_of_seq.get(&change.seq),
+        ) {
             (Some(old), Some(new)) => {
-                if old.as_deref() != Some(change.old_payload_sha256.as_str()) || new.as_deref() != Some(change.new_payload_sha256.as_str()) {
+                if old.as_deref() != Some(change.old_payload_sha256.as_str())
+                    || new.as_deref() != Some(change.new_payload_sha256.as_str())
+                {
                     report.finding(subject, "payload digests differ from the snapshots the change names");
                 }
             }
@@ -185,11 +214,21 @@ pub fn verify_archive(store: &Store, public_key: Option<&PublicKey>) -> Result<V
             report.finding(subject, "stored text is not a checkpoint");
             continue;
         };
-        if signed.head.size != checkpoint.size || signed.head.root.hex() != checkpoint.root || signed.head.origin != checkpoint.origin {
+        if signed.head.size != checkpoint.size
+            || signed.head.root.hex() != checkpoint.root
+            || signed.head.origin != checkpoint.origin
+        {
             report.finding(subject.clone(), "row and signed text disagree");
         }
         if checkpoint.size > digests.len() as u64 {
-            report.finding(subject, format!("covers {} snapshots but the log holds {}", checkpoint.size, digests.len()));
+            report.finding(
+                subject,
+                format!(
+                    "covers {} snapshots but the log holds {}",
+                    checkpoint.size,
+                    digests.len()
+                ),
+            );
             continue;
         }
         while (pushed as u64) < checkpoint.size {
@@ -197,24 +236,43 @@ pub fn verify_archive(store: &Store, public_key: Option<&PublicKey>) -> Result<V
             pushed += 1;
         }
         if prefix_tree.root() != signed.head.root {
-            report.finding(subject.clone(), format!("root differs from the root recomputed over snapshots 0..{}", checkpoint.size));
+            report.finding(
+                subject.clone(),
+                format!(
+                    "root differs from the root recomputed over snapshots 0..{}",
+                    checkpoint.size
+                ),
+            );
         }
         if let Some(key) = public_key {
             if key.info.key_id != checkpoint.key_id {
-                report.finding(subject, format!("signed by key {} but the public key given is {}", checkpoint.key_id, key.info.key_id));
+                report.finding(
+                    subject,
+                    format!(
+                        "signed by key {} but the public key given is {}",
+                        checkpoint.key_id, key.info.key_id
+                    ),
+                );
             } else if let Err(e) = signed.verify(key) {
                 report.finding(subject, format!("signature does not verify: {e}"));
             }
         }
     }
     if public_key.is_none() && !checkpoints.is_empty() {
-        report.notes.push("checkpoint signatures not checked: no public key".into());
+        report
+            .notes
+            .push("checkpoint signatures not checked: no public key".into());
     }
     if checkpoints.is_empty() {
-        report.notes.push("no checkpoint is stored yet (run `gstvault keygen`; captures then sign one)".into());
+        report
+            .notes
+            .push("no checkpoint is stored yet (run `gstvault keygen`; captures then sign one)".into());
     } else if let Some(last) = sorted.last() {
         if last.size < report.snapshots {
-            report.notes.push(format!("{} snapshot(s) after the last checkpoint are not yet signed", report.snapshots - last.size));
+            report.notes.push(format!(
+                "{} snapshot(s) after the last checkpoint are not yet signed",
+                report.snapshots - last.size
+            ));
         }
     }
     Ok(report)

@@ -160,14 +160,7 @@ impl SimState {
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
         let h = hex::encode(b);
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..]
-        )
+        format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
     }
 
     fn business(&mut self, gstin: &Gstin) -> Business {
@@ -230,9 +223,7 @@ impl Simulator {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let app = Router::new().fallback(handle).with_state(self);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(listener, app).with_graceful_shutdown(shutdown).await
     }
 
     /// Binds 127.0.0.1:0 and serves in a background task until the handle is
@@ -287,12 +278,7 @@ impl Simulator {
 
     /// Every token of `gstin` becomes invalid, and refreshing with it fails.
     pub fn revoke_sessions(&self, gstin: &Gstin) {
-        for session in self
-            .state()
-            .sessions
-            .values_mut()
-            .filter(|s| &s.gstin == gstin)
-        {
+        for session in self.state().sessions.values_mut().filter(|s| &s.gstin == gstin) {
             session.revoked = true;
         }
     }
@@ -402,13 +388,7 @@ fn body_gstin(body: &[u8]) -> Option<Gstin> {
     Gstin::parse(v.get("gstin")?.as_str()?).ok()
 }
 
-async fn handle(
-    State(sim): State<Simulator>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn handle(State(sim): State<Simulator>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let (response, delay) = respond(&sim, method, uri, headers, body);
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
@@ -417,13 +397,7 @@ async fn handle(
 }
 
 /// Everything but the injected delay, so no lock is held across an await.
-fn respond(
-    sim: &Simulator,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (Response, Option<Duration>) {
+fn respond(sim: &Simulator, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> (Response, Option<Duration>) {
     let path = uri.path().to_string();
     let path_and_query = uri
         .path_and_query()
@@ -461,9 +435,7 @@ fn respond(
         let answer = match (path.as_str(), auth_path) {
             ("/authenticate", _) => Some(authenticate(&mut s, &headers)),
             (_, "/otp") | (_, "/otp/verify") => Some(otp(&mut s, &token, auth_path, &query, &body)),
-            (_, "/session/refresh") | (_, "/logout") => {
-                Some(session_call(&mut s, &token, auth_path))
-            }
+            (_, "/session/refresh") | (_, "/logout") => Some(session_call(&mut s, &token, auth_path)),
             _ => None,
         };
         if let Some(response) = answer {
@@ -487,16 +459,14 @@ fn respond(
     let gstin = match endpoint.auth {
         Auth::Platform => {
             if !platform_ok(&s, &token) {
-                let (response, bytes, tid) =
-                    platform_error(&mut s, 403, "Invalid or expired token");
+                let (response, bytes, tid) = platform_error(&mut s, 403, "Invalid or expired token");
                 log(&mut s, 403, &bytes, Some(tid), false);
                 return (response, None);
             }
             match body_gstin(&body) {
                 Some(g) => g,
                 None => {
-                    let (bytes, tid) =
-                        envelope(&mut s, business_error("RET11410", "Invalid GSTIN"));
+                    let (bytes, tid) = envelope(&mut s, business_error("RET11410", "Invalid GSTIN"));
                     log(&mut s, 200, &bytes, Some(tid), false);
                     return (json_response(StatusCode::OK, bytes), None);
                 }
@@ -511,8 +481,7 @@ fn respond(
                     return (response, None);
                 }
                 Some(session) if session.revoked || session.expiry <= now => {
-                    let (bytes, tid) =
-                        envelope(&mut s, business_error("AUTH4033", "Invalid Session"));
+                    let (bytes, tid) = envelope(&mut s, business_error("AUTH4033", "Invalid Session"));
                     log(&mut s, 200, &bytes, Some(tid), false);
                     return (json_response(StatusCode::OK, bytes), None);
                 }
@@ -606,9 +575,7 @@ fn respond(
                 response
                     .headers_mut()
                     .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                response
-                    .headers_mut()
-                    .insert(CONTENT_LENGTH, HeaderValue::from(full));
+                response.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(full));
                 response
             }
             Fault::InvalidJson => {
@@ -626,9 +593,7 @@ fn respond(
 }
 
 fn platform_ok(s: &SimState, token: &str) -> bool {
-    s.platform_tokens
-        .get(token)
-        .is_some_and(|expiry| *expiry > s.now)
+    s.platform_tokens.get(token).is_some_and(|expiry| *expiry > s.now)
 }
 
 fn ok_envelope(s: &mut SimState, data: Value) -> Response {
@@ -660,13 +625,7 @@ fn new_session(s: &mut SimState, gstin: Gstin) -> Value {
     json!({"access_token": token, "token_expiry": ms, "session_expiry": ms, "status_cd": "1"})
 }
 
-fn otp(
-    s: &mut SimState,
-    token: &str,
-    which: &str,
-    query: &[(String, String)],
-    body: &[u8],
-) -> Response {
+fn otp(s: &mut SimState, token: &str, which: &str, query: &[(String, String)], body: &[u8]) -> Response {
     if !platform_ok(s, token) {
         return platform_error(s, 403, "Invalid or expired token").0;
     }
@@ -676,10 +635,7 @@ fn otp(
     if which == "/otp" {
         return ok_envelope(s, json!({"status_cd": "1"}));
     }
-    let otp = query
-        .iter()
-        .find(|(k, _)| k == "otp")
-        .map(|(_, v)| v.as_str());
+    let otp = query.iter().find(|(k, _)| k == "otp").map(|(_, v)| v.as_str());
     if otp != Some(TEST_OTP) {
         return ok_envelope(s, business_error("AUTH4033", "Invalid Session"));
     }
@@ -762,13 +718,7 @@ fn admin(s: &mut SimState, method: &Method, rest: &str, query: &[(String, String
                     Err(_) => return platform_error(s, 400, "set must be an RFC 3339 instant").0,
                 },
                 "advance_days" | "advance_secs" => match v.parse::<i64>() {
-                    Ok(n) => {
-                        s.now += chrono::Duration::seconds(if k == "advance_days" {
-                            n * 86_400
-                        } else {
-                            n
-                        })
-                    }
+                    Ok(n) => s.now += chrono::Duration::seconds(if k == "advance_days" { n * 86_400 } else { n }),
                     Err(_) => return platform_error(s, 400, "advance takes an integer").0,
                 },
                 _ => {}
@@ -776,10 +726,7 @@ fn admin(s: &mut SimState, method: &Method, rest: &str, query: &[(String, String
         }
     }
     let body = json!({"now": s.now.to_rfc3339(), "india_date": india_date(s.now).to_string()});
-    json_response(
-        StatusCode::OK,
-        serde_json::to_vec(&body).unwrap_or_default(),
-    )
+    json_response(StatusCode::OK, serde_json::to_vec(&body).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -796,12 +743,7 @@ mod tests {
         Simulator::start(config).await.unwrap()
     }
 
-    async fn post(
-        c: &reqwest::Client,
-        url: String,
-        token: &str,
-        body: Option<Value>,
-    ) -> reqwest::Response {
+    async fn post(c: &reqwest::Client, url: String, token: &str, body: Option<Value>) -> reqwest::Response {
         let mut r = c
             .post(url)
             .header("x-api-key", DEMO_API_KEY)
@@ -810,9 +752,7 @@ mod tests {
             r = r.header("authorization", token);
         }
         if let Some(b) = body {
-            r = r
-                .header("content-type", "application/json")
-                .body(b.to_string());
+            r = r.header("content-type", "application/json").body(b.to_string());
         }
         r.send().await.unwrap()
     }
@@ -826,17 +766,12 @@ mod tests {
             .unwrap();
         let platform = auth["data"]["access_token"].as_str().unwrap().to_string();
         let body = json!({"username": "demo", "gstin": super::super::demo_gstins()[0].as_str()});
-        let sent: Value = post(
-            c,
-            format!("{}{TP}/otp", sim.base_url),
-            &platform,
-            Some(body.clone()),
-        )
-        .await
-        .bytes()
-        .await
-        .map(|b| serde_json::from_slice::<Value>(&b).unwrap())
-        .unwrap();
+        let sent: Value = post(c, format!("{}{TP}/otp", sim.base_url), &platform, Some(body.clone()))
+            .await
+            .bytes()
+            .await
+            .map(|b| serde_json::from_slice::<Value>(&b).unwrap())
+            .unwrap();
         assert_eq!(sent["data"]["status_cd"], "1");
         post(
             c,
@@ -892,21 +827,13 @@ mod tests {
             .map(|b| serde_json::from_slice::<Value>(&b).unwrap())
             .unwrap();
         assert_eq!(expired["data"]["error"]["error_cd"], "AUTH4033");
-        let refreshed: Value = post(
-            &c,
-            format!("{}{TP}/session/refresh", sim.base_url),
-            &token,
-            None,
-        )
-        .await
-        .bytes()
-        .await
-        .map(|b| serde_json::from_slice::<Value>(&b).unwrap())
-        .unwrap();
-        let fresh = refreshed["data"]["access_token"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let refreshed: Value = post(&c, format!("{}{TP}/session/refresh", sim.base_url), &token, None)
+            .await
+            .bytes()
+            .await
+            .map(|b| serde_json::from_slice::<Value>(&b).unwrap())
+            .unwrap();
+        let fresh = refreshed["data"]["access_token"].as_str().unwrap().to_string();
         let again: Value = get(&c, url.clone(), &fresh)
             .await
             .bytes()
@@ -915,17 +842,12 @@ mod tests {
             .unwrap();
         assert_eq!(again["data"]["status_cd"], "1");
         sim.sim.revoke_sessions(&super::super::demo_gstins()[0]);
-        let revoked: Value = post(
-            &c,
-            format!("{}{TP}/session/refresh", sim.base_url),
-            &fresh,
-            None,
-        )
-        .await
-        .bytes()
-        .await
-        .map(|b| serde_json::from_slice::<Value>(&b).unwrap())
-        .unwrap();
+        let revoked: Value = post(&c, format!("{}{TP}/session/refresh", sim.base_url), &fresh, None)
+            .await
+            .bytes()
+            .await
+            .map(|b| serde_json::from_slice::<Value>(&b).unwrap())
+            .unwrap();
         assert_eq!(revoked["data"]["error"]["error_cd"], "AUTH4033");
         sim.stop().await;
     }
@@ -940,10 +862,7 @@ mod tests {
             .to_string();
         let future: Value = get(
             &c,
-            format!(
-                "{}{TP}/ledgers/cash?from=01/11/2026&to=30/11/2026",
-                sim.base_url
-            ),
+            format!("{}{TP}/ledgers/cash?from=01/11/2026&to=30/11/2026", sim.base_url),
             &token,
         )
         .await
@@ -971,16 +890,12 @@ mod tests {
             }
         }
         assert!(seen_isd);
-        let first: Value = get(
-            &c,
-            format!("{}{TP}/gstrs/gstr-2b/2026/09", sim.base_url),
-            &token,
-        )
-        .await
-        .bytes()
-        .await
-        .map(|b| serde_json::from_slice::<Value>(&b).unwrap())
-        .unwrap();
+        let first: Value = get(&c, format!("{}{TP}/gstrs/gstr-2b/2026/09", sim.base_url), &token)
+            .await
+            .bytes()
+            .await
+            .map(|b| serde_json::from_slice::<Value>(&b).unwrap())
+            .unwrap();
         assert_eq!(first["data"]["status_cd"], "3");
         let fc = first["data"]["data"]["fc"].as_u64().unwrap();
         assert!(fc >= 2);
@@ -997,11 +912,7 @@ mod tests {
             .map(|b| serde_json::from_slice::<Value>(&b).unwrap())
             .unwrap();
             assert_eq!(page["data"]["status_cd"], "1");
-            for list in page["data"]["data"]["docdata"]
-                .as_object()
-                .unwrap()
-                .values()
-            {
+            for list in page["data"]["data"]["docdata"].as_object().unwrap().values() {
                 for entry in list.as_array().unwrap() {
                     docs += entry
                         .get("inv")
@@ -1034,35 +945,22 @@ mod tests {
             torn_body: 1.0,
             ..Faults::default()
         });
-        let r = get(
-            &c,
-            format!("{}{TP}/gstrs/gstr-3b/2026/09", sim.base_url),
-            &token,
-        )
-        .await;
+        let r = get(&c, format!("{}{TP}/gstrs/gstr-3b/2026/09", sim.base_url), &token).await;
         assert_eq!(r.status(), 200);
         assert!(r.bytes().await.is_err());
         let served = sim.sim.served();
         assert!(served.last().unwrap().torn);
         sim.sim.set_faults(Faults::default());
-        let a = get(
-            &c,
-            format!("{}{TP}/gstrs/gstr-3b/2026/09", sim.base_url),
-            &token,
-        )
-        .await
-        .bytes()
-        .await
-        .unwrap();
-        let b = get(
-            &c,
-            format!("{}{TP}/gstrs/gstr-3b/2026/09", sim.base_url),
-            &token,
-        )
-        .await
-        .bytes()
-        .await
-        .unwrap();
+        let a = get(&c, format!("{}{TP}/gstrs/gstr-3b/2026/09", sim.base_url), &token)
+            .await
+            .bytes()
+            .await
+            .unwrap();
+        let b = get(&c, format!("{}{TP}/gstrs/gstr-3b/2026/09", sim.base_url), &token)
+            .await
+            .bytes()
+            .await
+            .unwrap();
         let data = |x: &[u8]| serde_json::from_slice::<Value>(x).unwrap()["data"].to_string();
         assert_eq!(data(&a), data(&b));
         sim.stop().await;

@@ -20,7 +20,10 @@ async fn one_gstin_month_captures_every_default_endpoint_byte_exact() {
     let rows = store.snapshots_of_run(summary.run_id).unwrap();
     let captured: BTreeSet<&str> = rows.iter().map(|r| r.endpoint.as_str()).collect();
     let expected: BTreeSet<&str> = catalog::default_set().iter().map(|e| e.name).collect();
-    assert_eq!(captured, expected, "every default endpoint is captured once for the month");
+    assert_eq!(
+        captured, expected,
+        "every default endpoint is captured once for the month"
+    );
     // Month endpoints ask for 2026-05; FY endpoints for FY2026-27; the rest "-".
     for row in &rows {
         let endpoint = catalog::find(&row.endpoint).unwrap();
@@ -57,18 +60,31 @@ async fn second_capture_without_change_stores_almost_nothing() {
     let first = world.capture(&plan).await;
     let size_after_first = world.store.lock().unwrap().payload_bytes().unwrap();
     let second = world.capture(&plan).await;
-    assert_eq!(second.snapshots, first.snapshots, "the second run archives every answer again");
+    assert_eq!(
+        second.snapshots, first.snapshots,
+        "the second run archives every answer again"
+    );
     assert_eq!(second.new_payload_bytes, 0, "no payload is stored twice");
     assert_eq!(second.changes, 0);
     assert_eq!(world.store.lock().unwrap().payload_bytes().unwrap(), size_after_first);
-    assert!(first.new_payload_bytes > 10_000, "the first run stored the payloads: {first:?}");
+    assert!(
+        first.new_payload_bytes > 10_000,
+        "the first run stored the payloads: {first:?}"
+    );
     // What the second run does store per snapshot is its envelope: ~100 bytes.
     let store = world.store.lock().unwrap();
     let envelope_bytes: i64 = store
         .connection()
-        .query_row("SELECT SUM(LENGTH(envelope)) FROM snapshots WHERE run_id = ?1", [second.run_id], |r| r.get(0))
+        .query_row(
+            "SELECT SUM(LENGTH(envelope)) FROM snapshots WHERE run_id = ?1",
+            [second.run_id],
+            |r| r.get(0),
+        )
         .unwrap();
-    assert!((envelope_bytes as u64) < second.snapshots * 200, "envelopes {envelope_bytes} B");
+    assert!(
+        (envelope_bytes as u64) < second.snapshots * 200,
+        "envelopes {envelope_bytes} B"
+    );
 }
 
 #[tokio::test]
@@ -102,11 +118,16 @@ async fn planted_amendment_is_recorded_as_exactly_that_change() {
         .events()
         .into_iter()
         .filter(|e| e.effective > today && e.effective <= new_today && e.period == event.period)
-        .flat_map(|e| e.endpoints.into_iter().map(move |name| (name.to_string(), e.period.to_string())))
+        .flat_map(|e| {
+            e.endpoints
+                .into_iter()
+                .map(move |name| (name.to_string(), e.period.to_string()))
+        })
         .collect();
     assert!(!expected.is_empty());
     // FY and no-period endpoints (GSTR-9, IMS pool) move with any change; compare the month.
-    let month_changes: BTreeSet<(String, String)> = changed.into_iter().filter(|(_, period)| *period == month).collect();
+    let month_changes: BTreeSet<(String, String)> =
+        changed.into_iter().filter(|(_, period)| *period == month).collect();
     assert_eq!(month_changes, expected, "event {:?}", event.kind);
 }
 
@@ -116,12 +137,26 @@ async fn session_expired_by_the_portal_mid_run_is_refreshed() {
     world.login_all().await;
     // The portal expires every session; gstvault still believes them valid.
     world.sim.sim.expire_all_sessions();
-    let plan = world.plan(&world.gstins(), Some(vec![catalog::find("ledger-balance").unwrap(), catalog::find("gstr-3b").unwrap()]), "2026-04", "2026-05");
+    let plan = world.plan(
+        &world.gstins(),
+        Some(vec![
+            catalog::find("ledger-balance").unwrap(),
+            catalog::find("gstr-3b").unwrap(),
+        ]),
+        "2026-04",
+        "2026-05",
+    );
     let summary = world.capture(&plan).await;
     assert!(summary.needs_login.is_empty(), "{summary:?}");
     assert_eq!(summary.snapshots, 3 * 2 * 2);
     assert_eq!(summary.failed(), 0);
-    let state = world.store.lock().unwrap().session_state(world.gstins()[0].as_str()).unwrap().unwrap();
+    let state = world
+        .store
+        .lock()
+        .unwrap()
+        .session_state(world.gstins()[0].as_str())
+        .unwrap()
+        .unwrap();
     assert!(!state.needs_login);
 }
 
@@ -131,13 +166,28 @@ async fn revoked_session_marks_needs_login_and_others_complete() {
     world.login_all().await;
     let gstins = world.gstins();
     world.sim.sim.revoke_sessions(&gstins[1]);
-    let plan = world.plan(&gstins, Some(vec![catalog::find("ledger-cash").unwrap(), catalog::find("gstr-1-b2b").unwrap()]), "2026-03", "2026-05");
+    let plan = world.plan(
+        &gstins,
+        Some(vec![
+            catalog::find("ledger-cash").unwrap(),
+            catalog::find("gstr-1-b2b").unwrap(),
+        ]),
+        "2026-03",
+        "2026-05",
+    );
     let summary = world.capture(&plan).await;
-    assert_eq!(summary.needs_login.keys().cloned().collect::<Vec<_>>(), vec![gstins[1].to_string()]);
+    assert_eq!(
+        summary.needs_login.keys().cloned().collect::<Vec<_>>(),
+        vec![gstins[1].to_string()]
+    );
     let store = world.store.lock().unwrap();
     let rows = store.snapshots_of_run(summary.run_id).unwrap();
     for g in [&gstins[0], &gstins[2]] {
-        assert_eq!(rows.iter().filter(|r| r.gstin == g.as_str()).count(), 2 * 3, "{g} completed");
+        assert_eq!(
+            rows.iter().filter(|r| r.gstin == g.as_str()).count(),
+            2 * 3,
+            "{g} completed"
+        );
     }
     assert_eq!(rows.iter().filter(|r| r.gstin == gstins[1].as_str()).count(), 0);
     let state = store.session_state(gstins[1].as_str()).unwrap().unwrap();
@@ -150,7 +200,14 @@ async fn revoked_session_marks_needs_login_and_others_complete() {
 async fn rate_limits_5xx_and_torn_bodies_are_retried_and_archived() {
     let world = World::new(|_| {}).await;
     world.login_all().await;
-    world.sim.sim.set_faults(Faults { error_5xx: 0.2, rate_429: 0.1, torn_body: 0.1, invalid_json: 0.05, seed: 11, ..Faults::default() });
+    world.sim.sim.set_faults(Faults {
+        error_5xx: 0.2,
+        rate_429: 0.1,
+        torn_body: 0.1,
+        invalid_json: 0.05,
+        seed: 11,
+        ..Faults::default()
+    });
     let gstin = world.gstins()[0].clone();
     let plan = world.plan(&[gstin], None, "2026-05", "2026-05");
     let summary = world.capture(&plan).await;
@@ -158,7 +215,11 @@ async fn rate_limits_5xx_and_torn_bodies_are_retried_and_archived() {
     assert!(summary.snapshots >= expected_jobs, "every job is archived: {summary:?}");
     assert!(summary.retries > 10, "faults were retried: {summary:?}");
     // With 6 retries almost everything ends well; what did not is archived with its outcome.
-    assert!(summary.count(gstvault::envelope::Outcome::Ok) + summary.count(gstvault::envelope::Outcome::NoData) >= expected_jobs - 2, "{summary:?}");
+    assert!(
+        summary.count(gstvault::envelope::Outcome::Ok) + summary.count(gstvault::envelope::Outcome::NoData)
+            >= expected_jobs - 2,
+        "{summary:?}"
+    );
     let store = world.store.lock().unwrap();
     for row in store.snapshots_of_run(summary.run_id).unwrap() {
         if let Some(body) = store.body(row.seq).unwrap() {

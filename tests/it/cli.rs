@@ -13,14 +13,22 @@ fn gstvault(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
         .args(args)
         .output()
         .unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let gstins = gstvault::sim::demo_gstins();
     // Port 9 (discard) on loopback: nothing in these tests may reach it.
-    std::fs::write(dir.path().join("gstvault.toml"), config_text("http://127.0.0.1:9", &gstins, "")).unwrap();
+    std::fs::write(
+        dir.path().join("gstvault.toml"),
+        config_text("http://127.0.0.1:9", &gstins, ""),
+    )
+    .unwrap();
     dir
 }
 
@@ -28,18 +36,42 @@ fn setup() -> tempfile::TempDir {
 fn bad_snapshot_input_is_one_line_exit_2_nothing_written() {
     let dir = setup();
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["snapshot", "--gstin", "27AAPFU0939F1ZW"], "error: GSTIN \"27AAPFU0939F1ZW\" fails its check character"),
-        (vec!["snapshot", "--gstin", "24ABKCS2033B1ZV"], "error: GSTIN 24ABKCS2033B1ZV is not in config"),
-        (vec!["snapshot", "--endpoint", "gstr-1-nope"], "error: --endpoint \"gstr-1-nope\": unknown endpoint"),
-        (vec!["snapshot", "--group", "gstr-4"], "error: --group \"gstr-4\": unknown group"),
-        (vec!["snapshot", "--from", "2999-01"], "error: --from 2999-01 is in the future"),
-        (vec!["snapshot", "--from", "2025-13"], "error: --from: period \"2025-13\" is not a month"),
-        (vec!["snapshot", "--from", "2025-06", "--to", "2025-04"], "error: --from 2025-06 is after --to 2025-04"),
+        (
+            vec!["snapshot", "--gstin", "27AAPFU0939F1ZW"],
+            "error: GSTIN \"27AAPFU0939F1ZW\" fails its check character",
+        ),
+        (
+            vec!["snapshot", "--gstin", "24ABKCS2033B1ZV"],
+            "error: GSTIN 24ABKCS2033B1ZV is not in config",
+        ),
+        (
+            vec!["snapshot", "--endpoint", "gstr-1-nope"],
+            "error: --endpoint \"gstr-1-nope\": unknown endpoint",
+        ),
+        (
+            vec!["snapshot", "--group", "gstr-4"],
+            "error: --group \"gstr-4\": unknown group",
+        ),
+        (
+            vec!["snapshot", "--from", "2999-01"],
+            "error: --from 2999-01 is in the future",
+        ),
+        (
+            vec!["snapshot", "--from", "2025-13"],
+            "error: --from: period \"2025-13\" is not a month",
+        ),
+        (
+            vec!["snapshot", "--from", "2025-06", "--to", "2025-04"],
+            "error: --from 2025-06 is after --to 2025-04",
+        ),
     ];
     for (args, expected) in cases {
         let (code, _, stderr) = gstvault(dir.path(), &args);
         assert_eq!(code, 2, "{args:?}: {stderr}");
-        assert!(stderr.starts_with(expected), "{args:?}\n got: {stderr}\nwant: {expected}");
+        assert!(
+            stderr.starts_with(expected),
+            "{args:?}\n got: {stderr}\nwant: {expected}"
+        );
         assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
     }
     assert!(!dir.path().join("archive.sqlite").exists(), "nothing was written");
@@ -57,7 +89,10 @@ fn missing_key_variable_is_named() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr.contains("environment variable GSTVAULT_TEST_KEY (named by api.key_env in gstvault.toml) is not set"), "{stderr}");
+    assert!(
+        stderr.contains("environment variable GSTVAULT_TEST_KEY (named by api.key_env in gstvault.toml) is not set"),
+        "{stderr}"
+    );
     assert!(!dir.path().join("archive.sqlite").exists());
 }
 

@@ -5,7 +5,9 @@ use std::path::Path;
 use gstvault::config::Config;
 
 fn error_of(text: &str) -> String {
-    Config::from_toml(text, "bad.toml", Path::new("/tmp")).unwrap_err().to_string()
+    Config::from_toml(text, "bad.toml", Path::new("/tmp"))
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -34,14 +36,25 @@ fn bad_configs_name_file_key_and_expectation() {
     ];
     for (text, expected) in cases {
         let message = error_of(text);
-        assert!(message.starts_with(expected), "{text:?}\n got: {message}\nwant: {expected}");
+        assert!(
+            message.starts_with(expected),
+            "{text:?}\n got: {message}\nwant: {expected}"
+        );
         assert!(!message.contains('\n'), "one line: {message}");
     }
 }
 
 #[test]
 fn missing_environment_variable_is_named() {
-    let config = Config::from_toml("[api]\nkey_env = \"GSTVAULT_SURELY_UNSET_KEY\"\n", "c.toml", Path::new("/tmp")).unwrap();
+    let config = Config::from_toml(
+        "[api]\nkey_env = \"GSTVAULT_SURELY_UNSET_KEY\"\n",
+        "c.toml",
+        Path::new("/tmp"),
+    )
+    .unwrap();
     let message = config.credentials().unwrap_err().to_string();
-    assert_eq!(message, "environment variable GSTVAULT_SURELY_UNSET_KEY (named by api.key_env in c.toml) is not set");
+    assert_eq!(
+        message,
+        "environment variable GSTVAULT_SURELY_UNSET_KEY (named by api.key_env in c.toml) is not set"
+    );
 }

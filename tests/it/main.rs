@@ -1,6 +1,7 @@
 //! gstvault's integration tests: one binary, the simulator in-process on
 //! 127.0.0.1:0, time injected through the simulator's clock, never slept on.
 
+mod bundle;
 mod capture;
 mod cli;
 mod config;

@@ -45,19 +45,35 @@ pub fn config_text(base_url: &str, gstins: &[Gstin], extra_api: &str) -> String 
 impl World {
     /// A simulator and archive for `gstins` (default: the three demo GSTINs).
     pub async fn new(configure: impl FnOnce(&mut SimConfig)) -> World {
+        World::build(configure, 8).await
+    }
+
+    /// `concurrency` 1 makes the request order, and so the archive, reproducible.
+    pub async fn build(configure: impl FnOnce(&mut SimConfig), concurrency: usize) -> World {
         let mut sim_config = SimConfig::new(7, start_instant());
         sim_config.retry_after_secs = 0;
         configure(&mut sim_config);
         let sim = sim::Simulator::start(sim_config).await.expect("simulator starts");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gstvault.toml");
-        std::fs::write(&path, config_text(&sim.base_url, &sim::demo_gstins(), "")).unwrap();
+        let text = config_text(&sim.base_url, &sim::demo_gstins(), "").replace("concurrency = 8", &format!("concurrency = {concurrency}"));
+        std::fs::write(&path, text).unwrap();
         let config = Config::load(&path).unwrap();
         let clock: SharedClock = Arc::new(sim.sim.clone());
-        let credentials = Credentials { api_key: Secret::new(sim::DEMO_API_KEY), api_secret: Secret::new(sim::DEMO_API_SECRET) };
+        let credentials = Credentials {
+            api_key: Secret::new(sim::DEMO_API_KEY),
+            api_secret: Secret::new(sim::DEMO_API_SECRET),
+        };
         let client = Client::new(config.api.clone(), credentials, clock.clone()).unwrap();
         let store = Arc::new(Mutex::new(Store::open(&config.archive_path).unwrap()));
-        World { sim, _dir: dir, config, client, store, clock }
+        World {
+            sim,
+            _dir: dir,
+            config,
+            client,
+            store,
+            clock,
+        }
     }
 
     pub fn gstins(&self) -> Vec<Gstin> {
@@ -71,14 +87,30 @@ impl World {
     pub async fn login_all(&self) {
         for entry in &self.config.gstins {
             self.client.request_otp(&entry.gstin, &entry.username).await.unwrap();
-            let session = self.client.verify_otp(&entry.gstin, &entry.username, sim::TEST_OTP).await.unwrap();
+            let session = self
+                .client
+                .verify_otp(&entry.gstin, &entry.username, sim::TEST_OTP)
+                .await
+                .unwrap();
             gstvault::cli::save_login(&self.config, &entry.gstin, &session, self.clock.now()).unwrap();
         }
     }
 
-    pub fn plan(&self, gstins: &[Gstin], endpoints: Option<Vec<&'static gstvault::catalog::Endpoint>>, from: &str, to: &str) -> Plan {
+    pub fn plan(
+        &self,
+        gstins: &[Gstin],
+        endpoints: Option<Vec<&'static gstvault::catalog::Endpoint>>,
+        from: &str,
+        to: &str,
+    ) -> Plan {
         Plan {
-            gstins: self.config.gstins.iter().filter(|g| gstins.contains(&g.gstin)).cloned().collect(),
+            gstins: self
+                .config
+                .gstins
+                .iter()
+                .filter(|g| gstins.contains(&g.gstin))
+                .cloned()
+                .collect(),
             endpoints: endpoints.unwrap_or_else(|| self.config.endpoints.clone()),
             from: Month::parse(from).unwrap(),
             to: Month::parse(to).unwrap(),
@@ -87,9 +119,15 @@ impl World {
     }
 
     pub async fn capture(&self, plan: &Plan) -> RunSummary {
-        capture::run(plan, self.client.clone(), self.store.clone(), self.tokens(), self.clock.clone(), None)
-            .await
-            .expect("capture runs")
+        capture::run(
+            plan,
+            self.client.clone(),
+            self.store.clone(),
+            self.tokens(),
+            self.clock.clone(),
+            None,
+        )
+        .await
+        .expect("capture runs")
     }
 }
-

@@ -21,18 +21,12 @@ use crate::period::{FinancialYear, Month};
 pub type Paise = i64;
 
 /// The first return month of every simulated business (its registration).
-pub const FIRST_MONTH: Month = Month {
-    year: 2019,
-    month: 4,
-};
+pub const FIRST_MONTH: Month = Month { year: 2019, month: 4 };
 /// Events are planted on these days of every month, so that any date has one
 /// within ten days after it.
 pub const EVENT_DAYS: [u32; 4] = [1, 8, 15, 22];
 /// Last month that carries planted events (the list must be finite).
-pub const LAST_EVENT_MONTH: Month = Month {
-    year: 2035,
-    month: 12,
-};
+pub const LAST_EVENT_MONTH: Month = Month { year: 2035, month: 12 };
 
 /// Day of the month after the period on which each return is filed.
 pub const GSTR1_DAY: u32 = 11;
@@ -208,9 +202,7 @@ impl Doc {
         self.items.iter().map(|i| i.txval).sum()
     }
     pub fn tax(&self) -> Heads {
-        self.items
-            .iter()
-            .fold(Heads::default(), |acc, i| acc + i.tax)
+        self.items.iter().fold(Heads::default(), |acc, i| acc + i.tax)
     }
     pub fn val(&self) -> Paise {
         self.txval() + self.tax().total()
@@ -305,10 +297,7 @@ pub struct MonthInward {
 impl MonthInward {
     /// ITC the GSTR-2B of the month makes available: B2B minus notes, ISD, imports.
     pub fn itc(&self) -> Heads {
-        let b2b = self
-            .invoices
-            .iter()
-            .fold(Heads::default(), |a, d| a + d.tax());
+        let b2b = self.invoices.iter().fold(Heads::default(), |a, d| a + d.tax());
         let notes = self.notes.iter().fold(Heads::default(), |a, d| a + d.tax());
         let isd = self.isd.iter().fold(Heads::default(), |a, d| a + d.tax);
         let imports: Paise = self.imports.iter().map(|d| d.igst).sum();
@@ -465,8 +454,7 @@ fn pan(rng: &mut ChaCha8Rng, holder: char) -> String {
 }
 
 pub fn party(rng: &mut ChaCha8Rng, state: u8, holder: char) -> Party {
-    let gstin = Gstin::compose(state, &pan(rng, holder), '1')
-        .expect("generated PAN fits the GSTIN pattern");
+    let gstin = Gstin::compose(state, &pan(rng, holder), '1').expect("generated PAN fits the GSTIN pattern");
     Party {
         gstin,
         name: company_name(rng),
@@ -539,13 +527,7 @@ fn random_day(rng: &mut ChaCha8Rng, month: Month) -> NaiveDate {
 }
 
 /// A credit note for `share_pct` percent of the first item of `invoice`.
-pub fn credit_note(
-    invoice: &Doc,
-    num: String,
-    date: NaiveDate,
-    share_pct: i64,
-    own_state: u8,
-) -> Doc {
+pub fn credit_note(invoice: &Doc, num: String, date: NaiveDate, share_pct: i64, own_state: u8) -> Doc {
     let first = &invoice.items[0];
     let txval = round_div(first.txval * share_pct, 100).max(100);
     let inter = invoice.pos != own_state;
@@ -568,8 +550,7 @@ pub fn credit_note(
 
 pub fn outward(keyed: &Keyed, own_state: u8, customers: &[Party], month: Month) -> MonthOutward {
     let mut rng = keyed.rng(&["outward", &month.to_string()]);
-    let customer_state =
-        |i: usize| -> u8 { customers[i].gstin.state_code().parse().unwrap_or(own_state) };
+    let customer_state = |i: usize| -> u8 { customers[i].gstin.state_code().parse().unwrap_or(own_state) };
     let others: Vec<u8> = STATES.iter().copied().filter(|s| *s != own_state).collect();
     let mut invoices = Vec::new();
     for _ in 0..rng.random_range(4..=10) {
@@ -686,10 +667,7 @@ pub fn outward(keyed: &Keyed, own_state: u8, customers: &[Party], month: Month) 
 
 pub fn inward(keyed: &Keyed, own_state: u8, suppliers: &[Party], month: Month) -> MonthInward {
     let mut rng = keyed.rng(&["inward", &month.to_string()]);
-    let filing_day: Vec<u32> = suppliers
-        .iter()
-        .map(|_| rng.random_range(10..=13))
-        .collect();
+    let filing_day: Vec<u32> = suppliers.iter().map(|_| rng.random_range(10..=13)).collect();
     let mut invoices = Vec::new();
     for (s, supplier) in suppliers.iter().enumerate() {
         let count = if s == 0 {
@@ -702,12 +680,7 @@ pub fn inward(keyed: &Keyed, own_state: u8, suppliers: &[Party], month: Month) -
         for k in 0..count {
             let items = random_items(&mut rng, inter, 2);
             let date = random_day(&mut rng, month);
-            let num = format!(
-                "{prefix}/{}/{}{:02}",
-                fy_tag(month),
-                rng.random_range(100..999),
-                k + 1
-            );
+            let num = format!("{prefix}/{}/{}{:02}", fy_tag(month), rng.random_range(100..999), k + 1);
             invoices.push(Doc {
                 kind: OutKind::B2b,
                 num,
@@ -993,11 +966,7 @@ pub fn late_invoice(keyed: &Keyed, event: &EventSpec, suppliers: &[Party], own_s
     let items = random_items(&mut rng, inter, 2);
     let date = random_day(&mut rng, event.period);
     let prefix = supplier.name[..3].to_ascii_uppercase();
-    let num = format!(
-        "{prefix}/{}/L{}",
-        fy_tag(event.period),
-        event.effective.format("%d%m")
-    );
+    let num = format!("{prefix}/{}/L{}", fy_tag(event.period), event.effective.format("%d%m"));
     Doc {
         kind: OutKind::B2b,
         num,

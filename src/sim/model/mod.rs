@@ -138,14 +138,9 @@ impl Business {
         let legal_name = gen::company_name(&mut rng);
         let customers = gen::parties(&keyed, state, "customers", 7);
         let suppliers = gen::parties(&keyed, state, "suppliers", 6);
-        let other_state = gen::STATES
-            .iter()
-            .copied()
-            .find(|s| *s != state)
-            .unwrap_or(29);
+        let other_state = gen::STATES.iter().copied().find(|s| *s != state).unwrap_or(29);
         let isd = Party {
-            gstin: Gstin::compose(other_state, gstin.pan(), '2')
-                .unwrap_or_else(|_| customers[0].gstin.clone()),
+            gstin: Gstin::compose(other_state, gstin.pan(), '2').unwrap_or_else(|_| customers[0].gstin.clone()),
             name: format!("{legal_name} (ISD)"),
         };
         let deductor = gen::party(&mut rng, state, 'G');
@@ -234,11 +229,7 @@ impl Business {
                     .unwrap_or_default();
                 (len, before)
             };
-            let period = FIRST_MONTH
-                .through(month)
-                .get(len)
-                .copied()
-                .unwrap_or(month);
+            let period = FIRST_MONTH.through(month).get(len).copied().unwrap_or(month);
             let settlement = Arc::new(self.compute_settlement(period, before.0, before.1));
             let mut cache = self.lock();
             if cache.settlements.len() == len {
@@ -247,12 +238,7 @@ impl Business {
         }
     }
 
-    fn compute_settlement(
-        &self,
-        period: Month,
-        itc_before: Heads,
-        cash_before: Heads,
-    ) -> Settlement {
+    fn compute_settlement(&self, period: Month, itc_before: Heads, cash_before: Heads) -> Settlement {
         let outward = self.outward(period);
         let inward = self.inward(period);
         let plants = self.plants(period.financial_year());
@@ -287,11 +273,7 @@ impl Business {
             &self.inner.customers,
             month,
         ));
-        self.lock()
-            .outward
-            .entry(month)
-            .or_insert(generated)
-            .clone()
+        self.lock().outward.entry(month).or_insert(generated).clone()
     }
 
     pub(crate) fn inward(&self, month: Month) -> Arc<MonthInward> {

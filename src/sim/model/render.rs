@@ -127,10 +127,7 @@ pub fn respond(
                 query(q, "from").and_then(parse_ledger_date),
                 query(q, "to").and_then(parse_ledger_date),
             ) else {
-                return Answer::error(
-                    "LG9001",
-                    "Invalid date format: from and to are required as DD/MM/YYYY",
-                );
+                return Answer::error("LG9001", "Invalid date format: from and to are required as DD/MM/YYYY");
             };
             if to > today {
                 return Answer::error("LG9089", "To date cannot be beyond the current date");
@@ -156,13 +153,7 @@ pub fn respond(
     }
 }
 
-fn month_endpoint(
-    b: &Business,
-    name: &str,
-    month: Month,
-    q: &[(String, String)],
-    today: NaiveDate,
-) -> Answer {
+fn month_endpoint(b: &Business, name: &str, month: Month, q: &[(String, String)], today: NaiveDate) -> Answer {
     if let Some(section) = name.strip_prefix("gstr-1-") {
         if !gstr1_filed(month, today) || month < FIRST_MONTH {
             return no_gstr1();
@@ -201,10 +192,7 @@ fn month_endpoint(
         },
         "gstr-3b-auto-liability" => {
             if month < FIRST_MONTH || !gstr1_filed(month, today) {
-                return Answer::error(
-                    "RT-R3BQ1004",
-                    "GSTR-1 has not been filed for the return period",
-                );
+                return Answer::error("RT-R3BQ1004", "GSTR-1 has not been filed for the return period");
             }
             Answer::Data(auto_liability(b, month))
         }
@@ -220,9 +208,7 @@ fn month_endpoint(
         "ims-sales" => ims_sales(b, month, today),
         "ims-added-back" => no_2a(),
         "einvoice-hsn" => einvoice_hsn(b, month, today),
-        "einvoice-sales" | "einvoice-purchases" => {
-            einvoice_list(b, name.ends_with("purchases"), month, today)
-        }
+        "einvoice-sales" | "einvoice-purchases" => einvoice_list(b, name.ends_with("purchases"), month, today),
         _ => no_2a(),
     }
 }
@@ -232,11 +218,7 @@ fn month_endpoint(
 /// The B2BA amendments and late credit notes of `month` visible on `today`.
 fn gstr1_events(b: &Business, month: Month, today: NaiveDate) -> (Vec<(Doc, Doc)>, Vec<Doc>) {
     let outward = b.outward(month);
-    let b2b: Vec<&Doc> = outward
-        .invoices
-        .iter()
-        .filter(|d| d.kind == OutKind::B2b)
-        .collect();
+    let b2b: Vec<&Doc> = outward.invoices.iter().filter(|d| d.kind == OutKind::B2b).collect();
     let mut amendments = Vec::new();
     let mut notes = Vec::new();
     for e in gen::events_for(&b.inner.keyed, month)
@@ -246,10 +228,7 @@ fn gstr1_events(b: &Business, month: Month, today: NaiveDate) -> (Vec<(Doc, Doc)
         let original = b2b[e.index % b2b.len()];
         match e.kind {
             gen::EventKind::B2baAmendment => {
-                amendments.push((
-                    original.clone(),
-                    gen::amended(original, e.amount_pct, b.inner.state),
-                ));
+                amendments.push((original.clone(), gen::amended(original, e.amount_pct, b.inner.state)));
             }
             gen::EventKind::LateCreditNote => {
                 let num = format!("CN/{}/L{}", gen::fy_tag(month), e.effective.format("%d%m"));
@@ -424,15 +403,11 @@ fn doc_range(num: usize, docs: &[Doc]) -> Option<Value> {
 }
 
 fn doc_issue(outward: &gen::MonthOutward) -> Value {
-    let invoices: Vec<Value> = [
-        doc_range(1, &outward.invoices),
-        doc_range(2, &outward.retail),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let mut det =
-        vec![json!({"doc_num": 1, "doc_typ": "Invoices for outward supply", "docs": invoices})];
+    let invoices: Vec<Value> = [doc_range(1, &outward.invoices), doc_range(2, &outward.retail)]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut det = vec![json!({"doc_num": 1, "doc_typ": "Invoices for outward supply", "docs": invoices})];
     if let Some(notes) = doc_range(1, &outward.notes) {
         det.push(json!({"doc_num": 5, "doc_typ": "Credit Note", "docs": [notes]}));
     }
@@ -466,17 +441,9 @@ fn gstr1_summary(b: &Business, month: Month, today: NaiveDate) -> Value {
     push("B2BA", "b2ba", totals(amendments.iter().map(|(_, r)| r)));
     push("B2CL", "b2cl", totals(outward.of_kind(OutKind::B2cl)));
     push("B2CS", "b2cs", totals(outward.retail.iter()));
-    push(
-        "CDNR",
-        "cdnr",
-        totals(outward.notes.iter().chain(late.iter())),
-    );
+    push("CDNR", "cdnr", totals(outward.notes.iter().chain(late.iter())));
     push("EXP", "exp", totals(outward.of_kind(OutKind::Exp)));
-    push(
-        "NIL",
-        "nil",
-        (2, outward.nil.0 + outward.nil.1, Heads::default()),
-    );
+    push("NIL", "nil", (2, outward.nil.0 + outward.nil.1, Heads::default()));
     let all = outward.invoices.iter().chain(outward.retail.iter());
     let (_, _, hsn_tax) = totals(all.clone());
     let hsn_val: Paise = all.map(|d| d.txval()).sum();
@@ -504,12 +471,7 @@ fn declaration(b: &Business, month: Month) -> Value {
     let outward = b.outward(month);
     let filed = month.next().day(gen::GSTR1_DAY);
     let (cash, itc) = balances_on(b, filed);
-    let val = outward
-        .invoices
-        .iter()
-        .chain(outward.retail.iter())
-        .map(Doc::val)
-        .sum();
+    let val = outward.invoices.iter().chain(outward.retail.iter()).map(Doc::val).sum();
     with_chksum(json!({
         "gstin": b.gstin().as_str(), "ret_period": month.ret_period(), "r2bStaleStatus": "N",
         "declared_tmstmp": format!("{} 18:05:00", filed.format("%Y-%m-%d")),
@@ -542,17 +504,12 @@ fn gstr2a(b: &Business, section: &str, month: Month, today: NaiveDate) -> Option
                 let s = d.party.unwrap_or(0);
                 let filed = inward.filing_date(s, month);
                 if filed <= today {
-                    groups
-                        .entry(s)
-                        .or_insert((filed, Vec::new()))
-                        .1
-                        .push(invoice(d));
+                    groups.entry(s).or_insert((filed, Vec::new())).1.push(invoice(d));
                 }
             }
             for e in gen::events_for(&b.inner.keyed, month) {
                 if e.kind == gen::EventKind::LateSupplierFiling && e.effective <= today {
-                    let d =
-                        gen::late_invoice(&b.inner.keyed, &e, &b.inner.suppliers, b.inner.state);
+                    let d = gen::late_invoice(&b.inner.keyed, &e, &b.inner.suppliers, b.inner.state);
                     groups
                         .entry(d.party.unwrap_or(0))
                         .or_insert((e.effective, Vec::new()))
@@ -602,9 +559,7 @@ fn gstr2a(b: &Business, section: &str, month: Month, today: NaiveDate) -> Option
                     }))
                 })
                 .collect();
-            Some(
-                json!({"isd": [{"ctin": b.inner.isd.gstin.as_str(), "cfs": "Y", "doclist": docs}]}),
-            )
+            Some(json!({"isd": [{"ctin": b.inner.isd.gstin.as_str(), "cfs": "Y", "doclist": docs}]}))
         }
         "impg" => {
             if inward.imports.is_empty() || today < next.day(10) {
@@ -745,14 +700,8 @@ fn gstr2b(b: &Business, month: Month, file_number: Option<&str>, today: NaiveDat
         },
     };
     let inward = b.inward(month);
-    let b2b = inward
-        .invoices
-        .iter()
-        .fold(Heads::default(), |a, d| a + d.tax());
-    let cdnr = inward
-        .notes
-        .iter()
-        .fold(Heads::default(), |a, d| a + d.tax());
+    let b2b = inward.invoices.iter().fold(Heads::default(), |a, d| a + d.tax());
+    let cdnr = inward.notes.iter().fold(Heads::default(), |a, d| a + d.tax());
     let isd = inward.isd.iter().fold(Heads::default(), |a, d| a + d.tax);
     let impg = Heads([inward.imports.iter().map(|d| d.igst).sum(), 0, 0, 0]);
     let with = |total: Heads, key: &str, part: Heads| {
@@ -829,10 +778,7 @@ fn amounts(txval: Option<Paise>, t: Heads) -> Value {
 
 fn unreg_details(b: &Business, outward: &gen::MonthOutward) -> Value {
     let mut by_pos: BTreeMap<u8, (Paise, Paise)> = BTreeMap::new();
-    for d in outward
-        .of_kind(OutKind::B2cl)
-        .chain(outward.of_kind(OutKind::B2cs))
-    {
+    for d in outward.of_kind(OutKind::B2cl).chain(outward.of_kind(OutKind::B2cs)) {
         if d.pos != b.inner.state {
             let e = by_pos.entry(d.pos).or_default();
             e.0 += d.txval();
@@ -867,8 +813,7 @@ fn ty(kind: &str, t: Heads) -> Value {
 
 fn liab_id(b: &Business, s: &Settlement) -> u64 {
     let digest = Sha256::digest(format!("{}{}", b.gstin(), s.period).as_bytes());
-    700_000_000
-        + u64::from(u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % 99_999_999)
+    700_000_000 + u64::from(u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % 99_999_999)
 }
 
 fn gstr3b(b: &Business, s: &Settlement) -> Value {
@@ -903,8 +848,9 @@ fn gstr3b(b: &Business, s: &Settlement) -> Value {
             "pdcash": [{"c_intrpd": 0, "c_lfeepd": 0, "cpd": rs(c.cgst()), "cs_intrpd": 0, "cs_lfeepd": 0, "cspd": rs(c.cess()),
                 "i_intrpd": 0, "i_lfeepd": 0, "ipd": rs(c.igst()), "liab_ldg_id": id, "s_intrpd": 0, "s_lfeepd": 0,
                 "spd": rs(c.sgst()), "trans_typ": 30002}],
-            "pditc": {"c_pdc": rs(u[1][1]), "c_pdi": rs(u[1][0]), "cs_pdcs": rs(u[3][3]), "i_pdc": rs(u[0][1]), "i_pdi": rs(u[0][0]),
-                "i_pds": rs(u[0][2]), "liab_ldg_id": id, "s_pdi": rs(u[2][0]), "s_pds": rs(u[2][2]), "trans_typ": 30002},
+            // GSTN names these <liability head>_pd<credit head>; `u` is [credit][liability].
+            "pditc": {"c_pdc": rs(u[1][1]), "c_pdi": rs(u[0][1]), "cs_pdcs": rs(u[3][3]), "i_pdc": rs(u[1][0]), "i_pdi": rs(u[0][0]),
+                "i_pds": rs(u[2][0]), "liab_ldg_id": id, "s_pdi": rs(u[0][2]), "s_pds": rs(u[2][2]), "trans_typ": 30002},
             "pdnls": [],
             "tx_py": [heads3(Heads::default())]
         }
@@ -1031,13 +977,16 @@ fn itc_entries(b: &Business, to: NaiveDate) -> Vec<Entry> {
 /// Cash and ITC balances per head at the end of `date`.
 pub(super) fn balances_on(b: &Business, date: NaiveDate) -> (Heads, Heads) {
     let sum = |entries: Vec<Entry>| {
-        entries.into_iter().fold(Heads::default(), |acc, e| {
-            if e.credit {
-                acc + e.amount
-            } else {
-                acc - e.amount
-            }
-        })
+        entries.into_iter().fold(
+            Heads::default(),
+            |acc, e| {
+                if e.credit {
+                    acc + e.amount
+                } else {
+                    acc - e.amount
+                }
+            },
+        )
     };
     (sum(cash_entries(b, date)), sum(itc_entries(b, date)))
 }
@@ -1208,13 +1157,7 @@ fn arn(b: &Business, form: &str, month: Month) -> String {
     )
 }
 
-fn track(
-    b: &Business,
-    months: &[Month],
-    return_type: Option<&str>,
-    today: NaiveDate,
-    public: bool,
-) -> Answer {
+fn track(b: &Business, months: &[Month], return_type: Option<&str>, today: NaiveDate, public: bool) -> Answer {
     let wanted = return_type.map(|r| r.to_ascii_lowercase().replace(['-', '_'], ""));
     let mut rows = Vec::new();
     for &m in months.iter().filter(|m| **m >= FIRST_MONTH) {
@@ -1226,8 +1169,10 @@ fn track(
             if dof > today || wanted.as_deref().is_some_and(|w| w != form) {
                 continue;
             }
-            rows.push(json!({"arn": arn(b, code, m), "ret_prd": m.ret_period(), "mof": "ONLINE", "dof": inv_date(dof),
-                "rtntype": code, "status": "Filed", "valid": "Y"}));
+            rows.push(
+                json!({"arn": arn(b, code, m), "ret_prd": m.ret_period(), "mof": "ONLINE", "dof": inv_date(dof),
+                "rtntype": code, "status": "Filed", "valid": "Y"}),
+            );
         }
     }
     if rows.is_empty() {
@@ -1300,11 +1245,7 @@ fn aato(b: &Business, fy: FinancialYear) -> Value {
 }
 
 fn gstr9(b: &Business, fy: FinancialYear) -> Value {
-    let months: Vec<Month> = fy
-        .months()
-        .into_iter()
-        .filter(|m| *m >= FIRST_MONTH)
-        .collect();
+    let months: Vec<Month> = fy.months().into_iter().filter(|m| *m >= FIRST_MONTH).collect();
     let mut b2b = (0, Heads::default());
     let mut b2c = (0, Heads::default());
     let mut exp = 0;
@@ -1388,11 +1329,7 @@ fn ims_pool(b: &Business, notes: bool, today: NaiveDate) -> Vec<(Month, Doc, Nai
             continue;
         }
         let inward = b.inward(m);
-        let docs = if notes {
-            &inward.notes
-        } else {
-            &inward.invoices
-        };
+        let docs = if notes { &inward.notes } else { &inward.invoices };
         for d in docs {
             let filed = inward.filing_date(d.party.unwrap_or(0), m);
             if filed <= today {
@@ -1465,18 +1402,12 @@ fn current_endpoint(
                         .filter(|m| *m >= FIRST_MONTH && today >= m.next().day(10))
                         .map(|m| b.inward(m).imports.len())
                         .sum();
-                    Answer::Data(
-                        json!({"impg": {"noaction": n, "reject": 0, "pending": 0, "accept": 0}, "ttl_cnt": n}),
-                    )
+                    Answer::Data(json!({"impg": {"noaction": n, "reject": 0, "pending": 0, "accept": 0}, "ttl_cnt": n}))
                 }
                 _ => Answer::Data(json!({"ttl_cnt": 0})),
             }
         }
-        "einvoice-by-irn" => einvoice_by_irn(
-            b,
-            params.get("irn").map(String::as_str).unwrap_or(""),
-            today,
-        ),
+        "einvoice-by-irn" => einvoice_by_irn(b, params.get("irn").map(String::as_str).unwrap_or(""), today),
         _ => Answer::error("RET191106", "Invalid Reference Id"),
     }
 }
@@ -1510,10 +1441,7 @@ fn ims_sales(b: &Business, month: Month, today: NaiveDate) -> Answer {
 fn einvoice_window(month: Month, today: NaiveDate) -> Option<Answer> {
     let current = Month::of_date(today);
     if month > current {
-        return Some(Answer::error(
-            "RET191104",
-            "Return period cannot be in the future",
-        ));
+        return Some(Answer::error("RET191104", "Return period cannot be in the future"));
     }
     if month.months_until(current) > 6 {
         return Some(Answer::error(
@@ -1532,11 +1460,7 @@ fn einvoice_hsn(b: &Business, month: Month, today: NaiveDate) -> Answer {
         return no_2a();
     }
     let outward = b.outward(month);
-    let docs: Vec<&Doc> = outward
-        .invoices
-        .iter()
-        .filter(|d| d.date <= today)
-        .collect();
+    let docs: Vec<&Doc> = outward.invoices.iter().filter(|d| d.date <= today).collect();
     if docs.is_empty() {
         return no_2a();
     }
@@ -1545,12 +1469,7 @@ fn einvoice_hsn(b: &Business, month: Month, today: NaiveDate) -> Answer {
 
 fn irn(supplier: &str, doc: &Doc) -> String {
     hex::encode(Sha256::digest(
-        format!(
-            "{supplier}|{}|{}",
-            doc.num,
-            gen::fy_tag(Month::of_date(doc.date))
-        )
-        .as_bytes(),
+        format!("{supplier}|{}|{}", doc.num, gen::fy_tag(Month::of_date(doc.date))).as_bytes(),
     ))
 }
 
@@ -1578,13 +1497,7 @@ fn einvoices(b: &Business, purchases: bool, month: Month, today: NaiveDate) -> V
         b.outward(month)
             .of_kind(OutKind::B2b)
             .filter(|d| d.date <= today)
-            .map(|d| {
-                einvoice_entry(
-                    own,
-                    b.inner.customers[d.party.unwrap_or(0)].gstin.as_str(),
-                    d,
-                )
-            })
+            .map(|d| einvoice_entry(own, b.inner.customers[d.party.unwrap_or(0)].gstin.as_str(), d))
             .collect()
     }
 }
@@ -1593,10 +1506,8 @@ pub fn einvoice_list(b: &Business, purchases: bool, month: Month, today: NaiveDa
     if let Some(e) = einvoice_window(month, today) {
         return e;
     }
-    Answer::Data(
-        json!({"gstin": b.gstin().as_str(), "ret_period": month.ret_period(),
-        "invoices": einvoices(b, purchases, month, today)}),
-    )
+    Answer::Data(json!({"gstin": b.gstin().as_str(), "ret_period": month.ret_period(),
+        "invoices": einvoices(b, purchases, month, today)}))
 }
 
 fn einvoice_by_irn(b: &Business, wanted: &str, today: NaiveDate) -> Answer {

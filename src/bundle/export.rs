@@ -1,0 +1,459 @@
+//! `gstvault export`: writes one evidence bundle, reproducibly and atomically.
+//!
+//! Reproducible: entries sorted by path, stored (no compression), every entry
+//! stamped with the as-of instant and mode 0644, the PDF deterministic, the
+//! signature deterministic, the checkpoint and previous bundle chosen by rules
+//! that only depend on the append-only archive and the as-of instant. Atomic:
+//! written to a temporary file in the output directory, fsynced, renamed.
+//! Streaming: snapshot bodies are read from the archive and written one at a
+//! time, so memory does not grow with the bundle.
+
+use std::collections::BTreeMap;
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+
+use super::*;
+use crate::digest::Digest;
+use crate::merkle::Tree;
+use crate::signing::SigningKey;
+use crate::store::{format_time, parse_time, BundleRow, CheckpointRow, SnapshotRow, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no snapshot of {gstin} for {period} was received at or before {as_of}")]
+    Empty { gstin: String, period: String, as_of: String },
+    #[error("the archive is inconsistent ({0}): run `gstvault verify --archive`")]
+    Corrupt(String),
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+    #[error("summary PDF: {0}")]
+    Pdf(String),
+}
+
+/// What to export.
+#[derive(Clone, Debug)]
+pub struct ExportRequest {
+    pub gstin: Gstin,
+    pub legal_name: Option<String>,
+    pub organization: String,
+    pub scope: Scope,
+    pub as_of: DateTime<Utc>,
+    pub out_dir: PathBuf,
+    /// A firm's own PDF template text (None: the built-in one).
+    pub template: Option<String>,
+}
+
+/// What was written.
+#[derive(Clone, Debug)]
+pub struct Exported {
+    pub path: PathBuf,
+    pub sha256: Digest,
+    pub bundle_id: String,
+    pub snapshots: usize,
+    pub payload_bytes: u64,
+    pub checkpoint_size: u64,
+    /// The bundle the consistency proof starts from.
+    pub previous: Option<String>,
+}
+
+/// One distinct payload version of one endpoint, period and page.
+#[derive(Clone, Debug)]
+pub struct Version {
+    /// The first snapshot that returned it (its bytes go in the bundle).
+    pub first: SnapshotRow,
+    pub last_seen: String,
+    pub seen: u64,
+}
+
+/// Groups snapshots into distinct payload versions (transport failures, which
+/// have no bytes, are left out), ordered by the first snapshot's log index.
+pub fn versions(rows: &[SnapshotRow]) -> Vec<Version> {
+    let mut by_key: BTreeMap<(String, String, u32, String), Version> = BTreeMap::new();
+    for row in rows {
+        let Some(payload) = row.payload_sha256.clone() else { continue };
+        let key = (row.endpoint.clone(), row.period.clone(), row.page, payload);
+        by_key
+            .entry(key)
+            .and_modify(|v| {
+                v.last_seen = row.received_at.clone();
+                v.seen += 1;
+            })
+            .or_insert_with(|| Version { first: row.clone(), last_seen: row.received_at.clone(), seen: 1 });
+    }
+    let mut out: Vec<Version> = by_key.into_values().collect();
+    out.sort_by_key(|v| v.first.seq);
+    out
+}
+
+/// The bundle file path of a snapshot.
+pub fn snapshot_path(row: &SnapshotRow) -> String {
+    let stamp = parse_time(&row.received_at).map(|t| t.format("%Y%m%dT%H%M%S%.3fZ").to_string()).unwrap_or_default();
+    let page = if row.page > 0 { format!("_p{}", row.page) } else { String::new() };
+    format!("data/snapshots/{}/{}/{stamp}_s{}{page}.json", row.endpoint, row.period, row.seq)
+}
+
+enum Content {
+    Bytes(Vec<u8>),
+    /// A snapshot body read from the archive while writing; its digest and size are known.
+    Snapshot { seq: u64, sha256: String, size: u64 },
+}
+
+struct Entry {
+    path: String,
+    content: Content,
+}
+
+impl Entry {
+    fn digest(&self) -> String {
+        match &self.content {
+            Content::Bytes(b) => Digest::of(b).hex(),
+            Content::Snapshot { sha256, .. } => sha256.clone(),
+        }
+    }
+    fn size(&self) -> u64 {
+        match &self.content {
+            Content::Bytes(b) => b.len() as u64,
+            Content::Snapshot { size, .. } => *size,
+        }
+    }
+}
+
+fn io_err(path: &Path, e: impl std::fmt::Display) -> ExportError {
+    ExportError::Io { path: path.display().to_string(), message: e.to_string() }
+}
+
+/// The checkpoint a bundle leads its proofs to: the first one signed by `key`
+/// that covers `needed` leaves; one is made now when none does yet.
+fn bundle_checkpoint(store: &Store, key: &SigningKey, needed: u64, now: DateTime<Utc>) -> Result<CheckpointRow, ExportError> {
+    let key_id = key.info().key_id;
+    let existing = store.checkpoints()?.into_iter().filter(|c| c.key_id == key_id && c.size >= needed).min_by_key(|c| c.id);
+    match existing {
+        Some(c) => Ok(c),
+        None => Ok(crate::checkpoint::record(store, key, now, None)?),
+    }
+}
+
+/// The previous bundle of the GSTIN: exported at or before the as-of instant,
+/// with a smaller checkpoint; the one with the largest such checkpoint.
+fn previous_bundle(store: &Store, gstin: &str, as_of: &str, size: u64) -> Result<Option<(BundleRow, CheckpointRow)>, ExportError> {
+    let mut best: Option<(BundleRow, CheckpointRow)> = None;
+    for bundle in store.bundles_of(gstin)? {
+        if bundle.created_at.as_str() > as_of {
+            continue;
+        }
+        let Some(checkpoint) = store.checkpoint(bundle.checkpoint_id)? else { continue };
+        if checkpoint.size == 0 || checkpoint.size >= size {
+            continue;
+        }
+        if best.as_ref().is_none_or(|(_, c)| checkpoint.size > c.size) {
+            best = Some((bundle, checkpoint));
+        }
+    }
+    Ok(best)
+}
+
+fn zip_time(t: DateTime<Utc>) -> zip::DateTime {
+    let ist = t.with_timezone(&crate::period::ist());
+    zip::DateTime::from_date_and_time(
+        ist.year().clamp(1980, 2107) as u16,
+        ist.month() as u8,
+        ist.day() as u8,
+        ist.hour() as u8,
+        ist.minute() as u8,
+        ist.second() as u8,
+    )
+    .unwrap_or_default()
+}
+
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_string()
+    }
+}
+
+fn index_csv(versions: &[Version]) -> String {
+    let mut out = String::from(
+        "seq,endpoint,period,page,outcome,http_status,status_cd,error_cd,requested_at,received_at,first_seen,last_seen,seen,transaction_id,body_sha256,payload_sha256,record_digest,file\n",
+    );
+    for v in versions {
+        let r = &v.first;
+        let fields = [
+            r.seq.to_string(),
+            r.endpoint.clone(),
+            r.period.clone(),
+            r.page.to_string(),
+            r.outcome.clone(),
+            r.http_status.map(|s| s.to_string()).unwrap_or_default(),
+            r.status_cd.clone().unwrap_or_default(),
+            r.error_cd.clone().unwrap_or_default(),
+            r.requested_at.clone(),
+            r.received_at.clone(),
+            r.received_at.clone(),
+            v.last_seen.clone(),
+            v.seen.to_string(),
+            r.transaction_id.clone().unwrap_or_default(),
+            r.body_sha256.clone().unwrap_or_default(),
+            r.payload_sha256.clone().unwrap_or_default(),
+            r.record_digest.clone(),
+            snapshot_path(r),
+        ];
+        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    out
+}
+
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (key, value) in values {
+        out = out.replace(&format!("{{{key}}}"), value);
+    }
+    out
+}
+
+/// Exports one bundle. `now` stamps checkpoints made for it and the bundle record.
+///
+/// Fails when nothing was archived for the scope, the archive disagrees with
+/// itself, or the output cannot be written; then no file is left at the final path.
+pub fn export(store: &Store, key: &SigningKey, request: &ExportRequest, now: DateTime<Utc>) -> Result<Exported, ExportError> {
+    let gstin = request.gstin.as_str();
+    let as_of = format_time(request.as_of);
+    let periods = request.scope.periods();
+    let mut rows = store.snapshots_for_bundle(gstin, &periods, &as_of)?;
+    // A month's GSTR-3B is paid in the next month: that month's ledgers are
+    // the evidence of the payment, so they travel with the bundle.
+    let after = request.scope.months().last().map(|m| m.next().to_string()).unwrap_or_default();
+    rows.extend(store.snapshots_for_bundle(gstin, &[after], &as_of)?.into_iter().filter(|r| r.endpoint.starts_with("ledger-")));
+    rows.sort_by_key(|r| r.seq);
+    let versions = versions(&rows);
+    if versions.is_empty() {
+        return Err(ExportError::Empty { gstin: gstin.into(), period: request.scope.label(), as_of });
+    }
+    // The checkpoint covers every observation in scope, so the last-seen
+    // times of the index are in the signed log too.
+    let needed = rows.iter().map(|r| r.seq).max().unwrap_or(0) + 1;
+    let checkpoint = bundle_checkpoint(store, key, needed, now)?;
+    let head = checkpoint.signed().ok_or_else(|| ExportError::Corrupt(format!("checkpoint {} text", checkpoint.id)))?;
+
+    // The tree of the checkpoint, from the stored digests; it must give the signed root.
+    let digests = store.record_digests(checkpoint.size)?;
+    let mut tree = Tree::new();
+    for d in &digests {
+        tree.push(*d);
+    }
+    if tree.size() != checkpoint.size || tree.root() != head.head.root {
+        return Err(ExportError::Corrupt(format!("checkpoint {} root", checkpoint.id)));
+    }
+
+    let bundle_id = Digest::of(
+        format!("gstvault bundle\n{gstin}\n{}\n{as_of}\n{}\n{}\n", request.scope.label(), checkpoint.size, checkpoint.root)
+            .as_bytes(),
+    )
+    .hex()[..16]
+        .to_string();
+
+    // Proofs: the exact record bytes and audit path of every included snapshot.
+    let mut records = String::new();
+    let mut inclusion = String::from("# log-index audit-path (RFC 6962), hex SHA-256 values, root in checkpoint.txt\n");
+    for v in &versions {
+        let record = v.first.leaf_record().encode();
+        if Digest::of(&record).hex() != v.first.record_digest {
+            return Err(ExportError::Corrupt(format!("snapshot {} record digest", v.first.seq)));
+        }
+        records.push_str(std::str::from_utf8(&record).map_err(|e| ExportError::Corrupt(e.to_string()))?);
+        records.push('\n');
+        let path: Vec<String> = tree.inclusion_proof(v.first.seq).iter().map(Digest::hex).collect();
+        inclusion.push_str(&format!("{} {}\n", v.first.seq, path.join(" ")));
+    }
+    let previous = previous_bundle(store, gstin, &as_of, checkpoint.size)?;
+    let consistency = previous.as_ref().map(|(bundle, old)| {
+        let proof: Vec<String> = tree.consistency_proof(old.size).iter().map(Digest::hex).collect();
+        format!(
+            "previous-bundle: {}\nprevious-file: {}\nold-size: {}\nold-root: {}\nnew-size: {}\nnew-root: {}\nproof: {}\n",
+            bundle.bundle_id,
+            bundle.file_name,
+            old.size,
+            old.root,
+            checkpoint.size,
+            checkpoint.root,
+            proof.join(" ")
+        )
+    });
+
+    let key_info = key.info();
+    let report = crate::summary::build(
+        store,
+        &crate::summary::SummaryInput {
+            gstin: &request.gstin,
+            legal_name: request.legal_name.clone(),
+            organization: request.organization.clone(),
+            scope: request.scope,
+            as_of: request.as_of,
+            bundle_id: bundle_id.clone(),
+            checkpoint: &checkpoint,
+            key: &key_info,
+            rows: &rows,
+            versions: &versions,
+        },
+    )?;
+    let template = match &request.template {
+        Some(text) => crate::pdf::Template::parse(text).map_err(|e| ExportError::Pdf(e.to_string()))?,
+        None => crate::pdf::Template::builtin(),
+    };
+    let pdf = crate::pdf::render(&report, &template).map_err(|e| ExportError::Pdf(e.to_string()))?;
+
+    // Payload files.
+    let mut entries: Vec<Entry> = vec![
+        Entry { path: SUMMARY_PDF.into(), content: Content::Bytes(pdf) },
+        Entry { path: INDEX_CSV.into(), content: Content::Bytes(index_csv(&versions).into_bytes()) },
+        Entry { path: RECORDS.into(), content: Content::Bytes(records.into_bytes()) },
+        Entry { path: INCLUSION.into(), content: Content::Bytes(inclusion.into_bytes()) },
+    ];
+    if let Some(text) = consistency {
+        entries.push(Entry { path: CONSISTENCY.into(), content: Content::Bytes(text.into_bytes()) });
+    }
+    for v in &versions {
+        let (Some(sha256), Some(size)) = (v.first.body_sha256.clone(), v.first.body_size) else { continue };
+        entries.push(Entry { path: snapshot_path(&v.first), content: Content::Snapshot { seq: v.first.seq, sha256, size } });
+    }
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    let manifest: String = entries.iter().map(|e| format!("{}  {}\n", e.digest(), e.path)).collect();
+    let oxum_bytes: u64 = entries.iter().map(Entry::size).sum();
+    let name = bundle_name(&request.gstin, &request.scope, request.as_of);
+    let file_name = format!("{name}.zip");
+
+    let bag_info = format!(
+        "Source-Organization: {}\nExternal-Identifier: {bundle_id}\nExternal-Description: GST evidence of {gstin} for {} as of {as_of}\nBagging-Date: {}\nPayload-Oxum: {oxum_bytes}.{}\nBag-Software-Agent: gstvault {}\nGSTIN: {gstin}\nPeriod: {}\nAs-Of: {as_of}\nCheckpoint-Size: {}\nCheckpoint-Root: {}\nSigning-Key-ID: {}\n",
+        if request.organization.trim().is_empty() { "unspecified" } else { request.organization.trim() },
+        request.scope.label(),
+        crate::period::india_date(request.as_of).format("%Y-%m-%d"),
+        entries.len(),
+        env!("CARGO_PKG_VERSION"),
+        request.scope.label(),
+        checkpoint.size,
+        checkpoint.root,
+        key_info.key_id,
+    );
+    let verify_txt = fill(
+        include_str!("../../templates/verify.txt"),
+        &[
+            ("bundle_id", &bundle_id),
+            ("gstin", gstin),
+            ("period", &request.scope.label()),
+            ("as_of", &as_of),
+            ("key_id", &key_info.key_id),
+            ("key_fingerprint", &key_info.fingerprint),
+            ("bundle_file", &file_name),
+            ("bag_name", &name),
+        ],
+    );
+    let mut tag_files: Vec<(String, Vec<u8>)> = vec![
+        ("bagit.txt".into(), BAGIT_TXT.as_bytes().to_vec()),
+        ("bag-info.txt".into(), bag_info.into_bytes()),
+        (MANIFEST.into(), manifest.into_bytes()),
+        (CHECKPOINT.into(), head.body.clone().into_bytes()),
+        (CHECKPOINT_SIG.into(), head.signature.clone().into_bytes()),
+        (PUBLIC_KEY.into(), key_info.public_key_text.clone().into_bytes()),
+        (VERIFY_TXT.into(), verify_txt.into_bytes()),
+    ];
+    tag_files.sort();
+    let tagmanifest: String = tag_files.iter().map(|(p, b)| format!("{}  {p}\n", Digest::of(b).hex())).collect();
+    let trusted = format!(
+        "gstvault bundle={bundle_id} gstin={gstin} period={} as_of={as_of} log_size={} root={}",
+        request.scope.label(),
+        checkpoint.size,
+        checkpoint.root
+    );
+    let signature = key.sign(tagmanifest.as_bytes(), &trusted);
+    tag_files.push((TAGMANIFEST.into(), tagmanifest.into_bytes()));
+    tag_files.push((TAGMANIFEST_SIG.into(), signature.into_bytes()));
+    for (path, bytes) in tag_files {
+        entries.push(Entry { path, content: Content::Bytes(bytes) });
+    }
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+
+    std::fs::create_dir_all(&request.out_dir).map_err(|e| io_err(&request.out_dir, e))?;
+    let final_path = request.out_dir.join(&file_name);
+    let temp_path = request.out_dir.join(format!(".{file_name}.partial-{}", std::process::id()));
+    let result = write_zip(store, &temp_path, &name, &entries, request.as_of);
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&temp_path);
+        return Err(e);
+    }
+    std::fs::rename(&temp_path, &final_path).map_err(|e| io_err(&final_path, e))?;
+    if let Ok(dir) = std::fs::File::open(&request.out_dir) {
+        let _ = dir.sync_all();
+    }
+    let sha256 = file_digest(&final_path)?;
+    store.append_bundle(&BundleRow {
+        bundle_id: bundle_id.clone(),
+        gstin: gstin.to_string(),
+        period: request.scope.label(),
+        as_of: as_of.clone(),
+        checkpoint_id: checkpoint.id,
+        file_name: file_name.clone(),
+        sha256: sha256.hex(),
+        created_at: format_time(now),
+    })?;
+    Ok(Exported {
+        path: final_path,
+        sha256,
+        bundle_id,
+        snapshots: versions.len(),
+        payload_bytes: oxum_bytes,
+        checkpoint_size: checkpoint.size,
+        previous: previous.map(|(b, _)| b.file_name),
+    })
+}
+
+fn write_zip(store: &Store, path: &Path, root: &str, entries: &[Entry], as_of: DateTime<Utc>) -> Result<(), ExportError> {
+    let file = crate::store::create_owner_only(path).map_err(|e| io_err(path, e))?;
+    let mut zip = zip::ZipWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .last_modified_time(zip_time(as_of))
+        .unix_permissions(0o644)
+        .system(zip::System::Unix)
+        .large_file(false);
+    for entry in entries {
+        let size = entry.size();
+        let options = options.large_file(size >= 0xFFFF_FFFF);
+        zip.start_file(format!("{root}/{}", entry.path), options).map_err(|e| io_err(path, e))?;
+        match &entry.content {
+            Content::Bytes(bytes) => zip.write_all(bytes).map_err(|e| io_err(path, e))?,
+            Content::Snapshot { seq, sha256, .. } => {
+                let body = store.body(*seq)?.ok_or_else(|| ExportError::Corrupt(format!("snapshot {seq} has no body")))?;
+                if Digest::of(&body).hex() != *sha256 {
+                    return Err(ExportError::Corrupt(format!("snapshot {seq} bytes do not match their SHA-256")));
+                }
+                zip.write_all(&body).map_err(|e| io_err(path, e))?;
+            }
+        }
+    }
+    let writer = zip.finish().map_err(|e| io_err(path, e))?;
+    let file = writer.into_inner().map_err(|e| io_err(path, e.error()))?;
+    file.sync_all().map_err(|e| io_err(path, e))?;
+    Ok(())
+}
+
+/// SHA-256 of a file, read in chunks.
+pub fn file_digest(path: &Path) -> Result<Digest, ExportError> {
+    use sha2::Digest as _;
+    let mut file = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buffer).map_err(|e| io_err(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    Ok(Digest(hasher.finalize().into()))
+}

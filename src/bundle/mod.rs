@@ -1,0 +1,82 @@
+//! Evidence bundles: one BagIt 1.0 bag in a reproducible ZIP, signed in
+//! minisign format, with RFC 6962 inclusion proofs for every snapshot it holds
+//! and a consistency proof from the GSTIN's previous bundle.
+//!
+//! [`export`] writes bundles (the only code that writes ZIP); [`check`] reads
+//! one without trusting it (hostile-input caps, nothing written to disk) and
+//! reports findings. The layout below is the contract between the two and
+//! with auditors, who check a bundle with `sha256sum -c`, `bagit.py
+//! --validate` and `minisign -V` after unzipping.
+//!
+//! ```text
+//! <name>/bagit.txt  bag-info.txt  manifest-sha256.txt  tagmanifest-sha256.txt
+//! <name>/tagmanifest-sha256.txt.minisig   signature over the tag manifest
+//! <name>/checkpoint.txt (+ .minisig)      signed tree head the proofs lead to
+//! <name>/gstvault.pub  VERIFY.txt         the signing public key; how to verify by hand
+//! <name>/data/summary.pdf  data/index.csv
+//! <name>/data/snapshots/<endpoint>/<period>/<received>_s<seq>[_p<page>].json   exact bytes
+//! <name>/data/proofs/records.jsonl  inclusion.txt  [consistency.txt]
+//! ```
+
+pub mod check;
+pub mod export;
+
+use chrono::{DateTime, Utc};
+
+use crate::gstin::Gstin;
+use crate::period::{india_date, FinancialYear, Month};
+
+pub const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+pub const MANIFEST: &str = "manifest-sha256.txt";
+pub const TAGMANIFEST: &str = "tagmanifest-sha256.txt";
+pub const TAGMANIFEST_SIG: &str = "tagmanifest-sha256.txt.minisig";
+pub const CHECKPOINT: &str = "checkpoint.txt";
+pub const CHECKPOINT_SIG: &str = "checkpoint.txt.minisig";
+pub const PUBLIC_KEY: &str = "gstvault.pub";
+pub const VERIFY_TXT: &str = "VERIFY.txt";
+pub const INDEX_CSV: &str = "data/index.csv";
+pub const SUMMARY_PDF: &str = "data/summary.pdf";
+pub const RECORDS: &str = "data/proofs/records.jsonl";
+pub const INCLUSION: &str = "data/proofs/inclusion.txt";
+pub const CONSISTENCY: &str = "data/proofs/consistency.txt";
+
+/// What a bundle covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Month(Month),
+    Year(FinancialYear),
+}
+
+impl Scope {
+    /// The stored period values a bundle of this scope includes.
+    pub fn periods(&self) -> Vec<String> {
+        match self {
+            Scope::Month(m) => vec![m.to_string()],
+            Scope::Year(fy) => {
+                let mut out: Vec<String> = fy.months().iter().map(Month::to_string).collect();
+                out.push(fy.to_string());
+                out
+            }
+        }
+    }
+
+    /// `2025-04` or `FY2025-26`.
+    pub fn label(&self) -> String {
+        match self {
+            Scope::Month(m) => m.to_string(),
+            Scope::Year(fy) => fy.to_string(),
+        }
+    }
+
+    pub fn months(&self) -> Vec<Month> {
+        match self {
+            Scope::Month(m) => vec![*m],
+            Scope::Year(fy) => fy.months(),
+        }
+    }
+}
+
+/// `gstvault_<GSTIN>_<period>_<as-of date>` (the as-of date in IST).
+pub fn bundle_name(gstin: &Gstin, scope: &Scope, as_of: DateTime<Utc>) -> String {
+    format!("gstvault_{gstin}_{}_{}", scope.label(), india_date(as_of).format("%Y-%m-%d"))
+}

@@ -1,0 +1,163 @@
+//! Builds the bundle's [`Report`] from the archive: the snapshot index, and
+//! the figures and differences the domain core ([`crate::reconcile`],
+//! [`crate::diff`]) computes from archived payloads. Nothing here is typed in:
+//! every amount comes from a payload as the portal returned it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::bundle::export::Version;
+use crate::bundle::Scope;
+use crate::gstin::Gstin;
+use crate::period::Month;
+use crate::reconcile::{self, MonthEvidence};
+use crate::report::{ChangeLine, IndexRow, Report};
+use crate::signing::KeyInfo;
+use crate::store::{format_time, CheckpointRow, SnapshotRow, Store, StoreError};
+
+/// Most change lines a summary lists (the index and the archive hold the rest).
+const MAX_CHANGES: usize = 500;
+
+pub struct SummaryInput<'a> {
+    pub gstin: &'a Gstin,
+    pub legal_name: Option<String>,
+    pub organization: String,
+    pub scope: Scope,
+    pub as_of: DateTime<Utc>,
+    pub bundle_id: String,
+    pub checkpoint: &'a CheckpointRow,
+    pub key: &'a KeyInfo,
+    /// Every snapshot in scope up to the as-of instant, in log order.
+    pub rows: &'a [SnapshotRow],
+    pub versions: &'a [Version],
+}
+
+/// The latest `ok` payload of each (endpoint, period, page) in `rows`.
+pub fn latest_payloads(store: &Store, rows: &[SnapshotRow]) -> Result<BTreeMap<(String, String, u32), Value>, StoreError> {
+    let mut latest: BTreeMap<(String, String, u32), &SnapshotRow> = BTreeMap::new();
+    for row in rows.iter().filter(|r| r.outcome == "ok") {
+        latest.insert((row.endpoint.clone(), row.period.clone(), row.page), row);
+    }
+    let mut out = BTreeMap::new();
+    for (key, row) in latest {
+        let Some(sha) = &row.payload_sha256 else { continue };
+        if let Some(bytes) = store.payload(sha)? {
+            if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+                out.insert(key, value);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Month evidence for reconciliation from the latest payloads.
+pub fn month_evidence<'a>(payloads: &'a BTreeMap<(String, String, u32), Value>, month: Month) -> MonthEvidence<'a> {
+    let period = month.to_string();
+    let get = |endpoint: &str| payloads.get(&(endpoint.to_string(), period.clone(), 0));
+    let gstr2b: Vec<&Value> = payloads
+        .range((String::from("gstr-2b"), period.clone(), 0)..=(String::from("gstr-2b"), period.clone(), u32::MAX))
+        .map(|(_, v)| v)
+        .collect();
+    MonthEvidence {
+        month,
+        ledger_balance: get("ledger-balance"),
+        ledger_cash: get("ledger-cash"),
+        ledger_itc: get("ledger-itc"),
+        gstr3b: get("gstr-3b"),
+        gstr1_summary: get("gstr-1-summary"),
+        gstr2b,
+    }
+}
+
+/// Builds the report. Fails only when the archive cannot be read.
+pub fn build(store: &Store, input: &SummaryInput<'_>) -> Result<Report, StoreError> {
+    let snapshots = input
+        .versions
+        .iter()
+        .map(|v| IndexRow {
+            endpoint: v.first.endpoint.clone(),
+            period: v.first.period.clone(),
+            page: v.first.page,
+            first_seen: v.first.received_at.clone(),
+            last_seen: v.last_seen.clone(),
+            seen: v.seen,
+            outcome: v.first.outcome.clone(),
+            short_hash: v.first.payload_sha256.as_deref().unwrap_or("").chars().take(12).collect(),
+        })
+        .collect();
+
+    let payloads = latest_payloads(store, input.rows)?;
+    let mut report = Report {
+        gstin: input.gstin.to_string(),
+        legal_name: input.legal_name.clone(),
+        period: input.scope.label(),
+        as_of: format_time(input.as_of),
+        bundle_id: input.bundle_id.clone(),
+        organization: input.organization.clone(),
+        checkpoint_origin: input.checkpoint.origin.clone(),
+        checkpoint_size: input.checkpoint.size,
+        checkpoint_root: input.checkpoint.root.clone(),
+        key_id: input.key.key_id.clone(),
+        key_fingerprint: input.key.fingerprint.clone(),
+        snapshots,
+        balances: Vec::new(),
+        payments: Vec::new(),
+        outward: Vec::new(),
+        itc: Vec::new(),
+        changes: Vec::new(),
+        notes: Vec::new(),
+    };
+    // The month after the scope contributes its ledgers: the last month's 3B is paid then.
+    let mut months = input.scope.months();
+    if let Some(last) = months.last().copied() {
+        months.push(last.next());
+    }
+    let evidence: Vec<MonthEvidence> = months.iter().map(|m| month_evidence(&payloads, *m)).collect();
+    let rows = reconcile::month_rows(&evidence);
+    for (e, row) in evidence.iter().zip(rows).take(months.len() - 1) {
+        let month = e.month;
+        if e.ledger_balance.is_none() && e.ledger_cash.is_none() && e.gstr3b.is_none() {
+            report.notes.push(format!("{month}: no ledger or GSTR-3B answer archived up to the as-of time"));
+            continue;
+        }
+        report.balances.push(row.balance);
+        match row.payment {
+            Some(payment) => report.payments.push(payment),
+            None => report.notes.push(format!("{month}: GSTR-3B not filed or not archived: payment not reconciled")),
+        }
+        match row.outward {
+            Some(outward) => report.outward.push(outward),
+            None => report.notes.push(format!("{month}: GSTR-1 or GSTR-3B missing: outward tax not compared")),
+        }
+        match row.itc {
+            Some(itc) => report.itc.push(itc),
+            None => report.notes.push(format!("{month}: GSTR-2B or GSTR-3B missing: ITC not compared")),
+        }
+    }
+
+    let changes = store.changes_for_bundle(input.gstin.as_str(), &input.scope.periods(), &report.as_of)?;
+    for change in changes.iter().take(MAX_CHANGES) {
+        let old = store.payload(&change.old_payload_sha256)?.and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+        let new = store.payload(&change.new_payload_sha256)?.and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+        let summary = match (old, new) {
+            (Some(old), Some(new)) => crate::diff::summarize(&crate::diff::diff(&old, &new)),
+            _ => "payload is not JSON: bytes differ".to_string(),
+        };
+        report.changes.push(ChangeLine {
+            detected_at: change.detected_at.clone(),
+            endpoint: change.endpoint.clone(),
+            period: change.period.clone(),
+            summary,
+        });
+    }
+    if changes.len() > MAX_CHANGES {
+        report.notes.push(format!("{} more changes are in the archive (`gstvault changes`)", changes.len() - MAX_CHANGES));
+    }
+    let failures = input.rows.iter().filter(|r| r.body_sha256.is_none()).count();
+    if failures > 0 {
+        report.notes.push(format!("{failures} request(s) failed without an answer (transport errors): listed in the archive, not in this bundle"));
+    }
+    Ok(report)
+}
