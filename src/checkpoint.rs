@@ -85,32 +85,6 @@ impl SignedCheckpoint {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn body_round_trips_and_signature_binds_the_head() {
-        let head = TreeHead {
-            origin: "gstvault.archive/x".into(),
-            size: 42,
-            root: Digest::of(b"r"),
-        };
-        assert_eq!(TreeHead::parse(&head.body()), Some(head.clone()));
-        assert!(TreeHead::parse("o\n4x\nAAAA\n").is_none());
-        let dir = tempfile::tempdir().unwrap();
-        let (sk, pk) = (dir.path().join("k.key"), dir.path().join("k.pub"));
-        crate::signing::keygen(&sk, &pk, None).unwrap();
-        let key = SigningKey::load(&sk, None).unwrap();
-        let public = PublicKey::parse(&std::fs::read_to_string(&pk).unwrap()).unwrap();
-        let signed = head.sign(&key);
-        signed.verify(&public).unwrap();
-        let mut forged = signed.clone();
-        forged.head.size = 43;
-        assert!(forged.verify(&public).is_err());
-    }
-}
-
 /// Builds, signs and stores the checkpoint over the whole log now. When the
 /// newest stored checkpoint already has this size it is returned instead, so
 /// repeated calls without new snapshots add nothing.
@@ -123,12 +97,8 @@ pub fn record(
     run_id: Option<i64>,
 ) -> Result<crate::store::CheckpointRow, crate::store::StoreError> {
     let size = store.snapshot_count()?;
-    if let Some(last) = store
-        .checkpoints()?
-        .into_iter()
-        .filter(|c| c.key_id == key.info().key_id)
-        .last()
-    {
+    let key_id = key.info().key_id;
+    if let Some(last) = store.checkpoints()?.into_iter().rfind(|c| c.key_id == key_id) {
         if last.size == size {
             return Ok(last);
         }
@@ -171,5 +141,31 @@ impl crate::store::CheckpointRow {
             body: self.body.clone(),
             signature: self.signature.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_round_trips_and_signature_binds_the_head() {
+        let head = TreeHead {
+            origin: "gstvault.archive/x".into(),
+            size: 42,
+            root: Digest::of(b"r"),
+        };
+        assert_eq!(TreeHead::parse(&head.body()), Some(head.clone()));
+        assert!(TreeHead::parse("o\n4x\nAAAA\n").is_none());
+        let dir = tempfile::tempdir().unwrap();
+        let (sk, pk) = (dir.path().join("k.key"), dir.path().join("k.pub"));
+        crate::signing::keygen(&sk, &pk, None).unwrap();
+        let key = SigningKey::load(&sk, None).unwrap();
+        let public = PublicKey::parse(&std::fs::read_to_string(&pk).unwrap()).unwrap();
+        let signed = head.sign(&key);
+        signed.verify(&public).unwrap();
+        let mut forged = signed.clone();
+        forged.head.size = 43;
+        assert!(forged.verify(&public).is_err());
     }
 }

@@ -205,7 +205,15 @@ fn keygen(config_path: &Path) -> Result<ExitCode> {
     let config = Config::load(config_path)?;
     let password = config.key_password();
     let info = crate::signing::keygen(&config.signing_key, &config.public_key, password.as_ref())?;
-    println!("secret key: {} (owner-only{})", config.signing_key.display(), if password.is_some() { ", password-protected" } else { ", no password" });
+    println!(
+        "secret key: {} (owner-only{})",
+        config.signing_key.display(),
+        if password.is_some() {
+            ", password-protected"
+        } else {
+            ", no password"
+        }
+    );
     println!("public key: {}", config.public_key.display());
     print!("{}", info.public_key_text);
     println!("key ID:      {}", info.key_id);
@@ -217,13 +225,24 @@ fn keygen(config_path: &Path) -> Result<ExitCode> {
 /// Loads the configured signing key.
 pub fn load_signing_key(config: &Config) -> Result<crate::signing::SigningKey> {
     if !config.signing_key.exists() {
-        bail!("signing key {} does not exist: run `gstvault keygen`", config.signing_key.display());
+        bail!(
+            "signing key {} does not exist: run `gstvault keygen`",
+            config.signing_key.display()
+        );
     }
-    Ok(crate::signing::SigningKey::load(&config.signing_key, config.key_password().as_ref())?)
+    Ok(crate::signing::SigningKey::load(
+        &config.signing_key,
+        config.key_password().as_ref(),
+    )?)
 }
 
 /// Signs and stores a checkpoint after a run when a signing key exists.
-pub fn checkpoint_after_run(config: &Config, store: &Store, run_id: i64, now: DateTime<Utc>) -> Result<Option<crate::store::CheckpointRow>> {
+pub fn checkpoint_after_run(
+    config: &Config,
+    store: &Store,
+    run_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<crate::store::CheckpointRow>> {
     if !config.signing_key.exists() {
         tracing::warn!(key = %config.signing_key.display(), "no signing key: the run's checkpoint is not signed (run `gstvault keygen`)");
         return Ok(None);
@@ -239,10 +258,16 @@ fn parse_instant(flag: &str, text: &str) -> Result<DateTime<Utc>> {
 }
 
 /// Turns `export` arguments into a request, rejecting bad input first.
-pub fn export_request(config: &Config, args: &ExportArgs, now: DateTime<Utc>) -> Result<crate::bundle::export::ExportRequest> {
+pub fn export_request(
+    config: &Config,
+    args: &ExportArgs,
+    now: DateTime<Utc>,
+) -> Result<crate::bundle::export::ExportRequest> {
     use crate::bundle::Scope;
     let gstin = Gstin::parse(&args.gstin)?;
-    let entry = config.gstin(&gstin).ok_or_else(|| anyhow!("GSTIN {gstin} is not in config {}", config.source))?;
+    let entry = config
+        .gstin(&gstin)
+        .ok_or_else(|| anyhow!("GSTIN {gstin} is not in config {}", config.source))?;
     let as_of = match &args.as_of {
         Some(text) => parse_instant("--as-of", text)?,
         None => now,
@@ -303,7 +328,11 @@ pub fn print_exported(exported: &crate::bundle::export::Exported) {
         exported.snapshots,
         human_bytes(exported.payload_bytes),
         exported.checkpoint_size,
-        exported.previous.as_ref().map(|p| format!(", consistent with {p}")).unwrap_or_default()
+        exported
+            .previous
+            .as_ref()
+            .map(|p| format!(", consistent with {p}"))
+            .unwrap_or_default()
     );
 }
 
@@ -318,7 +347,9 @@ fn verify(config_path: &Path, args: VerifyArgs) -> Result<ExitCode> {
         let config = Config::load(config_path)?;
         let pubkey = match pubkey {
             Some(k) => Some(k),
-            None if config.public_key.exists() => Some(crate::signing::PublicKey::parse(&std::fs::read_to_string(&config.public_key)?)?),
+            None if config.public_key.exists() => Some(crate::signing::PublicKey::parse(&std::fs::read_to_string(
+                &config.public_key,
+            )?)?),
             None => None,
         };
         let store = Store::open_read_only(&config.archive_path)?;
@@ -332,7 +363,11 @@ fn verify(config_path: &Path, args: VerifyArgs) -> Result<ExitCode> {
     } else {
         print!("{}", render_verify(&report));
     }
-    Ok(if report.intact() { ExitCode::Ok } else { ExitCode::Findings })
+    Ok(if report.intact() {
+        ExitCode::Ok
+    } else {
+        ExitCode::Findings
+    })
 }
 
 /// The human verification report.

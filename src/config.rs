@@ -30,7 +30,7 @@ pub enum ConfigError {
     MissingEnv { file: String, key: String, var: String },
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawConfig {
     pub archive: RawArchive,
@@ -85,7 +85,10 @@ pub struct RawSigning {
 
 impl Default for RawSigning {
     fn default() -> Self {
-        RawSigning { key: "gstvault.key".into(), password_env: "GSTVAULT_KEY_PASSWORD".into() }
+        RawSigning {
+            key: "gstvault.key".into(),
+            password_env: "GSTVAULT_KEY_PASSWORD".into(),
+        }
     }
 }
 
@@ -98,7 +101,10 @@ pub struct RawExport {
 
 impl Default for RawExport {
     fn default() -> Self {
-        RawExport { out_dir: "bundles".into(), pdf_template: String::new() }
+        RawExport {
+            out_dir: "bundles".into(),
+            pdf_template: String::new(),
+        }
     }
 }
 
@@ -115,20 +121,6 @@ pub struct RawGstin {
     pub gstin: String,
     pub username: String,
     pub legal_name: String,
-}
-
-impl Default for RawConfig {
-    fn default() -> Self {
-        RawConfig {
-            archive: RawArchive::default(),
-            api: RawApi::default(),
-            capture: RawCapture::default(),
-            signing: RawSigning::default(),
-            export: RawExport::default(),
-            logging: RawLogging::default(),
-            gstin: Vec::new(),
-        }
-    }
 }
 
 impl Default for RawArchive {
@@ -334,14 +326,22 @@ impl Config {
         let signing_key = resolve(base, &raw.signing.key);
         let public_key = signing_key.with_extension("pub");
         if public_key == signing_key {
-            return Err(invalid("signing.key", "must not end in .pub (the public key goes beside it as .pub)".into()));
+            return Err(invalid(
+                "signing.key",
+                "must not end in .pub (the public key goes beside it as .pub)".into(),
+            ));
         }
         let key_password_env = raw.signing.password_env.clone();
         if !key_password_env.is_empty() && !key_password_env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(invalid("signing.password_env", format!("{key_password_env:?} must be an environment variable name")));
+            return Err(invalid(
+                "signing.password_env",
+                format!("{key_password_env:?} must be an environment variable name"),
+            ));
         }
         let bundles_dir = resolve(base, &raw.export.out_dir);
-        let pdf_template = Some(raw.export.pdf_template.trim()).filter(|t| !t.is_empty()).map(|t| resolve(base, t));
+        let pdf_template = Some(raw.export.pdf_template.trim())
+            .filter(|t| !t.is_empty())
+            .map(|t| resolve(base, t));
         let log_format = match raw.logging.format.as_str() {
             "human" => LogFormat::Human,
             "json" => LogFormat::Json,
@@ -416,7 +416,10 @@ impl Config {
         if self.key_password_env.is_empty() {
             return None;
         }
-        std::env::var(&self.key_password_env).ok().filter(|v| !v.is_empty()).map(Secret::new)
+        std::env::var(&self.key_password_env)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(Secret::new)
     }
 
     pub fn gstin(&self, gstin: &Gstin) -> Option<&GstinEntry> {

@@ -102,7 +102,12 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
     );
 
     let key_info = crate::signing::keygen(&config.signing_key, &config.public_key, None)?;
-    println!("  signing key: {} (key ID {}, fingerprint {})", config.signing_key.display(), key_info.key_id, key_info.fingerprint);
+    println!(
+        "  signing key: {} (key ID {}, fingerprint {})",
+        config.signing_key.display(),
+        key_info.key_id,
+        key_info.fingerprint
+    );
     let key = crate::cli::load_signing_key(&config)?;
     let store = Arc::new(StdMutex::new(Store::open(&config.archive_path)?));
     let tokens = TokenStore::new(&config.sessions_dir);
@@ -141,7 +146,12 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
     )
     .await?;
     print!("{}", render_summary(&first));
-    let checkpoint = crate::checkpoint::record(&store.lock().expect("store lock"), &key, clock.now(), Some(first.run_id))?;
+    let checkpoint = crate::checkpoint::record(
+        &store.lock().expect("store lock"),
+        &key,
+        clock.now(),
+        Some(first.run_id),
+    )?;
     println!("  checkpoint: log size {} root {}", checkpoint.size, checkpoint.root);
     // Bundles as of the first capture: the second capture's bundles prove consistency with them.
     let first_as_of = clock.now();
@@ -154,7 +164,12 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
     println!("capture 2 ({} to {}):", plan.from, plan.to);
     let second = capture::run(&plan, client.clone(), store.clone(), tokens, clock.clone(), None).await?;
     print!("{}", render_summary(&second));
-    let checkpoint = crate::checkpoint::record(&store.lock().expect("store lock"), &key, clock.now(), Some(second.run_id))?;
+    let checkpoint = crate::checkpoint::record(
+        &store.lock().expect("store lock"),
+        &key,
+        clock.now(),
+        Some(second.run_id),
+    )?;
     println!("  checkpoint: log size {} root {}", checkpoint.size, checkpoint.root);
 
     let changes = store.lock().expect("store lock").changes_of_run(second.run_id)?;
@@ -170,63 +185,76 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
     }
     // Evidence bundles: per GSTIN the last closed month and the FY, first as of
     // capture 1, then as of now (these carry a consistency proof from the first).
-    let store = store.lock().expect("store lock");
-    let bundles_dir = dir.join("bundles");
-    let closed_month = Month::of_date(india_date(first_as_of)).prev();
-    let public_key = crate::signing::PublicKey::parse(&std::fs::read_to_string(&config.public_key)?)?;
-    println!("\nevidence bundles ({}):", bundles_dir.display());
-    for entry in &config.gstins {
-        let mut previous: Option<PathBuf> = None;
-        for (as_of, scope) in [
-            (first_as_of, Scope::Month(closed_month)),
-            (clock.now(), Scope::Month(closed_month)),
-            (clock.now(), Scope::Year(closed_month.financial_year())),
-        ] {
-            let request = ExportRequest {
-                gstin: entry.gstin.clone(),
-                legal_name: Some(sim.model(&entry.gstin).legal_name().to_string()),
-                organization: config.organization.clone(),
-                scope,
-                as_of,
-                out_dir: bundles_dir.clone(),
-                template: None,
-            };
-            let exported = crate::bundle::export::export(&store, &key, &request, clock.now())?;
-            let against = if matches!(scope, Scope::Month(_)) { previous.as_deref() } else { None };
-            let report = crate::bundle::check::check_bundle(&exported.path, Some(&public_key), against)?;
-            println!(
-                "  {}  {} versions  verify: {}{}",
-                exported.path.file_name().and_then(|n| n.to_str()).unwrap_or_default(),
-                exported.snapshots,
-                if report.intact() { "intact" } else { "FINDINGS" },
-                if against.is_some() { " (consistent with the earlier bundle)" } else { "" }
-            );
-            for finding in &report.findings {
-                println!("    FINDING {}: {}", finding.subject, finding.message);
-            }
-            if matches!(scope, Scope::Month(_)) {
-                previous = Some(exported.path.clone());
+    {
+        let store = store.lock().expect("store lock");
+        let bundles_dir = dir.join("bundles");
+        let closed_month = Month::of_date(india_date(first_as_of)).prev();
+        let public_key = crate::signing::PublicKey::parse(&std::fs::read_to_string(&config.public_key)?)?;
+        println!("\nevidence bundles ({}):", bundles_dir.display());
+        for entry in &config.gstins {
+            let mut previous: Option<PathBuf> = None;
+            for (as_of, scope) in [
+                (first_as_of, Scope::Month(closed_month)),
+                (clock.now(), Scope::Month(closed_month)),
+                (clock.now(), Scope::Year(closed_month.financial_year())),
+            ] {
+                let request = ExportRequest {
+                    gstin: entry.gstin.clone(),
+                    legal_name: Some(sim.model(&entry.gstin).legal_name().to_string()),
+                    organization: config.organization.clone(),
+                    scope,
+                    as_of,
+                    out_dir: bundles_dir.clone(),
+                    template: None,
+                };
+                let exported = crate::bundle::export::export(&store, &key, &request, clock.now())?;
+                let against = if matches!(scope, Scope::Month(_)) {
+                    previous.as_deref()
+                } else {
+                    None
+                };
+                let report = crate::bundle::check::check_bundle(&exported.path, Some(&public_key), against)?;
+                println!(
+                    "  {}  {} versions  verify: {}{}",
+                    exported.path.file_name().and_then(|n| n.to_str()).unwrap_or_default(),
+                    exported.snapshots,
+                    if report.intact() { "intact" } else { "FINDINGS" },
+                    if against.is_some() {
+                        " (consistent with the earlier bundle)"
+                    } else {
+                        ""
+                    }
+                );
+                for finding in &report.findings {
+                    println!("    FINDING {}: {}", finding.subject, finding.message);
+                }
+                if matches!(scope, Scope::Month(_)) {
+                    previous = Some(exported.path.clone());
+                }
             }
         }
+        let archive_report = crate::verify::verify_archive(&store, Some(&public_key))?;
+        println!(
+            "\nverify --archive: {} ({} snapshots, {} checkpoints, {} finding(s))",
+            if archive_report.intact() {
+                "intact"
+            } else {
+                "NOT INTACT"
+            },
+            archive_report.snapshots,
+            archive_report.checkpoints,
+            archive_report.findings.len()
+        );
+        println!(
+            "\narchive: {} ({} snapshots, {} of compressed payloads)",
+            config.archive_path.display(),
+            store.snapshot_count()?,
+            crate::cli::human_bytes(store.payload_bytes()?)
+        );
+        println!("config:  {}", config_path.display());
+        println!("try:     gstvault -c {} verify --archive", config_path.display());
+        println!("done in {:.1} s", started.elapsed().as_secs_f64());
     }
-    let archive_report = crate::verify::verify_archive(&store, Some(&public_key))?;
-    println!(
-        "\nverify --archive: {} ({} snapshots, {} checkpoints, {} finding(s))",
-        if archive_report.intact() { "intact" } else { "NOT INTACT" },
-        archive_report.snapshots,
-        archive_report.checkpoints,
-        archive_report.findings.len()
-    );
-    println!(
-        "\narchive: {} ({} snapshots, {} of compressed payloads)",
-        config.archive_path.display(),
-        store.snapshot_count()?,
-        crate::cli::human_bytes(store.payload_bytes()?)
-    );
-    println!("config:  {}", config_path.display());
-    println!("try:     gstvault -c {} verify --archive", config_path.display());
-    println!("done in {:.1} s", started.elapsed().as_secs_f64());
-    drop(store);
     running.stop().await;
     Ok(())
 }

@@ -69,7 +69,10 @@ pub struct Reading {
     /// Byte range of the payload inside the body: `data.data` when present,
     /// else `data` (flat ISD shape, business errors), else the whole body.
     pub payload: Range<usize>,
-    /// Every `chksum` string in the payload, by JSON pointer.
+    /// The section-level `chksum` strings of the payload (JSON pointer depth at
+    /// most [`CHKSUM_DEPTH`]), by pointer. Document-level checksums stay in the
+    /// payload: repeating thousands of invoice checksums on every snapshot row
+    /// would make the archive grow with runs instead of with change.
     pub chksums: BTreeMap<String, String>,
     /// GSTR-2B file count when the answer is `status_cd "3"`.
     pub file_count: Option<u32>,
@@ -87,6 +90,10 @@ impl Reading {
 }
 
 type RawMap<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
+
+/// Deepest JSON pointer (in segments) whose `chksum` is recorded on the row:
+/// `/chksum`, `/hsn/chksum`, `/sec_sum/3/chksum`.
+pub const CHKSUM_DEPTH: usize = 3;
 
 fn offset_of(body: &[u8], raw: &RawValue) -> Range<usize> {
     let start = raw.get().as_ptr() as usize - body.as_ptr() as usize;
@@ -177,7 +184,7 @@ pub fn parse(http_status: u16, body: &[u8]) -> Reading {
         }
     }
     if let Ok(payload) = serde_json::from_slice::<Value>(&body[reading.payload.clone()]) {
-        collect_chksums(&payload, String::new(), &mut reading.chksums);
+        collect_chksums(&payload, String::new(), 0, &mut reading.chksums);
     }
     reading
 }
@@ -190,7 +197,10 @@ fn file_count(raw: &RawValue) -> Option<u32> {
         .map(|n| n as u32)
 }
 
-fn collect_chksums(value: &Value, path: String, out: &mut BTreeMap<String, String>) {
+fn collect_chksums(value: &Value, path: String, depth: usize, out: &mut BTreeMap<String, String>) {
+    if depth >= CHKSUM_DEPTH {
+        return;
+    }
     match value {
         Value::Object(map) => {
             for (key, child) in map {
@@ -201,12 +211,12 @@ fn collect_chksums(value: &Value, path: String, out: &mut BTreeMap<String, Strin
                         continue;
                     }
                 }
-                collect_chksums(child, child_path, out);
+                collect_chksums(child, child_path, depth + 1, out);
             }
         }
         Value::Array(items) => {
             for (index, child) in items.iter().enumerate() {
-                collect_chksums(child, format!("{path}/{index}"), out);
+                collect_chksums(child, format!("{path}/{index}"), depth + 1, out);
             }
         }
         _ => {}
@@ -246,7 +256,8 @@ mod tests {
         let r = parse(200, &isd);
         assert_eq!(r.outcome, Outcome::Ok);
         assert!(std::str::from_utf8(&isd[r.payload.clone()]).unwrap().starts_with("{"));
-        assert_eq!(r.chksums.get("/isd/0/doclist/0/chksum").unwrap(), "AflJufPlFStqKBZ");
+        // Document-level checksums (depth 5) stay in the payload only.
+        assert!(r.chksums.is_empty());
         let nd = parse(200, &sample("error-no-data.json"));
         assert_eq!(
             (nd.outcome, nd.error_cd.as_deref()),

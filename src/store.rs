@@ -454,7 +454,8 @@ impl Store {
     ///
     /// Fails when the row is missing or its stored parts do not reassemble.
     pub fn body(&self, seq: u64) -> Result<Option<Vec<u8>>> {
-        let row: Option<(Option<String>, Option<i64>, Option<Vec<u8>>)> = self
+        type Parts = (Option<String>, Option<i64>, Option<Vec<u8>>);
+        let row: Option<Parts> = self
             .conn
             .query_row(
                 "SELECT payload_sha256, payload_offset, envelope FROM snapshots WHERE seq = ?1",
@@ -681,7 +682,10 @@ impl Store {
     /// Sets the archive's identity when it has none yet (reproducible fixtures).
     pub fn init_archive_id(&self, id: &str) -> Result<()> {
         self.conn
-            .execute("INSERT OR IGNORE INTO archive_meta (key, value) VALUES ('archive_id', ?1)", [id])
+            .execute(
+                "INSERT OR IGNORE INTO archive_meta (key, value) VALUES ('archive_id', ?1)",
+                [id],
+            )
             .map_err(|e| self.err(e))?;
         Ok(())
     }

@@ -35,7 +35,10 @@ pub struct SummaryInput<'a> {
 }
 
 /// The latest `ok` payload of each (endpoint, period, page) in `rows`.
-pub fn latest_payloads(store: &Store, rows: &[SnapshotRow]) -> Result<BTreeMap<(String, String, u32), Value>, StoreError> {
+pub fn latest_payloads(
+    store: &Store,
+    rows: &[SnapshotRow],
+) -> Result<BTreeMap<(String, String, u32), Value>, StoreError> {
     let mut latest: BTreeMap<(String, String, u32), &SnapshotRow> = BTreeMap::new();
     for row in rows.iter().filter(|r| r.outcome == "ok") {
         latest.insert((row.endpoint.clone(), row.period.clone(), row.page), row);
@@ -84,7 +87,14 @@ pub fn build(store: &Store, input: &SummaryInput<'_>) -> Result<Report, StoreErr
             last_seen: v.last_seen.clone(),
             seen: v.seen,
             outcome: v.first.outcome.clone(),
-            short_hash: v.first.payload_sha256.as_deref().unwrap_or("").chars().take(12).collect(),
+            short_hash: v
+                .first
+                .payload_sha256
+                .as_deref()
+                .unwrap_or("")
+                .chars()
+                .take(12)
+                .collect(),
         })
         .collect();
 
@@ -119,28 +129,40 @@ pub fn build(store: &Store, input: &SummaryInput<'_>) -> Result<Report, StoreErr
     for (e, row) in evidence.iter().zip(rows).take(months.len() - 1) {
         let month = e.month;
         if e.ledger_balance.is_none() && e.ledger_cash.is_none() && e.gstr3b.is_none() {
-            report.notes.push(format!("{month}: no ledger or GSTR-3B answer archived up to the as-of time"));
+            report.notes.push(format!(
+                "{month}: no ledger or GSTR-3B answer archived up to the as-of time"
+            ));
             continue;
         }
         report.balances.push(row.balance);
         match row.payment {
             Some(payment) => report.payments.push(payment),
-            None => report.notes.push(format!("{month}: GSTR-3B not filed or not archived: payment not reconciled")),
+            None => report.notes.push(format!(
+                "{month}: GSTR-3B not filed or not archived: payment not reconciled"
+            )),
         }
         match row.outward {
             Some(outward) => report.outward.push(outward),
-            None => report.notes.push(format!("{month}: GSTR-1 or GSTR-3B missing: outward tax not compared")),
+            None => report
+                .notes
+                .push(format!("{month}: GSTR-1 or GSTR-3B missing: outward tax not compared")),
         }
         match row.itc {
             Some(itc) => report.itc.push(itc),
-            None => report.notes.push(format!("{month}: GSTR-2B or GSTR-3B missing: ITC not compared")),
+            None => report
+                .notes
+                .push(format!("{month}: GSTR-2B or GSTR-3B missing: ITC not compared")),
         }
     }
 
     let changes = store.changes_for_bundle(input.gstin.as_str(), &input.scope.periods(), &report.as_of)?;
     for change in changes.iter().take(MAX_CHANGES) {
-        let old = store.payload(&change.old_payload_sha256)?.and_then(|b| serde_json::from_slice::<Value>(&b).ok());
-        let new = store.payload(&change.new_payload_sha256)?.and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+        let old = store
+            .payload(&change.old_payload_sha256)?
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+        let new = store
+            .payload(&change.new_payload_sha256)?
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
         let summary = match (old, new) {
             (Some(old), Some(new)) => crate::diff::summarize(&crate::diff::diff(&old, &new)),
             _ => "payload is not JSON: bytes differ".to_string(),
@@ -153,7 +175,10 @@ pub fn build(store: &Store, input: &SummaryInput<'_>) -> Result<Report, StoreErr
         });
     }
     if changes.len() > MAX_CHANGES {
-        report.notes.push(format!("{} more changes are in the archive (`gstvault changes`)", changes.len() - MAX_CHANGES));
+        report.notes.push(format!(
+            "{} more changes are in the archive (`gstvault changes`)",
+            changes.len() - MAX_CHANGES
+        ));
     }
     let failures = input.rows.iter().filter(|r| r.body_sha256.is_none()).count();
     if failures > 0 {

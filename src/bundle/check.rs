@@ -44,7 +44,10 @@ struct Bundle {
 }
 
 fn finding(report: &mut VerifyReport, subject: impl Into<String>, message: impl Into<String>) {
-    report.findings.push(Finding { subject: subject.into(), message: message.into() });
+    report.findings.push(Finding {
+        subject: subject.into(),
+        message: message.into(),
+    });
 }
 
 fn is_text_file(path: &str) -> bool {
@@ -53,14 +56,21 @@ fn is_text_file(path: &str) -> bool {
 
 /// Reads every entry once, hashing it, within the caps.
 fn read_bundle(path: &Path, report: &mut VerifyReport) -> Result<Bundle, CheckError> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| CheckError::Unreadable { path: path.display().to_string(), message: e.to_string() })?;
-    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file))
-        .map_err(|e| CheckError::NotZip { path: path.display().to_string(), message: e.to_string() })?;
+    let file = std::fs::File::open(path).map_err(|e| CheckError::Unreadable {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let mut archive = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| CheckError::NotZip {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
     if archive.len() > MAX_ENTRIES {
         return Err(CheckError::NotZip {
             path: path.display().to_string(),
-            message: format!("{} entries: more than the {MAX_ENTRIES} a bundle may hold", archive.len()),
+            message: format!(
+                "{} entries: more than the {MAX_ENTRIES} a bundle may hold",
+                archive.len()
+            ),
         });
     }
     if let Some(declared) = declared_entry_count(path) {
@@ -68,11 +78,18 @@ fn read_bundle(path: &Path, report: &mut VerifyReport) -> Result<Bundle, CheckEr
             finding(
                 report,
                 "ZIP directory",
-                format!("{declared} entries under {} distinct names: duplicate names", archive.len()),
+                format!(
+                    "{declared} entries under {} distinct names: duplicate names",
+                    archive.len()
+                ),
             );
         }
     }
-    let mut bundle = Bundle { digests: BTreeMap::new(), texts: BTreeMap::new(), root: String::new() };
+    let mut bundle = Bundle {
+        digests: BTreeMap::new(),
+        texts: BTreeMap::new(),
+        root: String::new(),
+    };
     let mut total = 0u64;
     let mut seen_names = BTreeSet::new();
     for index in 0..archive.len() {
@@ -85,10 +102,17 @@ fn read_bundle(path: &Path, report: &mut VerifyReport) -> Result<Bundle, CheckEr
         };
         let raw_name = String::from_utf8_lossy(entry.name_raw()).to_string();
         let subject = format!("entry {raw_name:?}");
-        if raw_name.contains('\0') || raw_name.contains('\\') || raw_name.starts_with('/') || entry.enclosed_name().is_none()
+        if raw_name.contains('\0')
+            || raw_name.contains('\\')
+            || raw_name.starts_with('/')
+            || entry.enclosed_name().is_none()
             || raw_name.split('/').any(|c| c == "..")
         {
-            finding(report, subject, "unsafe name (absolute, `..`, backslash or NUL): ignored");
+            finding(
+                report,
+                subject,
+                "unsafe name (absolute, `..`, backslash or NUL): ignored",
+            );
             continue;
         }
         if entry.is_symlink() {
@@ -105,7 +129,11 @@ fn read_bundle(path: &Path, report: &mut VerifyReport) -> Result<Bundle, CheckEr
         let declared = entry.size();
         let compressed = entry.compressed_size().max(1);
         if declared > MAX_ENTRY_BYTES || declared / compressed > MAX_RATIO && declared > (1 << 20) {
-            finding(report, subject, format!("declares {declared} bytes from {compressed}: refused as a zip bomb"));
+            finding(
+                report,
+                subject,
+                format!("declares {declared} bytes from {compressed}: refused as a zip bomb"),
+            );
             continue;
         }
         let Some((root, relative)) = raw_name.split_once('/') else {
@@ -123,7 +151,11 @@ fn read_bundle(path: &Path, report: &mut VerifyReport) -> Result<Bundle, CheckEr
         let mut kept = Vec::new();
         let mut read = 0u64;
         let mut buffer = vec![0u8; 256 * 1024];
-        let limit = if keep { MAX_TEXT_BYTES.min(MAX_ENTRY_BYTES) } else { MAX_ENTRY_BYTES };
+        let limit = if keep {
+            MAX_TEXT_BYTES.min(MAX_ENTRY_BYTES)
+        } else {
+            MAX_ENTRY_BYTES
+        };
         let mut failed = None;
         loop {
             match entry.read(&mut buffer) {
@@ -200,14 +232,26 @@ fn manifest_lines(text: &str, name: &str, report: &mut VerifyReport) -> BTreeMap
         if line.trim().is_empty() {
             continue;
         }
-        let parsed = line.split_once(char::is_whitespace).map(|(h, p)| (h, p.trim_start().trim_start_matches('*')));
+        let parsed = line
+            .split_once(char::is_whitespace)
+            .map(|(h, p)| (h, p.trim_start().trim_start_matches('*')));
         match parsed {
-            Some((hash, path)) if hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit()) && !path.is_empty() => {
+            Some((hash, path))
+                if hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit()) && !path.is_empty() =>
+            {
                 if out.insert(path.to_string(), hash.to_ascii_lowercase()).is_some() {
-                    finding(report, format!("{name} line {}", number + 1), format!("{path} is listed twice"));
+                    finding(
+                        report,
+                        format!("{name} line {}", number + 1),
+                        format!("{path} is listed twice"),
+                    );
                 }
             }
-            _ => finding(report, format!("{name} line {}", number + 1), "is not `<sha256>  <path>`"),
+            _ => finding(
+                report,
+                format!("{name} line {}", number + 1),
+                "is not `<sha256>  <path>`",
+            ),
         }
     }
     out
@@ -218,7 +262,11 @@ fn manifest_lines(text: &str, name: &str, report: &mut VerifyReport) -> BTreeMap
 /// bundle of the same GSTIN whose checkpoint this one must extend.
 ///
 /// Fails only when the file cannot be read or is not a ZIP.
-pub fn check_bundle(path: &Path, public_key: Option<&PublicKey>, previous: Option<&Path>) -> Result<VerifyReport, CheckError> {
+pub fn check_bundle(
+    path: &Path,
+    public_key: Option<&PublicKey>,
+    previous: Option<&Path>,
+) -> Result<VerifyReport, CheckError> {
     let mut report = VerifyReport::default();
     let bundle = read_bundle(path, &mut report)?;
 
@@ -228,20 +276,36 @@ pub fn check_bundle(path: &Path, public_key: Option<&PublicKey>, previous: Optio
         Some(_) => finding(&mut report, "file bagit.txt", "is not the BagIt 1.0 declaration"),
         None => finding(&mut report, "file bagit.txt", "is missing"),
     }
-    for required in [SUMMARY_PDF, INDEX_CSV, RECORDS, INCLUSION, CHECKPOINT, CHECKPOINT_SIG, TAGMANIFEST_SIG] {
+    for required in [
+        SUMMARY_PDF,
+        INDEX_CSV,
+        RECORDS,
+        INCLUSION,
+        CHECKPOINT,
+        CHECKPOINT_SIG,
+        TAGMANIFEST_SIG,
+    ] {
         if !bundle.digests.contains_key(required) {
             finding(&mut report, format!("file {required}"), "is missing");
         }
     }
 
     // Payload manifest: every line holds, every payload file is listed.
-    let manifest = text(&bundle, &mut report, MANIFEST).map(|t| manifest_lines(t, MANIFEST, &mut report)).unwrap_or_default();
+    let manifest = text(&bundle, &mut report, MANIFEST)
+        .map(|t| manifest_lines(t, MANIFEST, &mut report))
+        .unwrap_or_default();
     for (file, expected) in &manifest {
         match bundle.digests.get(file) {
-            None => finding(&mut report, format!("file {file}"), "is listed in manifest-sha256.txt but missing"),
-            Some((actual, _)) if actual != expected => {
-                finding(&mut report, format!("file {file}"), "SHA-256 differs from manifest-sha256.txt (the file was changed)")
-            }
+            None => finding(
+                &mut report,
+                format!("file {file}"),
+                "is listed in manifest-sha256.txt but missing",
+            ),
+            Some((actual, _)) if actual != expected => finding(
+                &mut report,
+                format!("file {file}"),
+                "SHA-256 differs from manifest-sha256.txt (the file was changed)",
+            ),
             _ => {}
         }
     }
@@ -251,15 +315,30 @@ pub fn check_bundle(path: &Path, public_key: Option<&PublicKey>, previous: Optio
         payload_bytes += size;
         payload_files += 1;
         if !manifest.contains_key(file) {
-            finding(&mut report, format!("file {file}"), "is not listed in manifest-sha256.txt");
+            finding(
+                &mut report,
+                format!("file {file}"),
+                "is not listed in manifest-sha256.txt",
+            );
         }
     }
-    report.snapshots = bundle.digests.keys().filter(|p| p.starts_with("data/snapshots/")).count() as u64;
+    report.snapshots = bundle
+        .digests
+        .keys()
+        .filter(|p| p.starts_with("data/snapshots/"))
+        .count() as u64;
     if let Some(info) = text(&bundle, &mut report, "bag-info.txt") {
-        let oxum = info.lines().find_map(|l| l.strip_prefix("Payload-Oxum:")).map(str::trim);
+        let oxum = info
+            .lines()
+            .find_map(|l| l.strip_prefix("Payload-Oxum:"))
+            .map(str::trim);
         let expected = format!("{payload_bytes}.{payload_files}");
         if oxum != Some(expected.as_str()) {
-            finding(&mut report, "file bag-info.txt", format!("Payload-Oxum {oxum:?} but the payload is {expected}"));
+            finding(
+                &mut report,
+                "file bag-info.txt",
+                format!("Payload-Oxum {oxum:?} but the payload is {expected}"),
+            );
         }
     }
 
@@ -268,21 +347,34 @@ pub fn check_bundle(path: &Path, public_key: Option<&PublicKey>, previous: Optio
     if let Some(t) = &tagmanifest_text {
         let tags = manifest_lines(t, TAGMANIFEST, &mut report);
         if !tags.contains_key(MANIFEST) {
-            finding(&mut report, format!("file {TAGMANIFEST}"), "does not cover manifest-sha256.txt");
+            finding(
+                &mut report,
+                format!("file {TAGMANIFEST}"),
+                "does not cover manifest-sha256.txt",
+            );
         }
         for (file, expected) in &tags {
             match bundle.digests.get(file) {
-                None => finding(&mut report, format!("file {file}"), "is listed in tagmanifest-sha256.txt but missing"),
-                Some((actual, _)) if actual != expected => {
-                    finding(&mut report, format!("file {file}"), "SHA-256 differs from tagmanifest-sha256.txt (the file was changed)")
-                }
+                None => finding(
+                    &mut report,
+                    format!("file {file}"),
+                    "is listed in tagmanifest-sha256.txt but missing",
+                ),
+                Some((actual, _)) if actual != expected => finding(
+                    &mut report,
+                    format!("file {file}"),
+                    "SHA-256 differs from tagmanifest-sha256.txt (the file was changed)",
+                ),
                 _ => {}
             }
         }
     }
 
     // The key: the auditor's, or the bundle's own copy.
-    let bundled_key = bundle.texts.get(PUBLIC_KEY).and_then(|b| PublicKey::parse(&String::from_utf8_lossy(b)).ok());
+    let bundled_key = bundle
+        .texts
+        .get(PUBLIC_KEY)
+        .and_then(|b| PublicKey::parse(&String::from_utf8_lossy(b)).ok());
     let key = match (public_key, &bundled_key) {
         (Some(k), _) => Some(k),
         (None, Some(k)) => {
@@ -301,12 +393,19 @@ pub fn check_bundle(path: &Path, public_key: Option<&PublicKey>, previous: Optio
     // Signatures.
     let mut signed_head: Option<TreeHead> = None;
     if let (Some(key), Some(tagmanifest)) = (key, &tagmanifest_text) {
-        match bundle.texts.get(TAGMANIFEST_SIG).map(|b| String::from_utf8_lossy(b).to_string()) {
-            Some(signature) => match key.verify(tagmanifest.as_bytes(), &signature) {
+        if let Some(signature) = bundle
+            .texts
+            .get(TAGMANIFEST_SIG)
+            .map(|b| String::from_utf8_lossy(b).to_string())
+        {
+            match key.verify(tagmanifest.as_bytes(), &signature) {
                 Ok(comment) => report.notes.push(format!("signed: {comment}")),
-                Err(e) => finding(&mut report, format!("file {TAGMANIFEST_SIG}"), format!("does not verify: {e}")),
-            },
-            None => {}
+                Err(e) => finding(
+                    &mut report,
+                    format!("file {TAGMANIFEST_SIG}"),
+                    format!("does not verify: {e}"),
+                ),
+            }
         }
     }
     if let (Some(body), Some(signature)) = (bundle.texts.get(CHECKPOINT), bundle.texts.get(CHECKPOINT_SIG)) {
@@ -314,10 +413,18 @@ pub fn check_bundle(path: &Path, public_key: Option<&PublicKey>, previous: Optio
         match TreeHead::parse(&body) {
             None => finding(&mut report, format!("file {CHECKPOINT}"), "is not a checkpoint"),
             Some(head) => {
-                let signed = SignedCheckpoint { head: head.clone(), body, signature: String::from_utf8_lossy(signature).to_string() };
+                let signed = SignedCheckpoint {
+                    head: head.clone(),
+                    body,
+                    signature: String::from_utf8_lossy(signature).to_string(),
+                };
                 if let Some(key) = key {
                     if let Err(e) = signed.verify(key) {
-                        finding(&mut report, format!("file {CHECKPOINT}"), format!("signature does not verify: {e}"));
+                        finding(
+                            &mut report,
+                            format!("file {CHECKPOINT}"),
+                            format!("signature does not verify: {e}"),
+                        );
                     }
                 }
                 signed_head = Some(head);
@@ -346,7 +453,9 @@ pub fn check_bundle(path: &Path, public_key: Option<&PublicKey>, previous: Optio
             .filter(|p| p.starts_with("data/snapshots/"))
             .filter_map(|p| {
                 let stem = p.rsplit('/').next()?.strip_suffix(".json")?;
-                let seq_part = stem.split('_').find(|s| s.starts_with('s') && s[1..].chars().all(|c| c.is_ascii_digit()))?;
+                let seq_part = stem
+                    .split('_')
+                    .find(|s| s.starts_with('s') && s[1..].chars().all(|c| c.is_ascii_digit()))?;
                 Some((seq_part[1..].parse().ok()?, p.clone()))
             })
             .collect();
@@ -368,14 +477,22 @@ pub fn check_bundle(path: &Path, public_key: Option<&PublicKey>, previous: Optio
                 None => finding(&mut report, subject.clone(), "has no inclusion proof"),
                 Some(path) => {
                     if !merkle::verify_inclusion(head.root, head.size, &digest.0, seq, path) {
-                        finding(&mut report, subject.clone(), "inclusion proof does not lead to the checkpoint root");
+                        finding(
+                            &mut report,
+                            subject.clone(),
+                            "inclusion proof does not lead to the checkpoint root",
+                        );
                     }
                 }
             }
             let body_sha = record.get("body_sha256").and_then(|s| s.as_str());
             if let Some(file) = files_by_seq.get(&seq) {
                 if body_sha != bundle.digests.get(file).map(|(d, _)| d.as_str()) {
-                    finding(&mut report, subject, format!("{file} is not the body its log record names"));
+                    finding(
+                        &mut report,
+                        subject,
+                        format!("{file} is not the body its log record names"),
+                    );
                 }
             } else if body_sha.is_some() {
                 finding(&mut report, subject, "its snapshot file is missing");
@@ -383,23 +500,40 @@ pub fn check_bundle(path: &Path, public_key: Option<&PublicKey>, previous: Optio
         }
         for (seq, file) in &files_by_seq {
             if !recorded.contains(seq) {
-                finding(&mut report, format!("file {file}"), "has no log record in records.jsonl");
+                finding(
+                    &mut report,
+                    format!("file {file}"),
+                    "has no log record in records.jsonl",
+                );
             }
         }
     }
 
     // Consistency with the previous bundle.
-    let consistency = bundle.texts.get(CONSISTENCY).map(|b| String::from_utf8_lossy(b).to_string());
+    let consistency = bundle
+        .texts
+        .get(CONSISTENCY)
+        .map(|b| String::from_utf8_lossy(b).to_string());
     let mut old_head: Option<(u64, Digest)> = None;
     if let (Some(text), Some(head)) = (&consistency, &signed_head) {
-        let field = |name: &str| text.lines().find_map(|l| l.strip_prefix(&format!("{name}: "))).map(str::trim);
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+                .map(str::trim)
+        };
         let old_size = field("old-size").and_then(|s| s.parse::<u64>().ok());
         let old_root = field("old-root").and_then(Digest::from_hex);
-        let proof: Option<Vec<Digest>> = field("proof").map(|p| p.split_whitespace().map(Digest::from_hex).collect::<Option<Vec<_>>>()).unwrap_or(Some(vec![]));
+        let proof: Option<Vec<Digest>> = field("proof")
+            .map(|p| p.split_whitespace().map(Digest::from_hex).collect::<Option<Vec<_>>>())
+            .unwrap_or(Some(vec![]));
         match (old_size, old_root, proof) {
             (Some(size), Some(root), Some(proof)) => {
                 if !merkle::verify_consistency(root, size, head.root, head.size, &proof) {
-                    finding(&mut report, format!("file {CONSISTENCY}"), "the consistency proof does not hold: the log was rewritten since the previous bundle");
+                    finding(
+                        &mut report,
+                        format!("file {CONSISTENCY}"),
+                        "the consistency proof does not hold: the log was rewritten since the previous bundle",
+                    );
                 }
                 old_head = Some((size, root));
             }
@@ -411,17 +545,32 @@ pub fn check_bundle(path: &Path, public_key: Option<&PublicKey>, previous: Optio
         match read_bundle(previous, &mut prior) {
             Err(e) => finding(&mut report, "previous bundle", e.to_string()),
             Ok(prior_bundle) => {
-                let prior_head = prior_bundle.texts.get(CHECKPOINT).and_then(|b| TreeHead::parse(&String::from_utf8_lossy(b)));
+                let prior_head = prior_bundle
+                    .texts
+                    .get(CHECKPOINT)
+                    .and_then(|b| TreeHead::parse(&String::from_utf8_lossy(b)));
                 match (prior_head, &signed_head) {
                     (Some(prior_head), Some(head)) if prior_head.size == head.size => {
                         if prior_head.root != head.root {
-                            finding(&mut report, "previous bundle", "same log size but a different root: the log was rewritten");
+                            finding(
+                                &mut report,
+                                "previous bundle",
+                                "same log size but a different root: the log was rewritten",
+                            );
                         }
                     }
                     (Some(prior_head), Some(_)) => match old_head {
                         Some((size, root)) if size == prior_head.size && root == prior_head.root => {}
-                        Some(_) => finding(&mut report, "previous bundle", "this bundle's consistency proof starts from another checkpoint"),
-                        None => finding(&mut report, "previous bundle", "this bundle has no consistency proof to check it against"),
+                        Some(_) => finding(
+                            &mut report,
+                            "previous bundle",
+                            "this bundle's consistency proof starts from another checkpoint",
+                        ),
+                        None => finding(
+                            &mut report,
+                            "previous bundle",
+                            "this bundle has no consistency proof to check it against",
+                        ),
                     },
                     _ => finding(&mut report, "previous bundle", "has no readable checkpoint"),
                 }

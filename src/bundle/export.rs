@@ -25,7 +25,11 @@ pub enum ExportError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("no snapshot of {gstin} for {period} was received at or before {as_of}")]
-    Empty { gstin: String, period: String, as_of: String },
+    Empty {
+        gstin: String,
+        period: String,
+        as_of: String,
+    },
     #[error("the archive is inconsistent ({0}): run `gstvault verify --archive`")]
     Corrupt(String),
     #[error("{path}: {message}")]
@@ -74,7 +78,9 @@ pub struct Version {
 pub fn versions(rows: &[SnapshotRow]) -> Vec<Version> {
     let mut by_key: BTreeMap<(String, String, u32, String), Version> = BTreeMap::new();
     for row in rows {
-        let Some(payload) = row.payload_sha256.clone() else { continue };
+        let Some(payload) = row.payload_sha256.clone() else {
+            continue;
+        };
         let key = (row.endpoint.clone(), row.period.clone(), row.page, payload);
         by_key
             .entry(key)
@@ -82,7 +88,11 @@ pub fn versions(rows: &[SnapshotRow]) -> Vec<Version> {
                 v.last_seen = row.received_at.clone();
                 v.seen += 1;
             })
-            .or_insert_with(|| Version { first: row.clone(), last_seen: row.received_at.clone(), seen: 1 });
+            .or_insert_with(|| Version {
+                first: row.clone(),
+                last_seen: row.received_at.clone(),
+                seen: 1,
+            });
     }
     let mut out: Vec<Version> = by_key.into_values().collect();
     out.sort_by_key(|v| v.first.seq);
@@ -91,15 +101,28 @@ pub fn versions(rows: &[SnapshotRow]) -> Vec<Version> {
 
 /// The bundle file path of a snapshot.
 pub fn snapshot_path(row: &SnapshotRow) -> String {
-    let stamp = parse_time(&row.received_at).map(|t| t.format("%Y%m%dT%H%M%S%.3fZ").to_string()).unwrap_or_default();
-    let page = if row.page > 0 { format!("_p{}", row.page) } else { String::new() };
-    format!("data/snapshots/{}/{}/{stamp}_s{}{page}.json", row.endpoint, row.period, row.seq)
+    let stamp = parse_time(&row.received_at)
+        .map(|t| t.format("%Y%m%dT%H%M%S%.3fZ").to_string())
+        .unwrap_or_default();
+    let page = if row.page > 0 {
+        format!("_p{}", row.page)
+    } else {
+        String::new()
+    };
+    format!(
+        "data/snapshots/{}/{}/{stamp}_s{}{page}.json",
+        row.endpoint, row.period, row.seq
+    )
 }
 
 enum Content {
     Bytes(Vec<u8>),
     /// A snapshot body read from the archive while writing; its digest and size are known.
-    Snapshot { seq: u64, sha256: String, size: u64 },
+    Snapshot {
+        seq: u64,
+        sha256: String,
+        size: u64,
+    },
 }
 
 struct Entry {
@@ -123,14 +146,26 @@ impl Entry {
 }
 
 fn io_err(path: &Path, e: impl std::fmt::Display) -> ExportError {
-    ExportError::Io { path: path.display().to_string(), message: e.to_string() }
+    ExportError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
 }
 
 /// The checkpoint a bundle leads its proofs to: the first one signed by `key`
 /// that covers `needed` leaves; one is made now when none does yet.
-fn bundle_checkpoint(store: &Store, key: &SigningKey, needed: u64, now: DateTime<Utc>) -> Result<CheckpointRow, ExportError> {
+fn bundle_checkpoint(
+    store: &Store,
+    key: &SigningKey,
+    needed: u64,
+    now: DateTime<Utc>,
+) -> Result<CheckpointRow, ExportError> {
     let key_id = key.info().key_id;
-    let existing = store.checkpoints()?.into_iter().filter(|c| c.key_id == key_id && c.size >= needed).min_by_key(|c| c.id);
+    let existing = store
+        .checkpoints()?
+        .into_iter()
+        .filter(|c| c.key_id == key_id && c.size >= needed)
+        .min_by_key(|c| c.id);
     match existing {
         Some(c) => Ok(c),
         None => Ok(crate::checkpoint::record(store, key, now, None)?),
@@ -139,13 +174,20 @@ fn bundle_checkpoint(store: &Store, key: &SigningKey, needed: u64, now: DateTime
 
 /// The previous bundle of the GSTIN: exported at or before the as-of instant,
 /// with a smaller checkpoint; the one with the largest such checkpoint.
-fn previous_bundle(store: &Store, gstin: &str, as_of: &str, size: u64) -> Result<Option<(BundleRow, CheckpointRow)>, ExportError> {
+fn previous_bundle(
+    store: &Store,
+    gstin: &str,
+    as_of: &str,
+    size: u64,
+) -> Result<Option<(BundleRow, CheckpointRow)>, ExportError> {
     let mut best: Option<(BundleRow, CheckpointRow)> = None;
     for bundle in store.bundles_of(gstin)? {
         if bundle.created_at.as_str() > as_of {
             continue;
         }
-        let Some(checkpoint) = store.checkpoint(bundle.checkpoint_id)? else { continue };
+        let Some(checkpoint) = store.checkpoint(bundle.checkpoint_id)? else {
+            continue;
+        };
         if checkpoint.size == 0 || checkpoint.size >= size {
             continue;
         }
@@ -221,25 +263,46 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
 ///
 /// Fails when nothing was archived for the scope, the archive disagrees with
 /// itself, or the output cannot be written; then no file is left at the final path.
-pub fn export(store: &Store, key: &SigningKey, request: &ExportRequest, now: DateTime<Utc>) -> Result<Exported, ExportError> {
+pub fn export(
+    store: &Store,
+    key: &SigningKey,
+    request: &ExportRequest,
+    now: DateTime<Utc>,
+) -> Result<Exported, ExportError> {
     let gstin = request.gstin.as_str();
     let as_of = format_time(request.as_of);
     let periods = request.scope.periods();
     let mut rows = store.snapshots_for_bundle(gstin, &periods, &as_of)?;
     // A month's GSTR-3B is paid in the next month: that month's ledgers are
     // the evidence of the payment, so they travel with the bundle.
-    let after = request.scope.months().last().map(|m| m.next().to_string()).unwrap_or_default();
-    rows.extend(store.snapshots_for_bundle(gstin, &[after], &as_of)?.into_iter().filter(|r| r.endpoint.starts_with("ledger-")));
+    let after = request
+        .scope
+        .months()
+        .last()
+        .map(|m| m.next().to_string())
+        .unwrap_or_default();
+    rows.extend(
+        store
+            .snapshots_for_bundle(gstin, &[after], &as_of)?
+            .into_iter()
+            .filter(|r| r.endpoint.starts_with("ledger-")),
+    );
     rows.sort_by_key(|r| r.seq);
     let versions = versions(&rows);
     if versions.is_empty() {
-        return Err(ExportError::Empty { gstin: gstin.into(), period: request.scope.label(), as_of });
+        return Err(ExportError::Empty {
+            gstin: gstin.into(),
+            period: request.scope.label(),
+            as_of,
+        });
     }
     // The checkpoint covers every observation in scope, so the last-seen
     // times of the index are in the signed log too.
     let needed = rows.iter().map(|r| r.seq).max().unwrap_or(0) + 1;
     let checkpoint = bundle_checkpoint(store, key, needed, now)?;
-    let head = checkpoint.signed().ok_or_else(|| ExportError::Corrupt(format!("checkpoint {} text", checkpoint.id)))?;
+    let head = checkpoint
+        .signed()
+        .ok_or_else(|| ExportError::Corrupt(format!("checkpoint {} text", checkpoint.id)))?;
 
     // The tree of the checkpoint, from the stored digests; it must give the signed root.
     let digests = store.record_digests(checkpoint.size)?;
@@ -252,8 +315,13 @@ pub fn export(store: &Store, key: &SigningKey, request: &ExportRequest, now: Dat
     }
 
     let bundle_id = Digest::of(
-        format!("gstvault bundle\n{gstin}\n{}\n{as_of}\n{}\n{}\n", request.scope.label(), checkpoint.size, checkpoint.root)
-            .as_bytes(),
+        format!(
+            "gstvault bundle\n{gstin}\n{}\n{as_of}\n{}\n{}\n",
+            request.scope.label(),
+            checkpoint.size,
+            checkpoint.root
+        )
+        .as_bytes(),
     )
     .hex()[..16]
         .to_string();
@@ -310,20 +378,47 @@ pub fn export(store: &Store, key: &SigningKey, request: &ExportRequest, now: Dat
 
     // Payload files.
     let mut entries: Vec<Entry> = vec![
-        Entry { path: SUMMARY_PDF.into(), content: Content::Bytes(pdf) },
-        Entry { path: INDEX_CSV.into(), content: Content::Bytes(index_csv(&versions).into_bytes()) },
-        Entry { path: RECORDS.into(), content: Content::Bytes(records.into_bytes()) },
-        Entry { path: INCLUSION.into(), content: Content::Bytes(inclusion.into_bytes()) },
+        Entry {
+            path: SUMMARY_PDF.into(),
+            content: Content::Bytes(pdf),
+        },
+        Entry {
+            path: INDEX_CSV.into(),
+            content: Content::Bytes(index_csv(&versions).into_bytes()),
+        },
+        Entry {
+            path: RECORDS.into(),
+            content: Content::Bytes(records.into_bytes()),
+        },
+        Entry {
+            path: INCLUSION.into(),
+            content: Content::Bytes(inclusion.into_bytes()),
+        },
     ];
     if let Some(text) = consistency {
-        entries.push(Entry { path: CONSISTENCY.into(), content: Content::Bytes(text.into_bytes()) });
+        entries.push(Entry {
+            path: CONSISTENCY.into(),
+            content: Content::Bytes(text.into_bytes()),
+        });
     }
     for v in &versions {
-        let (Some(sha256), Some(size)) = (v.first.body_sha256.clone(), v.first.body_size) else { continue };
-        entries.push(Entry { path: snapshot_path(&v.first), content: Content::Snapshot { seq: v.first.seq, sha256, size } });
+        let (Some(sha256), Some(size)) = (v.first.body_sha256.clone(), v.first.body_size) else {
+            continue;
+        };
+        entries.push(Entry {
+            path: snapshot_path(&v.first),
+            content: Content::Snapshot {
+                seq: v.first.seq,
+                sha256,
+                size,
+            },
+        });
     }
     entries.sort_by(|a, b| a.path.cmp(&b.path));
-    let manifest: String = entries.iter().map(|e| format!("{}  {}\n", e.digest(), e.path)).collect();
+    let manifest: String = entries
+        .iter()
+        .map(|e| format!("{}  {}\n", e.digest(), e.path))
+        .collect();
     let oxum_bytes: u64 = entries.iter().map(Entry::size).sum();
     let name = bundle_name(&request.gstin, &request.scope, request.as_of);
     let file_name = format!("{name}.zip");
@@ -363,7 +458,10 @@ pub fn export(store: &Store, key: &SigningKey, request: &ExportRequest, now: Dat
         (VERIFY_TXT.into(), verify_txt.into_bytes()),
     ];
     tag_files.sort();
-    let tagmanifest: String = tag_files.iter().map(|(p, b)| format!("{}  {p}\n", Digest::of(b).hex())).collect();
+    let tagmanifest: String = tag_files
+        .iter()
+        .map(|(p, b)| format!("{}  {p}\n", Digest::of(b).hex()))
+        .collect();
     let trusted = format!(
         "gstvault bundle={bundle_id} gstin={gstin} period={} as_of={as_of} log_size={} root={}",
         request.scope.label(),
@@ -374,13 +472,18 @@ pub fn export(store: &Store, key: &SigningKey, request: &ExportRequest, now: Dat
     tag_files.push((TAGMANIFEST.into(), tagmanifest.into_bytes()));
     tag_files.push((TAGMANIFEST_SIG.into(), signature.into_bytes()));
     for (path, bytes) in tag_files {
-        entries.push(Entry { path, content: Content::Bytes(bytes) });
+        entries.push(Entry {
+            path,
+            content: Content::Bytes(bytes),
+        });
     }
     entries.sort_by(|a, b| a.path.cmp(&b.path));
 
     std::fs::create_dir_all(&request.out_dir).map_err(|e| io_err(&request.out_dir, e))?;
     let final_path = request.out_dir.join(&file_name);
-    let temp_path = request.out_dir.join(format!(".{file_name}.partial-{}", std::process::id()));
+    let temp_path = request
+        .out_dir
+        .join(format!(".{file_name}.partial-{}", std::process::id()));
     let result = write_zip(store, &temp_path, &name, &entries, request.as_of);
     if let Err(e) = result {
         let _ = std::fs::remove_file(&temp_path);
@@ -412,7 +515,13 @@ pub fn export(store: &Store, key: &SigningKey, request: &ExportRequest, now: Dat
     })
 }
 
-fn write_zip(store: &Store, path: &Path, root: &str, entries: &[Entry], as_of: DateTime<Utc>) -> Result<(), ExportError> {
+fn write_zip(
+    store: &Store,
+    path: &Path,
+    root: &str,
+    entries: &[Entry],
+    as_of: DateTime<Utc>,
+) -> Result<(), ExportError> {
     let file = crate::store::create_owner_only(path).map_err(|e| io_err(path, e))?;
     let mut zip = zip::ZipWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
     let options = zip::write::SimpleFileOptions::default()
@@ -424,13 +533,18 @@ fn write_zip(store: &Store, path: &Path, root: &str, entries: &[Entry], as_of: D
     for entry in entries {
         let size = entry.size();
         let options = options.large_file(size >= 0xFFFF_FFFF);
-        zip.start_file(format!("{root}/{}", entry.path), options).map_err(|e| io_err(path, e))?;
+        zip.start_file(format!("{root}/{}", entry.path), options)
+            .map_err(|e| io_err(path, e))?;
         match &entry.content {
             Content::Bytes(bytes) => zip.write_all(bytes).map_err(|e| io_err(path, e))?,
             Content::Snapshot { seq, sha256, .. } => {
-                let body = store.body(*seq)?.ok_or_else(|| ExportError::Corrupt(format!("snapshot {seq} has no body")))?;
+                let body = store
+                    .body(*seq)?
+                    .ok_or_else(|| ExportError::Corrupt(format!("snapshot {seq} has no body")))?;
                 if Digest::of(&body).hex() != *sha256 {
-                    return Err(ExportError::Corrupt(format!("snapshot {seq} bytes do not match their SHA-256")));
+                    return Err(ExportError::Corrupt(format!(
+                        "snapshot {seq} bytes do not match their SHA-256"
+                    )));
                 }
                 zip.write_all(&body).map_err(|e| io_err(path, e))?;
             }

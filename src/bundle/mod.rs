@@ -78,5 +78,9 @@ impl Scope {
 
 /// `gstvault_<GSTIN>_<period>_<as-of date>` (the as-of date in IST).
 pub fn bundle_name(gstin: &Gstin, scope: &Scope, as_of: DateTime<Utc>) -> String {
-    format!("gstvault_{gstin}_{}_{}", scope.label(), india_date(as_of).format("%Y-%m-%d"))
+    format!(
+        "gstvault_{gstin}_{}_{}",
+        scope.label(),
+        india_date(as_of).format("%Y-%m-%d")
+    )
 }

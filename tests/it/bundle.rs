@@ -46,7 +46,11 @@ fn request(world: &World, out: &Path, month: &str) -> ExportRequest {
 }
 
 fn findings(report: &gstvault::verify::VerifyReport) -> BTreeSet<(String, String)> {
-    report.findings.iter().map(|f| (f.subject.clone(), f.message.clone())).collect()
+    report
+        .findings
+        .iter()
+        .map(|f| (f.subject.clone(), f.message.clone()))
+        .collect()
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
@@ -62,11 +66,28 @@ async fn golden_bundle_is_reproducible_and_verifies() {
     let bytes = std::fs::read(&first.path).unwrap();
     // Export again: byte-identical, signature included.
     let again_dir = tempfile::tempdir().unwrap();
-    let second = export(&store, &key, &request(&world, again_dir.path(), "2026-05"), world.clock.now()).unwrap();
-    assert_eq!(std::fs::read(&second.path).unwrap(), bytes, "re-export is byte-identical");
-    assert_eq!(first.path.file_name().unwrap(), "gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25.zip");
+    let second = export(
+        &store,
+        &key,
+        &request(&world, again_dir.path(), "2026-05"),
+        world.clock.now(),
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read(&second.path).unwrap(),
+        bytes,
+        "re-export is byte-identical"
+    );
+    assert_eq!(
+        first.path.file_name().unwrap(),
+        "gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25.zip"
+    );
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&first.path).unwrap().permissions().mode() & 0o777, 0o600, "owner-only");
+    assert_eq!(
+        std::fs::metadata(&first.path).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "owner-only"
+    );
     let report = check_bundle(&first.path, Some(&public), None).unwrap();
     assert!(report.intact(), "{:?}", report.findings);
     assert!(report.snapshots > 20);
@@ -75,7 +96,12 @@ async fn golden_bundle_is_reproducible_and_verifies() {
 }
 
 fn tool(name: &str) -> bool {
-    Command::new("sh").arg("-c").arg(format!("command -v {name}")).output().map(|o| o.status.success()).unwrap_or(false)
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {name}"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 #[tokio::test]
@@ -83,18 +109,32 @@ async fn standard_tools_validate_a_fresh_bundle() {
     let needed = ["unzip", "sha256sum", "bagit.py", "minisign"];
     let missing: Vec<&str> = needed.iter().copied().filter(|t| !tool(t)).collect();
     if !missing.is_empty() {
-        assert!(std::env::var_os("CI").is_none(), "CI must install {missing:?} (see .ci/run)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install {missing:?} (see .ci/run)"
+        );
         eprintln!("skipped: {missing:?} not installed here (.ci/run installs them)");
         return;
     }
     let world = captured_world().await;
     let (key, _) = fixture_key("test");
     let out = tempfile::tempdir().unwrap();
-    let exported = export(&world.store.lock().unwrap(), &key, &request(&world, out.path(), "2026-05"), world.clock.now()).unwrap();
+    let exported = export(
+        &world.store.lock().unwrap(),
+        &key,
+        &request(&world, out.path(), "2026-05"),
+        world.clock.now(),
+    )
+    .unwrap();
     let unpacked = tempfile::tempdir().unwrap();
     let run = |cmd: &str, dir: &Path| {
         let out = Command::new("sh").arg("-c").arg(cmd).current_dir(dir).output().unwrap();
-        assert!(out.status.success(), "{cmd}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{cmd}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
     };
     run(&format!("unzip -q {}", exported.path.display()), unpacked.path());
@@ -107,12 +147,22 @@ async fn standard_tools_validate_a_fresh_bundle() {
     assert!(signed.contains(&format!("bundle={}", exported.bundle_id)), "{signed}");
     run("minisign -Vm checkpoint.txt -p gstvault.pub", &bag);
     // A same-size edit of a payload is caught by the full validation.
-    let victim = std::fs::read_dir(bag.join("data/snapshots/gstr-3b/2026-05")).unwrap().next().unwrap().unwrap().path();
+    let victim = std::fs::read_dir(bag.join("data/snapshots/gstr-3b/2026-05"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let mut bytes = std::fs::read(&victim).unwrap();
     let last = bytes.len() - 2;
     bytes[last] = if bytes[last] == b'1' { b'2' } else { b'1' };
     std::fs::write(&victim, bytes).unwrap();
-    let out = Command::new("bagit.py").arg("--validate").arg(".").current_dir(&bag).output().unwrap();
+    let out = Command::new("bagit.py")
+        .arg("--validate")
+        .arg(".")
+        .current_dir(&bag)
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "bagit.py must reject an edited payload");
 }
 
@@ -141,16 +191,36 @@ async fn tampered_bundles_give_their_findings() {
     let (key, public) = fixture_key("test");
     let (other, _) = fixture_key("other");
     let out = tempfile::tempdir().unwrap();
-    let good = export(&world.store.lock().unwrap(), &key, &request(&world, out.path(), "2026-05"), world.clock.now()).unwrap();
+    let good = export(
+        &world.store.lock().unwrap(),
+        &key,
+        &request(&world, out.path(), "2026-05"),
+        world.clock.now(),
+    )
+    .unwrap();
     let dir = out.path();
     let snapshot = {
         let report = check_bundle(&good.path, Some(&public), None).unwrap();
         assert!(report.intact());
         let mut archive = zip::ZipArchive::new(std::fs::File::open(&good.path).unwrap()).unwrap();
-        let names: Vec<String> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().name().unwrap().to_string()).collect();
-        names.into_iter().find(|n| n.contains("/data/snapshots/gstr-3b/")).unwrap().split_once('/').unwrap().1.to_string()
+        let names: Vec<String> = (0..archive.len())
+            .map(|i| archive.by_index(i).unwrap().name().unwrap().to_string())
+            .collect();
+        names
+            .into_iter()
+            .find(|n| n.contains("/data/snapshots/gstr-3b/"))
+            .unwrap()
+            .split_once('/')
+            .unwrap()
+            .1
+            .to_string()
     };
-    let seq: String = snapshot.rsplit("_s").next().unwrap().trim_end_matches(".json").to_string();
+    let seq: String = snapshot
+        .rsplit("_s")
+        .next()
+        .unwrap()
+        .trim_end_matches(".json")
+        .to_string();
     let check = |name: &str, edit: &mut dyn FnMut(&str, Vec<u8>) -> Option<Vec<u8>>| {
         let path = dir.join(name);
         rewrite(&good.path, &path, edit);
@@ -171,16 +241,36 @@ async fn tampered_bundles_give_their_findings() {
     assert_eq!(
         found,
         set(&[
-            (&format!("file {snapshot}"), "SHA-256 differs from manifest-sha256.txt (the file was changed)"),
-            (&format!("snapshot {seq}"), &format!("{snapshot} is not the body its log record names")),
+            (
+                &format!("file {snapshot}"),
+                "SHA-256 differs from manifest-sha256.txt (the file was changed)"
+            ),
+            (
+                &format!("snapshot {seq}"),
+                &format!("{snapshot} is not the body its log record names")
+            ),
         ])
     );
 
     // A missing file.
     let found = check("missing.zip", &mut |p, b| (p != snapshot).then_some(b));
-    assert!(found.contains(&(format!("file {snapshot}"), "is listed in manifest-sha256.txt but missing".into())), "{found:?}");
-    assert!(found.contains(&(format!("snapshot {seq}"), "its snapshot file is missing".into())), "{found:?}");
-    assert!(found.iter().any(|(s, m)| s == "file bag-info.txt" && m.starts_with("Payload-Oxum")), "{found:?}");
+    assert!(
+        found.contains(&(
+            format!("file {snapshot}"),
+            "is listed in manifest-sha256.txt but missing".into()
+        )),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(format!("snapshot {seq}"), "its snapshot file is missing".into())),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(s, m)| s == "file bag-info.txt" && m.starts_with("Payload-Oxum")),
+        "{found:?}"
+    );
     assert_eq!(found.len(), 3, "{found:?}");
 
     // An edited manifest line.
@@ -196,8 +286,14 @@ async fn tampered_bundles_give_their_findings() {
     assert_eq!(
         found,
         set(&[
-            (&format!("file {snapshot}"), "SHA-256 differs from manifest-sha256.txt (the file was changed)"),
-            ("file manifest-sha256.txt", "SHA-256 differs from tagmanifest-sha256.txt (the file was changed)"),
+            (
+                &format!("file {snapshot}"),
+                "SHA-256 differs from manifest-sha256.txt (the file was changed)"
+            ),
+            (
+                "file manifest-sha256.txt",
+                "SHA-256 differs from tagmanifest-sha256.txt (the file was changed)"
+            ),
         ])
     );
 
@@ -222,13 +318,36 @@ async fn tampered_bundles_give_their_findings() {
                 root: gstvault::digest::Digest::of(b"forged"),
             };
             let signed = head.sign(&other);
-            Some(if p == "checkpoint.txt" { signed.body } else { signed.signature }.into_bytes())
+            Some(
+                if p == "checkpoint.txt" {
+                    signed.body
+                } else {
+                    signed.signature
+                }
+                .into_bytes(),
+            )
         }
         _ => Some(b),
     });
-    assert!(found.contains(&("file checkpoint.txt".into(), "SHA-256 differs from tagmanifest-sha256.txt (the file was changed)".into())), "{found:?}");
-    assert!(found.iter().any(|(s, m)| s == "file checkpoint.txt" && m.starts_with("signature does not verify")), "{found:?}");
-    assert!(found.iter().any(|(_, m)| m == "inclusion proof does not lead to the checkpoint root"), "{found:?}");
+    assert!(
+        found.contains(&(
+            "file checkpoint.txt".into(),
+            "SHA-256 differs from tagmanifest-sha256.txt (the file was changed)".into()
+        )),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(s, m)| s == "file checkpoint.txt" && m.starts_with("signature does not verify")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(_, m)| m == "inclusion proof does not lead to the checkpoint root"),
+        "{found:?}"
+    );
 }
 
 #[tokio::test]
@@ -249,7 +368,12 @@ async fn tampered_archives_give_their_findings() {
     let report = gstvault::verify::verify_archive(&world.store.lock().unwrap(), Some(&public)).unwrap();
     assert_eq!(
         findings(&report),
-        [("snapshot 5".to_string(), "stored bytes do not hash to the recorded body SHA-256".to_string())].into_iter().collect()
+        [(
+            "snapshot 5".to_string(),
+            "stored bytes do not hash to the recorded body SHA-256".to_string()
+        )]
+        .into_iter()
+        .collect()
     );
 
     // A snapshot row deleted (one whose payload other rows share, so only the log breaks).
@@ -261,12 +385,31 @@ async fn tampered_archives_give_their_findings() {
             |r| r.get(0),
         )
         .unwrap();
-    attacker.execute("DELETE FROM snapshots WHERE seq = ?1", [victim]).unwrap();
+    attacker
+        .execute("DELETE FROM snapshots WHERE seq = ?1", [victim])
+        .unwrap();
     let report = gstvault::verify::verify_archive(&world.store.lock().unwrap(), Some(&public)).unwrap();
     let found = findings(&report);
-    assert!(found.contains(&(format!("snapshot {}", victim + 1), format!("log sequence jumps from {victim} to {}: snapshot rows are missing", victim + 1))), "{found:?}");
-    assert!(found.iter().any(|(s, m)| s.starts_with("checkpoint ") && m.starts_with("covers")), "{found:?}");
-    assert!(found.contains(&("snapshot 5".to_string(), "stored bytes do not hash to the recorded body SHA-256".to_string())));
+    assert!(
+        found.contains(&(
+            format!("snapshot {}", victim + 1),
+            format!(
+                "log sequence jumps from {victim} to {}: snapshot rows are missing",
+                victim + 1
+            )
+        )),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(s, m)| s.starts_with("checkpoint ") && m.starts_with("covers")),
+        "{found:?}"
+    );
+    assert!(found.contains(&(
+        "snapshot 5".to_string(),
+        "stored bytes do not hash to the recorded body SHA-256".to_string()
+    )));
     assert_eq!(found.len(), 3, "{found:?}");
 }
 
@@ -275,35 +418,68 @@ async fn consistency_with_the_previous_bundle_is_checked() {
     let world = captured_world().await;
     let (key, public) = fixture_key("test");
     let out = tempfile::tempdir().unwrap();
-    let first = export(&world.store.lock().unwrap(), &key, &request(&world, out.path(), "2026-05"), world.clock.now()).unwrap();
+    let first = export(
+        &world.store.lock().unwrap(),
+        &key,
+        &request(&world, out.path(), "2026-05"),
+        world.clock.now(),
+    )
+    .unwrap();
     // Time passes, the portal changes, a new capture and checkpoint.
     world.sim.sim.advance(chrono::Duration::days(20));
     world.login_all().await;
     let gstin = world.gstins()[0].clone();
     world.capture(&world.plan(&[gstin], None, "2026-04", "2026-06")).await;
     gstvault::checkpoint::record(&world.store.lock().unwrap(), &key, world.clock.now(), Some(2)).unwrap();
-    let second = export(&world.store.lock().unwrap(), &key, &request(&world, out.path(), "2026-05"), world.clock.now()).unwrap();
-    assert_eq!(second.previous.as_deref(), Some("gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25.zip"));
+    let second = export(
+        &world.store.lock().unwrap(),
+        &key,
+        &request(&world, out.path(), "2026-05"),
+        world.clock.now(),
+    )
+    .unwrap();
+    assert_eq!(
+        second.previous.as_deref(),
+        Some("gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25.zip")
+    );
     let report = check_bundle(&second.path, Some(&public), Some(&first.path)).unwrap();
     assert!(report.intact(), "{:?}", report.findings);
     // A bundle of another archive (a rewritten history) does not extend the first.
     let other_world = World::build(|c| c.seed = 99, 1).await;
     other_world.login_all().await;
     let gstin = other_world.gstins()[0].clone();
-    other_world.capture(&other_world.plan(&[gstin.clone()], None, "2026-04", "2026-05")).await;
+    other_world
+        .capture(&other_world.plan(&[gstin.clone()], None, "2026-04", "2026-05"))
+        .await;
     other_world.sim.sim.advance(chrono::Duration::days(20));
     other_world.login_all().await;
-    other_world.capture(&other_world.plan(&[gstin], None, "2026-04", "2026-06")).await;
+    other_world
+        .capture(&other_world.plan(&[gstin], None, "2026-04", "2026-06"))
+        .await;
     gstvault::checkpoint::record(&other_world.store.lock().unwrap(), &key, other_world.clock.now(), None).unwrap();
-    let rewritten = export(&other_world.store.lock().unwrap(), &key, &request(&other_world, &out.path().join("other"), "2026-05"), other_world.clock.now()).unwrap();
+    let rewritten = export(
+        &other_world.store.lock().unwrap(),
+        &key,
+        &request(&other_world, &out.path().join("other"), "2026-05"),
+        other_world.clock.now(),
+    )
+    .unwrap();
     let report = check_bundle(&rewritten.path, Some(&public), Some(&first.path)).unwrap();
     assert!(!report.intact());
-    assert!(report.findings.iter().any(|f| f.subject == "previous bundle"), "{:?}", report.findings);
+    assert!(
+        report.findings.iter().any(|f| f.subject == "previous bundle"),
+        "{:?}",
+        report.findings
+    );
 }
 
 fn write_zip(path: &Path, entries: &[(&str, &[u8])], symlink: Option<(&str, &str)>, deflate: bool) {
     let mut writer = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
-    let method = if deflate { zip::CompressionMethod::Deflated } else { zip::CompressionMethod::Stored };
+    let method = if deflate {
+        zip::CompressionMethod::Deflated
+    } else {
+        zip::CompressionMethod::Stored
+    };
     let options = zip::write::SimpleFileOptions::default().compression_method(method);
     for (name, bytes) in entries {
         writer.start_file(*name, options).unwrap();
@@ -319,19 +495,53 @@ fn write_zip(path: &Path, entries: &[(&str, &[u8])], symlink: Option<(&str, &str
 fn hostile_zips_give_findings_or_one_error_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| -> PathBuf { dir.path().join(n) };
-    let before: BTreeSet<_> = std::fs::read_dir("/tmp").unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+    let before: BTreeSet<_> = std::fs::read_dir("/tmp")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
 
-    write_zip(&p("dotdot.zip"), &[("bag/bagit.txt", b"x"), ("bag/../../evil", b"x"), ("/abs/evil", b"x")], None, false);
+    write_zip(
+        &p("dotdot.zip"),
+        &[("bag/bagit.txt", b"x"), ("bag/../../evil", b"x"), ("/abs/evil", b"x")],
+        None,
+        false,
+    );
     let found = findings(&check_bundle(&p("dotdot.zip"), None, None).unwrap());
-    assert!(found.contains(&("entry \"bag/../../evil\"".into(), "unsafe name (absolute, `..`, backslash or NUL): ignored".into())), "{found:?}");
-    assert!(found.contains(&("entry \"/abs/evil\"".into(), "unsafe name (absolute, `..`, backslash or NUL): ignored".into())), "{found:?}");
+    assert!(
+        found.contains(&(
+            "entry \"bag/../../evil\"".into(),
+            "unsafe name (absolute, `..`, backslash or NUL): ignored".into()
+        )),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(
+            "entry \"/abs/evil\"".into(),
+            "unsafe name (absolute, `..`, backslash or NUL): ignored".into()
+        )),
+        "{found:?}"
+    );
 
-    write_zip(&p("link.zip"), &[("bag/bagit.txt", b"x")], Some(("bag/data/link", "/etc/passwd")), false);
+    write_zip(
+        &p("link.zip"),
+        &[("bag/bagit.txt", b"x")],
+        Some(("bag/data/link", "/etc/passwd")),
+        false,
+    );
     let found = findings(&check_bundle(&p("link.zip"), None, None).unwrap());
-    assert!(found.contains(&("entry \"bag/data/link\"".into(), "is a symbolic link: ignored".into())), "{found:?}");
+    assert!(
+        found.contains(&("entry \"bag/data/link\"".into(), "is a symbolic link: ignored".into())),
+        "{found:?}"
+    );
 
     // Duplicate names: write two same-length names, then make them equal in the raw bytes.
-    write_zip(&p("dup.zip"), &[("bag/data/a1", b"one"), ("bag/data/a2", b"two")], None, false);
+    write_zip(
+        &p("dup.zip"),
+        &[("bag/data/a1", b"one"), ("bag/data/a2", b"two")],
+        None,
+        false,
+    );
     let raw = std::fs::read(p("dup.zip")).unwrap();
     let mut bytes = raw.clone();
     let needle = b"bag/data/a2";
@@ -344,12 +554,23 @@ fn hostile_zips_give_findings_or_one_error_and_write_nothing() {
     }
     std::fs::write(p("dup.zip"), bytes).unwrap();
     let found = findings(&check_bundle(&p("dup.zip"), None, None).unwrap());
-    assert!(found.contains(&("ZIP directory".into(), "2 entries under 1 distinct names: duplicate names".into())), "{found:?}");
+    assert!(
+        found.contains(&(
+            "ZIP directory".into(),
+            "2 entries under 1 distinct names: duplicate names".into()
+        )),
+        "{found:?}"
+    );
 
     // A zip bomb: 64 MiB of zeros deflated to a few KiB.
     write_zip(&p("bomb.zip"), &[("bag/data/zeros", &vec![0u8; 64 << 20])], None, true);
     let found = findings(&check_bundle(&p("bomb.zip"), None, None).unwrap());
-    assert!(found.iter().any(|(s, m)| s == "entry \"bag/data/zeros\"" && m.ends_with("refused as a zip bomb")), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|(s, m)| s == "entry \"bag/data/zeros\"" && m.ends_with("refused as a zip bomb")),
+        "{found:?}"
+    );
 
     // Not a ZIP, truncated ZIP, empty file, missing file: one clear error.
     std::fs::write(p("text.zip"), b"this is not a zip").unwrap();
@@ -361,6 +582,15 @@ fn hostile_zips_give_findings_or_one_error_and_write_nothing() {
         assert!(error.starts_with(&p(name).display().to_string()), "{error}");
         assert!(!error.contains('\n'));
     }
-    let after: BTreeSet<_> = std::fs::read_dir("/tmp").unwrap().filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
-    assert!(after.difference(&before).all(|n| !n.to_string_lossy().contains("gstvault")), "nothing extracted");
+    let after: BTreeSet<_> = std::fs::read_dir("/tmp")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        after
+            .difference(&before)
+            .all(|n| !n.to_string_lossy().contains("gstvault")),
+        "nothing extracted"
+    );
 }

@@ -56,7 +56,8 @@ impl World {
         let sim = sim::Simulator::start(sim_config).await.expect("simulator starts");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gstvault.toml");
-        let text = config_text(&sim.base_url, &sim::demo_gstins(), "").replace("concurrency = 8", &format!("concurrency = {concurrency}"));
+        let text = config_text(&sim.base_url, &sim::demo_gstins(), "")
+            .replace("concurrency = 8", &format!("concurrency = {concurrency}"));
         std::fs::write(&path, text).unwrap();
         let config = Config::load(&path).unwrap();
         let clock: SharedClock = Arc::new(sim.sim.clone());
