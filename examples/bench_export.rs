@@ -32,7 +32,8 @@ fn peak_rss_kib() -> u64 {
 
 fn body(rng: &mut rand_chacha::ChaCha8Rng, index: usize) -> Vec<u8> {
     let mut inner = String::with_capacity(PAYLOAD_BYTES + 256);
-    inner.push_str("{\"b2b\":[");
+    // Realistic nesting: supplier groups holding invoices, each with its own chksum.
+    inner.push_str("{\"b2b\":[{\"ctin\":\"29AABCK4521M1ZC\",\"inv\":[");
     let mut n = 0;
     while inner.len() < PAYLOAD_BYTES {
         if n > 0 {
@@ -47,7 +48,7 @@ fn body(rng: &mut rand_chacha::ChaCha8Rng, index: usize) -> Vec<u8> {
         ));
         n += 1;
     }
-    inner.push_str("]}");
+    inner.push_str("]}]}");
     format!(
         "{{\"code\":200,\"timestamp\":{},\"transaction_id\":\"bench-{index}\",\"data\":{{\"status_cd\":\"1\",\"data\":{inner}}}}}",
         1_760_000_000_000u64 + index as u64

@@ -86,6 +86,15 @@ pub enum CaptureError {
     Writer(String),
 }
 
+/// One request to make: an endpoint and a period. A struct, not a tuple of a
+/// reference: closures over it then have no lifetime to infer, which keeps the
+/// run's future spawnable (rust-lang/rust#102211).
+#[derive(Clone, Copy, Debug)]
+struct Job {
+    endpoint: &'static Endpoint,
+    period: Period,
+}
+
 /// The session of one GSTIN during a run.
 struct SessionSlot {
     session: Option<Session>,
@@ -109,6 +118,13 @@ struct Context {
     outcomes: StdMutex<BTreeMap<String, u64>>,
     progress: Option<Arc<dyn Progress>>,
     concurrency: usize,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
+}
+
+impl Context {
+    fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| *s.borrow())
+    }
 }
 
 /// The periods a plan asks of an endpoint kind.
@@ -136,18 +152,37 @@ pub async fn run(
     clock: SharedClock,
     progress: Option<Arc<dyn Progress>>,
 ) -> Result<RunSummary, CaptureError> {
+    run_until(plan, client, store, tokens, clock, progress, None).await
+}
+
+/// [`run`], stopping early when `stop` turns true: no new request starts,
+/// requests in flight finish and are archived, and the run is recorded as
+/// `interrupted`.
+pub async fn run_until(
+    plan: &Plan,
+    client: Arc<Client>,
+    store: Arc<StdMutex<Store>>,
+    tokens: TokenStore,
+    clock: SharedClock,
+    progress: Option<Arc<dyn Progress>>,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
+) -> Result<RunSummary, CaptureError> {
     let started = clock.now();
     let kind = plan.kind;
     let run_id = blocking(&store, move |s| s.begin_run(kind, started)).await?;
     let months = plan.from.through(plan.to);
     let today = india_date(started);
-    let jobs: Vec<(&'static Endpoint, Period)> = plan
+    let jobs: Vec<Job> = plan
         .endpoints
         .iter()
-        .flat_map(|e| periods_for(e.period, &months).into_iter().map(move |p| (*e, p)))
+        .flat_map(|e| {
+            periods_for(e.period, &months)
+                .into_iter()
+                .map(move |period| Job { endpoint: e, period })
+        })
         .collect();
     let period_count = {
-        let mut all: Vec<Period> = jobs.iter().map(|(_, p)| *p).collect();
+        let mut all: Vec<Period> = jobs.iter().map(|j| j.period).collect();
         all.sort();
         all.dedup();
         all.len()
@@ -170,6 +205,7 @@ pub async fn run(
         skipped: AtomicU64::new(0),
         outcomes: StdMutex::new(BTreeMap::new()),
         progress,
+        stop,
     });
     let requests_before = client.stats.requests.load(Ordering::Relaxed);
     let retries_before = client.stats.retries.load(Ordering::Relaxed);
@@ -188,9 +224,16 @@ pub async fn run(
         }
     }
 
+    let status = if ctx.stopping() { "interrupted" } else { "completed" };
+    if status == "interrupted" {
+        tracing::warn!(
+            run_id,
+            "capture interrupted: requests in flight were archived, the rest waits for the next run"
+        );
+    }
     let summary = RunSummary {
         run_id,
-        status: "completed".into(),
+        status: status.into(),
         gstins: plan.gstins.len(),
         endpoints: plan.endpoints.len(),
         periods: period_count,
@@ -207,7 +250,7 @@ pub async fn run(
     };
     let json = serde_json::to_string(&summary).expect("summary serialises");
     let finished = clock.now();
-    blocking(&store, move |s| s.finish_run(run_id, "completed", &json, finished)).await?;
+    blocking(&store, move |s| s.finish_run(run_id, status, &json, finished)).await?;
     Ok(summary)
 }
 
@@ -227,11 +270,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Captures every job of one GSTIN. Returns the needs-login reason, if any.
-async fn capture_gstin(
-    ctx: Arc<Context>,
-    entry: GstinEntry,
-    jobs: Vec<(&'static Endpoint, Period)>,
-) -> Result<Option<String>, CaptureError> {
+async fn capture_gstin(ctx: Arc<Context>, entry: GstinEntry, jobs: Vec<Job>) -> Result<Option<String>, CaptureError> {
     let gstin = entry.gstin.clone();
     let slot = Arc::new(Mutex::new(open_session(&ctx, &gstin).await));
     if let Some(reason) = slot.lock().await.needs_login.clone() {
@@ -245,8 +284,10 @@ async fn capture_gstin(
         }
         return Ok(Some(reason));
     }
+    let stop_ctx = ctx.clone();
     let results: Vec<Result<(), CaptureError>> = stream::iter(jobs)
-        .map(|(endpoint, period)| {
+        .take_while(move |_: &Job| futures::future::ready(!stop_ctx.stopping()))
+        .map(|Job { endpoint, period }: Job| {
             let ctx = ctx.clone();
             let slot = slot.clone();
             let gstin = gstin.clone();
@@ -570,8 +611,12 @@ async fn archive(
     ctx.snapshots.fetch_add(1, Ordering::Relaxed);
     ctx.new_payload_bytes
         .fetch_add(appended.new_payload_bytes, Ordering::Relaxed);
+    metrics::counter!("gstvault_snapshots_total", "outcome" => outcome.as_str(), "group" => endpoint.group.name())
+        .increment(1);
+    metrics::counter!("gstvault_bytes_stored_total").increment(appended.new_payload_bytes);
     if appended.changed_from.is_some() {
         ctx.changes.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("gstvault_changes_total").increment(1);
     }
     *ctx.outcomes
         .lock()

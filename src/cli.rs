@@ -70,6 +70,154 @@ pub enum Command {
     Export(ExportArgs),
     /// Verify a bundle, or the whole archive with --archive.
     Verify(VerifyArgs),
+    /// Run the schedules of [daemon] until SIGTERM or SIGINT.
+    Daemon,
+    /// Per GSTIN: last capture, session, needs-login, last bundle; per job: last and next run.
+    Status,
+    /// List archived snapshots: receive time, outcome, payload hash, whether it changed.
+    List(ListArgs),
+    /// Print what the portal returned: a snapshot by ID, or a key as of an instant.
+    Show(ShowArgs),
+    /// Structural diff of two snapshots' payloads (by IDs, or a key at two instants).
+    Diff(DiffArgs),
+    /// Periods whose data changed after first capture, with what changed.
+    Changes(ChangesArgs),
+    /// Month-end cash and ITC balances beside GSTR-3B liability and payment.
+    Balances(BalancesArgs),
+}
+
+/// Where a query reads and how it prints.
+#[derive(Args, Debug)]
+pub struct QueryOutput {
+    /// Print JSON (an array of row objects).
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV (RFC 4180, with a header row).
+    #[arg(long)]
+    pub csv: bool,
+    /// The archive to read (default: the config's [archive] path); opened read-only.
+    #[arg(long)]
+    pub archive: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Only this GSTIN.
+    #[arg(long)]
+    pub gstin: Option<String>,
+    /// Only this endpoint.
+    #[arg(long, conflicts_with = "group")]
+    pub endpoint: Option<String>,
+    /// Only the endpoints of this group.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Only this period: YYYY-MM, FY2025-26 or - (no period).
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub period: Option<String>,
+    /// First month (YYYY-MM).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last month (YYYY-MM).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Received at or after: RFC 3339, or YYYY-MM-DD (start of that day, IST).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// At most this many rows (0: all).
+    #[arg(long, default_value_t = 1000)]
+    pub limit: u64,
+    #[command(flatten)]
+    pub output: QueryOutput,
+}
+
+#[derive(Args, Debug)]
+pub struct QueryKey {
+    /// The GSTIN.
+    #[arg(long)]
+    pub gstin: Option<String>,
+    /// The endpoint.
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// The period: YYYY-MM, FY2025-26 or -.
+    #[arg(long)]
+    pub period: Option<String>,
+    /// The page (GSTR-2B files; 0 otherwise).
+    #[arg(long, default_value_t = 0)]
+    pub page: u32,
+}
+
+impl QueryKey {
+    fn args(&self) -> crate::query::KeyArgs {
+        crate::query::KeyArgs {
+            gstin: self.gstin.clone(),
+            endpoint: self.endpoint.clone(),
+            period: self.period.clone(),
+            page: self.page,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// The snapshot ID (its log sequence number, as `list` prints it).
+    pub id: Option<u64>,
+    #[command(flatten)]
+    pub key: QueryKey,
+    /// The latest answer received at or before: RFC 3339, or YYYY-MM-DD (end of that day, IST). Default: now.
+    #[arg(long, conflicts_with = "id")]
+    pub as_of: Option<String>,
+    /// Write the exact bytes received to stdout.
+    #[arg(long)]
+    pub raw: bool,
+    /// The archive to read (default: the config's [archive] path); opened read-only.
+    #[arg(long)]
+    pub archive: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// Two snapshot IDs: older, newer.
+    pub ids: Vec<u64>,
+    #[command(flatten)]
+    pub key: QueryKey,
+    /// The key's latest answer at or before this instant (twice: from, to; once: from it to now).
+    #[arg(long)]
+    pub at: Vec<String>,
+    #[command(flatten)]
+    pub output: QueryOutput,
+}
+
+#[derive(Args, Debug)]
+pub struct ChangesArgs {
+    /// Only this GSTIN.
+    #[arg(long)]
+    pub gstin: Option<String>,
+    /// Detected at or after: RFC 3339, or YYYY-MM-DD (start of that day, IST).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only changes to periods already closed when detected (before the month of detection).
+    #[arg(long)]
+    pub retroactive: bool,
+    /// At most this many change rows (0: all).
+    #[arg(long, default_value_t = 0)]
+    pub limit: u64,
+    #[command(flatten)]
+    pub output: QueryOutput,
+}
+
+#[derive(Args, Debug)]
+pub struct BalancesArgs {
+    /// The GSTIN.
+    #[arg(long)]
+    pub gstin: String,
+    /// The financial year, YYYY-YY (e.g. 2025-26).
+    #[arg(long)]
+    pub fy: String,
+    /// Ledgers received at or before: RFC 3339, or YYYY-MM-DD (end of that day, IST). Default: now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub output: QueryOutput,
 }
 
 #[derive(Args, Debug)]
@@ -198,7 +346,120 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Keygen => keygen(&cli.config),
         Command::Export(args) => export(&cli.config, args),
         Command::Verify(args) => verify(&cli.config, args),
+        Command::Daemon => daemon(&cli.config).await,
+        Command::Status => status(&cli.config),
+        Command::List(args) => {
+            let store = open_for_query(&cli.config, &args.output.archive)?;
+            let rows = crate::query::list(
+                &store,
+                &crate::query::ListArgs {
+                    gstin: args.gstin,
+                    endpoint: args.endpoint,
+                    group: args.group,
+                    period: args.period,
+                    from: args.from,
+                    to: args.to,
+                    since: args.since,
+                    limit: args.limit,
+                },
+            )?;
+            if args.limit > 0 && rows.len() as u64 == args.limit {
+                eprintln!(
+                    "note: showing the first {} rows; narrow the filters or raise --limit (0: all)",
+                    args.limit
+                );
+            }
+            print_table(&crate::query::list_table(&rows), &args.output, "no snapshots match")
+        }
+        Command::Show(args) => {
+            let store = open_for_query(&cli.config, &args.archive)?;
+            let query = crate::query::ShowArgs {
+                id: args.id,
+                key: args.key.args(),
+                as_of: args.as_of,
+            };
+            let shown = crate::query::show(&store, &query, Utc::now())?;
+            eprintln!("{}", shown.describe());
+            match (&shown.body, args.raw) {
+                (None, _) => bail!(
+                    "snapshot {}: {} without a body: no bytes were received",
+                    shown.row.seq,
+                    shown.row.outcome
+                ),
+                (Some(body), true) => std::io::stdout().write_all(body)?,
+                (Some(_), false) => print!("{}", shown.pretty().unwrap_or_default()),
+            }
+            Ok(ExitCode::Ok)
+        }
+        Command::Diff(args) => {
+            let store = open_for_query(&cli.config, &args.output.archive)?;
+            let query = crate::query::DiffArgs {
+                ids: args.ids,
+                key: args.key.args(),
+                at: args.at,
+            };
+            let diffed = crate::query::diff(&store, &query, Utc::now())?;
+            if format_of(&args.output) == crate::table::Format::Human {
+                println!("{}", diffed.describe());
+            }
+            print_table(&crate::query::diff_table(&diffed), &args.output, "no difference")
+        }
+        Command::Changes(args) => {
+            let store = open_for_query(&cli.config, &args.output.archive)?;
+            let query = crate::query::ChangesArgs {
+                gstin: args.gstin,
+                since: args.since,
+                retroactive: args.retroactive,
+                limit: args.limit,
+            };
+            let rows = crate::query::changes(&store, &query)?;
+            print_table(&crate::query::changes_table(&rows), &args.output, "no changes match")
+        }
+        Command::Balances(args) => {
+            let store = open_for_query(&cli.config, &args.output.archive)?;
+            let query = crate::query::BalancesArgs {
+                gstin: args.gstin,
+                fy: args.fy,
+                as_of: args.as_of,
+            };
+            let rows = crate::query::balances(&store, &query, Utc::now())?;
+            print_table(
+                &crate::query::balances_table(&rows),
+                &args.output,
+                "no ledger or GSTR-3B snapshots match",
+            )
+        }
     }
+}
+
+/// Opens the archive read-only: `--archive`, else the config's archive path.
+fn open_for_query(config_path: &Path, archive: &Option<PathBuf>) -> Result<Store> {
+    let path = match archive {
+        Some(path) => path.clone(),
+        None => Config::load(config_path)?.archive_path,
+    };
+    Ok(Store::open_read_only(&path)?)
+}
+
+fn format_of(output: &QueryOutput) -> crate::table::Format {
+    if output.json {
+        crate::table::Format::Json
+    } else if output.csv {
+        crate::table::Format::Csv
+    } else {
+        crate::table::Format::Human
+    }
+}
+
+/// Prints a query's rows; an empty human result says `empty` (JSON `[]`, CSV the header).
+fn print_table(table: &crate::table::Table, output: &QueryOutput, empty: &str) -> Result<ExitCode> {
+    let format = format_of(output);
+    if table.is_empty() && format == crate::table::Format::Human {
+        println!("{empty}");
+    } else {
+        print!("{}", table.render(format));
+    }
+    Ok(ExitCode::Ok)
 }
 
 fn keygen(config_path: &Path) -> Result<ExitCode> {
@@ -447,6 +708,29 @@ fn config_check(path: &Path) -> Result<ExitCode> {
             println!("{:<10} not captured: {}", "", off.join(" "));
         }
     }
+    let now = Utc::now();
+    for kind in crate::schedule::JobKind::ALL {
+        match config.daemon.schedule(kind) {
+            Some(schedule) => {
+                let fires: Vec<String> = schedule
+                    .next_fires(now, 3)
+                    .iter()
+                    .map(|t| {
+                        t.with_timezone(&crate::period::ist())
+                            .format("%Y-%m-%d %H:%M:%S IST")
+                            .to_string()
+                    })
+                    .collect();
+                println!(
+                    "daemon {:<16} {:<18} next: {}",
+                    kind.name(),
+                    schedule.expression,
+                    fires.join(", ")
+                );
+            }
+            None => println!("daemon {:<16} off", kind.name()),
+        }
+    }
     match config.credentials() {
         Ok(_) => println!(
             "credentials: {} and {} are set",
@@ -605,6 +889,7 @@ async fn snapshot(config_path: &Path, args: SnapshotArgs) -> Result<ExitCode> {
     let clock: SharedClock = Arc::new(SystemClock);
     let plan = plan_from_args(&config, &args, clock.now(), "snapshot")?;
     let client = build_client(&config, clock.clone())?;
+    let _writer = crate::store::WriterLock::acquire(&config.archive_path)?;
     let store = Arc::new(StdMutex::new(Store::open(&config.archive_path)?));
     let progress: Option<Arc<dyn Progress>> = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
@@ -712,4 +997,79 @@ async fn simulate(args: SimulateArgs) -> Result<ExitCode> {
     })
     .await?;
     Ok(ExitCode::Ok)
+}
+
+async fn daemon(config_path: &Path) -> Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    init_logging(config.log_format, &config.log_level);
+    let credentials = config.credentials()?;
+    let daemon = crate::daemon::Daemon::new(config, credentials, Arc::new(SystemClock))?;
+    daemon.serve(crate::daemon::termination_signal()).await?;
+    Ok(ExitCode::Ok)
+}
+
+fn status(config_path: &Path) -> Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    let now = Utc::now();
+    let store = Store::open_read_only(&config.archive_path)?;
+    let last_answer: std::collections::BTreeMap<String, String> = store.last_answer_by_gstin()?.into_iter().collect();
+    let sessions: std::collections::BTreeMap<String, crate::store::SessionState> = store
+        .session_states()?
+        .into_iter()
+        .map(|s| (s.gstin.clone(), s))
+        .collect();
+    let mut needs_login = false;
+    println!(
+        "{:<16} {:<25} {:<25} {:<12} last bundle",
+        "GSTIN", "last capture", "session expires", "needs login"
+    );
+    for entry in &config.gstins {
+        let g = entry.gstin.as_str();
+        let state = sessions.get(g);
+        let needs = state.map(|s| s.needs_login).unwrap_or(true);
+        needs_login |= needs;
+        let bundle = store
+            .bundles_of(g)?
+            .pop()
+            .map(|b| format!("{} ({})", b.file_name, b.created_at))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:<16} {:<25} {:<25} {:<12} {}",
+            g,
+            last_answer.get(g).map(String::as_str).unwrap_or("never"),
+            state
+                .and_then(|s| s.session_expiry.clone())
+                .unwrap_or_else(|| "no session".into()),
+            if needs { "YES" } else { "no" },
+            bundle
+        );
+        if let Some(reason) = state.and_then(|s| s.reason.clone()).filter(|_| needs) {
+            println!("{:<16} {reason}", "");
+        }
+    }
+    let runs: std::collections::BTreeMap<String, crate::store::JobRunRow> =
+        store.last_job_runs()?.into_iter().map(|r| (r.job.clone(), r)).collect();
+    println!();
+    println!(
+        "{:<16} {:<25} {:<12} {:<25} detail",
+        "job", "last run", "result", "next run"
+    );
+    for kind in crate::schedule::JobKind::ALL {
+        let last = runs.get(kind.name());
+        let next = config
+            .daemon
+            .schedule(kind)
+            .and_then(|s| s.next_fires(now, 1).first().copied())
+            .map(format_time)
+            .unwrap_or_else(|| "off".into());
+        println!(
+            "{:<16} {:<25} {:<12} {:<25} {}",
+            kind.name(),
+            last.map(|r| r.started_at.as_str()).unwrap_or("never"),
+            last.map(|r| r.result.as_str()).unwrap_or("-"),
+            next,
+            last.and_then(|r| r.detail.clone()).unwrap_or_default()
+        );
+    }
+    Ok(if needs_login { ExitCode::Findings } else { ExitCode::Ok })
 }

@@ -172,6 +172,7 @@ impl Client {
             })
             .notify(|_, _| {
                 self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("gstvault_retries_total").increment(1);
             })
             .await;
         let mut fetched = match result {
@@ -193,6 +194,7 @@ impl Client {
         }
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let requested_at = self.clock.now();
+        let started = std::time::Instant::now();
         let url = self.url(&spec.path_and_query());
         let mut request = match spec.method {
             Method::Get => self.http.get(&url),
@@ -261,6 +263,7 @@ impl Client {
         self.stats
             .bytes_received
             .fetch_add(body.len() as u64, Ordering::Relaxed);
+        metrics::histogram!("gstvault_fetch_duration_seconds").record(started.elapsed().as_secs_f64());
         let received_at = self.clock.now();
         let fetched = Fetched {
             requested_at,

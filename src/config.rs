@@ -38,6 +38,7 @@ pub struct RawConfig {
     pub capture: RawCapture,
     pub signing: RawSigning,
     pub export: RawExport,
+    pub daemon: RawDaemon,
     pub logging: RawLogging,
     pub gstin: Vec<RawGstin>,
 }
@@ -104,6 +105,34 @@ impl Default for RawExport {
         RawExport {
             out_dir: "bundles".into(),
             pdf_template: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawDaemon {
+    pub capture: String,
+    pub export_month: String,
+    pub export_year: String,
+    pub checkpoint: String,
+    pub session_refresh: String,
+    pub capture_on_start: bool,
+    pub shutdown_grace_secs: u64,
+    pub listen: String,
+}
+
+impl Default for RawDaemon {
+    fn default() -> Self {
+        RawDaemon {
+            capture: "0 30 2 * * *".into(),
+            export_month: "0 0 6 21 * *".into(),
+            export_year: "0 0 7 1 12 *".into(),
+            checkpoint: "0 0 * * * *".into(),
+            session_refresh: "0 */15 * * * *".into(),
+            capture_on_start: false,
+            shutdown_grace_secs: 30,
+            listen: String::new(),
         }
     }
 }
@@ -215,6 +244,8 @@ pub struct Config {
     pub bundles_dir: PathBuf,
     /// A firm's own PDF template (None: the built-in one).
     pub pdf_template: Option<PathBuf>,
+    /// The daemon's schedules and listener.
+    pub daemon: crate::schedule::DaemonSettings,
     /// The raw form, for `config show`.
     pub raw: RawConfig,
 }
@@ -342,6 +373,8 @@ impl Config {
         let pdf_template = Some(raw.export.pdf_template.trim())
             .filter(|t| !t.is_empty())
             .map(|t| resolve(base, t));
+        let daemon =
+            crate::schedule::DaemonSettings::from_raw(&raw.daemon).map_err(|(key, message)| invalid(&key, message))?;
         let log_format = match raw.logging.format.as_str() {
             "human" => LogFormat::Human,
             "json" => LogFormat::Json,
@@ -386,6 +419,7 @@ impl Config {
             key_password_env,
             bundles_dir,
             pdf_template,
+            daemon,
             raw,
         })
     }

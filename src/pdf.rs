@@ -1617,5 +1617,4 @@ mod tests {
         let bytes = render(&report, &Template::builtin()).unwrap();
         assert!(bytes.starts_with(b"%PDF-"));
     }
-
 }

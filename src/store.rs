@@ -20,6 +20,9 @@ use crate::digest::Digest;
 use crate::envelope::{Outcome, Reading};
 use crate::log::{LeafRecord, LEAF_VERSION};
 
+mod query;
+pub use query::{BulkSnapshot, ListedSnapshot, PeriodFilter, SnapshotFilter, ANSWERED};
+
 mod embedded {
     refinery::embed_migrations!("migrations");
 }
@@ -679,6 +682,123 @@ impl Store {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 
+    /// Records the start of a daemon job; returns its row id.
+    pub fn begin_job_run(&self, job: &str, started_at: DateTime<Utc>) -> Result<i64> {
+        self.conn
+            .execute(
+                "INSERT INTO job_runs (job, started_at, result) VALUES (?1, ?2, 'running')",
+                params![job, format_time(started_at)],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Records how a daemon job ended.
+    pub fn finish_job_run(
+        &self,
+        id: i64,
+        result: &str,
+        detail: Option<&str>,
+        finished_at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE job_runs SET result = ?2, detail = ?3, finished_at = ?4 WHERE id = ?1",
+                params![id, result, detail, format_time(finished_at)],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The latest run of each job: (job, started_at, finished_at, result, detail).
+    pub fn last_job_runs(&self) -> Result<Vec<JobRunRow>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT job, started_at, finished_at, result, detail FROM job_runs
+                 WHERE id IN (SELECT MAX(id) FROM job_runs GROUP BY job) ORDER BY job",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(JobRunRow {
+                    job: r.get(0)?,
+                    started_at: r.get(1)?,
+                    finished_at: r.get(2)?,
+                    result: r.get(3)?,
+                    detail: r.get(4)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// Marks runs and jobs left `running` by a process that stopped as interrupted.
+    pub fn mark_interrupted(&self, now: DateTime<Utc>) -> Result<usize> {
+        let now = format_time(now);
+        let runs = self
+            .conn
+            .execute(
+                "UPDATE runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'",
+                [&now],
+            )
+            .map_err(|e| self.err(e))?;
+        self.conn
+            .execute(
+                "UPDATE job_runs SET result = 'interrupted', finished_at = ?1 WHERE result = 'running'",
+                [&now],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(runs)
+    }
+
+    /// Per GSTIN, the receive time of its last answer the portal meant (ok or no_data).
+    pub fn last_answer_by_gstin(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT gstin, MAX(received_at) FROM snapshots WHERE outcome IN ('ok', 'no_data') GROUP BY gstin ORDER BY gstin",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// Every GSTIN's session state.
+    pub fn session_states(&self) -> Result<Vec<SessionState>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT gstin, token_expiry, session_expiry, needs_login, reason, updated_at FROM sessions ORDER BY gstin")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(SessionState {
+                    gstin: r.get(0)?,
+                    token_expiry: r.get(1)?,
+                    session_expiry: r.get(2)?,
+                    needs_login: r.get::<_, i64>(3)? != 0,
+                    reason: r.get(4)?,
+                    updated_at: r.get(5)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// Runs by status (for status and tests).
+    pub fn run_statuses(&self) -> Result<Vec<(i64, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, status FROM runs ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
     /// Sets the archive's identity when it has none yet (reproducible fixtures).
     pub fn init_archive_id(&self, id: &str) -> Result<()> {
         self.conn
@@ -900,6 +1020,68 @@ impl Store {
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+}
+
+/// The latest run of one daemon job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobRunRow {
+    pub job: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub result: String,
+    pub detail: Option<String>,
+}
+
+/// Exclusive right to write an archive, held for a process's lifetime: a
+/// second daemon, or `snapshot` while the daemon runs, is refused. Readers
+/// (queries, verify, export's reads) never take it.
+#[derive(Debug)]
+pub struct WriterLock {
+    _file: std::fs::File,
+    pub path: PathBuf,
+}
+
+impl WriterLock {
+    /// Takes the lock beside the archive (`<archive>.lock`), or says who holds it.
+    pub fn acquire(archive: &Path) -> Result<WriterLock> {
+        use std::io::{Read, Seek};
+        let path = PathBuf::from(format!("{}.lock", archive.display()));
+        let io = |message: String| StoreError::Io {
+            path: archive.display().to_string(),
+            message,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| io(e.to_string()))?;
+        }
+        let mut file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(&path)
+        }
+        .map_err(|e| io(format!("cannot open {}: {e}", path.display())))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                return Err(io(format!(
+                    "another gstvault process ({}) is writing to this archive: stop it or wait for it to finish",
+                    holder.trim().lines().next().unwrap_or("pid unknown")
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(format!("cannot lock {}: {e}", path.display()))),
+        }
+        let _ = file.set_len(0);
+        let _ = file.rewind();
+        let _ = writeln!(file, "pid {}", std::process::id());
+        let _ = file.sync_all();
+        Ok(WriterLock { _file: file, path })
     }
 }
 

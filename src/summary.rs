@@ -34,13 +34,27 @@ pub struct SummaryInput<'a> {
     pub versions: &'a [Version],
 }
 
-/// The latest `ok` payload of each (endpoint, period, page) in `rows`.
+/// The endpoints reconciliation reads.
+pub const RECONCILED_ENDPOINTS: [&str; 6] = [
+    "ledger-balance",
+    "ledger-cash",
+    "ledger-itc",
+    "gstr-3b",
+    "gstr-1-summary",
+    "gstr-2b",
+];
+
+/// The latest `ok` payload of each (endpoint, period, page) in `rows`, for the
+/// endpoints reconciliation reads (parsed JSON is large: the rest stays unread).
 pub fn latest_payloads(
     store: &Store,
     rows: &[SnapshotRow],
 ) -> Result<BTreeMap<(String, String, u32), Value>, StoreError> {
     let mut latest: BTreeMap<(String, String, u32), &SnapshotRow> = BTreeMap::new();
-    for row in rows.iter().filter(|r| r.outcome == "ok") {
+    for row in rows
+        .iter()
+        .filter(|r| r.outcome == "ok" && RECONCILED_ENDPOINTS.contains(&r.endpoint.as_str()))
+    {
         latest.insert((row.endpoint.clone(), row.period.clone(), row.page), row);
     }
     let mut out = BTreeMap::new();

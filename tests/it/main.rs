@@ -5,4 +5,6 @@ mod bundle;
 mod capture;
 mod cli;
 mod config;
+mod daemon;
+mod query;
 mod support;

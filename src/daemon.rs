@@ -1,0 +1,556 @@
+//! `gstvault daemon`: scheduled capture, export, checkpoint and session
+//! refresh, unattended for months.
+//!
+//! Jobs are [`JobKind`]s fired by tokio-cron-scheduler on the schedules of
+//! `[daemon]` (IST). A job still running when its next tick fires is skipped
+//! and logged, never started twice. The daemon holds the archive's
+//! [`WriterLock`] for its lifetime; readers open the archive read-only and
+//! work beside it (WAL). On SIGTERM or SIGINT it stops taking new work, lets
+//! requests in flight finish for at most `shutdown_grace_secs`, marks what
+//! did not finish as interrupted, and returns so the process exits 0. An
+//! optional loopback listener serves `/healthz` and `/metrics` (Prometheus).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex as StdMutex, OnceLock};
+use std::time::Duration;
+
+use anyhow::{anyhow, Context as _, Result};
+use chrono::{DateTime, Utc};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::bundle::export::{export, ExportRequest};
+use crate::bundle::Scope;
+use crate::capture::{self, Plan};
+use crate::client::Client;
+use crate::clock::SharedClock;
+use crate::config::{Config, Credentials};
+use crate::period::{default_window, india_date};
+use crate::schedule::{export_month_at, export_year_at, JobKind};
+use crate::session::TokenStore;
+use crate::store::{format_time, parse_time, SessionState, Store, WriterLock};
+
+/// How a job ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JobResult {
+    Ok(String),
+    Failed(String),
+    Interrupted(String),
+    /// The previous run of the same job was still going.
+    Skipped,
+}
+
+impl JobResult {
+    pub fn label(&self) -> &'static str {
+        match self {
+            JobResult::Ok(_) => "ok",
+            JobResult::Failed(_) => "failed",
+            JobResult::Interrupted(_) => "interrupted",
+            JobResult::Skipped => "skipped",
+        }
+    }
+
+    fn detail(&self) -> Option<&str> {
+        match self {
+            JobResult::Ok(d) | JobResult::Failed(d) | JobResult::Interrupted(d) => Some(d),
+            JobResult::Skipped => None,
+        }
+    }
+}
+
+/// The daemon's shared state.
+pub struct Daemon {
+    config: Config,
+    client: Arc<Client>,
+    store: Arc<StdMutex<Store>>,
+    tokens: TokenStore,
+    clock: SharedClock,
+    /// One flag per job kind: set while that job runs.
+    running: BTreeMap<JobKind, AtomicBool>,
+    stop_tx: tokio::sync::watch::Sender<bool>,
+    /// Unix seconds of the scheduler's last heartbeat (0: not started).
+    heartbeat: AtomicI64,
+    /// The last archive write error, for /healthz.
+    store_error: StdMutex<Option<String>>,
+    /// Where /healthz and /metrics are served, once bound.
+    listening: OnceLock<std::net::SocketAddr>,
+    _lock: WriterLock,
+}
+
+/// The process-wide Prometheus recorder (installed once).
+fn metrics_handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(&[
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+            ])
+            .expect("static buckets are valid")
+            .build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may exist in tests; then this handle still renders what it records.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+impl Daemon {
+    /// Takes the archive's writer lock and prepares the client.
+    ///
+    /// Fails when another process writes to the archive, or the archive or
+    /// credentials cannot be opened.
+    pub fn new(config: Config, credentials: Credentials, clock: SharedClock) -> Result<Arc<Daemon>> {
+        let lock = WriterLock::acquire(&config.archive_path)?;
+        let store = Store::open(&config.archive_path)?;
+        let interrupted = store.mark_interrupted(clock.now())?;
+        if interrupted > 0 {
+            tracing::warn!(
+                runs = interrupted,
+                "runs left unfinished by an earlier process are marked interrupted"
+            );
+        }
+        let client = Client::new(config.api.clone(), credentials, clock.clone())?;
+        let (stop_tx, _) = tokio::sync::watch::channel(false);
+        metrics_handle();
+        Ok(Arc::new(Daemon {
+            tokens: TokenStore::new(&config.sessions_dir),
+            running: JobKind::ALL.into_iter().map(|k| (k, AtomicBool::new(false))).collect(),
+            config,
+            client,
+            store: Arc::new(StdMutex::new(store)),
+            clock,
+            stop_tx,
+            heartbeat: AtomicI64::new(0),
+            store_error: StdMutex::new(None),
+            listening: OnceLock::new(),
+            _lock: lock,
+        }))
+    }
+
+    pub fn store(&self) -> Arc<StdMutex<Store>> {
+        self.store.clone()
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stop_tx.borrow()
+    }
+
+    /// Runs one job now unless the same job is still running (then it is skipped).
+    pub async fn run_job(self: &Arc<Self>, kind: JobKind) -> JobResult {
+        if self.stopping() {
+            return JobResult::Skipped;
+        }
+        let flag = &self.running[&kind];
+        if flag.swap(true, Ordering::AcqRel) {
+            tracing::warn!(job = kind.name(), "previous run still going: this tick is skipped");
+            metrics::counter!("gstvault_runs_total", "job" => kind.name(), "result" => "skipped").increment(1);
+            return JobResult::Skipped;
+        }
+        let started = self.clock.now();
+        let row = self.with_store(|s| s.begin_job_run(kind.name(), started)).ok();
+        tracing::info!(job = kind.name(), "job started");
+        let result = match kind {
+            JobKind::Capture => self.capture().await,
+            JobKind::ExportMonth => self.export(Scope::Month(export_month_at(started))).await,
+            JobKind::ExportYear => self.export(Scope::Year(export_year_at(started))).await,
+            JobKind::Checkpoint => self.checkpoint(),
+            JobKind::SessionRefresh => self.refresh_sessions().await,
+        };
+        flag.store(false, Ordering::Release);
+        let finished = self.clock.now();
+        if let Some(id) = row {
+            let _ = self.with_store(|s| s.finish_job_run(id, result.label(), result.detail(), finished));
+        }
+        metrics::counter!("gstvault_runs_total", "job" => kind.name(), "result" => result.label()).increment(1);
+        match &result {
+            JobResult::Failed(detail) => tracing::error!(job = kind.name(), %detail, "job failed"),
+            other => tracing::info!(
+                job = kind.name(),
+                result = other.label(),
+                detail = other.detail().unwrap_or(""),
+                "job finished"
+            ),
+        }
+        result
+    }
+
+    fn with_store<T>(&self, f: impl FnOnce(&Store) -> Result<T, crate::store::StoreError>) -> Result<T> {
+        let guard = self.store.lock().map_err(|_| anyhow!("archive lock poisoned"))?;
+        let result = f(&guard);
+        if let Err(e) = &result {
+            *self.store_error.lock().expect("error slot") = Some(e.to_string());
+        }
+        Ok(result?)
+    }
+
+    async fn capture(self: &Arc<Self>) -> JobResult {
+        let now = self.clock.now();
+        let (from, to) = default_window(india_date(now));
+        let plan = Plan {
+            gstins: self.config.gstins.clone(),
+            endpoints: self.config.endpoints.clone(),
+            from,
+            to,
+            kind: "daemon",
+        };
+        let summary = match capture::run_until(
+            &plan,
+            self.client.clone(),
+            self.store.clone(),
+            self.tokens.clone(),
+            self.clock.clone(),
+            None,
+            Some(self.stop_tx.subscribe()),
+        )
+        .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                *self.store_error.lock().expect("error slot") = Some(e.to_string());
+                return JobResult::Failed(e.to_string());
+            }
+        };
+        *self.store_error.lock().expect("error slot") = None;
+        let checkpoint = match self.signing_key() {
+            Some(Ok(key)) => self
+                .with_store(|s| crate::checkpoint::record(s, &key, self.clock.now(), Some(summary.run_id)))
+                .ok(),
+            Some(Err(e)) => return JobResult::Failed(format!("capture archived, checkpoint not signed: {e}")),
+            None => None,
+        };
+        let detail = format!(
+            "run {}: {} snapshots, {} ok, {} no-data, {} failed, {} changes, {} needs login{}",
+            summary.run_id,
+            summary.snapshots,
+            summary.count(crate::envelope::Outcome::Ok),
+            summary.count(crate::envelope::Outcome::NoData),
+            summary.failed(),
+            summary.changes,
+            summary.needs_login.len(),
+            checkpoint
+                .map(|c| format!(", checkpoint {}", c.size))
+                .unwrap_or_default()
+        );
+        if summary.status == "interrupted" {
+            JobResult::Interrupted(detail)
+        } else {
+            JobResult::Ok(detail)
+        }
+    }
+
+    fn signing_key(&self) -> Option<Result<crate::signing::SigningKey>> {
+        if !self.config.signing_key.exists() {
+            return None;
+        }
+        Some(crate::cli::load_signing_key(&self.config))
+    }
+
+    async fn export(self: &Arc<Self>, scope: Scope) -> JobResult {
+        let key = match self.signing_key() {
+            Some(Ok(key)) => key,
+            Some(Err(e)) => return JobResult::Failed(e.to_string()),
+            None => {
+                return JobResult::Failed(format!(
+                    "no signing key at {}: run `gstvault keygen`",
+                    self.config.signing_key.display()
+                ))
+            }
+        };
+        let now = self.clock.now();
+        let mut written = Vec::new();
+        let mut failures = Vec::new();
+        for entry in &self.config.gstins {
+            if self.stopping() {
+                return JobResult::Interrupted(format!("exported {}", written.join(", ")));
+            }
+            let template = match &self.config.pdf_template {
+                Some(path) => match std::fs::read_to_string(path) {
+                    Ok(t) => Some(t),
+                    Err(e) => return JobResult::Failed(format!("pdf template {}: {e}", path.display())),
+                },
+                None => None,
+            };
+            let request = ExportRequest {
+                gstin: entry.gstin.clone(),
+                legal_name: entry.legal_name.clone(),
+                organization: self.config.organization.clone(),
+                scope,
+                as_of: now,
+                out_dir: self.config.bundles_dir.clone(),
+                template,
+            };
+            let result = {
+                let guard = match self.store.lock() {
+                    Ok(g) => g,
+                    Err(_) => return JobResult::Failed("archive lock poisoned".into()),
+                };
+                export(&guard, &key, &request, now)
+            };
+            match result {
+                Ok(exported) => written.push(exported.path.display().to_string()),
+                // One GSTIN's failure never holds up the others.
+                Err(e) => failures.push(format!("{}: {e}", entry.gstin)),
+            }
+        }
+        if failures.is_empty() {
+            JobResult::Ok(format!("exported {}", written.join(", ")))
+        } else {
+            JobResult::Failed(format!("{} exported; failed: {}", written.len(), failures.join("; ")))
+        }
+    }
+
+    fn checkpoint(&self) -> JobResult {
+        match self.signing_key() {
+            None => JobResult::Ok("no signing key: nothing signed".into()),
+            Some(Err(e)) => JobResult::Failed(e.to_string()),
+            Some(Ok(key)) => match self.with_store(|s| crate::checkpoint::record(s, &key, self.clock.now(), None)) {
+                Ok(c) => JobResult::Ok(format!("checkpoint {} at log size {}", c.id, c.size)),
+                Err(e) => JobResult::Failed(e.to_string()),
+            },
+        }
+    }
+
+    async fn refresh_sessions(self: &Arc<Self>) -> JobResult {
+        let now = self.clock.now();
+        let margin = self.config.api.refresh_before_expiry;
+        let mut refreshed = 0;
+        let mut lost = Vec::new();
+        for entry in &self.config.gstins {
+            let Some(session) = self.tokens.load(&entry.gstin) else {
+                continue;
+            };
+            if session.expires_at() - now > margin {
+                continue;
+            }
+            match self.client.refresh_session(&session).await {
+                Ok(fresh) => {
+                    if let Err(e) = self.tokens.save(&entry.gstin, &fresh) {
+                        return JobResult::Failed(e.to_string());
+                    }
+                    let state = SessionState {
+                        gstin: entry.gstin.to_string(),
+                        token_expiry: Some(format_time(fresh.token_expiry)),
+                        session_expiry: Some(format_time(fresh.session_expiry)),
+                        needs_login: false,
+                        reason: None,
+                        updated_at: format_time(now),
+                    };
+                    let _ = self.with_store(|s| s.put_session_state(&state));
+                    refreshed += 1;
+                }
+                Err(e) => {
+                    let reason = format!("session refresh failed ({e}): run `gstvault login {}`", entry.gstin);
+                    tracing::warn!(gstin = %entry.gstin, %reason, "GSTIN needs login");
+                    let state = SessionState {
+                        gstin: entry.gstin.to_string(),
+                        token_expiry: Some(format_time(session.token_expiry)),
+                        session_expiry: Some(format_time(session.session_expiry)),
+                        needs_login: true,
+                        reason: Some(reason),
+                        updated_at: format_time(now),
+                    };
+                    let _ = self.with_store(|s| s.put_session_state(&state));
+                    lost.push(entry.gstin.to_string());
+                }
+            }
+        }
+        if lost.is_empty() {
+            JobResult::Ok(format!("{refreshed} session(s) refreshed"))
+        } else {
+            JobResult::Ok(format!(
+                "{refreshed} session(s) refreshed; needs login: {}",
+                lost.join(", ")
+            ))
+        }
+    }
+
+    /// Health: the scheduler ticks and the archive is writable.
+    pub fn health(&self) -> (bool, Vec<String>) {
+        let mut reasons = Vec::new();
+        let beat = self.heartbeat.load(Ordering::Acquire);
+        let age = Utc::now().timestamp() - beat;
+        if beat == 0 {
+            reasons.push("scheduler not started".to_string());
+        } else if age > 30 {
+            reasons.push(format!("scheduler silent for {age} s"));
+        }
+        if let Err(e) = std::fs::OpenOptions::new().write(true).open(&self.config.archive_path) {
+            reasons.push(format!("archive not writable: {e}"));
+        }
+        if let Some(e) = self.store_error.lock().expect("error slot").clone() {
+            reasons.push(format!("last archive write failed: {e}"));
+        }
+        (reasons.is_empty(), reasons)
+    }
+
+    /// Prometheus text: counters recorded as work happens, per-GSTIN gauges computed now.
+    pub fn metrics_text(&self) -> String {
+        let now = self.clock.now();
+        if let Ok(store) = self.store.lock() {
+            if let Ok(states) = store.session_states() {
+                let needs: f64 = states.iter().filter(|s| s.needs_login).count() as f64;
+                metrics::gauge!("gstvault_needs_login_gstins").set(needs);
+                for state in states {
+                    if let Some(expiry) = state.session_expiry.as_deref().and_then(parse_time) {
+                        metrics::gauge!("gstvault_session_expires_in_seconds", "gstin" => state.gstin.clone())
+                            .set((expiry - now).num_seconds() as f64);
+                    }
+                }
+            }
+            if let Ok(last) = store.last_answer_by_gstin() {
+                for (gstin, at) in last {
+                    if let Some(at) = parse_time(&at) {
+                        metrics::gauge!("gstvault_seconds_since_last_capture", "gstin" => gstin)
+                            .set((now - at).num_seconds() as f64);
+                    }
+                }
+            }
+        }
+        metrics_handle().render()
+    }
+
+    /// Runs the schedules (and the listener) until `shutdown` resolves, then
+    /// stops within the grace period.
+    ///
+    /// Fails when the scheduler or the listener cannot start.
+    pub async fn serve(self: Arc<Self>, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        use tokio_cron_scheduler::{Job, JobScheduler};
+        let mut scheduler = JobScheduler::new().await.context("cannot start the scheduler")?;
+        for schedule in &self.config.daemon.schedules {
+            let daemon = self.clone();
+            let kind = schedule.kind;
+            let job = Job::new_async_tz(schedule.expression.as_str(), crate::period::ist(), move |_, _| {
+                let daemon = daemon.clone();
+                Box::pin(async move {
+                    // Jobs run on their own task so a long capture never blocks the scheduler's ticks.
+                    tokio::spawn(async move {
+                        daemon.run_job(kind).await;
+                    });
+                })
+            })
+            .map_err(|e| anyhow!("daemon.{}: {e}", kind.name()))?;
+            scheduler
+                .add(job)
+                .await
+                .map_err(|e| anyhow!("daemon.{}: {e}", kind.name()))?;
+            let next = schedule.next_fires(self.clock.now(), 1);
+            tracing::info!(job = kind.name(), schedule = %schedule.expression, next = ?next.first(), "scheduled");
+        }
+        scheduler.start().await.context("cannot start the scheduler")?;
+        let beat = self.clone();
+        let heartbeat = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                beat.heartbeat.store(Utc::now().timestamp(), Ordering::Release);
+            }
+        });
+        let listener = match self.config.daemon.listen {
+            Some(addr) => {
+                let socket = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("daemon.listen {addr}: cannot bind"))?;
+                let bound = socket.local_addr()?;
+                let _ = self.listening.set(bound);
+                tracing::info!(addr = %bound, "serving /healthz and /metrics");
+                Some(tokio::spawn(serve_http(self.clone(), socket)))
+            }
+            None => None,
+        };
+        if self.config.daemon.capture_on_start {
+            let daemon = self.clone();
+            tokio::spawn(async move {
+                daemon.run_job(JobKind::Capture).await;
+            });
+        }
+        tracing::info!(gstins = self.config.gstins.len(), "daemon running");
+        shutdown.await;
+
+        tracing::info!(grace = ?self.config.daemon.shutdown_grace, "stopping: no new work; waiting for work in flight");
+        let _ = self.stop_tx.send(true);
+        let _ = scheduler.shutdown().await;
+        let deadline = tokio::time::Instant::now() + self.config.daemon.shutdown_grace;
+        while self.running.values().any(|f| f.load(Ordering::Acquire)) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if self.running.values().any(|f| f.load(Ordering::Acquire)) {
+            tracing::warn!("work still in flight after the grace period: abandoned (committed snapshots are kept)");
+        }
+        let _ = self.with_store(|s| s.mark_interrupted(self.clock.now()));
+        heartbeat.abort();
+        if let Some(l) = listener {
+            l.abort();
+        }
+        tracing::info!("daemon stopped");
+        Ok(())
+    }
+
+    /// The address /healthz and /metrics are served on, once bound.
+    pub fn listening(&self) -> Option<std::net::SocketAddr> {
+        self.listening.get().copied()
+    }
+
+    /// The next fire time of each scheduled job.
+    pub fn next_runs(&self, now: DateTime<Utc>) -> Vec<(JobKind, Option<DateTime<Utc>>)> {
+        self.config
+            .daemon
+            .schedules
+            .iter()
+            .map(|s| (s.kind, s.next_fires(now, 1).first().copied()))
+            .collect()
+    }
+}
+
+async fn serve_http(daemon: Arc<Daemon>, socket: tokio::net::TcpListener) {
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    let health = daemon.clone();
+    let metrics = daemon.clone();
+    let app = axum::Router::new()
+        .route(
+            "/healthz",
+            get(move || {
+                let daemon = health.clone();
+                async move {
+                    let (ok, reasons) = daemon.health();
+                    if ok {
+                        (StatusCode::OK, "ok\n".to_string())
+                    } else {
+                        (StatusCode::SERVICE_UNAVAILABLE, format!("{}\n", reasons.join("\n")))
+                    }
+                }
+            }),
+        )
+        .route(
+            "/metrics",
+            get(move || {
+                let daemon = metrics.clone();
+                async move {
+                    let text = tokio::task::spawn_blocking(move || daemon.metrics_text())
+                        .await
+                        .unwrap_or_default();
+                    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+                }
+            }),
+        );
+    if let Err(e) = axum::serve(socket, app).await {
+        tracing::error!(error = %e, "health and metrics listener stopped");
+    }
+}
+
+/// Waits for SIGTERM or SIGINT.
+pub async fn termination_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+    }
+}

@@ -1,0 +1,781 @@
+//! Compliance queries over the archive: `list`, `show`, `diff`, `changes` and
+//! `balances`. Each takes its arguments as typed on the command line (so every
+//! entry point validates the same way), reads through the [`Store`] (opened
+//! read-only, so queries run while a daemon writes) and returns rows as data;
+//! [`crate::table`] prints them. Bad input is a [`QueryError::Input`]: one line
+//! naming the flag and the value.
+//!
+//! Decisions:
+//! - Times: RFC 3339, or a date `YYYY-MM-DD` read in IST: the end of that day
+//!   (23:59:59.999 IST) for `--as-of`/`--at`, its start (00:00 IST) for `--since`.
+//! - `show --as-of` and `diff --at` pick the latest snapshot of the key received
+//!   at or before the instant whose outcome is `ok` or `no_data` (answers the
+//!   portal meant, the rule changes follow); failures are in `list` and can be
+//!   shown by ID.
+//! - A `no_data` answer compares as the empty object `{}` ("no documents"), so a
+//!   first amendment reads as one addition (`/b2ba`), not as an error replaced.
+//! - `changes` reports every change row; `retroactive` marks those whose period
+//!   was closed when the change was detected (a month before the IST month of
+//!   detection, a financial year that had ended; never the current-state `-`),
+//!   and `--retroactive` keeps only those.
+//! - `list --from/--to` select month periods (`YYYY-MM`), `--period` any stored
+//!   period (`2025-04`, `FY2025-26`, `-`).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::catalog::{self, Group};
+use crate::diff::{ChangeKind, Difference};
+use crate::gstin::Gstin;
+use crate::period::{india_date, ist, FinancialYear, Month, Period};
+use crate::reconcile;
+use crate::report::Heads;
+use crate::store::{format_time, PeriodFilter, SnapshotFilter, SnapshotRow, Store, StoreError, ANSWERED};
+use crate::table::{Cell, Table};
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// Bad input: the flag, the value and what is wrong with it.
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub type Result<T> = std::result::Result<T, QueryError>;
+
+fn input(message: impl Into<String>) -> QueryError {
+    QueryError::Input(message.into())
+}
+
+// ---------------------------------------------------------------- input
+
+/// Which end of a date `YYYY-MM-DD` an instant flag means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DayEnd {
+    /// 00:00:00.000 IST (`--since`).
+    Start,
+    /// 23:59:59.999 IST (`--as-of`, `--at`).
+    End,
+}
+
+/// Parses an RFC 3339 instant or a date `YYYY-MM-DD` (IST, `end` of the day).
+pub fn parse_instant(flag: &str, text: &str, end: DayEnd) -> Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        input(format!(
+            "{flag} {text:?}: not an RFC 3339 instant (2026-05-01T00:00:00+05:30) or a date (2026-05-01)"
+        ))
+    })?;
+    let time = match end {
+        DayEnd::Start => NaiveTime::MIN,
+        DayEnd::End => NaiveTime::from_hms_milli_opt(23, 59, 59, 999).expect("valid time"),
+    };
+    let local = ist()
+        .from_local_datetime(&date.and_time(time))
+        .single()
+        .expect("IST has no gaps");
+    Ok(local.with_timezone(&Utc))
+}
+
+/// A GSTIN that is valid and has snapshots in the archive.
+pub fn archived_gstin(store: &Store, text: &str) -> Result<Gstin> {
+    let gstin = Gstin::parse(text).map_err(|e| input(e.to_string()))?;
+    if !store.has_gstin(gstin.as_str())? {
+        return Err(input(format!(
+            "no snapshots for GSTIN {gstin} in archive {}",
+            store.path().display()
+        )));
+    }
+    Ok(gstin)
+}
+
+fn endpoint_name(text: &str) -> Result<String> {
+    catalog::find(text).map(|e| e.name.to_string()).ok_or_else(|| {
+        input(format!(
+            "--endpoint {text:?}: unknown endpoint; `gstvault config check` lists them"
+        ))
+    })
+}
+
+fn group_endpoints(text: &str) -> Result<Vec<String>> {
+    let group = Group::parse(text).ok_or_else(|| {
+        input(format!(
+            "--group {text:?}: unknown group; groups are {}",
+            Group::ALL.map(Group::name).join(", ")
+        ))
+    })?;
+    Ok(catalog::ENDPOINTS
+        .iter()
+        .filter(|e| e.group == group)
+        .map(|e| e.name.to_string())
+        .collect())
+}
+
+fn stored_period(flag: &str, text: &str) -> Result<String> {
+    Period::parse(text)
+        .map(|p| p.to_string())
+        .map_err(|e| input(format!("{flag}: {e}")))
+}
+
+fn month(flag: &str, text: &str) -> Result<Month> {
+    Month::parse(text).map_err(|e| input(format!("{flag}: {e}")))
+}
+
+/// GSTIN, endpoint, period and page of one snapshot key, as typed.
+#[derive(Clone, Debug, Default)]
+pub struct KeyArgs {
+    pub gstin: Option<String>,
+    pub endpoint: Option<String>,
+    pub period: Option<String>,
+    pub page: u32,
+}
+
+struct Key {
+    gstin: String,
+    endpoint: String,
+    period: String,
+    page: u32,
+}
+
+impl KeyArgs {
+    fn resolve(&self, store: &Store, what: &str) -> Result<Key> {
+        let (Some(g), Some(e), Some(p)) = (&self.gstin, &self.endpoint, &self.period) else {
+            return Err(input(format!(
+                "{what}: give a snapshot ID, or --gstin, --endpoint and --period"
+            )));
+        };
+        let endpoint = endpoint_name(e)?;
+        let period = stored_period("--period", p)?;
+        let gstin = archived_gstin(store, g)?;
+        Ok(Key {
+            gstin: gstin.to_string(),
+            endpoint,
+            period,
+            page: self.page,
+        })
+    }
+}
+
+fn snapshot_by_id(store: &Store, id: u64) -> Result<SnapshotRow> {
+    store.snapshot(id)?.ok_or_else(|| {
+        input(format!(
+            "snapshot {id}: no such snapshot in archive {} (the log has {})",
+            store.path().display(),
+            store.snapshot_count().unwrap_or(0)
+        ))
+    })
+}
+
+fn as_of_snapshot(store: &Store, key: &Key, as_of: DateTime<Utc>) -> Result<SnapshotRow> {
+    store
+        .snapshot_as_of(
+            (&key.gstin, &key.endpoint, &key.period, key.page),
+            &format_time(as_of),
+            ANSWERED,
+        )?
+        .ok_or_else(|| {
+            input(format!(
+                "no answer of {} {} {}{} was received at or before {}",
+                key.gstin,
+                key.endpoint,
+                key.period,
+                if key.page > 0 {
+                    format!(" page {}", key.page)
+                } else {
+                    String::new()
+                },
+                format_time(as_of)
+            ))
+        })
+}
+
+// ---------------------------------------------------------------- list
+
+/// `list` arguments as typed.
+#[derive(Clone, Debug, Default)]
+pub struct ListArgs {
+    pub gstin: Option<String>,
+    pub endpoint: Option<String>,
+    pub group: Option<String>,
+    pub period: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub since: Option<String>,
+    /// At most this many rows; 0 means all.
+    pub limit: u64,
+}
+
+/// One listed snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ListRow {
+    pub seq: u64,
+    pub received_at: String,
+    pub gstin: String,
+    pub endpoint: String,
+    pub period: String,
+    pub page: u32,
+    pub outcome: String,
+    pub payload_sha256: Option<String>,
+    /// `first` (first answer of its key), `same`, `changed`, or `-` (a failure: not compared).
+    pub change: String,
+    /// The answer it changed from.
+    pub previous: Option<u64>,
+}
+
+/// Snapshots matching the filters, by receive time, then log order.
+pub fn list(store: &Store, args: &ListArgs) -> Result<Vec<ListRow>> {
+    let mut filter = SnapshotFilter {
+        limit: (args.limit > 0).then_some(args.limit),
+        ..SnapshotFilter::default()
+    };
+    match (&args.endpoint, &args.group) {
+        (Some(_), Some(_)) => return Err(input("give --endpoint or --group, not both")),
+        (Some(e), None) => filter.endpoints = vec![endpoint_name(e)?],
+        (None, Some(g)) => filter.endpoints = group_endpoints(g)?,
+        (None, None) => {}
+    }
+    filter.period = match (&args.period, &args.from, &args.to) {
+        (Some(p), None, None) => Some(PeriodFilter::Exactly(stored_period("--period", p)?)),
+        (None, Some(f), Some(t)) => {
+            let (from, to) = (month("--from", f)?, month("--to", t)?);
+            if from > to {
+                return Err(input(format!("--from {from} is after --to {to}")));
+            }
+            Some(PeriodFilter::Between(from.to_string(), to.to_string()))
+        }
+        (None, Some(f), None) => Some(PeriodFilter::Between(month("--from", f)?.to_string(), "9999-12".into())),
+        (None, None, Some(t)) => Some(PeriodFilter::Between("0000-01".into(), month("--to", t)?.to_string())),
+        (None, None, None) => None,
+        _ => return Err(input("give --period, or --from/--to, not both")),
+    };
+    filter.since = match &args.since {
+        Some(t) => Some(format_time(parse_instant("--since", t, DayEnd::Start)?)),
+        None => None,
+    };
+    if let Some(g) = &args.gstin {
+        filter.gstin = Some(archived_gstin(store, g)?.to_string());
+    }
+    Ok(store
+        .list_snapshots(&filter)?
+        .into_iter()
+        .map(|s| {
+            let answered = ANSWERED.contains(&s.outcome.as_str()) && s.payload_sha256.is_some();
+            let change = match (answered, s.changed_from, s.has_previous) {
+                (false, _, _) => "-",
+                (true, Some(_), _) => "changed",
+                (true, None, true) => "same",
+                (true, None, false) => "first",
+            };
+            ListRow {
+                seq: s.seq,
+                received_at: s.received_at,
+                gstin: s.gstin,
+                endpoint: s.endpoint,
+                period: s.period,
+                page: s.page,
+                outcome: s.outcome,
+                payload_sha256: s.payload_sha256,
+                change: change.to_string(),
+                previous: s.changed_from,
+            }
+        })
+        .collect())
+}
+
+pub fn list_table(rows: &[ListRow]) -> Table {
+    let mut t = Table::new(vec![
+        "seq",
+        "received_at",
+        "gstin",
+        "endpoint",
+        "period",
+        "page",
+        "outcome",
+        "payload_sha256",
+        "change",
+        "previous",
+    ]);
+    for r in rows {
+        t.push(vec![
+            Cell::Int(r.seq as i64),
+            Cell::text(&r.received_at),
+            Cell::text(&r.gstin),
+            Cell::text(&r.endpoint),
+            Cell::text(&r.period),
+            Cell::Int(i64::from(r.page)),
+            Cell::text(&r.outcome),
+            r.payload_sha256.clone().map(Cell::Hash).unwrap_or(Cell::Empty),
+            Cell::text(&r.change),
+            r.previous.map(|p| Cell::Int(p as i64)).unwrap_or(Cell::Empty),
+        ]);
+    }
+    t
+}
+
+// ---------------------------------------------------------------- show
+
+/// `show` arguments as typed: a snapshot ID, or a key and an instant.
+#[derive(Clone, Debug, Default)]
+pub struct ShowArgs {
+    pub id: Option<u64>,
+    pub key: KeyArgs,
+    pub as_of: Option<String>,
+}
+
+/// A snapshot and the exact bytes received for it (None: a transport error, no body).
+#[derive(Clone, Debug)]
+pub struct Shown {
+    pub row: SnapshotRow,
+    pub body: Option<Vec<u8>>,
+}
+
+impl Shown {
+    /// The body indented (JSON members in the order received), or as text when it is not JSON.
+    pub fn pretty(&self) -> Option<String> {
+        let body = self.body.as_ref()?;
+        Some(match serde_json::from_slice::<Value>(body) {
+            Ok(v) => serde_json::to_string_pretty(&v).expect("JSON values serialise") + "\n",
+            Err(_) => String::from_utf8_lossy(body).into_owned(),
+        })
+    }
+
+    /// One line naming the snapshot.
+    pub fn describe(&self) -> String {
+        let r = &self.row;
+        format!(
+            "snapshot {}: {} {} {}{} received {} outcome {}{}",
+            r.seq,
+            r.gstin,
+            r.endpoint,
+            r.period,
+            if r.page > 0 {
+                format!(" page {}", r.page)
+            } else {
+                String::new()
+            },
+            r.received_at,
+            r.outcome,
+            r.body_sha256
+                .as_ref()
+                .map(|h| format!(" body sha256 {h}"))
+                .unwrap_or_default()
+        )
+    }
+}
+
+/// The snapshot by ID, or the latest answer of the key at or before `--as-of` (default `now`).
+pub fn show(store: &Store, args: &ShowArgs, now: DateTime<Utc>) -> Result<Shown> {
+    let row = match args.id {
+        Some(id) => {
+            if args.key.gstin.is_some() || args.key.endpoint.is_some() || args.key.period.is_some() {
+                return Err(input("give a snapshot ID or --gstin/--endpoint/--period, not both"));
+            }
+            snapshot_by_id(store, id)?
+        }
+        None => {
+            let key = args.key.resolve(store, "show")?;
+            let as_of = match &args.as_of {
+                Some(t) => parse_instant("--as-of", t, DayEnd::End)?,
+                None => now,
+            };
+            as_of_snapshot(store, &key, as_of)?
+        }
+    };
+    let body = store.body(row.seq)?;
+    Ok(Shown { row, body })
+}
+
+// ---------------------------------------------------------------- diff
+
+/// `diff` arguments as typed: two snapshot IDs, or a key and one or two instants
+/// (one instant: from it to `now`).
+#[derive(Clone, Debug, Default)]
+pub struct DiffArgs {
+    pub ids: Vec<u64>,
+    pub key: KeyArgs,
+    pub at: Vec<String>,
+}
+
+/// The differences between two snapshots' payloads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diffed {
+    pub from: SnapshotRow,
+    pub to: SnapshotRow,
+    pub differences: Vec<Difference>,
+}
+
+impl Diffed {
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} {}: snapshot {} ({}) -> {} ({}): {}",
+            self.to.gstin,
+            self.to.endpoint,
+            self.to.period,
+            self.from.seq,
+            self.from.received_at,
+            self.to.seq,
+            self.to.received_at,
+            crate::diff::summarize(&self.differences)
+        )
+    }
+}
+
+/// The payload of an answered snapshot as JSON: `ok` → the payload, `no_data` → `{}`.
+pub fn document(store: &Store, row: &SnapshotRow) -> Result<Value> {
+    match row.outcome.as_str() {
+        "no_data" => Ok(Value::Object(serde_json::Map::new())),
+        "ok" => {
+            let sha = row.payload_sha256.as_deref().unwrap_or_default();
+            let bytes = store.payload(sha)?.ok_or_else(|| StoreError::Corrupt {
+                path: store.path().display().to_string(),
+                seq: row.seq,
+                message: format!("payload {sha} is missing"),
+            })?;
+            serde_json::from_slice(&bytes)
+                .map_err(|e| input(format!("snapshot {}: the payload is not JSON ({e})", row.seq)))
+        }
+        other => Err(input(format!(
+            "snapshot {}: outcome {other} carries no portal data to compare",
+            row.seq
+        ))),
+    }
+}
+
+/// Structural diff (arrays matched by business reference) of two snapshots of one endpoint.
+pub fn diff(store: &Store, args: &DiffArgs, now: DateTime<Utc>) -> Result<Diffed> {
+    let (from, to) = match (args.ids.as_slice(), args.at.as_slice()) {
+        ([a, b], []) => {
+            if args.key.gstin.is_some() || args.key.endpoint.is_some() || args.key.period.is_some() {
+                return Err(input(
+                    "give two snapshot IDs or --gstin/--endpoint/--period with --at, not both",
+                ));
+            }
+            (snapshot_by_id(store, *a)?, snapshot_by_id(store, *b)?)
+        }
+        ([], [t]) | ([], [t, _]) => {
+            let key = args.key.resolve(store, "diff")?;
+            let first = parse_instant("--at", t, DayEnd::End)?;
+            let second = match args.at.get(1) {
+                Some(t) => parse_instant("--at", t, DayEnd::End)?,
+                None => now,
+            };
+            (
+                as_of_snapshot(store, &key, first)?,
+                as_of_snapshot(store, &key, second)?,
+            )
+        }
+        _ => {
+            return Err(input(
+                "diff: give two snapshot IDs, or --gstin, --endpoint, --period and one or two --at instants",
+            ))
+        }
+    };
+    if from.endpoint != to.endpoint {
+        return Err(input(format!(
+            "snapshots {} ({}) and {} ({}) are of different endpoints",
+            from.seq, from.endpoint, to.seq, to.endpoint
+        )));
+    }
+    let differences = crate::diff::diff(&document(store, &from)?, &document(store, &to)?);
+    Ok(Diffed { from, to, differences })
+}
+
+pub fn diff_table(diffed: &Diffed) -> Table {
+    let mut t = Table::new(vec!["kind", "path", "old", "new"]);
+    for d in &diffed.differences {
+        let kind = match d.kind {
+            ChangeKind::Added => "added",
+            ChangeKind::Removed => "removed",
+            ChangeKind::Changed => "changed",
+        };
+        t.push(vec![
+            Cell::text(kind),
+            Cell::text(&d.path),
+            d.old.clone().map(Cell::Json).unwrap_or(Cell::Empty),
+            d.new.clone().map(Cell::Json).unwrap_or(Cell::Empty),
+        ]);
+    }
+    t
+}
+
+// ---------------------------------------------------------------- changes
+
+/// `changes` arguments as typed.
+#[derive(Clone, Debug, Default)]
+pub struct ChangesArgs {
+    pub gstin: Option<String>,
+    pub since: Option<String>,
+    /// Only changes to periods that were closed when detected.
+    pub retroactive: bool,
+    /// At most this many change rows are read; 0 means all.
+    pub limit: u64,
+}
+
+/// One detected change of a period's data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChangeReport {
+    pub seq: u64,
+    pub previous_seq: u64,
+    pub detected_at: String,
+    pub gstin: String,
+    pub endpoint: String,
+    pub period: String,
+    pub page: u32,
+    /// The period was closed when the change was detected.
+    pub retroactive: bool,
+    /// What changed, one line ([`crate::diff::summarize`]).
+    pub summary: String,
+}
+
+/// Whether `period` (stored form) was closed at `detected_at` (stored time).
+pub fn is_retroactive(period: &str, detected_at: &str) -> bool {
+    let Some(detected) = crate::store::parse_time(detected_at) else {
+        return false;
+    };
+    let month = Month::of_date(india_date(detected));
+    match Period::parse(period) {
+        Ok(Period::Month(m)) => m < month,
+        Ok(Period::Year(fy)) => fy.last_month() < month,
+        _ => false,
+    }
+}
+
+/// Every change row matching the filters, each with a one-line summary of what changed.
+pub fn changes(store: &Store, args: &ChangesArgs) -> Result<Vec<ChangeReport>> {
+    let since = match &args.since {
+        Some(t) => Some(format_time(parse_instant("--since", t, DayEnd::Start)?)),
+        None => None,
+    };
+    let gstin = match &args.gstin {
+        Some(g) => Some(archived_gstin(store, g)?.to_string()),
+        None => None,
+    };
+    let rows = store.changes_matching(
+        gstin.as_deref(),
+        since.as_deref(),
+        (args.limit > 0).then_some(args.limit),
+    )?;
+    let mut out = Vec::new();
+    for c in rows {
+        let retroactive = is_retroactive(&c.period, &c.detected_at);
+        if args.retroactive && !retroactive {
+            continue;
+        }
+        let old = store.snapshot(c.previous_seq)?;
+        let new = store.snapshot(c.seq)?;
+        let summary = match (old, new) {
+            (Some(old), Some(new)) => match (document(store, &old), document(store, &new)) {
+                (Ok(o), Ok(n)) => crate::diff::summarize(&crate::diff::diff(&o, &n)),
+                _ => "payload is not JSON: bytes differ".to_string(),
+            },
+            _ => "snapshot missing: bytes differ".to_string(),
+        };
+        out.push(ChangeReport {
+            seq: c.seq,
+            previous_seq: c.previous_seq,
+            detected_at: c.detected_at,
+            gstin: c.gstin,
+            endpoint: c.endpoint,
+            period: c.period,
+            page: c.page,
+            retroactive,
+            summary,
+        });
+    }
+    Ok(out)
+}
+
+pub fn changes_table(rows: &[ChangeReport]) -> Table {
+    let mut t = Table::new(vec![
+        "detected_at",
+        "gstin",
+        "endpoint",
+        "period",
+        "page",
+        "retroactive",
+        "seq",
+        "previous",
+        "summary",
+    ]);
+    for r in rows {
+        t.push(vec![
+            Cell::text(&r.detected_at),
+            Cell::text(&r.gstin),
+            Cell::text(&r.endpoint),
+            Cell::text(&r.period),
+            Cell::Int(i64::from(r.page)),
+            Cell::Bool(r.retroactive),
+            Cell::Int(r.seq as i64),
+            Cell::Int(r.previous_seq as i64),
+            Cell::text(&r.summary),
+        ]);
+    }
+    t
+}
+
+// ---------------------------------------------------------------- balances
+
+/// `balances` arguments as typed.
+#[derive(Clone, Debug, Default)]
+pub struct BalancesArgs {
+    pub gstin: String,
+    pub fy: String,
+    pub as_of: Option<String>,
+}
+
+/// Month-end balances beside the month's GSTR-3B liability and payment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BalanceLine {
+    pub month: String,
+    pub cash: Heads,
+    pub itc: Heads,
+    /// None when no GSTR-3B answer was archived.
+    pub liability: Option<Heads>,
+    pub paid_cash: Option<Heads>,
+    pub paid_itc: Option<Heads>,
+    /// The payment reconciliation's finding, or why there is none.
+    pub finding: String,
+    /// Where the balances come from.
+    pub source: String,
+}
+
+/// Endpoints whose latest `ok` payloads feed the balances.
+const BALANCE_ENDPOINTS: [&str; 4] = ["ledger-balance", "ledger-cash", "ledger-itc", "gstr-3b"];
+
+/// Month-end cash and ITC balances of a financial year from the latest ledgers
+/// archived at or before `--as-of` (default `now`), with 3B liability and payment.
+/// Months with neither a ledger nor a 3B answer are left out.
+pub fn balances(store: &Store, args: &BalancesArgs, now: DateTime<Utc>) -> Result<Vec<BalanceLine>> {
+    let fy = FinancialYear::parse(&args.fy).map_err(|e| input(format!("--fy: {e}")))?;
+    let as_of = match &args.as_of {
+        Some(t) => parse_instant("--as-of", t, DayEnd::End)?,
+        None => now,
+    };
+    let gstin = archived_gstin(store, &args.gstin)?;
+    let as_of_text = format_time(as_of);
+    // The year's months and the next one: the last month's 3B is paid then.
+    let mut months = fy.months();
+    months.push(fy.last_month().next());
+    let mut payloads: BTreeMap<(String, String, u32), Value> = BTreeMap::new();
+    for m in &months {
+        for endpoint in BALANCE_ENDPOINTS {
+            let period = m.to_string();
+            let Some(row) = store.snapshot_as_of((gstin.as_str(), endpoint, &period, 0), &as_of_text, &["ok"])? else {
+                continue;
+            };
+            let Some(sha) = &row.payload_sha256 else { continue };
+            if let Some(value) = store
+                .payload(sha)?
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            {
+                payloads.insert((endpoint.to_string(), period, 0), value);
+            }
+        }
+    }
+    let evidence: Vec<_> = months
+        .iter()
+        .map(|m| crate::summary::month_evidence(&payloads, *m))
+        .collect();
+    let rows = reconcile::month_rows(&evidence);
+    Ok(evidence
+        .iter()
+        .zip(rows)
+        .take(months.len() - 1)
+        .filter(|(e, _)| {
+            e.ledger_balance.is_some() || e.ledger_cash.is_some() || e.ledger_itc.is_some() || e.gstr3b.is_some()
+        })
+        .map(|(_, row)| {
+            let finding = row
+                .payment
+                .as_ref()
+                .map(|p| p.finding.clone())
+                .unwrap_or_else(|| "GSTR-3B not archived: payment not reconciled".to_string());
+            BalanceLine {
+                month: row.balance.month.clone(),
+                cash: row.balance.cash,
+                itc: row.balance.itc,
+                liability: row.payment.as_ref().map(|p| p.liability),
+                paid_cash: row.payment.as_ref().map(|p| p.paid_cash),
+                paid_itc: row.payment.as_ref().map(|p| p.paid_itc),
+                finding,
+                source: row.balance.source,
+            }
+        })
+        .collect())
+}
+
+pub fn balances_table(rows: &[BalanceLine]) -> Table {
+    let mut t = Table::new(vec![
+        "month",
+        "cash_igst",
+        "cash_cgst",
+        "cash_sgst",
+        "cash_cess",
+        "itc_igst",
+        "itc_cgst",
+        "itc_sgst",
+        "itc_cess",
+        "3b_liability",
+        "3b_paid_cash",
+        "3b_paid_itc",
+        "finding",
+    ]);
+    let total = |h: Option<Heads>| h.map(|h| Cell::Amount(h.total())).unwrap_or(Cell::Empty);
+    for r in rows {
+        t.push(vec![
+            Cell::text(&r.month),
+            Cell::Amount(r.cash.igst),
+            Cell::Amount(r.cash.cgst),
+            Cell::Amount(r.cash.sgst),
+            Cell::Amount(r.cash.cess),
+            Cell::Amount(r.itc.igst),
+            Cell::Amount(r.itc.cgst),
+            Cell::Amount(r.itc.sgst),
+            Cell::Amount(r.itc.cess),
+            total(r.liability),
+            total(r.paid_cash),
+            total(r.paid_itc),
+            Cell::text(&r.finding),
+        ]);
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_mean_ist_day_ends() {
+        let end = parse_instant("--as-of", "2026-05-01", DayEnd::End).unwrap();
+        assert_eq!(format_time(end), "2026-05-01T18:29:59.999Z");
+        let start = parse_instant("--since", "2026-05-01", DayEnd::Start).unwrap();
+        assert_eq!(format_time(start), "2026-04-30T18:30:00.000Z");
+        let exact = parse_instant("--at", "2026-05-01T00:00:00+05:30", DayEnd::End).unwrap();
+        assert_eq!(format_time(exact), "2026-04-30T18:30:00.000Z");
+        let bad = parse_instant("--since", "yesterday", DayEnd::Start)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            bad.starts_with("--since \"yesterday\": not an RFC 3339 instant"),
+            "{bad}"
+        );
+    }
+
+    #[test]
+    fn retroactive_means_closed_when_detected() {
+        // 2026-07-01 03:00 IST is still 2026-06-30 in UTC: the IST month decides.
+        let detected = "2026-06-30T21:30:00.000Z";
+        assert!(is_retroactive("2026-06", detected));
+        assert!(!is_retroactive("2026-07", detected));
+        assert!(is_retroactive("FY2025-26", detected));
+        assert!(!is_retroactive("FY2026-27", detected));
+        assert!(!is_retroactive("-", detected));
+    }
+}

@@ -1,0 +1,235 @@
+//! The daemon's schedules: every reason the daemon acts is one [`JobKind`],
+//! each with a cron expression (with seconds, evaluated in India time) parsed
+//! once by `croner` exactly as `tokio-cron-scheduler` parses it, so what
+//! `config check` prints is what the daemon does. Pure: "now" is an argument.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use croner::parser::{CronParser, Seconds};
+use croner::Cron;
+
+use crate::period::{ist, FinancialYear, Month};
+
+/// Why the daemon does something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum JobKind {
+    /// One capture pass over the window that can still change.
+    Capture,
+    /// Each GSTIN's bundle of the previous month.
+    ExportMonth,
+    /// Each GSTIN's bundle of the previous financial year.
+    ExportYear,
+    /// Sign a checkpoint when the log grew.
+    Checkpoint,
+    /// Refresh taxpayer sessions that are about to lapse.
+    SessionRefresh,
+}
+
+impl JobKind {
+    pub const ALL: [JobKind; 5] = [
+        JobKind::Capture,
+        JobKind::ExportMonth,
+        JobKind::ExportYear,
+        JobKind::Checkpoint,
+        JobKind::SessionRefresh,
+    ];
+
+    /// The job's name in config keys, logs, metrics and `status`.
+    pub fn name(self) -> &'static str {
+        match self {
+            JobKind::Capture => "capture",
+            JobKind::ExportMonth => "export_month",
+            JobKind::ExportYear => "export_year",
+            JobKind::Checkpoint => "checkpoint",
+            JobKind::SessionRefresh => "session_refresh",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<JobKind> {
+        JobKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// One scheduled job.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    pub kind: JobKind,
+    pub expression: String,
+    cron: Cron,
+}
+
+impl Schedule {
+    /// Parses a cron expression the way tokio-cron-scheduler does (seconds required).
+    pub fn parse(kind: JobKind, expression: &str) -> Result<Schedule, String> {
+        let cron = CronParser::builder()
+            .seconds(Seconds::Required)
+            .dom_and_dow(true)
+            .build()
+            .parse(expression)
+            .map_err(|e| {
+                format!("{expression:?} is not a cron expression with seconds (sec min hour dom month dow): {e}")
+            })?;
+        Ok(Schedule {
+            kind,
+            expression: expression.to_string(),
+            cron,
+        })
+    }
+
+    /// The next `count` instants strictly after `after`, evaluated in IST.
+    pub fn next_fires(&self, after: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
+        let mut out = Vec::with_capacity(count);
+        let mut from = after.with_timezone(&ist());
+        for _ in 0..count {
+            match self.cron.find_next_occurrence(&from, false) {
+                Ok(next) => {
+                    out.push(next.with_timezone(&Utc));
+                    from = next;
+                }
+                Err(_) => break,
+            }
+        }
+        out
+    }
+}
+
+/// `[daemon]` validated.
+#[derive(Clone, Debug)]
+pub struct DaemonSettings {
+    pub schedules: Vec<Schedule>,
+    pub capture_on_start: bool,
+    pub shutdown_grace: Duration,
+    pub listen: Option<SocketAddr>,
+}
+
+impl DaemonSettings {
+    /// Validates `[daemon]`; errors name the key.
+    pub fn from_raw(raw: &crate::config::RawDaemon) -> Result<DaemonSettings, (String, String)> {
+        let mut schedules = Vec::new();
+        for (kind, expression) in [
+            (JobKind::Capture, &raw.capture),
+            (JobKind::ExportMonth, &raw.export_month),
+            (JobKind::ExportYear, &raw.export_year),
+            (JobKind::Checkpoint, &raw.checkpoint),
+            (JobKind::SessionRefresh, &raw.session_refresh),
+        ] {
+            if expression.trim().is_empty() {
+                continue;
+            }
+            schedules
+                .push(Schedule::parse(kind, expression.trim()).map_err(|e| (format!("daemon.{}", kind.name()), e))?);
+        }
+        if raw.shutdown_grace_secs > 3600 {
+            return Err(("daemon.shutdown_grace_secs".into(), "must be at most 3600".into()));
+        }
+        let listen = match raw.listen.trim() {
+            "" => None,
+            text => Some(text.parse::<SocketAddr>().map_err(|_| {
+                (
+                    "daemon.listen".to_string(),
+                    format!("{text:?} is not an address such as 127.0.0.1:9184"),
+                )
+            })?),
+        };
+        Ok(DaemonSettings {
+            schedules,
+            capture_on_start: raw.capture_on_start,
+            shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs),
+            listen,
+        })
+    }
+
+    pub fn schedule(&self, kind: JobKind) -> Option<&Schedule> {
+        self.schedules.iter().find(|s| s.kind == kind)
+    }
+}
+
+/// The month a monthly export at `now` bundles: the previous month (IST).
+pub fn export_month_at(now: DateTime<Utc>) -> Month {
+    Month::of_date(crate::period::india_date(now)).prev()
+}
+
+/// The year a yearly export at `now` bundles: the last FY whose amendment
+/// deadline has passed.
+pub fn export_year_at(now: DateTime<Utc>) -> FinancialYear {
+    let today = crate::period::india_date(now);
+    let mut fy = Month::of_date(today).financial_year().prev();
+    while fy.amendment_deadline() >= today {
+        fy = fy.prev();
+    }
+    fy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn ist_time(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+        ist().with_ymd_and_hms(y, m, d, h, min, 0).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn monthly_export_fires_on_the_21st_across_month_and_year_ends() {
+        let s = Schedule::parse(JobKind::ExportMonth, "0 0 6 21 * *").unwrap();
+        let fires = s.next_fires(ist_time(2026, 11, 25, 12, 0), 3);
+        assert_eq!(
+            fires,
+            vec![
+                ist_time(2026, 12, 21, 6, 0),
+                ist_time(2027, 1, 21, 6, 0),
+                ist_time(2027, 2, 21, 6, 0)
+            ]
+        );
+        assert_eq!(export_month_at(fires[1]).to_string(), "2026-12");
+        // Exactly at a fire time, the next one is the following month.
+        assert_eq!(
+            s.next_fires(ist_time(2026, 12, 21, 6, 0), 1),
+            vec![ist_time(2027, 1, 21, 6, 0)]
+        );
+    }
+
+    #[test]
+    fn nightly_capture_crosses_month_end_in_india_time() {
+        let s = Schedule::parse(JobKind::Capture, "0 30 2 * * *").unwrap();
+        let fires = s.next_fires(ist_time(2026, 1, 31, 3, 0), 2);
+        assert_eq!(fires, vec![ist_time(2026, 2, 1, 2, 30), ist_time(2026, 2, 2, 2, 30)]);
+        // 02:30 IST is 21:00 UTC the day before.
+        assert_eq!(fires[0], Utc.with_ymd_and_hms(2026, 1, 31, 21, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn yearly_export_waits_for_the_amendment_deadline() {
+        assert_eq!(export_year_at(ist_time(2026, 12, 1, 7, 0)).label(), "2025-26");
+        assert_eq!(export_year_at(ist_time(2026, 11, 30, 7, 0)).label(), "2024-25");
+    }
+
+    #[test]
+    fn bad_expressions_are_refused_with_the_key() {
+        let raw = crate::config::RawDaemon {
+            capture: "0 61 * * * *".into(),
+            ..Default::default()
+        };
+        let (key, message) = DaemonSettings::from_raw(&raw).unwrap_err();
+        assert_eq!(key, "daemon.capture");
+        assert!(
+            message.starts_with("\"0 61 * * * *\" is not a cron expression"),
+            "{message}"
+        );
+        let raw = crate::config::RawDaemon {
+            listen: "localhost".into(),
+            ..Default::default()
+        };
+        assert_eq!(DaemonSettings::from_raw(&raw).unwrap_err().0, "daemon.listen");
+        let raw = crate::config::RawDaemon {
+            checkpoint: String::new(),
+            ..Default::default()
+        };
+        assert!(DaemonSettings::from_raw(&raw)
+            .unwrap()
+            .schedule(JobKind::Checkpoint)
+            .is_none());
+    }
+}

@@ -1,0 +1,420 @@
+//! Read-only SQL for the compliance queries ([`crate::query`]): filtered
+//! snapshot lists, "the latest answer of a key at or before T", change rows
+//! by GSTIN and time, and one bulk writer for synthetic benchmark archives.
+//! Every query is served by an index of `migrations/` (V1 and V3): no query
+//! here scans the snapshots table (the unit tests check the plans).
+//!
+//! Times are compared as stored text: RFC 3339 UTC with milliseconds
+//! ([`super::format_time`]) sorts like the instants it names.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, params_from_iter, OptionalExtension, TransactionBehavior};
+
+use super::{row_to_snapshot, sqlite, ChangeRow, Result, SnapshotRow, Store, StoreError, SNAPSHOT_COLUMNS};
+
+/// Outcomes that are the portal's answer about the data (changes compare only these).
+pub const ANSWERED: &[&str] = &["ok", "no_data"];
+
+/// Which snapshots a list selects; every filter is optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SnapshotFilter {
+    pub gstin: Option<String>,
+    /// Any of these endpoints (empty: all).
+    pub endpoints: Vec<String>,
+    pub period: Option<PeriodFilter>,
+    /// Received at or after (stored time format).
+    pub since: Option<String>,
+    /// Received at or before (stored time format).
+    pub until: Option<String>,
+    /// At most this many rows (None: all).
+    pub limit: Option<u64>,
+}
+
+/// A period filter: one stored period, or an inclusive range of stored periods.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PeriodFilter {
+    Exactly(String),
+    Between(String, String),
+}
+
+/// One row of a snapshot list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedSnapshot {
+    pub seq: u64,
+    pub gstin: String,
+    pub endpoint: String,
+    pub period: String,
+    pub page: u32,
+    pub received_at: String,
+    pub outcome: String,
+    pub http_status: Option<u16>,
+    pub error_cd: Option<String>,
+    pub payload_sha256: Option<String>,
+    /// The previous answer of the key when this one changed the payload.
+    pub changed_from: Option<u64>,
+    /// Whether an earlier answer (`ok`/`no_data`) of the same key exists.
+    pub has_previous: bool,
+}
+
+/// One snapshot to write in bulk: a complete, valid row (record digest and leaf
+/// hash already computed from [`SnapshotRow::leaf_record`]) and its stored parts.
+#[derive(Clone, Debug)]
+pub struct BulkSnapshot {
+    pub row: SnapshotRow,
+    pub payload_offset: Option<u64>,
+    pub envelope: Option<Vec<u8>>,
+    /// The payload's bytes when it may not be stored yet (stored once, by digest).
+    pub payload: Option<Vec<u8>>,
+    /// The change row of this snapshot, when its payload differs from the previous answer.
+    pub change: Option<ChangeRow>,
+}
+
+impl Store {
+    /// Whether any snapshot of `gstin` is archived.
+    pub fn has_gstin(&self, gstin: &str) -> Result<bool> {
+        self.conn
+            .query_row("SELECT 1 FROM snapshots WHERE gstin = ?1 LIMIT 1", [gstin], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Snapshots matching `filter` by receive time (then log order), with their change state.
+    pub fn list_snapshots(&self, filter: &SnapshotFilter) -> Result<Vec<ListedSnapshot>> {
+        let (sql, values) = list_sql(filter);
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params_from_iter(values), |r| {
+                Ok(ListedSnapshot {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    gstin: r.get(1)?,
+                    endpoint: r.get(2)?,
+                    period: r.get(3)?,
+                    page: r.get::<_, i64>(4)? as u32,
+                    received_at: r.get(5)?,
+                    outcome: r.get(6)?,
+                    http_status: r.get::<_, Option<i64>>(7)?.map(|s| s as u16),
+                    error_cd: r.get(8)?,
+                    payload_sha256: r.get(9)?,
+                    changed_from: r.get::<_, Option<i64>>(10)?.map(|s| s as u64),
+                    has_previous: r.get(11)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// The latest snapshot of a key received at or before `as_of` whose outcome
+    /// is one of `outcomes` (latest by receive time, then by log order).
+    pub fn snapshot_as_of(
+        &self,
+        key: (&str, &str, &str, u32),
+        as_of: &str,
+        outcomes: &[&str],
+    ) -> Result<Option<SnapshotRow>> {
+        let (gstin, endpoint, period, page) = key;
+        let sql = as_of_sql(outcomes.len());
+        let mut values: Vec<SqlValue> = vec![
+            gstin.to_string().into(),
+            endpoint.to_string().into(),
+            period.to_string().into(),
+            i64::from(page).into(),
+            as_of.to_string().into(),
+        ];
+        values.extend(outcomes.iter().map(|o| SqlValue::from(o.to_string())));
+        self.conn
+            .query_row(&sql, params_from_iter(values), row_to_snapshot)
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Change rows, optionally of one GSTIN and detected at or after `since`, by detection time (then log order).
+    pub fn changes_matching(
+        &self,
+        gstin: Option<&str>,
+        since: Option<&str>,
+        limit: Option<u64>,
+    ) -> Result<Vec<ChangeRow>> {
+        let (sql, values) = changes_sql(gstin, since, limit);
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params_from_iter(values), |r| {
+                Ok(ChangeRow {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    previous_seq: r.get::<_, i64>(1)? as u64,
+                    gstin: r.get(2)?,
+                    endpoint: r.get(3)?,
+                    period: r.get(4)?,
+                    page: r.get::<_, i64>(5)? as u32,
+                    old_payload_sha256: r.get(6)?,
+                    new_payload_sha256: r.get(7)?,
+                    detected_at: r.get(8)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// Writes complete snapshot rows in one transaction: synthetic archives for
+    /// benchmarks. Rows must continue the log (`seq` = log size, without gaps).
+    ///
+    /// Fails when a row does not continue the log, or on a database error (then
+    /// nothing of the batch is stored).
+    pub fn append_bulk(&mut self, batch: &[BulkSnapshot]) -> Result<()> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sqlite(&path, e))?;
+        let mut next: i64 = tx
+            .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM snapshots", [], |r| r.get(0))
+            .map_err(|e| sqlite(&path, e))?;
+        {
+            let mut payload = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO payloads (sha256, size, codec, bytes) VALUES (?1, ?2, 'zstd', ?3)",
+                )
+                .map_err(|e| sqlite(&path, e))?;
+            let mut snapshot = tx
+                .prepare_cached(&format!(
+                    "INSERT INTO snapshots ({SNAPSHOT_COLUMNS}, payload_offset, envelope) VALUES \
+                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
+                ))
+                .map_err(|e| sqlite(&path, e))?;
+            let mut change = tx
+                .prepare_cached(
+                    "INSERT INTO changes (seq, previous_seq, gstin, endpoint, period, page,
+                         old_payload_sha256, new_payload_sha256, detected_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .map_err(|e| sqlite(&path, e))?;
+            for item in batch {
+                let row = &item.row;
+                if row.seq as i64 != next {
+                    return Err(StoreError::Corrupt {
+                        path: path.display().to_string(),
+                        seq: row.seq,
+                        message: format!("bulk row does not continue the log (next seq is {next})"),
+                    });
+                }
+                next += 1;
+                if let (Some(sha), Some(bytes)) = (&row.payload_sha256, &item.payload) {
+                    let compressed =
+                        zstd::bulk::compress(bytes, super::PAYLOAD_ZSTD_LEVEL).map_err(|e| StoreError::Io {
+                            path: path.display().to_string(),
+                            message: format!("zstd: {e}"),
+                        })?;
+                    payload
+                        .execute(params![sha, bytes.len() as i64, compressed])
+                        .map_err(|e| sqlite(&path, e))?;
+                }
+                snapshot
+                    .execute(params![
+                        row.seq as i64,
+                        row.run_id,
+                        row.gstin,
+                        row.endpoint,
+                        row.period,
+                        row.page as i64,
+                        row.method,
+                        row.request,
+                        row.requested_at,
+                        row.received_at,
+                        row.http_status.map(i64::from),
+                        row.transaction_id,
+                        row.status_cd,
+                        row.error_cd,
+                        row.outcome,
+                        row.detail,
+                        row.attempts as i64,
+                        row.body_sha256,
+                        row.body_size.map(|s| s as i64),
+                        row.payload_sha256,
+                        row.chksums,
+                        row.record_digest,
+                        row.leaf_hash,
+                        item.payload_offset.map(|o| o as i64),
+                        item.envelope,
+                    ])
+                    .map_err(|e| sqlite(&path, e))?;
+                if let Some(c) = &item.change {
+                    change
+                        .execute(params![
+                            c.seq as i64,
+                            c.previous_seq as i64,
+                            c.gstin,
+                            c.endpoint,
+                            c.period,
+                            c.page as i64,
+                            c.old_payload_sha256,
+                            c.new_payload_sha256,
+                            c.detected_at
+                        ])
+                        .map_err(|e| sqlite(&path, e))?;
+                }
+            }
+        }
+        tx.commit().map_err(|e| sqlite(&path, e))
+    }
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+fn list_sql(f: &SnapshotFilter) -> (String, Vec<SqlValue>) {
+    let mut sql = String::from(
+        "SELECT s.seq, s.gstin, s.endpoint, s.period, s.page, s.received_at, s.outcome, s.http_status, s.error_cd,
+                s.payload_sha256, c.previous_seq,
+                EXISTS (SELECT 1 FROM snapshots p
+                        WHERE p.gstin = s.gstin AND p.endpoint = s.endpoint AND p.period = s.period
+                          AND p.page = s.page AND p.seq < s.seq AND p.outcome IN ('ok', 'no_data'))
+         FROM snapshots s LEFT JOIN changes c ON c.seq = s.seq WHERE 1 = 1",
+    );
+    let mut values: Vec<SqlValue> = Vec::new();
+    if let Some(g) = &f.gstin {
+        sql.push_str(" AND s.gstin = ?");
+        values.push(g.clone().into());
+    }
+    if !f.endpoints.is_empty() {
+        sql.push_str(&format!(" AND s.endpoint IN ({})", placeholders(f.endpoints.len())));
+        values.extend(f.endpoints.iter().map(|e| SqlValue::from(e.clone())));
+    }
+    match &f.period {
+        Some(PeriodFilter::Exactly(p)) => {
+            sql.push_str(" AND s.period = ?");
+            values.push(p.clone().into());
+        }
+        Some(PeriodFilter::Between(from, to)) => {
+            sql.push_str(" AND s.period BETWEEN ? AND ?");
+            values.push(from.clone().into());
+            values.push(to.clone().into());
+        }
+        None => {}
+    }
+    if let Some(t) = &f.since {
+        sql.push_str(" AND s.received_at >= ?");
+        values.push(t.clone().into());
+    }
+    if let Some(t) = &f.until {
+        sql.push_str(" AND s.received_at <= ?");
+        values.push(t.clone().into());
+    }
+    sql.push_str(" ORDER BY s.received_at, s.seq");
+    if let Some(limit) = f.limit {
+        sql.push_str(" LIMIT ?");
+        values.push((limit.min(i64::MAX as u64) as i64).into());
+    }
+    (sql, values)
+}
+
+fn as_of_sql(outcomes: usize) -> String {
+    format!(
+        "SELECT {SNAPSHOT_COLUMNS} FROM snapshots
+         WHERE gstin = ?1 AND endpoint = ?2 AND period = ?3 AND page = ?4 AND received_at <= ?5
+           AND outcome IN ({})
+         ORDER BY received_at DESC, seq DESC LIMIT 1",
+        placeholders(outcomes)
+    )
+}
+
+fn changes_sql(gstin: Option<&str>, since: Option<&str>, limit: Option<u64>) -> (String, Vec<SqlValue>) {
+    let mut sql = String::from(
+        "SELECT seq, previous_seq, gstin, endpoint, period, page, old_payload_sha256, new_payload_sha256, detected_at
+         FROM changes WHERE 1 = 1",
+    );
+    let mut values: Vec<SqlValue> = Vec::new();
+    if let Some(g) = gstin {
+        sql.push_str(" AND gstin = ?");
+        values.push(g.to_string().into());
+    }
+    if let Some(t) = since {
+        sql.push_str(" AND detected_at >= ?");
+        values.push(t.to_string().into());
+    }
+    sql.push_str(" ORDER BY detected_at, seq");
+    if let Some(limit) = limit {
+        sql.push_str(" LIMIT ?");
+        values.push((limit.min(i64::MAX as u64) as i64).into());
+    }
+    (sql, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plan's detail lines for `sql` on a fresh archive.
+    fn plan(store: &Store, sql: &str, values: Vec<SqlValue>) -> String {
+        let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt
+            .query_map(params_from_iter(values), |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap();
+        rows.join("\n")
+    }
+
+    fn full_scan(plan: &str) -> bool {
+        plan.lines().any(|l| {
+            let l = l.trim();
+            (l.starts_with("SCAN s") || l.starts_with("SCAN snapshots") || l.starts_with("SCAN changes"))
+                && !l.contains("USING")
+        })
+    }
+
+    #[test]
+    fn query_plans_use_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.sqlite")).unwrap();
+        let filters = [
+            SnapshotFilter {
+                gstin: Some("27AAPFU0939F1ZV".into()),
+                endpoints: vec!["ledger-cash".into(), "gstr-3b".into()],
+                period: Some(PeriodFilter::Between("2025-04".into(), "2026-03".into())),
+                since: Some("2026-01-01T00:00:00.000Z".into()),
+                limit: Some(100),
+                ..SnapshotFilter::default()
+            },
+            SnapshotFilter {
+                gstin: Some("27AAPFU0939F1ZV".into()),
+                ..SnapshotFilter::default()
+            },
+            SnapshotFilter {
+                endpoints: vec!["gstr-3b".into()],
+                period: Some(PeriodFilter::Exactly("2025-04".into())),
+                ..SnapshotFilter::default()
+            },
+            SnapshotFilter {
+                since: Some("2026-01-01T00:00:00.000Z".into()),
+                ..SnapshotFilter::default()
+            },
+        ];
+        for f in &filters {
+            let (sql, values) = list_sql(f);
+            let p = plan(&store, &sql, values);
+            assert!(!full_scan(&p), "{f:?}\n{p}");
+        }
+        let p = plan(
+            &store,
+            &as_of_sql(2),
+            ["g", "e", "p"]
+                .iter()
+                .map(|s| SqlValue::from(s.to_string()))
+                .chain([
+                    SqlValue::from(0i64),
+                    "t".to_string().into(),
+                    "ok".to_string().into(),
+                    "no_data".to_string().into(),
+                ])
+                .collect(),
+        );
+        assert!(p.contains("snapshots_by_key_time"), "{p}");
+        assert!(!p.contains("TEMP B-TREE"), "as-of needs no sort: {p}");
+        for (g, t) in [(Some("g"), Some("t")), (Some("g"), None), (None, Some("t"))] {
+            let (sql, values) = changes_sql(g, t, Some(10));
+            let p = plan(&store, &sql, values);
+            assert!(!full_scan(&p), "{g:?} {t:?}\n{p}");
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! The daemon: no double runs, sessions kept alive by refresh, one writer,
+//! health and metrics, and a real process stopped by SIGTERM mid-run.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use gstvault::clock::SharedClock;
+use gstvault::config::{Config, Credentials};
+use gstvault::daemon::{Daemon, JobResult};
+use gstvault::schedule::JobKind;
+use gstvault::secret::Secret;
+use gstvault::sim::{self, Faults, RunningSimulator, SimConfig};
+use gstvault::store::Store;
+
+use crate::support::config_text;
+
+fn credentials() -> Credentials {
+    Credentials {
+        api_key: Secret::new(sim::DEMO_API_KEY),
+        api_secret: Secret::new(sim::DEMO_API_SECRET),
+    }
+}
+
+/// A simulator, a config for one demo GSTIN limited to a few endpoints, and a logged-in session.
+async fn setup(dir: &Path, daemon_section: &str, sim_config: SimConfig) -> (RunningSimulator, Config) {
+    let sim = sim::Simulator::start(sim_config).await.unwrap();
+    let gstins = &sim::demo_gstins()[..1];
+    let text = format!(
+        "{}\n[capture]\ngroups = [\"ledgers\", \"gstr-3b\"]\n[daemon]\n{daemon_section}\n",
+        config_text(&sim.base_url, gstins, "refresh_before_expiry_mins = 30")
+    );
+    let path = dir.join("gstvault.toml");
+    std::fs::write(&path, text).unwrap();
+    let config = Config::load(&path).unwrap();
+    let clock: SharedClock = Arc::new(sim.sim.clone());
+    let client = gstvault::client::Client::new(config.api.clone(), credentials(), clock.clone()).unwrap();
+    for entry in &config.gstins {
+        client.request_otp(&entry.gstin, &entry.username).await.unwrap();
+        let session = client
+            .verify_otp(&entry.gstin, &entry.username, sim::TEST_OTP)
+            .await
+            .unwrap();
+        gstvault::cli::save_login(&config, &entry.gstin, &session, clock.now()).unwrap();
+    }
+    (sim, config)
+}
+
+fn start() -> chrono::DateTime<chrono::Utc> {
+    crate::support::start_instant()
+}
+
+#[tokio::test]
+async fn an_overlapping_tick_is_skipped_not_run_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sim_config = SimConfig::new(3, start());
+    sim_config.faults = Faults {
+        slow: 1.0,
+        slow_max: Duration::from_millis(30),
+        seed: 1,
+        ..Faults::default()
+    };
+    let (sim, config) = setup(dir.path(), "", sim_config).await;
+    let daemon = Daemon::new(config, credentials(), Arc::new(sim.sim.clone())).unwrap();
+    let (first, second) = tokio::join!(daemon.run_job(JobKind::Capture), async {
+        tokio::task::yield_now().await;
+        daemon.run_job(JobKind::Capture).await
+    });
+    let results = [first, second];
+    assert_eq!(
+        results.iter().filter(|r| **r == JobResult::Skipped).count(),
+        1,
+        "{results:?}"
+    );
+    assert!(results.iter().any(|r| matches!(r, JobResult::Ok(_))), "{results:?}");
+    // After it finished, the next tick runs again.
+    assert!(matches!(daemon.run_job(JobKind::Capture).await, JobResult::Ok(_)));
+    let runs = daemon.store().lock().unwrap().run_statuses().unwrap();
+    assert_eq!(runs.len(), 2, "two captures ran, one tick was skipped: {runs:?}");
+}
+
+#[tokio::test]
+async fn captures_continue_across_session_expiries_through_refresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sim_config = SimConfig::new(4, start());
+    sim_config.session_ttl = Duration::from_secs(3600);
+    let (sim, config) = setup(dir.path(), "", sim_config).await;
+    let gstin = config.gstins[0].gstin.clone();
+    let daemon = Daemon::new(config, credentials(), Arc::new(sim.sim.clone())).unwrap();
+    let mut snapshots = 0;
+    // Five hours of sim time: the one-hour session lapses five times over.
+    for _ in 0..7 {
+        assert!(
+            matches!(daemon.run_job(JobKind::SessionRefresh).await, JobResult::Ok(ref d) if !d.contains("needs login"))
+        );
+        let result = daemon.run_job(JobKind::Capture).await;
+        let JobResult::Ok(detail) = result else {
+            panic!("capture: {result:?}")
+        };
+        assert!(detail.contains("0 needs login"), "{detail}");
+        let count = daemon.store().lock().unwrap().snapshot_count().unwrap();
+        assert!(count > snapshots, "each capture archives");
+        snapshots = count;
+        sim.sim.advance(chrono::Duration::minutes(45));
+    }
+    let state = daemon
+        .store()
+        .lock()
+        .unwrap()
+        .session_state(gstin.as_str())
+        .unwrap()
+        .unwrap();
+    assert!(!state.needs_login);
+}
+
+#[tokio::test]
+async fn one_writer_per_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, config) = setup(dir.path(), "", SimConfig::new(5, start())).await;
+    let _daemon = Daemon::new(config.clone(), credentials(), Arc::new(sim.sim.clone())).unwrap();
+    let error = Daemon::new(config.clone(), credentials(), Arc::new(sim.sim.clone()))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(error.contains("another gstvault process (pid "), "{error}");
+    // A manual snapshot is refused too, with the same clear line; reads still work.
+    let out = Command::new(env!("CARGO_BIN_EXE_gstvault"))
+        .args(["-c", config.source.as_str(), "snapshot"])
+        .env("GSTVAULT_TEST_KEY", sim::DEMO_API_KEY)
+        .env("GSTVAULT_TEST_SECRET", sim::DEMO_API_SECRET)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("another gstvault process"), "{stderr}");
+    assert!(Store::open_read_only(&config.archive_path)
+        .unwrap()
+        .snapshot_count()
+        .is_ok());
+}
+
+#[tokio::test]
+async fn healthz_and_metrics_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, config) = setup(dir.path(), "listen = \"127.0.0.1:0\"\ncapture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"", SimConfig::new(6, start())).await;
+    let archive = config.archive_path.clone();
+    let daemon = Daemon::new(config, credentials(), Arc::new(sim.sim.clone())).unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(daemon.clone().serve(async move {
+        let _ = rx.await;
+    }));
+    let addr = loop {
+        if let Some(addr) = daemon.listening() {
+            break addr;
+        }
+        tokio::task::yield_now().await;
+    };
+    assert!(matches!(daemon.run_job(JobKind::Capture).await, JobResult::Ok(_)));
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        let http = http.clone();
+        let url = format!("http://{addr}{path}");
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    // The heartbeat ticks at once; wait for it without sleeping on a fixed time.
+    let mut health = get("/healthz").await;
+    for _ in 0..200 {
+        if health.0 == 200 {
+            break;
+        }
+        tokio::task::yield_now().await;
+        health = get("/healthz").await;
+    }
+    assert_eq!(health, (200, "ok\n".to_string()));
+    let (status, metrics) = get("/metrics").await;
+    assert_eq!(status, 200);
+    for series in [
+        "gstvault_runs_total{job=\"capture\",result=\"ok\"}",
+        "gstvault_snapshots_total{",
+        "group=\"ledgers\"",
+        "gstvault_fetch_duration_seconds_bucket",
+        "gstvault_seconds_since_last_capture{gstin=",
+        "gstvault_session_expires_in_seconds{gstin=",
+        "gstvault_needs_login_gstins",
+    ] {
+        assert!(metrics.contains(series), "missing {series}:\n{metrics}");
+    }
+    // The archive gone from under the daemon: unhealthy, with the reason.
+    let moved = archive.with_extension("moved");
+    std::fs::rename(&archive, &moved).unwrap();
+    let (status, body) = get("/healthz").await;
+    std::fs::rename(&moved, &archive).unwrap();
+    assert_eq!(status, 503);
+    assert!(body.contains("archive not writable"), "{body}");
+    tx.send(()).unwrap();
+    serving.await.unwrap().unwrap();
+}
+
+fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sim_config = SimConfig::new(8, chrono::Utc::now());
+    sim_config.faults = Faults {
+        slow: 1.0,
+        slow_max: Duration::from_millis(150),
+        seed: 2,
+        ..Faults::default()
+    };
+    let section = "capture_on_start = true\nshutdown_grace_secs = 3\ncapture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"";
+    let (sim, config) = setup(dir.path(), section, sim_config).await;
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_gstvault"))
+            .args(["-c", config.source.as_str(), "daemon"])
+            .env("GSTVAULT_TEST_KEY", sim::DEMO_API_KEY)
+            .env("GSTVAULT_TEST_SECRET", sim::DEMO_API_SECRET)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let count = || {
+        Store::open_read_only(&config.archive_path)
+            .ok()
+            .and_then(|s| s.snapshot_count().ok())
+            .unwrap_or(0)
+    };
+    let mut child = spawn();
+    wait_for("the first snapshots", Duration::from_secs(60), || count() >= 5);
+    let signalled = Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    let took = signalled.elapsed();
+    assert_eq!(status.code(), Some(0), "exit 0 after SIGTERM");
+    assert!(
+        took < Duration::from_secs(3 + 3),
+        "stopped within the grace period: {took:?}"
+    );
+    let store = Store::open_read_only(&config.archive_path).unwrap();
+    let statuses = store.run_statuses().unwrap();
+    assert_eq!(
+        statuses.last().map(|s| s.1.as_str()),
+        Some("interrupted"),
+        "{statuses:?}"
+    );
+    let interrupted_at = store.snapshot_count().unwrap();
+    assert!(gstvault::verify::verify_archive(&store, None).unwrap().intact());
+    drop(store);
+
+    // Restart with a healthy portal: the next run captures everything.
+    sim.sim.set_faults(Faults::default());
+    let mut child = spawn();
+    let done = || {
+        Store::open_read_only(&config.archive_path)
+            .ok()
+            .and_then(|s| s.run_statuses().ok())
+            .is_some_and(|runs| runs.iter().any(|(_, status)| status == "completed"))
+    };
+    wait_for("a completed run", Duration::from_secs(120), done);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(
+        tokio::task::spawn_blocking(move || child.wait().unwrap())
+            .await
+            .unwrap()
+            .code(),
+        Some(0)
+    );
+    let store = Store::open_read_only(&config.archive_path).unwrap();
+    assert!(store.snapshot_count().unwrap() > interrupted_at);
+    assert!(gstvault::verify::verify_archive(&store, None).unwrap().intact());
+    // Every endpoint and period of the window has an answer.
+    let today = gstvault::period::india_date(sim.sim.now());
+    let (from, to) = gstvault::period::default_window(today);
+    let months = from.through(to);
+    let mut missing = Vec::new();
+    for endpoint in &config.endpoints {
+        for period in gstvault::capture::periods_for(endpoint.period, &months) {
+            if endpoint.request("x", &period, today).is_none() {
+                continue;
+            }
+            let n: i64 = store
+                .connection()
+                .query_row(
+                    "SELECT COUNT(*) FROM snapshots WHERE endpoint = ?1 AND period = ?2",
+                    [endpoint.name, &period.to_string()],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            if n == 0 {
+                missing.push(format!("{} {period}", endpoint.name));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "gaps after restart: {missing:?}");
+}
