@@ -185,6 +185,9 @@ fn rewrite(source: &Path, target: &Path, mut edit: impl FnMut(&str, Vec<u8>) -> 
     writer.finish().unwrap();
 }
 
+/// Rewrites one entry of a bundle (None drops it).
+type Edit<'a> = dyn FnMut(&str, Vec<u8>) -> Option<Vec<u8>> + 'a;
+
 #[tokio::test]
 async fn tampered_bundles_give_their_findings() {
     let world = captured_world().await;
@@ -221,7 +224,7 @@ async fn tampered_bundles_give_their_findings() {
         .unwrap()
         .trim_end_matches(".json")
         .to_string();
-    let check = |name: &str, edit: &mut dyn FnMut(&str, Vec<u8>) -> Option<Vec<u8>>| {
+    let check = |name: &str, edit: &mut Edit| {
         let path = dir.join(name);
         rewrite(&good.path, &path, edit);
         findings(&check_bundle(&path, Some(&public), None).unwrap())
@@ -449,7 +452,7 @@ async fn consistency_with_the_previous_bundle_is_checked() {
     other_world.login_all().await;
     let gstin = other_world.gstins()[0].clone();
     other_world
-        .capture(&other_world.plan(&[gstin.clone()], None, "2026-04", "2026-05"))
+        .capture(&other_world.plan(std::slice::from_ref(&gstin), None, "2026-04", "2026-05"))
         .await;
     other_world.sim.sim.advance(chrono::Duration::days(20));
     other_world.login_all().await;

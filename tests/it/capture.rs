@@ -12,7 +12,7 @@ async fn one_gstin_month_captures_every_default_endpoint_byte_exact() {
     let world = World::new(|_| {}).await;
     world.login_all().await;
     let gstin = world.gstins()[0].clone();
-    let plan = world.plan(&[gstin.clone()], None, "2026-05", "2026-05");
+    let plan = world.plan(std::slice::from_ref(&gstin), None, "2026-05", "2026-05");
     let summary = world.capture(&plan).await;
     assert_eq!(summary.failed(), 0, "{summary:?}");
 
@@ -103,7 +103,7 @@ async fn planted_amendment_is_recorded_as_exactly_that_change() {
         .expect("the model plants later amendments");
     let month = event.period.to_string();
     // Capture only the amended month, so ledgers of the current month cannot move.
-    let plan = world.plan(&[gstin.clone()], None, &month, &month);
+    let plan = world.plan(std::slice::from_ref(&gstin), None, &month, &month);
     world.capture(&plan).await;
     let days = (event.effective - today).num_days() + 1;
     world.sim.sim.advance(chrono::Duration::days(days));
