@@ -195,7 +195,7 @@ pub struct ChangesArgs {
     /// Detected at or after: RFC 3339, or YYYY-MM-DD (start of that day, IST).
     #[arg(long)]
     pub since: Option<String>,
-    /// Only changes to periods already closed when detected (before the month of detection).
+    /// Only changes to periods already closed when the earlier answer was captured.
     #[arg(long)]
     pub retroactive: bool,
     /// At most this many change rows (0: all).

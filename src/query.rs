@@ -15,9 +15,14 @@
 //! - A `no_data` answer compares as the empty object `{}` ("no documents"), so a
 //!   first amendment reads as one addition (`/b2ba`), not as an error replaced.
 //! - `changes` reports every change row; `retroactive` marks those whose period
-//!   was closed when the change was detected (a month before the IST month of
-//!   detection, a financial year that had ended; never the current-state `-`),
-//!   and `--retroactive` keeps only those.
+//!   was already closed when the earlier answer (the one the change is from) was
+//!   captured: a month before the IST month of that capture, a financial year
+//!   that had ended, never the current-state `-`. So a month captured while still
+//!   open and completed later (ledger `to_dt` moving, invoices still arriving) is
+//!   ordinary churn, while a closed month whose data moves is flagged;
+//!   `--retroactive` keeps only those. A return first filed after its month
+//!   closed also reads as retroactive (`no_data` → data): the summary says
+//!   "added" at the section root.
 //! - `list --from/--to` select month periods (`YYYY-MM`), `--period` any stored
 //!   period (`2025-04`, `FY2025-26`, `-`).
 
@@ -527,18 +532,19 @@ pub struct ChangeReport {
     pub endpoint: String,
     pub period: String,
     pub page: u32,
-    /// The period was closed when the change was detected.
+    /// The period was already closed when the answer this one changed was captured.
     pub retroactive: bool,
     /// What changed, one line ([`crate::diff::summarize`]).
     pub summary: String,
 }
 
-/// Whether `period` (stored form) was closed at `detected_at` (stored time).
-pub fn is_retroactive(period: &str, detected_at: &str) -> bool {
-    let Some(detected) = crate::store::parse_time(detected_at) else {
+/// Whether `period` (stored form) was already closed at `at` (stored time):
+/// a month before the IST month of `at`, a financial year that had ended; never `-`.
+pub fn is_retroactive(period: &str, at: &str) -> bool {
+    let Some(at) = crate::store::parse_time(at) else {
         return false;
     };
-    let month = Month::of_date(india_date(detected));
+    let month = Month::of_date(india_date(at));
     match Period::parse(period) {
         Ok(Period::Month(m)) => m < month,
         Ok(Period::Year(fy)) => fy.last_month() < month,
@@ -563,11 +569,11 @@ pub fn changes(store: &Store, args: &ChangesArgs) -> Result<Vec<ChangeReport>> {
     )?;
     let mut out = Vec::new();
     for c in rows {
-        let retroactive = is_retroactive(&c.period, &c.detected_at);
+        let old = store.snapshot(c.previous_seq)?;
+        let retroactive = old.as_ref().is_some_and(|o| is_retroactive(&c.period, &o.received_at));
         if args.retroactive && !retroactive {
             continue;
         }
-        let old = store.snapshot(c.previous_seq)?;
         let new = store.snapshot(c.seq)?;
         let summary = match (old, new) {
             (Some(old), Some(new)) => match (document(store, &old), document(store, &new)) {
@@ -769,7 +775,7 @@ mod tests {
     }
 
     #[test]
-    fn retroactive_means_closed_when_detected() {
+    fn retroactive_means_closed_at_that_instant() {
         // 2026-07-01 03:00 IST is still 2026-06-30 in UTC: the IST month decides.
         let detected = "2026-06-30T21:30:00.000Z";
         assert!(is_retroactive("2026-06", detected));

@@ -117,3 +117,86 @@ fn config_show_redacts_and_init_writes_the_example() {
     assert!(text.contains("GSTVAULT_API_KEY is set, value redacted"), "{text}");
     assert!(!text.contains("SECRETVALUE"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_with_the_test_otp_stores_an_owner_only_session() {
+    let sim = gstvault::sim::Simulator::start(gstvault::sim::SimConfig::new(1, crate::support::start_instant()))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let gstins = gstvault::sim::demo_gstins();
+    std::fs::write(
+        dir.path().join("gstvault.toml"),
+        config_text(&sim.base_url, &gstins, ""),
+    )
+    .unwrap();
+    let run = |args: Vec<String>| {
+        let dir = dir.path().to_path_buf();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let out = Command::new(env!("CARGO_BIN_EXE_gstvault"))
+                    .current_dir(&dir)
+                    .env_remove("GSTVAULT_CONFIG")
+                    .env("GSTVAULT_TEST_KEY", gstvault::sim::DEMO_API_KEY)
+                    .env("GSTVAULT_TEST_SECRET", gstvault::sim::DEMO_API_SECRET)
+                    .args(&args)
+                    .stdin(std::process::Stdio::null())
+                    .output()
+                    .unwrap();
+                (
+                    out.status.code(),
+                    String::from_utf8_lossy(&out.stdout).to_string(),
+                    String::from_utf8_lossy(&out.stderr).to_string(),
+                )
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let g = gstins[0].to_string();
+    let (code, _, stderr) = run(vec!["login".into(), g.clone()]).await;
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("stdin is not a terminal: pass the OTP with --otp"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = run(vec!["login".into(), g.clone(), "--otp".into(), "111111".into()]).await;
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("AUTH4033"), "a wrong OTP is refused: {stderr}");
+    let (code, stdout, stderr) = run(vec![
+        "login".into(),
+        g.clone(),
+        "--otp".into(),
+        gstvault::sim::TEST_OTP.into(),
+    ])
+    .await;
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains(&format!("logged in {g}")), "{stdout}");
+    let token = dir.path().join(format!("archive.sqlite.sessions/{g}.json"));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&token).unwrap().permissions().mode() & 0o777, 0o600);
+    let archive = std::fs::read(dir.path().join("archive.sqlite")).unwrap();
+    let token_text = std::fs::read_to_string(&token).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&token_text).unwrap();
+    let secret = value["access_token"].as_str().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&archive).contains(secret),
+        "the token never enters the archive"
+    );
+    assert!(!stdout.contains(secret) && !stderr.contains(secret));
+    // The capture that follows uses the session.
+    let (code, stdout, stderr) = run(vec![
+        "snapshot".into(),
+        "--gstin".into(),
+        g.clone(),
+        "--from".into(),
+        "2026-05".into(),
+        "--to".into(),
+        "2026-05".into(),
+        "--group".into(),
+        "ledgers".into(),
+    ])
+    .await;
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("ok 4"), "{stdout}");
+}

@@ -40,7 +40,7 @@ async fn as_of_picks_the_latest_answer_and_raw_is_the_received_bytes() {
     world.login_all().await;
     let gstin = world.gstins()[0].clone();
     let plan = world.plan(
-        &[gstin.clone()],
+        std::slice::from_ref(&gstin),
         Some(vec![catalog::find("ledger-balance").unwrap()]),
         "2026-05",
         "2026-05",
@@ -141,7 +141,7 @@ async fn diff_of_a_planted_b2ba_amendment_is_exactly_its_addition() {
         .clone();
     let month = event.period.to_string();
     let plan = world.plan(
-        &[gstin.clone()],
+        std::slice::from_ref(&gstin),
         Some(vec![catalog::find("gstr-1-b2ba").unwrap()]),
         &month,
         &month,
@@ -220,7 +220,7 @@ async fn changes_lists_exactly_the_planted_events_of_closed_months() {
     // Closed months whose returns are all filed: nothing but events changes them.
     let (from, to) = (current.prev().prev().prev().prev().prev(), current.prev().prev());
     let plan = world.plan(
-        &[gstin.clone()],
+        std::slice::from_ref(&gstin),
         Some(month_endpoints()),
         &from.to_string(),
         &to.to_string(),
@@ -324,7 +324,7 @@ async fn balances_agree_across_formats() {
         .iter()
         .map(|n| catalog::find(n).unwrap())
         .collect();
-    let plan = world.plan(&[gstin.clone()], Some(endpoints), "2026-04", "2026-06");
+    let plan = world.plan(std::slice::from_ref(&gstin), Some(endpoints), "2026-04", "2026-06");
     world.capture(&plan).await;
     let store = Store::open_read_only(&world.config.archive_path).unwrap();
     let rows = query::balances(
