@@ -300,6 +300,12 @@ impl Simulator {
         self.state().requests
     }
 
+    /// Every platform and taxpayer token issued so far (for secret-leak tests).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        let s = self.state();
+        s.platform_tokens.keys().chain(s.sessions.keys()).cloned().collect()
+    }
+
     pub fn model(&self, gstin: &Gstin) -> Business {
         self.state().business(gstin)
     }

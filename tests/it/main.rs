@@ -7,4 +7,5 @@ mod cli;
 mod config;
 mod daemon;
 mod query;
+mod secrets;
 mod support;
