@@ -86,6 +86,9 @@ pub enum CaptureError {
     Writer(String),
 }
 
+/// Refreshes one request may trigger before its GSTIN is declared needs-login.
+const MAX_SESSION_RECOVERIES: usize = 3;
+
 /// One request to make: an endpoint and a period. A struct, not a tuple of a
 /// reference: closures over it then have no lifetime to infer, which keeps the
 /// run's future spawnable (rust-lang/rust#102211).
@@ -452,20 +455,27 @@ async fn fetch_with_session(
             }
         });
     }
-    let (session, generation) = current(slot).await?;
+    let (mut session, mut generation) = current(slot).await?;
+    // A refusal leads to one refresh; a session refreshed successfully can
+    // still lapse again before the retry lands (short portal sessions), so
+    // this repeats a few times. Only a failed refresh, or a portal that keeps
+    // refusing fresh sessions, means the GSTIN needs a new login.
+    for _ in 0..MAX_SESSION_RECOVERIES {
+        let fetched = ctx.client.fetch_taxpayer(spec, &session).await;
+        if !refused(&fetched) {
+            return Some(fetched);
+        }
+        session = recover(ctx, slot, gstin, generation).await?;
+        generation = slot.lock().await.generation;
+    }
     let fetched = ctx.client.fetch_taxpayer(spec, &session).await;
     if !refused(&fetched) {
         return Some(fetched);
     }
-    let fresh = recover(ctx, slot, gstin, generation).await?;
-    let again = ctx.client.fetch_taxpayer(spec, &fresh).await;
-    if refused(&again) {
-        let reason = format!("the portal refused a fresh session: run `gstvault login {gstin}`");
-        slot.lock().await.needs_login.get_or_insert(reason.clone());
-        let _ = mark_needs_login(ctx, gstin, &reason, Some(&fresh)).await;
-        return None;
-    }
-    Some(again)
+    let reason = format!("the portal keeps refusing fresh sessions: run `gstvault login {gstin}`");
+    slot.lock().await.needs_login.get_or_insert(reason.clone());
+    let _ = mark_needs_login(ctx, gstin, &reason, Some(&session)).await;
+    None
 }
 
 async fn run_job(

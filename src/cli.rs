@@ -365,7 +365,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             )?;
             if args.limit > 0 && rows.len() as u64 == args.limit {
                 eprintln!(
-                    "note: showing the first {} rows; narrow the filters or raise --limit (0: all)",
+                    "note: --limit {} reached; more rows may match: narrow the filters or raise --limit (0: all)",
                     args.limit
                 );
             }
@@ -890,7 +890,10 @@ async fn snapshot(config_path: &Path, args: SnapshotArgs) -> Result<ExitCode> {
     let plan = plan_from_args(&config, &args, clock.now(), "snapshot")?;
     let client = build_client(&config, clock.clone())?;
     let _writer = crate::store::WriterLock::acquire(&config.archive_path)?;
-    let store = Arc::new(StdMutex::new(Store::open(&config.archive_path)?));
+    let opened = Store::open(&config.archive_path)?;
+    // Holding the writer lock, any run still marked running was cut short.
+    opened.mark_interrupted(clock.now())?;
+    let store = Arc::new(StdMutex::new(opened));
     let progress: Option<Arc<dyn Progress>> = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(

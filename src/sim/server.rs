@@ -95,6 +95,11 @@ pub struct Faults {
     pub invalid_json: f64,
     pub slow: f64,
     pub slow_max: Duration,
+    /// A 200 answer of `oversized_bytes` (valid JSON) instead of the real one.
+    pub oversized: f64,
+    pub oversized_bytes: usize,
+    /// A 200 answer that is not JSON: an HTML page, an empty body, or non-UTF-8 bytes.
+    pub odd_body: f64,
     pub seed: u64,
 }
 
@@ -180,6 +185,9 @@ enum Fault {
     RateLimited,
     Torn,
     InvalidJson,
+    Oversized,
+    /// 0: HTML with text/html, 1: empty body, 2: non-UTF-8 bytes.
+    Odd(u8),
 }
 
 fn ttl(d: Duration) -> chrono::Duration {
@@ -517,8 +525,22 @@ fn respond(sim: &Simulator, method: Method, uri: Uri, headers: HeaderMap, body: 
             edge
         } {
             Fault::Torn
-        } else if draw < edge + f.invalid_json {
+        } else if draw < {
+            edge += f.invalid_json;
+            edge
+        } {
             Fault::InvalidJson
+        } else if draw < {
+            edge += f.oversized;
+            edge
+        } {
+            Fault::Oversized
+        } else if draw < edge + f.odd_body {
+            Fault::Odd(match kind {
+                500 => 0,
+                502 => 1,
+                _ => 2,
+            })
         } else {
             Fault::None
         }
@@ -588,6 +610,33 @@ fn respond(sim: &Simulator, method: Method, uri: Uri, headers: HeaderMap, body: 
                 let cut = bytes[..bytes.len() * 6 / 10].to_vec();
                 log(&mut s, 200, &cut, Some(tid), false);
                 json_response(StatusCode::OK, cut)
+            }
+            Fault::Oversized => {
+                let mut big = Vec::with_capacity(f.oversized_bytes + 64);
+                big.extend_from_slice(b"{\"code\":200,\"data\":{\"status_cd\":\"1\",\"data\":{\"pad\":\"");
+                big.resize(f.oversized_bytes.saturating_sub(5).max(big.len()), b'x');
+                big.extend_from_slice(b"\"}}}");
+                log(&mut s, 200, &big, Some(tid), false);
+                json_response(StatusCode::OK, big)
+            }
+            Fault::Odd(variant) => {
+                let (content_type, body): (&'static str, Vec<u8>) = match variant {
+                    0 => (
+                        "text/html",
+                        b"<html><body>Service temporarily unavailable</body></html>".to_vec(),
+                    ),
+                    1 => ("application/json", Vec::new()),
+                    _ => (
+                        "application/octet-stream",
+                        vec![0xff, 0xfe, 0x00, 0x81, b'{', 0xc3, 0x28],
+                    ),
+                };
+                log(&mut s, 200, &body, Some(tid), false);
+                let mut response = Response::new(Body::from(body));
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+                response
             }
             _ => {
                 log(&mut s, 200, &bytes, Some(tid), false);

@@ -6,6 +6,7 @@ mod capture;
 mod cli;
 mod config;
 mod daemon;
+mod faults;
 mod query;
 mod secrets;
 mod support;
