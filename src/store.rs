@@ -682,6 +682,16 @@ impl Store {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 
+    /// Runs `f` inside one read transaction, so every query in it sees the
+    /// same committed state even while another process appends (WAL).
+    pub fn read_consistent<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN DEFERRED").map_err(|e| self.err(e))?;
+        let result = f(self);
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let _ = self.conn.execute_batch(end);
+        result
+    }
+
     /// Records the start of a daemon job; returns its row id.
     pub fn begin_job_run(&self, job: &str, started_at: DateTime<Utc>) -> Result<i64> {
         self.conn

@@ -78,6 +78,12 @@ impl PayloadCache {
 ///
 /// Fails only when the archive cannot be read at all.
 pub fn verify_archive(store: &Store, public_key: Option<&PublicKey>) -> Result<VerifyReport, StoreError> {
+    // One read transaction: a daemon appending meanwhile cannot make the
+    // snapshots, changes and checkpoints read here disagree with each other.
+    store.read_consistent(|store| verify_consistent(store, public_key))
+}
+
+fn verify_consistent(store: &Store, public_key: Option<&PublicKey>) -> Result<VerifyReport, StoreError> {
     let mut report = VerifyReport::default();
 
     // Payloads: each decompresses to its size and digest.

@@ -312,3 +312,73 @@ async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
     }
     assert!(missing.is_empty(), "gaps after restart: {missing:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_and_exports_work_while_the_daemon_captures() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, config) = setup(dir.path(), "", SimConfig::new(9, start())).await;
+    let keys = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys");
+    let archive = config.archive_path.clone();
+    let gstin = config.gstins[0].gstin.clone();
+    let daemon = Daemon::new(config, credentials(), Arc::new(sim.sim.clone())).unwrap();
+    // One capture first, so there is something to read from the start.
+    assert!(matches!(daemon.run_job(JobKind::Capture).await, JobResult::Ok(_)));
+    let writer = {
+        let daemon = daemon.clone();
+        let sim = sim.sim.clone();
+        tokio::spawn(async move {
+            for _ in 0..4 {
+                sim.advance(chrono::Duration::days(3));
+                let result = daemon.run_job(JobKind::Capture).await;
+                assert!(matches!(result, JobResult::Ok(_)), "{result:?}");
+            }
+        })
+    };
+    let now = sim.sim.now();
+    let readers = tokio::task::spawn_blocking(move || {
+        let key = gstvault::signing::SigningKey::load(&keys.join("test.key"), None).unwrap();
+        let public =
+            gstvault::signing::PublicKey::parse(&std::fs::read_to_string(keys.join("test.pub")).unwrap()).unwrap();
+        let out = tempfile::tempdir().unwrap();
+        let mut rounds = 0;
+        while rounds < 3 || !writer.is_finished() {
+            let store = Store::open_read_only(&archive).expect("read-only open while the daemon writes");
+            let listed = gstvault::query::list(
+                &store,
+                &gstvault::query::ListArgs {
+                    gstin: Some(gstin.to_string()),
+                    ..Default::default()
+                },
+            )
+            .expect("list while the daemon writes");
+            assert!(!listed.is_empty());
+            gstvault::query::changes(&store, &gstvault::query::ChangesArgs::default())
+                .expect("changes while the daemon writes");
+            let report = gstvault::verify::verify_archive(&store, None).expect("verify while the daemon writes");
+            assert!(report.intact(), "{:?}", report.findings);
+            drop(store);
+            let store = Store::open(&archive).expect("export opens beside the daemon");
+            let request = gstvault::bundle::export::ExportRequest {
+                gstin: gstin.clone(),
+                legal_name: None,
+                organization: String::new(),
+                scope: gstvault::bundle::Scope::Month(gstvault::period::Month::parse("2026-05").unwrap()),
+                as_of: now,
+                out_dir: out.path().join(rounds.to_string()),
+                template: None,
+            };
+            let exported =
+                gstvault::bundle::export::export(&store, &key, &request, now).expect("export while the daemon writes");
+            assert!(
+                gstvault::bundle::check::check_bundle(&exported.path, Some(&public), None)
+                    .unwrap()
+                    .intact()
+            );
+            rounds += 1;
+        }
+        (rounds, writer)
+    });
+    let (rounds, writer) = readers.await.unwrap();
+    writer.await.unwrap();
+    assert!(rounds >= 3, "{rounds}");
+}
