@@ -597,3 +597,58 @@ fn hostile_zips_give_findings_or_one_error_and_write_nothing() {
         "nothing extracted"
     );
 }
+
+#[tokio::test]
+async fn planted_mismatches_show_in_the_pdf() {
+    if !tool("pdftotext") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install pdftotext (poppler-utils, see .ci/run)"
+        );
+        eprintln!("skipped: pdftotext not installed here");
+        return;
+    }
+    let world = World::build(|_| {}, 8).await;
+    world.login_all().await;
+    let gstin = world.gstins()[0].clone();
+    let fy = gstvault::period::FinancialYear { start_year: 2025 };
+    world
+        .capture(&world.plan(std::slice::from_ref(&gstin), None, "2025-04", "2026-05"))
+        .await;
+    let (key, _) = fixture_key("test");
+    let out = tempfile::tempdir().unwrap();
+    let request = ExportRequest {
+        scope: Scope::Year(fy),
+        ..request(&world, out.path(), "2026-05")
+    };
+    let exported = export(&world.store.lock().unwrap(), &key, &request, world.clock.now()).unwrap();
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&exported.path).unwrap()).unwrap();
+    let name = (0..archive.len())
+        .map(|i| archive.by_index(i).unwrap().name().unwrap().to_string())
+        .find(|n| n.ends_with("data/summary.pdf"))
+        .unwrap();
+    let mut pdf = Vec::new();
+    archive.by_name(&name).unwrap().read_to_end(&mut pdf).unwrap();
+    let pdf_path = out.path().join("summary.pdf");
+    std::fs::write(&pdf_path, pdf).unwrap();
+    let text = Command::new("pdftotext").arg(&pdf_path).arg("-").output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout).replace('\n', " ");
+    let plants = world.sim.sim.model(&gstin).plants(fy);
+    assert!(text.contains(gstin.as_str()));
+    let rupees = gstvault::report::rupees;
+    let excess = format!("excess ITC: 3B claims ₹{}", rupees(plants.itc_excess.total()));
+    let short = format!(
+        "short payment: GSTR-1 exceeds 3B by ₹{}",
+        rupees(plants.short_payment.total())
+    );
+    assert!(
+        text.contains(&excess),
+        "the planted excess ITC of {} shows: {excess}",
+        plants.itc_excess_month
+    );
+    assert!(
+        text.contains(&short),
+        "the planted short payment of {} shows: {short}",
+        plants.short_payment_month
+    );
+}

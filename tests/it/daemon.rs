@@ -382,3 +382,62 @@ async fn readers_and_exports_work_while_the_daemon_captures() {
     writer.await.unwrap();
     assert!(rounds >= 3, "{rounds}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_login_is_used_without_a_restart_and_status_tells() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, config) = setup(dir.path(), "", SimConfig::new(10, start())).await;
+    let gstin = config.gstins[0].gstin.clone();
+    let source = config.source.clone();
+    let daemon = Daemon::new(config.clone(), credentials(), Arc::new(sim.sim.clone())).unwrap();
+    sim.sim.revoke_sessions(&gstin);
+    let result = daemon.run_job(JobKind::Capture).await;
+    assert!(
+        matches!(&result, JobResult::Ok(d) if d.contains("1 needs login")),
+        "{result:?}"
+    );
+    let status = |expect: i32| {
+        let out = Command::new(env!("CARGO_BIN_EXE_gstvault"))
+            .args(["-c", source.as_str(), "status"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert_eq!(
+            out.status.code(),
+            Some(expect),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    };
+    let text = status(1);
+    assert!(
+        text.lines().any(|l| l.starts_with(gstin.as_str()) && l.contains("YES")),
+        "{text}"
+    );
+    assert!(text.contains("gstvault login"), "the reason says what to do: {text}");
+    // The operator logs in again; the running daemon picks the session up.
+    let client = gstvault::client::Client::new(config.api.clone(), credentials(), Arc::new(sim.sim.clone())).unwrap();
+    let entry = &config.gstins[0];
+    client.request_otp(&entry.gstin, &entry.username).await.unwrap();
+    let session = client
+        .verify_otp(&entry.gstin, &entry.username, sim::TEST_OTP)
+        .await
+        .unwrap();
+    gstvault::cli::save_login(&config, &entry.gstin, &session, sim.sim.now()).unwrap();
+    let result = daemon.run_job(JobKind::Capture).await;
+    assert!(
+        matches!(&result, JobResult::Ok(d) if d.contains("0 needs login")),
+        "{result:?}"
+    );
+    let text = status(0);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(gstin.as_str()) && l.contains(" no ")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("capture") && l.contains(" ok ")),
+        "{text}"
+    );
+}
