@@ -9,6 +9,7 @@
 //! together byte for byte. Evidence tables are append-only (triggers refuse
 //! UPDATE and DELETE). This module reads no clock: times come in as arguments.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -188,6 +189,22 @@ fn row_to_snapshot(row: &rusqlite::Row<'_>) -> rusqlite::Result<SnapshotRow> {
         chksums: row.get(20)?,
         record_digest: row.get(21)?,
         leaf_hash: row.get(22)?,
+    })
+}
+
+/// Reads a change row selected as `seq, previous_seq, gstin, endpoint, period,
+/// page, old_payload_sha256, new_payload_sha256, detected_at`.
+pub(crate) fn row_to_change(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChangeRow> {
+    Ok(ChangeRow {
+        seq: r.get::<_, i64>(0)? as u64,
+        previous_seq: r.get::<_, i64>(1)? as u64,
+        gstin: r.get(2)?,
+        endpoint: r.get(3)?,
+        period: r.get(4)?,
+        page: r.get::<_, i64>(5)? as u32,
+        old_payload_sha256: r.get(6)?,
+        new_payload_sha256: r.get(7)?,
+        detected_at: r.get(8)?,
     })
 }
 
@@ -542,21 +559,7 @@ impl Store {
                  FROM changes c JOIN snapshots s ON s.seq = c.seq WHERE s.run_id = ?1 ORDER BY c.seq",
             )
             .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([run_id], |r| {
-                Ok(ChangeRow {
-                    seq: r.get::<_, i64>(0)? as u64,
-                    previous_seq: r.get::<_, i64>(1)? as u64,
-                    gstin: r.get(2)?,
-                    endpoint: r.get(3)?,
-                    period: r.get(4)?,
-                    page: r.get::<_, i64>(5)? as u32,
-                    old_payload_sha256: r.get(6)?,
-                    new_payload_sha256: r.get(7)?,
-                    detected_at: r.get(8)?,
-                })
-            })
-            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([run_id], row_to_change).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 
@@ -664,21 +667,7 @@ impl Store {
                  FROM changes ORDER BY seq",
             )
             .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(ChangeRow {
-                    seq: r.get::<_, i64>(0)? as u64,
-                    previous_seq: r.get::<_, i64>(1)? as u64,
-                    gstin: r.get(2)?,
-                    endpoint: r.get(3)?,
-                    period: r.get(4)?,
-                    page: r.get::<_, i64>(5)? as u32,
-                    old_payload_sha256: r.get(6)?,
-                    new_payload_sha256: r.get(7)?,
-                    detected_at: r.get(8)?,
-                })
-            })
-            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], row_to_change).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 
@@ -760,6 +749,113 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         Ok(runs)
+    }
+
+    /// The planner's view of one GSTIN: per key (endpoint, period, page), the
+    /// latest answer of any outcome and the latest answer the portal meant
+    /// (`ok` or `no_data`) with its payload hash.
+    pub fn latest_by_key(&self, gstin: &str) -> Result<Vec<KeyLatest>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT endpoint, period, page, MAX(seq), outcome, received_at FROM snapshots WHERE gstin = ?1 \
+                 GROUP BY endpoint, period, page",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut out: BTreeMap<(String, String, u32), KeyLatest> = BTreeMap::new();
+        let rows = stmt
+            .query_map([gstin], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)? as u32,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            let (endpoint, period, page, outcome, received_at) = row.map_err(|e| self.err(e))?;
+            out.insert(
+                (endpoint.clone(), period.clone(), page),
+                KeyLatest {
+                    endpoint,
+                    period,
+                    page,
+                    outcome,
+                    received_at,
+                    good: None,
+                },
+            );
+        }
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT endpoint, period, page, MAX(seq), received_at, payload_sha256 FROM snapshots \
+                 WHERE gstin = ?1 AND outcome IN ('ok', 'no_data') GROUP BY endpoint, period, page",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([gstin], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)? as u32,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            let (endpoint, period, page, received_at, sha) = row.map_err(|e| self.err(e))?;
+            if let Some(k) = out.get_mut(&(endpoint, period, page)) {
+                k.good = Some((received_at, sha.unwrap_or_default()));
+            }
+        }
+        Ok(out.into_values().collect())
+    }
+
+    /// Every `ok`/`no_data` answer of one GSTIN for the given endpoints, in
+    /// archive order: (endpoint, period, page, received_at, payload SHA-256).
+    pub fn answers_of(&self, gstin: &str, endpoints: &[&str]) -> Result<Vec<(String, String, u32, String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT endpoint, period, page, received_at, payload_sha256 FROM snapshots \
+                 WHERE gstin = ?1 AND endpoint = ?2 AND outcome IN ('ok', 'no_data') ORDER BY seq",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for endpoint in endpoints {
+            let rows = stmt
+                .query_map(rusqlite::params![gstin, endpoint], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)? as u32,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                    ))
+                })
+                .map_err(|e| self.err(e))?;
+            for row in rows {
+                out.push(row.map_err(|e| self.err(e))?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Snapshots received at or after `since` (all GSTINs): the calls spent
+    /// against the daily budget.
+    pub fn answers_since(&self, since: DateTime<Utc>) -> Result<u64> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM snapshots WHERE received_at >= ?1",
+                [format_time(since)],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| self.err(e))
     }
 
     /// Per GSTIN, the receive time of its last answer the portal meant (ok or no_data).
@@ -1015,25 +1111,26 @@ impl Store {
         values.push(&as_of);
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(values.as_slice(), |r| {
-                Ok(ChangeRow {
-                    seq: r.get::<_, i64>(0)? as u64,
-                    previous_seq: r.get::<_, i64>(1)? as u64,
-                    gstin: r.get(2)?,
-                    endpoint: r.get(3)?,
-                    period: r.get(4)?,
-                    page: r.get::<_, i64>(5)? as u32,
-                    old_payload_sha256: r.get(6)?,
-                    new_payload_sha256: r.get(7)?,
-                    detected_at: r.get(8)?,
-                })
-            })
+            .query_map(values.as_slice(), row_to_change)
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 }
 
 /// The latest run of one daemon job.
+/// The latest answers of one key, for the capture planner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyLatest {
+    pub endpoint: String,
+    pub period: String,
+    pub page: u32,
+    /// Outcome and receive time of the latest answer of any outcome.
+    pub outcome: String,
+    pub received_at: String,
+    /// Receive time and payload SHA-256 of the latest `ok`/`no_data` answer.
+    pub good: Option<(String, String)>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobRunRow {
     pub job: String,

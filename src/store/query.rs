@@ -10,7 +10,9 @@
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, OptionalExtension, TransactionBehavior};
 
-use super::{row_to_snapshot, sqlite, ChangeRow, Result, SnapshotRow, Store, StoreError, SNAPSHOT_COLUMNS};
+use super::{
+    row_to_change, row_to_snapshot, sqlite, ChangeRow, Result, SnapshotRow, Store, StoreError, SNAPSHOT_COLUMNS,
+};
 
 /// Outcomes that are the portal's answer about the data (changes compare only these).
 pub const ANSWERED: &[&str] = &["ok", "no_data"];
@@ -138,19 +140,7 @@ impl Store {
         let (sql, values) = changes_sql(gstin, since, limit);
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params_from_iter(values), |r| {
-                Ok(ChangeRow {
-                    seq: r.get::<_, i64>(0)? as u64,
-                    previous_seq: r.get::<_, i64>(1)? as u64,
-                    gstin: r.get(2)?,
-                    endpoint: r.get(3)?,
-                    period: r.get(4)?,
-                    page: r.get::<_, i64>(5)? as u32,
-                    old_payload_sha256: r.get(6)?,
-                    new_payload_sha256: r.get(7)?,
-                    detected_at: r.get(8)?,
-                })
-            })
+            .query_map(params_from_iter(values), row_to_change)
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
