@@ -755,7 +755,7 @@ pub fn inward(keyed: &Keyed, own_state: u8, suppliers: &[Party], month: Month) -
 }
 
 /// The planted scenarios of financial year `fy` (two distinct months).
-pub fn plants(keyed: &Keyed, own_state: u8, fy: FinancialYear) -> Plants {
+pub fn plants(keyed: &Keyed, fy: FinancialYear) -> Plants {
     let mut rng = keyed.rng(&["plants", &fy.label()]);
     let months = fy.months();
     let a = rng.random_range(0..12);
@@ -769,7 +769,6 @@ pub fn plants(keyed: &Keyed, own_state: u8, fy: FinancialYear) -> Plants {
             Heads([0, amount / 2, amount / 2, 0])
         }
     };
-    let _ = own_state;
     Plants {
         itc_excess_month: months[a],
         itc_excess: split(excess, rng.random_bool(0.5)),
@@ -802,7 +801,6 @@ pub fn settle(
     claim: Heads,
     itc_before: Heads,
     cash_before: Heads,
-    state: u8,
 ) -> Settlement {
     let mut rng = keyed.rng(&["settle", &month.to_string()]);
     let next = month.next();
@@ -844,7 +842,6 @@ pub fn settle(
             amount: need,
         }
     });
-    let _ = state;
     let itc_after = credit - {
         let mut u = Heads::default();
         for (c, row) in used.iter().enumerate() {

@@ -206,7 +206,7 @@ impl Business {
 
     /// The planted scenarios 1 and 2 of a financial year.
     pub fn plants(&self, fy: FinancialYear) -> Plants {
-        gen::plants(&self.inner.keyed, self.inner.state, fy)
+        gen::plants(&self.inner.keyed, fy)
     }
 
     /// The settlement (3B payment) of a return period; None before the business existed.
@@ -255,7 +255,6 @@ impl Business {
             claim,
             itc_before,
             cash_before,
-            self.inner.state,
         )
     }
 
