@@ -676,3 +676,186 @@ impl OwnedSnapshot {
         }
     }
 }
+
+/// What a planned run did beyond its [`RunSummary`].
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct PlannedRun {
+    pub summary: RunSummary,
+    /// Calls the planner made (page 0 of each key; 2B pages come on top).
+    pub planned_calls: u64,
+    /// Calls a naive capture of the same plan would make (page 0 of each key).
+    pub naive_calls: u64,
+    /// Calls due but left for the next run by the daily budget.
+    pub carried_over: u64,
+    /// Planned calls per rule.
+    pub rules: BTreeMap<String, u64>,
+}
+
+/// Loads the planner's view of each GSTIN and decides one tier.
+async fn decide_tier(
+    store: &Arc<StdMutex<Store>>,
+    plan: &Plan,
+    months: &[Month],
+    today: NaiveDate,
+    tier: crate::planner::Tier,
+) -> Result<Vec<Vec<crate::planner::Call>>, CaptureError> {
+    let gstins: Vec<String> = plan.gstins.iter().map(|g| g.gstin.to_string()).collect();
+    let endpoints = plan.endpoints.clone();
+    let months = months.to_vec();
+    blocking(store, move |s| {
+        let mut out = Vec::new();
+        for gstin in &gstins {
+            let view = crate::planner::ArchiveView::load(s, gstin)?;
+            let lookup = |sha: &str| -> Option<serde_json::Value> {
+                s.payload(sha)
+                    .ok()
+                    .flatten()
+                    .and_then(|b| serde_json::from_slice(&b).ok())
+            };
+            let input = crate::planner::Inputs {
+                endpoints: &endpoints,
+                months: &months,
+                today,
+                payload: &lookup,
+            };
+            out.push(crate::planner::decide(tier, &input, &view).fetch);
+        }
+        Ok(out)
+    })
+    .await
+}
+
+/// A planned capture run (the capture planner, `snapshot --planned`): three
+/// tiers of calls, each decided by [`crate::planner`] from the archive as the
+/// previous tier left it. `daily_budget` (0: unlimited) caps the answers
+/// archived per IST day across all GSTINs; the calls over it are carried to
+/// the next run, most valuable first. The plan's window and endpoints are the
+/// same as a naive [`run`]'s; the run is recorded with the plan's kind.
+pub async fn run_planned(
+    plan: &Plan,
+    daily_budget: u64,
+    client: Arc<Client>,
+    store: Arc<StdMutex<Store>>,
+    tokens: TokenStore,
+    clock: SharedClock,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
+) -> Result<PlannedRun, CaptureError> {
+    let started = clock.now();
+    let kind = plan.kind;
+    let run_id = blocking(&store, move |s| s.begin_run(kind, started)).await?;
+    let months = plan.from.through(plan.to);
+    let today = india_date(started);
+    let ctx = Arc::new(Context {
+        refresh_margin: client.settings().refresh_before_expiry,
+        concurrency: client.settings().concurrency,
+        client: client.clone(),
+        store: store.clone(),
+        tokens,
+        clock: clock.clone(),
+        run_id,
+        today,
+        snapshots: AtomicU64::new(0),
+        new_payload_bytes: AtomicU64::new(0),
+        changes: AtomicU64::new(0),
+        skipped: AtomicU64::new(0),
+        outcomes: StdMutex::new(BTreeMap::new()),
+        progress: None,
+        stop,
+    });
+    let requests_before = client.stats.requests.load(Ordering::Relaxed);
+    let retries_before = client.stats.retries.load(Ordering::Relaxed);
+    let bytes_before = client.stats.bytes_received.load(Ordering::Relaxed);
+    let day_start = today
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(crate::period::ist()).single())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(started);
+    let mut remaining = if daily_budget == 0 {
+        u64::MAX
+    } else {
+        let used = blocking(&store, move |s| s.answers_since(day_start)).await?;
+        daily_budget.saturating_sub(used)
+    };
+    let naive = crate::planner::naive_calls(&plan.endpoints, &months, today) * plan.gstins.len() as u64;
+    let mut report = PlannedRun {
+        naive_calls: naive,
+        ..PlannedRun::default()
+    };
+    let mut needs_login: BTreeMap<String, String> = BTreeMap::new();
+    let mut periods: Vec<Period> = Vec::new();
+    for tier in crate::planner::Tier::ALL {
+        if ctx.stopping() {
+            break;
+        }
+        let decided = decide_tier(&store, plan, &months, today, tier).await?;
+        // Budget: most valuable calls first across GSTINs.
+        let mut all: Vec<(usize, crate::planner::Call)> = decided
+            .into_iter()
+            .enumerate()
+            .flat_map(|(i, calls)| calls.into_iter().map(move |c| (i, c)))
+            .filter(|(i, _)| !needs_login.contains_key(&plan.gstins[*i].gstin.to_string()))
+            .collect();
+        all.sort_by_key(|(_, c)| crate::planner::value_key(c));
+        let take = (remaining.min(all.len() as u64)) as usize;
+        report.carried_over += (all.len() - take) as u64;
+        all.truncate(take);
+        remaining -= take as u64;
+        let mut per_gstin: Vec<Vec<Job>> = vec![Vec::new(); plan.gstins.len()];
+        for (i, call) in all {
+            report.planned_calls += 1;
+            *report.rules.entry(call.rule.name().to_string()).or_default() += 1;
+            periods.push(call.period);
+            per_gstin[i].push(Job {
+                endpoint: call.endpoint,
+                period: call.period,
+            });
+        }
+        let work = plan
+            .gstins
+            .iter()
+            .zip(per_gstin)
+            .filter(|(_, jobs)| !jobs.is_empty())
+            .map(|(entry, jobs)| {
+                let ctx = ctx.clone();
+                let entry = entry.clone();
+                async move {
+                    let gstin = entry.gstin.to_string();
+                    (gstin, capture_gstin(ctx, entry, jobs).await)
+                }
+            });
+        for (gstin, result) in futures::future::join_all(work).await {
+            if let Some(reason) = result? {
+                needs_login.insert(gstin, reason);
+            }
+        }
+    }
+    let saved = report.naive_calls.saturating_sub(report.planned_calls);
+    metrics::counter!("gstvault_calls_planned_total").increment(report.planned_calls);
+    metrics::counter!("gstvault_calls_saved_total").increment(saved);
+    metrics::counter!("gstvault_calls_carried_over_total").increment(report.carried_over);
+    periods.sort();
+    periods.dedup();
+    let status = if ctx.stopping() { "interrupted" } else { "completed" };
+    let summary = RunSummary {
+        run_id,
+        status: status.into(),
+        gstins: plan.gstins.len(),
+        endpoints: plan.endpoints.len(),
+        periods: periods.len(),
+        planned: report.planned_calls,
+        snapshots: ctx.snapshots.load(Ordering::Relaxed),
+        outcomes: ctx.outcomes.lock().expect("outcomes lock").clone(),
+        requests: client.stats.requests.load(Ordering::Relaxed) - requests_before,
+        retries: client.stats.retries.load(Ordering::Relaxed) - retries_before,
+        bytes_received: client.stats.bytes_received.load(Ordering::Relaxed) - bytes_before,
+        new_payload_bytes: ctx.new_payload_bytes.load(Ordering::Relaxed),
+        changes: ctx.changes.load(Ordering::Relaxed),
+        needs_login,
+        skipped: ctx.skipped.load(Ordering::Relaxed),
+    };
+    report.summary = summary;
+    let json = serde_json::to_string(&report.summary).expect("summary serialises");
+    let finished = clock.now();
+    blocking(&store, move |s| s.finish_run(run_id, status, &json, finished)).await?;
+    Ok(report)
+}

@@ -74,6 +74,8 @@ pub enum Command {
     Daemon,
     /// Per GSTIN: last capture, session, needs-login, last bundle; per job: last and next run.
     Status,
+    /// What the next planned capture would fetch and why, and the calls it saves.
+    Plan(PlanArgs),
     /// List archived snapshots: receive time, outcome, payload hash, whether it changed.
     List(ListArgs),
     /// Print what the portal returned: a snapshot by ID, or a key as of an instant.
@@ -304,6 +306,28 @@ pub struct SnapshotArgs {
     /// Only these endpoint groups (repeatable).
     #[arg(long)]
     pub group: Vec<String>,
+    /// Use the capture planner: fetch only what may have changed (`gstvault plan` shows why).
+    #[arg(long, conflicts_with = "full")]
+    pub planned: bool,
+    /// Capture every endpoint and period of the window, bypassing the planner.
+    #[arg(long)]
+    pub full: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// Only these GSTINs (repeatable; default: all configured).
+    #[arg(long)]
+    pub gstin: Vec<String>,
+    /// First month (YYYY-MM); default: the start of the window whose data can still change.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last month (YYYY-MM); default: the current month.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// List every planned call, not only the totals per rule.
+    #[arg(long)]
+    pub calls: bool,
 }
 
 #[derive(Args, Debug)]
@@ -348,6 +372,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify(args) => verify(&cli.config, args),
         Command::Daemon => daemon(&cli.config).await,
         Command::Status => status(&cli.config),
+        Command::Plan(args) => plan(&cli.config, args),
         Command::List(args) => {
             let store = open_for_query(&cli.config, &args.output.archive)?;
             let rows = crate::query::list(
@@ -850,6 +875,7 @@ pub fn plan_from_args(config: &Config, args: &SnapshotArgs, now: DateTime<Utc>, 
             endpoints: args.endpoint.clone(),
             groups: args.group.clone(),
             exclude: vec![],
+            planner: false,
         };
         for group in &args.group {
             if Group::parse(group).is_none() {
@@ -902,15 +928,36 @@ async fn snapshot(config_path: &Path, args: SnapshotArgs) -> Result<ExitCode> {
         );
         Arc::new(Bar(bar)) as Arc<dyn Progress>
     });
-    let summary = capture::run(
-        &plan,
-        client,
-        store,
-        TokenStore::new(&config.sessions_dir),
-        clock,
-        progress,
-    )
-    .await?;
+    let summary = if args.planned || (config.planner && !args.full) {
+        let run = capture::run_planned(
+            &plan,
+            config.daily_call_budget,
+            client,
+            store,
+            TokenStore::new(&config.sessions_dir),
+            clock,
+            None,
+        )
+        .await?;
+        println!(
+            "planner: {} call(s) planned, {} naive, {} saved, {} carried over",
+            run.planned_calls,
+            run.naive_calls,
+            run.naive_calls.saturating_sub(run.planned_calls),
+            run.carried_over
+        );
+        run.summary
+    } else {
+        capture::run(
+            &plan,
+            client,
+            store,
+            TokenStore::new(&config.sessions_dir),
+            clock,
+            progress,
+        )
+        .await?
+    };
     print!("{}", render_summary(&summary));
     println!("archive: {}", config.archive_path.display());
     Ok(if summary.needs_login.is_empty() {
@@ -1075,4 +1122,93 @@ fn status(config_path: &Path) -> Result<ExitCode> {
         );
     }
     Ok(if needs_login { ExitCode::Findings } else { ExitCode::Ok })
+}
+
+fn plan(config_path: &Path, args: PlanArgs) -> Result<ExitCode> {
+    use crate::planner::{decide, naive_calls, ArchiveView, Inputs, Tier};
+    let config = Config::load(config_path)?;
+    let now = Utc::now();
+    let selection = SnapshotArgs {
+        gstin: args.gstin.clone(),
+        from: args.from.clone(),
+        to: args.to.clone(),
+        endpoint: vec![],
+        group: vec![],
+        planned: true,
+        full: false,
+    };
+    let plan = plan_from_args(&config, &selection, now, "plan")?;
+    let store = if config.archive_path.exists() {
+        Some(Store::open_read_only(&config.archive_path)?)
+    } else {
+        None
+    };
+    let months = plan.from.through(plan.to);
+    let today = india_date(now);
+    let payload = |sha: &str| -> Option<serde_json::Value> {
+        let bytes = store.as_ref()?.payload(sha).ok()??;
+        serde_json::from_slice(&bytes).ok()
+    };
+    let inputs = Inputs {
+        endpoints: &plan.endpoints,
+        months: &months,
+        today,
+        payload: &payload,
+    };
+    let (mut planned_total, mut naive_total) = (0u64, 0u64);
+    for entry in &plan.gstins {
+        let view = match &store {
+            Some(store) => ArchiveView::load(store, entry.gstin.as_str())?,
+            None => ArchiveView::default(),
+        };
+        let mut by_rule: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+        let mut skipped: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+        let mut planned = 0u64;
+        for tier in Tier::ALL {
+            let decision = decide(tier, &inputs, &view);
+            for call in &decision.fetch {
+                planned += 1;
+                *by_rule.entry(call.rule.name().to_string()).or_default() += 1;
+                if args.calls {
+                    println!(
+                        "{}  {:<28} {:<10} {}",
+                        entry.gstin,
+                        call.endpoint.name,
+                        call.period,
+                        call.rule.name()
+                    );
+                }
+            }
+            for skip in &decision.skip {
+                let reason = skip.reason.to_string();
+                let reason = reason.split(" (").next().unwrap_or_default().to_string();
+                *skipped.entry(reason).or_default() += 1;
+            }
+        }
+        let naive = naive_calls(&plan.endpoints, &months, today);
+        planned_total += planned;
+        naive_total += naive;
+        println!(
+            "{}: {planned} call(s) planned of {naive} a full capture makes ({} saved)",
+            entry.gstin,
+            naive.saturating_sub(planned)
+        );
+        for (rule, n) in &by_rule {
+            println!("  fetch {n:>5}  {rule}");
+        }
+        for (reason, n) in &skipped {
+            println!("  skip  {n:>5}  {reason}");
+        }
+    }
+    println!(
+        "total: {planned_total} planned, {naive_total} full, {} saved ({:.1}% of a full capture)",
+        naive_total.saturating_sub(planned_total),
+        if naive_total == 0 {
+            0.0
+        } else {
+            planned_total as f64 * 100.0 / naive_total as f64
+        }
+    );
+    println!("note: sections and dependents are decided again once this run's probes (tracking, summaries, 2A document) answer, so a run can add calls the probes reveal.");
+    Ok(ExitCode::Ok)
 }

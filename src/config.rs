@@ -67,6 +67,8 @@ pub struct RawApi {
     pub retry_max_ms: u64,
     pub refresh_before_expiry_mins: u64,
     pub max_body_mb: u64,
+    /// Answers archived per IST day across all GSTINs before the planner carries work over (0: unlimited).
+    pub daily_call_budget: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -75,6 +77,8 @@ pub struct RawCapture {
     pub endpoints: Vec<String>,
     pub groups: Vec<String>,
     pub exclude: Vec<String>,
+    /// Plain `snapshot` and the daemon's capture use the capture planner.
+    pub planner: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -177,6 +181,7 @@ impl Default for RawApi {
             retry_max_ms: 30_000,
             refresh_before_expiry_mins: 30,
             max_body_mb: 256,
+            daily_call_budget: 0,
         }
     }
 }
@@ -232,6 +237,10 @@ pub struct Config {
     pub organization: String,
     pub api: ApiSettings,
     pub endpoints: Vec<&'static Endpoint>,
+    /// `[capture] planner`.
+    pub planner: bool,
+    /// `[api] daily_call_budget` (0: unlimited).
+    pub daily_call_budget: u64,
     pub gstins: Vec<GstinEntry>,
     pub log_format: LogFormat,
     pub log_level: String,
@@ -411,6 +420,8 @@ impl Config {
                 max_body_bytes: api.max_body_mb * 1024 * 1024,
             },
             endpoints,
+            planner: raw.capture.planner,
+            daily_call_budget: api.daily_call_budget,
             gstins,
             log_format,
             log_level: raw.logging.level.clone(),

@@ -194,17 +194,31 @@ impl Daemon {
             to,
             kind: "daemon",
         };
-        let summary = match capture::run_until(
-            &plan,
-            self.client.clone(),
-            self.store.clone(),
-            self.tokens.clone(),
-            self.clock.clone(),
-            None,
-            Some(self.stop_tx.subscribe()),
-        )
-        .await
-        {
+        let result = if self.config.planner {
+            capture::run_planned(
+                &plan,
+                self.config.daily_call_budget,
+                self.client.clone(),
+                self.store.clone(),
+                self.tokens.clone(),
+                self.clock.clone(),
+                Some(self.stop_tx.subscribe()),
+            )
+            .await
+            .map(|run| run.summary)
+        } else {
+            capture::run_until(
+                &plan,
+                self.client.clone(),
+                self.store.clone(),
+                self.tokens.clone(),
+                self.clock.clone(),
+                None,
+                Some(self.stop_tx.subscribe()),
+            )
+            .await
+        };
+        let summary = match result {
             Ok(s) => s,
             Err(e) => {
                 *self.store_error.lock().expect("error slot") = Some(e.to_string());

@@ -29,6 +29,7 @@ pub mod log;
 pub mod merkle;
 pub mod pdf;
 pub mod period;
+pub mod planner;
 pub mod query;
 pub mod reconcile;
 pub mod report;

@@ -753,7 +753,7 @@ impl Store {
 
     /// The planner's view of one GSTIN: per key (endpoint, period, page), the
     /// latest answer of any outcome and the latest answer the portal meant
-    /// (`ok` or `no_data`) with its payload hash.
+    /// (`ok`, `no_data` or `api_error`) with its payload hash.
     pub fn latest_by_key(&self, gstin: &str) -> Result<Vec<KeyLatest>> {
         let mut stmt = self
             .conn
@@ -792,7 +792,7 @@ impl Store {
             .conn
             .prepare(
                 "SELECT endpoint, period, page, MAX(seq), received_at, payload_sha256 FROM snapshots \
-                 WHERE gstin = ?1 AND outcome IN ('ok', 'no_data') GROUP BY endpoint, period, page",
+                 WHERE gstin = ?1 AND outcome IN ('ok', 'no_data', 'api_error') GROUP BY endpoint, period, page",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -815,14 +815,14 @@ impl Store {
         Ok(out.into_values().collect())
     }
 
-    /// Every `ok`/`no_data` answer of one GSTIN for the given endpoints, in
+    /// Every `ok`/`no_data`/`api_error` answer of one GSTIN for the given endpoints, in
     /// archive order: (endpoint, period, page, received_at, payload SHA-256).
-    pub fn answers_of(&self, gstin: &str, endpoints: &[&str]) -> Result<Vec<(String, String, u32, String, String)>> {
+    pub fn answers_of(&self, gstin: &str, endpoints: &[&str]) -> Result<Vec<AnswerRow>> {
         let mut stmt = self
             .conn
             .prepare(
                 "SELECT endpoint, period, page, received_at, payload_sha256 FROM snapshots \
-                 WHERE gstin = ?1 AND endpoint = ?2 AND outcome IN ('ok', 'no_data') ORDER BY seq",
+                 WHERE gstin = ?1 AND endpoint = ?2 AND outcome IN ('ok', 'no_data', 'api_error') ORDER BY seq",
             )
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
@@ -1118,6 +1118,9 @@ impl Store {
 }
 
 /// The latest run of one daemon job.
+/// (endpoint, period, page, received_at, payload SHA-256) of one answer.
+pub type AnswerRow = (String, String, u32, String, String);
+
 /// The latest answers of one key, for the capture planner.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyLatest {
@@ -1127,7 +1130,7 @@ pub struct KeyLatest {
     /// Outcome and receive time of the latest answer of any outcome.
     pub outcome: String,
     pub received_at: String,
-    /// Receive time and payload SHA-256 of the latest `ok`/`no_data` answer.
+    /// Receive time and payload SHA-256 of the latest `ok`/`no_data`/`api_error` answer.
     pub good: Option<(String, String)>,
 }
 

@@ -200,3 +200,17 @@ async fn login_with_the_test_otp_stores_an_owner_only_session() {
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(stdout.contains("ok 4"), "{stdout}");
 }
+
+#[test]
+fn plan_names_its_rules_and_the_calls_it_saves() {
+    let dir = setup();
+    let (code, stdout, stderr) = gstvault(dir.path(), &["plan", "--from", "2026-04", "--to", "2026-05", "--calls"]);
+    assert_eq!(code, 0, "{stderr}");
+    // Nothing archived yet: everything is due, by rule.
+    assert!(
+        stdout.contains("never-captured") && stdout.contains("fetch "),
+        "{stdout}"
+    );
+    assert!(stdout.lines().any(|l| l.starts_with("total: ")), "{stdout}");
+    assert!(!dir.path().join("archive.sqlite").exists(), "plan writes nothing");
+}

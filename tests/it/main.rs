@@ -7,6 +7,7 @@ mod cli;
 mod config;
 mod daemon;
 mod faults;
+mod planner;
 mod props;
 mod query;
 mod secrets;

@@ -248,14 +248,7 @@ impl Business {
         if plants.itc_excess_month == period {
             claim += plants.itc_excess;
         }
-        gen::settle(
-            &self.inner.keyed,
-            period,
-            liability,
-            claim,
-            itc_before,
-            cash_before,
-        )
+        gen::settle(&self.inner.keyed, period, liability, claim, itc_before, cash_before)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Cache> {

@@ -1,0 +1,104 @@
+//! The capture planner against two identical simulators: planned daily
+//! captures archive every payload version naive captures archive, with far
+//! fewer calls, and a daily budget carries work over to the next run.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::Ordering;
+
+use gstvault::capture::{self, Plan};
+
+use crate::support::World;
+
+type Versions = BTreeMap<(String, String, String, u32), BTreeSet<String>>;
+
+fn versions(world: &World) -> Versions {
+    let store = world.store.lock().unwrap();
+    let mut out: Versions = BTreeMap::new();
+    store
+        .scan_snapshots(|row, _, _| {
+            if row.outcome == "ok" || row.outcome == "no_data" {
+                out.entry((row.gstin, row.endpoint, row.period, row.page))
+                    .or_default()
+                    .insert(row.payload_sha256.unwrap_or_default());
+            }
+        })
+        .unwrap();
+    out
+}
+
+async fn planned(world: &World, plan: &Plan, budget: u64) -> capture::PlannedRun {
+    capture::run_planned(
+        plan,
+        budget,
+        world.client.clone(),
+        world.store.clone(),
+        world.tokens(),
+        world.clock.clone(),
+        None,
+    )
+    .await
+    .expect("planned capture runs")
+}
+
+#[tokio::test]
+async fn planned_captures_miss_no_change_and_spend_fewer_calls() {
+    let naive = World::new(|_| {}).await;
+    let plan_world = World::new(|_| {}).await;
+    let gstins = naive.gstins()[..2].to_vec();
+    for w in [&naive, &plan_world] {
+        w.login_all().await;
+    }
+    let plan = naive.plan(&gstins, None, "2026-02", "2026-06");
+    naive.capture(&plan).await;
+    let first = planned(&plan_world, &plan, 0).await;
+    assert_eq!(first.rules.get("never-captured").copied(), Some(first.planned_calls));
+    let (n0, p0) = (
+        naive.client.stats.requests.load(Ordering::Relaxed),
+        plan_world.client.stats.requests.load(Ordering::Relaxed),
+    );
+    for _ in 0..10 {
+        for w in [&naive, &plan_world] {
+            w.sim.sim.advance(chrono::Duration::days(1));
+            w.login_all().await;
+        }
+        let mut plan = plan.clone();
+        plan.to = gstvault::period::Month::of_date(gstvault::period::india_date(naive.clock.now()));
+        naive.capture(&plan).await;
+        planned(&plan_world, &plan, 0).await;
+    }
+    let naive_calls = naive.client.stats.requests.load(Ordering::Relaxed) - n0;
+    let planned_calls = plan_world.client.stats.requests.load(Ordering::Relaxed) - p0;
+    assert!(
+        planned_calls * 4 < naive_calls,
+        "planned {planned_calls} vs naive {naive_calls}"
+    );
+    let a = versions(&naive);
+    let b = versions(&plan_world);
+    let mut changed_keys = 0;
+    for (key, vs) in &a {
+        if vs.len() > 1 {
+            changed_keys += 1;
+        }
+        let have = b.get(key).cloned().unwrap_or_default();
+        assert!(vs.is_subset(&have), "missed versions of {key:?}");
+    }
+    assert!(changed_keys > 0, "the simulated days changed something");
+}
+
+#[tokio::test]
+async fn budget_carries_work_over_to_the_next_run() {
+    let world = World::new(|_| {}).await;
+    world.login_all().await;
+    let gstins = world.gstins()[..1].to_vec();
+    let plan = world.plan(&gstins, None, "2026-05", "2026-06");
+    let first = planned(&world, &plan, 40).await;
+    assert_eq!(first.planned_calls, 40);
+    assert!(first.carried_over > 0);
+    // The same day: the budget is spent, everything is carried over.
+    let second = planned(&world, &plan, 40).await;
+    assert_eq!(second.planned_calls, 0);
+    // With room, the carried work is done.
+    let third = planned(&world, &plan, 0).await;
+    assert!(third.planned_calls >= first.carried_over - 5, "{third:?}");
+    assert_eq!(third.carried_over, 0);
+}
