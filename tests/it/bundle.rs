@@ -652,3 +652,47 @@ async fn planted_mismatches_show_in_the_pdf() {
         plants.short_payment_month
     );
 }
+
+#[tokio::test]
+async fn a_flipped_payload_byte_fails_every_body_that_holds_it() {
+    let world = captured_world().await;
+    let path = world.config.archive_path.clone();
+    let attacker = rusqlite::Connection::open(&path).unwrap();
+    attacker
+        .execute_batch("DROP TRIGGER payloads_append_only_update;")
+        .unwrap();
+    let sha: String = attacker
+        .query_row(
+            "SELECT payload_sha256 FROM snapshots WHERE outcome = 'ok' ORDER BY seq LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let holders: i64 = attacker
+        .query_row(
+            "SELECT COUNT(*) FROM snapshots WHERE payload_sha256 = ?1",
+            [&sha],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // Re-store the payload with one byte changed (valid zstd, same size).
+    let bytes = world.store.lock().unwrap().payload(&sha).unwrap().unwrap();
+    let mut changed = bytes.clone();
+    let middle = changed.len() / 2;
+    changed[middle] = if changed[middle] == b'1' { b'2' } else { b'1' };
+    let compressed = zstd::bulk::compress(&changed, 3).unwrap();
+    attacker
+        .execute(
+            "UPDATE payloads SET bytes = ?1 WHERE sha256 = ?2",
+            rusqlite::params![compressed, sha],
+        )
+        .unwrap();
+    let report = gstvault::verify::verify_archive(&world.store.lock().unwrap(), None).unwrap();
+    let failing = report
+        .findings
+        .iter()
+        .filter(|f| f.message == "stored bytes do not hash to the recorded body SHA-256")
+        .count();
+    assert_eq!(failing as i64, holders, "{:?}", report.findings);
+    assert_eq!(report.findings.len() as i64, holders);
+}
