@@ -125,6 +125,37 @@ struct Context {
 }
 
 impl Context {
+    /// The shared state of one run, counters at zero.
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        client: &Arc<Client>,
+        store: &Arc<StdMutex<Store>>,
+        tokens: TokenStore,
+        clock: &SharedClock,
+        run_id: i64,
+        today: NaiveDate,
+        progress: Option<Arc<dyn Progress>>,
+        stop: Option<tokio::sync::watch::Receiver<bool>>,
+    ) -> Arc<Context> {
+        Arc::new(Context {
+            refresh_margin: client.settings().refresh_before_expiry,
+            concurrency: client.settings().concurrency,
+            client: client.clone(),
+            store: store.clone(),
+            tokens,
+            clock: clock.clone(),
+            run_id,
+            today,
+            snapshots: AtomicU64::new(0),
+            new_payload_bytes: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
+            outcomes: StdMutex::new(BTreeMap::new()),
+            progress,
+            stop,
+        })
+    }
+
     fn stopping(&self) -> bool {
         self.stop.as_ref().is_some_and(|s| *s.borrow())
     }
@@ -193,23 +224,7 @@ pub async fn run_until(
     if let Some(p) = &progress {
         p.planned((jobs.len() * plan.gstins.len()) as u64);
     }
-    let ctx = Arc::new(Context {
-        refresh_margin: client.settings().refresh_before_expiry,
-        concurrency: client.settings().concurrency,
-        client: client.clone(),
-        store: store.clone(),
-        tokens,
-        clock: clock.clone(),
-        run_id,
-        today,
-        snapshots: AtomicU64::new(0),
-        new_payload_bytes: AtomicU64::new(0),
-        changes: AtomicU64::new(0),
-        skipped: AtomicU64::new(0),
-        outcomes: StdMutex::new(BTreeMap::new()),
-        progress,
-        stop,
-    });
+    let ctx = Context::new(&client, &store, tokens, &clock, run_id, today, progress, stop);
     let requests_before = client.stats.requests.load(Ordering::Relaxed);
     let retries_before = client.stats.retries.load(Ordering::Relaxed);
     let bytes_before = client.stats.bytes_received.load(Ordering::Relaxed);
@@ -745,23 +760,7 @@ pub async fn run_planned(
     let run_id = blocking(&store, move |s| s.begin_run(kind, started)).await?;
     let months = plan.from.through(plan.to);
     let today = india_date(started);
-    let ctx = Arc::new(Context {
-        refresh_margin: client.settings().refresh_before_expiry,
-        concurrency: client.settings().concurrency,
-        client: client.clone(),
-        store: store.clone(),
-        tokens,
-        clock: clock.clone(),
-        run_id,
-        today,
-        snapshots: AtomicU64::new(0),
-        new_payload_bytes: AtomicU64::new(0),
-        changes: AtomicU64::new(0),
-        skipped: AtomicU64::new(0),
-        outcomes: StdMutex::new(BTreeMap::new()),
-        progress: None,
-        stop,
-    });
+    let ctx = Context::new(&client, &store, tokens, &clock, run_id, today, None, stop);
     let requests_before = client.stats.requests.load(Ordering::Relaxed);
     let retries_before = client.stats.retries.load(Ordering::Relaxed);
     let bytes_before = client.stats.bytes_received.load(Ordering::Relaxed);
