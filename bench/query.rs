@@ -1,21 +1,18 @@
-//! Builds a synthetic archive for the query benchmark (`bench_query`):
+//! Row 5, queries: a synthetic archive of N snapshots (1,000,000 at full
+//! scale) written through `Store::append_bulk`, then `list`, `show --as-of`,
+//! `diff --at T1 --at T2` and `changes --since` on random keys through the
+//! same `query::` functions the CLI calls, on the archive opened read-only.
 //!
-//!     cargo run --release --example gen_archive -- [ROWS] [PATH] [--append]
-//!
-//! Defaults: 1,000,000 snapshots into /tmp/gstvault-bench/archive.sqlite (an
-//! existing file is replaced). 20 GSTINs × 25 month endpoints × 24 months
-//! (FY 2024-25 and 2025-26) are captured once a day until ROWS snapshots exist;
-//! a key's payload changes with probability 0.8% per capture (about 2% of the
-//! snapshots carry a distinct payload) and 0.5% of requests end as transport
-//! errors. Every row is valid: the envelope is read with `envelope::parse`,
-//! the record digest and leaf hash come from `SnapshotRow::leaf_record`, and a
-//! change row is written when an answer's payload differs from the previous one.
-//!
-//! Rows go in through `Store::append_bulk`, one transaction per 10,000; with
-//! `--append` they go through `Store::append` one by one instead (to compare).
+//! The archive: 20 GSTINs × 25 month endpoints × 24 months (FY 2024-25 and
+//! 2025-26) captured once a day until N snapshots exist; a key's payload
+//! changes with probability 0.8% per capture (about 2% of the snapshots carry
+//! a distinct payload) and 0.5% of requests end as transport errors. Every row
+//! is valid: the envelope is read with `envelope::parse`, the record digest and
+//! leaf hash come from `SnapshotRow::leaf_record`, and a change row is written
+//! when an answer's payload differs from the previous one.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -24,14 +21,43 @@ use gstvault::digest::Digest;
 use gstvault::envelope::{parse, Outcome};
 use gstvault::gstin::Gstin;
 use gstvault::period::FinancialYear;
-use gstvault::store::{format_time, BulkSnapshot, ChangeRow, NewSnapshot, SnapshotRow, Store};
+use gstvault::query::{self, ChangesArgs, DiffArgs, KeyArgs, ListArgs, ShowArgs};
+use gstvault::store::{format_time, BulkSnapshot, ChangeRow, SnapshotRow, Store};
 use rand::{Rng, SeedableRng};
+
+use crate::table::{count, Line, Table};
+use crate::Scale;
 
 const GSTINS: usize = 20;
 const ENDPOINTS: usize = 25;
 const BATCH: usize = 10_000;
 const CHANGE_PROBABILITY: f64 = 0.008;
 const TRANSPORT_ERROR_PROBABILITY: f64 = 0.005;
+
+fn gstins() -> Vec<Gstin> {
+    (0..GSTINS)
+        .map(|i| Gstin::compose(27, &format!("AABCK{:04}M", 1000 + i), '1').expect("valid GSTIN"))
+        .collect()
+}
+
+fn endpoints() -> Vec<&'static str> {
+    catalog::default_set()
+        .into_iter()
+        .filter(|e| matches!(e.period, PeriodKind::Month | PeriodKind::DateRange))
+        .map(|e| e.name)
+        .take(ENDPOINTS)
+        .collect()
+}
+
+fn months() -> Vec<gstvault::period::Month> {
+    let mut months = FinancialYear { start_year: 2024 }.months();
+    months.extend(FinancialYear { start_year: 2025 }.months());
+    months
+}
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 30, 0).unwrap()
+}
 
 /// The payload of one key at one version: supplier groups of invoices; each
 /// version adds an invoice and revises another's value, as amendments do.
@@ -62,40 +88,17 @@ fn payload(gstin: usize, endpoint: usize, period: &str, version: u32) -> String 
     )
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let via_append = args.iter().any(|a| a == "--append");
-    let positional: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
-    let rows: u64 = positional
-        .first()
-        .map(|s| s.parse().expect("ROWS is a number"))
-        .unwrap_or(1_000_000);
-    let path = positional
-        .get(1)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp/gstvault-bench/archive.sqlite"));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-    let started = Instant::now();
-    let mut store = Store::open(&path).expect("archive opens");
-
-    let gstins: Vec<Gstin> = (0..GSTINS)
-        .map(|i| Gstin::compose(27, &format!("AABCK{:04}M", 1000 + i), '1').expect("valid GSTIN"))
-        .collect();
-    let endpoints: Vec<&'static str> = catalog::default_set()
-        .into_iter()
-        .filter(|e| matches!(e.period, PeriodKind::Month | PeriodKind::DateRange))
-        .map(|e| e.name)
-        .take(ENDPOINTS)
-        .collect();
-    let mut months = FinancialYear { start_year: 2024 }.months();
-    months.extend(FinancialYear { start_year: 2025 }.months());
+/// Writes `rows` snapshots into a new archive at `path`.
+fn generate(path: &Path, rows: u64) {
+    let mut store = Store::open(path).expect("archive opens");
+    let gstins = gstins();
+    let endpoints = endpoints();
+    let months = months();
     let periods: Vec<String> = months.iter().map(|m| m.to_string()).collect();
     let keys = gstins.len() * endpoints.len() * periods.len();
 
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2026);
-    let start: DateTime<Utc> = Utc.with_ymd_and_hms(2026, 1, 1, 0, 30, 0).unwrap();
+    let start = start();
     // Per key: current version, last answered (seq, payload digest).
     let mut version: Vec<u32> = vec![0; keys];
     let mut last: Vec<Option<(u64, String)>> = vec![None; keys];
@@ -132,30 +135,6 @@ fn main() {
             .into_bytes();
             let reading = parse(200, &body);
             debug_assert_eq!(reading.outcome, Outcome::Ok);
-            if via_append {
-                let appended = store
-                    .append(&NewSnapshot {
-                        run_id,
-                        gstin: gstins[g].as_str(),
-                        endpoint: endpoints[e],
-                        period: &periods[p],
-                        page: 0,
-                        method: "GET",
-                        request: &request,
-                        requested_at: received - Duration::milliseconds(30),
-                        received_at: received,
-                        http_status: (!failed).then_some(200),
-                        body: (!failed).then_some(body.as_slice()),
-                        reading: (!failed).then_some(&reading),
-                        outcome: if failed { Outcome::TransportError } else { Outcome::Ok },
-                        detail: failed.then(|| "connection reset".to_string()),
-                        attempts: 1,
-                    })
-                    .expect("append");
-                changes += u64::from(appended.changed_from.is_some());
-                seq += 1;
-                continue;
-            }
             let span = reading.payload.clone();
             let payload_bytes = &body[span.clone()];
             let payload_sha = Digest::of(payload_bytes).hex();
@@ -241,23 +220,151 @@ fn main() {
     if !batch.is_empty() {
         store.append_bulk(&batch).expect("bulk append");
     }
-    let seconds = started.elapsed().as_secs_f64();
-    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-    println!(
-        "{} snapshots ({} via {}), {} distinct payloads, {} changes, {} runs: {:.1} s ({:.0} rows/s), {} ({:.0} MiB)",
-        store.snapshot_count().unwrap(),
-        rows,
-        if via_append {
-            "Store::append"
-        } else {
-            "Store::append_bulk"
-        },
-        store.payload_index().unwrap().len(),
-        changes,
-        runs.len(),
-        seconds,
-        seq as f64 / seconds,
-        path.display(),
-        size as f64 / 1048576.0
+    eprintln!(
+        "    {} snapshots, {} distinct payloads, {changes} changes, {} runs",
+        count(seq),
+        count(stored.len() as u64),
+        runs.len()
     );
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn report(table: &mut Table, name: &str, mut ms: Vec<f64>) {
+    ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let p50 = percentile(&ms, 0.5);
+    table.add(Line {
+        row: 5,
+        what: format!("query {name} (n = {})", ms.len()),
+        ours: format!("p50 {p50:.2} ms, p99 {:.2} ms", percentile(&ms, 0.99)),
+        theirs: String::new(),
+        ratio: String::new(),
+        target: "p50 < 50 ms".into(),
+        met: Some(p50 < 50.0),
+    });
+}
+
+pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
+    eprintln!("[5] queries: generating {} snapshots", count(scale.query_rows));
+    std::fs::create_dir_all(dir).expect("query dir");
+    let path = dir.join("archive.sqlite");
+    let started = Instant::now();
+    generate(&path, scale.query_rows);
+    eprintln!("    built in {:.1} s", started.elapsed().as_secs_f64());
+    let store = Store::open_read_only(&path).expect("archive opens read-only");
+    let n = scale.query_samples;
+    let gstins = gstins();
+    let endpoints = endpoints();
+    let months = months();
+    let start = start();
+    let days = scale.query_rows as i64 / (gstins.len() * endpoints.len() * months.len()) as i64;
+    let days = days.max(1);
+    let now = start + Duration::days(days + 1);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+    let key = |rng: &mut rand_chacha::ChaCha8Rng| {
+        let g = &gstins[rng.random_range(0..gstins.len())];
+        let e = endpoints[rng.random_range(0..endpoints.len())];
+        let m = rng.random_range(0..months.len() - 3);
+        (g.to_string(), e.to_string(), months[m], months[m + 2])
+    };
+    let instant = |rng: &mut rand_chacha::ChaCha8Rng| start + Duration::minutes(rng.random_range(0..days * 24 * 60));
+
+    let (mut list_ms, mut list_rows) = (Vec::new(), 0);
+    for _ in 0..n {
+        let (g, e, from, to) = key(&mut rng);
+        let t = Instant::now();
+        let rows = query::list(
+            &store,
+            &ListArgs {
+                gstin: Some(g),
+                endpoint: Some(e),
+                from: Some(from.to_string()),
+                to: Some(to.to_string()),
+                limit: 1000,
+                ..ListArgs::default()
+            },
+        )
+        .unwrap();
+        let _ = query::list_table(&rows).human();
+        list_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        list_rows += rows.len();
+    }
+    report(table, "list (gstin+ep+range)", list_ms);
+
+    let mut show_ms = Vec::new();
+    for _ in 0..n {
+        let (g, e, from, _) = key(&mut rng);
+        let as_of = format_time(instant(&mut rng) + Duration::days(1));
+        let t = Instant::now();
+        let shown = query::show(
+            &store,
+            &ShowArgs {
+                id: None,
+                key: KeyArgs {
+                    gstin: Some(g),
+                    endpoint: Some(e),
+                    period: Some(from.to_string()),
+                    page: 0,
+                },
+                as_of: Some(as_of),
+            },
+            now,
+        )
+        .unwrap();
+        let _ = shown.pretty();
+        show_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    report(table, "show --as-of", show_ms);
+
+    let (mut diff_ms, mut diffs) = (Vec::new(), 0);
+    for _ in 0..n {
+        let (g, e, from, _) = key(&mut rng);
+        let t1 = instant(&mut rng) + Duration::days(1);
+        let t2 = t1 + Duration::days(rng.random_range(1..days.max(2)));
+        let t = Instant::now();
+        let diffed = query::diff(
+            &store,
+            &DiffArgs {
+                ids: vec![],
+                key: KeyArgs {
+                    gstin: Some(g),
+                    endpoint: Some(e),
+                    period: Some(from.to_string()),
+                    page: 0,
+                },
+                at: vec![format_time(t1), format_time(t2)],
+            },
+            now,
+        )
+        .unwrap();
+        let _ = query::diff_table(&diffed).human();
+        diff_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        diffs += diffed.differences.len();
+    }
+    report(table, "diff --at T1 --at T2", diff_ms);
+
+    let (mut changes_ms, mut changes) = (Vec::new(), 0);
+    for _ in 0..n.min(50) {
+        let (g, ..) = key(&mut rng);
+        let since = format_time(now - Duration::days(7));
+        let t = Instant::now();
+        let rows = query::changes(
+            &store,
+            &ChangesArgs {
+                gstin: Some(g),
+                since: Some(since),
+                retroactive: false,
+                limit: 0,
+            },
+        )
+        .unwrap();
+        let _ = query::changes_table(&rows).human();
+        changes_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        changes += rows.len();
+    }
+    report(table, "changes --since 7d", changes_ms);
+    eprintln!("    {list_rows} rows listed, {diffs} differences, {changes} changes found");
 }

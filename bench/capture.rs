@@ -1,0 +1,306 @@
+//! Row 1, capture: gstvault's capture pass against the in-process simulator,
+//! then the very same requests (read back from the archive's request column)
+//! replayed by a fetch-only client that stores nothing, and by the curl + git
+//! peer. All three use the same simulator, tokens and requests in flight.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chrono::{TimeZone, Utc};
+use futures::StreamExt;
+use gstvault::capture::{self, Plan, RunSummary};
+use gstvault::catalog::{self, Auth, Quirk};
+use gstvault::client::Client;
+use gstvault::clock::SharedClock;
+use gstvault::config::{Config, Credentials};
+use gstvault::gstin::Gstin;
+use gstvault::period::{india_date, Month};
+use gstvault::secret::Secret;
+use gstvault::session::TokenStore;
+use gstvault::sim::{self, RunningSimulator, SimConfig};
+use gstvault::store::Store;
+
+use crate::peers;
+use crate::table::{count, secs, Line, Table};
+use crate::Scale;
+
+/// The simulator, a config for it and gstvault's client: one portal and one firm.
+pub struct Portal {
+    pub sim: RunningSimulator,
+    pub config: Config,
+    pub client: Arc<Client>,
+    pub clock: SharedClock,
+    pub store: Arc<Mutex<Store>>,
+    pub plan: Plan,
+}
+
+/// `n` distinct, valid GSTINs across states and constitutions.
+pub fn gstins(n: usize) -> Vec<Gstin> {
+    let states = [27u8, 29, 33, 24, 7, 9, 19, 32, 36, 6];
+    (0..n)
+        .map(|i| {
+            let pan = format!("AAB{}K{:04}M", ["C", "F", "P", "H"][i % 4], 1000 + i * 37);
+            Gstin::compose(states[i % states.len()], &pan, '1').expect("valid GSTIN")
+        })
+        .collect()
+}
+
+impl Portal {
+    /// Starts a simulator, writes a config for `gstins` GSTINs under `dir`,
+    /// logs each in and plans `months` months ending with the current one.
+    pub async fn start(dir: &Path, gstins: usize, months: u32, concurrency: usize) -> Portal {
+        std::fs::create_dir_all(dir).expect("portal dir");
+        let start = Utc.with_ymd_and_hms(2026, 6, 25, 4, 30, 0).unwrap();
+        let mut sim_config = SimConfig::new(7, start);
+        // Sessions outlive the storage row's 30 simulated days; a daemon would refresh them.
+        sim_config.session_ttl = std::time::Duration::from_secs(90 * 24 * 3600);
+        let sim = sim::Simulator::start(sim_config).await.expect("simulator starts");
+        let mut text = format!(
+            "[archive]\npath = \"archive.sqlite\"\n[api]\nbase_url = \"{}\"\nrate_limit_per_minute = 0\n\
+             concurrency = {concurrency}\nretry_base_ms = 1\nretry_max_ms = 5\n",
+            sim.base_url
+        );
+        for (i, g) in self::gstins(gstins).iter().enumerate() {
+            text.push_str(&format!("[[gstin]]\ngstin = \"{g}\"\nusername = \"user{i}\"\n"));
+        }
+        let path = dir.join("gstvault.toml");
+        std::fs::write(&path, text).expect("config");
+        let config = Config::load(&path).expect("config loads");
+        let clock: SharedClock = Arc::new(sim.sim.clone());
+        let credentials = Credentials {
+            api_key: Secret::new(sim::DEMO_API_KEY),
+            api_secret: Secret::new(sim::DEMO_API_SECRET),
+        };
+        let client = Client::new(config.api.clone(), credentials, clock.clone()).expect("client");
+        for entry in &config.gstins {
+            client.request_otp(&entry.gstin, &entry.username).await.expect("otp");
+            let session = client
+                .verify_otp(&entry.gstin, &entry.username, sim::TEST_OTP)
+                .await
+                .expect("otp verify");
+            gstvault::cli::save_login(&config, &entry.gstin, &session, clock.now()).expect("save login");
+        }
+        let to = Month::of_date(india_date(clock.now()));
+        let from = (1..months).fold(to, |m, _| m.prev());
+        let plan = Plan {
+            gstins: config.gstins.clone(),
+            endpoints: config.endpoints.clone(),
+            from,
+            to,
+            kind: "snapshot",
+        };
+        let store = Arc::new(Mutex::new(Store::open(&config.archive_path).expect("archive opens")));
+        Portal {
+            sim,
+            config,
+            client,
+            clock,
+            store,
+            plan,
+        }
+    }
+
+    pub fn tokens(&self) -> TokenStore {
+        TokenStore::new(&self.config.sessions_dir)
+    }
+
+    /// One gstvault capture pass over the plan.
+    pub async fn capture(&self) -> RunSummary {
+        let summary = capture::run(
+            &self.plan,
+            self.client.clone(),
+            self.store.clone(),
+            self.tokens(),
+            self.clock.clone(),
+            None,
+        )
+        .await
+        .expect("capture");
+        assert_eq!(
+            summary.failed(),
+            0,
+            "capture failures on a clean simulator: {summary:?}"
+        );
+        summary
+    }
+
+    pub fn archive_path(&self) -> PathBuf {
+        self.config.archive_path.clone()
+    }
+}
+
+/// One request as gstvault made it, with what it needs to be made again.
+struct Request {
+    method: &'static str,
+    url: String,
+    authorization: String,
+    body: Option<String>,
+    /// Where the curl peer writes the answer, relative to its repository.
+    file: String,
+}
+
+/// The answered requests of a run, read from the archive (so every side makes
+/// exactly the requests gstvault made), with tokens: the GSTIN's session for
+/// taxpayer endpoints, a platform token for public ones.
+async fn replay_list(portal: &Portal, run_id: i64) -> Vec<Request> {
+    let http = reqwest::Client::new();
+    let answer = http
+        .post(format!("{}/authenticate", portal.sim.base_url))
+        .header("x-api-key", sim::DEMO_API_KEY)
+        .header("x-api-secret", sim::DEMO_API_SECRET)
+        .header("x-api-version", &portal.config.api.api_version)
+        .send()
+        .await
+        .expect("authenticate")
+        .bytes()
+        .await
+        .expect("authenticate answer");
+    let platform: serde_json::Value = serde_json::from_slice(&answer).expect("authenticate JSON");
+    let platform = platform
+        .pointer("/data/access_token")
+        .and_then(|v| v.as_str())
+        .expect("platform token")
+        .to_string();
+    let tokens = portal.tokens();
+    let rows = portal.store.lock().unwrap().snapshots_of_run(run_id).expect("run rows");
+    rows.into_iter()
+        .filter(|row| row.http_status.is_some())
+        .map(|row| {
+            let endpoint = catalog::find(&row.endpoint).expect("archived endpoint is in the catalog");
+            let authorization = match endpoint.auth {
+                Auth::Platform => platform.clone(),
+                Auth::Taxpayer => {
+                    let gstin = Gstin::parse(&row.gstin).expect("archived GSTIN");
+                    let session = tokens.load(&gstin).expect("session of a captured GSTIN");
+                    session.access_token.expose().to_string()
+                }
+            };
+            let body = (endpoint.quirk == Quirk::PublicPost).then(|| format!("{{\"gstin\":\"{}\"}}", row.gstin));
+            Request {
+                method: if row.method == "POST" { "POST" } else { "GET" },
+                url: format!("{}{}", portal.sim.base_url, row.request),
+                authorization,
+                body,
+                file: format!("{}/{}/{}.p{}.json", row.gstin, row.endpoint, row.period, row.page),
+            }
+        })
+        .collect()
+}
+
+/// The fetch-only baseline: every request made and its body read, nothing kept.
+async fn fetch_only(requests: &[Request], concurrency: usize, api_version: &str) -> (f64, u64) {
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let bytes: Vec<u64> = futures::stream::iter(requests)
+        .map(|r| {
+            let http = &http;
+            async move {
+                let mut request = match r.method {
+                    "POST" => http.post(&r.url),
+                    _ => http.get(&r.url),
+                }
+                .header("x-api-key", sim::DEMO_API_KEY)
+                .header("x-api-version", api_version)
+                .header("authorization", &r.authorization);
+                if let Some(body) = &r.body {
+                    request = request.header("content-type", "application/json").body(body.clone());
+                }
+                let response = request.send().await.expect("fetch-only request");
+                assert_eq!(response.status(), 200, "{}", r.url);
+                response.bytes().await.expect("fetch-only body").len() as u64
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    (started.elapsed().as_secs_f64(), bytes.iter().sum())
+}
+
+/// The curl + git peer: one curl process per request into its file, then one commit.
+async fn curl_git(requests: &[Request], repo: &Path, concurrency: usize, api_version: &str) -> (f64, f64) {
+    let started = Instant::now();
+    futures::stream::iter(requests)
+        .map(|r| async move {
+            let file = repo.join(&r.file);
+            tokio::fs::create_dir_all(file.parent().unwrap())
+                .await
+                .expect("peer dir");
+            let mut curl = tokio::process::Command::new("curl");
+            curl.args(["-sS", "--fail", "-o"])
+                .arg(&file)
+                .args(["-H", &format!("x-api-key: {}", sim::DEMO_API_KEY)])
+                .args(["-H", &format!("x-api-version: {api_version}")])
+                .args(["-H", &format!("authorization: {}", r.authorization)]);
+            if let Some(body) = &r.body {
+                curl.args(["-X", "POST", "-H", "content-type: application/json", "--data", body]);
+            }
+            let status = curl.arg(&r.url).status().await.expect("curl runs");
+            assert!(status.success(), "curl {} failed", r.url);
+        })
+        .buffer_unordered(concurrency)
+        .collect::<Vec<()>>()
+        .await;
+    let commit = peers::git_commit(repo, "capture");
+    (started.elapsed().as_secs_f64(), commit)
+}
+
+pub async fn row(dir: &Path, scale: &Scale, table: &mut Table) {
+    eprintln!(
+        "[1] capture: {} GSTINs × {} months × the default set",
+        scale.capture_gstins, scale.months
+    );
+    let portal = Portal::start(dir, scale.capture_gstins, scale.months, scale.concurrency).await;
+    let started = Instant::now();
+    let summary = portal.capture().await;
+    let ours = started.elapsed().as_secs_f64();
+    let requests = replay_list(&portal, summary.run_id).await;
+    assert_eq!(
+        requests.len() as u64,
+        summary.snapshots,
+        "every snapshot is one answered request"
+    );
+    let api_version = portal.config.api.api_version.clone();
+    let (fetch, fetched_bytes) = fetch_only(&requests, scale.concurrency, &api_version).await;
+    let repo = dir.join("curl-git");
+    peers::git_init(&repo);
+    let (peer, commit) = curl_git(&requests, &repo, scale.concurrency, &api_version).await;
+    assert_eq!(
+        peers::tree_files(&repo) - peers::tree_files(&repo.join(".git")),
+        requests.len() as u64
+    );
+    eprintln!(
+        "    gstvault {ours:.1} s, fetch-only {fetch:.1} s ({} fetched), curl+git {peer:.1} s (commit {commit:.1} s)",
+        crate::table::bytes(fetched_bytes)
+    );
+    let snapshots = summary.snapshots;
+    let overhead = (ours - fetch) / fetch;
+    table.add(Line {
+        row: 1,
+        what: format!(
+            "capture {} GSTINs × {} months: {} snapshots",
+            scale.capture_gstins,
+            scale.months,
+            count(snapshots)
+        ),
+        ours: format!(
+            "{}, {} snapshots/s",
+            secs(ours),
+            count((snapshots as f64 / ours) as u64)
+        ),
+        theirs: format!("fetch-only {}", secs(fetch)),
+        ratio: format!("overhead {overhead:.2}×"),
+        target: "≤ 0.5×".into(),
+        met: Some(overhead <= 0.5),
+    });
+    table.add(Line {
+        row: 1,
+        what: "capture, end to end vs curl + git commit".into(),
+        ours: secs(ours),
+        theirs: format!("curl + git {}", secs(peer)),
+        ratio: format!("{:.1}× faster", peer / ours),
+        target: "≥ 5×".into(),
+        met: Some(peer / ours >= 5.0),
+    });
+    portal.sim.stop().await;
+}
