@@ -245,23 +245,77 @@ async fn curl_git(requests: &[Request], repo: &Path, concurrency: usize, api_ver
     (started.elapsed().as_secs_f64(), commit)
 }
 
-pub async fn row(dir: &Path, scale: &Scale, table: &mut Table) {
+/// What the export row takes from this one: an archive captured from the
+/// simulator, with a signing key and a checkpoint.
+pub struct Captured {
+    pub archive: PathBuf,
+    pub key: PathBuf,
+    pub gstin: String,
+    pub as_of: chrono::DateTime<Utc>,
+    pub fy: gstvault::period::FinancialYear,
+}
+
+/// Rounds of gstvault and the fetch-only baseline, alternating, each on a
+/// fresh simulator and archive; the best time of each counts (this machine
+/// is a shared VM whose neighbours come and go).
+const ROUNDS: usize = 2;
+
+pub async fn row(dir: &Path, scale: &Scale, table: &mut Table, report: bool) -> Captured {
     eprintln!(
         "[1] capture: {} GSTINs × {} months × the default set",
         scale.capture_gstins, scale.months
     );
-    let portal = Portal::start(dir, scale.capture_gstins, scale.months, scale.concurrency).await;
-    let started = Instant::now();
-    let summary = portal.capture().await;
-    let ours = started.elapsed().as_secs_f64();
-    let requests = replay_list(&portal, summary.run_id).await;
-    assert_eq!(
-        requests.len() as u64,
-        summary.snapshots,
-        "every snapshot is one answered request"
-    );
-    let api_version = portal.config.api.api_version.clone();
-    let (fetch, fetched_bytes) = fetch_only(&requests, scale.concurrency, &api_version).await;
+    let (mut ours, mut fetch) = (f64::MAX, f64::MAX);
+    let mut last = None;
+    for round in 0..ROUNDS {
+        let portal = Portal::start(
+            &dir.join(format!("round-{round}")),
+            scale.capture_gstins,
+            scale.months,
+            scale.concurrency,
+        )
+        .await;
+        let started = Instant::now();
+        let summary = portal.capture().await;
+        let seconds = started.elapsed().as_secs_f64();
+        let requests = replay_list(&portal, summary.run_id).await;
+        assert_eq!(
+            requests.len() as u64,
+            summary.snapshots,
+            "every snapshot is one answered request"
+        );
+        let api_version = portal.config.api.api_version.clone();
+        let (fetch_seconds, fetched_bytes) = fetch_only(&requests, scale.concurrency, &api_version).await;
+        eprintln!(
+            "    round {round}: gstvault {seconds:.2} s, fetch-only {fetch_seconds:.2} s ({} fetched)",
+            crate::table::bytes(fetched_bytes)
+        );
+        ours = ours.min(seconds);
+        fetch = fetch.min(fetch_seconds);
+        if let Some((old, ..)) = last.replace((portal, summary, requests, api_version)) {
+            let old: Portal = old;
+            old.sim.stop().await;
+        }
+    }
+    let (portal, summary, requests, api_version) = last.expect("at least one round");
+    let key = dir.join("bench.key");
+    gstvault::signing::keygen(&key, &dir.join("bench.pub"), None).expect("keygen");
+    {
+        let signing = gstvault::signing::SigningKey::load(&key, None).expect("key loads");
+        let store = portal.store.lock().unwrap();
+        gstvault::checkpoint::record(&store, &signing, portal.clock.now(), Some(summary.run_id)).expect("checkpoint");
+    }
+    let captured = Captured {
+        archive: portal.archive_path(),
+        key,
+        gstin: portal.plan.gstins[0].gstin.to_string(),
+        as_of: portal.clock.now(),
+        fy: portal.plan.from.financial_year(),
+    };
+    if !report {
+        portal.sim.stop().await;
+        return captured;
+    }
     let repo = dir.join("curl-git");
     peers::git_init(&repo);
     let (peer, commit) = curl_git(&requests, &repo, scale.concurrency, &api_version).await;
@@ -269,16 +323,13 @@ pub async fn row(dir: &Path, scale: &Scale, table: &mut Table) {
         peers::tree_files(&repo) - peers::tree_files(&repo.join(".git")),
         requests.len() as u64
     );
-    eprintln!(
-        "    gstvault {ours:.1} s, fetch-only {fetch:.1} s ({} fetched), curl+git {peer:.1} s (commit {commit:.1} s)",
-        crate::table::bytes(fetched_bytes)
-    );
+    eprintln!("    curl + git {peer:.1} s (commit {commit:.1} s)");
     let snapshots = summary.snapshots;
     let overhead = (ours - fetch) / fetch;
     table.add(Line {
         row: 1,
         what: format!(
-            "capture {} GSTINs × {} months: {} snapshots",
+            "capture {} GSTINs × {} months: {} snapshots (best of {ROUNDS})",
             scale.capture_gstins,
             scale.months,
             count(snapshots)
@@ -303,4 +354,5 @@ pub async fn row(dir: &Path, scale: &Scale, table: &mut Table) {
         met: Some(peer / ours >= 5.0),
     });
     portal.sim.stop().await;
+    captured
 }

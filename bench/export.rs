@@ -1,5 +1,5 @@
-//! Row 3, export: one GSTIN's FY bundle from the storage row's archive (30
-//! days of history), and a bundle of about 1 GiB from a synthetic archive of
+//! Row 3, export: one GSTIN's FY bundle from the capture row's archive (the
+//! simulator's answers for the whole default set), and a bundle of about 1 GiB from a synthetic archive of
 //! distinct 256 KiB payloads. Each export runs in a child process (this
 //! binary, re-run with [`CHILD_FLAG`]) so its time and peak RSS are its own.
 //! Peer: the bundle's own payload files (`data/`), bagged with `bagit.py
@@ -18,8 +18,8 @@ use gstvault::signing::{keygen, SigningKey};
 use gstvault::store::{format_time, parse_time, NewSnapshot, Store};
 use rand::{Rng, SeedableRng};
 
+use crate::capture::Captured;
 use crate::peers::{self, Measured};
-use crate::storage::HistoryArchive;
 use crate::table::{bytes, secs, Line, Table};
 use crate::Scale;
 
@@ -166,10 +166,10 @@ fn compare(what: String, exported: Exported, work: &Path, table: &mut Table, rss
     std::fs::remove_file(work.join("peer.zip")).ok();
 }
 
-pub fn row(dir: &Path, history: Option<&HistoryArchive>, scale: &Scale, table: &mut Table, report: bool) -> Synthetic {
+pub fn row(dir: &Path, captured: Option<&Captured>, scale: &Scale, table: &mut Table, report: bool) -> Synthetic {
     std::fs::create_dir_all(dir).expect("export dir");
-    if let (Some(history), true) = (history, report) {
-        let fy = history.from.financial_year();
+    if let (Some(history), true) = (captured, report) {
+        let fy = history.fy;
         eprintln!("[3] export: {} bundle of {}", fy.api_value(), history.gstin);
         let work = dir.join("fy");
         let exported = export_in_child(

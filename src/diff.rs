@@ -66,8 +66,17 @@ pub struct Difference {
     pub new: Option<Value>,
 }
 
-/// Every difference from `old` to `new`; empty when they are equal (numbers by value).
-pub fn diff(old: &Value, new: &Value) -> Vec<Difference> {
+/// A difference as found: values borrowed from the two documents, so a
+/// summary of thousands of differences copies no value.
+struct Found<'a> {
+    path: String,
+    kind: ChangeKind,
+    old: Option<&'a Value>,
+    new: Option<&'a Value>,
+}
+
+/// Differences in output order, borrowed.
+fn found<'a>(old: &'a Value, new: &'a Value) -> Vec<Found<'a>> {
     let mut changes = Vec::new();
     let mut removals = Vec::new();
     walk("", old, new, &mut changes, &mut removals);
@@ -75,10 +84,33 @@ pub fn diff(old: &Value, new: &Value) -> Vec<Difference> {
     changes
 }
 
+/// Every difference from `old` to `new`; empty when they are equal (numbers by value).
+pub fn diff(old: &Value, new: &Value) -> Vec<Difference> {
+    found(old, new)
+        .into_iter()
+        .map(|f| Difference {
+            path: f.path,
+            kind: f.kind,
+            old: f.old.cloned(),
+            new: f.new.cloned(),
+        })
+        .collect()
+}
+
+/// `summarize(&diff(old, new))` without copying the differing values.
+pub fn summary(old: &Value, new: &Value) -> String {
+    let found = found(old, new);
+    summarize_paths(found.iter().map(|f| (&f.kind, f.path.as_str())))
+}
+
 /// One line: "1 added (/b2ba[ctin=…]/inv[inum=…]), 2 changed (/chksum, …)";
 /// "no difference" when `diffs` is empty. Each kind lists at most three paths.
 pub fn summarize(diffs: &[Difference]) -> String {
-    if diffs.is_empty() {
+    summarize_paths(diffs.iter().map(|d| (&d.kind, d.path.as_str())))
+}
+
+fn summarize_paths<'a>(diffs: impl Iterator<Item = (&'a ChangeKind, &'a str)> + Clone) -> String {
+    if diffs.clone().next().is_none() {
         return "no difference".to_string();
     }
     let mut parts = Vec::new();
@@ -87,11 +119,7 @@ pub fn summarize(diffs: &[Difference]) -> String {
         (ChangeKind::Removed, "removed"),
         (ChangeKind::Changed, "changed"),
     ] {
-        let paths: Vec<&str> = diffs
-            .iter()
-            .filter(|d| d.kind == kind)
-            .map(|d| d.path.as_str())
-            .collect();
+        let paths: Vec<&str> = diffs.clone().filter(|(k, _)| **k == kind).map(|(_, p)| p).collect();
         if paths.is_empty() {
             continue;
         }
@@ -112,7 +140,7 @@ fn display_path(path: &str) -> String {
     }
 }
 
-fn walk(path: &str, old: &Value, new: &Value, changes: &mut Vec<Difference>, removals: &mut Vec<Difference>) {
+fn walk<'a>(path: &str, old: &'a Value, new: &'a Value, changes: &mut Vec<Found<'a>>, removals: &mut Vec<Found<'a>>) {
     match (old, new) {
         (Value::Object(o), Value::Object(n)) => {
             for (key, new_value) in n {
@@ -142,24 +170,24 @@ fn walk(path: &str, old: &Value, new: &Value, changes: &mut Vec<Difference>, rem
             }
         },
         _ if scalar_equal(old, new) => {}
-        _ => changes.push(Difference {
+        _ => changes.push(Found {
             path: display_path(path),
             kind: ChangeKind::Changed,
-            old: Some(old.clone()),
-            new: Some(new.clone()),
+            old: Some(old),
+            new: Some(new),
         }),
     }
 }
 
-fn walk_keyed(
+fn walk_keyed<'a>(
     path: &str,
     key: &[&str],
-    old: &[Value],
-    new: &[Value],
-    changes: &mut Vec<Difference>,
-    removals: &mut Vec<Difference>,
+    old: &'a [Value],
+    new: &'a [Value],
+    changes: &mut Vec<Found<'a>>,
+    removals: &mut Vec<Found<'a>>,
 ) {
-    let old_by_key: BTreeMap<String, &Value> = old.iter().filter_map(|v| Some((key_label(v, key)?, v))).collect();
+    let old_by_key: BTreeMap<String, &'a Value> = old.iter().filter_map(|v| Some((key_label(v, key)?, v))).collect();
     // A keyed element hangs off its array's path; a keyed root array gets a leading "/".
     let base = if path.is_empty() { "/" } else { path };
     let mut new_keys = BTreeSet::new();
@@ -227,20 +255,20 @@ fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
-fn added(path: String, value: &Value) -> Difference {
-    Difference {
+fn added(path: String, value: &Value) -> Found<'_> {
+    Found {
         path,
         kind: ChangeKind::Added,
         old: None,
-        new: Some(value.clone()),
+        new: Some(value),
     }
 }
 
-fn removed(path: String, value: &Value) -> Difference {
-    Difference {
+fn removed(path: String, value: &Value) -> Found<'_> {
+    Found {
         path,
         kind: ChangeKind::Removed,
-        old: Some(value.clone()),
+        old: Some(value),
         new: None,
     }
 }

@@ -306,168 +306,29 @@ impl Store {
     ///
     /// Fails only on a database error; then nothing of the snapshot is stored.
     pub fn append(&mut self, snapshot: &NewSnapshot<'_>) -> Result<Appended> {
+        let mut appended = self.append_batch(std::slice::from_ref(snapshot))?;
+        Ok(appended.pop().expect("one appended per snapshot"))
+    }
+
+    /// Appends snapshots in order in one transaction (a capture's group
+    /// commit: one WAL commit for many answers instead of one each).
+    ///
+    /// Fails only on a database error; then nothing of the batch is stored.
+    pub fn append_batch(&mut self, snapshots: &[NewSnapshot<'_>]) -> Result<Vec<Appended>> {
         let path = self.path.clone();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| sqlite(&path, e))?;
-        let seq: i64 = tx
+        let next: i64 = tx
             .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM snapshots", [], |r| r.get(0))
             .map_err(|e| sqlite(&path, e))?;
-
-        let mut new_payload_bytes = 0u64;
-        let mut body_sha = None;
-        let mut payload_sha = None;
-        let mut payload_offset = None;
-        let mut envelope: Option<Vec<u8>> = None;
-        if let Some(body) = snapshot.body {
-            let span = snapshot.reading.map(|r| r.payload.clone()).unwrap_or(0..body.len());
-            let payload = &body[span.clone()];
-            let digest = Digest::of(payload);
-            let exists: bool = tx
-                .query_row("SELECT 1 FROM payloads WHERE sha256 = ?1", [digest.hex()], |_| Ok(true))
-                .optional()
-                .map_err(|e| sqlite(&path, e))?
-                .unwrap_or(false);
-            if !exists {
-                let compressed = zstd::bulk::compress(payload, PAYLOAD_ZSTD_LEVEL).map_err(|e| StoreError::Io {
-                    path: path.display().to_string(),
-                    message: format!("zstd: {e}"),
-                })?;
-                new_payload_bytes = compressed.len() as u64;
-                tx.execute(
-                    "INSERT INTO payloads (sha256, size, codec, bytes) VALUES (?1, ?2, 'zstd', ?3)",
-                    params![digest.hex(), payload.len() as i64, compressed],
-                )
-                .map_err(|e| sqlite(&path, e))?;
-            }
-            let mut env = Vec::with_capacity(body.len() - payload.len());
-            env.extend_from_slice(&body[..span.start]);
-            env.extend_from_slice(&body[span.end..]);
-            envelope = Some(env);
-            payload_offset = Some(span.start as i64);
-            body_sha = Some(Digest::of(body).hex());
-            payload_sha = Some(digest.hex());
-        }
-
-        let reading = snapshot.reading;
-        let outcome = reading.map(|r| r.outcome).unwrap_or(snapshot.outcome);
-        let chksums = reading
-            .map(|r| serde_json::to_string(&r.chksums).expect("map of strings serialises"))
-            .unwrap_or_else(|| "{}".to_string());
-        let detail = snapshot
-            .detail
-            .clone()
-            .or_else(|| reading.and_then(|r| r.detail.clone()));
-        let row = SnapshotRow {
-            seq: seq as u64,
-            run_id: snapshot.run_id,
-            gstin: snapshot.gstin.to_string(),
-            endpoint: snapshot.endpoint.to_string(),
-            period: snapshot.period.to_string(),
-            page: snapshot.page,
-            method: snapshot.method.to_string(),
-            request: snapshot.request.to_string(),
-            requested_at: format_time(snapshot.requested_at),
-            received_at: format_time(snapshot.received_at),
-            http_status: snapshot.http_status,
-            transaction_id: reading.and_then(|r| r.transaction_id.clone()),
-            status_cd: reading.and_then(|r| r.status_cd.clone()),
-            error_cd: reading.and_then(|r| r.error_cd.clone()),
-            outcome: outcome.as_str().to_string(),
-            detail,
-            attempts: snapshot.attempts,
-            body_sha256: body_sha,
-            body_size: snapshot.body.map(|b| b.len() as u64),
-            payload_sha256: payload_sha.clone(),
-            chksums,
-            record_digest: String::new(),
-            leaf_hash: String::new(),
-        };
-        let record = row.leaf_record();
-        let record_digest = record.record_digest();
-        let leaf_hash = record.leaf_hash();
-        tx.execute(
-            &format!(
-                "INSERT INTO snapshots ({SNAPSHOT_COLUMNS}, payload_offset, envelope) VALUES \
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
-            ),
-            params![
-                row.seq as i64,
-                row.run_id,
-                row.gstin,
-                row.endpoint,
-                row.period,
-                row.page as i64,
-                row.method,
-                row.request,
-                row.requested_at,
-                row.received_at,
-                row.http_status.map(i64::from),
-                row.transaction_id,
-                row.status_cd,
-                row.error_cd,
-                row.outcome,
-                row.detail,
-                row.attempts as i64,
-                row.body_sha256,
-                row.body_size.map(|s| s as i64),
-                row.payload_sha256,
-                row.chksums,
-                record_digest.hex(),
-                leaf_hash.hex(),
-                payload_offset,
-                envelope,
-            ],
-        )
-        .map_err(|e| sqlite(&path, e))?;
-
-        // A change is a different payload than the previous answer of the same
-        // key; only answers the portal meant (ok, no_data) count, so a flaky
-        // 5xx between two equal answers is not a change.
-        let mut changed_from = None;
-        if matches!(outcome, Outcome::Ok | Outcome::NoData) {
-            let previous: Option<(i64, String)> = tx
-                .query_row(
-                    "SELECT seq, payload_sha256 FROM snapshots
-                     WHERE gstin = ?1 AND endpoint = ?2 AND period = ?3 AND page = ?4 AND seq < ?5
-                       AND outcome IN ('ok', 'no_data') AND payload_sha256 IS NOT NULL
-                     ORDER BY seq DESC LIMIT 1",
-                    params![row.gstin, row.endpoint, row.period, row.page as i64, seq],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(|e| sqlite(&path, e))?;
-            if let (Some((previous_seq, old_sha)), Some(new_sha)) = (previous, payload_sha) {
-                if old_sha != new_sha {
-                    tx.execute(
-                        "INSERT INTO changes (seq, previous_seq, gstin, endpoint, period, page,
-                             old_payload_sha256, new_payload_sha256, detected_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                        params![
-                            seq,
-                            previous_seq,
-                            row.gstin,
-                            row.endpoint,
-                            row.period,
-                            row.page as i64,
-                            old_sha,
-                            new_sha,
-                            row.received_at
-                        ],
-                    )
-                    .map_err(|e| sqlite(&path, e))?;
-                    changed_from = Some(previous_seq as u64);
-                }
-            }
+        let mut appended = Vec::with_capacity(snapshots.len());
+        for (seq, snapshot) in (next..).zip(snapshots) {
+            appended.push(append_in(&tx, &path, seq, snapshot)?);
         }
         tx.commit().map_err(|e| sqlite(&path, e))?;
-        Ok(Appended {
-            seq: seq as u64,
-            leaf_hash,
-            new_payload_bytes,
-            changed_from,
-        })
+        Ok(appended)
     }
 
     /// The exact bytes received for snapshot `seq` (None for a transport error).
@@ -519,7 +380,7 @@ impl Store {
             .optional()
             .map_err(|e| self.err(e))?;
         let Some((size, compressed)) = row else { return Ok(None) };
-        let bytes = zstd::bulk::decompress(&compressed, size.max(0) as usize).map_err(|e| StoreError::Io {
+        let bytes = decompress_payload(&compressed, size.max(0) as usize).map_err(|e| StoreError::Io {
             path: self.path.display().to_string(),
             message: format!("payload {sha256} does not decompress: {e}"),
         })?;
@@ -1241,6 +1102,204 @@ fn sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
         path: path.display().to_string(),
         source,
     }
+}
+
+thread_local! {
+    /// One zstd compression context per thread, reused: making a level-9
+    /// context allocates megabytes of tables, which cost more than
+    /// compressing a typical payload of a few KiB.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+    /// Likewise for decompression (exports and queries read payloads in loops).
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A stored payload decompressed (`size` is its recorded length).
+pub(crate) fn decompress_payload(compressed: &[u8], size: usize) -> std::io::Result<Vec<u8>> {
+    DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new()?);
+        }
+        slot.as_mut()
+            .expect("decompressor just made")
+            .decompress(compressed, size)
+    })
+}
+
+/// A payload compressed as stored: zstd at [`PAYLOAD_ZSTD_LEVEL`], the same
+/// bytes `zstd::bulk::compress` gives.
+pub(crate) fn compress_payload(payload: &[u8]) -> std::io::Result<Vec<u8>> {
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Compressor::new(PAYLOAD_ZSTD_LEVEL)?);
+        }
+        slot.as_mut().expect("compressor just made").compress(payload)
+    })
+}
+
+/// Appends one snapshot as log entry `seq` inside the caller's transaction.
+fn append_in(tx: &rusqlite::Transaction<'_>, path: &Path, seq: i64, snapshot: &NewSnapshot<'_>) -> Result<Appended> {
+    let path = path.to_path_buf();
+
+    let mut new_payload_bytes = 0u64;
+    let mut body_sha = None;
+    let mut payload_sha = None;
+    let mut payload_offset = None;
+    let mut envelope: Option<Vec<u8>> = None;
+    if let Some(body) = snapshot.body {
+        let span = snapshot.reading.map(|r| r.payload.clone()).unwrap_or(0..body.len());
+        let payload = &body[span.clone()];
+        let digest = Digest::of(payload);
+        let exists: bool = tx
+            .prepare_cached("SELECT 1 FROM payloads WHERE sha256 = ?1")
+            .and_then(|mut q| q.query_row([digest.hex()], |_| Ok(true)).optional())
+            .map_err(|e| sqlite(&path, e))?
+            .unwrap_or(false);
+        if !exists {
+            let compressed = compress_payload(payload).map_err(|e| StoreError::Io {
+                path: path.display().to_string(),
+                message: format!("zstd: {e}"),
+            })?;
+            new_payload_bytes = compressed.len() as u64;
+            tx.prepare_cached("INSERT INTO payloads (sha256, size, codec, bytes) VALUES (?1, ?2, 'zstd', ?3)")
+                .and_then(|mut q| q.execute(params![digest.hex(), payload.len() as i64, compressed]))
+                .map_err(|e| sqlite(&path, e))?;
+        }
+        let mut env = Vec::with_capacity(body.len() - payload.len());
+        env.extend_from_slice(&body[..span.start]);
+        env.extend_from_slice(&body[span.end..]);
+        envelope = Some(env);
+        payload_offset = Some(span.start as i64);
+        body_sha = Some(Digest::of(body).hex());
+        payload_sha = Some(digest.hex());
+    }
+
+    let reading = snapshot.reading;
+    let outcome = reading.map(|r| r.outcome).unwrap_or(snapshot.outcome);
+    let chksums = reading
+        .map(|r| serde_json::to_string(&r.chksums).expect("map of strings serialises"))
+        .unwrap_or_else(|| "{}".to_string());
+    let detail = snapshot
+        .detail
+        .clone()
+        .or_else(|| reading.and_then(|r| r.detail.clone()));
+    let row = SnapshotRow {
+        seq: seq as u64,
+        run_id: snapshot.run_id,
+        gstin: snapshot.gstin.to_string(),
+        endpoint: snapshot.endpoint.to_string(),
+        period: snapshot.period.to_string(),
+        page: snapshot.page,
+        method: snapshot.method.to_string(),
+        request: snapshot.request.to_string(),
+        requested_at: format_time(snapshot.requested_at),
+        received_at: format_time(snapshot.received_at),
+        http_status: snapshot.http_status,
+        transaction_id: reading.and_then(|r| r.transaction_id.clone()),
+        status_cd: reading.and_then(|r| r.status_cd.clone()),
+        error_cd: reading.and_then(|r| r.error_cd.clone()),
+        outcome: outcome.as_str().to_string(),
+        detail,
+        attempts: snapshot.attempts,
+        body_sha256: body_sha,
+        body_size: snapshot.body.map(|b| b.len() as u64),
+        payload_sha256: payload_sha.clone(),
+        chksums,
+        record_digest: String::new(),
+        leaf_hash: String::new(),
+    };
+    let record = row.leaf_record();
+    let record_digest = record.record_digest();
+    let leaf_hash = record.leaf_hash();
+    tx.prepare_cached(&format!(
+        "INSERT INTO snapshots ({SNAPSHOT_COLUMNS}, payload_offset, envelope) VALUES \
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
+    ))
+    .and_then(|mut q| {
+        q.execute(params![
+            row.seq as i64,
+            row.run_id,
+            row.gstin,
+            row.endpoint,
+            row.period,
+            row.page as i64,
+            row.method,
+            row.request,
+            row.requested_at,
+            row.received_at,
+            row.http_status.map(i64::from),
+            row.transaction_id,
+            row.status_cd,
+            row.error_cd,
+            row.outcome,
+            row.detail,
+            row.attempts as i64,
+            row.body_sha256,
+            row.body_size.map(|s| s as i64),
+            row.payload_sha256,
+            row.chksums,
+            record_digest.hex(),
+            leaf_hash.hex(),
+            payload_offset,
+            envelope,
+        ])
+    })
+    .map_err(|e| sqlite(&path, e))?;
+
+    // A change is a different payload than the previous answer of the same
+    // key; only answers the portal meant (ok, no_data) count, so a flaky
+    // 5xx between two equal answers is not a change.
+    let mut changed_from = None;
+    if matches!(outcome, Outcome::Ok | Outcome::NoData) {
+        let previous: Option<(i64, String)> = tx
+            .prepare_cached(
+                "SELECT seq, payload_sha256 FROM snapshots
+                 WHERE gstin = ?1 AND endpoint = ?2 AND period = ?3 AND page = ?4 AND seq < ?5
+                   AND outcome IN ('ok', 'no_data') AND payload_sha256 IS NOT NULL
+                 ORDER BY seq DESC LIMIT 1",
+            )
+            .and_then(|mut q| {
+                q.query_row(
+                    params![row.gstin, row.endpoint, row.period, row.page as i64, seq],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+            })
+            .map_err(|e| sqlite(&path, e))?;
+        if let (Some((previous_seq, old_sha)), Some(new_sha)) = (previous, payload_sha) {
+            if old_sha != new_sha {
+                tx.prepare_cached(
+                    "INSERT INTO changes (seq, previous_seq, gstin, endpoint, period, page,
+                         old_payload_sha256, new_payload_sha256, detected_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )
+                .and_then(|mut q| {
+                    q.execute(params![
+                        seq,
+                        previous_seq,
+                        row.gstin,
+                        row.endpoint,
+                        row.period,
+                        row.page as i64,
+                        old_sha,
+                        new_sha,
+                        row.received_at
+                    ])
+                })
+                .map_err(|e| sqlite(&path, e))?;
+                changed_from = Some(previous_seq as u64);
+            }
+        }
+    }
+    Ok(Appended {
+        seq: seq as u64,
+        leaf_hash,
+        new_payload_bytes,
+        changed_from,
+    })
 }
 
 /// Creates an empty file readable and writable by its owner only.

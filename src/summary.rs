@@ -170,17 +170,25 @@ pub fn build(store: &Store, input: &SummaryInput<'_>) -> Result<Report, StoreErr
     }
 
     let changes = store.changes_for_bundle(input.gstin.as_str(), &input.scope.periods(), &report.as_of)?;
+    // A key's changes chain (one's new payload is the next one's old), so the
+    // last document read is kept rather than read and parsed again.
+    let document = |sha: &str| -> Result<Option<Value>, StoreError> {
+        Ok(store
+            .payload(sha)?
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok()))
+    };
+    let mut kept: Option<(String, Option<Value>)> = None;
     for change in changes.iter().take(MAX_CHANGES) {
-        let old = store
-            .payload(&change.old_payload_sha256)?
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
-        let new = store
-            .payload(&change.new_payload_sha256)?
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
-        let summary = match (old, new) {
-            (Some(old), Some(new)) => crate::diff::summarize(&crate::diff::diff(&old, &new)),
+        let old = match kept.take() {
+            Some((sha, value)) if sha == change.old_payload_sha256 => value,
+            _ => document(&change.old_payload_sha256)?,
+        };
+        let new = document(&change.new_payload_sha256)?;
+        let summary = match (&old, &new) {
+            (Some(old), Some(new)) => crate::diff::summary(old, new),
             _ => "payload is not JSON: bytes differ".to_string(),
         };
+        kept = Some((change.new_payload_sha256.clone(), new));
         report.changes.push(ChangeLine {
             detected_at: change.detected_at.clone(),
             endpoint: change.endpoint.clone(),

@@ -189,11 +189,10 @@ impl Store {
                 }
                 next += 1;
                 if let (Some(sha), Some(bytes)) = (&row.payload_sha256, &item.payload) {
-                    let compressed =
-                        zstd::bulk::compress(bytes, super::PAYLOAD_ZSTD_LEVEL).map_err(|e| StoreError::Io {
-                            path: path.display().to_string(),
-                            message: format!("zstd: {e}"),
-                        })?;
+                    let compressed = super::compress_payload(bytes).map_err(|e| StoreError::Io {
+                        path: path.display().to_string(),
+                        message: format!("zstd: {e}"),
+                    })?;
                     payload
                         .execute(params![sha, bytes.len() as i64, compressed])
                         .map_err(|e| sqlite(&path, e))?;
