@@ -31,6 +31,17 @@ pub fn require_tools() {
     }
 }
 
+/// CPU time (user + system) this process has used so far, in seconds: the
+/// harness's own work, the in-process simulator's included.
+pub fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // Linux reports clock ticks of USER_HZ, 100 per second on every supported platform.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// A finished child process.
 pub struct Measured {
     pub seconds: f64,

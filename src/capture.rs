@@ -501,7 +501,11 @@ fn refused(fetched: &Fetched) -> bool {
         return true;
     }
     match (&fetched.body, fetched.http_status) {
-        (Some(body), Some(status)) => envelope::parse(status, body).session_invalid(),
+        // A body that does not even contain a session-invalid code cannot
+        // carry one: most answers skip the parse (the writer parses them).
+        (Some(body), Some(status)) => {
+            envelope::may_be_session_invalid(body) && envelope::parse(status, body).session_invalid()
+        }
         _ => false,
     }
 }

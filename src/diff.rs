@@ -225,19 +225,22 @@ fn pairing_key(old: &[Value], new: &[Value]) -> Option<&'static [&'static str]> 
 
 /// `ctin=29AAB…` or `hsn_sc=1001,rt=5`; None when a part is missing or not a scalar.
 fn key_label(v: &Value, key: &[&str]) -> Option<String> {
-    let parts: Option<Vec<String>> = key
-        .iter()
-        .map(|k| {
-            let text = match v.get(*k)? {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                _ => return None,
-            };
-            Some(format!("{k}={text}"))
-        })
-        .collect();
-    parts.map(|p| p.join(","))
+    use std::fmt::Write as _;
+    let mut label = String::new();
+    for (i, k) in key.iter().enumerate() {
+        if i > 0 {
+            label.push(',');
+        }
+        label.push_str(k);
+        label.push('=');
+        match v.get(*k)? {
+            Value::String(s) => label.push_str(s),
+            Value::Number(n) => write!(label, "{n}").expect("writing to a String"),
+            Value::Bool(b) => write!(label, "{b}").expect("writing to a String"),
+            _ => return None,
+        }
+    }
+    Some(label)
 }
 
 fn scalar_equal(a: &Value, b: &Value) -> bool {

@@ -89,6 +89,14 @@ impl Reading {
     }
 }
 
+/// Whether `body` contains one of the session-invalid codes at all: a cheap
+/// test before [`parse`] for callers that only ask [`Reading::session_invalid`].
+pub fn may_be_session_invalid(body: &[u8]) -> bool {
+    SESSION_INVALID_CODES
+        .iter()
+        .any(|code| body.windows(code.len()).any(|w| w == code.as_bytes()))
+}
+
 type RawMap<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
 
 /// Deepest JSON pointer (in segments) whose `chksum` is recorded on the row:

@@ -28,8 +28,9 @@ mod embedded {
     refinery::embed_migrations!("migrations");
 }
 
-/// zstd level for payloads: small JSON documents, written once, read rarely.
-const PAYLOAD_ZSTD_LEVEL: i32 = 9;
+/// zstd level for payloads: small JSON documents; higher levels cost the
+/// capture writer CPU for little gain.
+const PAYLOAD_ZSTD_LEVEL: i32 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
