@@ -1187,7 +1187,7 @@ fn append_in(tx: &rusqlite::Transaction<'_>, path: &Path, seq: i64, snapshot: &N
         .detail
         .clone()
         .or_else(|| reading.and_then(|r| r.detail.clone()));
-    let row = SnapshotRow {
+    let mut row = SnapshotRow {
         seq: seq as u64,
         run_id: snapshot.run_id,
         gstin: snapshot.gstin.to_string(),
@@ -1215,7 +1215,69 @@ fn append_in(tx: &rusqlite::Transaction<'_>, path: &Path, seq: i64, snapshot: &N
     let record = row.leaf_record();
     let record_digest = record.record_digest();
     let leaf_hash = record.leaf_hash();
-    tx.prepare_cached(&format!(
+    row.record_digest = record_digest.hex();
+    row.leaf_hash = leaf_hash.hex();
+    insert_snapshot(tx, &path, &row, payload_offset, envelope.as_deref())?;
+
+    // A change is a different payload than the previous answer of the same
+    // key; only answers the portal meant (ok, no_data) count, so a flaky
+    // 5xx between two equal answers is not a change.
+    let mut changed_from = None;
+    if matches!(outcome, Outcome::Ok | Outcome::NoData) {
+        let previous: Option<(i64, String)> = tx
+            .prepare_cached(
+                "SELECT seq, payload_sha256 FROM snapshots
+                 WHERE gstin = ?1 AND endpoint = ?2 AND period = ?3 AND page = ?4 AND seq < ?5
+                   AND outcome IN ('ok', 'no_data') AND payload_sha256 IS NOT NULL
+                 ORDER BY seq DESC LIMIT 1",
+            )
+            .and_then(|mut q| {
+                q.query_row(
+                    params![row.gstin, row.endpoint, row.period, row.page as i64, seq],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+            })
+            .map_err(|e| sqlite(&path, e))?;
+        if let (Some((previous_seq, old_sha)), Some(new_sha)) = (previous, payload_sha) {
+            if old_sha != new_sha {
+                insert_change(
+                    tx,
+                    &path,
+                    &ChangeRow {
+                        seq: seq as u64,
+                        previous_seq: previous_seq as u64,
+                        gstin: row.gstin.clone(),
+                        endpoint: row.endpoint.clone(),
+                        period: row.period.clone(),
+                        page: row.page,
+                        old_payload_sha256: old_sha,
+                        new_payload_sha256: new_sha,
+                        detected_at: row.received_at.clone(),
+                    },
+                )?;
+                changed_from = Some(previous_seq as u64);
+            }
+        }
+    }
+    Ok(Appended {
+        seq: seq as u64,
+        leaf_hash,
+        new_payload_bytes,
+        changed_from,
+    })
+}
+
+/// Writes one complete snapshot row (digests set) inside the caller's
+/// transaction: the one place the snapshot columns are listed for writing.
+pub(crate) fn insert_snapshot(
+    conn: &Connection,
+    path: &Path,
+    row: &SnapshotRow,
+    payload_offset: Option<i64>,
+    envelope: Option<&[u8]>,
+) -> Result<()> {
+    conn.prepare_cached(&format!(
         "INSERT INTO snapshots ({SNAPSHOT_COLUMNS}, payload_offset, envelope) VALUES \
          (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
     ))
@@ -1242,65 +1304,38 @@ fn append_in(tx: &rusqlite::Transaction<'_>, path: &Path, seq: i64, snapshot: &N
             row.body_size.map(|s| s as i64),
             row.payload_sha256,
             row.chksums,
-            record_digest.hex(),
-            leaf_hash.hex(),
+            row.record_digest,
+            row.leaf_hash,
             payload_offset,
             envelope,
         ])
     })
-    .map_err(|e| sqlite(&path, e))?;
+    .map(|_| ())
+    .map_err(|e| sqlite(path, e))
+}
 
-    // A change is a different payload than the previous answer of the same
-    // key; only answers the portal meant (ok, no_data) count, so a flaky
-    // 5xx between two equal answers is not a change.
-    let mut changed_from = None;
-    if matches!(outcome, Outcome::Ok | Outcome::NoData) {
-        let previous: Option<(i64, String)> = tx
-            .prepare_cached(
-                "SELECT seq, payload_sha256 FROM snapshots
-                 WHERE gstin = ?1 AND endpoint = ?2 AND period = ?3 AND page = ?4 AND seq < ?5
-                   AND outcome IN ('ok', 'no_data') AND payload_sha256 IS NOT NULL
-                 ORDER BY seq DESC LIMIT 1",
-            )
-            .and_then(|mut q| {
-                q.query_row(
-                    params![row.gstin, row.endpoint, row.period, row.page as i64, seq],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-            })
-            .map_err(|e| sqlite(&path, e))?;
-        if let (Some((previous_seq, old_sha)), Some(new_sha)) = (previous, payload_sha) {
-            if old_sha != new_sha {
-                tx.prepare_cached(
-                    "INSERT INTO changes (seq, previous_seq, gstin, endpoint, period, page,
-                         old_payload_sha256, new_payload_sha256, detected_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )
-                .and_then(|mut q| {
-                    q.execute(params![
-                        seq,
-                        previous_seq,
-                        row.gstin,
-                        row.endpoint,
-                        row.period,
-                        row.page as i64,
-                        old_sha,
-                        new_sha,
-                        row.received_at
-                    ])
-                })
-                .map_err(|e| sqlite(&path, e))?;
-                changed_from = Some(previous_seq as u64);
-            }
-        }
-    }
-    Ok(Appended {
-        seq: seq as u64,
-        leaf_hash,
-        new_payload_bytes,
-        changed_from,
+/// Writes one change row inside the caller's transaction.
+pub(crate) fn insert_change(conn: &Connection, path: &Path, change: &ChangeRow) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO changes (seq, previous_seq, gstin, endpoint, period, page,
+             old_payload_sha256, new_payload_sha256, detected_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )
+    .and_then(|mut q| {
+        q.execute(params![
+            change.seq as i64,
+            change.previous_seq as i64,
+            change.gstin,
+            change.endpoint,
+            change.period,
+            change.page as i64,
+            change.old_payload_sha256,
+            change.new_payload_sha256,
+            change.detected_at
+        ])
     })
+    .map(|_| ())
+    .map_err(|e| sqlite(path, e))
 }
 
 /// Creates an empty file readable and writable by its owner only.

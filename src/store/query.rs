@@ -165,19 +165,6 @@ impl Store {
                     "INSERT OR IGNORE INTO payloads (sha256, size, codec, bytes) VALUES (?1, ?2, 'zstd', ?3)",
                 )
                 .map_err(|e| sqlite(&path, e))?;
-            let mut snapshot = tx
-                .prepare_cached(&format!(
-                    "INSERT INTO snapshots ({SNAPSHOT_COLUMNS}, payload_offset, envelope) VALUES \
-                     (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
-                ))
-                .map_err(|e| sqlite(&path, e))?;
-            let mut change = tx
-                .prepare_cached(
-                    "INSERT INTO changes (seq, previous_seq, gstin, endpoint, period, page,
-                         old_payload_sha256, new_payload_sha256, detected_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )
-                .map_err(|e| sqlite(&path, e))?;
             for item in batch {
                 let row = &item.row;
                 if row.seq as i64 != next {
@@ -197,49 +184,15 @@ impl Store {
                         .execute(params![sha, bytes.len() as i64, compressed])
                         .map_err(|e| sqlite(&path, e))?;
                 }
-                snapshot
-                    .execute(params![
-                        row.seq as i64,
-                        row.run_id,
-                        row.gstin,
-                        row.endpoint,
-                        row.period,
-                        row.page as i64,
-                        row.method,
-                        row.request,
-                        row.requested_at,
-                        row.received_at,
-                        row.http_status.map(i64::from),
-                        row.transaction_id,
-                        row.status_cd,
-                        row.error_cd,
-                        row.outcome,
-                        row.detail,
-                        row.attempts as i64,
-                        row.body_sha256,
-                        row.body_size.map(|s| s as i64),
-                        row.payload_sha256,
-                        row.chksums,
-                        row.record_digest,
-                        row.leaf_hash,
-                        item.payload_offset.map(|o| o as i64),
-                        item.envelope,
-                    ])
-                    .map_err(|e| sqlite(&path, e))?;
-                if let Some(c) = &item.change {
-                    change
-                        .execute(params![
-                            c.seq as i64,
-                            c.previous_seq as i64,
-                            c.gstin,
-                            c.endpoint,
-                            c.period,
-                            c.page as i64,
-                            c.old_payload_sha256,
-                            c.new_payload_sha256,
-                            c.detected_at
-                        ])
-                        .map_err(|e| sqlite(&path, e))?;
+                super::insert_snapshot(
+                    &tx,
+                    &path,
+                    row,
+                    item.payload_offset.map(|o| o as i64),
+                    item.envelope.as_deref(),
+                )?;
+                if let Some(change) = &item.change {
+                    super::insert_change(&tx, &path, change)?;
                 }
             }
         }
