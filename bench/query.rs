@@ -160,8 +160,6 @@ fn generate(path: &Path, rows: u64) {
                 body_size: None,
                 payload_sha256: None,
                 chksums: "{}".into(),
-                record_digest: String::new(),
-                leaf_hash: String::new(),
             };
             let mut item = BulkSnapshot {
                 row: row.clone(),
@@ -205,9 +203,6 @@ fn generate(path: &Path, rows: u64) {
                 }
                 last[key] = Some((seq, payload_sha));
             }
-            let record = row.leaf_record();
-            row.record_digest = record.record_digest().hex();
-            row.leaf_hash = record.leaf_hash().hex();
             item.row = row;
             batch.push(item);
             seq += 1;

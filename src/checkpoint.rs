@@ -103,14 +103,17 @@ pub fn record(
             return Ok(last);
         }
     }
-    let mut tree = crate::merkle::Tree::new();
-    for digest in store.record_digests(size)? {
-        tree.push(digest);
-    }
+    let root = store
+        .tree(size)
+        .root()
+        .map_err(|message| crate::store::StoreError::Io {
+            path: store.path().display().to_string(),
+            message,
+        })?;
     let head = TreeHead {
         origin: origin(&store.archive_id()?),
         size,
-        root: tree.root(),
+        root,
     };
     let signed = head.sign(key);
     let mut row = crate::store::CheckpointRow {

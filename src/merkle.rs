@@ -1,15 +1,209 @@
-//! The append-only log as an RFC 6962 Merkle tree, through the maintained
-//! `ct-merkle` crate: roots, inclusion proofs and consistency proofs over the
-//! snapshots' record digests (leaf *i* = snapshot `seq` *i*).
+//! The append-only log as an RFC 6962 Merkle tree over the snapshots' record
+//! digests (leaf *i* = snapshot `seq` *i*), in two forms:
 //!
-//! Proofs travel as lists of 32-byte hashes (hex in bundles). Pure: the
-//! caller supplies the record digests; nothing here reads the archive.
+//! * [`Tree`], in memory through the `ct-merkle` crate, for `verify` (which
+//!   recomputes every leaf anyway) and for checking bundle proofs;
+//! * [`StoredTree`], the archive's persisted tree in the tlog-tiles layout
+//!   (Go's `sumdb/tlog`, through the `tlog_tiles` crate): tiles of height 8,
+//!   level-0 tiles computed from the rows on demand, higher tiles stored.
+//!   A root or proof reads O(log N) hashes and at most a few 256-leaf blocks,
+//!   instead of rebuilding the whole tree; [`grown_tiles`] says which stored
+//!   tiles change when the log grows.
+//!
+//! Both give identical roots and proofs (tested against each other). Proofs
+//! travel as lists of 32-byte hashes (hex in bundles). Pure: a
+//! [`TileSource`] supplies leaf hashes and stored tiles; nothing here runs SQL.
 
 use ct_merkle::mem_backed_tree::MemoryBackedTree;
 use ct_merkle::{ConsistencyProof, HashableLeaf, InclusionProof, RootHash};
 use sha2::Sha256;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use tlog_tiles::{HashReader, Tile};
+
 use crate::digest::Digest;
+
+/// Height of a tile: 8 tree levels, 256 hashes.
+pub const TILE_HEIGHT: u8 = 8;
+const TILE_WIDTH: u64 = 1 << TILE_HEIGHT;
+const HASH_SIZE: usize = 32;
+
+/// Where a [`StoredTree`] gets its hashes.
+pub trait TileSource {
+    /// The RFC 6962 leaf hashes of leaves `start..end`, concatenated.
+    fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<u8>, String>;
+    /// The stored hashes of tile (`level` ≥ 1, `index`), concatenated: up to
+    /// 256, fewer for the rightmost tile of a level; None when not stored.
+    fn stored_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, String>;
+}
+
+/// The tree of the first `size` leaves of a log whose tiles a [`TileSource`] holds.
+pub struct StoredTree<'a, S: TileSource> {
+    source: &'a S,
+    size: u64,
+    /// Tile data read so far: (level, index) -> hashes.
+    cache: RefCell<HashMap<(u8, u64), Vec<u8>>>,
+}
+
+impl<'a, S: TileSource> StoredTree<'a, S> {
+    pub fn new(source: &'a S, size: u64) -> StoredTree<'a, S> {
+        StoredTree {
+            source,
+            size,
+            cache: RefCell::new(HashMap::new()),
+        }
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The root hash (SHA-256("") for the empty tree).
+    pub fn root(&self) -> Result<Digest, String> {
+        tlog_tiles::tree_hash(self.size, self)
+            .map(|h| Digest(h.0))
+            .map_err(message)
+    }
+
+    /// The audit path of leaf `index` to the root.
+    pub fn inclusion_proof(&self, index: u64) -> Result<Vec<Digest>, String> {
+        tlog_tiles::prove_record(self.size, index, self)
+            .map(|p| p.into_iter().map(|h| Digest(h.0)).collect())
+            .map_err(message)
+    }
+
+    /// Proof that the tree of `old_size` leaves is a prefix of this one
+    /// (empty when the sizes are equal).
+    pub fn consistency_proof(&self, old_size: u64) -> Result<Vec<Digest>, String> {
+        if old_size == self.size {
+            return Ok(Vec::new());
+        }
+        tlog_tiles::prove_tree(self.size, old_size, self)
+            .map(|p| p.into_iter().map(|h| Digest(h.0)).collect())
+            .map_err(message)
+    }
+
+    /// The first `width` hashes of tile (`level`, `index`).
+    fn tile(&self, level: u8, index: u64, width: u64) -> Result<Vec<u8>, String> {
+        let want = width as usize * HASH_SIZE;
+        if let Some(data) = self.cache.borrow().get(&(level, index)).filter(|d| d.len() >= want) {
+            return Ok(data[..want].to_vec());
+        }
+        let data = if level == 0 {
+            // The whole block up to the tree's size, once.
+            let start = index * TILE_WIDTH;
+            let end = (start + TILE_WIDTH).min(self.size.max(start + width));
+            self.source.leaf_hashes(start, end)?
+        } else {
+            self.source
+                .stored_tile(level, index)?
+                .ok_or_else(|| format!("merkle tile {level}/{index} is not stored"))?
+        };
+        if data.len() < want {
+            return Err(format!(
+                "merkle tile {level}/{index} holds {} hashes, {width} needed",
+                data.len() / HASH_SIZE
+            ));
+        }
+        let out = data[..want].to_vec();
+        self.cache.borrow_mut().insert((level, index), data);
+        Ok(out)
+    }
+}
+
+impl<S: TileSource> HashReader for StoredTree<'_, S> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<tlog_tiles::Hash>, tlog_tiles::Error> {
+        indexes
+            .iter()
+            .map(|&i| {
+                let tile = Tile::from_index(TILE_HEIGHT, i);
+                let data = self
+                    .tile(tile.level(), tile.level_index(), u64::from(tile.width()))
+                    .map_err(tlog_tiles::Error::InvalidInput)?;
+                tile.hash_at_index(&data, i)
+            })
+            .collect()
+    }
+}
+
+fn message(e: tlog_tiles::Error) -> String {
+    match e {
+        tlog_tiles::Error::InvalidInput(m) => m,
+        other => other.to_string(),
+    }
+}
+
+/// The stored tiles (level ≥ 1) that are new or wider once the log has grown
+/// from `old` to `new` leaves: (level, index, all its hashes).
+///
+/// `source` must hold the tiles of the tree of `old` leaves and the leaf
+/// hashes of all `new` leaves.
+pub fn grown_tiles<S: TileSource>(source: &S, old: u64, new: u64) -> Result<Vec<(u8, u64, Vec<u8>)>, String> {
+    let mut out: Vec<(u8, u64, Vec<u8>)> = Vec::new();
+    let mut made: HashMap<(u8, u64), usize> = HashMap::new();
+    for tile in Tile::new_tiles(TILE_HEIGHT, old, new) {
+        let (level, index, width) = (tile.level(), tile.level_index(), u64::from(tile.width()));
+        if level == 0 {
+            continue;
+        }
+        let mut data = source.stored_tile(level, index)?.unwrap_or_default();
+        data.truncate(width as usize * HASH_SIZE);
+        for entry in (data.len() / HASH_SIZE) as u64..width {
+            // Entry j of level L is the root of child tile (L-1, j), full.
+            let child_index = index * TILE_WIDTH + entry;
+            let child = if level == 1 {
+                source.leaf_hashes(child_index * TILE_WIDTH, (child_index + 1) * TILE_WIDTH)?
+            } else if let Some(&at) = made.get(&(level - 1, child_index)) {
+                out[at].2.clone()
+            } else {
+                source.stored_tile(level - 1, child_index)?.unwrap_or_default()
+            };
+            if child.len() != TILE_WIDTH as usize * HASH_SIZE {
+                return Err(format!("merkle tile {}/{child_index} is not complete", level - 1));
+            }
+            data.extend_from_slice(&Tile::subtree_hash(&child).0);
+        }
+        made.insert((level, index), out.len());
+        out.push((level, index, data));
+    }
+    Ok(out)
+}
+
+/// Leaf hashes and tiles held in memory (verification, tests).
+#[derive(Default)]
+pub struct MemoryTiles {
+    pub leaves: Vec<u8>,
+    pub tiles: HashMap<(u8, u64), Vec<u8>>,
+}
+
+impl MemoryTiles {
+    /// Tiles of the tree over these record digests.
+    pub fn of(record_digests: &[Digest]) -> Result<MemoryTiles, String> {
+        let mut tiles = MemoryTiles::default();
+        for d in record_digests {
+            tiles.leaves.extend_from_slice(&crate::log::leaf_hash(&d.0).0);
+        }
+        for (level, index, data) in grown_tiles(&tiles, 0, record_digests.len() as u64)? {
+            tiles.tiles.insert((level, index), data);
+        }
+        Ok(tiles)
+    }
+}
+
+impl TileSource for MemoryTiles {
+    fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<u8>, String> {
+        self.leaves
+            .get(start as usize * HASH_SIZE..end as usize * HASH_SIZE)
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| format!("leaves {start}..{end} are not in the log"))
+    }
+
+    fn stored_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, String> {
+        Ok(self.tiles.get(&(level, index)).cloned())
+    }
+}
 
 /// A tree over 32-byte leaf inputs (record digests).
 pub struct Tree {
@@ -151,6 +345,55 @@ mod tests {
         let root = Digest::from_hex(ROOTS[7]).unwrap();
         assert!(verify_inclusion(root, 8, &hex::decode(LEAVES[5]).unwrap(), 5, &proof));
         assert!(!verify_inclusion(root, 8, &hex::decode(LEAVES[4]).unwrap(), 5, &proof));
+    }
+
+    #[test]
+    fn stored_tree_agrees_with_the_memory_tree() {
+        // Sizes around tile edges (256, 65,536 is too big for a unit test: 256 × 3 + some).
+        let digests: Vec<Digest> = (0..800u32).map(|i| Digest::of(&i.to_be_bytes())).collect();
+        let mut tree = Tree::new();
+        let mut tiles = MemoryTiles::default();
+        let mut leaves = 0u64;
+        for (i, d) in digests.iter().enumerate() {
+            tree.push(*d);
+            tiles.leaves.extend_from_slice(&crate::log::leaf_hash(&d.0).0);
+            let size = i as u64 + 1;
+            // Grow the stored tiles in uneven steps, as batches do.
+            if size.is_multiple_of(37) || size == 256 || size == 512 || size == 800 {
+                for (level, index, data) in grown_tiles(&tiles, leaves, size).unwrap() {
+                    tiles.tiles.insert((level, index), data);
+                }
+                leaves = size;
+                let stored = StoredTree::new(&tiles, size);
+                assert_eq!(stored.root().unwrap(), tree.root(), "root of {size}");
+                for index in [0, size / 2, size - 1] {
+                    assert_eq!(
+                        stored.inclusion_proof(index).unwrap(),
+                        tree.inclusion_proof(index),
+                        "inclusion of {index} in {size}"
+                    );
+                }
+                for old in [1, size / 3 + 1, size] {
+                    assert_eq!(
+                        stored.consistency_proof(old).unwrap(),
+                        if old == size {
+                            Vec::new()
+                        } else {
+                            tree.consistency_proof(old)
+                        },
+                        "consistency {old} -> {size}"
+                    );
+                }
+            }
+        }
+        // Rebuilt in one step, the tiles are the same.
+        assert_eq!(MemoryTiles::of(&digests).unwrap().tiles, tiles.tiles);
+        // An older size reads the same stored tiles.
+        let stored = StoredTree::new(&tiles, 300);
+        let mut small = Tree::new();
+        digests[..300].iter().for_each(|d| small.push(*d));
+        assert_eq!(stored.root().unwrap(), small.root());
+        assert_eq!(StoredTree::new(&tiles, 0).root().unwrap(), Digest::of(b""));
     }
 
     #[test]

@@ -20,7 +20,9 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 use crate::digest::Digest;
 use crate::envelope::{Outcome, Reading};
 use crate::log::{LeafRecord, LEAF_VERSION};
+use crate::merkle::{self, StoredTree, TileSource};
 
+mod compact;
 mod query;
 pub use query::{BulkSnapshot, ListedSnapshot, PeriodFilter, SnapshotFilter, ANSWERED};
 
@@ -113,11 +115,14 @@ pub struct SnapshotRow {
     pub body_size: Option<u64>,
     pub payload_sha256: Option<String>,
     pub chksums: String,
-    pub record_digest: String,
-    pub leaf_hash: String,
 }
 
 impl SnapshotRow {
+    /// The digest of [`SnapshotRow::leaf_record`]: the Merkle leaf input.
+    pub fn record_digest(&self) -> Digest {
+        self.leaf_record().record_digest()
+    }
+
     /// The record the log commits to for this row.
     pub fn leaf_record(&self) -> LeafRecord {
         LeafRecord {
@@ -161,11 +166,24 @@ pub struct Store {
     path: PathBuf,
 }
 
-const SNAPSHOT_COLUMNS: &str = "seq, run_id, gstin, endpoint, period, page, method, request, requested_at, \
-     received_at, http_status, transaction_id, status_cd, error_cd, outcome, detail, attempts, body_sha256, \
-     body_size, payload_sha256, chksums, record_digest, leaf_hash";
+/// The snapshot columns of [`row_to_snapshot`], selected from [`SNAPSHOT_FROM`].
+const SNAPSHOT_COLUMNS: &str = "s.seq, s.run_id, k.gstin, k.endpoint, k.period, k.page, q.method, q.request, \
+     s.requested_at, s.received_at, s.http_status, s.transaction_id, s.status_cd, s.error_cd, s.outcome, s.detail, \
+     s.attempts, s.body_sha256, s.body_size, p.sha256, s.chksums";
+
+/// A snapshot row with its key, request line and payload digest (schema 5
+/// keeps those once, in their own tables).
+const SNAPSHOT_FROM: &str = "snapshots s JOIN keys k ON k.id = s.key_id JOIN requests q ON q.id = s.request_id \
+     LEFT JOIN payloads p ON p.id = s.payload_id";
+
+/// The stored parts of a body, after [`SNAPSHOT_COLUMNS`] (from [`SNAPSHOT_FROM`]
+/// joined with `envelopes e`): payload offset, raw envelope, template, timestamp.
+const BODY_PART_COLUMNS: &str = "s.payload_offset, s.envelope, e.template, s.envelope_ts";
 
 fn row_to_snapshot(row: &rusqlite::Row<'_>) -> rusqlite::Result<SnapshotRow> {
+    let hex = |i: usize| -> rusqlite::Result<Option<String>> {
+        Ok(row.get::<_, Option<Vec<u8>>>(i)?.map(|b| compact::blob_hex(&b)))
+    };
     Ok(SnapshotRow {
         seq: row.get::<_, i64>(0)? as u64,
         run_id: row.get(1)?,
@@ -175,26 +193,48 @@ fn row_to_snapshot(row: &rusqlite::Row<'_>) -> rusqlite::Result<SnapshotRow> {
         page: row.get::<_, i64>(5)? as u32,
         method: row.get(6)?,
         request: row.get(7)?,
-        requested_at: row.get(8)?,
-        received_at: row.get(9)?,
+        requested_at: compact::time_text(row.get(8)?),
+        received_at: compact::time_text(row.get(9)?),
         http_status: row.get::<_, Option<i64>>(10)?.map(|s| s as u16),
-        transaction_id: row.get(11)?,
+        transaction_id: compact::transaction_id_text(row.get_ref(11)?)?,
         status_cd: row.get(12)?,
         error_cd: row.get(13)?,
         outcome: row.get(14)?,
         detail: row.get(15)?,
         attempts: row.get::<_, i64>(16)? as u32,
-        body_sha256: row.get(17)?,
+        body_sha256: hex(17)?,
         body_size: row.get::<_, Option<i64>>(18)?.map(|s| s as u64),
-        payload_sha256: row.get(19)?,
+        payload_sha256: hex(19)?,
         chksums: row.get(20)?,
-        record_digest: row.get(21)?,
-        leaf_hash: row.get(22)?,
     })
 }
 
-/// Reads a change row selected as `seq, previous_seq, gstin, endpoint, period,
-/// page, old_payload_sha256, new_payload_sha256, detected_at`.
+/// The stored parts of a body read at `at` ([`BODY_PART_COLUMNS`]): payload
+/// offset and envelope bytes (None when no body arrived).
+fn row_to_body_parts(row: &rusqlite::Row<'_>, at: usize, tid: Option<&str>) -> rusqlite::Result<BodyParts> {
+    let offset: Option<i64> = row.get(at)?;
+    let raw: Option<Vec<u8>> = row.get(at + 1)?;
+    let template: Option<Vec<u8>> = row.get(at + 2)?;
+    let ts: Option<i64> = row.get(at + 3)?;
+    let envelope = match (raw, template, ts, tid) {
+        (Some(raw), _, _, _) => Some(raw),
+        (None, Some(template), Some(ts), Some(tid)) => compact::join_envelope(&template, ts, tid),
+        _ => None,
+    };
+    Ok((offset.map(|o| o.max(0) as usize), envelope))
+}
+
+/// Payload offset and envelope of a stored body.
+type BodyParts = (Option<usize>, Option<Vec<u8>>);
+
+/// The change columns of [`row_to_change`], selected from [`CHANGE_FROM`].
+const CHANGE_COLUMNS: &str =
+    "c.seq, c.previous_seq, k.gstin, k.endpoint, k.period, k.page, o.sha256, n.sha256, c.detected_at";
+
+const CHANGE_FROM: &str = "changes c JOIN keys k ON k.id = c.key_id JOIN payloads o ON o.id = c.old_payload_id \
+     JOIN payloads n ON n.id = c.new_payload_id";
+
+/// Reads a change row selected as [`CHANGE_COLUMNS`].
 pub(crate) fn row_to_change(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChangeRow> {
     Ok(ChangeRow {
         seq: r.get::<_, i64>(0)? as u64,
@@ -203,9 +243,9 @@ pub(crate) fn row_to_change(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChangeRow
         endpoint: r.get(3)?,
         period: r.get(4)?,
         page: r.get::<_, i64>(5)? as u32,
-        old_payload_sha256: r.get(6)?,
-        new_payload_sha256: r.get(7)?,
-        detected_at: r.get(8)?,
+        old_payload_sha256: compact::blob_hex(&r.get::<_, Vec<u8>>(6)?),
+        new_payload_sha256: compact::blob_hex(&r.get::<_, Vec<u8>>(7)?),
+        detected_at: compact::time_text(r.get(8)?),
     })
 }
 
@@ -239,6 +279,7 @@ impl Store {
                 path: path.display().to_string(),
                 source,
             })?;
+        store.ensure_tiles()?;
         Ok(store)
     }
 
@@ -271,6 +312,70 @@ impl Store {
             .busy_timeout(Duration::from_secs(10))
             .map_err(|e| self.err(e))?;
         Ok(())
+    }
+
+    fn tiles(&self) -> ArchiveTiles<'_> {
+        ArchiveTiles {
+            conn: &self.conn,
+            path: &self.path,
+        }
+    }
+
+    /// Builds the Merkle tiles of an archive migrated from schema 4 (which
+    /// stored leaf hashes per row instead), once, and checks the rebuilt tree
+    /// against every signed checkpoint's root.
+    fn ensure_tiles(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sqlite(&path, e))?;
+        let built: bool = tx
+            .query_row("SELECT 1 FROM archive_meta WHERE key = 'merkle_tiles'", [], |_| Ok(()))
+            .optional()
+            .map_err(|e| sqlite(&path, e))?
+            .is_some();
+        if built {
+            return Ok(());
+        }
+        let size: i64 = tx
+            .query_row("SELECT COUNT(*) FROM snapshots", [], |r| r.get(0))
+            .map_err(|e| sqlite(&path, e))?;
+        grow_tiles(&tx, &path, 0, size as u64)?;
+        let tiles = ArchiveTiles { conn: &tx, path: &path };
+        let mut stmt = tx
+            .prepare("SELECT id, size, root FROM checkpoints ORDER BY id")
+            .map_err(|e| sqlite(&path, e))?;
+        let checkpoints = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| sqlite(&path, e))?;
+        drop(stmt);
+        for (id, size, root) in checkpoints {
+            let rebuilt = StoredTree::new(&tiles, size as u64)
+                .root()
+                .map_err(|message| StoreError::Io {
+                    path: path.display().to_string(),
+                    message,
+                })?;
+            if rebuilt.hex() != root {
+                return Err(StoreError::Io {
+                    path: path.display().to_string(),
+                    message: format!(
+                        "the log rebuilt from the rows does not give checkpoint {id}'s root ({size} leaves); \
+                         run `gstvault verify --archive`"
+                    ),
+                });
+            }
+        }
+        tx.execute(
+            "INSERT INTO archive_meta (key, value) VALUES ('merkle_tiles', 'tlog-tiles, height 8')",
+            [],
+        )
+        .map_err(|e| sqlite(&path, e))?;
+        tx.commit().map_err(|e| sqlite(&path, e))
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
@@ -328,6 +433,7 @@ impl Store {
         for (seq, snapshot) in (next..).zip(snapshots) {
             appended.push(append_in(&tx, &path, seq, snapshot)?);
         }
+        grow_tiles(&tx, &path, next as u64, next as u64 + snapshots.len() as u64)?;
         tx.commit().map_err(|e| sqlite(&path, e))?;
         Ok(appended)
     }
@@ -336,13 +442,19 @@ impl Store {
     ///
     /// Fails when the row is missing or its stored parts do not reassemble.
     pub fn body(&self, seq: u64) -> Result<Option<Vec<u8>>> {
-        type Parts = (Option<String>, Option<i64>, Option<Vec<u8>>);
-        let row: Option<Parts> = self
+        let row: Option<(Option<String>, BodyParts)> = self
             .conn
             .query_row(
-                "SELECT payload_sha256, payload_offset, envelope FROM snapshots WHERE seq = ?1",
+                &format!(
+                    "SELECT {SNAPSHOT_COLUMNS}, {BODY_PART_COLUMNS} FROM {SNAPSHOT_FROM} \
+                     LEFT JOIN envelopes e ON e.id = s.envelope_id WHERE s.seq = ?1"
+                ),
                 [seq as i64],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| {
+                    let row = row_to_snapshot(r)?;
+                    let parts = row_to_body_parts(r, 21, row.transaction_id.as_deref())?;
+                    Ok((row.payload_sha256, parts))
+                },
             )
             .optional()
             .map_err(|e| self.err(e))?;
@@ -351,7 +463,7 @@ impl Store {
             seq,
             message,
         };
-        let Some((payload_sha, offset, envelope)) = row else {
+        let Some((payload_sha, (offset, envelope))) = row else {
             return Err(corrupt("no such snapshot".into()));
         };
         let (Some(payload_sha), Some(offset), Some(envelope)) = (payload_sha, offset, envelope) else {
@@ -360,7 +472,6 @@ impl Store {
         let payload = self
             .payload(&payload_sha)?
             .ok_or_else(|| corrupt(format!("payload {payload_sha} is missing")))?;
-        let offset = offset as usize;
         if offset > envelope.len() {
             return Err(corrupt("payload offset lies outside the envelope".into()));
         }
@@ -375,9 +486,11 @@ impl Store {
     pub fn payload(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         let row: Option<(i64, Vec<u8>)> = self
             .conn
-            .query_row("SELECT size, bytes FROM payloads WHERE sha256 = ?1", [sha256], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT size, bytes FROM payloads WHERE sha256 = ?1",
+                [compact::hex_blob(sha256).unwrap_or_default()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()
             .map_err(|e| self.err(e))?;
         let Some((size, compressed)) = row else { return Ok(None) };
@@ -391,7 +504,7 @@ impl Store {
     pub fn snapshot(&self, seq: u64) -> Result<Option<SnapshotRow>> {
         self.conn
             .query_row(
-                &format!("SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE seq = ?1"),
+                &format!("SELECT {SNAPSHOT_COLUMNS} FROM {SNAPSHOT_FROM} WHERE s.seq = ?1"),
                 [seq as i64],
                 row_to_snapshot,
             )
@@ -404,7 +517,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE run_id = ?1 ORDER BY seq"
+                "SELECT {SNAPSHOT_COLUMNS} FROM {SNAPSHOT_FROM} WHERE s.run_id = ?1 ORDER BY s.seq"
             ))
             .map_err(|e| self.err(e))?;
         let rows = stmt.query_map([run_id], row_to_snapshot).map_err(|e| self.err(e))?;
@@ -415,11 +528,10 @@ impl Store {
     pub fn changes_of_run(&self, run_id: i64) -> Result<Vec<ChangeRow>> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT c.seq, c.previous_seq, c.gstin, c.endpoint, c.period, c.page, c.old_payload_sha256,
-                        c.new_payload_sha256, c.detected_at
-                 FROM changes c JOIN snapshots s ON s.seq = c.seq WHERE s.run_id = ?1 ORDER BY c.seq",
-            )
+            .prepare(&format!(
+                "SELECT {CHANGE_COLUMNS} FROM {CHANGE_FROM} JOIN snapshots s ON s.seq = c.seq \
+                 WHERE s.run_id = ?1 ORDER BY c.seq"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = stmt.query_map([run_id], row_to_change).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
@@ -491,21 +603,23 @@ impl Store {
     }
 
     /// Calls `f` with every snapshot row, its payload offset and envelope, in log order.
-    pub fn scan_snapshots(&self, mut f: impl FnMut(SnapshotRow, Option<usize>, Option<Vec<u8>>)) -> Result<()> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT {SNAPSHOT_COLUMNS}, payload_offset, envelope FROM snapshots ORDER BY seq"
-            ))
-            .map_err(|e| self.err(e))?;
-        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
-        while let Some(row) = rows.next().map_err(|e| self.err(e))? {
-            let snapshot = row_to_snapshot(row).map_err(|e| self.err(e))?;
-            let offset: Option<i64> = row.get(23).map_err(|e| self.err(e))?;
-            let envelope: Option<Vec<u8>> = row.get(24).map_err(|e| self.err(e))?;
-            f(snapshot, offset.map(|o| o.max(0) as usize), envelope);
-        }
-        Ok(())
+    pub fn scan_snapshots(&self, f: impl FnMut(SnapshotRow, Option<usize>, Option<Vec<u8>>)) -> Result<()> {
+        self.scan_range(0, u64::MAX, f)
+    }
+
+    /// Calls `f` with each snapshot of `start..end` (log order), its payload offset and envelope.
+    pub fn scan_range(
+        &self,
+        start: u64,
+        end: u64,
+        f: impl FnMut(SnapshotRow, Option<usize>, Option<Vec<u8>>),
+    ) -> Result<()> {
+        scan_range_in(&self.conn, &self.path, start, end, f)
+    }
+
+    /// The persisted Merkle tree of the first `size` snapshots.
+    pub fn tree(&self, size: u64) -> StoredTree<'_, Store> {
+        StoredTree::new(self, size)
     }
 
     /// Every stored payload digest with its recorded size.
@@ -515,7 +629,9 @@ impl Store {
             .prepare("SELECT sha256, size FROM payloads ORDER BY sha256")
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
+            .query_map([], |r| {
+                Ok((compact::blob_hex(&r.get::<_, Vec<u8>>(0)?), r.get::<_, i64>(1)? as u64))
+            })
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
@@ -524,10 +640,7 @@ impl Store {
     pub fn all_changes(&self) -> Result<Vec<ChangeRow>> {
         let mut stmt = self
             .conn
-            .prepare(
-                "SELECT seq, previous_seq, gstin, endpoint, period, page, old_payload_sha256, new_payload_sha256, detected_at
-                 FROM changes ORDER BY seq",
-            )
+            .prepare(&format!("SELECT {CHANGE_COLUMNS} FROM {CHANGE_FROM} ORDER BY c.seq"))
             .map_err(|e| self.err(e))?;
         let rows = stmt.query_map([], row_to_change).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
@@ -620,8 +733,8 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT endpoint, period, page, MAX(seq), outcome, received_at FROM snapshots WHERE gstin = ?1 \
-                 GROUP BY endpoint, period, page",
+                "SELECT k.endpoint, k.period, k.page, MAX(s.seq), s.outcome, s.received_at \
+                 FROM keys k JOIN snapshots s ON s.key_id = k.id WHERE k.gstin = ?1 GROUP BY k.id",
             )
             .map_err(|e| self.err(e))?;
         let mut out: BTreeMap<(String, String, u32), KeyLatest> = BTreeMap::new();
@@ -632,7 +745,7 @@ impl Store {
                     r.get::<_, String>(1)?,
                     r.get::<_, i64>(2)? as u32,
                     r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
+                    compact::time_text(r.get(5)?),
                 ))
             })
             .map_err(|e| self.err(e))?;
@@ -653,8 +766,9 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT endpoint, period, page, MAX(seq), received_at, payload_sha256 FROM snapshots \
-                 WHERE gstin = ?1 AND outcome IN ('ok', 'no_data', 'api_error') GROUP BY endpoint, period, page",
+                "SELECT k.endpoint, k.period, k.page, MAX(s.seq), s.received_at, p.sha256 \
+                 FROM keys k JOIN snapshots s ON s.key_id = k.id LEFT JOIN payloads p ON p.id = s.payload_id \
+                 WHERE k.gstin = ?1 AND s.outcome IN ('ok', 'no_data', 'api_error') GROUP BY k.id",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
@@ -663,8 +777,8 @@ impl Store {
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, i64>(2)? as u32,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, Option<String>>(5)?,
+                    compact::time_text(r.get(4)?),
+                    r.get::<_, Option<Vec<u8>>>(5)?.map(|b| compact::blob_hex(&b)),
                 ))
             })
             .map_err(|e| self.err(e))?;
@@ -683,8 +797,9 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT endpoint, period, page, received_at, payload_sha256 FROM snapshots \
-                 WHERE gstin = ?1 AND endpoint = ?2 AND outcome IN ('ok', 'no_data', 'api_error') ORDER BY seq",
+                "SELECT k.endpoint, k.period, k.page, s.received_at, p.sha256 \
+                 FROM keys k JOIN snapshots s ON s.key_id = k.id LEFT JOIN payloads p ON p.id = s.payload_id \
+                 WHERE k.gstin = ?1 AND k.endpoint = ?2 AND s.outcome IN ('ok', 'no_data', 'api_error') ORDER BY s.seq",
             )
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
@@ -695,8 +810,10 @@ impl Store {
                         r.get::<_, String>(0)?,
                         r.get::<_, String>(1)?,
                         r.get::<_, i64>(2)? as u32,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                        compact::time_text(r.get(3)?),
+                        r.get::<_, Option<Vec<u8>>>(4)?
+                            .map(|b| compact::blob_hex(&b))
+                            .unwrap_or_default(),
                     ))
                 })
                 .map_err(|e| self.err(e))?;
@@ -713,7 +830,7 @@ impl Store {
         self.conn
             .query_row(
                 "SELECT COUNT(*) FROM snapshots WHERE received_at >= ?1",
-                [format_time(since)],
+                [compact::millis(since)],
                 |r| r.get::<_, i64>(0),
             )
             .map(|n| n.max(0) as u64)
@@ -725,11 +842,12 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT gstin, MAX(received_at) FROM snapshots WHERE outcome IN ('ok', 'no_data') GROUP BY gstin ORDER BY gstin",
+                "SELECT k.gstin, MAX(s.received_at) FROM keys k JOIN snapshots s ON s.key_id = k.id \
+                 WHERE s.outcome IN ('ok', 'no_data') GROUP BY k.gstin ORDER BY k.gstin",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([], |r| Ok((r.get(0)?, compact::time_text(r.get(1)?))))
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
@@ -800,27 +918,11 @@ impl Store {
         self.archive_id()
     }
 
-    /// Record digests (Merkle leaf inputs) of the first `size` snapshots, in log order.
-    ///
-    /// Fails when a stored digest is not 64 hex digits.
-    pub fn record_digests(&self, size: u64) -> Result<Vec<Digest>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, record_digest FROM snapshots WHERE seq < ?1 ORDER BY seq")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([size as i64], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (seq, hex) = row.map_err(|e| self.err(e))?;
-            let digest = Digest::from_hex(&hex).ok_or_else(|| StoreError::Corrupt {
-                path: self.path.display().to_string(),
-                seq: seq as u64,
-                message: "record digest is not hex".into(),
-            })?;
-            out.push(digest);
-        }
+    /// Record digests (Merkle leaf inputs) of snapshots `start..end`, in log
+    /// order, computed from the rows.
+    pub fn record_digests(&self, start: u64, end: u64) -> Result<Vec<Digest>> {
+        let mut out = Vec::with_capacity(end.saturating_sub(start).min(1 << 20) as usize);
+        self.scan_range(start, end, |row, _, _| out.push(row.record_digest()))?;
         Ok(out)
     }
 
@@ -940,13 +1042,25 @@ impl Store {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 
+    /// The stored form of an archive time text ([`format_time`]).
+    ///
+    /// Fails when `text` is not RFC 3339.
+    pub(crate) fn stored_time(&self, text: &str) -> Result<i64> {
+        compact::text_millis(text).ok_or_else(|| StoreError::Io {
+            path: self.path.display().to_string(),
+            message: format!("time {text:?} is not RFC 3339"),
+        })
+    }
+
     /// Snapshots of one GSTIN whose period is one of `periods`, received at or
     /// before `as_of` (RFC 3339), in log order.
     pub fn snapshots_for_bundle(&self, gstin: &str, periods: &[String], as_of: &str) -> Result<Vec<SnapshotRow>> {
         let placeholders = vec!["?"; periods.len()].join(", ");
         let sql = format!(
-            "SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE gstin = ? AND period IN ({placeholders}) AND received_at <= ? ORDER BY seq"
+            "SELECT {SNAPSHOT_COLUMNS} FROM {SNAPSHOT_FROM} \
+             WHERE k.gstin = ? AND k.period IN ({placeholders}) AND s.received_at <= ? ORDER BY s.seq"
         );
+        let as_of = self.stored_time(as_of)?;
         let mut values: Vec<&dyn rusqlite::ToSql> = vec![&gstin];
         for p in periods {
             values.push(p);
@@ -963,9 +1077,10 @@ impl Store {
     pub fn changes_for_bundle(&self, gstin: &str, periods: &[String], as_of: &str) -> Result<Vec<ChangeRow>> {
         let placeholders = vec!["?"; periods.len()].join(", ");
         let sql = format!(
-            "SELECT seq, previous_seq, gstin, endpoint, period, page, old_payload_sha256, new_payload_sha256, detected_at
-             FROM changes WHERE gstin = ? AND period IN ({placeholders}) AND detected_at <= ? ORDER BY seq"
+            "SELECT {CHANGE_COLUMNS} FROM {CHANGE_FROM} \
+             WHERE k.gstin = ? AND k.period IN ({placeholders}) AND c.detected_at <= ? ORDER BY c.seq"
         );
+        let as_of = self.stored_time(as_of)?;
         let mut values: Vec<&dyn rusqlite::ToSql> = vec![&gstin];
         for p in periods {
             values.push(p);
@@ -1141,6 +1256,96 @@ pub(crate) fn compress_payload(payload: &[u8]) -> std::io::Result<Vec<u8>> {
     })
 }
 
+/// Calls `f` with each snapshot of `start..end` (log order), its payload offset and envelope.
+fn scan_range_in(
+    conn: &Connection,
+    path: &Path,
+    start: u64,
+    end: u64,
+    mut f: impl FnMut(SnapshotRow, Option<usize>, Option<Vec<u8>>),
+) -> Result<()> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {SNAPSHOT_COLUMNS}, {BODY_PART_COLUMNS} FROM {SNAPSHOT_FROM} \
+             LEFT JOIN envelopes e ON e.id = s.envelope_id WHERE s.seq >= ?1 AND s.seq < ?2 ORDER BY s.seq"
+        ))
+        .map_err(|e| sqlite(path, e))?;
+    let end = end.min(i64::MAX as u64) as i64;
+    let mut rows = stmt.query(params![start as i64, end]).map_err(|e| sqlite(path, e))?;
+    while let Some(row) = rows.next().map_err(|e| sqlite(path, e))? {
+        let snapshot = row_to_snapshot(row).map_err(|e| sqlite(path, e))?;
+        let (offset, envelope) =
+            row_to_body_parts(row, 21, snapshot.transaction_id.as_deref()).map_err(|e| sqlite(path, e))?;
+        f(snapshot, offset, envelope);
+    }
+    Ok(())
+}
+
+/// The archive's leaf hashes (computed from the rows) and stored Merkle
+/// tiles, read through one connection (the store's, or a writer's transaction).
+struct ArchiveTiles<'c> {
+    conn: &'c Connection,
+    path: &'c Path,
+}
+
+impl TileSource for ArchiveTiles<'_> {
+    fn leaf_hashes(&self, start: u64, end: u64) -> std::result::Result<Vec<u8>, String> {
+        let mut out = Vec::with_capacity(end.saturating_sub(start).min(1 << 16) as usize * 32);
+        let mut next = start;
+        let mut gap = None;
+        scan_range_in(self.conn, self.path, start, end, |row, _, _| {
+            if row.seq != next && gap.is_none() {
+                gap = Some(next);
+            }
+            next = row.seq + 1;
+            out.extend_from_slice(&crate::log::leaf_hash(&row.record_digest().0).0);
+        })
+        .map_err(|e| e.to_string())?;
+        match gap {
+            None if next == end => Ok(out),
+            _ => Err(format!(
+                "archive {}: snapshot {} is missing from the log",
+                self.path.display(),
+                gap.unwrap_or(next)
+            )),
+        }
+    }
+
+    fn stored_tile(&self, level: u8, index: u64) -> std::result::Result<Option<Vec<u8>>, String> {
+        self.conn
+            .prepare_cached("SELECT hashes FROM merkle_tiles WHERE level = ?1 AND idx = ?2")
+            .and_then(|mut q| q.query_row(params![level, index as i64], |r| r.get(0)).optional())
+            .map_err(|e| sqlite(self.path, e).to_string())
+    }
+}
+
+impl TileSource for Store {
+    fn leaf_hashes(&self, start: u64, end: u64) -> std::result::Result<Vec<u8>, String> {
+        self.tiles().leaf_hashes(start, end)
+    }
+
+    fn stored_tile(&self, level: u8, index: u64) -> std::result::Result<Option<Vec<u8>>, String> {
+        self.tiles().stored_tile(level, index)
+    }
+}
+
+/// Writes the Merkle tiles that change when the log grows from `old` to
+/// `new` leaves, inside the caller's transaction (rows `old..new` written).
+fn grow_tiles(conn: &Connection, path: &Path, old: u64, new: u64) -> Result<()> {
+    let tiles = merkle::grown_tiles(&ArchiveTiles { conn, path }, old, new).map_err(|message| StoreError::Io {
+        path: path.display().to_string(),
+        message,
+    })?;
+    let mut put = conn
+        .prepare_cached("INSERT OR REPLACE INTO merkle_tiles (level, idx, hashes) VALUES (?1, ?2, ?3)")
+        .map_err(|e| sqlite(path, e))?;
+    for (level, index, hashes) in tiles {
+        put.execute(params![level, index as i64, hashes])
+            .map_err(|e| sqlite(path, e))?;
+    }
+    Ok(())
+}
+
 /// Appends one snapshot as log entry `seq` inside the caller's transaction.
 fn append_in(tx: &rusqlite::Transaction<'_>, path: &Path, seq: i64, snapshot: &NewSnapshot<'_>) -> Result<Appended> {
     let path = path.to_path_buf();
@@ -1154,20 +1359,13 @@ fn append_in(tx: &rusqlite::Transaction<'_>, path: &Path, seq: i64, snapshot: &N
         let span = snapshot.reading.map(|r| r.payload.clone()).unwrap_or(0..body.len());
         let payload = &body[span.clone()];
         let digest = Digest::of(payload);
-        let exists: bool = tx
-            .prepare_cached("SELECT 1 FROM payloads WHERE sha256 = ?1")
-            .and_then(|mut q| q.query_row([digest.hex()], |_| Ok(true)).optional())
-            .map_err(|e| sqlite(&path, e))?
-            .unwrap_or(false);
-        if !exists {
+        if payload_id(tx, &path, &digest)?.is_none() {
             let compressed = compress_payload(payload).map_err(|e| StoreError::Io {
                 path: path.display().to_string(),
                 message: format!("zstd: {e}"),
             })?;
             new_payload_bytes = compressed.len() as u64;
-            tx.prepare_cached("INSERT INTO payloads (sha256, size, codec, bytes) VALUES (?1, ?2, 'zstd', ?3)")
-                .and_then(|mut q| q.execute(params![digest.hex(), payload.len() as i64, compressed]))
-                .map_err(|e| sqlite(&path, e))?;
+            insert_payload(tx, &path, &digest, payload.len(), &compressed)?;
         }
         let mut env = Vec::with_capacity(body.len() - payload.len());
         env.extend_from_slice(&body[..span.start]);
@@ -1187,7 +1385,7 @@ fn append_in(tx: &rusqlite::Transaction<'_>, path: &Path, seq: i64, snapshot: &N
         .detail
         .clone()
         .or_else(|| reading.and_then(|r| r.detail.clone()));
-    let mut row = SnapshotRow {
+    let row = SnapshotRow {
         seq: seq as u64,
         run_id: snapshot.run_id,
         gstin: snapshot.gstin.to_string(),
@@ -1207,57 +1405,45 @@ fn append_in(tx: &rusqlite::Transaction<'_>, path: &Path, seq: i64, snapshot: &N
         attempts: snapshot.attempts,
         body_sha256: body_sha,
         body_size: snapshot.body.map(|b| b.len() as u64),
-        payload_sha256: payload_sha.clone(),
+        payload_sha256: payload_sha,
         chksums,
-        record_digest: String::new(),
-        leaf_hash: String::new(),
     };
-    let record = row.leaf_record();
-    let record_digest = record.record_digest();
-    let leaf_hash = record.leaf_hash();
-    row.record_digest = record_digest.hex();
-    row.leaf_hash = leaf_hash.hex();
-    insert_snapshot(tx, &path, &row, payload_offset, envelope.as_deref())?;
+    let leaf_hash = row.leaf_record().leaf_hash();
+    let ids = insert_snapshot(tx, &path, &row, payload_offset, envelope.as_deref())?;
 
     // A change is a different payload than the previous answer of the same
     // key; only answers the portal meant (ok, no_data) count, so a flaky
     // 5xx between two equal answers is not a change.
     let mut changed_from = None;
-    if matches!(outcome, Outcome::Ok | Outcome::NoData) {
-        let previous: Option<(i64, String)> = tx
+    if let (true, Some(new_payload)) = (matches!(outcome, Outcome::Ok | Outcome::NoData), ids.payload_id) {
+        let previous: Option<(i64, i64)> = tx
             .prepare_cached(
-                "SELECT seq, payload_sha256 FROM snapshots
-                 WHERE gstin = ?1 AND endpoint = ?2 AND period = ?3 AND page = ?4 AND seq < ?5
-                   AND outcome IN ('ok', 'no_data') AND payload_sha256 IS NOT NULL
+                "SELECT seq, payload_id FROM snapshots
+                 WHERE key_id = ?1 AND seq < ?2 AND outcome IN ('ok', 'no_data') AND payload_id IS NOT NULL
                  ORDER BY seq DESC LIMIT 1",
             )
             .and_then(|mut q| {
-                q.query_row(
-                    params![row.gstin, row.endpoint, row.period, row.page as i64, seq],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
+                q.query_row(params![ids.key_id, seq], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
             })
             .map_err(|e| sqlite(&path, e))?;
-        if let (Some((previous_seq, old_sha)), Some(new_sha)) = (previous, payload_sha) {
-            if old_sha != new_sha {
-                insert_change(
-                    tx,
-                    &path,
-                    &ChangeRow {
-                        seq: seq as u64,
-                        previous_seq: previous_seq as u64,
-                        gstin: row.gstin.clone(),
-                        endpoint: row.endpoint.clone(),
-                        period: row.period.clone(),
-                        page: row.page,
-                        old_payload_sha256: old_sha,
-                        new_payload_sha256: new_sha,
-                        detected_at: row.received_at.clone(),
-                    },
-                )?;
-                changed_from = Some(previous_seq as u64);
-            }
+        if let Some((previous_seq, old_payload)) = previous.filter(|(_, old)| *old != new_payload) {
+            tx.prepare_cached(
+                "INSERT INTO changes (seq, previous_seq, key_id, old_payload_id, new_payload_id, detected_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut q| {
+                q.execute(params![
+                    seq,
+                    previous_seq,
+                    ids.key_id,
+                    old_payload,
+                    new_payload,
+                    compact::millis(snapshot.received_at)
+                ])
+            })
+            .map_err(|e| sqlite(&path, e))?;
+            changed_from = Some(previous_seq as u64);
         }
     }
     Ok(Appended {
@@ -1268,70 +1454,193 @@ fn append_in(tx: &rusqlite::Transaction<'_>, path: &Path, seq: i64, snapshot: &N
     })
 }
 
-/// Writes one complete snapshot row (digests set) inside the caller's
-/// transaction: the one place the snapshot columns are listed for writing.
+/// The ids a written snapshot row refers to.
+pub(crate) struct RowIds {
+    pub key_id: i64,
+    pub payload_id: Option<i64>,
+}
+
+/// The id of a stored payload, if stored.
+fn payload_id(conn: &Connection, path: &Path, digest: &Digest) -> Result<Option<i64>> {
+    conn.prepare_cached("SELECT id FROM payloads WHERE sha256 = ?1")
+        .and_then(|mut q| q.query_row([&digest.0[..]], |r| r.get(0)).optional())
+        .map_err(|e| sqlite(path, e))
+}
+
+/// Stores a payload (already compressed) unless one with its digest is stored.
+pub(crate) fn insert_payload(
+    conn: &Connection,
+    path: &Path,
+    digest: &Digest,
+    size: usize,
+    compressed: &[u8],
+) -> Result<()> {
+    conn.prepare_cached("INSERT OR IGNORE INTO payloads (sha256, size, codec, bytes) VALUES (?1, ?2, 'zstd', ?3)")
+        .and_then(|mut q| q.execute(params![&digest.0[..], size as i64, compressed]))
+        .map(|_| ())
+        .map_err(|e| sqlite(path, e))
+}
+
+/// The id of a row of a lookup table (`keys`, `requests`, `envelopes`),
+/// inserting it first when absent.
+fn lookup_id(
+    conn: &Connection,
+    path: &Path,
+    select: &str,
+    insert: &str,
+    values: &[&dyn rusqlite::ToSql],
+) -> Result<i64> {
+    let found: Option<i64> = conn
+        .prepare_cached(select)
+        .and_then(|mut q| q.query_row(values, |r| r.get(0)).optional())
+        .map_err(|e| sqlite(path, e))?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    conn.prepare_cached(insert)
+        .and_then(|mut q| q.insert(values))
+        .map_err(|e| sqlite(path, e))
+}
+
+/// The id of a key, stored on first use.
+pub(crate) fn key_id(
+    conn: &Connection,
+    path: &Path,
+    gstin: &str,
+    endpoint: &str,
+    period: &str,
+    page: u32,
+) -> Result<i64> {
+    lookup_id(
+        conn,
+        path,
+        "SELECT id FROM keys WHERE gstin = ?1 AND endpoint = ?2 AND period = ?3 AND page = ?4",
+        "INSERT INTO keys (gstin, endpoint, period, page) VALUES (?1, ?2, ?3, ?4)",
+        &[&gstin, &endpoint, &period, &i64::from(page)],
+    )
+}
+
+/// Writes one complete snapshot row inside the caller's transaction (its
+/// payload already stored): the one place the snapshot columns are listed for
+/// writing. Returns the ids the row refers to.
 pub(crate) fn insert_snapshot(
     conn: &Connection,
     path: &Path,
     row: &SnapshotRow,
     payload_offset: Option<i64>,
     envelope: Option<&[u8]>,
-) -> Result<()> {
-    conn.prepare_cached(&format!(
-        "INSERT INTO snapshots ({SNAPSHOT_COLUMNS}, payload_offset, envelope) VALUES \
-         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
-    ))
+) -> Result<RowIds> {
+    let corrupt = |message: String| StoreError::Corrupt {
+        path: path.display().to_string(),
+        seq: row.seq,
+        message,
+    };
+    let key_id = key_id(conn, path, &row.gstin, &row.endpoint, &row.period, row.page)?;
+    let request_id = lookup_id(
+        conn,
+        path,
+        "SELECT id FROM requests WHERE method = ?1 AND request = ?2",
+        "INSERT INTO requests (method, request) VALUES (?1, ?2)",
+        &[&row.method, &row.request],
+    )?;
+    let payload_id = match &row.payload_sha256 {
+        Some(hex) => {
+            let digest = Digest::from_hex(hex).ok_or_else(|| corrupt(format!("payload digest {hex:?} is not hex")))?;
+            Some(payload_id(conn, path, &digest)?.ok_or_else(|| corrupt(format!("payload {hex} is not stored")))?)
+        }
+        None => None,
+    };
+    // The envelope as a shared template when that is exact, else raw.
+    let template = envelope
+        .zip(row.transaction_id.as_deref())
+        .and_then(|(e, t)| compact::split_envelope(e, t));
+    let (envelope_id, envelope_ts, raw_envelope) = match &template {
+        Some((template, ts)) => {
+            let id = lookup_id(
+                conn,
+                path,
+                "SELECT id FROM envelopes WHERE template = ?1",
+                "INSERT INTO envelopes (template) VALUES (?1)",
+                &[template],
+            )?;
+            (Some(id), Some(*ts), None)
+        }
+        None => (None, None, envelope),
+    };
+    let time = |text: &str| compact::text_millis(text).ok_or_else(|| corrupt(format!("time {text:?} is not RFC 3339")));
+    let digest = |hex: &Option<String>| -> Result<Option<Vec<u8>>> {
+        hex.as_deref()
+            .map(|h| compact::hex_blob(h).ok_or_else(|| corrupt(format!("digest {h:?} is not hex"))))
+            .transpose()
+    };
+    let requested_at = time(&row.requested_at)?;
+    let received_at = time(&row.received_at)?;
+    let body_sha256 = digest(&row.body_sha256)?;
+    conn.prepare_cached(
+        "INSERT INTO snapshots (seq, run_id, key_id, request_id, requested_at, received_at, http_status,
+             transaction_id, status_cd, error_cd, outcome, detail, attempts, body_sha256, body_size, payload_id,
+             payload_offset, envelope_id, envelope_ts, envelope, chksums)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+    )
     .and_then(|mut q| {
         q.execute(params![
             row.seq as i64,
             row.run_id,
-            row.gstin,
-            row.endpoint,
-            row.period,
-            row.page as i64,
-            row.method,
-            row.request,
-            row.requested_at,
-            row.received_at,
+            key_id,
+            request_id,
+            requested_at,
+            received_at,
             row.http_status.map(i64::from),
-            row.transaction_id,
+            row.transaction_id.as_deref().map(compact::transaction_id_value),
             row.status_cd,
             row.error_cd,
             row.outcome,
             row.detail,
             row.attempts as i64,
-            row.body_sha256,
+            body_sha256,
             row.body_size.map(|s| s as i64),
-            row.payload_sha256,
-            row.chksums,
-            row.record_digest,
-            row.leaf_hash,
+            payload_id,
             payload_offset,
-            envelope,
+            envelope_id,
+            envelope_ts,
+            raw_envelope,
+            row.chksums,
         ])
     })
-    .map(|_| ())
-    .map_err(|e| sqlite(path, e))
+    .map_err(|e| sqlite(path, e))?;
+    Ok(RowIds { key_id, payload_id })
 }
 
-/// Writes one change row inside the caller's transaction.
+/// Writes one change row inside the caller's transaction (both payloads stored).
 pub(crate) fn insert_change(conn: &Connection, path: &Path, change: &ChangeRow) -> Result<()> {
+    let corrupt = |message: String| StoreError::Corrupt {
+        path: path.display().to_string(),
+        seq: change.seq,
+        message,
+    };
+    let key_id = key_id(conn, path, &change.gstin, &change.endpoint, &change.period, change.page)?;
+    let mut ids = [0i64; 2];
+    for (id, hex) in ids
+        .iter_mut()
+        .zip([&change.old_payload_sha256, &change.new_payload_sha256])
+    {
+        let digest = Digest::from_hex(hex).ok_or_else(|| corrupt(format!("payload digest {hex:?} is not hex")))?;
+        *id = payload_id(conn, path, &digest)?.ok_or_else(|| corrupt(format!("payload {hex} is not stored")))?;
+    }
+    let detected_at = compact::text_millis(&change.detected_at)
+        .ok_or_else(|| corrupt(format!("time {:?} is not RFC 3339", change.detected_at)))?;
     conn.prepare_cached(
-        "INSERT INTO changes (seq, previous_seq, gstin, endpoint, period, page,
-             old_payload_sha256, new_payload_sha256, detected_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO changes (seq, previous_seq, key_id, old_payload_id, new_payload_id, detected_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
     .and_then(|mut q| {
         q.execute(params![
             change.seq as i64,
             change.previous_seq as i64,
-            change.gstin,
-            change.endpoint,
-            change.period,
-            change.page as i64,
-            change.old_payload_sha256,
-            change.new_payload_sha256,
-            change.detected_at
+            key_id,
+            ids[0],
+            ids[1],
+            detected_at
         ])
     })
     .map(|_| ())
@@ -1418,13 +1727,161 @@ mod tests {
         assert_eq!(store.body(0).unwrap().unwrap(), a.to_vec());
         assert_eq!(store.body(2).unwrap().unwrap(), c.to_vec());
         let row = store.snapshot(1).unwrap().unwrap();
-        assert_eq!(row.leaf_record().leaf_hash().hex(), row.leaf_hash);
-        assert_eq!(row.leaf_record().record_digest().hex(), row.record_digest);
+        assert_eq!(
+            row.leaf_record().leaf_hash(),
+            second.leaf_hash,
+            "the row reads back as written"
+        );
+        assert_eq!(row.transaction_id.as_deref(), Some("b"));
         // Append-only: the triggers refuse edits.
         assert!(store
             .connection()
             .execute("DELETE FROM snapshots WHERE seq = 0", [])
             .is_err());
         assert!(store.connection().execute("UPDATE payloads SET size = 0", []).is_err());
+    }
+
+    /// An empty archive at schema 4.
+    fn schema_4(path: &Path) -> Connection {
+        let mut conn = Connection::open(path).unwrap();
+        embedded::migrations::runner()
+            .set_target(refinery::Target::Version(4))
+            .run(&mut conn)
+            .unwrap();
+        conn
+    }
+
+    /// A schema-4 archive (text times and digests, stored leaf hashes) opened
+    /// by this version: every row, body and checkpoint root comes through.
+    #[test]
+    fn schema_4_archives_migrate_without_losing_a_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        // Rows as this version writes them, to copy into a schema-4 file.
+        let mut source = Store::open(&dir.path().join("source.sqlite")).unwrap();
+        let t = DateTime::parse_from_rfc3339("2026-06-01T10:00:00.123Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        source.begin_run("snapshot", t).unwrap();
+        let uuid = "129433ac-e6bc-7f0b-aca6-9920bfc62b95";
+        let bodies: Vec<Vec<u8>> = [(uuid, 1), ("TXN-7", 1), ("c", 2)]
+            .iter()
+            .enumerate()
+            .map(|(i, (tid, x))| {
+                format!(r#"{{"code":200,"timestamp":{i},"transaction_id":"{tid}","data":{{"status_cd":"1","data":{{"x":{x}}}}}}}"#)
+                    .into_bytes()
+            })
+            .collect();
+        for (i, body) in bodies.iter().enumerate() {
+            let reading = crate::envelope::parse(200, body);
+            source
+                .append(&snapshot(
+                    body,
+                    &reading,
+                    t + chrono::Duration::milliseconds(i as i64 * 1001),
+                ))
+                .unwrap();
+        }
+        let rows: Vec<SnapshotRow> = (0..3).map(|i| source.snapshot(i).unwrap().unwrap()).collect();
+        let changes = source.all_changes().unwrap();
+        assert_eq!(changes.len(), 1);
+        let mut tree = crate::merkle::Tree::new();
+        rows.iter().for_each(|r| tree.push(r.record_digest()));
+
+        let path = dir.path().join("v4.sqlite");
+        let conn = schema_4(&path);
+        conn.execute(
+            "INSERT INTO runs (id, kind, started_at, status) VALUES (1, 'snapshot', 'x', 'completed')",
+            [],
+        )
+        .unwrap();
+        for (row, body) in rows.iter().zip(&bodies) {
+            let payload = source.payload(row.payload_sha256.as_ref().unwrap()).unwrap().unwrap();
+            let offset = body
+                .windows(payload.len())
+                .position(|w| w == payload.as_slice())
+                .unwrap();
+            let mut envelope = body[..offset].to_vec();
+            envelope.extend_from_slice(&body[offset + payload.len()..]);
+            conn.execute(
+                "INSERT OR IGNORE INTO payloads (sha256, size, codec, bytes) VALUES (?1, ?2, 'zstd', ?3)",
+                params![
+                    row.payload_sha256,
+                    payload.len() as i64,
+                    compress_payload(&payload).unwrap()
+                ],
+            )
+            .unwrap();
+            let record = row.leaf_record();
+            conn.execute(
+                "INSERT INTO snapshots (seq, run_id, gstin, endpoint, period, page, method, request, requested_at,
+                     received_at, http_status, transaction_id, status_cd, error_cd, outcome, detail, attempts,
+                     body_sha256, body_size, payload_sha256, payload_offset, envelope, chksums, record_digest, leaf_hash)
+                 VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
+                     ?22, ?23, ?24)",
+                params![
+                    row.seq as i64, row.gstin, row.endpoint, row.period, row.page, row.method, row.request,
+                    row.requested_at, row.received_at, row.http_status, row.transaction_id, row.status_cd,
+                    row.error_cd, row.outcome, row.detail, row.attempts, row.body_sha256, row.body_size.map(|s| s as i64),
+                    row.payload_sha256, offset as i64, envelope, row.chksums, record.record_digest().hex(),
+                    record.leaf_hash().hex()
+                ],
+            )
+            .unwrap();
+        }
+        let c = &changes[0];
+        conn.execute(
+            "INSERT INTO changes (seq, previous_seq, gstin, endpoint, period, page, old_payload_sha256,
+                 new_payload_sha256, detected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                c.seq as i64,
+                c.previous_seq as i64,
+                c.gstin,
+                c.endpoint,
+                c.period,
+                c.page,
+                c.old_payload_sha256,
+                c.new_payload_sha256,
+                c.detected_at
+            ],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO checkpoints (size, root, origin, body, signature, key_id, created_at)
+             VALUES (3, ?1, 'o', 'b', 's', 'k', 'x')",
+            [tree.root().hex()],
+        )
+        .unwrap();
+        drop(conn);
+
+        let migrated = Store::open(&path).unwrap();
+        for (row, body) in rows.iter().zip(&bodies) {
+            assert_eq!(&migrated.snapshot(row.seq).unwrap().unwrap(), row);
+            assert_eq!(&migrated.body(row.seq).unwrap().unwrap(), body);
+        }
+        assert_eq!(migrated.all_changes().unwrap(), changes);
+        assert_eq!(migrated.tree(3).root().unwrap(), tree.root());
+        // The canonical UUID went to 16 bytes, the other ids stayed text.
+        let types: Vec<String> = migrated
+            .connection()
+            .prepare("SELECT typeof(transaction_id) FROM snapshots ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(types, ["blob", "text", "text"]);
+        // A checkpoint whose root the rows do not give stops the open, with a clear error.
+        drop(migrated);
+        let path2 = dir.path().join("v4-bad.sqlite");
+        let conn = schema_4(&path2);
+        conn.execute(
+            "INSERT INTO checkpoints (size, root, origin, body, signature, key_id, created_at)
+             VALUES (0, 'ff', 'o', 'b', 's', 'k', 'x')",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let err = Store::open(&path2).err().expect("refused").to_string();
+        assert!(err.contains("checkpoint 1's root"), "{err}");
     }
 }

@@ -16,7 +16,6 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use super::*;
 use crate::digest::Digest;
-use crate::merkle::Tree;
 use crate::signing::SigningKey;
 use crate::store::{format_time, parse_time, BundleRow, CheckpointRow, SnapshotRow, Store, StoreError};
 
@@ -242,7 +241,7 @@ fn index_csv(versions: &[Version]) -> String {
             r.transaction_id.clone().unwrap_or_default(),
             r.body_sha256.clone().unwrap_or_default(),
             r.payload_sha256.clone().unwrap_or_default(),
-            r.record_digest.clone(),
+            r.record_digest().hex(),
             snapshot_path(r),
         ];
         out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
@@ -304,13 +303,9 @@ pub fn export(
         .signed()
         .ok_or_else(|| ExportError::Corrupt(format!("checkpoint {} text", checkpoint.id)))?;
 
-    // The tree of the checkpoint, from the stored digests; it must give the signed root.
-    let digests = store.record_digests(checkpoint.size)?;
-    let mut tree = Tree::new();
-    for d in &digests {
-        tree.push(*d);
-    }
-    if tree.size() != checkpoint.size || tree.root() != head.head.root {
+    // The archive's tree at the checkpoint's size; it must give the signed root.
+    let tree = store.tree(checkpoint.size);
+    if tree.root().map_err(ExportError::Corrupt)? != head.head.root {
         return Err(ExportError::Corrupt(format!("checkpoint {} root", checkpoint.id)));
     }
 
@@ -331,18 +326,27 @@ pub fn export(
     let mut inclusion = String::from("# log-index audit-path (RFC 6962), hex SHA-256 values, root in checkpoint.txt\n");
     for v in &versions {
         let record = v.first.leaf_record().encode();
-        if Digest::of(&record).hex() != v.first.record_digest {
-            return Err(ExportError::Corrupt(format!("snapshot {} record digest", v.first.seq)));
-        }
         records.push_str(std::str::from_utf8(&record).map_err(|e| ExportError::Corrupt(e.to_string()))?);
         records.push('\n');
-        let path: Vec<String> = tree.inclusion_proof(v.first.seq).iter().map(Digest::hex).collect();
+        let path: Vec<String> = tree
+            .inclusion_proof(v.first.seq)
+            .map_err(ExportError::Corrupt)?
+            .iter()
+            .map(Digest::hex)
+            .collect();
         inclusion.push_str(&format!("{} {}\n", v.first.seq, path.join(" ")));
     }
     let previous = previous_bundle(store, gstin, &as_of, checkpoint.size)?;
-    let consistency = previous.as_ref().map(|(bundle, old)| {
-        let proof: Vec<String> = tree.consistency_proof(old.size).iter().map(Digest::hex).collect();
-        format!(
+    let consistency = previous
+        .as_ref()
+        .map(|(bundle, old)| -> Result<String, ExportError> {
+        let proof: Vec<String> = tree
+            .consistency_proof(old.size)
+            .map_err(ExportError::Corrupt)?
+            .iter()
+            .map(Digest::hex)
+            .collect();
+        Ok(format!(
             "previous-bundle: {}\nprevious-file: {}\nold-size: {}\nold-root: {}\nnew-size: {}\nnew-root: {}\nproof: {}\n",
             bundle.bundle_id,
             bundle.file_name,
@@ -351,8 +355,9 @@ pub fn export(
             checkpoint.size,
             checkpoint.root,
             proof.join(" ")
-        )
-    });
+        ))
+    })
+        .transpose()?;
 
     let key_info = key.info();
     let report = crate::summary::build(

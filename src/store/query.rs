@@ -1,17 +1,18 @@
 //! Read-only SQL for the compliance queries ([`crate::query`]): filtered
 //! snapshot lists, "the latest answer of a key at or before T", change rows
 //! by GSTIN and time, and one bulk writer for synthetic benchmark archives.
-//! Every query is served by an index of `migrations/` (V1 and V3): no query
-//! here scans the snapshots table (the unit tests check the plans).
+//! Every query is served by an index of `migrations/` (V5): no query here
+//! scans the snapshots table (the unit tests check the plans).
 //!
-//! Times are compared as stored text: RFC 3339 UTC with milliseconds
-//! ([`super::format_time`]) sorts like the instants it names.
+//! Times come in as archive time text ([`super::format_time`]) and are
+//! compared as the stored integer milliseconds.
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, params_from_iter, OptionalExtension, TransactionBehavior};
+use rusqlite::{params_from_iter, OptionalExtension, TransactionBehavior};
 
 use super::{
-    row_to_change, row_to_snapshot, sqlite, ChangeRow, Result, SnapshotRow, Store, StoreError, SNAPSHOT_COLUMNS,
+    compact, row_to_change, row_to_snapshot, sqlite, ChangeRow, Result, SnapshotRow, Store, StoreError, CHANGE_COLUMNS,
+    CHANGE_FROM, SNAPSHOT_COLUMNS, SNAPSHOT_FROM,
 };
 
 /// Outcomes that are the portal's answer about the data (changes compare only these).
@@ -58,8 +59,7 @@ pub struct ListedSnapshot {
     pub has_previous: bool,
 }
 
-/// One snapshot to write in bulk: a complete, valid row (record digest and leaf
-/// hash already computed from [`SnapshotRow::leaf_record`]) and its stored parts.
+/// One snapshot to write in bulk: a complete, valid row and its stored parts.
 #[derive(Clone, Debug)]
 pub struct BulkSnapshot {
     pub row: SnapshotRow,
@@ -75,7 +75,11 @@ impl Store {
     /// Whether any snapshot of `gstin` is archived.
     pub fn has_gstin(&self, gstin: &str) -> Result<bool> {
         self.conn
-            .query_row("SELECT 1 FROM snapshots WHERE gstin = ?1 LIMIT 1", [gstin], |_| Ok(()))
+            .query_row(
+                "SELECT 1 FROM keys k JOIN snapshots s ON s.key_id = k.id WHERE k.gstin = ?1 LIMIT 1",
+                [gstin],
+                |_| Ok(()),
+            )
             .optional()
             .map(|r| r.is_some())
             .map_err(|e| self.err(e))
@@ -83,7 +87,7 @@ impl Store {
 
     /// Snapshots matching `filter` by receive time (then log order), with their change state.
     pub fn list_snapshots(&self, filter: &SnapshotFilter) -> Result<Vec<ListedSnapshot>> {
-        let (sql, values) = list_sql(filter);
+        let (sql, values) = list_sql(filter).map_err(|t| self.bad_time(&t))?;
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(params_from_iter(values), |r| {
@@ -93,11 +97,11 @@ impl Store {
                     endpoint: r.get(2)?,
                     period: r.get(3)?,
                     page: r.get::<_, i64>(4)? as u32,
-                    received_at: r.get(5)?,
+                    received_at: compact::time_text(r.get(5)?),
                     outcome: r.get(6)?,
                     http_status: r.get::<_, Option<i64>>(7)?.map(|s| s as u16),
                     error_cd: r.get(8)?,
-                    payload_sha256: r.get(9)?,
+                    payload_sha256: r.get::<_, Option<Vec<u8>>>(9)?.map(|b| compact::blob_hex(&b)),
                     changed_from: r.get::<_, Option<i64>>(10)?.map(|s| s as u64),
                     has_previous: r.get(11)?,
                 })
@@ -121,7 +125,7 @@ impl Store {
             endpoint.to_string().into(),
             period.to_string().into(),
             i64::from(page).into(),
-            as_of.to_string().into(),
+            self.stored_time(as_of)?.into(),
         ];
         values.extend(outcomes.iter().map(|o| SqlValue::from(o.to_string())));
         self.conn
@@ -137,12 +141,19 @@ impl Store {
         since: Option<&str>,
         limit: Option<u64>,
     ) -> Result<Vec<ChangeRow>> {
-        let (sql, values) = changes_sql(gstin, since, limit);
+        let (sql, values) = changes_sql(gstin, since, limit).map_err(|t| self.bad_time(&t))?;
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(params_from_iter(values), row_to_change)
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    fn bad_time(&self, text: &str) -> StoreError {
+        StoreError::Io {
+            path: self.path.display().to_string(),
+            message: format!("time {text:?} is not RFC 3339"),
+        }
     }
 
     /// Writes complete snapshot rows in one transaction: synthetic archives for
@@ -159,43 +170,41 @@ impl Store {
         let mut next: i64 = tx
             .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM snapshots", [], |r| r.get(0))
             .map_err(|e| sqlite(&path, e))?;
-        {
-            let mut payload = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO payloads (sha256, size, codec, bytes) VALUES (?1, ?2, 'zstd', ?3)",
-                )
-                .map_err(|e| sqlite(&path, e))?;
-            for item in batch {
-                let row = &item.row;
-                if row.seq as i64 != next {
-                    return Err(StoreError::Corrupt {
-                        path: path.display().to_string(),
-                        seq: row.seq,
-                        message: format!("bulk row does not continue the log (next seq is {next})"),
-                    });
-                }
-                next += 1;
-                if let (Some(sha), Some(bytes)) = (&row.payload_sha256, &item.payload) {
-                    let compressed = super::compress_payload(bytes).map_err(|e| StoreError::Io {
-                        path: path.display().to_string(),
-                        message: format!("zstd: {e}"),
-                    })?;
-                    payload
-                        .execute(params![sha, bytes.len() as i64, compressed])
-                        .map_err(|e| sqlite(&path, e))?;
-                }
-                super::insert_snapshot(
-                    &tx,
-                    &path,
-                    row,
-                    item.payload_offset.map(|o| o as i64),
-                    item.envelope.as_deref(),
-                )?;
-                if let Some(change) = &item.change {
-                    super::insert_change(&tx, &path, change)?;
-                }
+        let first = next as u64;
+        for item in batch {
+            let row = &item.row;
+            if row.seq as i64 != next {
+                return Err(StoreError::Corrupt {
+                    path: path.display().to_string(),
+                    seq: row.seq,
+                    message: format!("bulk row does not continue the log (next seq is {next})"),
+                });
+            }
+            next += 1;
+            if let (Some(sha), Some(bytes)) = (&row.payload_sha256, &item.payload) {
+                let digest = crate::digest::Digest::from_hex(sha).ok_or_else(|| StoreError::Corrupt {
+                    path: path.display().to_string(),
+                    seq: row.seq,
+                    message: format!("payload digest {sha:?} is not hex"),
+                })?;
+                let compressed = super::compress_payload(bytes).map_err(|e| StoreError::Io {
+                    path: path.display().to_string(),
+                    message: format!("zstd: {e}"),
+                })?;
+                super::insert_payload(&tx, &path, &digest, bytes.len(), &compressed)?;
+            }
+            super::insert_snapshot(
+                &tx,
+                &path,
+                row,
+                item.payload_offset.map(|o| o as i64),
+                item.envelope.as_deref(),
+            )?;
+            if let Some(change) = &item.change {
+                super::insert_change(&tx, &path, change)?;
             }
         }
+        super::grow_tiles(&tx, &path, first, next as u64)?;
         tx.commit().map_err(|e| sqlite(&path, e))
     }
 }
@@ -204,31 +213,36 @@ fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-fn list_sql(f: &SnapshotFilter) -> (String, Vec<SqlValue>) {
+/// The stored milliseconds of a time text, or the text as the error.
+fn millis(text: &str) -> std::result::Result<i64, String> {
+    compact::text_millis(text).ok_or_else(|| text.to_string())
+}
+
+fn list_sql(f: &SnapshotFilter) -> std::result::Result<(String, Vec<SqlValue>), String> {
     let mut sql = String::from(
-        "SELECT s.seq, s.gstin, s.endpoint, s.period, s.page, s.received_at, s.outcome, s.http_status, s.error_cd,
-                s.payload_sha256, c.previous_seq,
-                EXISTS (SELECT 1 FROM snapshots p
-                        WHERE p.gstin = s.gstin AND p.endpoint = s.endpoint AND p.period = s.period
-                          AND p.page = s.page AND p.seq < s.seq AND p.outcome IN ('ok', 'no_data'))
-         FROM snapshots s LEFT JOIN changes c ON c.seq = s.seq WHERE 1 = 1",
+        "SELECT s.seq, k.gstin, k.endpoint, k.period, k.page, s.received_at, s.outcome, s.http_status, s.error_cd,
+                p.sha256, c.previous_seq,
+                EXISTS (SELECT 1 FROM snapshots e
+                        WHERE e.key_id = s.key_id AND e.seq < s.seq AND e.outcome IN ('ok', 'no_data'))
+         FROM snapshots s JOIN keys k ON k.id = s.key_id LEFT JOIN payloads p ON p.id = s.payload_id
+              LEFT JOIN changes c ON c.seq = s.seq WHERE 1 = 1",
     );
     let mut values: Vec<SqlValue> = Vec::new();
     if let Some(g) = &f.gstin {
-        sql.push_str(" AND s.gstin = ?");
+        sql.push_str(" AND k.gstin = ?");
         values.push(g.clone().into());
     }
     if !f.endpoints.is_empty() {
-        sql.push_str(&format!(" AND s.endpoint IN ({})", placeholders(f.endpoints.len())));
+        sql.push_str(&format!(" AND k.endpoint IN ({})", placeholders(f.endpoints.len())));
         values.extend(f.endpoints.iter().map(|e| SqlValue::from(e.clone())));
     }
     match &f.period {
         Some(PeriodFilter::Exactly(p)) => {
-            sql.push_str(" AND s.period = ?");
+            sql.push_str(" AND k.period = ?");
             values.push(p.clone().into());
         }
         Some(PeriodFilter::Between(from, to)) => {
-            sql.push_str(" AND s.period BETWEEN ? AND ?");
+            sql.push_str(" AND k.period BETWEEN ? AND ?");
             values.push(from.clone().into());
             values.push(to.clone().into());
         }
@@ -236,50 +250,51 @@ fn list_sql(f: &SnapshotFilter) -> (String, Vec<SqlValue>) {
     }
     if let Some(t) = &f.since {
         sql.push_str(" AND s.received_at >= ?");
-        values.push(t.clone().into());
+        values.push(millis(t)?.into());
     }
     if let Some(t) = &f.until {
         sql.push_str(" AND s.received_at <= ?");
-        values.push(t.clone().into());
+        values.push(millis(t)?.into());
     }
     sql.push_str(" ORDER BY s.received_at, s.seq");
     if let Some(limit) = f.limit {
         sql.push_str(" LIMIT ?");
         values.push((limit.min(i64::MAX as u64) as i64).into());
     }
-    (sql, values)
+    Ok((sql, values))
 }
 
 fn as_of_sql(outcomes: usize) -> String {
     format!(
-        "SELECT {SNAPSHOT_COLUMNS} FROM snapshots
-         WHERE gstin = ?1 AND endpoint = ?2 AND period = ?3 AND page = ?4 AND received_at <= ?5
-           AND outcome IN ({})
-         ORDER BY received_at DESC, seq DESC LIMIT 1",
+        "SELECT {SNAPSHOT_COLUMNS} FROM {SNAPSHOT_FROM}
+         WHERE k.gstin = ?1 AND k.endpoint = ?2 AND k.period = ?3 AND k.page = ?4 AND s.received_at <= ?5
+           AND s.outcome IN ({})
+         ORDER BY s.received_at DESC, s.seq DESC LIMIT 1",
         placeholders(outcomes)
     )
 }
 
-fn changes_sql(gstin: Option<&str>, since: Option<&str>, limit: Option<u64>) -> (String, Vec<SqlValue>) {
-    let mut sql = String::from(
-        "SELECT seq, previous_seq, gstin, endpoint, period, page, old_payload_sha256, new_payload_sha256, detected_at
-         FROM changes WHERE 1 = 1",
-    );
+fn changes_sql(
+    gstin: Option<&str>,
+    since: Option<&str>,
+    limit: Option<u64>,
+) -> std::result::Result<(String, Vec<SqlValue>), String> {
+    let mut sql = format!("SELECT {CHANGE_COLUMNS} FROM {CHANGE_FROM} WHERE 1 = 1");
     let mut values: Vec<SqlValue> = Vec::new();
     if let Some(g) = gstin {
-        sql.push_str(" AND gstin = ?");
+        sql.push_str(" AND k.gstin = ?");
         values.push(g.to_string().into());
     }
     if let Some(t) = since {
-        sql.push_str(" AND detected_at >= ?");
-        values.push(t.to_string().into());
+        sql.push_str(" AND c.detected_at >= ?");
+        values.push(millis(t)?.into());
     }
-    sql.push_str(" ORDER BY detected_at, seq");
+    sql.push_str(" ORDER BY c.detected_at, c.seq");
     if let Some(limit) = limit {
         sql.push_str(" LIMIT ?");
         values.push((limit.min(i64::MAX as u64) as i64).into());
     }
-    (sql, values)
+    Ok((sql, values))
 }
 
 #[cfg(test)]
@@ -333,7 +348,7 @@ mod tests {
             },
         ];
         for f in &filters {
-            let (sql, values) = list_sql(f);
+            let (sql, values) = list_sql(f).unwrap();
             let p = plan(&store, &sql, values);
             assert!(!full_scan(&p), "{f:?}\n{p}");
         }
@@ -345,7 +360,7 @@ mod tests {
                 .map(|s| SqlValue::from(s.to_string()))
                 .chain([
                     SqlValue::from(0i64),
-                    "t".to_string().into(),
+                    SqlValue::from(0i64),
                     "ok".to_string().into(),
                     "no_data".to_string().into(),
                 ])
@@ -353,8 +368,9 @@ mod tests {
         );
         assert!(p.contains("snapshots_by_key_time"), "{p}");
         assert!(!p.contains("TEMP B-TREE"), "as-of needs no sort: {p}");
-        for (g, t) in [(Some("g"), Some("t")), (Some("g"), None), (None, Some("t"))] {
-            let (sql, values) = changes_sql(g, t, Some(10));
+        let t = "2026-01-01T00:00:00.000Z";
+        for (g, t) in [(Some("g"), Some(t)), (Some("g"), None), (None, Some(t))] {
+            let (sql, values) = changes_sql(g, t, Some(10)).unwrap();
             let p = plan(&store, &sql, values);
             assert!(!full_scan(&p), "{g:?} {t:?}\n{p}");
         }

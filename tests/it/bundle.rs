@@ -367,7 +367,15 @@ async fn tampered_archives_give_their_findings() {
         .unwrap();
 
     // A stored byte flipped in one snapshot's envelope.
-    attacker.execute("UPDATE snapshots SET envelope = CAST(replace(CAST(envelope AS TEXT), '\"code\":200', '\"code\":201') AS BLOB) WHERE seq = 5", []).unwrap();
+    // (The envelope's timestamp when the envelope is stored as a template, else its raw bytes.)
+    attacker
+        .execute(
+            "UPDATE snapshots SET envelope_ts = envelope_ts + 1,
+                 envelope = CAST(replace(CAST(envelope AS TEXT), '\"code\":200', '\"code\":201') AS BLOB)
+             WHERE seq = 5",
+            [],
+        )
+        .unwrap();
     let report = gstvault::verify::verify_archive(&world.store.lock().unwrap(), Some(&public)).unwrap();
     assert_eq!(
         findings(&report),
@@ -383,7 +391,7 @@ async fn tampered_archives_give_their_findings() {
     let victim: i64 = attacker
         .query_row(
             "SELECT s.seq FROM snapshots s WHERE s.seq > 10 AND s.seq NOT IN (SELECT seq FROM changes) AND s.seq NOT IN (SELECT previous_seq FROM changes)
-               AND (SELECT COUNT(*) FROM snapshots t WHERE t.payload_sha256 = s.payload_sha256) > 1 ORDER BY s.seq LIMIT 1",
+               AND (SELECT COUNT(*) FROM snapshots t WHERE t.payload_id = s.payload_id) > 1 ORDER BY s.seq LIMIT 1",
             [],
             |r| r.get(0),
         )
@@ -663,14 +671,15 @@ async fn a_flipped_payload_byte_fails_every_body_that_holds_it() {
         .unwrap();
     let sha: String = attacker
         .query_row(
-            "SELECT payload_sha256 FROM snapshots WHERE outcome = 'ok' ORDER BY seq LIMIT 1",
+            "SELECT lower(hex(p.sha256)) FROM snapshots s JOIN payloads p ON p.id = s.payload_id
+             WHERE s.outcome = 'ok' ORDER BY s.seq LIMIT 1",
             [],
             |r| r.get(0),
         )
         .unwrap();
     let holders: i64 = attacker
         .query_row(
-            "SELECT COUNT(*) FROM snapshots WHERE payload_sha256 = ?1",
+            "SELECT COUNT(*) FROM snapshots s JOIN payloads p ON p.id = s.payload_id WHERE lower(hex(p.sha256)) = ?1",
             [&sha],
             |r| r.get(0),
         )
@@ -683,7 +692,7 @@ async fn a_flipped_payload_byte_fails_every_body_that_holds_it() {
     let compressed = zstd::bulk::compress(&changed, 3).unwrap();
     attacker
         .execute(
-            "UPDATE payloads SET bytes = ?1 WHERE sha256 = ?2",
+            "UPDATE payloads SET bytes = ?1 WHERE lower(hex(sha256)) = ?2",
             rusqlite::params![compressed, sha],
         )
         .unwrap();

@@ -300,7 +300,7 @@ async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
             let n: i64 = store
                 .connection()
                 .query_row(
-                    "SELECT COUNT(*) FROM snapshots WHERE endpoint = ?1 AND period = ?2",
+                    "SELECT COUNT(*) FROM snapshots s JOIN keys k ON k.id = s.key_id WHERE k.endpoint = ?1 AND k.period = ?2",
                     [endpoint.name, &period.to_string()],
                     |r| r.get(0),
                 )

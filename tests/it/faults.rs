@@ -255,7 +255,8 @@ async fn sigkill_at_random_instants_loses_nothing() {
                 let n: i64 = store
                     .connection()
                     .query_row(
-                        "SELECT COUNT(*) FROM snapshots WHERE gstin = ?1 AND endpoint = ?2 AND period = ?3",
+                        "SELECT COUNT(*) FROM snapshots s JOIN keys k ON k.id = s.key_id
+                         WHERE k.gstin = ?1 AND k.endpoint = ?2 AND k.period = ?3",
                         [g.as_str(), endpoint.name, &period.to_string()],
                         |r| r.get(0),
                     )
