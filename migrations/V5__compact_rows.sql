@@ -83,13 +83,13 @@ CREATE TABLE changes_v5 (
 );
 
 -- Interior hashes of the log's Merkle tree in the tlog-tiles layout (tile
--- height 8; level-0 tiles are not stored: leaf hashes are computed from the
+-- height 2; level-0 tiles are not stored: leaf hashes are computed from the
 -- rows). Derived data: `verify --archive` recomputes and compares every tile;
 -- the rightmost tile of each level grows in place as the log grows.
 CREATE TABLE merkle_tiles (
     level       INTEGER NOT NULL,
     idx         INTEGER NOT NULL,
-    hashes      BLOB NOT NULL,           -- up to 256 concatenated 32-byte hashes
+    hashes      BLOB NOT NULL,           -- up to 4 concatenated 32-byte hashes
     PRIMARY KEY (level, idx)
 ) WITHOUT ROWID;
 

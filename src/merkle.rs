@@ -4,10 +4,10 @@
 //! * [`Tree`], in memory through the `ct-merkle` crate, for `verify` (which
 //!   recomputes every leaf anyway) and for checking bundle proofs;
 //! * [`StoredTree`], the archive's persisted tree in the tlog-tiles layout
-//!   (Go's `sumdb/tlog`, through the `tlog_tiles` crate): tiles of height 8,
-//!   level-0 tiles computed from the rows on demand, higher tiles stored.
-//!   A root or proof reads O(log N) hashes and at most a few 256-leaf blocks,
-//!   instead of rebuilding the whole tree; [`grown_tiles`] says which stored
+//!   (Go's `sumdb/tlog`, through the `tlog_tiles` crate): tiles of height 2,
+//!   level-0 tiles (leaf hashes) computed from the rows on demand, higher
+//!   tiles stored. A root or proof reads O(log N) stored hashes and the four
+//!   leaves of each block it touches, instead of rebuilding the whole tree; [`grown_tiles`] says which stored
 //!   tiles change when the log grows.
 //!
 //! Both give identical roots and proofs (tested against each other). Proofs
@@ -25,8 +25,12 @@ use tlog_tiles::{HashReader, Tile};
 
 use crate::digest::Digest;
 
-/// Height of a tile: 8 tree levels, 256 hashes.
-pub const TILE_HEIGHT: u8 = 8;
+/// Height of a tile: 2 tree levels, 4 hashes. The lowest tiles hold leaf
+/// hashes, which are not stored: a proof recomputes the leaves of each
+/// level-0 tile it touches from the rows, so a small height keeps that to 4
+/// rows (a bundle's snapshots are spread over the whole log), and the stored
+/// tiles cost 32 bytes per 4 leaves (issue 8: storage and export rows).
+pub const TILE_HEIGHT: u8 = 2;
 const TILE_WIDTH: u64 = 1 << TILE_HEIGHT;
 const HASH_SIZE: usize = 32;
 
@@ -35,7 +39,7 @@ pub trait TileSource {
     /// The RFC 6962 leaf hashes of leaves `start..end`, concatenated.
     fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<u8>, String>;
     /// The stored hashes of tile (`level` ≥ 1, `index`), concatenated: up to
-    /// 256, fewer for the rightmost tile of a level; None when not stored.
+    /// 2^[`TILE_HEIGHT`], fewer for the rightmost tile of a level; None when not stored.
     fn stored_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, String>;
 }
 

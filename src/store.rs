@@ -371,7 +371,7 @@ impl Store {
             }
         }
         tx.execute(
-            "INSERT INTO archive_meta (key, value) VALUES ('merkle_tiles', 'tlog-tiles, height 8')",
+            "INSERT INTO archive_meta (key, value) VALUES ('merkle_tiles', 'tlog-tiles, height 2')",
             [],
         )
         .map_err(|e| sqlite(&path, e))?;
@@ -442,36 +442,43 @@ impl Store {
     ///
     /// Fails when the row is missing or its stored parts do not reassemble.
     pub fn body(&self, seq: u64) -> Result<Option<Vec<u8>>> {
-        let row: Option<(Option<String>, BodyParts)> = self
+        type Stored = (Option<(Vec<u8>, i64, Vec<u8>)>, BodyParts);
+        let row: Option<Stored> = self
             .conn
-            .query_row(
-                &format!(
-                    "SELECT {SNAPSHOT_COLUMNS}, {BODY_PART_COLUMNS} FROM {SNAPSHOT_FROM} \
-                     LEFT JOIN envelopes e ON e.id = s.envelope_id WHERE s.seq = ?1"
-                ),
-                [seq as i64],
-                |r| {
-                    let row = row_to_snapshot(r)?;
-                    let parts = row_to_body_parts(r, 21, row.transaction_id.as_deref())?;
-                    Ok((row.payload_sha256, parts))
-                },
+            .prepare_cached(
+                "SELECT p.sha256, p.size, p.bytes, s.transaction_id, s.payload_offset, s.envelope, e.template, \
+                        s.envelope_ts
+                 FROM snapshots s LEFT JOIN payloads p ON p.id = s.payload_id
+                      LEFT JOIN envelopes e ON e.id = s.envelope_id
+                 WHERE s.seq = ?1",
             )
-            .optional()
+            .and_then(|mut q| {
+                q.query_row([seq as i64], |r| {
+                    let payload = match r.get::<_, Option<Vec<u8>>>(0)? {
+                        Some(sha) => Some((sha, r.get(1)?, r.get(2)?)),
+                        None => None,
+                    };
+                    let tid = compact::transaction_id_text(r.get_ref(3)?)?;
+                    Ok((payload, row_to_body_parts(r, 4, tid.as_deref())?))
+                })
+                .optional()
+            })
             .map_err(|e| self.err(e))?;
         let corrupt = |message: String| StoreError::Corrupt {
             path: self.path.display().to_string(),
             seq,
             message,
         };
-        let Some((payload_sha, (offset, envelope))) = row else {
+        let Some((payload, (offset, envelope))) = row else {
             return Err(corrupt("no such snapshot".into()));
         };
-        let (Some(payload_sha), Some(offset), Some(envelope)) = (payload_sha, offset, envelope) else {
+        let (Some((sha, size, compressed)), Some(offset), Some(envelope)) = (payload, offset, envelope) else {
             return Ok(None);
         };
-        let payload = self
-            .payload(&payload_sha)?
-            .ok_or_else(|| corrupt(format!("payload {payload_sha} is missing")))?;
+        let payload = decompress_payload(&compressed, size.max(0) as usize).map_err(|e| StoreError::Io {
+            path: self.path.display().to_string(),
+            message: format!("payload {} does not decompress: {e}", compact::blob_hex(&sha)),
+        })?;
         if offset > envelope.len() {
             return Err(corrupt("payload offset lies outside the envelope".into()));
         }
@@ -486,12 +493,13 @@ impl Store {
     pub fn payload(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         let row: Option<(i64, Vec<u8>)> = self
             .conn
-            .query_row(
-                "SELECT size, bytes FROM payloads WHERE sha256 = ?1",
-                [compact::hex_blob(sha256).unwrap_or_default()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
+            .prepare_cached("SELECT size, bytes FROM payloads WHERE sha256 = ?1")
+            .and_then(|mut q| {
+                q.query_row([compact::hex_blob(sha256).unwrap_or_default()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
+            })
             .map_err(|e| self.err(e))?;
         let Some((size, compressed)) = row else { return Ok(None) };
         let bytes = decompress_payload(&compressed, size.max(0) as usize).map_err(|e| StoreError::Io {
@@ -503,12 +511,10 @@ impl Store {
 
     pub fn snapshot(&self, seq: u64) -> Result<Option<SnapshotRow>> {
         self.conn
-            .query_row(
-                &format!("SELECT {SNAPSHOT_COLUMNS} FROM {SNAPSHOT_FROM} WHERE s.seq = ?1"),
-                [seq as i64],
-                row_to_snapshot,
-            )
-            .optional()
+            .prepare_cached(&format!(
+                "SELECT {SNAPSHOT_COLUMNS} FROM {SNAPSHOT_FROM} WHERE s.seq = ?1"
+            ))
+            .and_then(|mut q| q.query_row([seq as i64], row_to_snapshot).optional())
             .map_err(|e| self.err(e))
     }
 
@@ -1293,14 +1299,23 @@ impl TileSource for ArchiveTiles<'_> {
         let mut out = Vec::with_capacity(end.saturating_sub(start).min(1 << 16) as usize * 32);
         let mut next = start;
         let mut gap = None;
-        scan_range_in(self.conn, self.path, start, end, |row, _, _| {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {SNAPSHOT_COLUMNS} FROM {SNAPSHOT_FROM} WHERE s.seq >= ?1 AND s.seq < ?2 ORDER BY s.seq"
+            ))
+            .map_err(|e| sqlite(self.path, e).to_string())?;
+        let rows = stmt
+            .query_map(params![start as i64, end.min(i64::MAX as u64) as i64], row_to_snapshot)
+            .map_err(|e| sqlite(self.path, e).to_string())?;
+        for row in rows {
+            let row = row.map_err(|e| sqlite(self.path, e).to_string())?;
             if row.seq != next && gap.is_none() {
                 gap = Some(next);
             }
             next = row.seq + 1;
             out.extend_from_slice(&crate::log::leaf_hash(&row.record_digest().0).0);
-        })
-        .map_err(|e| e.to_string())?;
+        }
         match gap {
             None if next == end => Ok(out),
             _ => Err(format!(

@@ -328,24 +328,39 @@ pub fn export(
         let record = v.first.leaf_record().encode();
         records.push_str(std::str::from_utf8(&record).map_err(|e| ExportError::Corrupt(e.to_string()))?);
         records.push('\n');
-        let path: Vec<String> = tree
-            .inclusion_proof(v.first.seq)
-            .map_err(ExportError::Corrupt)?
-            .iter()
-            .map(Digest::hex)
-            .collect();
+        // Proofs come from the stored tree; each is checked before it ships.
+        let proof = tree.inclusion_proof(v.first.seq).map_err(ExportError::Corrupt)?;
+        if !crate::merkle::verify_inclusion(
+            head.head.root,
+            checkpoint.size,
+            &Digest::of(&record).0,
+            v.first.seq,
+            &proof,
+        ) {
+            return Err(ExportError::Corrupt(format!(
+                "the stored Merkle tree gives snapshot {} an audit path that does not lead to checkpoint {}'s root \
+                 (run `gstvault verify --archive`)",
+                v.first.seq, checkpoint.id
+            )));
+        }
+        let path: Vec<String> = proof.iter().map(Digest::hex).collect();
         inclusion.push_str(&format!("{} {}\n", v.first.seq, path.join(" ")));
     }
     let previous = previous_bundle(store, gstin, &as_of, checkpoint.size)?;
     let consistency = previous
         .as_ref()
         .map(|(bundle, old)| -> Result<String, ExportError> {
-        let proof: Vec<String> = tree
-            .consistency_proof(old.size)
-            .map_err(ExportError::Corrupt)?
-            .iter()
-            .map(Digest::hex)
-            .collect();
+        let proof = tree.consistency_proof(old.size).map_err(ExportError::Corrupt)?;
+        let old_root = Digest::from_hex(&old.root)
+            .ok_or_else(|| ExportError::Corrupt(format!("checkpoint {} root is not hex", old.id)))?;
+        if !crate::merkle::verify_consistency(old_root, old.size, head.head.root, checkpoint.size, &proof) {
+            return Err(ExportError::Corrupt(format!(
+                "the stored Merkle tree gives no valid consistency proof from checkpoint {} to {} \
+                 (run `gstvault verify --archive`)",
+                old.id, checkpoint.id
+            )));
+        }
+        let proof: Vec<String> = proof.iter().map(Digest::hex).collect();
         Ok(format!(
             "previous-bundle: {}\nprevious-file: {}\nold-size: {}\nold-root: {}\nnew-size: {}\nnew-root: {}\nproof: {}\n",
             bundle.bundle_id,

@@ -129,8 +129,8 @@ impl Store {
         ];
         values.extend(outcomes.iter().map(|o| SqlValue::from(o.to_string())));
         self.conn
-            .query_row(&sql, params_from_iter(values), row_to_snapshot)
-            .optional()
+            .prepare_cached(&sql)
+            .and_then(|mut q| q.query_row(params_from_iter(values), row_to_snapshot).optional())
             .map_err(|e| self.err(e))
     }
 

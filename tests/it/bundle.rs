@@ -421,7 +421,59 @@ async fn tampered_archives_give_their_findings() {
         "snapshot 5".to_string(),
         "stored bytes do not hash to the recorded body SHA-256".to_string()
     )));
-    assert_eq!(found.len(), 3, "{found:?}");
+    // Every leaf after the gap moved, so the stored tree no longer matches: one finding.
+    assert!(
+        found
+            .iter()
+            .any(|(s, m)| s == "merkle tiles" && m.contains("stored tiles differ from the tree of the rows")),
+        "{found:?}"
+    );
+    assert_eq!(found.len(), 4, "{found:?}");
+}
+
+#[tokio::test]
+async fn a_tampered_merkle_tile_is_found_and_stops_export() {
+    let world = captured_world().await;
+    let (key, public) = fixture_key("test");
+    let path = world.config.archive_path.clone();
+    let attacker = rusqlite::Connection::open(&path).unwrap();
+    // The lowest stored hashes replaced (the tiles are derived data, not append-only).
+    let tampered = attacker
+        .execute(
+            "UPDATE merkle_tiles SET hashes = zeroblob(length(hashes)) WHERE level = 1",
+            [],
+        )
+        .unwrap();
+    let report = gstvault::verify::verify_archive(&world.store.lock().unwrap(), Some(&public)).unwrap();
+    assert_eq!(
+        findings(&report),
+        [(
+            "merkle tiles".to_string(),
+            format!(
+                "{tampered} of {} stored tiles differ from the tree of the rows, first 1/0 (proofs read from them would not verify)",
+                world
+                    .store
+                    .lock()
+                    .unwrap()
+                    .connection()
+                    .query_row("SELECT COUNT(*) FROM merkle_tiles", [], |r| r.get::<_, i64>(0))
+                    .unwrap()
+            )
+        )]
+        .into_iter()
+        .collect()
+    );
+    // Export reads its proofs from the stored tree: the signed root no longer follows, so no bundle.
+    let out = tempfile::tempdir().unwrap();
+    let err = export(
+        &world.store.lock().unwrap(),
+        &key,
+        &request(&world, out.path(), "2026-05"),
+        world.clock.now(),
+    )
+    .expect_err("refused");
+    assert!(err.to_string().contains("verify --archive"), "{err}");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0, "nothing written");
 }
 
 #[tokio::test]
