@@ -296,9 +296,44 @@ impl Store {
                 .map_err(|source| sqlite(path, source))?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(|source| sqlite(path, source))?;
-        Ok(Store {
+        let store = Store {
             conn,
             path: path.to_path_buf(),
+        };
+        store.check_schema()?;
+        Ok(store)
+    }
+
+    /// Fails unless the archive's schema is the one this build reads (a
+    /// read-only open cannot migrate).
+    fn check_schema(&self) -> Result<()> {
+        let latest = embedded::migrations::runner()
+            .get_migrations()
+            .iter()
+            .map(|m| m.version())
+            .max()
+            .unwrap_or(0) as i64;
+        let applied: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(version) FROM refinery_schema_history", [], |r| r.get(0))
+            .map_err(|e| StoreError::Io {
+                path: self.path.display().to_string(),
+                message: format!("not a gstvault archive ({e})"),
+            })?;
+        let applied = applied.unwrap_or(0);
+        let message = if applied < latest {
+            format!(
+                "archive schema {applied} is older than this gstvault's {latest}: run a command that writes \
+                 (`gstvault snapshot`, `export` or `daemon`) once to migrate it"
+            )
+        } else if applied > latest {
+            format!("archive schema {applied} is newer than this gstvault's {latest}: upgrade gstvault")
+        } else {
+            return Ok(());
+        };
+        Err(StoreError::Io {
+            path: self.path.display().to_string(),
+            message,
         })
     }
 
@@ -1898,5 +1933,14 @@ mod tests {
         drop(conn);
         let err = Store::open(&path2).err().expect("refused").to_string();
         assert!(err.contains("checkpoint 1's root"), "{err}");
+        // A read-only open (queries, verify) cannot migrate: it says what to do.
+        let path3 = dir.path().join("v4-unmigrated.sqlite");
+        drop(schema_4(&path3));
+        let err = Store::open_read_only(&path3).err().expect("refused").to_string();
+        assert!(
+            err.contains("archive schema 4 is older than this gstvault's 5"),
+            "{err}"
+        );
+        assert!(Store::open_read_only(&path).is_ok());
     }
 }

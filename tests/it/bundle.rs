@@ -54,7 +54,7 @@ fn findings(report: &gstvault::verify::VerifyReport) -> BTreeSet<(String, String
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "f111c08dc5d45ff80e24f5f78b3d0c260757dc9c0f6b8a45ed03be45f953b757";
+const GOLDEN_SHA256: &str = "566e6a32f204752c82b5f5a0d7d5022343dcf0993d6500a1b0010930f3167371";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {
