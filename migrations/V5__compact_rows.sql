@@ -5,6 +5,7 @@
 --     once, in `keys` and `requests`, and snapshots refer to them by id;
 --   * times are integers: milliseconds since the Unix epoch, UTC (the stored
 --     RFC 3339 text had exactly millisecond precision, so nothing is lost);
+--     the request time is kept as its distance to the receive time;
 --   * SHA-256 digests are 32-byte BLOBs instead of 64 hex characters;
 --   * payloads are referred to by id; a canonical lowercase UUID transaction
 --     id is 16 bytes (any other transaction id stays text);
@@ -54,8 +55,8 @@ CREATE TABLE snapshots_v5 (
     run_id          INTEGER NOT NULL REFERENCES runs(id),
     key_id          INTEGER NOT NULL REFERENCES keys(id),
     request_id      INTEGER NOT NULL REFERENCES requests(id),
-    requested_at    INTEGER NOT NULL,        -- ms since the epoch, UTC
-    received_at     INTEGER NOT NULL,
+    received_at     INTEGER NOT NULL,        -- ms since the epoch, UTC
+    latency_ms      INTEGER NOT NULL,        -- received_at - the request time
     http_status     INTEGER,
     transaction_id  BLOB,                    -- 16-byte BLOB (canonical UUID) or TEXT as received
     status_cd       TEXT,
@@ -68,7 +69,7 @@ CREATE TABLE snapshots_v5 (
     payload_id      INTEGER REFERENCES payloads_v5(id),
     payload_offset  INTEGER,                 -- where the payload span starts in the body
     envelope_id     INTEGER REFERENCES envelopes(id), -- template, or NULL: `envelope` holds the raw bytes
-    envelope_ts     INTEGER,                 -- the envelope's timestamp value (with a template)
+    envelope_ts_delta INTEGER,               -- the envelope's timestamp value - received_at (with a template)
     envelope        BLOB,                    -- raw envelope (rows without a template)
     chksums         TEXT NOT NULL DEFAULT '{}' -- JSON: pointer -> portal chksum
 );
@@ -103,8 +104,9 @@ INSERT INTO payloads_v5 (sha256, size, codec, bytes)
 
 INSERT INTO snapshots_v5
     SELECT s.seq, s.run_id, k.id, q.id,
-           unixepoch(substr(s.requested_at, 1, 19)) * 1000 + CAST(substr(s.requested_at, 21, 3) AS INTEGER),
            unixepoch(substr(s.received_at, 1, 19)) * 1000 + CAST(substr(s.received_at, 21, 3) AS INTEGER),
+           unixepoch(substr(s.received_at, 1, 19)) * 1000 + CAST(substr(s.received_at, 21, 3) AS INTEGER)
+             - (unixepoch(substr(s.requested_at, 1, 19)) * 1000 + CAST(substr(s.requested_at, 21, 3) AS INTEGER)),
            s.http_status,
            CASE WHEN s.transaction_id GLOB
                 '[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f]-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]'
@@ -135,7 +137,8 @@ INSERT INTO v5_check SELECT 'payload count', (SELECT COUNT(*) FROM payloads) = (
 INSERT INTO v5_check SELECT 'change count', (SELECT COUNT(*) FROM changes) = (SELECT COUNT(*) FROM changes_v5);
 INSERT INTO v5_check
     SELECT 'snapshot ' || s.seq,
-           strftime('%Y-%m-%dT%H:%M:%S', n.requested_at / 1000, 'unixepoch') || '.' || printf('%03d', n.requested_at % 1000) || 'Z' = s.requested_at
+           strftime('%Y-%m-%dT%H:%M:%S', (n.received_at - n.latency_ms) / 1000, 'unixepoch') || '.'
+               || printf('%03d', (n.received_at - n.latency_ms) % 1000) || 'Z' = s.requested_at
        AND strftime('%Y-%m-%dT%H:%M:%S', n.received_at / 1000, 'unixepoch') || '.' || printf('%03d', n.received_at % 1000) || 'Z' = s.received_at
        AND (s.transaction_id IS NULL AND n.transaction_id IS NULL
             OR typeof(n.transaction_id) = 'text' AND n.transaction_id = s.transaction_id

@@ -168,7 +168,7 @@ pub struct Store {
 
 /// The snapshot columns of [`row_to_snapshot`], selected from [`SNAPSHOT_FROM`].
 const SNAPSHOT_COLUMNS: &str = "s.seq, s.run_id, k.gstin, k.endpoint, k.period, k.page, q.method, q.request, \
-     s.requested_at, s.received_at, s.http_status, s.transaction_id, s.status_cd, s.error_cd, s.outcome, s.detail, \
+     s.received_at - s.latency_ms, s.received_at, s.http_status, s.transaction_id, s.status_cd, s.error_cd, s.outcome, s.detail, \
      s.attempts, s.body_sha256, s.body_size, p.sha256, s.chksums";
 
 /// A snapshot row with its key, request line and payload digest (schema 5
@@ -178,7 +178,7 @@ const SNAPSHOT_FROM: &str = "snapshots s JOIN keys k ON k.id = s.key_id JOIN req
 
 /// The stored parts of a body, after [`SNAPSHOT_COLUMNS`] (from [`SNAPSHOT_FROM`]
 /// joined with `envelopes e`): payload offset, raw envelope, template, timestamp.
-const BODY_PART_COLUMNS: &str = "s.payload_offset, s.envelope, e.template, s.envelope_ts";
+const BODY_PART_COLUMNS: &str = "s.payload_offset, s.envelope, e.template, s.received_at + s.envelope_ts_delta";
 
 fn row_to_snapshot(row: &rusqlite::Row<'_>) -> rusqlite::Result<SnapshotRow> {
     let hex = |i: usize| -> rusqlite::Result<Option<String>> {
@@ -376,7 +376,7 @@ impl Store {
         let size: i64 = tx
             .query_row("SELECT COUNT(*) FROM snapshots", [], |r| r.get(0))
             .map_err(|e| sqlite(&path, e))?;
-        grow_tiles(&tx, &path, 0, size as u64)?;
+        grow_tiles(&tx, &path, 0, size as u64, &[])?;
         let tiles = ArchiveTiles { conn: &tx, path: &path };
         let mut stmt = tx
             .prepare("SELECT id, size, root FROM checkpoints ORDER BY id")
@@ -468,7 +468,8 @@ impl Store {
         for (seq, snapshot) in (next..).zip(snapshots) {
             appended.push(append_in(&tx, &path, seq, snapshot)?);
         }
-        grow_tiles(&tx, &path, next as u64, next as u64 + snapshots.len() as u64)?;
+        let leaves: Vec<Digest> = appended.iter().map(|a| a.leaf_hash).collect();
+        grow_tiles(&tx, &path, next as u64, next as u64 + snapshots.len() as u64, &leaves)?;
         tx.commit().map_err(|e| sqlite(&path, e))?;
         Ok(appended)
     }
@@ -482,7 +483,7 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT p.sha256, p.size, p.bytes, s.transaction_id, s.payload_offset, s.envelope, e.template, \
-                        s.envelope_ts
+                        s.received_at + s.envelope_ts_delta
                  FROM snapshots s LEFT JOIN payloads p ON p.id = s.payload_id
                       LEFT JOIN envelopes e ON e.id = s.envelope_id
                  WHERE s.seq = ?1",
@@ -1379,10 +1380,56 @@ impl TileSource for Store {
     }
 }
 
+/// The archive's tiles while a batch is written: the batch's leaf hashes,
+/// already computed, instead of reading its rows back.
+struct BatchTiles<'c> {
+    archive: ArchiveTiles<'c>,
+    /// Leaf index of `leaves[0]`.
+    first: u64,
+    leaves: &'c [Digest],
+}
+
+impl TileSource for BatchTiles<'_> {
+    fn leaf_hashes(&self, start: u64, end: u64) -> std::result::Result<Vec<u8>, String> {
+        let mut out = if start < self.first {
+            self.archive.leaf_hashes(start, end.min(self.first))?
+        } else {
+            Vec::new()
+        };
+        let from = start.max(self.first) - self.first;
+        let to = (end - self.first).min(self.leaves.len() as u64);
+        if from < to {
+            self.leaves[from as usize..to as usize]
+                .iter()
+                .for_each(|d| out.extend_from_slice(&d.0));
+        }
+        if end > self.first + self.leaves.len() as u64 {
+            return Err(format!("leaves {start}..{end} are not written yet"));
+        }
+        Ok(out)
+    }
+
+    fn stored_tile(&self, level: u8, index: u64) -> std::result::Result<Option<Vec<u8>>, String> {
+        self.archive.stored_tile(level, index)
+    }
+}
+
 /// Writes the Merkle tiles that change when the log grows from `old` to
-/// `new` leaves, inside the caller's transaction (rows `old..new` written).
-fn grow_tiles(conn: &Connection, path: &Path, old: u64, new: u64) -> Result<()> {
-    let tiles = merkle::grown_tiles(&ArchiveTiles { conn, path }, old, new).map_err(|message| StoreError::Io {
+/// `old + leaves.len()` leaves, inside the caller's transaction (the rows
+/// written, `leaves` their leaf hashes; empty: read them from the rows).
+fn grow_tiles(conn: &Connection, path: &Path, old: u64, new: u64, leaves: &[Digest]) -> Result<()> {
+    let archive = ArchiveTiles { conn, path };
+    let grown = if leaves.is_empty() {
+        merkle::grown_tiles(&archive, old, new)
+    } else {
+        let source = BatchTiles {
+            archive,
+            first: old,
+            leaves,
+        };
+        merkle::grown_tiles(&source, old, new)
+    };
+    let tiles = grown.map_err(|message| StoreError::Io {
         path: path.display().to_string(),
         message,
     })?;
@@ -1627,9 +1674,9 @@ pub(crate) fn insert_snapshot(
     let received_at = time(&row.received_at)?;
     let body_sha256 = digest(&row.body_sha256)?;
     conn.prepare_cached(
-        "INSERT INTO snapshots (seq, run_id, key_id, request_id, requested_at, received_at, http_status,
+        "INSERT INTO snapshots (seq, run_id, key_id, request_id, received_at, latency_ms, http_status,
              transaction_id, status_cd, error_cd, outcome, detail, attempts, body_sha256, body_size, payload_id,
-             payload_offset, envelope_id, envelope_ts, envelope, chksums)
+             payload_offset, envelope_id, envelope_ts_delta, envelope, chksums)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     )
     .and_then(|mut q| {
@@ -1638,8 +1685,8 @@ pub(crate) fn insert_snapshot(
             row.run_id,
             key_id,
             request_id,
-            requested_at,
             received_at,
+            received_at - requested_at,
             row.http_status.map(i64::from),
             row.transaction_id.as_deref().map(compact::transaction_id_value),
             row.status_cd,
@@ -1652,7 +1699,7 @@ pub(crate) fn insert_snapshot(
             payload_id,
             payload_offset,
             envelope_id,
-            envelope_ts,
+            envelope_ts.map(|ts| ts - received_at),
             raw_envelope,
             row.chksums,
         ])

@@ -204,7 +204,8 @@ impl Store {
                 super::insert_change(&tx, &path, change)?;
             }
         }
-        super::grow_tiles(&tx, &path, first, next as u64)?;
+        let leaves: Vec<crate::digest::Digest> = batch.iter().map(|b| b.row.leaf_record().leaf_hash()).collect();
+        super::grow_tiles(&tx, &path, first, next as u64, &leaves)?;
         tx.commit().map_err(|e| sqlite(&path, e))
     }
 }

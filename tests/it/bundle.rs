@@ -370,7 +370,7 @@ async fn tampered_archives_give_their_findings() {
     // (The envelope's timestamp when the envelope is stored as a template, else its raw bytes.)
     attacker
         .execute(
-            "UPDATE snapshots SET envelope_ts = envelope_ts + 1,
+            "UPDATE snapshots SET envelope_ts_delta = envelope_ts_delta + 1,
                  envelope = CAST(replace(CAST(envelope AS TEXT), '\"code\":200', '\"code\":201') AS BLOB)
              WHERE seq = 5",
             [],
