@@ -321,59 +321,6 @@ pub fn export(
     .hex()[..16]
         .to_string();
 
-    // Proofs: the exact record bytes and audit path of every included snapshot.
-    let mut records = String::new();
-    let mut inclusion = String::from("# log-index audit-path (RFC 6962), hex SHA-256 values, root in checkpoint.txt\n");
-    for v in &versions {
-        let record = v.first.leaf_record().encode();
-        records.push_str(std::str::from_utf8(&record).map_err(|e| ExportError::Corrupt(e.to_string()))?);
-        records.push('\n');
-        // Proofs come from the stored tree; each is checked before it ships.
-        let proof = tree.inclusion_proof(v.first.seq).map_err(ExportError::Corrupt)?;
-        if !crate::merkle::verify_inclusion(
-            head.head.root,
-            checkpoint.size,
-            &Digest::of(&record).0,
-            v.first.seq,
-            &proof,
-        ) {
-            return Err(ExportError::Corrupt(format!(
-                "the stored Merkle tree gives snapshot {} an audit path that does not lead to checkpoint {}'s root \
-                 (run `gstvault verify --archive`)",
-                v.first.seq, checkpoint.id
-            )));
-        }
-        let path: Vec<String> = proof.iter().map(Digest::hex).collect();
-        inclusion.push_str(&format!("{} {}\n", v.first.seq, path.join(" ")));
-    }
-    let previous = previous_bundle(store, gstin, &as_of, checkpoint.size)?;
-    let consistency = previous
-        .as_ref()
-        .map(|(bundle, old)| -> Result<String, ExportError> {
-        let proof = tree.consistency_proof(old.size).map_err(ExportError::Corrupt)?;
-        let old_root = Digest::from_hex(&old.root)
-            .ok_or_else(|| ExportError::Corrupt(format!("checkpoint {} root is not hex", old.id)))?;
-        if !crate::merkle::verify_consistency(old_root, old.size, head.head.root, checkpoint.size, &proof) {
-            return Err(ExportError::Corrupt(format!(
-                "the stored Merkle tree gives no valid consistency proof from checkpoint {} to {} \
-                 (run `gstvault verify --archive`)",
-                old.id, checkpoint.id
-            )));
-        }
-        let proof: Vec<String> = proof.iter().map(Digest::hex).collect();
-        Ok(format!(
-            "previous-bundle: {}\nprevious-file: {}\nold-size: {}\nold-root: {}\nnew-size: {}\nnew-root: {}\nproof: {}\n",
-            bundle.bundle_id,
-            bundle.file_name,
-            old.size,
-            old.root,
-            checkpoint.size,
-            checkpoint.root,
-            proof.join(" ")
-        ))
-    })
-        .transpose()?;
-
     let key_info = key.info();
     let report = crate::summary::build(
         store,
@@ -394,7 +341,15 @@ pub fn export(
         Some(text) => crate::pdf::Template::parse(text).map_err(|e| ExportError::Pdf(e.to_string()))?,
         None => crate::pdf::Template::builtin(),
     };
-    let pdf = crate::pdf::render(&report, &template).map_err(|e| ExportError::Pdf(e.to_string()))?;
+    let previous = previous_bundle(store, gstin, &as_of, checkpoint.size)?;
+    // The PDF renders on a second core while the proofs are read from the archive.
+    let (pdf, proofs) = std::thread::scope(|scope| {
+        let pdf = scope.spawn(|| crate::pdf::render(&report, &template));
+        let proofs = proofs(&tree, &head.head, &checkpoint, &versions, previous.as_ref());
+        (pdf.join().expect("the PDF renderer does not panic"), proofs)
+    });
+    let pdf = pdf.map_err(|e| ExportError::Pdf(e.to_string()))?;
+    let (records, inclusion, consistency) = proofs?;
 
     // Payload files.
     let mut entries: Vec<Entry> = vec![
@@ -533,6 +488,63 @@ pub fn export(
         checkpoint_size: checkpoint.size,
         previous: previous.map(|(b, _)| b.file_name),
     })
+}
+
+/// The bundle's proof files: the exact leaf record of every included
+/// snapshot, their audit paths, and the consistency proof from the GSTIN's
+/// previous bundle. Each proof is checked against the checkpoint before it
+/// ships.
+fn proofs(
+    tree: &crate::merkle::StoredTree<'_, Store>,
+    head: &crate::checkpoint::TreeHead,
+    checkpoint: &CheckpointRow,
+    versions: &[Version],
+    previous: Option<&(BundleRow, CheckpointRow)>,
+) -> Result<(String, String, Option<String>), ExportError> {
+    let mut records = String::new();
+    let mut inclusion = String::from("# log-index audit-path (RFC 6962), hex SHA-256 values, root in checkpoint.txt\n");
+    for v in versions {
+        let record = v.first.leaf_record().encode();
+        records.push_str(std::str::from_utf8(&record).map_err(|e| ExportError::Corrupt(e.to_string()))?);
+        records.push('\n');
+        // Proofs come from the stored tree; each is checked before it ships.
+        let proof = tree.inclusion_proof(v.first.seq).map_err(ExportError::Corrupt)?;
+        if !crate::merkle::verify_inclusion(head.root, checkpoint.size, &Digest::of(&record).0, v.first.seq, &proof) {
+            return Err(ExportError::Corrupt(format!(
+                "the stored Merkle tree gives snapshot {} an audit path that does not lead to checkpoint {}'s root \
+                 (run `gstvault verify --archive`)",
+                v.first.seq, checkpoint.id
+            )));
+        }
+        let path: Vec<String> = proof.iter().map(Digest::hex).collect();
+        inclusion.push_str(&format!("{} {}\n", v.first.seq, path.join(" ")));
+    }
+    let consistency = previous
+        .map(|(bundle, old)| -> Result<String, ExportError> {
+        let proof = tree.consistency_proof(old.size).map_err(ExportError::Corrupt)?;
+        let old_root = Digest::from_hex(&old.root)
+            .ok_or_else(|| ExportError::Corrupt(format!("checkpoint {} root is not hex", old.id)))?;
+        if !crate::merkle::verify_consistency(old_root, old.size, head.root, checkpoint.size, &proof) {
+            return Err(ExportError::Corrupt(format!(
+                "the stored Merkle tree gives no valid consistency proof from checkpoint {} to {} \
+                 (run `gstvault verify --archive`)",
+                old.id, checkpoint.id
+            )));
+        }
+        let proof: Vec<String> = proof.iter().map(Digest::hex).collect();
+        Ok(format!(
+            "previous-bundle: {}\nprevious-file: {}\nold-size: {}\nold-root: {}\nnew-size: {}\nnew-root: {}\nproof: {}\n",
+            bundle.bundle_id,
+            bundle.file_name,
+            old.size,
+            old.root,
+            checkpoint.size,
+            checkpoint.root,
+            proof.join(" ")
+        ))
+    })
+        .transpose()?;
+    Ok((records, inclusion, consistency))
 }
 
 fn write_zip(
