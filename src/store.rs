@@ -1,13 +1,15 @@
 //! The archive: the only module that runs SQL. An embedded SQLite database in
 //! WAL mode with the schema in `migrations/` (refinery, embedded).
 //!
-//! Each snapshot is appended in one IMMEDIATE transaction together with its
-//! payload (content-addressed by SHA-256, zstd-compressed), its leaf hash and
-//! its change row, so a crash never leaves a partial row. Bytes are kept
-//! exactly: a body is stored as its envelope (the body with the payload span
-//! cut out) plus a reference to the payload, and [`Store::body`] puts them back
-//! together byte for byte. Evidence tables are append-only (triggers refuse
-//! UPDATE and DELETE). This module reads no clock: times come in as arguments.
+//! Each snapshot is appended in one IMMEDIATE transaction (shared with the
+//! rest of its group commit) together with its payload (content-addressed by
+//! SHA-256, zstd-compressed), its change row and the Merkle tiles it
+//! completes, so a crash never leaves a partial row. Bytes are kept exactly: a
+//! body is stored as its envelope (the body with the payload span cut out,
+//! itself a shared template plus two values, see `compact`) plus a reference
+//! to the payload, and [`Store::body`] puts them back together byte for byte.
+//! Evidence tables are append-only (triggers refuse UPDATE and DELETE). This
+//! module reads no clock: times come in as arguments.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -448,7 +450,7 @@ impl Store {
         Ok(())
     }
 
-    /// Appends one snapshot with its payload, leaf hash and change row, atomically.
+    /// Appends one snapshot with its payload, change row and Merkle tiles, atomically.
     ///
     /// Fails only on a database error; then nothing of the snapshot is stored.
     pub fn append(&mut self, snapshot: &NewSnapshot<'_>) -> Result<Appended> {
