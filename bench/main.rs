@@ -1,7 +1,7 @@
 //! The benchmark harness: gstvault next to what a firm would otherwise do,
 //! measured in one run on one machine, printed as one table.
 //!
-//!     cargo bench --bench harness          # release build, the full scale (about 8 minutes)
+//!     cargo bench --bench harness          # release build, the full scale (about 6 minutes)
 //!     cargo test --bench harness           # the seconds-long smoke variant CI runs
 //!
 //! Rows (numbers are the issue-8 targets, judged as ratios from the same run):

@@ -275,13 +275,26 @@ impl Store {
             path: path.to_path_buf(),
         };
         store.configure()?;
-        embedded::migrations::runner()
+        let report = embedded::migrations::runner()
             .run(&mut store.conn)
             .map_err(|source| StoreError::Migration {
                 path: path.display().to_string(),
                 source,
             })?;
         store.ensure_tiles()?;
+        let compacted = report.applied_migrations().iter().any(|m| m.version() == 5);
+        if compacted && store.snapshot_count()? > 0 {
+            // Schema 5 rewrote every row in about a fifth of the space: give
+            // the freed pages back. VACUUM is atomic; when it cannot run (no
+            // room for its copy) the archive stays correct and reuses them.
+            if let Err(e) = store.conn.execute_batch("VACUUM") {
+                tracing::warn!(
+                    archive = %path.display(),
+                    error = %e,
+                    "the archive was migrated but not compacted; its free pages will be reused"
+                );
+            }
+        }
         Ok(store)
     }
 
