@@ -432,6 +432,34 @@ async fn tampered_archives_give_their_findings() {
 }
 
 #[tokio::test]
+async fn a_changed_field_no_longer_gives_the_signed_root() {
+    let world = captured_world().await;
+    let (_, public) = fixture_key("test");
+    let attacker = rusqlite::Connection::open(&world.config.archive_path).unwrap();
+    attacker
+        .execute_batch("DROP TRIGGER snapshots_append_only_update;")
+        .unwrap();
+    // The portal's status code of one answer rewritten; its bytes are untouched.
+    attacker
+        .execute("UPDATE snapshots SET status_cd = '0' WHERE seq = 7", [])
+        .unwrap();
+    let report = gstvault::verify::verify_archive(&world.store.lock().unwrap(), Some(&public)).unwrap();
+    let found = findings(&report);
+    assert!(
+        found.contains(&(
+            "checkpoint 1".to_string(),
+            format!(
+                "root differs from the root recomputed over snapshots 0..{}",
+                report.snapshots
+            )
+        )),
+        "{found:?}"
+    );
+    assert!(found.iter().any(|(s, _)| s == "merkle tiles"), "{found:?}");
+    assert_eq!(found.len(), 2, "{found:?}");
+}
+
+#[tokio::test]
 async fn a_tampered_merkle_tile_is_found_and_stops_export() {
     let world = captured_world().await;
     let (key, public) = fixture_key("test");
