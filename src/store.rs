@@ -980,14 +980,6 @@ impl Store {
         self.archive_id()
     }
 
-    /// Record digests (Merkle leaf inputs) of snapshots `start..end`, in log
-    /// order, computed from the rows.
-    pub fn record_digests(&self, start: u64, end: u64) -> Result<Vec<Digest>> {
-        let mut out = Vec::with_capacity(end.saturating_sub(start).min(1 << 20) as usize);
-        self.scan_range(start, end, |row, _, _| out.push(row.record_digest()))?;
-        Ok(out)
-    }
-
     /// Stores a signed checkpoint.
     pub fn append_checkpoint(&self, checkpoint: &CheckpointRow) -> Result<i64> {
         self.conn
