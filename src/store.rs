@@ -1100,10 +1100,15 @@ impl Store {
     ///
     /// Fails when `text` is not RFC 3339.
     pub(crate) fn stored_time(&self, text: &str) -> Result<i64> {
-        compact::text_millis(text).ok_or_else(|| StoreError::Io {
+        compact::text_millis(text).ok_or_else(|| self.bad_time(text))
+    }
+
+    /// The error for a time text that is not RFC 3339.
+    fn bad_time(&self, text: &str) -> StoreError {
+        StoreError::Io {
             path: self.path.display().to_string(),
             message: format!("time {text:?} is not RFC 3339"),
-        })
+        }
     }
 
     /// Snapshots of one GSTIN whose period is one of `periods`, received at or
@@ -1537,21 +1542,9 @@ fn append_in(tx: &rusqlite::Transaction<'_>, path: &Path, seq: i64, snapshot: &N
             })
             .map_err(|e| sqlite(&path, e))?;
         if let Some((previous_seq, old_payload)) = previous.filter(|(_, old)| *old != new_payload) {
-            tx.prepare_cached(
-                "INSERT INTO changes (seq, previous_seq, key_id, old_payload_id, new_payload_id, detected_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .and_then(|mut q| {
-                q.execute(params![
-                    seq,
-                    previous_seq,
-                    ids.key_id,
-                    old_payload,
-                    new_payload,
-                    compact::millis(snapshot.received_at)
-                ])
-            })
-            .map_err(|e| sqlite(&path, e))?;
+            let detected_at = compact::millis(snapshot.received_at);
+            let row = [seq, previous_seq, ids.key_id, old_payload, new_payload, detected_at];
+            insert_change_ids(tx, &path, row)?;
             changed_from = Some(previous_seq as u64);
         }
     }
@@ -1738,20 +1731,25 @@ pub(crate) fn insert_change(conn: &Connection, path: &Path, change: &ChangeRow) 
     }
     let detected_at = compact::text_millis(&change.detected_at)
         .ok_or_else(|| corrupt(format!("time {:?} is not RFC 3339", change.detected_at)))?;
+    let row = [
+        change.seq as i64,
+        change.previous_seq as i64,
+        key_id,
+        ids[0],
+        ids[1],
+        detected_at,
+    ];
+    insert_change_ids(conn, path, row)
+}
+
+/// Writes one change row: (seq, previous_seq, key_id, old_payload_id,
+/// new_payload_id, detected_at ms), the one place its columns are listed.
+fn insert_change_ids(conn: &Connection, path: &Path, row: [i64; 6]) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO changes (seq, previous_seq, key_id, old_payload_id, new_payload_id, detected_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )
-    .and_then(|mut q| {
-        q.execute(params![
-            change.seq as i64,
-            change.previous_seq as i64,
-            key_id,
-            ids[0],
-            ids[1],
-            detected_at
-        ])
-    })
+    .and_then(|mut q| q.execute(row))
     .map(|_| ())
     .map_err(|e| sqlite(path, e))
 }

@@ -149,13 +149,6 @@ impl Store {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 
-    fn bad_time(&self, text: &str) -> StoreError {
-        StoreError::Io {
-            path: self.path.display().to_string(),
-            message: format!("time {text:?} is not RFC 3339"),
-        }
-    }
-
     /// Writes complete snapshot rows in one transaction: synthetic archives for
     /// benchmarks. Rows must continue the log (`seq` = log size, without gaps).
     ///
