@@ -133,13 +133,19 @@ type Pending = (OwnedSnapshot, oneshot::Sender<Result<Appended, String>>);
 const MAX_BATCH: usize = 256;
 
 /// How long the writer gathers answers after the first before committing:
-/// short next to a request, long enough to share a commit among the answers
-/// of the requests in flight.
-const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(3);
+/// short next to a portal request, long enough to share a commit among the
+/// answers of the requests in flight.
+const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// A pause in arrivals this long ends the gathering early: the requests in
+/// flight are waiting for this commit (a one-GSTIN run whose every slot holds
+/// an answer), so waiting out the window would only stall them.
+const IDLE_GAP: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// Starts the run's archive writer: a thread that appends queued answers in
 /// group commits (what arrives within [`BATCH_WINDOW`] of the first, up to
-/// [`MAX_BATCH`], in one transaction) and reports each answer's outcome only
+/// [`MAX_BATCH`] and until arrivals pause for [`IDLE_GAP`], in one
+/// transaction) and reports each answer's outcome only
 /// after its transaction committed. One commit per answer cost more than the
 /// fetching it archives (issue 8's capture row); a crash loses only answers
 /// not yet reported stored, as before. The thread ends with the run, when the
@@ -152,11 +158,18 @@ fn spawn_writer(store: Arc<StdMutex<Store>>) -> std::sync::mpsc::Sender<Pending>
             while let Ok(first) = queue.recv() {
                 let mut batch = vec![first];
                 let gathered_by = std::time::Instant::now() + BATCH_WINDOW;
-                while batch.len() < MAX_BATCH {
-                    let wait = gathered_by.saturating_duration_since(std::time::Instant::now());
-                    match queue.recv_timeout(wait) {
-                        Ok(next) => batch.push(next),
-                        Err(_) => break,
+                // Polled in ticks rather than parked on the queue, so that a
+                // capture task sending an answer never has to wake this thread.
+                loop {
+                    let left = gathered_by.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() || batch.len() >= MAX_BATCH {
+                        break;
+                    }
+                    std::thread::sleep(left.min(IDLE_GAP));
+                    let before = batch.len();
+                    batch.extend(queue.try_iter().take(MAX_BATCH - before));
+                    if batch.len() == before {
+                        break;
                     }
                 }
                 let result = match store.lock() {

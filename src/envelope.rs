@@ -191,10 +191,28 @@ pub fn parse(http_status: u16, body: &[u8]) -> Reading {
             reading.outcome = Outcome::Ok;
         }
     }
-    if let Ok(payload) = serde_json::from_slice::<Value>(&body[reading.payload.clone()]) {
-        collect_chksums(&payload, String::new(), 0, &mut reading.chksums);
-    }
+    reading.chksums = chksums(&body[reading.payload.clone()]).unwrap_or_default();
     reading
+}
+
+/// The section-level `chksum` strings of a payload, by JSON pointer, or None
+/// when the payload is not one JSON value.
+///
+/// Read in one pass without building the document: only the members above
+/// [`CHKSUM_DEPTH`] are looked at, deeper values are skipped unallocated (a
+/// GSTR-1 section carries thousands of invoices).
+fn chksums(payload: &[u8]) -> Option<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let mut reader = serde_json::Deserializer::from_slice(payload);
+    let walk = ChksumWalk {
+        path: String::new(),
+        depth: 0,
+        under_chksum: false,
+        out: &mut out,
+    };
+    serde::de::DeserializeSeed::deserialize(walk, &mut reader).ok()?;
+    reader.end().ok()?;
+    Some(out)
 }
 
 fn file_count(raw: &RawValue) -> Option<u32> {
@@ -205,29 +223,117 @@ fn file_count(raw: &RawValue) -> Option<u32> {
         .map(|n| n as u32)
 }
 
-fn collect_chksums(value: &Value, path: String, depth: usize, out: &mut BTreeMap<String, String>) {
-    if depth >= CHKSUM_DEPTH {
-        return;
+/// One value of the payload at `depth` (segments in `path`), read by
+/// [`chksums`]: objects and arrays above [`CHKSUM_DEPTH`] are walked, a string
+/// under a `chksum` key is recorded, everything else is skipped.
+struct ChksumWalk<'a> {
+    path: String,
+    depth: usize,
+    under_chksum: bool,
+    out: &'a mut BTreeMap<String, String>,
+}
+
+impl ChksumWalk<'_> {
+    fn child(&mut self, segment: &str, under_chksum: bool) -> ChksumWalk<'_> {
+        ChksumWalk {
+            path: format!("{}/{}", self.path, segment.replace('~', "~0").replace('/', "~1")),
+            depth: self.depth + 1,
+            under_chksum,
+            out: self.out,
+        }
     }
-    match value {
-        Value::Object(map) => {
-            for (key, child) in map {
-                let child_path = format!("{path}/{}", key.replace('~', "~0").replace('/', "~1"));
-                if key == "chksum" {
-                    if let Value::String(s) = child {
-                        out.insert(child_path, s.clone());
-                        continue;
-                    }
-                }
-                collect_chksums(child, child_path, depth + 1, out);
+}
+
+/// Drops what was recorded at `path` or below it.
+fn forget(out: &mut BTreeMap<String, String>, path: &str) {
+    let below = format!("{path}/");
+    let stale: Vec<String> = out
+        .range::<str, _>((std::ops::Bound::Included(path), std::ops::Bound::Unbounded))
+        .map(|(k, _)| k)
+        .take_while(|k| k.starts_with(path))
+        .filter(|k| k.as_str() == path || k.starts_with(&below))
+        .cloned()
+        .collect();
+    for k in stale {
+        out.remove(&k);
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ChksumWalk<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, reader: D) -> Result<(), D::Error> {
+        if self.depth > CHKSUM_DEPTH || (self.depth == CHKSUM_DEPTH && !self.under_chksum) {
+            return reader.deserialize_ignored_any(serde::de::IgnoredAny).map(|_| ());
+        }
+        reader.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ChksumWalk<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        // A chksum member's value at the last level is an object: nothing below is recorded.
+        let walk = self.depth < CHKSUM_DEPTH;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if walk {
+                let under_chksum = key == "chksum";
+                let child = self.child(&key, under_chksum);
+                // A repeated member replaces the earlier one, as in a parsed document.
+                forget(child.out, &child.path);
+                map.next_value_seed(child)?;
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
             }
         }
-        Value::Array(items) => {
-            for (index, child) in items.iter().enumerate() {
-                collect_chksums(child, format!("{path}/{index}"), depth + 1, out);
-            }
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut items: A) -> Result<(), A::Error> {
+        if self.depth >= CHKSUM_DEPTH {
+            while items.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            return Ok(());
         }
-        _ => {}
+        let mut index = 0usize;
+        loop {
+            let seed = self.child(&index.to_string(), false);
+            if items.next_element_seed(seed)?.is_none() {
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<(), E> {
+        if self.under_chksum {
+            self.out.insert(self.path, value.to_string());
+        }
+        Ok(())
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Ok(())
     }
 }
 
@@ -274,6 +380,74 @@ mod tests {
         let auth = parse(200, &sample("error-auth-invalid-session.json"));
         assert!(auth.session_invalid());
         assert_eq!(auth.outcome, Outcome::ApiError);
+    }
+
+    /// What `chksums` must find: the document parsed whole, then walked.
+    fn chksums_of_document(payload: &[u8]) -> Option<BTreeMap<String, String>> {
+        fn walk(value: &Value, path: String, depth: usize, out: &mut BTreeMap<String, String>) {
+            if depth >= CHKSUM_DEPTH {
+                return;
+            }
+            let segment = |k: &str| k.replace('~', "~0").replace('/', "~1");
+            match value {
+                Value::Object(map) => {
+                    for (key, child) in map {
+                        let child_path = format!("{path}/{}", segment(key));
+                        match child {
+                            Value::String(s) if key == "chksum" => {
+                                out.insert(child_path, s.clone());
+                            }
+                            _ => walk(child, child_path, depth + 1, out),
+                        }
+                    }
+                }
+                Value::Array(items) => {
+                    for (index, child) in items.iter().enumerate() {
+                        walk(child, format!("{path}/{index}"), depth + 1, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let document: Value = serde_json::from_slice(payload).ok()?;
+        let mut out = BTreeMap::new();
+        walk(&document, String::new(), 0, &mut out);
+        Some(out)
+    }
+
+    #[test]
+    fn chksums_read_in_one_pass_match_the_parsed_document() {
+        let mut payloads: Vec<Vec<u8>> =
+            std::fs::read_dir(format!("{}/tests/fixtures/samples", env!("CARGO_MANIFEST_DIR")))
+                .unwrap()
+                .map(|e| {
+                    let body = std::fs::read(e.unwrap().path()).unwrap();
+                    let span = parse(200, &body).payload;
+                    body[span].to_vec()
+                })
+                .collect();
+        for odd in [
+            r#"{"chksum":"a","x":{"chksum":"b","y":{"chksum":"c","z":{"chksum":"too deep"}}}}"#,
+            r#"{"chksum":{"chksum":"nested"},"sec_sum":[{"chksum":"0"},{"chksum":7},[{"chksum":"deep"}]]}"#,
+            r#"{"chksum":"first","chksum":{"a":1}}"#,
+            r#"{"a":{"chksum":"x"},"a":5,"b/c~d":{"chksum":"escaped"}}"#,
+            r#"{"a":{"chksum":"x"},"a":{"chksum":"y"}}"#,
+            r#"[{"chksum":"in an array"},null,true,1.5,-3,"s"]"#,
+            r#"{"chksum":"ok"} trailing"#,
+            r#"{"chksum":"unterminated""#,
+            r#""just a string""#,
+        ] {
+            payloads.push(odd.as_bytes().to_vec());
+        }
+        assert!(payloads.len() > 20);
+        for payload in &payloads {
+            assert_eq!(
+                chksums(payload),
+                chksums_of_document(payload),
+                "{}",
+                String::from_utf8_lossy(payload)
+            );
+        }
     }
 
     #[test]
