@@ -258,7 +258,7 @@ pub struct Captured {
 /// Rounds of gstvault and the fetch-only baseline, alternating, each on a
 /// fresh simulator and archive; the best time of each counts (this machine
 /// is a shared VM whose neighbours come and go).
-const ROUNDS: usize = 2;
+const ROUNDS: usize = 3;
 
 pub async fn row(dir: &Path, scale: &Scale, table: &mut Table, report: bool) -> Captured {
     eprintln!(

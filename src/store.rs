@@ -168,6 +168,18 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// A read transaction of [`Store::begin_read`]; ends when dropped.
+pub struct ReadTransaction<'a> {
+    conn: &'a Connection,
+}
+
+impl Drop for ReadTransaction<'_> {
+    fn drop(&mut self) {
+        // A read transaction has nothing to keep: ending it cannot lose data.
+        let _ = self.conn.execute_batch("COMMIT");
+    }
+}
+
 /// The snapshot columns of [`row_to_snapshot`], selected from [`SNAPSHOT_FROM`].
 const SNAPSHOT_COLUMNS: &str = "s.seq, s.run_id, k.gstin, k.endpoint, k.period, k.page, q.method, q.request, \
      s.received_at - s.latency_ms, s.received_at, s.http_status, s.transaction_id, s.status_cd, s.error_cd, s.outcome, s.detail, \
@@ -710,12 +722,23 @@ impl Store {
 
     /// Runs `f` inside one read transaction, so every query in it sees the
     /// same committed state even while another process appends (WAL).
-    pub fn read_consistent<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
-        self.conn.execute_batch("BEGIN DEFERRED").map_err(|e| self.err(e))?;
+    pub fn read_consistent<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Store) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let reading = self.begin_read()?;
         let result = f(self);
-        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        let _ = self.conn.execute_batch(end);
+        drop(reading);
         result
+    }
+
+    /// Starts a read transaction that lasts until the returned guard drops:
+    /// every query meanwhile sees one committed state, and many small reads
+    /// take the WAL read lock once instead of once each. Nothing may be
+    /// written through this store while the guard lives.
+    pub fn begin_read(&self) -> Result<ReadTransaction<'_>> {
+        self.conn.execute_batch("BEGIN DEFERRED").map_err(|e| self.err(e))?;
+        Ok(ReadTransaction { conn: &self.conn })
     }
 
     /// Records the start of a daemon job; returns its row id.

@@ -303,6 +303,9 @@ pub fn export(
         .signed()
         .ok_or_else(|| ExportError::Corrupt(format!("checkpoint {} text", checkpoint.id)))?;
 
+    // From here on the export only reads (thousands of small queries for
+    // proofs and bodies): one read transaction until the bundle is written.
+    let reading = store.begin_read()?;
     // The archive's tree at the checkpoint's size; it must give the signed root.
     let tree = store.tree(checkpoint.size);
     if tree.root().map_err(ExportError::Corrupt)? != head.head.root {
@@ -460,6 +463,7 @@ pub fn export(
         .out_dir
         .join(format!(".{file_name}.partial-{}", std::process::id()));
     let result = write_zip(store, &temp_path, &name, &entries, request.as_of);
+    drop(reading);
     if let Err(e) = result {
         let _ = std::fs::remove_file(&temp_path);
         return Err(e);
@@ -555,7 +559,7 @@ fn write_zip(
     as_of: DateTime<Utc>,
 ) -> Result<(), ExportError> {
     let file = crate::store::create_owner_only(path).map_err(|e| io_err(path, e))?;
-    let mut zip = zip::ZipWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
+    let mut zip = zip::ZipWriter::new(super::sink::PatchBuffer::new(file, 4 << 20));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .last_modified_time(zip_time(as_of))
@@ -583,7 +587,7 @@ fn write_zip(
         }
     }
     let writer = zip.finish().map_err(|e| io_err(path, e))?;
-    let file = writer.into_inner().map_err(|e| io_err(path, e.error()))?;
+    let file = writer.into_inner().map_err(|e| io_err(path, e))?;
     file.sync_all().map_err(|e| io_err(path, e))?;
     Ok(())
 }

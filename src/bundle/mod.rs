@@ -2,7 +2,8 @@
 //! minisign format, with RFC 6962 inclusion proofs for every snapshot it holds
 //! and a consistency proof from the GSTIN's previous bundle.
 //!
-//! [`export`] writes bundles (the only code that writes ZIP); [`check`] reads
+//! [`export`] writes bundles (the only code that writes ZIP, through
+//! [`sink`]'s patchable buffer); [`check`] reads
 //! one without trusting it (hostile-input caps, nothing written to disk) and
 //! reports findings. The layout below is the contract between the two and
 //! with auditors, who check a bundle with `sha256sum -c`, `bagit.py
@@ -20,6 +21,7 @@
 
 pub mod check;
 pub mod export;
+mod sink;
 
 use chrono::{DateTime, Utc};
 

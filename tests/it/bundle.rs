@@ -54,7 +54,7 @@ fn findings(report: &gstvault::verify::VerifyReport) -> BTreeSet<(String, String
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "566e6a32f204752c82b5f5a0d7d5022343dcf0993d6500a1b0010930f3167371";
+const GOLDEN_SHA256: &str = "85efb42df404121dda701af2b90a7720f88a7528ebb4d14ceafd8ad691607725";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {
