@@ -559,7 +559,7 @@ fn write_zip(
     as_of: DateTime<Utc>,
 ) -> Result<(), ExportError> {
     let file = crate::store::create_owner_only(path).map_err(|e| io_err(path, e))?;
-    let mut zip = zip::ZipWriter::new(super::sink::PatchBuffer::new(file, 4 << 20));
+    let mut zip = zip::ZipWriter::new(super::sink::PatchBuffer::new(file, 256 << 10));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .last_modified_time(zip_time(as_of))

@@ -7,7 +7,7 @@
 //! writes and seeks (issue 8's export row). [`PatchBuffer`] keeps the unwritten
 //! tail of the file in memory: a seek that lands inside it only moves a
 //! cursor, a write there overwrites in place, and the buffer goes to the file
-//! in large writes. A seek before the buffer (an entry larger than the
+//! in large writes; a write as large as the buffer goes straight to the file. A seek before the buffer (an entry larger than the
 //! buffer) flushes and seeks the file for real, so any seek pattern stays
 //! correct.
 
@@ -64,6 +64,15 @@ impl<W: Write + Seek> PatchBuffer<W> {
 
 impl<W: Write + Seek> Write for PatchBuffer<W> {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.at == self.buf.len() && data.len() >= self.capacity {
+            // A large write goes to the file straight from the caller's
+            // (cache-warm) bytes, as `BufWriter` does: copying it through the
+            // buffer cost more than the write itself (1 GiB bundle).
+            self.spill()?;
+            self.inner.write_all(data)?;
+            self.base += data.len() as u64;
+            return Ok(data.len());
+        }
         let overlap = data.len().min(self.buf.len() - self.at);
         self.buf[self.at..self.at + overlap].copy_from_slice(&data[..overlap]);
         self.buf.extend_from_slice(&data[overlap..]);
