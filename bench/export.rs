@@ -27,6 +27,9 @@ use crate::Scale;
 pub const CHILD_FLAG: &str = "--export-child";
 
 const PAYLOAD_BYTES: usize = 256 * 1024;
+
+/// Runs of each side for the FY bundle (the 1 GiB one runs once).
+const FY_ROUNDS: usize = 3;
 const SYNTHETIC_GSTIN: &str = "27AAPFU0939F1ZV";
 
 /// The synthetic archive and its bundle, for the verify row.
@@ -133,11 +136,19 @@ fn payload_files(bundle: &Path, dir: &Path) {
     }
 }
 
-/// Exports, runs the peer on the same payload files, adds the line.
-fn compare(what: String, exported: Exported, work: &Path, table: &mut Table, rss_target: bool) {
+/// Runs the peer on the bundle's payload files, best of `rounds` (each on a
+/// fresh copy: `bagit.py` moves the files it bags), and adds the line.
+fn compare(what: String, exported: Exported, rounds: usize, work: &Path, table: &mut Table, rss_target: bool) {
     let files = work.join("peer-bag");
-    payload_files(&exported.path, &files);
-    let (peer_seconds, peer_rss, peer_size) = peers::bagit_zip(&files, &work.join("peer.zip"));
+    let (mut peer_seconds, mut peer_rss, mut peer_size) = (f64::MAX, 0, 0);
+    for _ in 0..rounds {
+        std::fs::remove_dir_all(&files).ok();
+        std::fs::remove_file(work.join("peer.zip")).ok();
+        payload_files(&exported.path, &files);
+        let (seconds, rss, size) = peers::bagit_zip(&files, &work.join("peer.zip"));
+        peer_seconds = peer_seconds.min(seconds);
+        (peer_rss, peer_size) = (peer_rss.max(rss), size);
+    }
     let ours = exported.measured.seconds;
     let size = std::fs::metadata(&exported.path).expect("bundle").len();
     let speedup = peer_seconds / ours;
@@ -172,17 +183,32 @@ pub fn row(dir: &Path, captured: Option<&Captured>, scale: &Scale, table: &mut T
         let fy = history.fy;
         eprintln!("[3] export: {} bundle of {}", fy.api_value(), history.gstin);
         let work = dir.join("fy");
-        let exported = export_in_child(
-            &history.archive,
-            &history.key,
-            &history.gstin,
-            fy,
-            history.as_of,
-            &work.join("bundles"),
-        );
+        // Tens of milliseconds: best of a few runs on each side, as the
+        // capture row does. A repeat does the same work (same checkpoint,
+        // no earlier bundle with a smaller one) and gives the same bytes.
+        let runs: Vec<Exported> = (0..FY_ROUNDS)
+            .map(|_| {
+                export_in_child(
+                    &history.archive,
+                    &history.key,
+                    &history.gstin,
+                    fy,
+                    history.as_of,
+                    &work.join("bundles"),
+                )
+            })
+            .collect();
+        // The fastest run's time; the highest peak RSS of any run.
+        let peak_rss = runs.iter().map(|r| r.measured.peak_rss).max().unwrap_or(0);
+        let mut exported = runs
+            .into_iter()
+            .min_by(|a, b| a.measured.seconds.total_cmp(&b.measured.seconds))
+            .expect("at least one round");
+        exported.measured.peak_rss = peak_rss;
         compare(
-            format!("export {} of 1 GSTIN", fy.api_value()),
+            format!("export {} of 1 GSTIN (best of {FY_ROUNDS})", fy.api_value()),
             exported,
+            FY_ROUNDS,
             &work,
             table,
             false,
@@ -207,7 +233,7 @@ pub fn row(dir: &Path, captured: Option<&Captured>, scale: &Scale, table: &mut T
         } else {
             format!("export {} MiB bundle", scale.export_mib)
         };
-        compare(label, exported, &work, table, true);
+        compare(label, exported, 1, &work, table, true);
     }
     Synthetic {
         archive: work.join("archive.sqlite"),
