@@ -9,15 +9,15 @@ use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use futures::StreamExt;
+use gstvault::capture::client::Client;
+use gstvault::capture::session::TokenStore;
 use gstvault::capture::{self, Plan, RunSummary};
-use gstvault::catalog::{self, Auth, Quirk};
-use gstvault::client::Client;
 use gstvault::clock::SharedClock;
 use gstvault::config::{Config, Credentials};
-use gstvault::gstin::Gstin;
-use gstvault::period::{india_date, Month};
-use gstvault::secret::Secret;
-use gstvault::session::TokenStore;
+use gstvault::domain::catalog::{self, Auth, Quirk};
+use gstvault::domain::gstin::Gstin;
+use gstvault::domain::period::{india_date, Month};
+use gstvault::domain::secret::Secret;
 use gstvault::sim::{self, RunningSimulator, SimConfig};
 use gstvault::store::Store;
 
@@ -252,7 +252,7 @@ pub struct Captured {
     pub key: PathBuf,
     pub gstin: String,
     pub as_of: chrono::DateTime<Utc>,
-    pub fy: gstvault::period::FinancialYear,
+    pub fy: gstvault::domain::period::FinancialYear,
 }
 
 /// Rounds of gstvault and the fetch-only baseline, alternating, each on a
@@ -308,11 +308,12 @@ pub async fn row(dir: &Path, scale: &Scale, table: &mut Table, report: bool) -> 
     }
     let (portal, summary, requests, api_version) = last.expect("at least one round");
     let key = dir.join("bench.key");
-    gstvault::signing::keygen(&key, &dir.join("bench.pub"), None).expect("keygen");
+    gstvault::evidence::signing::keygen(&key, &dir.join("bench.pub"), None).expect("keygen");
     {
-        let signing = gstvault::signing::SigningKey::load(&key, None).expect("key loads");
+        let signing = gstvault::evidence::signing::SigningKey::load(&key, None).expect("key loads");
         let store = portal.store.lock().unwrap();
-        gstvault::checkpoint::record(&store, &signing, portal.clock.now(), Some(summary.run_id)).expect("checkpoint");
+        gstvault::evidence::checkpoint::record(&store, &signing, portal.clock.now(), Some(summary.run_id))
+            .expect("checkpoint");
     }
     let captured = Captured {
         archive: portal.archive_path(),

@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::{DateTime, TimeZone, Utc};
-use gstvault::bundle::export::{export, ExportRequest};
-use gstvault::bundle::Scope;
-use gstvault::envelope::{parse, Outcome};
-use gstvault::gstin::Gstin;
-use gstvault::period::{FinancialYear, Month};
-use gstvault::signing::{keygen, SigningKey};
+use gstvault::domain::envelope::{parse, Outcome};
+use gstvault::domain::gstin::Gstin;
+use gstvault::domain::period::{FinancialYear, Month};
+use gstvault::evidence::bundle::export::{export, ExportRequest};
+use gstvault::evidence::bundle::Scope;
+use gstvault::evidence::signing::{keygen, SigningKey};
 use gstvault::store::{format_time, parse_time, NewSnapshot, Store};
 use rand::{Rng, SeedableRng};
 
@@ -314,6 +314,6 @@ fn synthesize(dir: &Path, megabytes: usize) -> f64 {
             .expect("append");
     }
     let key = SigningKey::load(&dir.join("bench.key"), None).unwrap();
-    gstvault::checkpoint::record(&store, &key, t + chrono::Duration::days(1), Some(run)).expect("checkpoint");
+    gstvault::evidence::checkpoint::record(&store, &key, t + chrono::Duration::days(1), Some(run)).expect("checkpoint");
     started.elapsed().as_secs_f64()
 }

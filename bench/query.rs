@@ -16,11 +16,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use gstvault::catalog::{self, PeriodKind};
-use gstvault::digest::Digest;
-use gstvault::envelope::{parse, Outcome};
-use gstvault::gstin::Gstin;
-use gstvault::period::FinancialYear;
+use gstvault::domain::catalog::{self, PeriodKind};
+use gstvault::domain::digest::Digest;
+use gstvault::domain::envelope::{parse, Outcome};
+use gstvault::domain::gstin::Gstin;
+use gstvault::domain::period::FinancialYear;
 use gstvault::query::{self, ChangesArgs, DiffArgs, KeyArgs, ListArgs, ShowArgs};
 use gstvault::store::{format_time, BulkSnapshot, ChangeRow, SnapshotRow, Store};
 use rand::{Rng, SeedableRng};
@@ -49,7 +49,7 @@ fn endpoints() -> Vec<&'static str> {
         .collect()
 }
 
-fn months() -> Vec<gstvault::period::Month> {
+fn months() -> Vec<gstvault::domain::period::Month> {
     let mut months = FinancialYear { start_year: 2024 }.months();
     months.extend(FinancialYear { start_year: 2025 }.months());
     months

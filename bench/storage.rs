@@ -11,10 +11,10 @@
 use std::path::Path;
 
 use chrono::{Duration, TimeZone, Utc};
-use gstvault::catalog::{self, PeriodKind};
-use gstvault::envelope::{parse, Outcome};
-use gstvault::period::Month;
-use gstvault::signing::{keygen, SigningKey};
+use gstvault::domain::catalog::{self, PeriodKind};
+use gstvault::domain::envelope::{parse, Outcome};
+use gstvault::domain::period::Month;
+use gstvault::evidence::signing::{keygen, SigningKey};
 use gstvault::store::{NewSnapshot, Store};
 use rand::{Rng, SeedableRng};
 
@@ -167,7 +167,8 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
         store
             .finish_run(run, "completed", "{}", day + Duration::minutes(5))
             .expect("finish run");
-        gstvault::checkpoint::record(&store, &key, day + Duration::minutes(5), Some(run)).expect("checkpoint");
+        gstvault::evidence::checkpoint::record(&store, &key, day + Duration::minutes(5), Some(run))
+            .expect("checkpoint");
         ours += started.elapsed().as_secs_f64();
 
         let started = std::time::Instant::now();

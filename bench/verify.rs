@@ -6,7 +6,7 @@
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use gstvault::signing::PublicKey;
+use gstvault::evidence::signing::PublicKey;
 use gstvault::store::Store;
 
 use crate::export::Synthetic;
@@ -33,12 +33,13 @@ pub fn row(synthetic: &Synthetic, table: &mut Table) {
 
     let started = Instant::now();
     let store = Store::open_read_only(&synthetic.archive).expect("archive opens");
-    let archive = gstvault::verify::verify_archive(&store, Some(&public)).expect("verify --archive");
+    let archive = gstvault::evidence::verify::verify_archive(&store, Some(&public)).expect("verify --archive");
     let archive_rate = rate(archive.bytes_hashed, started.elapsed().as_secs_f64());
     assert!(archive.intact(), "{:?}", archive.findings);
 
     let started = Instant::now();
-    let checked = gstvault::bundle::check::check_bundle(&synthetic.bundle, Some(&public), None).expect("verify bundle");
+    let checked =
+        gstvault::evidence::bundle::check::check_bundle(&synthetic.bundle, Some(&public), None).expect("verify bundle");
     let bundle_rate = rate(checked.bytes_hashed, started.elapsed().as_secs_f64());
     assert!(checked.intact(), "{:?}", checked.findings);
 

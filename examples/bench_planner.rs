@@ -13,14 +13,14 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use chrono::{TimeZone, Utc};
+use gstvault::capture::client::Client;
+use gstvault::capture::session::TokenStore;
 use gstvault::capture::{self, Plan};
-use gstvault::client::Client;
 use gstvault::clock::SharedClock;
 use gstvault::config::{Config, Credentials};
-use gstvault::gstin::Gstin;
-use gstvault::period::{default_window, india_date};
-use gstvault::secret::Secret;
-use gstvault::session::TokenStore;
+use gstvault::domain::gstin::Gstin;
+use gstvault::domain::period::{default_window, india_date};
+use gstvault::domain::secret::Secret;
 use gstvault::sim::{self, RunningSimulator, SimConfig};
 use gstvault::store::Store;
 

@@ -1,6 +1,7 @@
 //! Where "now" comes from. Long-running parts (capture, the client's token
 //! bookkeeping) take a [`Clock`]; the domain core never reads one. Tests and
-//! the demo pass the simulator's clock so both sides agree on the date.
+//! the demo pass the simulator's clock (the simulator implements [`Clock`])
+//! so both sides agree on the date.
 
 use std::sync::{Arc, Mutex};
 
@@ -42,12 +43,6 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().expect("clock lock")
-    }
-}
-
-impl Clock for crate::sim::Simulator {
-    fn now(&self) -> DateTime<Utc> {
-        crate::sim::Simulator::now(self)
     }
 }
 

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{self, Endpoint, Group, Quirk};
-use crate::gstin::Gstin;
-use crate::secret::Secret;
+use crate::domain::catalog::{self, Endpoint, Group, Quirk};
+use crate::domain::gstin::Gstin;
+use crate::domain::secret::Secret;
 
 /// The commented example config, built into the binary (`config init`).
 pub const EXAMPLE: &str = include_str!("../archive.example.toml");
@@ -254,7 +254,7 @@ pub struct Config {
     /// A firm's own PDF template (None: the built-in one).
     pub pdf_template: Option<PathBuf>,
     /// The daemon's schedules and listener.
-    pub daemon: crate::schedule::DaemonSettings,
+    pub daemon: crate::domain::schedule::DaemonSettings,
     /// The raw form, for `config show`.
     pub raw: RawConfig,
 }
@@ -382,8 +382,8 @@ impl Config {
         let pdf_template = Some(raw.export.pdf_template.trim())
             .filter(|t| !t.is_empty())
             .map(|t| resolve(base, t));
-        let daemon =
-            crate::schedule::DaemonSettings::from_raw(&raw.daemon).map_err(|(key, message)| invalid(&key, message))?;
+        let daemon = crate::domain::schedule::DaemonSettings::from_raw(&raw.daemon)
+            .map_err(|(key, message)| invalid(&key, message))?;
         let log_format = match raw.logging.format.as_str() {
             "human" => LogFormat::Human,
             "json" => LogFormat::Json,

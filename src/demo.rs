@@ -15,16 +15,16 @@ use std::sync::{Arc, Mutex as StdMutex};
 use anyhow::{Context as _, Result};
 use chrono::Utc;
 
-use crate::bundle::export::ExportRequest;
-use crate::bundle::Scope;
+use crate::capture::client::Client;
+use crate::capture::session::TokenStore;
 use crate::capture::{self, Plan};
 use crate::cli::{render_summary, save_login};
-use crate::client::Client;
 use crate::clock::SharedClock;
 use crate::config::{Config, Credentials};
-use crate::period::{india_date, Month};
-use crate::secret::Secret;
-use crate::session::TokenStore;
+use crate::domain::period::{india_date, Month};
+use crate::domain::secret::Secret;
+use crate::evidence::bundle::export::ExportRequest;
+use crate::evidence::bundle::Scope;
 use crate::sim::{self, SimConfig, Simulator};
 use crate::store::Store;
 
@@ -101,7 +101,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
             .join(", ")
     );
 
-    let key_info = crate::signing::keygen(&config.signing_key, &config.public_key, None)?;
+    let key_info = crate::evidence::signing::keygen(&config.signing_key, &config.public_key, None)?;
     println!(
         "  signing key: {} (key ID {}, fingerprint {})",
         config.signing_key.display(),
@@ -146,7 +146,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
     )
     .await?;
     print!("{}", render_summary(&first));
-    let checkpoint = crate::checkpoint::record(
+    let checkpoint = crate::evidence::checkpoint::record(
         &store.lock().expect("store lock"),
         &key,
         clock.now(),
@@ -164,7 +164,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
     println!("capture 2 ({} to {}):", plan.from, plan.to);
     let second = capture::run(&plan, client.clone(), store.clone(), tokens, clock.clone(), None).await?;
     print!("{}", render_summary(&second));
-    let checkpoint = crate::checkpoint::record(
+    let checkpoint = crate::evidence::checkpoint::record(
         &store.lock().expect("store lock"),
         &key,
         clock.now(),
@@ -189,7 +189,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
         let store = store.lock().expect("store lock");
         let bundles_dir = dir.join("bundles");
         let closed_month = Month::of_date(india_date(first_as_of)).prev();
-        let public_key = crate::signing::PublicKey::parse(&std::fs::read_to_string(&config.public_key)?)?;
+        let public_key = crate::evidence::signing::PublicKey::parse(&std::fs::read_to_string(&config.public_key)?)?;
         println!("\nevidence bundles ({}):", bundles_dir.display());
         for entry in &config.gstins {
             let mut previous: Option<PathBuf> = None;
@@ -207,13 +207,13 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
                     out_dir: bundles_dir.clone(),
                     template: None,
                 };
-                let exported = crate::bundle::export::export(&store, &key, &request, clock.now())?;
+                let exported = crate::evidence::bundle::export::export(&store, &key, &request, clock.now())?;
                 let against = if matches!(scope, Scope::Month(_)) {
                     previous.as_deref()
                 } else {
                     None
                 };
-                let report = crate::bundle::check::check_bundle(&exported.path, Some(&public_key), against)?;
+                let report = crate::evidence::bundle::check::check_bundle(&exported.path, Some(&public_key), against)?;
                 println!(
                     "  {}  {} versions  verify: {}{}",
                     exported.path.file_name().and_then(|n| n.to_str()).unwrap_or_default(),
@@ -233,7 +233,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
                 }
             }
         }
-        let archive_report = crate::verify::verify_archive(&store, Some(&public_key))?;
+        let archive_report = crate::evidence::verify::verify_archive(&store, Some(&public_key))?;
         println!(
             "\nverify --archive: {} ({} snapshots, {} checkpoints, {} finding(s))",
             if archive_report.intact() {

@@ -13,7 +13,16 @@ pub mod server;
 
 pub use server::{Faults, RunningSimulator, Served, SimConfig, Simulator};
 
-use crate::gstin::Gstin;
+use crate::clock::Clock;
+use crate::domain::gstin::Gstin;
+
+/// The simulated portal's clock is the one tests and the demo capture by, so
+/// both sides agree on the date.
+impl Clock for Simulator {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        Simulator::now(self)
+    }
+}
 
 /// The fixed OTP the simulator accepts for every GSTIN.
 pub const TEST_OTP: &str = "575757";

@@ -44,9 +44,9 @@ use sha2::{Digest, Sha256};
 
 use super::model::{Answer, Business};
 use super::{DEMO_API_KEY, DEMO_API_SECRET, TEST_OTP};
-use crate::catalog::{self, month_from_params, Auth, Quirk};
-use crate::gstin::Gstin;
-use crate::period::india_date;
+use crate::domain::catalog::{self, month_from_params, Auth, Quirk};
+use crate::domain::gstin::Gstin;
+use crate::domain::period::india_date;
 
 #[derive(Clone, Debug)]
 pub struct SimConfig {

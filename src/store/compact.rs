@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::types::{Value, ValueRef};
 
-use crate::digest::Digest;
+use crate::domain::digest::Digest;
 
 /// Milliseconds since the Unix epoch (the stored time).
 pub fn millis(t: DateTime<Utc>) -> i64 {

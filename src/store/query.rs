@@ -175,7 +175,7 @@ impl Store {
             }
             next += 1;
             if let (Some(sha), Some(bytes)) = (&row.payload_sha256, &item.payload) {
-                let digest = crate::digest::Digest::from_hex(sha).ok_or_else(|| StoreError::Corrupt {
+                let digest = crate::domain::digest::Digest::from_hex(sha).ok_or_else(|| StoreError::Corrupt {
                     path: path.display().to_string(),
                     seq: row.seq,
                     message: format!("payload digest {sha:?} is not hex"),
@@ -197,7 +197,8 @@ impl Store {
                 super::insert_change(&tx, &path, change)?;
             }
         }
-        let leaves: Vec<crate::digest::Digest> = batch.iter().map(|b| b.row.leaf_record().leaf_hash()).collect();
+        let leaves: Vec<crate::domain::digest::Digest> =
+            batch.iter().map(|b| b.row.leaf_record().leaf_hash()).collect();
         super::grow_tiles(&tx, &path, first, next as u64, &leaves)?;
         tx.commit().map_err(|e| sqlite(&path, e))
     }

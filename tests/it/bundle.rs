@@ -6,11 +6,11 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use gstvault::bundle::check::check_bundle;
-use gstvault::bundle::export::{export, ExportRequest};
-use gstvault::bundle::Scope;
-use gstvault::period::Month;
-use gstvault::signing::{PublicKey, SigningKey};
+use gstvault::domain::period::Month;
+use gstvault::evidence::bundle::check::check_bundle;
+use gstvault::evidence::bundle::export::{export, ExportRequest};
+use gstvault::evidence::bundle::Scope;
+use gstvault::evidence::signing::{PublicKey, SigningKey};
 
 use crate::support::World;
 
@@ -29,7 +29,7 @@ async fn captured_world() -> World {
     let gstin = world.gstins()[0].clone();
     world.capture(&world.plan(&[gstin], None, "2026-04", "2026-05")).await;
     let (key, _) = fixture_key("test");
-    gstvault::checkpoint::record(&world.store.lock().unwrap(), &key, world.clock.now(), Some(1)).unwrap();
+    gstvault::evidence::checkpoint::record(&world.store.lock().unwrap(), &key, world.clock.now(), Some(1)).unwrap();
     world
 }
 
@@ -45,7 +45,7 @@ fn request(world: &World, out: &Path, month: &str) -> ExportRequest {
     }
 }
 
-fn findings(report: &gstvault::verify::VerifyReport) -> BTreeSet<(String, String)> {
+fn findings(report: &gstvault::evidence::verify::VerifyReport) -> BTreeSet<(String, String)> {
     report
         .findings
         .iter()
@@ -315,10 +315,10 @@ async fn tampered_bundles_give_their_findings() {
     // A forged checkpoint: another root, signed by another key.
     let found = check("checkpoint.zip", &mut |p, b| match p {
         "checkpoint.txt" | "checkpoint.txt.minisig" => {
-            let head = gstvault::checkpoint::TreeHead {
+            let head = gstvault::evidence::checkpoint::TreeHead {
                 origin: "gstvault.archive/golden0000000000".into(),
                 size: 99,
-                root: gstvault::digest::Digest::of(b"forged"),
+                root: gstvault::domain::digest::Digest::of(b"forged"),
             };
             let signed = head.sign(&other);
             Some(
@@ -358,7 +358,7 @@ async fn tampered_archives_give_their_findings() {
     let world = captured_world().await;
     let (_, public) = fixture_key("test");
     let path = world.config.archive_path.clone();
-    let intact = gstvault::verify::verify_archive(&world.store.lock().unwrap(), Some(&public)).unwrap();
+    let intact = gstvault::evidence::verify::verify_archive(&world.store.lock().unwrap(), Some(&public)).unwrap();
     assert!(intact.intact(), "{:?}", intact.findings);
     // An attacker with SQLite access drops the append-only triggers first.
     let attacker = rusqlite::Connection::open(&path).unwrap();
@@ -376,7 +376,7 @@ async fn tampered_archives_give_their_findings() {
             [],
         )
         .unwrap();
-    let report = gstvault::verify::verify_archive(&world.store.lock().unwrap(), Some(&public)).unwrap();
+    let report = gstvault::evidence::verify::verify_archive(&world.store.lock().unwrap(), Some(&public)).unwrap();
     assert_eq!(
         findings(&report),
         [(
@@ -399,7 +399,7 @@ async fn tampered_archives_give_their_findings() {
     attacker
         .execute("DELETE FROM snapshots WHERE seq = ?1", [victim])
         .unwrap();
-    let report = gstvault::verify::verify_archive(&world.store.lock().unwrap(), Some(&public)).unwrap();
+    let report = gstvault::evidence::verify::verify_archive(&world.store.lock().unwrap(), Some(&public)).unwrap();
     let found = findings(&report);
     assert!(
         found.contains(&(
@@ -443,7 +443,7 @@ async fn a_changed_field_no_longer_gives_the_signed_root() {
     attacker
         .execute("UPDATE snapshots SET status_cd = '0' WHERE seq = 7", [])
         .unwrap();
-    let report = gstvault::verify::verify_archive(&world.store.lock().unwrap(), Some(&public)).unwrap();
+    let report = gstvault::evidence::verify::verify_archive(&world.store.lock().unwrap(), Some(&public)).unwrap();
     let found = findings(&report);
     assert!(
         found.contains(&(
@@ -472,7 +472,7 @@ async fn a_tampered_merkle_tile_is_found_and_stops_export() {
             [],
         )
         .unwrap();
-    let report = gstvault::verify::verify_archive(&world.store.lock().unwrap(), Some(&public)).unwrap();
+    let report = gstvault::evidence::verify::verify_archive(&world.store.lock().unwrap(), Some(&public)).unwrap();
     assert_eq!(
         findings(&report),
         [(
@@ -521,7 +521,7 @@ async fn consistency_with_the_previous_bundle_is_checked() {
     world.login_all().await;
     let gstin = world.gstins()[0].clone();
     world.capture(&world.plan(&[gstin], None, "2026-04", "2026-06")).await;
-    gstvault::checkpoint::record(&world.store.lock().unwrap(), &key, world.clock.now(), Some(2)).unwrap();
+    gstvault::evidence::checkpoint::record(&world.store.lock().unwrap(), &key, world.clock.now(), Some(2)).unwrap();
     let second = export(
         &world.store.lock().unwrap(),
         &key,
@@ -547,7 +547,8 @@ async fn consistency_with_the_previous_bundle_is_checked() {
     other_world
         .capture(&other_world.plan(&[gstin], None, "2026-04", "2026-06"))
         .await;
-    gstvault::checkpoint::record(&other_world.store.lock().unwrap(), &key, other_world.clock.now(), None).unwrap();
+    gstvault::evidence::checkpoint::record(&other_world.store.lock().unwrap(), &key, other_world.clock.now(), None)
+        .unwrap();
     let rewritten = export(
         &other_world.store.lock().unwrap(),
         &key,
@@ -699,7 +700,7 @@ async fn planted_mismatches_show_in_the_pdf() {
     let world = World::build(|_| {}, 8).await;
     world.login_all().await;
     let gstin = world.gstins()[0].clone();
-    let fy = gstvault::period::FinancialYear { start_year: 2025 };
+    let fy = gstvault::domain::period::FinancialYear { start_year: 2025 };
     world
         .capture(&world.plan(std::slice::from_ref(&gstin), None, "2025-04", "2026-05"))
         .await;
@@ -723,7 +724,7 @@ async fn planted_mismatches_show_in_the_pdf() {
     let text = String::from_utf8_lossy(&text.stdout).replace('\n', " ");
     let plants = world.sim.sim.model(&gstin).plants(fy);
     assert!(text.contains(gstin.as_str()));
-    let rupees = gstvault::report::rupees;
+    let rupees = gstvault::domain::report::rupees;
     let excess = format!("excess ITC: 3B claims ₹{}", rupees(plants.itc_excess.total()));
     let short = format!(
         "short payment: GSTR-1 exceeds 3B by ₹{}",
@@ -776,7 +777,7 @@ async fn a_flipped_payload_byte_fails_every_body_that_holds_it() {
             rusqlite::params![compressed, sha],
         )
         .unwrap();
-    let report = gstvault::verify::verify_archive(&world.store.lock().unwrap(), None).unwrap();
+    let report = gstvault::evidence::verify::verify_archive(&world.store.lock().unwrap(), None).unwrap();
     let failing = report
         .findings
         .iter()

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use gstvault::catalog::{self, PeriodKind};
+use gstvault::domain::catalog::{self, PeriodKind};
 use gstvault::sim::Faults;
 
 use crate::support::World;
@@ -44,7 +44,7 @@ async fn one_gstin_month_captures_every_default_endpoint_byte_exact() {
         .collect();
     for row in &rows {
         let body = store.body(row.seq).unwrap().expect("a body is stored");
-        let hash = gstvault::digest::Digest::of(&body).hex();
+        let hash = gstvault::domain::digest::Digest::of(&body).hex();
         assert_eq!(Some(&hash), row.body_sha256.as_ref(), "stored hash of seq {}", row.seq);
         let transaction = row.transaction_id.as_ref().expect("every answer has a transaction id");
         assert_eq!(served.get(transaction), Some(&hash), "served bytes of {}", row.endpoint);
@@ -95,7 +95,7 @@ async fn second_capture_without_change_stores_almost_nothing() {
     // And the bodies still come back byte for byte.
     for row in store.snapshots_of_run(second.run_id).unwrap() {
         let body = store.body(row.seq).unwrap().unwrap();
-        assert_eq!(Some(gstvault::digest::Digest::of(&body).hex()), row.body_sha256);
+        assert_eq!(Some(gstvault::domain::digest::Digest::of(&body).hex()), row.body_sha256);
     }
 }
 
@@ -105,12 +105,12 @@ async fn planted_amendment_is_recorded_as_exactly_that_change() {
     world.login_all().await;
     let gstin = world.gstins()[0].clone();
     let model = world.sim.sim.model(&gstin);
-    let today = gstvault::period::india_date(world.clock.now());
+    let today = gstvault::domain::period::india_date(world.clock.now());
     // The first event after today that amends a closed month of this FY or the last.
     let event = model
         .events()
         .into_iter()
-        .filter(|e| e.effective > today && e.period < gstvault::period::Month::of_date(today).prev())
+        .filter(|e| e.effective > today && e.period < gstvault::domain::period::Month::of_date(today).prev())
         .min_by_key(|e| e.effective)
         .expect("the model plants later amendments");
     let month = event.period.to_string();
@@ -125,7 +125,7 @@ async fn planted_amendment_is_recorded_as_exactly_that_change() {
     let changes = world.store.lock().unwrap().changes_of_run(second.run_id).unwrap();
     let changed: BTreeSet<(String, String)> = changes.iter().map(|c| (c.endpoint.clone(), c.period.clone())).collect();
     // Events up to the new date that touch the captured month.
-    let new_today = gstvault::period::india_date(world.clock.now());
+    let new_today = gstvault::domain::period::india_date(world.clock.now());
     let expected: BTreeSet<(String, String)> = model
         .events()
         .into_iter()
@@ -228,14 +228,18 @@ async fn rate_limits_5xx_and_torn_bodies_are_retried_and_archived() {
     assert!(summary.retries > 10, "faults were retried: {summary:?}");
     // With 6 retries almost everything ends well; what did not is archived with its outcome.
     assert!(
-        summary.count(gstvault::envelope::Outcome::Ok) + summary.count(gstvault::envelope::Outcome::NoData)
+        summary.count(gstvault::domain::envelope::Outcome::Ok)
+            + summary.count(gstvault::domain::envelope::Outcome::NoData)
             >= expected_jobs - 2,
         "{summary:?}"
     );
     let store = world.store.lock().unwrap();
     for row in store.snapshots_of_run(summary.run_id).unwrap() {
         if let Some(body) = store.body(row.seq).unwrap() {
-            assert_eq!(gstvault::digest::Digest::of(&body).hex(), row.body_sha256.unwrap());
+            assert_eq!(
+                gstvault::domain::digest::Digest::of(&body).hex(),
+                row.body_sha256.unwrap()
+            );
         }
     }
 }

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use gstvault::clock::SharedClock;
 use gstvault::config::{Config, Credentials};
 use gstvault::daemon::{Daemon, JobResult};
-use gstvault::schedule::JobKind;
-use gstvault::secret::Secret;
+use gstvault::domain::schedule::JobKind;
+use gstvault::domain::secret::Secret;
 use gstvault::sim::{self, Faults, RunningSimulator, SimConfig};
 use gstvault::store::Store;
 
@@ -35,7 +35,7 @@ async fn setup(dir: &Path, daemon_section: &str, sim_config: SimConfig) -> (Runn
     std::fs::write(&path, text).unwrap();
     let config = Config::load(&path).unwrap();
     let clock: SharedClock = Arc::new(sim.sim.clone());
-    let client = gstvault::client::Client::new(config.api.clone(), credentials(), clock.clone()).unwrap();
+    let client = gstvault::capture::client::Client::new(config.api.clone(), credentials(), clock.clone()).unwrap();
     for entry in &config.gstins {
         client.request_otp(&entry.gstin, &entry.username).await.unwrap();
         let session = client
@@ -260,7 +260,9 @@ async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
         "{statuses:?}"
     );
     let interrupted_at = store.snapshot_count().unwrap();
-    assert!(gstvault::verify::verify_archive(&store, None).unwrap().intact());
+    assert!(gstvault::evidence::verify::verify_archive(&store, None)
+        .unwrap()
+        .intact());
     drop(store);
 
     // Restart with a healthy portal: the next run captures everything.
@@ -286,10 +288,12 @@ async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
     );
     let store = Store::open_read_only(&config.archive_path).unwrap();
     assert!(store.snapshot_count().unwrap() > interrupted_at);
-    assert!(gstvault::verify::verify_archive(&store, None).unwrap().intact());
+    assert!(gstvault::evidence::verify::verify_archive(&store, None)
+        .unwrap()
+        .intact());
     // Every endpoint and period of the window has an answer.
-    let today = gstvault::period::india_date(sim.sim.now());
-    let (from, to) = gstvault::period::default_window(today);
+    let today = gstvault::domain::period::india_date(sim.sim.now());
+    let (from, to) = gstvault::domain::period::default_window(today);
     let months = from.through(to);
     let mut missing = Vec::new();
     for endpoint in &config.endpoints {
@@ -336,9 +340,10 @@ async fn readers_and_exports_work_while_the_daemon_captures() {
     };
     let now = sim.sim.now();
     let readers = tokio::task::spawn_blocking(move || {
-        let key = gstvault::signing::SigningKey::load(&keys.join("test.key"), None).unwrap();
+        let key = gstvault::evidence::signing::SigningKey::load(&keys.join("test.key"), None).unwrap();
         let public =
-            gstvault::signing::PublicKey::parse(&std::fs::read_to_string(keys.join("test.pub")).unwrap()).unwrap();
+            gstvault::evidence::signing::PublicKey::parse(&std::fs::read_to_string(keys.join("test.pub")).unwrap())
+                .unwrap();
         let out = tempfile::tempdir().unwrap();
         let mut rounds = 0;
         while rounds < 3 || !writer.is_finished() {
@@ -354,23 +359,26 @@ async fn readers_and_exports_work_while_the_daemon_captures() {
             assert!(!listed.is_empty());
             gstvault::query::changes(&store, &gstvault::query::ChangesArgs::default())
                 .expect("changes while the daemon writes");
-            let report = gstvault::verify::verify_archive(&store, None).expect("verify while the daemon writes");
+            let report =
+                gstvault::evidence::verify::verify_archive(&store, None).expect("verify while the daemon writes");
             assert!(report.intact(), "{:?}", report.findings);
             drop(store);
             let store = Store::open(&archive).expect("export opens beside the daemon");
-            let request = gstvault::bundle::export::ExportRequest {
+            let request = gstvault::evidence::bundle::export::ExportRequest {
                 gstin: gstin.clone(),
                 legal_name: None,
                 organization: String::new(),
-                scope: gstvault::bundle::Scope::Month(gstvault::period::Month::parse("2026-05").unwrap()),
+                scope: gstvault::evidence::bundle::Scope::Month(
+                    gstvault::domain::period::Month::parse("2026-05").unwrap(),
+                ),
                 as_of: now,
                 out_dir: out.path().join(rounds.to_string()),
                 template: None,
             };
-            let exported =
-                gstvault::bundle::export::export(&store, &key, &request, now).expect("export while the daemon writes");
+            let exported = gstvault::evidence::bundle::export::export(&store, &key, &request, now)
+                .expect("export while the daemon writes");
             assert!(
-                gstvault::bundle::check::check_bundle(&exported.path, Some(&public), None)
+                gstvault::evidence::bundle::check::check_bundle(&exported.path, Some(&public), None)
                     .unwrap()
                     .intact()
             );
@@ -417,7 +425,8 @@ async fn a_new_login_is_used_without_a_restart_and_status_tells() {
     );
     assert!(text.contains("gstvault login"), "the reason says what to do: {text}");
     // The operator logs in again; the running daemon picks the session up.
-    let client = gstvault::client::Client::new(config.api.clone(), credentials(), Arc::new(sim.sim.clone())).unwrap();
+    let client =
+        gstvault::capture::client::Client::new(config.api.clone(), credentials(), Arc::new(sim.sim.clone())).unwrap();
     let entry = &config.gstins[0];
     client.request_otp(&entry.gstin, &entry.username).await.unwrap();
     let session = client

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use gstvault::catalog;
-use gstvault::envelope::Outcome;
+use gstvault::domain::catalog;
+use gstvault::domain::envelope::Outcome;
 use gstvault::sim::{self, Faults, SimConfig};
 use gstvault::store::Store;
 use rand::{Rng, SeedableRng};
@@ -56,7 +56,7 @@ async fn a_flaky_portal_still_gets_every_endpoint_archived() {
         .filter(|r| r.page == 0)
         .map(|r| (r.gstin.clone(), r.endpoint.clone(), r.period.clone()))
         .collect();
-    let today = gstvault::period::india_date(world.clock.now());
+    let today = gstvault::domain::period::india_date(world.clock.now());
     let months = plan.from.through(plan.to);
     for entry in &plan.gstins {
         for endpoint in &plan.endpoints {
@@ -76,7 +76,9 @@ async fn a_flaky_portal_still_gets_every_endpoint_archived() {
     assert!(summary.retries > 500, "{summary:?}");
     let good = summary.count(Outcome::Ok) + summary.count(Outcome::NoData);
     assert!(good * 100 >= summary.snapshots * 99, "{summary:?}");
-    assert!(gstvault::verify::verify_archive(&store, None).unwrap().intact());
+    assert!(gstvault::evidence::verify::verify_archive(&store, None)
+        .unwrap()
+        .intact());
 }
 
 #[tokio::test]
@@ -97,10 +99,10 @@ async fn odd_and_oversized_bodies_are_archived_as_received_with_memory_bounded()
     let config = gstvault::config::Config::load(&dir.path().join("gstvault.toml")).unwrap();
     let clock: gstvault::clock::SharedClock = std::sync::Arc::new(sim.sim.clone());
     let credentials = gstvault::config::Credentials {
-        api_key: gstvault::secret::Secret::new(sim::DEMO_API_KEY),
-        api_secret: gstvault::secret::Secret::new(sim::DEMO_API_SECRET),
+        api_key: gstvault::domain::secret::Secret::new(sim::DEMO_API_KEY),
+        api_secret: gstvault::domain::secret::Secret::new(sim::DEMO_API_SECRET),
     };
-    let client = gstvault::client::Client::new(config.api.clone(), credentials, clock.clone()).unwrap();
+    let client = gstvault::capture::client::Client::new(config.api.clone(), credentials, clock.clone()).unwrap();
     let entry = &config.gstins[0];
     client.request_otp(&entry.gstin, &entry.username).await.unwrap();
     let session = client
@@ -112,11 +114,11 @@ async fn odd_and_oversized_bodies_are_archived_as_received_with_memory_bounded()
     let plan = gstvault::capture::Plan {
         gstins: config.gstins.clone(),
         endpoints: config.endpoints.clone(),
-        from: gstvault::period::Month::parse("2026-05").unwrap(),
-        to: gstvault::period::Month::parse("2026-05").unwrap(),
+        from: gstvault::domain::period::Month::parse("2026-05").unwrap(),
+        to: gstvault::domain::period::Month::parse("2026-05").unwrap(),
         kind: "snapshot",
     };
-    let tokens = gstvault::session::TokenStore::new(&config.sessions_dir);
+    let tokens = gstvault::capture::session::TokenStore::new(&config.sessions_dir);
     let summary = gstvault::capture::run(&plan, client, store.clone(), tokens, clock, None)
         .await
         .unwrap();
@@ -140,10 +142,10 @@ async fn odd_and_oversized_bodies_are_archived_as_received_with_memory_bounded()
     for row in rows.iter().filter(|r| r.outcome == "api_error") {
         let body = store.body(row.seq).unwrap().unwrap();
         assert_eq!(
-            gstvault::digest::Digest::of(&body).hex(),
+            gstvault::domain::digest::Digest::of(&body).hex(),
             *row.body_sha256.as_ref().unwrap()
         );
-        if served.contains_key(&gstvault::digest::Digest::of(&body).hex()) {
+        if served.contains_key(&gstvault::domain::digest::Digest::of(&body).hex()) {
             odd += 1;
         }
         assert!(row.detail.is_some(), "why it is odd is recorded");
@@ -157,7 +159,9 @@ async fn odd_and_oversized_bodies_are_archived_as_received_with_memory_bounded()
         kinds.contains("body is not UTF-8 JSON") && kinds.contains("body is not valid JSON"),
         "{kinds:?}"
     );
-    assert!(gstvault::verify::verify_archive(&store, None).unwrap().intact());
+    assert!(gstvault::evidence::verify::verify_archive(&store, None)
+        .unwrap()
+        .intact());
 }
 
 fn gstvault_cmd(dir: &Path, args: &[&str]) -> Command {
@@ -222,7 +226,7 @@ async fn sigkill_at_random_instants_loses_nothing() {
             kills += 1;
         }
         let store = Store::open_read_only(&archive).unwrap();
-        let report = gstvault::verify::verify_archive(&store, None).unwrap();
+        let report = gstvault::evidence::verify::verify_archive(&store, None).unwrap();
         assert!(report.intact(), "after kill {kills}: {:?}", report.findings);
         let count = store.snapshot_count().unwrap();
         assert!(count >= last_count, "nothing stored is lost");
@@ -231,7 +235,9 @@ async fn sigkill_at_random_instants_loses_nothing() {
     // A clean run afterwards: the archive holds every snapshot a clean run holds.
     assert!(gstvault_cmd(dir.path(), &snapshot_args).status().unwrap().success());
     let store = Store::open_read_only(&archive).unwrap();
-    assert!(gstvault::verify::verify_archive(&store, None).unwrap().intact());
+    assert!(gstvault::evidence::verify::verify_archive(&store, None)
+        .unwrap()
+        .intact());
     let runs = store.run_statuses().unwrap();
     assert!(
         runs.iter().filter(|(_, s)| s == "interrupted").count() >= 30,
@@ -243,9 +249,9 @@ async fn sigkill_at_random_instants_loses_nothing() {
         "no run is left running"
     );
     let today = chrono::Utc::now().date_naive();
-    let months = gstvault::period::Month::parse("2026-02")
+    let months = gstvault::domain::period::Month::parse("2026-02")
         .unwrap()
-        .through(gstvault::period::Month::parse("2026-05").unwrap());
+        .through(gstvault::domain::period::Month::parse("2026-05").unwrap());
     for g in &gstins {
         for endpoint in &config.endpoints {
             for period in gstvault::capture::periods_for(endpoint.period, &months) {
@@ -374,7 +380,7 @@ async fn a_full_disk_stops_capture_with_one_error_and_the_archive_survives() {
         .unwrap()
         .success());
     let store = Store::open_read_only(&dir.join("archive.sqlite")).unwrap();
-    let report = gstvault::verify::verify_archive(&store, None).unwrap();
+    let report = gstvault::evidence::verify::verify_archive(&store, None).unwrap();
     assert!(report.intact(), "{:?}", report.findings);
     drop(store);
     assert!(gstvault_cmd(dir, &["snapshot", "--from", "2026-05", "--to", "2026-05"])

@@ -62,7 +62,7 @@ async fn planned_captures_miss_no_change_and_spend_fewer_calls() {
             w.login_all().await;
         }
         let mut plan = plan.clone();
-        plan.to = gstvault::period::Month::of_date(gstvault::period::india_date(naive.clock.now()));
+        plan.to = gstvault::domain::period::Month::of_date(gstvault::domain::period::india_date(naive.clock.now()));
         naive.capture(&plan).await;
         planned(&plan_world, &plan, 0).await;
     }

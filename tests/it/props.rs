@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use gstvault::gstin::{check_character, Gstin, GstinError};
-use gstvault::period::{month_range, FinancialYear, Month};
+use gstvault::domain::gstin::{check_character, Gstin, GstinError};
+use gstvault::domain::period::{month_range, FinancialYear, Month};
 use proptest::prelude::*;
 
 const ALPHANUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -60,7 +60,7 @@ proptest! {
 
     #[test]
     fn the_envelope_reader_never_panics_and_spans_stay_inside(body in prop::collection::vec(any::<u8>(), 0..300), status in 100u16..600) {
-        let reading = gstvault::envelope::parse(status, &body);
+        let reading = gstvault::domain::envelope::parse(status, &body);
         prop_assert!(reading.payload.start <= reading.payload.end && reading.payload.end <= body.len());
     }
 
@@ -70,7 +70,7 @@ proptest! {
     ) {
         let payload = serde_json::json!({ key.clone(): value, "chksum": "abc" }).to_string();
         let body = format!(r#"{{"code":200,"timestamp":{code},"transaction_id":"{tid}","data":{{"status_cd":"{status}","data":{payload}}}}}"#);
-        let reading = gstvault::envelope::parse(200, body.as_bytes());
+        let reading = gstvault::domain::envelope::parse(200, body.as_bytes());
         let span = &body.as_bytes()[reading.payload.clone()];
         let mut rebuilt = body.as_bytes()[..reading.payload.start].to_vec();
         rebuilt.extend_from_slice(span);
@@ -105,18 +105,19 @@ async fn the_bundle_reader_survives_random_and_mutated_input() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let keys = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys");
-    let key = gstvault::signing::SigningKey::load(&keys.join("test.key"), None).unwrap();
-    let request = gstvault::bundle::export::ExportRequest {
+    let key = gstvault::evidence::signing::SigningKey::load(&keys.join("test.key"), None).unwrap();
+    let request = gstvault::evidence::bundle::export::ExportRequest {
         gstin,
         legal_name: None,
         organization: String::new(),
-        scope: gstvault::bundle::Scope::Month(Month::parse("2026-05").unwrap()),
+        scope: gstvault::evidence::bundle::Scope::Month(Month::parse("2026-05").unwrap()),
         as_of: world.clock.now(),
         out_dir: dir.path().to_path_buf(),
         template: None,
     };
     let exported =
-        gstvault::bundle::export::export(&world.store.lock().unwrap(), &key, &request, world.clock.now()).unwrap();
+        gstvault::evidence::bundle::export::export(&world.store.lock().unwrap(), &key, &request, world.clock.now())
+            .unwrap();
     let good = std::fs::read(&exported.path).unwrap();
     let target = dir.path().join("fuzzed.zip");
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
@@ -137,7 +138,7 @@ async fn the_bundle_reader_survives_random_and_mutated_input() {
                 bytes.truncate(cut);
             }
             std::fs::write(&target, &bytes).unwrap();
-            match gstvault::bundle::check::check_bundle(&target, None, None) {
+            match gstvault::evidence::bundle::check::check_bundle(&target, None, None) {
                 Ok(report) => {
                     if bytes != good && report.intact() {
                         // Only bytes no check covers (ZIP timestamps, header padding) may change unnoticed.
@@ -159,7 +160,7 @@ async fn the_bundle_reader_survives_random_and_mutated_input() {
     random
         .run(&prop::collection::vec(any::<u8>(), 0..2048), |bytes| {
             std::fs::write(&target, &bytes).unwrap();
-            let _ = gstvault::bundle::check::check_bundle(&target, None, None);
+            let _ = gstvault::evidence::bundle::check::check_bundle(&target, None, None);
             Ok(())
         })
         .unwrap();

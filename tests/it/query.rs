@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
 use chrono::Duration;
-use gstvault::catalog::{self, PeriodKind};
-use gstvault::diff::ChangeKind;
-use gstvault::digest::Digest;
-use gstvault::period::{india_date, Month};
+use gstvault::domain::catalog::{self, PeriodKind};
+use gstvault::domain::diff::ChangeKind;
+use gstvault::domain::digest::Digest;
+use gstvault::domain::period::{india_date, Month};
 use gstvault::query::{self, BalancesArgs, ChangesArgs, DiffArgs, KeyArgs, ListArgs, ShowArgs};
 use gstvault::sim::model::EventKind;
 use gstvault::store::{format_time, Store};
@@ -382,7 +382,7 @@ async fn balances_agree_across_formats() {
             assert_eq!(paise(human_rows[i][c]), from_json, "{column}");
         }
     }
-    let liability = gstvault::report::rupees(rows[0].liability.unwrap().total());
+    let liability = gstvault::domain::report::rupees(rows[0].liability.unwrap().total());
     assert!(liability.contains(','), "Indian grouping: {liability}");
     assert!(human.lines().nth(1).unwrap().contains(&liability), "{human}");
 }

@@ -184,5 +184,5 @@ async fn no_secret_reaches_logs_archive_bundles_or_config_show() {
         assert_eq!(mode(&token_file.unwrap().path()), 0o600, "session files owner-only");
     }
     // The key is encrypted at rest with the password.
-    assert!(gstvault::signing::SigningKey::load(&dir.path().join("gstvault.key"), None).is_err());
+    assert!(gstvault::evidence::signing::SigningKey::load(&dir.path().join("gstvault.key"), None).is_err());
 }

@@ -4,14 +4,14 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeZone, Utc};
+use gstvault::capture::client::Client;
+use gstvault::capture::session::TokenStore;
 use gstvault::capture::{self, Plan, RunSummary};
-use gstvault::client::Client;
 use gstvault::clock::SharedClock;
 use gstvault::config::{Config, Credentials};
-use gstvault::gstin::Gstin;
-use gstvault::period::Month;
-use gstvault::secret::Secret;
-use gstvault::session::TokenStore;
+use gstvault::domain::gstin::Gstin;
+use gstvault::domain::period::Month;
+use gstvault::domain::secret::Secret;
 use gstvault::sim::{self, RunningSimulator, SimConfig};
 use gstvault::store::Store;
 
@@ -100,7 +100,7 @@ impl World {
     pub fn plan(
         &self,
         gstins: &[Gstin],
-        endpoints: Option<Vec<&'static gstvault::catalog::Endpoint>>,
+        endpoints: Option<Vec<&'static gstvault::domain::catalog::Endpoint>>,
         from: &str,
         to: &str,
     ) -> Plan {

@@ -14,8 +14,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sha2::{Digest, Sha256};
 
-use crate::gstin::Gstin;
-use crate::period::{FinancialYear, Month};
+use crate::domain::gstin::Gstin;
+use crate::domain::period::{FinancialYear, Month};
 
 /// Money in paise: all arithmetic is integral so totals never pick up float noise.
 pub type Paise = i64;

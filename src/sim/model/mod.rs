@@ -49,9 +49,9 @@ use std::sync::{Arc, Mutex};
 use chrono::NaiveDate;
 use serde_json::Value;
 
-use crate::catalog::Endpoint;
-use crate::gstin::Gstin;
-use crate::period::{FinancialYear, Month};
+use crate::domain::catalog::Endpoint;
+use crate::domain::gstin::Gstin;
+use crate::domain::period::{FinancialYear, Month};
 
 pub use gen::{EventKind, Heads, Paise, Plants, Settlement, FIRST_MONTH};
 use gen::{Keyed, MonthInward, MonthOutward, Party};

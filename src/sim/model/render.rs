@@ -12,8 +12,8 @@ use sha2::{Digest, Sha256};
 
 use super::gen::{self, Doc, Heads, OutKind, Paise, Settlement, FIRST_MONTH, PRODUCTS};
 use super::{Answer, Business};
-use crate::catalog::{month_from_params, year_from_query, Endpoint, PeriodKind};
-use crate::period::{ledger_date, parse_ledger_date, FinancialYear, Month};
+use crate::domain::catalog::{month_from_params, year_from_query, Endpoint, PeriodKind};
+use crate::domain::period::{ledger_date, parse_ledger_date, FinancialYear, Month};
 
 /// Rupees from paise: an integer when whole, else the shortest decimal.
 pub fn rs(p: Paise) -> Value {

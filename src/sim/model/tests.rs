@@ -5,8 +5,8 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use super::*;
-use crate::catalog::{self, ENDPOINTS};
-use crate::period::{Month, Period};
+use crate::domain::catalog::{self, ENDPOINTS};
+use crate::domain::period::{Month, Period};
 
 fn business() -> Business {
     Business::new(&crate::sim::demo_gstins()[0], 7)
@@ -84,7 +84,7 @@ fn ledgers_close_per_head_every_month() {
 fn gstr3b_matches_gstr1_except_the_planted_month() {
     let b = business();
     let today = d(2026, 11, 25);
-    let fy = crate::period::FinancialYear { start_year: 2025 };
+    let fy = crate::domain::period::FinancialYear { start_year: 2025 };
     let plants = b.plants(fy);
     for m in fy.months() {
         let r3b = data(ask(&b, "gstr-3b", Period::Month(m), today));

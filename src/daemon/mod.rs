@@ -20,15 +20,15 @@ use anyhow::{anyhow, Context as _, Result};
 use chrono::{DateTime, Utc};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use crate::bundle::export::{export, ExportRequest};
-use crate::bundle::Scope;
+use crate::capture::client::Client;
+use crate::capture::session::TokenStore;
 use crate::capture::{self, Plan};
-use crate::client::Client;
 use crate::clock::SharedClock;
 use crate::config::{Config, Credentials};
-use crate::period::{default_window, india_date};
-use crate::schedule::{export_month_at, export_year_at, JobKind};
-use crate::session::TokenStore;
+use crate::domain::period::{default_window, india_date};
+use crate::domain::schedule::{export_month_at, export_year_at, JobKind};
+use crate::evidence::bundle::export::{export, ExportRequest};
+use crate::evidence::bundle::Scope;
 use crate::store::{format_time, parse_time, SessionState, Store, WriterLock};
 
 /// How a job ended.
@@ -228,7 +228,7 @@ impl Daemon {
         *self.store_error.lock().expect("error slot") = None;
         let checkpoint = match self.signing_key() {
             Some(Ok(key)) => self
-                .with_store(|s| crate::checkpoint::record(s, &key, self.clock.now(), Some(summary.run_id)))
+                .with_store(|s| crate::evidence::checkpoint::record(s, &key, self.clock.now(), Some(summary.run_id)))
                 .ok(),
             Some(Err(e)) => return JobResult::Failed(format!("capture archived, checkpoint not signed: {e}")),
             None => None,
@@ -237,8 +237,8 @@ impl Daemon {
             "run {}: {} snapshots, {} ok, {} no-data, {} failed, {} changes, {} needs login{}",
             summary.run_id,
             summary.snapshots,
-            summary.count(crate::envelope::Outcome::Ok),
-            summary.count(crate::envelope::Outcome::NoData),
+            summary.count(crate::domain::envelope::Outcome::Ok),
+            summary.count(crate::domain::envelope::Outcome::NoData),
             summary.failed(),
             summary.changes,
             summary.needs_login.len(),
@@ -253,7 +253,7 @@ impl Daemon {
         }
     }
 
-    fn signing_key(&self) -> Option<Result<crate::signing::SigningKey>> {
+    fn signing_key(&self) -> Option<Result<crate::evidence::signing::SigningKey>> {
         if !self.config.signing_key.exists() {
             return None;
         }
@@ -318,10 +318,12 @@ impl Daemon {
         match self.signing_key() {
             None => JobResult::Ok("no signing key: nothing signed".into()),
             Some(Err(e)) => JobResult::Failed(e.to_string()),
-            Some(Ok(key)) => match self.with_store(|s| crate::checkpoint::record(s, &key, self.clock.now(), None)) {
-                Ok(c) => JobResult::Ok(format!("checkpoint {} at log size {}", c.id, c.size)),
-                Err(e) => JobResult::Failed(e.to_string()),
-            },
+            Some(Ok(key)) => {
+                match self.with_store(|s| crate::evidence::checkpoint::record(s, &key, self.clock.now(), None)) {
+                    Ok(c) => JobResult::Ok(format!("checkpoint {} at log size {}", c.id, c.size)),
+                    Err(e) => JobResult::Failed(e.to_string()),
+                }
+            }
         }
     }
 
@@ -434,15 +436,19 @@ impl Daemon {
         for schedule in &self.config.daemon.schedules {
             let daemon = self.clone();
             let kind = schedule.kind;
-            let job = Job::new_async_tz(schedule.expression.as_str(), crate::period::ist(), move |_, _| {
-                let daemon = daemon.clone();
-                Box::pin(async move {
-                    // Jobs run on their own task so a long capture never blocks the scheduler's ticks.
-                    tokio::spawn(async move {
-                        daemon.run_job(kind).await;
-                    });
-                })
-            })
+            let job = Job::new_async_tz(
+                schedule.expression.as_str(),
+                crate::domain::period::ist(),
+                move |_, _| {
+                    let daemon = daemon.clone();
+                    Box::pin(async move {
+                        // Jobs run on their own task so a long capture never blocks the scheduler's ticks.
+                        tokio::spawn(async move {
+                            daemon.run_job(kind).await;
+                        });
+                    })
+                },
+            )
             .map_err(|e| anyhow!("daemon.{}: {e}", kind.name()))?;
             scheduler
                 .add(job)

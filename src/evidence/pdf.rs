@@ -17,12 +17,12 @@ use printpdf::{
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::report::{rupees, CompareRow, Heads, Report};
+use crate::domain::report::{rupees, CompareRow, Heads, Report};
 
-const BUILTIN: &str = include_str!("../templates/summary.toml");
-const SANS: &[u8] = include_bytes!("../templates/fonts/DejaVuSans.ttf");
-const BOLD: &[u8] = include_bytes!("../templates/fonts/DejaVuSans-Bold.ttf");
-const MONO: &[u8] = include_bytes!("../templates/fonts/DejaVuSansMono.ttf");
+const BUILTIN: &str = include_str!("../../templates/summary.toml");
+const SANS: &[u8] = include_bytes!("../../templates/fonts/DejaVuSans.ttf");
+const BOLD: &[u8] = include_bytes!("../../templates/fonts/DejaVuSans-Bold.ttf");
+const MONO: &[u8] = include_bytes!("../../templates/fonts/DejaVuSansMono.ttf");
 
 /// Resource names double as the `XXXXXX+` subset tag, so they are six capitals
 /// (and fixed, where printpdf would draw them from a process-global counter).
@@ -1458,7 +1458,7 @@ fn amounts(heads: &Heads) -> Vec<Cell> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{BalanceRow, ChangeLine, IndexRow, PaymentRow};
+    use crate::domain::report::{BalanceRow, ChangeLine, IndexRow, PaymentRow};
 
     fn heads(seed: i64) -> Heads {
         Heads {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use croner::parser::{CronParser, Seconds};
 use croner::Cron;
 
-use crate::period::{ist, FinancialYear, Month};
+use crate::domain::period::{ist, FinancialYear, Month};
 
 /// Why the daemon does something.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -148,13 +148,13 @@ impl DaemonSettings {
 
 /// The month a monthly export at `now` bundles: the previous month (IST).
 pub fn export_month_at(now: DateTime<Utc>) -> Month {
-    Month::of_date(crate::period::india_date(now)).prev()
+    Month::of_date(crate::domain::period::india_date(now)).prev()
 }
 
 /// The year a yearly export at `now` bundles: the last FY whose amendment
 /// deadline has passed.
 pub fn export_year_at(now: DateTime<Utc>) -> FinancialYear {
-    let today = crate::period::india_date(now);
+    let today = crate::domain::period::india_date(now);
     let mut fy = Month::of_date(today).financial_year().prev();
     while fy.amendment_deadline() >= today {
         fy = fy.prev();

@@ -8,6 +8,10 @@
 //! Every final answer, failures included, is archived; only session refusals
 //! are not, because they say nothing about the GSTIN's data.
 
+pub mod client;
+pub mod planner;
+pub mod session;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
@@ -17,14 +21,14 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use tokio::sync::{oneshot, Mutex};
 
-use crate::catalog::{Auth, Endpoint, PeriodKind, Quirk, RequestSpec};
-use crate::client::{Client, Fetched};
+use crate::capture::client::{Client, Fetched};
+use crate::capture::session::{Session, TokenStore};
 use crate::clock::SharedClock;
 use crate::config::GstinEntry;
-use crate::envelope::{self, Outcome};
-use crate::gstin::Gstin;
-use crate::period::{india_date, FinancialYear, Month, Period};
-use crate::session::{Session, TokenStore};
+use crate::domain::catalog::{Auth, Endpoint, PeriodKind, Quirk, RequestSpec};
+use crate::domain::envelope::{self, Outcome};
+use crate::domain::gstin::Gstin;
+use crate::domain::period::{india_date, FinancialYear, Month, Period};
 use crate::store::{format_time, Appended, NewSnapshot, SessionState, Store, StoreError};
 
 /// What to capture.
@@ -630,7 +634,7 @@ async fn run_einvoice_job(
         return Ok(());
     };
     let poll = RequestSpec {
-        method: crate::catalog::Method::Get,
+        method: crate::domain::catalog::Method::Get,
         path: submit.path.clone(),
         query: vec![("job_id".into(), job_id)],
         body: None,
@@ -657,7 +661,7 @@ async fn run_einvoice_job(
             (Some("completed"), Some(url)) => {
                 let file = ctx.client.fetch_signed_url(&url).await;
                 let spec = RequestSpec {
-                    method: crate::catalog::Method::Get,
+                    method: crate::domain::catalog::Method::Get,
                     path: poll.path.clone(),
                     query: poll.query.clone(),
                     body: None,
@@ -793,28 +797,28 @@ async fn decide_tier(
     plan: &Plan,
     months: &[Month],
     today: NaiveDate,
-    tier: crate::planner::Tier,
-) -> Result<Vec<Vec<crate::planner::Call>>, CaptureError> {
+    tier: crate::capture::planner::Tier,
+) -> Result<Vec<Vec<crate::capture::planner::Call>>, CaptureError> {
     let gstins: Vec<String> = plan.gstins.iter().map(|g| g.gstin.to_string()).collect();
     let endpoints = plan.endpoints.clone();
     let months = months.to_vec();
     blocking(store, move |s| {
         let mut out = Vec::new();
         for gstin in &gstins {
-            let view = crate::planner::ArchiveView::load(s, gstin)?;
+            let view = crate::capture::planner::ArchiveView::load(s, gstin)?;
             let lookup = |sha: &str| -> Option<serde_json::Value> {
                 s.payload(sha)
                     .ok()
                     .flatten()
                     .and_then(|b| serde_json::from_slice(&b).ok())
             };
-            let input = crate::planner::Inputs {
+            let input = crate::capture::planner::Inputs {
                 endpoints: &endpoints,
                 months: &months,
                 today,
                 payload: &lookup,
             };
-            out.push(crate::planner::decide(tier, &input, &view).fetch);
+            out.push(crate::capture::planner::decide(tier, &input, &view).fetch);
         }
         Ok(out)
     })
@@ -822,7 +826,7 @@ async fn decide_tier(
 }
 
 /// A planned capture run (the capture planner, `snapshot --planned`): three
-/// tiers of calls, each decided by [`crate::planner`] from the archive as the
+/// tiers of calls, each decided by [`crate::capture::planner`] from the archive as the
 /// previous tier left it. `daily_budget` (0: unlimited) caps the answers
 /// archived per IST day across all GSTINs; the calls over it are carried to
 /// the next run, most valuable first. The plan's window and endpoints are the
@@ -847,7 +851,7 @@ pub async fn run_planned(
     let bytes_before = client.stats.bytes_received.load(Ordering::Relaxed);
     let day_start = today
         .and_hms_opt(0, 0, 0)
-        .and_then(|t| t.and_local_timezone(crate::period::ist()).single())
+        .and_then(|t| t.and_local_timezone(crate::domain::period::ist()).single())
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or(started);
     let mut remaining = if daily_budget == 0 {
@@ -856,26 +860,26 @@ pub async fn run_planned(
         let used = blocking(&store, move |s| s.answers_since(day_start)).await?;
         daily_budget.saturating_sub(used)
     };
-    let naive = crate::planner::naive_calls(&plan.endpoints, &months, today) * plan.gstins.len() as u64;
+    let naive = crate::capture::planner::naive_calls(&plan.endpoints, &months, today) * plan.gstins.len() as u64;
     let mut report = PlannedRun {
         naive_calls: naive,
         ..PlannedRun::default()
     };
     let mut needs_login: BTreeMap<String, String> = BTreeMap::new();
     let mut periods: Vec<Period> = Vec::new();
-    for tier in crate::planner::Tier::ALL {
+    for tier in crate::capture::planner::Tier::ALL {
         if ctx.stopping() {
             break;
         }
         let decided = decide_tier(&store, plan, &months, today, tier).await?;
         // Budget: most valuable calls first across GSTINs.
-        let mut all: Vec<(usize, crate::planner::Call)> = decided
+        let mut all: Vec<(usize, crate::capture::planner::Call)> = decided
             .into_iter()
             .enumerate()
             .flat_map(|(i, calls)| calls.into_iter().map(move |c| (i, c)))
             .filter(|(i, _)| !needs_login.contains_key(&plan.gstins[*i].gstin.to_string()))
             .collect();
-        all.sort_by_key(|(_, c)| crate::planner::value_key(c));
+        all.sort_by_key(|(_, c)| crate::capture::planner::value_key(c));
         let take = (remaining.min(all.len() as u64)) as usize;
         report.carried_over += (all.len() - take) as u64;
         all.truncate(take);

@@ -19,10 +19,10 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
-use crate::digest::Digest;
-use crate::envelope::{Outcome, Reading};
-use crate::log::{LeafRecord, LEAF_VERSION};
-use crate::merkle::{self, StoredTree, TileSource};
+use crate::domain::digest::Digest;
+use crate::domain::envelope::{Outcome, Reading};
+use crate::domain::log::{LeafRecord, LEAF_VERSION};
+use crate::domain::merkle::{self, StoredTree, TileSource};
 
 mod compact;
 mod query;
@@ -74,7 +74,7 @@ pub struct NewSnapshot<'a> {
     pub http_status: Option<u16>,
     /// The exact bytes received; None when no complete body arrived.
     pub body: Option<&'a [u8]>,
-    /// What [`crate::envelope::parse`] read from `body`.
+    /// What [`crate::domain::envelope::parse`] read from `body`.
     pub reading: Option<&'a Reading>,
     /// Outcome when there is no body (transport errors).
     pub outcome: Outcome,
@@ -1390,7 +1390,7 @@ impl TileSource for ArchiveTiles<'_> {
                 gap = Some(next);
             }
             next = row.seq + 1;
-            out.extend_from_slice(&crate::log::leaf_hash(&row.record_digest().0).0);
+            out.extend_from_slice(&crate::domain::log::leaf_hash(&row.record_digest().0).0);
         }
         match gap {
             None if next == end => Ok(out),
@@ -1814,7 +1814,7 @@ pub fn write_owner_only_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::envelope::parse;
+    use crate::domain::envelope::parse;
 
     fn snapshot<'a>(body: &'a [u8], reading: &'a Reading, t: DateTime<Utc>) -> NewSnapshot<'a> {
         NewSnapshot {
@@ -1902,7 +1902,7 @@ mod tests {
             })
             .collect();
         for (i, body) in bodies.iter().enumerate() {
-            let reading = crate::envelope::parse(200, body);
+            let reading = crate::domain::envelope::parse(200, body);
             source
                 .append(&snapshot(
                     body,
@@ -1914,7 +1914,7 @@ mod tests {
         let rows: Vec<SnapshotRow> = (0..3).map(|i| source.snapshot(i).unwrap().unwrap()).collect();
         let changes = source.all_changes().unwrap();
         assert_eq!(changes.len(), 1);
-        let mut tree = crate::merkle::Tree::new();
+        let mut tree = crate::domain::merkle::Tree::new();
         rows.iter().for_each(|r| tree.push(r.record_digest()));
 
         let path = dir.path().join("v4.sqlite");
@@ -1999,7 +1999,7 @@ mod tests {
         assert_eq!(dangling, None);
         let mut migrated = migrated;
         let next = br#"{"code":200,"timestamp":9,"transaction_id":"d","data":{"status_cd":"1","data":{"x":3}}}"#;
-        let reading = crate::envelope::parse(200, next);
+        let reading = crate::domain::envelope::parse(200, next);
         let appended = migrated.append(&snapshot(next, &reading, t)).unwrap();
         assert_eq!((appended.seq, appended.changed_from), (3, Some(2)));
         assert_eq!(migrated.body(3).unwrap().unwrap(), next.to_vec());

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use super::*;
-use crate::digest::Digest;
-use crate::signing::SigningKey;
+use crate::domain::digest::Digest;
+use crate::evidence::signing::SigningKey;
 use crate::store::{format_time, parse_time, BundleRow, CheckpointRow, SnapshotRow, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -167,7 +167,7 @@ fn bundle_checkpoint(
         .min_by_key(|c| c.id);
     match existing {
         Some(c) => Ok(c),
-        None => Ok(crate::checkpoint::record(store, key, now, None)?),
+        None => Ok(crate::evidence::checkpoint::record(store, key, now, None)?),
     }
 }
 
@@ -198,7 +198,7 @@ fn previous_bundle(
 }
 
 fn zip_time(t: DateTime<Utc>) -> zip::DateTime {
-    let ist = t.with_timezone(&crate::period::ist());
+    let ist = t.with_timezone(&crate::domain::period::ist());
     zip::DateTime::from_date_and_time(
         ist.year().clamp(1980, 2107) as u16,
         ist.month() as u8,
@@ -325,9 +325,9 @@ pub fn export(
         .to_string();
 
     let key_info = key.info();
-    let report = crate::summary::build(
+    let report = crate::evidence::summary::build(
         store,
-        &crate::summary::SummaryInput {
+        &crate::evidence::summary::SummaryInput {
             gstin: &request.gstin,
             legal_name: request.legal_name.clone(),
             organization: request.organization.clone(),
@@ -341,13 +341,13 @@ pub fn export(
         },
     )?;
     let template = match &request.template {
-        Some(text) => crate::pdf::Template::parse(text).map_err(|e| ExportError::Pdf(e.to_string()))?,
-        None => crate::pdf::Template::builtin(),
+        Some(text) => crate::evidence::pdf::Template::parse(text).map_err(|e| ExportError::Pdf(e.to_string()))?,
+        None => crate::evidence::pdf::Template::builtin(),
     };
     let previous = previous_bundle(store, gstin, &as_of, checkpoint.size)?;
     // The PDF renders on a second core while the proofs are read from the archive.
     let (pdf, proofs) = std::thread::scope(|scope| {
-        let pdf = scope.spawn(|| crate::pdf::render(&report, &template));
+        let pdf = scope.spawn(|| crate::evidence::pdf::render(&report, &template));
         let proofs = proofs(&tree, &head.head, &checkpoint, &versions, previous.as_ref());
         (pdf.join().expect("the PDF renderer does not panic"), proofs)
     });
@@ -405,7 +405,7 @@ pub fn export(
         "Source-Organization: {}\nExternal-Identifier: {bundle_id}\nExternal-Description: GST evidence of {gstin} for {} as of {as_of}\nBagging-Date: {}\nPayload-Oxum: {oxum_bytes}.{}\nBag-Software-Agent: gstvault {}\nGSTIN: {gstin}\nPeriod: {}\nAs-Of: {as_of}\nCheckpoint-Size: {}\nCheckpoint-Root: {}\nSigning-Key-ID: {}\n",
         if request.organization.trim().is_empty() { "unspecified" } else { request.organization.trim() },
         request.scope.label(),
-        crate::period::india_date(request.as_of).format("%Y-%m-%d"),
+        crate::domain::period::india_date(request.as_of).format("%Y-%m-%d"),
         entries.len(),
         env!("CARGO_PKG_VERSION"),
         request.scope.label(),
@@ -414,7 +414,7 @@ pub fn export(
         key_info.key_id,
     );
     let verify_txt = fill(
-        include_str!("../../templates/verify.txt"),
+        include_str!("../../../templates/verify.txt"),
         &[
             ("bundle_id", &bundle_id),
             ("gstin", gstin),
@@ -499,8 +499,8 @@ pub fn export(
 /// previous bundle. Each proof is checked against the checkpoint before it
 /// ships.
 fn proofs(
-    tree: &crate::merkle::StoredTree<'_, Store>,
-    head: &crate::checkpoint::TreeHead,
+    tree: &crate::domain::merkle::StoredTree<'_, Store>,
+    head: &crate::evidence::checkpoint::TreeHead,
     checkpoint: &CheckpointRow,
     versions: &[Version],
     previous: Option<&(BundleRow, CheckpointRow)>,
@@ -513,7 +513,13 @@ fn proofs(
         records.push('\n');
         // Proofs come from the stored tree; each is checked before it ships.
         let proof = tree.inclusion_proof(v.first.seq).map_err(ExportError::Corrupt)?;
-        if !crate::merkle::verify_inclusion(head.root, checkpoint.size, &Digest::of(&record).0, v.first.seq, &proof) {
+        if !crate::domain::merkle::verify_inclusion(
+            head.root,
+            checkpoint.size,
+            &Digest::of(&record).0,
+            v.first.seq,
+            &proof,
+        ) {
             return Err(ExportError::Corrupt(format!(
                 "the stored Merkle tree gives snapshot {} an audit path that does not lead to checkpoint {}'s root \
                  (run `gstvault verify --archive`)",
@@ -528,7 +534,7 @@ fn proofs(
         let proof = tree.consistency_proof(old.size).map_err(ExportError::Corrupt)?;
         let old_root = Digest::from_hex(&old.root)
             .ok_or_else(|| ExportError::Corrupt(format!("checkpoint {} root is not hex", old.id)))?;
-        if !crate::merkle::verify_consistency(old_root, old.size, head.root, checkpoint.size, &proof) {
+        if !crate::domain::merkle::verify_consistency(old_root, old.size, head.root, checkpoint.size, &proof) {
             return Err(ExportError::Corrupt(format!(
                 "the stored Merkle tree gives no valid consistency proof from checkpoint {} to {} \
                  (run `gstvault verify --archive`)",

@@ -12,7 +12,7 @@
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::digest::Digest;
+use crate::domain::digest::Digest;
 
 /// Version of the leaf encoding; a new encoding gets a new number and old
 /// leaves keep theirs.

@@ -13,14 +13,14 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
+use crate::capture::client::Client;
+use crate::capture::session::TokenStore;
 use crate::capture::{self, Plan, Progress, RunSummary};
-use crate::catalog::{self, Group};
-use crate::client::Client;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{self, Config, GstinEntry, LogFormat};
-use crate::gstin::Gstin;
-use crate::period::{default_window, india_date, Month};
-use crate::session::TokenStore;
+use crate::domain::catalog::{self, Group};
+use crate::domain::gstin::Gstin;
+use crate::domain::period::{default_window, india_date, Month};
 use crate::store::{format_time, SessionState, Store};
 
 /// Process exit codes.
@@ -490,7 +490,7 @@ fn print_table(table: &crate::table::Table, output: &QueryOutput, empty: &str) -
 fn keygen(config_path: &Path) -> Result<ExitCode> {
     let config = Config::load(config_path)?;
     let password = config.key_password();
-    let info = crate::signing::keygen(&config.signing_key, &config.public_key, password.as_ref())?;
+    let info = crate::evidence::signing::keygen(&config.signing_key, &config.public_key, password.as_ref())?;
     println!(
         "secret key: {} (owner-only{})",
         config.signing_key.display(),
@@ -509,14 +509,14 @@ fn keygen(config_path: &Path) -> Result<ExitCode> {
 }
 
 /// Loads the configured signing key.
-pub fn load_signing_key(config: &Config) -> Result<crate::signing::SigningKey> {
+pub fn load_signing_key(config: &Config) -> Result<crate::evidence::signing::SigningKey> {
     if !config.signing_key.exists() {
         bail!(
             "signing key {} does not exist: run `gstvault keygen`",
             config.signing_key.display()
         );
     }
-    Ok(crate::signing::SigningKey::load(
+    Ok(crate::evidence::signing::SigningKey::load(
         &config.signing_key,
         config.key_password().as_ref(),
     )?)
@@ -534,7 +534,12 @@ pub fn checkpoint_after_run(
         return Ok(None);
     }
     let key = load_signing_key(config)?;
-    Ok(Some(crate::checkpoint::record(store, &key, now, Some(run_id))?))
+    Ok(Some(crate::evidence::checkpoint::record(
+        store,
+        &key,
+        now,
+        Some(run_id),
+    )?))
 }
 
 fn parse_instant(flag: &str, text: &str) -> Result<DateTime<Utc>> {
@@ -548,8 +553,8 @@ pub fn export_request(
     config: &Config,
     args: &ExportArgs,
     now: DateTime<Utc>,
-) -> Result<crate::bundle::export::ExportRequest> {
-    use crate::bundle::Scope;
+) -> Result<crate::evidence::bundle::export::ExportRequest> {
+    use crate::evidence::bundle::Scope;
     let gstin = Gstin::parse(&args.gstin)?;
     let entry = config
         .gstin(&gstin)
@@ -571,7 +576,7 @@ pub fn export_request(
             Scope::Month(month)
         }
         (None, Some(y)) => {
-            let fy = crate::period::FinancialYear::parse(y).map_err(|e| anyhow!("--fy: {e}"))?;
+            let fy = crate::domain::period::FinancialYear::parse(y).map_err(|e| anyhow!("--fy: {e}"))?;
             if fy.first_month() > today_month {
                 bail!("--fy {} is in the future", fy.label());
             }
@@ -583,7 +588,7 @@ pub fn export_request(
         Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("pdf template {}", path.display()))?),
         None => None,
     };
-    Ok(crate::bundle::export::ExportRequest {
+    Ok(crate::evidence::bundle::export::ExportRequest {
         gstin,
         legal_name: entry.legal_name.clone(),
         organization: config.organization.clone(),
@@ -601,12 +606,12 @@ fn export(config_path: &Path, args: ExportArgs) -> Result<ExitCode> {
     let request = export_request(&config, &args, now)?;
     let key = load_signing_key(&config)?;
     let store = Store::open(&config.archive_path)?;
-    let exported = crate::bundle::export::export(&store, &key, &request, now)?;
+    let exported = crate::evidence::bundle::export::export(&store, &key, &request, now)?;
     print_exported(&exported);
     Ok(ExitCode::Ok)
 }
 
-pub fn print_exported(exported: &crate::bundle::export::Exported) {
+pub fn print_exported(exported: &crate::evidence::bundle::export::Exported) {
     println!("bundle:   {}", exported.path.display());
     println!("  id {}  sha256 {}", exported.bundle_id, exported.sha256);
     println!(
@@ -624,7 +629,7 @@ pub fn print_exported(exported: &crate::bundle::export::Exported) {
 
 fn verify(config_path: &Path, args: VerifyArgs) -> Result<ExitCode> {
     let pubkey = match &args.pubkey {
-        Some(path) => Some(crate::signing::PublicKey::parse(
+        Some(path) => Some(crate::evidence::signing::PublicKey::parse(
             &std::fs::read_to_string(path).with_context(|| format!("--pubkey {}", path.display()))?,
         )?),
         None => None,
@@ -633,16 +638,16 @@ fn verify(config_path: &Path, args: VerifyArgs) -> Result<ExitCode> {
         let config = Config::load(config_path)?;
         let pubkey = match pubkey {
             Some(k) => Some(k),
-            None if config.public_key.exists() => Some(crate::signing::PublicKey::parse(&std::fs::read_to_string(
-                &config.public_key,
-            )?)?),
+            None if config.public_key.exists() => Some(crate::evidence::signing::PublicKey::parse(
+                &std::fs::read_to_string(&config.public_key)?,
+            )?),
             None => None,
         };
         let store = Store::open_read_only(&config.archive_path)?;
-        crate::verify::verify_archive(&store, pubkey.as_ref())?
+        crate::evidence::verify::verify_archive(&store, pubkey.as_ref())?
     } else {
         let bundle = args.bundle.as_ref().expect("clap requires a bundle without --archive");
-        crate::bundle::check::check_bundle(bundle, pubkey.as_ref(), args.previous.as_deref())?
+        crate::evidence::bundle::check::check_bundle(bundle, pubkey.as_ref(), args.previous.as_deref())?
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -657,7 +662,7 @@ fn verify(config_path: &Path, args: VerifyArgs) -> Result<ExitCode> {
 }
 
 /// The human verification report.
-pub fn render_verify(report: &crate::verify::VerifyReport) -> String {
+pub fn render_verify(report: &crate::evidence::verify::VerifyReport) -> String {
     let mut out = String::new();
     for finding in &report.findings {
         out.push_str(&format!("FINDING {}: {}\n", finding.subject, finding.message));
@@ -734,14 +739,14 @@ fn config_check(path: &Path) -> Result<ExitCode> {
         }
     }
     let now = Utc::now();
-    for kind in crate::schedule::JobKind::ALL {
+    for kind in crate::domain::schedule::JobKind::ALL {
         match config.daemon.schedule(kind) {
             Some(schedule) => {
                 let fires: Vec<String> = schedule
                     .next_fires(now, 3)
                     .iter()
                     .map(|t| {
-                        t.with_timezone(&crate::period::ist())
+                        t.with_timezone(&crate::domain::period::ist())
                             .format("%Y-%m-%d %H:%M:%S IST")
                             .to_string()
                     })
@@ -819,7 +824,12 @@ async fn login(config_path: &Path, args: LoginArgs) -> Result<ExitCode> {
 }
 
 /// Stores a fresh session: token file and the archive's session state.
-pub fn save_login(config: &Config, gstin: &Gstin, session: &crate::session::Session, now: DateTime<Utc>) -> Result<()> {
+pub fn save_login(
+    config: &Config,
+    gstin: &Gstin,
+    session: &crate::capture::session::Session,
+    now: DateTime<Utc>,
+) -> Result<()> {
     TokenStore::new(&config.sessions_dir).save(gstin, session)?;
     let store = Store::open(&config.archive_path)?;
     store.put_session_state(&SessionState {
@@ -976,12 +986,12 @@ pub fn render_summary(s: &RunSummary) -> String {
     ));
     out.push_str(&format!(
         "  ok {}  no-data {}  failed {} (api {}, http {}, transport {})\n",
-        s.count(crate::envelope::Outcome::Ok),
-        s.count(crate::envelope::Outcome::NoData),
+        s.count(crate::domain::envelope::Outcome::Ok),
+        s.count(crate::domain::envelope::Outcome::NoData),
         s.failed(),
-        s.count(crate::envelope::Outcome::ApiError),
-        s.count(crate::envelope::Outcome::HttpError),
-        s.count(crate::envelope::Outcome::TransportError)
+        s.count(crate::domain::envelope::Outcome::ApiError),
+        s.count(crate::domain::envelope::Outcome::HttpError),
+        s.count(crate::domain::envelope::Outcome::TransportError)
     ));
     out.push_str(&format!(
         "  requests {}  retries {}  received {}  new payload bytes stored {}  changes found {}\n",
@@ -1104,7 +1114,7 @@ fn status(config_path: &Path) -> Result<ExitCode> {
         "{:<16} {:<25} {:<12} {:<25} detail",
         "job", "last run", "result", "next run"
     );
-    for kind in crate::schedule::JobKind::ALL {
+    for kind in crate::domain::schedule::JobKind::ALL {
         let last = runs.get(kind.name());
         let next = config
             .daemon
@@ -1125,7 +1135,7 @@ fn status(config_path: &Path) -> Result<ExitCode> {
 }
 
 fn plan(config_path: &Path, args: PlanArgs) -> Result<ExitCode> {
-    use crate::planner::{decide, naive_calls, ArchiveView, Inputs, Tier};
+    use crate::capture::planner::{decide, naive_calls, ArchiveView, Inputs, Tier};
     let config = Config::load(config_path)?;
     let now = Utc::now();
     let selection = SnapshotArgs {

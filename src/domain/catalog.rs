@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::period::{ledger_date, month_range, FinancialYear, Month, Period};
+use crate::domain::period::{ledger_date, month_range, FinancialYear, Month, Period};
 
 /// Endpoint groups: the names `--group` and the config's `groups` accept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -6,8 +6,8 @@
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
-use crate::digest::Digest;
-use crate::signing::{PublicKey, SigningError, SigningKey};
+use crate::domain::digest::Digest;
+use crate::evidence::signing::{PublicKey, SigningError, SigningKey};
 
 /// A tree head: size and root, under an origin.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -162,7 +162,7 @@ mod tests {
         assert!(TreeHead::parse("o\n4x\nAAAA\n").is_none());
         let dir = tempfile::tempdir().unwrap();
         let (sk, pk) = (dir.path().join("k.key"), dir.path().join("k.pub"));
-        crate::signing::keygen(&sk, &pk, None).unwrap();
+        crate::evidence::signing::keygen(&sk, &pk, None).unwrap();
         let key = SigningKey::load(&sk, None).unwrap();
         let public = PublicKey::parse(&std::fs::read_to_string(&pk).unwrap()).unwrap();
         let signed = head.sign(&key);

@@ -15,7 +15,7 @@ use std::ops::Range;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::catalog::{NO_DATA_CODES, SESSION_INVALID_CODES};
+use crate::domain::catalog::{NO_DATA_CODES, SESSION_INVALID_CODES};
 
 /// How a request ended, as archived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -20,13 +20,13 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde_json::Value;
 use tokio::sync::{Mutex, Semaphore};
 
-use crate::catalog::{Method, RequestSpec};
+use crate::capture::session::Session;
 use crate::clock::SharedClock;
 use crate::config::{ApiSettings, Credentials};
-use crate::envelope;
-use crate::gstin::Gstin;
-use crate::secret::Secret;
-use crate::session::Session;
+use crate::domain::catalog::{Method, RequestSpec};
+use crate::domain::envelope;
+use crate::domain::gstin::Gstin;
+use crate::domain::secret::Secret;
 
 /// The platform token is renewed when it is this old (it lives 24 h).
 const PLATFORM_TOKEN_RENEW_AFTER: chrono::Duration = chrono::Duration::hours(23);
@@ -58,7 +58,7 @@ pub enum ClientError {
 impl ClientError {
     /// The taxpayer session (or the OTP) was refused: a new login is needed.
     pub fn is_session_refused(&self) -> bool {
-        matches!(self, ClientError::Gstn { code, .. } if crate::catalog::SESSION_INVALID_CODES.contains(&code.as_str()))
+        matches!(self, ClientError::Gstn { code, .. } if crate::domain::catalog::SESSION_INVALID_CODES.contains(&code.as_str()))
             || matches!(self, ClientError::Http { status: 401, .. })
     }
 }

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::gstin::Gstin;
-use crate::secret::Secret;
+use crate::domain::gstin::Gstin;
+use crate::domain::secret::Secret;
 use crate::store::write_owner_only_atomic;
 
 /// A live taxpayer session.

@@ -25,8 +25,8 @@ mod sink;
 
 use chrono::{DateTime, Utc};
 
-use crate::gstin::Gstin;
-use crate::period::{india_date, FinancialYear, Month};
+use crate::domain::gstin::Gstin;
+use crate::domain::period::{india_date, FinancialYear, Month};
 
 pub const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
 pub const MANIFEST: &str = "manifest-sha256.txt";

@@ -17,8 +17,8 @@ use base64::Engine as _;
 use blake2::{Blake2b512, Digest as _};
 use ed25519_dalek::{Signer as _, SigningKey as DalekKey};
 
-use crate::digest::Digest;
-use crate::secret::Secret;
+use crate::domain::digest::Digest;
+use crate::domain::secret::Secret;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SigningError {

@@ -13,9 +13,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::digest::Digest;
-use crate::merkle::Tree;
-use crate::signing::PublicKey;
+use crate::domain::digest::Digest;
+use crate::domain::merkle::Tree;
+use crate::evidence::signing::PublicKey;
 use crate::store::{Store, StoreError};
 
 /// One thing that is not as recorded.
@@ -218,14 +218,14 @@ fn verify_consistent(store: &Store, public_key: Option<&PublicKey>) -> Result<Ve
 
     // Merkle tiles: the stored tree that bundle proofs are read from must be
     // the tree of the rows.
-    match crate::merkle::MemoryTiles::of(&digests) {
+    match crate::domain::merkle::MemoryTiles::of(&digests) {
         Ok(expected) => {
             let mut keys: Vec<&(u8, u64)> = expected.tiles.keys().collect();
             keys.sort();
             let differing: Vec<String> = keys
                 .iter()
                 .filter(|&&&(level, index)| {
-                    let stored = crate::merkle::TileSource::stored_tile(store, level, index);
+                    let stored = crate::domain::merkle::TileSource::stored_tile(store, level, index);
                     stored.as_ref().ok().and_then(|t| t.as_ref()) != expected.tiles.get(&(level, index))
                 })
                 .map(|(level, index)| format!("{level}/{index}"))

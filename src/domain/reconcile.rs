@@ -34,8 +34,8 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::period::{parse_ledger_date, Month};
-use crate::report::{paise_of, rupees, BalanceRow, CompareRow, Heads, PaymentRow};
+use crate::domain::period::{parse_ledger_date, Month};
+use crate::domain::report::{paise_of, rupees, BalanceRow, CompareRow, Heads, PaymentRow};
 
 /// Differences below this (paise, per head) are rounding.
 const TOLERANCE: i64 = 100;
@@ -621,8 +621,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::catalog;
-    use crate::period::{FinancialYear, Period};
+    use crate::domain::catalog;
+    use crate::domain::period::{FinancialYear, Period};
     use crate::sim::model::{Answer, Business};
 
     const FY: FinancialYear = FinancialYear { start_year: 2025 };
@@ -921,7 +921,7 @@ mod tests {
 
     /// The documented GSTR-3B sample with the seed's payment table.
     fn sample_3b() -> Value {
-        let sample: Value = serde_json::from_str(include_str!("../tests/fixtures/samples/gstr3b.json")).unwrap();
+        let sample: Value = serde_json::from_str(include_str!("../../tests/fixtures/samples/gstr3b.json")).unwrap();
         let mut r3b = sample["data"]["data"].clone();
         let heads3 = |c: i64, i: i64, s: i64, desc: &str, typ: i64| {
             json!({"cess": {"fee": 0, "intr": 0, "tx": 0}, "cgst": {"fee": 0, "intr": 0, "tx": c},
@@ -1013,7 +1013,7 @@ mod tests {
 
     #[test]
     fn without_tx_pmt_the_liability_is_the_outward_and_reverse_charge_tax() {
-        let sample: Value = serde_json::from_str(include_str!("../tests/fixtures/samples/gstr3b.json")).unwrap();
+        let sample: Value = serde_json::from_str(include_str!("../../tests/fixtures/samples/gstr3b.json")).unwrap();
         let mut e = MonthEvidence::new(Month::parse("2024-11").unwrap());
         e.gstr3b = Some(&sample["data"]["data"]);
         let row = payment(&e);

@@ -1,6 +1,6 @@
 //! Builds the bundle's [`Report`] from the archive: the snapshot index, and
-//! the figures and differences the domain core ([`crate::reconcile`],
-//! [`crate::diff`]) computes from archived payloads. Nothing here is typed in:
+//! the figures and differences the domain core ([`crate::domain::reconcile`],
+//! [`crate::domain::diff`]) computes from archived payloads. Nothing here is typed in:
 //! every amount comes from a payload as the portal returned it.
 
 use std::collections::{BTreeMap, HashMap};
@@ -8,13 +8,13 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::bundle::export::Version;
-use crate::bundle::Scope;
-use crate::gstin::Gstin;
-use crate::period::Month;
-use crate::reconcile::{self, MonthEvidence};
-use crate::report::{ChangeLine, IndexRow, Report};
-use crate::signing::KeyInfo;
+use crate::domain::gstin::Gstin;
+use crate::domain::period::Month;
+use crate::domain::reconcile::{self, MonthEvidence};
+use crate::domain::report::{ChangeLine, IndexRow, Report};
+use crate::evidence::bundle::export::Version;
+use crate::evidence::bundle::Scope;
+use crate::evidence::signing::KeyInfo;
 use crate::store::{format_time, ChangeRow, CheckpointRow, SnapshotRow, Store, StoreError};
 
 /// Most change lines a summary lists (the index and the archive hold the rest).
@@ -111,7 +111,7 @@ fn change_summaries(changes: &[ChangeRow], bytes: &HashMap<&str, Option<Vec<u8>>
             };
             let new = document(&change.new_payload_sha256);
             let summary = match (&old, &new) {
-                (Some(old), Some(new)) => crate::diff::summary(old, new),
+                (Some(old), Some(new)) => crate::domain::diff::summary(old, new),
                 _ => "payload is not JSON: bytes differ".to_string(),
             };
             kept = Some((change.new_payload_sha256.as_str(), new));

@@ -32,12 +32,12 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::catalog::{self, Group};
-use crate::diff::{ChangeKind, Difference};
-use crate::gstin::Gstin;
-use crate::period::{india_date, ist, FinancialYear, Month, Period};
-use crate::reconcile;
-use crate::report::Heads;
+use crate::domain::catalog::{self, Group};
+use crate::domain::diff::{ChangeKind, Difference};
+use crate::domain::gstin::Gstin;
+use crate::domain::period::{india_date, ist, FinancialYear, Month, Period};
+use crate::domain::reconcile;
+use crate::domain::report::Heads;
 use crate::store::{format_time, PeriodFilter, SnapshotFilter, SnapshotRow, Store, StoreError, ANSWERED};
 use crate::table::{Cell, Table};
 
@@ -426,7 +426,7 @@ impl Diffed {
             self.from.received_at,
             self.to.seq,
             self.to.received_at,
-            crate::diff::summarize(&self.differences)
+            crate::domain::diff::summarize(&self.differences)
         )
     }
 }
@@ -487,7 +487,7 @@ pub fn diff(store: &Store, args: &DiffArgs, now: DateTime<Utc>) -> Result<Diffed
             from.seq, from.endpoint, to.seq, to.endpoint
         )));
     }
-    let differences = crate::diff::diff(&document(store, &from)?, &document(store, &to)?);
+    let differences = crate::domain::diff::diff(&document(store, &from)?, &document(store, &to)?);
     Ok(Diffed { from, to, differences })
 }
 
@@ -534,7 +534,7 @@ pub struct ChangeReport {
     pub page: u32,
     /// The period was already closed when the answer this one changed was captured.
     pub retroactive: bool,
-    /// What changed, one line ([`crate::diff::summarize`]).
+    /// What changed, one line ([`crate::domain::diff::summarize`]).
     pub summary: String,
 }
 
@@ -577,7 +577,7 @@ pub fn changes(store: &Store, args: &ChangesArgs) -> Result<Vec<ChangeReport>> {
         let new = store.snapshot(c.seq)?;
         let summary = match (old, new) {
             (Some(old), Some(new)) => match (document(store, &old), document(store, &new)) {
-                (Ok(o), Ok(n)) => crate::diff::summarize(&crate::diff::diff(&o, &n)),
+                (Ok(o), Ok(n)) => crate::domain::diff::summarize(&crate::domain::diff::diff(&o, &n)),
                 _ => "payload is not JSON: bytes differ".to_string(),
             },
             _ => "snapshot missing: bytes differ".to_string(),
@@ -686,7 +686,7 @@ pub fn balances(store: &Store, args: &BalancesArgs, now: DateTime<Utc>) -> Resul
     }
     let evidence: Vec<_> = months
         .iter()
-        .map(|m| crate::summary::month_evidence(&payloads, *m))
+        .map(|m| crate::evidence::summary::month_evidence(&payloads, *m))
         .collect();
     let rows = reconcile::month_rows(&evidence);
     Ok(evidence

@@ -282,8 +282,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::catalog;
-    use crate::period::{Month, Period};
+    use crate::domain::catalog;
+    use crate::domain::period::{Month, Period};
     use crate::sim::model::{Answer, Business, EventKind};
 
     fn invoice(inum: &str, val: f64) -> Value {

@@ -26,8 +26,8 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use crate::capture::periods_for;
-use crate::catalog::{Endpoint, Group};
-use crate::period::{india_date, FinancialYear, Month, Period};
+use crate::domain::catalog::{Endpoint, Group};
+use crate::domain::period::{india_date, FinancialYear, Month, Period};
 use crate::store::{parse_time, KeyLatest, Store, StoreError};
 
 /// Day of month M+1 on which the portal generates the GSTR-2B of month M.

@@ -12,11 +12,11 @@ use std::io::Read;
 use std::path::Path;
 
 use super::*;
-use crate::checkpoint::{SignedCheckpoint, TreeHead};
-use crate::digest::Digest;
-use crate::merkle;
-use crate::signing::PublicKey;
-use crate::verify::{Finding, VerifyReport};
+use crate::domain::digest::Digest;
+use crate::domain::merkle;
+use crate::evidence::checkpoint::{SignedCheckpoint, TreeHead};
+use crate::evidence::signing::PublicKey;
+use crate::evidence::verify::{Finding, VerifyReport};
 
 /// Caps on what a bundle may make us read.
 const MAX_ENTRIES: usize = 200_000;

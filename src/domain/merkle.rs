@@ -23,7 +23,7 @@ use std::collections::HashMap;
 
 use tlog_tiles::{HashReader, Tile};
 
-use crate::digest::Digest;
+use crate::domain::digest::Digest;
 
 /// Height of a tile: 2 tree levels, 4 hashes. The lowest tiles hold leaf
 /// hashes, which are not stored: a proof recomputes the leaves of each
@@ -187,7 +187,7 @@ impl MemoryTiles {
     pub fn of(record_digests: &[Digest]) -> Result<MemoryTiles, String> {
         let mut tiles = MemoryTiles::default();
         for d in record_digests {
-            tiles.leaves.extend_from_slice(&crate::log::leaf_hash(&d.0).0);
+            tiles.leaves.extend_from_slice(&crate::domain::log::leaf_hash(&d.0).0);
         }
         for (level, index, data) in grown_tiles(&tiles, 0, record_digests.len() as u64)? {
             tiles.tiles.insert((level, index), data);
@@ -360,7 +360,7 @@ mod tests {
         let mut leaves = 0u64;
         for (i, d) in digests.iter().enumerate() {
             tree.push(*d);
-            tiles.leaves.extend_from_slice(&crate::log::leaf_hash(&d.0).0);
+            tiles.leaves.extend_from_slice(&crate::domain::log::leaf_hash(&d.0).0);
             let size = i as u64 + 1;
             // Grow the stored tiles in uneven steps, as batches do.
             if size.is_multiple_of(37) || size == 256 || size == 512 || size == 800 {

@@ -1,0 +1,19 @@
+//! The domain core: what GST evidence *is*, with no IO and no clock. GSTINs,
+//! periods and the IST calendar, the endpoint catalog, reading a response
+//! envelope, digests, the log's leaf encoding and its Merkle tree, the
+//! auditor's reconciliations, structural diffs, money and the bundle summary
+//! as data, the daemon's schedules. "Now" is always an argument; every other
+//! folder builds on this one and this one on none of them.
+
+pub mod catalog;
+pub mod diff;
+pub mod digest;
+pub mod envelope;
+pub mod gstin;
+pub mod log;
+pub mod merkle;
+pub mod period;
+pub mod reconcile;
+pub mod report;
+pub mod schedule;
+pub mod secret;

@@ -1,0 +1,13 @@
+//! Evidence: what an auditor receives and checks. The archive's signing key
+//! and its minisign signatures ([`signing`]), signed tree heads
+//! ([`checkpoint`]), bundles written and checked ([`bundle`]), the bundle's
+//! summary built from archived payloads ([`summary`]) and rendered as PDF
+//! ([`pdf`]), and `verify --archive` ([`verify`]). Reads the archive through
+//! the store; writes only bundle files and key files.
+
+pub mod bundle;
+pub mod checkpoint;
+pub mod pdf;
+pub mod signing;
+pub mod summary;
+pub mod verify;
