@@ -13,7 +13,7 @@ use gstvault::domain::envelope::{parse, Outcome};
 use gstvault::domain::gstin::Gstin;
 use gstvault::domain::period::{FinancialYear, Month};
 use gstvault::evidence::bundle::export::{export, ExportRequest};
-use gstvault::evidence::bundle::Scope;
+use gstvault::evidence::scope::Scope;
 use gstvault::evidence::signing::{keygen, SigningKey};
 use gstvault::store::{format_time, parse_time, NewSnapshot, Store};
 use rand::{Rng, SeedableRng};

@@ -283,7 +283,7 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
             },
         )
         .unwrap();
-        let _ = query::list_table(&rows).human();
+        let _ = gstvault::render::query::list_table(&rows).human();
         list_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         list_rows += rows.len();
     }
@@ -309,7 +309,7 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
             now,
         )
         .unwrap();
-        let _ = shown.pretty();
+        let _ = gstvault::render::query::pretty_body(&shown);
         show_ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     report(table, "show --as-of", show_ms);
@@ -335,7 +335,7 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
             now,
         )
         .unwrap();
-        let _ = query::diff_table(&diffed).human();
+        let _ = gstvault::render::query::diff_table(&diffed).human();
         diff_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         diffs += diffed.differences.len();
     }
@@ -356,7 +356,7 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
             },
         )
         .unwrap();
-        let _ = query::changes_table(&rows).human();
+        let _ = gstvault::render::query::changes_table(&rows).human();
         changes_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         changes += rows.len();
     }

@@ -7,12 +7,15 @@
 //! the key and what is expected.
 
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::domain::catalog::{self, Endpoint, Group, Quirk};
 use crate::domain::gstin::Gstin;
+use crate::domain::schedule::{DaemonSettings, JobKind, Schedule};
 use crate::domain::secret::Secret;
 
 /// The commented example config, built into the binary (`config init`).
@@ -254,7 +257,7 @@ pub struct Config {
     /// A firm's own PDF template (None: the built-in one).
     pub pdf_template: Option<PathBuf>,
     /// The daemon's schedules and listener.
-    pub daemon: crate::domain::schedule::DaemonSettings,
+    pub daemon: DaemonSettings,
     /// The raw form, for `config show`.
     pub raw: RawConfig,
 }
@@ -382,8 +385,7 @@ impl Config {
         let pdf_template = Some(raw.export.pdf_template.trim())
             .filter(|t| !t.is_empty())
             .map(|t| resolve(base, t));
-        let daemon = crate::domain::schedule::DaemonSettings::from_raw(&raw.daemon)
-            .map_err(|(key, message)| invalid(&key, message))?;
+        let daemon = daemon_settings(&raw.daemon).map_err(|(key, message)| invalid(&key, message))?;
         let log_format = match raw.logging.format.as_str() {
             "human" => LogFormat::Human,
             "json" => LogFormat::Json,
@@ -567,6 +569,41 @@ pub fn group_names() -> String {
     Group::ALL.iter().map(|g| g.name()).collect::<Vec<_>>().join(", ")
 }
 
+/// Validates `[daemon]`; errors name the key.
+fn daemon_settings(raw: &RawDaemon) -> Result<DaemonSettings, (String, String)> {
+    let mut schedules = Vec::new();
+    for (kind, expression) in [
+        (JobKind::Capture, &raw.capture),
+        (JobKind::ExportMonth, &raw.export_month),
+        (JobKind::ExportYear, &raw.export_year),
+        (JobKind::Checkpoint, &raw.checkpoint),
+        (JobKind::SessionRefresh, &raw.session_refresh),
+    ] {
+        if expression.trim().is_empty() {
+            continue;
+        }
+        schedules.push(Schedule::parse(kind, expression.trim()).map_err(|e| (format!("daemon.{}", kind.name()), e))?);
+    }
+    if raw.shutdown_grace_secs > 3600 {
+        return Err(("daemon.shutdown_grace_secs".into(), "must be at most 3600".into()));
+    }
+    let listen = match raw.listen.trim() {
+        "" => None,
+        text => Some(text.parse::<SocketAddr>().map_err(|_| {
+            (
+                "daemon.listen".to_string(),
+                format!("{text:?} is not an address such as 127.0.0.1:9184"),
+            )
+        })?),
+    };
+    Ok(DaemonSettings {
+        schedules,
+        capture_on_start: raw.capture_on_start,
+        shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs),
+        listen,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,5 +624,29 @@ mod tests {
         let mut example = c.raw.clone();
         example.gstin.clear();
         assert_eq!(toml::to_string(&example).unwrap(), defaults);
+    }
+
+    #[test]
+    fn bad_expressions_are_refused_with_the_key() {
+        let raw = RawDaemon {
+            capture: "0 61 * * * *".into(),
+            ..Default::default()
+        };
+        let (key, message) = daemon_settings(&raw).unwrap_err();
+        assert_eq!(key, "daemon.capture");
+        assert!(
+            message.starts_with("\"0 61 * * * *\" is not a cron expression"),
+            "{message}"
+        );
+        let raw = RawDaemon {
+            listen: "localhost".into(),
+            ..Default::default()
+        };
+        assert_eq!(daemon_settings(&raw).unwrap_err().0, "daemon.listen");
+        let raw = RawDaemon {
+            checkpoint: String::new(),
+            ..Default::default()
+        };
+        assert!(daemon_settings(&raw).unwrap().schedule(JobKind::Checkpoint).is_none());
     }
 }

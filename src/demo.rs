@@ -24,7 +24,7 @@ use crate::config::{Config, Credentials};
 use crate::domain::period::{india_date, Month};
 use crate::domain::secret::Secret;
 use crate::evidence::bundle::export::ExportRequest;
-use crate::evidence::bundle::Scope;
+use crate::evidence::scope::Scope;
 use crate::sim::{self, SimConfig, Simulator};
 use crate::store::Store;
 

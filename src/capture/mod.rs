@@ -25,10 +25,10 @@ use crate::capture::client::{Client, Fetched};
 use crate::capture::session::{Session, TokenStore};
 use crate::clock::SharedClock;
 use crate::config::GstinEntry;
-use crate::domain::catalog::{Auth, Endpoint, PeriodKind, Quirk, RequestSpec};
+use crate::domain::catalog::{Auth, Endpoint, Quirk, RequestSpec};
 use crate::domain::envelope::{self, Outcome};
 use crate::domain::gstin::Gstin;
-use crate::domain::period::{india_date, FinancialYear, Month, Period};
+use crate::domain::period::{india_date, Month, Period};
 use crate::store::{format_time, Appended, NewSnapshot, SessionState, Store, StoreError};
 
 /// What to capture.
@@ -239,19 +239,6 @@ impl Context {
     }
 }
 
-/// The periods a plan asks of an endpoint kind.
-pub fn periods_for(kind: PeriodKind, months: &[Month]) -> Vec<Period> {
-    match kind {
-        PeriodKind::Month | PeriodKind::DateRange => months.iter().copied().map(Period::Month).collect(),
-        PeriodKind::FinancialYear => {
-            let mut years: Vec<FinancialYear> = months.iter().map(|m| m.financial_year()).collect();
-            years.dedup();
-            years.into_iter().map(Period::Year).collect()
-        }
-        PeriodKind::None => vec![Period::Current],
-    }
-}
-
 /// Runs one capture pass. Returns the summary; the run row records it too.
 ///
 /// Fails only when the archive cannot be written; upstream failures are
@@ -288,7 +275,8 @@ pub async fn run_until(
         .endpoints
         .iter()
         .flat_map(|e| {
-            periods_for(e.period, &months)
+            e.period
+                .periods(&months)
                 .into_iter()
                 .map(move |period| Job { endpoint: e, period })
         })

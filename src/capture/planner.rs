@@ -25,7 +25,6 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde_json::Value;
 
-use crate::capture::periods_for;
 use crate::domain::catalog::{Endpoint, Group};
 use crate::domain::period::{india_date, FinancialYear, Month, Period};
 use crate::store::{parse_time, KeyLatest, Store, StoreError};
@@ -293,7 +292,7 @@ pub fn tier_of(endpoint: &Endpoint) -> Tier {
 pub fn decide(tier: Tier, input: &Inputs<'_>, view: &ArchiveView) -> Decision {
     let mut decision = Decision::default();
     for &endpoint in input.endpoints.iter().filter(|e| tier_of(e) == tier) {
-        for period in periods_for(endpoint.period, input.months) {
+        for period in endpoint.period.periods(input.months) {
             if endpoint.request("00AAAAA0000A1Z5", &period, input.today).is_none() {
                 continue; // the naive capture would not ask either
             }
@@ -315,7 +314,8 @@ pub fn naive_calls(endpoints: &[&'static Endpoint], months: &[Month], today: Nai
     endpoints
         .iter()
         .map(|e| {
-            periods_for(e.period, months)
+            e.period
+                .periods(months)
                 .iter()
                 .filter(|p| e.request("00AAAAA0000A1Z5", p, today).is_some())
                 .count() as u64

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::gstin::Gstin;
 use crate::domain::secret::Secret;
-use crate::store::write_owner_only_atomic;
+use crate::files::write_owner_only_atomic;
 
 /// A live taxpayer session.
 #[derive(Clone, Debug)]

@@ -394,7 +394,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     args.limit
                 );
             }
-            print_table(&crate::query::list_table(&rows), &args.output, "no snapshots match")
+            print_table(
+                &crate::render::query::list_table(&rows),
+                &args.output,
+                "no snapshots match",
+            )
         }
         Command::Show(args) => {
             let store = open_for_query(&cli.config, &args.archive)?;
@@ -404,7 +408,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 as_of: args.as_of,
             };
             let shown = crate::query::show(&store, &query, Utc::now())?;
-            eprintln!("{}", shown.describe());
+            eprintln!("{}", crate::render::query::describe_shown(&shown));
             match (&shown.body, args.raw) {
                 (None, _) => bail!(
                     "snapshot {}: {} without a body: no bytes were received",
@@ -412,7 +416,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     shown.row.outcome
                 ),
                 (Some(body), true) => std::io::stdout().write_all(body)?,
-                (Some(_), false) => print!("{}", shown.pretty().unwrap_or_default()),
+                (Some(_), false) => print!("{}", crate::render::query::pretty_body(&shown).unwrap_or_default()),
             }
             Ok(ExitCode::Ok)
         }
@@ -424,10 +428,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 at: args.at,
             };
             let diffed = crate::query::diff(&store, &query, Utc::now())?;
-            if format_of(&args.output) == crate::table::Format::Human {
-                println!("{}", diffed.describe());
+            if format_of(&args.output) == crate::render::table::Format::Human {
+                println!("{}", crate::render::query::describe_diff(&diffed));
             }
-            print_table(&crate::query::diff_table(&diffed), &args.output, "no difference")
+            print_table(
+                &crate::render::query::diff_table(&diffed),
+                &args.output,
+                "no difference",
+            )
         }
         Command::Changes(args) => {
             let store = open_for_query(&cli.config, &args.output.archive)?;
@@ -438,7 +446,11 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 limit: args.limit,
             };
             let rows = crate::query::changes(&store, &query)?;
-            print_table(&crate::query::changes_table(&rows), &args.output, "no changes match")
+            print_table(
+                &crate::render::query::changes_table(&rows),
+                &args.output,
+                "no changes match",
+            )
         }
         Command::Balances(args) => {
             let store = open_for_query(&cli.config, &args.output.archive)?;
@@ -449,7 +461,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             };
             let rows = crate::query::balances(&store, &query, Utc::now())?;
             print_table(
-                &crate::query::balances_table(&rows),
+                &crate::render::query::balances_table(&rows),
                 &args.output,
                 "no ledger or GSTR-3B snapshots match",
             )
@@ -466,20 +478,20 @@ fn open_for_query(config_path: &Path, archive: &Option<PathBuf>) -> Result<Store
     Ok(Store::open_read_only(&path)?)
 }
 
-fn format_of(output: &QueryOutput) -> crate::table::Format {
+fn format_of(output: &QueryOutput) -> crate::render::table::Format {
     if output.json {
-        crate::table::Format::Json
+        crate::render::table::Format::Json
     } else if output.csv {
-        crate::table::Format::Csv
+        crate::render::table::Format::Csv
     } else {
-        crate::table::Format::Human
+        crate::render::table::Format::Human
     }
 }
 
 /// Prints a query's rows; an empty human result says `empty` (JSON `[]`, CSV the header).
-fn print_table(table: &crate::table::Table, output: &QueryOutput, empty: &str) -> Result<ExitCode> {
+fn print_table(table: &crate::render::table::Table, output: &QueryOutput, empty: &str) -> Result<ExitCode> {
     let format = format_of(output);
-    if table.is_empty() && format == crate::table::Format::Human {
+    if table.is_empty() && format == crate::render::table::Format::Human {
         println!("{empty}");
     } else {
         print!("{}", table.render(format));
@@ -554,7 +566,7 @@ pub fn export_request(
     args: &ExportArgs,
     now: DateTime<Utc>,
 ) -> Result<crate::evidence::bundle::export::ExportRequest> {
-    use crate::evidence::bundle::Scope;
+    use crate::evidence::scope::Scope;
     let gstin = Gstin::parse(&args.gstin)?;
     let entry = config
         .gstin(&gstin)
@@ -662,7 +674,7 @@ fn verify(config_path: &Path, args: VerifyArgs) -> Result<ExitCode> {
 }
 
 /// The human verification report.
-pub fn render_verify(report: &crate::evidence::verify::VerifyReport) -> String {
+pub fn render_verify(report: &crate::evidence::report::VerifyReport) -> String {
     let mut out = String::new();
     for finding in &report.findings {
         out.push_str(&format!("FINDING {}: {}\n", finding.subject, finding.message));

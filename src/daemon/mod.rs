@@ -28,7 +28,7 @@ use crate::config::{Config, Credentials};
 use crate::domain::period::{default_window, india_date};
 use crate::domain::schedule::{export_month_at, export_year_at, JobKind};
 use crate::evidence::bundle::export::{export, ExportRequest};
-use crate::evidence::bundle::Scope;
+use crate::evidence::scope::Scope;
 use crate::store::{format_time, parse_time, SessionState, Store, WriterLock};
 
 /// How a job ended.

@@ -86,6 +86,22 @@ pub enum PeriodKind {
     None,
 }
 
+impl PeriodKind {
+    /// The periods a capture of `months` asks of an endpoint of this kind:
+    /// each month, each financial year they touch, or the current state.
+    pub fn periods(self, months: &[Month]) -> Vec<Period> {
+        match self {
+            PeriodKind::Month | PeriodKind::DateRange => months.iter().copied().map(Period::Month).collect(),
+            PeriodKind::FinancialYear => {
+                let mut years: Vec<FinancialYear> = months.iter().map(|m| m.financial_year()).collect();
+                years.dedup();
+                years.into_iter().map(Period::Year).collect()
+            }
+            PeriodKind::None => vec![Period::Current],
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
     Get,

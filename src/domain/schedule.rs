@@ -105,42 +105,6 @@ pub struct DaemonSettings {
 }
 
 impl DaemonSettings {
-    /// Validates `[daemon]`; errors name the key.
-    pub fn from_raw(raw: &crate::config::RawDaemon) -> Result<DaemonSettings, (String, String)> {
-        let mut schedules = Vec::new();
-        for (kind, expression) in [
-            (JobKind::Capture, &raw.capture),
-            (JobKind::ExportMonth, &raw.export_month),
-            (JobKind::ExportYear, &raw.export_year),
-            (JobKind::Checkpoint, &raw.checkpoint),
-            (JobKind::SessionRefresh, &raw.session_refresh),
-        ] {
-            if expression.trim().is_empty() {
-                continue;
-            }
-            schedules
-                .push(Schedule::parse(kind, expression.trim()).map_err(|e| (format!("daemon.{}", kind.name()), e))?);
-        }
-        if raw.shutdown_grace_secs > 3600 {
-            return Err(("daemon.shutdown_grace_secs".into(), "must be at most 3600".into()));
-        }
-        let listen = match raw.listen.trim() {
-            "" => None,
-            text => Some(text.parse::<SocketAddr>().map_err(|_| {
-                (
-                    "daemon.listen".to_string(),
-                    format!("{text:?} is not an address such as 127.0.0.1:9184"),
-                )
-            })?),
-        };
-        Ok(DaemonSettings {
-            schedules,
-            capture_on_start: raw.capture_on_start,
-            shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs),
-            listen,
-        })
-    }
-
     pub fn schedule(&self, kind: JobKind) -> Option<&Schedule> {
         self.schedules.iter().find(|s| s.kind == kind)
     }
@@ -204,32 +168,5 @@ mod tests {
     fn yearly_export_waits_for_the_amendment_deadline() {
         assert_eq!(export_year_at(ist_time(2026, 12, 1, 7, 0)).label(), "2025-26");
         assert_eq!(export_year_at(ist_time(2026, 11, 30, 7, 0)).label(), "2024-25");
-    }
-
-    #[test]
-    fn bad_expressions_are_refused_with_the_key() {
-        let raw = crate::config::RawDaemon {
-            capture: "0 61 * * * *".into(),
-            ..Default::default()
-        };
-        let (key, message) = DaemonSettings::from_raw(&raw).unwrap_err();
-        assert_eq!(key, "daemon.capture");
-        assert!(
-            message.starts_with("\"0 61 * * * *\" is not a cron expression"),
-            "{message}"
-        );
-        let raw = crate::config::RawDaemon {
-            listen: "localhost".into(),
-            ..Default::default()
-        };
-        assert_eq!(DaemonSettings::from_raw(&raw).unwrap_err().0, "daemon.listen");
-        let raw = crate::config::RawDaemon {
-            checkpoint: String::new(),
-            ..Default::default()
-        };
-        assert!(DaemonSettings::from_raw(&raw)
-            .unwrap()
-            .schedule(JobKind::Checkpoint)
-            .is_none());
     }
 }

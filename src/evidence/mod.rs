@@ -8,6 +8,8 @@
 pub mod bundle;
 pub mod checkpoint;
 pub mod pdf;
+pub mod report;
+pub mod scope;
 pub mod signing;
 pub mod summary;
 pub mod verify;

@@ -106,7 +106,7 @@ pub fn keygen(secret_path: &Path, public_path: &Path, password: Option<&Secret>)
     }
     {
         use std::io::Write;
-        let mut file = crate::store::create_owner_only(secret_path).map_err(|e| err(e.to_string()))?;
+        let mut file = crate::files::create_owner_only(secret_path).map_err(|e| err(e.to_string()))?;
         file.write_all(secret_box.to_string().as_bytes())
             .map_err(|e| err(e.to_string()))?;
         file.sync_all().map_err(|e| err(e.to_string()))?;

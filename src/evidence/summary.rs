@@ -12,8 +12,8 @@ use crate::domain::gstin::Gstin;
 use crate::domain::period::Month;
 use crate::domain::reconcile::{self, MonthEvidence};
 use crate::domain::report::{ChangeLine, IndexRow, Report};
-use crate::evidence::bundle::export::Version;
-use crate::evidence::bundle::Scope;
+use crate::evidence::scope::Scope;
+use crate::evidence::scope::Version;
 use crate::evidence::signing::KeyInfo;
 use crate::store::{format_time, ChangeRow, CheckpointRow, SnapshotRow, Store, StoreError};
 

@@ -15,42 +15,9 @@ use std::collections::{HashMap, HashSet};
 
 use crate::domain::digest::Digest;
 use crate::domain::merkle::Tree;
+use crate::evidence::report::{Finding, VerifyReport};
 use crate::evidence::signing::PublicKey;
 use crate::store::{Store, StoreError};
-
-/// One thing that is not as recorded.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Finding {
-    /// What: "snapshot 42", "payload 3fa2…", "checkpoint 7", "change 51".
-    pub subject: String,
-    /// What differs.
-    pub message: String,
-}
-
-/// The result of a verification.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct VerifyReport {
-    pub findings: Vec<Finding>,
-    pub snapshots: u64,
-    pub payloads: u64,
-    pub checkpoints: u64,
-    pub bytes_hashed: u64,
-    /// Facts worth knowing that are not findings (e.g. signatures not checked).
-    pub notes: Vec<String>,
-}
-
-impl VerifyReport {
-    pub fn intact(&self) -> bool {
-        self.findings.is_empty()
-    }
-
-    fn finding(&mut self, subject: impl Into<String>, message: impl Into<String>) {
-        self.findings.push(Finding {
-            subject: subject.into(),
-            message: message.into(),
-        });
-    }
-}
 
 /// Decompressed payloads kept while scanning, bounded in bytes.
 /// Decompressed payload bytes, shared between the bodies that hold them.

@@ -2,7 +2,7 @@
 //! `balances`. Each takes its arguments as typed on the command line (so every
 //! entry point validates the same way), reads through the [`Store`] (opened
 //! read-only, so queries run while a daemon writes) and returns rows as data;
-//! [`crate::table`] prints them. Bad input is a [`QueryError::Input`]: one line
+//! [`crate::render::query`] turns them into tables. Bad input is a [`QueryError::Input`]: one line
 //! naming the flag and the value.
 //!
 //! Decisions:
@@ -33,13 +33,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::domain::catalog::{self, Group};
-use crate::domain::diff::{ChangeKind, Difference};
+use crate::domain::diff::Difference;
 use crate::domain::gstin::Gstin;
 use crate::domain::period::{india_date, ist, FinancialYear, Month, Period};
 use crate::domain::reconcile;
 use crate::domain::report::Heads;
 use crate::store::{format_time, PeriodFilter, SnapshotFilter, SnapshotRow, Store, StoreError, ANSWERED};
-use crate::table::{Cell, Table};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -293,36 +292,6 @@ pub fn list(store: &Store, args: &ListArgs) -> Result<Vec<ListRow>> {
         .collect())
 }
 
-pub fn list_table(rows: &[ListRow]) -> Table {
-    let mut t = Table::new(vec![
-        "seq",
-        "received_at",
-        "gstin",
-        "endpoint",
-        "period",
-        "page",
-        "outcome",
-        "payload_sha256",
-        "change",
-        "previous",
-    ]);
-    for r in rows {
-        t.push(vec![
-            Cell::Int(r.seq as i64),
-            Cell::text(&r.received_at),
-            Cell::text(&r.gstin),
-            Cell::text(&r.endpoint),
-            Cell::text(&r.period),
-            Cell::Int(i64::from(r.page)),
-            Cell::text(&r.outcome),
-            r.payload_sha256.clone().map(Cell::Hash).unwrap_or(Cell::Empty),
-            Cell::text(&r.change),
-            r.previous.map(|p| Cell::Int(p as i64)).unwrap_or(Cell::Empty),
-        ]);
-    }
-    t
-}
-
 // ---------------------------------------------------------------- show
 
 /// `show` arguments as typed: a snapshot ID, or a key and an instant.
@@ -338,40 +307,6 @@ pub struct ShowArgs {
 pub struct Shown {
     pub row: SnapshotRow,
     pub body: Option<Vec<u8>>,
-}
-
-impl Shown {
-    /// The body indented (JSON members in the order received), or as text when it is not JSON.
-    pub fn pretty(&self) -> Option<String> {
-        let body = self.body.as_ref()?;
-        Some(match serde_json::from_slice::<Value>(body) {
-            Ok(v) => serde_json::to_string_pretty(&v).expect("JSON values serialise") + "\n",
-            Err(_) => String::from_utf8_lossy(body).into_owned(),
-        })
-    }
-
-    /// One line naming the snapshot.
-    pub fn describe(&self) -> String {
-        let r = &self.row;
-        format!(
-            "snapshot {}: {} {} {}{} received {} outcome {}{}",
-            r.seq,
-            r.gstin,
-            r.endpoint,
-            r.period,
-            if r.page > 0 {
-                format!(" page {}", r.page)
-            } else {
-                String::new()
-            },
-            r.received_at,
-            r.outcome,
-            r.body_sha256
-                .as_ref()
-                .map(|h| format!(" body sha256 {h}"))
-                .unwrap_or_default()
-        )
-    }
 }
 
 /// The snapshot by ID, or the latest answer of the key at or before `--as-of` (default `now`).
@@ -413,22 +348,6 @@ pub struct Diffed {
     pub from: SnapshotRow,
     pub to: SnapshotRow,
     pub differences: Vec<Difference>,
-}
-
-impl Diffed {
-    pub fn describe(&self) -> String {
-        format!(
-            "{} {} {}: snapshot {} ({}) -> {} ({}): {}",
-            self.to.gstin,
-            self.to.endpoint,
-            self.to.period,
-            self.from.seq,
-            self.from.received_at,
-            self.to.seq,
-            self.to.received_at,
-            crate::domain::diff::summarize(&self.differences)
-        )
-    }
 }
 
 /// The payload of an answered snapshot as JSON: `ok` → the payload, `no_data` → `{}`.
@@ -489,24 +408,6 @@ pub fn diff(store: &Store, args: &DiffArgs, now: DateTime<Utc>) -> Result<Diffed
     }
     let differences = crate::domain::diff::diff(&document(store, &from)?, &document(store, &to)?);
     Ok(Diffed { from, to, differences })
-}
-
-pub fn diff_table(diffed: &Diffed) -> Table {
-    let mut t = Table::new(vec!["kind", "path", "old", "new"]);
-    for d in &diffed.differences {
-        let kind = match d.kind {
-            ChangeKind::Added => "added",
-            ChangeKind::Removed => "removed",
-            ChangeKind::Changed => "changed",
-        };
-        t.push(vec![
-            Cell::text(kind),
-            Cell::text(&d.path),
-            d.old.clone().map(Cell::Json).unwrap_or(Cell::Empty),
-            d.new.clone().map(Cell::Json).unwrap_or(Cell::Empty),
-        ]);
-    }
-    t
 }
 
 // ---------------------------------------------------------------- changes
@@ -595,34 +496,6 @@ pub fn changes(store: &Store, args: &ChangesArgs) -> Result<Vec<ChangeReport>> {
         });
     }
     Ok(out)
-}
-
-pub fn changes_table(rows: &[ChangeReport]) -> Table {
-    let mut t = Table::new(vec![
-        "detected_at",
-        "gstin",
-        "endpoint",
-        "period",
-        "page",
-        "retroactive",
-        "seq",
-        "previous",
-        "summary",
-    ]);
-    for r in rows {
-        t.push(vec![
-            Cell::text(&r.detected_at),
-            Cell::text(&r.gstin),
-            Cell::text(&r.endpoint),
-            Cell::text(&r.period),
-            Cell::Int(i64::from(r.page)),
-            Cell::Bool(r.retroactive),
-            Cell::Int(r.seq as i64),
-            Cell::Int(r.previous_seq as i64),
-            Cell::text(&r.summary),
-        ]);
-    }
-    t
 }
 
 // ---------------------------------------------------------------- balances
@@ -714,43 +587,6 @@ pub fn balances(store: &Store, args: &BalancesArgs, now: DateTime<Utc>) -> Resul
             }
         })
         .collect())
-}
-
-pub fn balances_table(rows: &[BalanceLine]) -> Table {
-    let mut t = Table::new(vec![
-        "month",
-        "cash_igst",
-        "cash_cgst",
-        "cash_sgst",
-        "cash_cess",
-        "itc_igst",
-        "itc_cgst",
-        "itc_sgst",
-        "itc_cess",
-        "3b_liability",
-        "3b_paid_cash",
-        "3b_paid_itc",
-        "finding",
-    ]);
-    let total = |h: Option<Heads>| h.map(|h| Cell::Amount(h.total())).unwrap_or(Cell::Empty);
-    for r in rows {
-        t.push(vec![
-            Cell::text(&r.month),
-            Cell::Amount(r.cash.igst),
-            Cell::Amount(r.cash.cgst),
-            Cell::Amount(r.cash.sgst),
-            Cell::Amount(r.cash.cess),
-            Cell::Amount(r.itc.igst),
-            Cell::Amount(r.itc.cgst),
-            Cell::Amount(r.itc.sgst),
-            Cell::Amount(r.itc.cess),
-            total(r.liability),
-            total(r.paid_cash),
-            total(r.paid_itc),
-            Cell::text(&r.finding),
-        ]);
-    }
-    t
 }
 
 #[cfg(test)]

@@ -276,7 +276,7 @@ impl Store {
             })?;
         }
         if !path.exists() {
-            create_owner_only(path).map_err(|e| StoreError::Io {
+            crate::files::create_owner_only(path).map_err(|e| StoreError::Io {
                 path: path.display().to_string(),
                 message: format!("cannot create: {e}"),
             })?;
@@ -1775,40 +1775,6 @@ fn insert_change_ids(conn: &Connection, path: &Path, row: [i64; 6]) -> Result<()
     .and_then(|mut q| q.execute(row))
     .map(|_| ())
     .map_err(|e| sqlite(path, e))
-}
-
-/// Creates an empty file readable and writable by its owner only.
-pub fn create_owner_only(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-}
-
-/// Writes `bytes` to `path` atomically (temp file, fsync, rename), owner-only.
-pub fn write_owner_only_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
-        std::process::id()
-    ));
-    let _ = std::fs::remove_file(&tmp);
-    {
-        let mut file = create_owner_only(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 #[cfg(test)]

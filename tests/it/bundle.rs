@@ -9,7 +9,7 @@ use std::process::Command;
 use gstvault::domain::period::Month;
 use gstvault::evidence::bundle::check::check_bundle;
 use gstvault::evidence::bundle::export::{export, ExportRequest};
-use gstvault::evidence::bundle::Scope;
+use gstvault::evidence::scope::Scope;
 use gstvault::evidence::signing::{PublicKey, SigningKey};
 
 use crate::support::World;
@@ -45,7 +45,7 @@ fn request(world: &World, out: &Path, month: &str) -> ExportRequest {
     }
 }
 
-fn findings(report: &gstvault::evidence::verify::VerifyReport) -> BTreeSet<(String, String)> {
+fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTreeSet<(String, String)> {
     report
         .findings
         .iter()

@@ -297,7 +297,7 @@ async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
     let months = from.through(to);
     let mut missing = Vec::new();
     for endpoint in &config.endpoints {
-        for period in gstvault::capture::periods_for(endpoint.period, &months) {
+        for period in endpoint.period.periods(&months) {
             if endpoint.request("x", &period, today).is_none() {
                 continue;
             }
@@ -368,7 +368,7 @@ async fn readers_and_exports_work_while_the_daemon_captures() {
                 gstin: gstin.clone(),
                 legal_name: None,
                 organization: String::new(),
-                scope: gstvault::evidence::bundle::Scope::Month(
+                scope: gstvault::evidence::scope::Scope::Month(
                     gstvault::domain::period::Month::parse("2026-05").unwrap(),
                 ),
                 as_of: now,

@@ -60,7 +60,7 @@ async fn a_flaky_portal_still_gets_every_endpoint_archived() {
     let months = plan.from.through(plan.to);
     for entry in &plan.gstins {
         for endpoint in &plan.endpoints {
-            for period in gstvault::capture::periods_for(endpoint.period, &months) {
+            for period in endpoint.period.periods(&months) {
                 if endpoint.request(entry.gstin.as_str(), &period, today).is_some() {
                     let key = (entry.gstin.to_string(), endpoint.name.to_string(), period.to_string());
                     assert!(keys.contains(&key), "not archived: {key:?}");
@@ -254,7 +254,7 @@ async fn sigkill_at_random_instants_loses_nothing() {
         .through(gstvault::domain::period::Month::parse("2026-05").unwrap());
     for g in &gstins {
         for endpoint in &config.endpoints {
-            for period in gstvault::capture::periods_for(endpoint.period, &months) {
+            for period in endpoint.period.periods(&months) {
                 if endpoint.request(g.as_str(), &period, today).is_none() {
                     continue;
                 }

@@ -110,7 +110,7 @@ async fn the_bundle_reader_survives_random_and_mutated_input() {
         gstin,
         legal_name: None,
         organization: String::new(),
-        scope: gstvault::evidence::bundle::Scope::Month(Month::parse("2026-05").unwrap()),
+        scope: gstvault::evidence::scope::Scope::Month(Month::parse("2026-05").unwrap()),
         as_of: world.clock.now(),
         out_dir: dir.path().to_path_buf(),
         template: None,

@@ -11,9 +11,9 @@ use gstvault::domain::diff::ChangeKind;
 use gstvault::domain::digest::Digest;
 use gstvault::domain::period::{india_date, Month};
 use gstvault::query::{self, BalancesArgs, ChangesArgs, DiffArgs, KeyArgs, ListArgs, ShowArgs};
+use gstvault::render::table::{parse_csv, Format};
 use gstvault::sim::model::EventKind;
 use gstvault::store::{format_time, Store};
-use gstvault::table::{parse_csv, Format};
 use serde_json::Value;
 
 use crate::support::World;
@@ -100,7 +100,7 @@ async fn as_of_picks_the_latest_answer_and_raw_is_the_received_bytes() {
         let transaction = shown.row.transaction_id.as_ref().unwrap();
         assert_eq!(served.get(transaction), Some(&Digest::of(body).hex()));
         assert_eq!(Some(body.clone()), store.body(shown.row.seq).unwrap());
-        let pretty: Value = serde_json::from_str(&shown.pretty().unwrap()).unwrap();
+        let pretty: Value = serde_json::from_str(&gstvault::render::query::pretty_body(&shown).unwrap()).unwrap();
         assert_eq!(pretty, serde_json::from_slice::<Value>(body).unwrap());
     }
     // By ID gives the same snapshot.
@@ -204,10 +204,16 @@ async fn diff_of_a_planted_b2ba_amendment_is_exactly_its_addition() {
     )
     .unwrap();
     assert_eq!(one_at, diffed);
-    let table = query::diff_table(&diffed);
+    let table = gstvault::render::query::diff_table(&diffed);
     assert_eq!(table.rows.len(), 1);
     assert!(table.human().lines().nth(1).unwrap().starts_with("added  /b2ba  "));
-    assert_eq!(diffed.describe().rsplit(": ").next().unwrap(), "1 added (/b2ba)");
+    assert_eq!(
+        gstvault::render::query::describe_diff(&diffed)
+            .rsplit(": ")
+            .next()
+            .unwrap(),
+        "1 added (/b2ba)"
+    );
 }
 
 #[tokio::test]
@@ -297,7 +303,7 @@ async fn changes_lists_exactly_the_planted_events_of_closed_months() {
     assert_eq!(changed, rows.iter().map(|r| r.seq).collect());
 
     // Formats: JSON and CSV carry the same rows as the table.
-    let table = query::changes_table(&rows);
+    let table = gstvault::render::query::changes_table(&rows);
     let json: Vec<Value> = serde_json::from_str(&table.render(Format::Json)).unwrap();
     let csv = parse_csv(&table.render(Format::Csv));
     let human = table.render(Format::Human);
@@ -356,7 +362,7 @@ async fn balances_agree_across_formats() {
     .unwrap();
     assert!(none.is_empty());
 
-    let table = query::balances_table(&rows);
+    let table = gstvault::render::query::balances_table(&rows);
     let json: Vec<Value> = serde_json::from_str(&table.render(Format::Json)).unwrap();
     let csv = parse_csv(&table.render(Format::Csv));
     let human = table.render(Format::Human);

@@ -15,8 +15,8 @@ use super::*;
 use crate::domain::digest::Digest;
 use crate::domain::merkle;
 use crate::evidence::checkpoint::{SignedCheckpoint, TreeHead};
+use crate::evidence::report::{Finding, VerifyReport};
 use crate::evidence::signing::PublicKey;
-use crate::evidence::verify::{Finding, VerifyReport};
 
 /// Caps on what a bundle may make us read.
 const MAX_ENTRIES: usize = 200_000;

@@ -8,7 +8,6 @@
 //! Streaming: snapshot bodies are read from the archive and written one at a
 //! time, so memory does not grow with the bundle.
 
-use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -16,6 +15,7 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use super::*;
 use crate::domain::digest::Digest;
+use crate::evidence::scope::{versions, Scope, Version};
 use crate::evidence::signing::SigningKey;
 use crate::store::{format_time, parse_time, BundleRow, CheckpointRow, SnapshotRow, Store, StoreError};
 
@@ -61,41 +61,6 @@ pub struct Exported {
     pub checkpoint_size: u64,
     /// The bundle the consistency proof starts from.
     pub previous: Option<String>,
-}
-
-/// One distinct payload version of one endpoint, period and page.
-#[derive(Clone, Debug)]
-pub struct Version {
-    /// The first snapshot that returned it (its bytes go in the bundle).
-    pub first: SnapshotRow,
-    pub last_seen: String,
-    pub seen: u64,
-}
-
-/// Groups snapshots into distinct payload versions (transport failures, which
-/// have no bytes, are left out), ordered by the first snapshot's log index.
-pub fn versions(rows: &[SnapshotRow]) -> Vec<Version> {
-    let mut by_key: BTreeMap<(String, String, u32, String), Version> = BTreeMap::new();
-    for row in rows {
-        let Some(payload) = row.payload_sha256.clone() else {
-            continue;
-        };
-        let key = (row.endpoint.clone(), row.period.clone(), row.page, payload);
-        by_key
-            .entry(key)
-            .and_modify(|v| {
-                v.last_seen = row.received_at.clone();
-                v.seen += 1;
-            })
-            .or_insert_with(|| Version {
-                first: row.clone(),
-                last_seen: row.received_at.clone(),
-                seen: 1,
-            });
-    }
-    let mut out: Vec<Version> = by_key.into_values().collect();
-    out.sort_by_key(|v| v.first.seq);
-    out
 }
 
 /// The bundle file path of a snapshot.
@@ -564,7 +529,7 @@ fn write_zip(
     entries: &[Entry],
     as_of: DateTime<Utc>,
 ) -> Result<(), ExportError> {
-    let file = crate::store::create_owner_only(path).map_err(|e| io_err(path, e))?;
+    let file = crate::files::create_owner_only(path).map_err(|e| io_err(path, e))?;
     let mut zip = zip::ZipWriter::new(super::sink::PatchBuffer::new(file, 256 << 10));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)

@@ -26,7 +26,8 @@ mod sink;
 use chrono::{DateTime, Utc};
 
 use crate::domain::gstin::Gstin;
-use crate::domain::period::{india_date, FinancialYear, Month};
+use crate::domain::period::india_date;
+use crate::evidence::scope::Scope;
 
 pub const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
 pub const MANIFEST: &str = "manifest-sha256.txt";
@@ -41,42 +42,6 @@ pub const SUMMARY_PDF: &str = "data/summary.pdf";
 pub const RECORDS: &str = "data/proofs/records.jsonl";
 pub const INCLUSION: &str = "data/proofs/inclusion.txt";
 pub const CONSISTENCY: &str = "data/proofs/consistency.txt";
-
-/// What a bundle covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope {
-    Month(Month),
-    Year(FinancialYear),
-}
-
-impl Scope {
-    /// The stored period values a bundle of this scope includes.
-    pub fn periods(&self) -> Vec<String> {
-        match self {
-            Scope::Month(m) => vec![m.to_string()],
-            Scope::Year(fy) => {
-                let mut out: Vec<String> = fy.months().iter().map(Month::to_string).collect();
-                out.push(fy.to_string());
-                out
-            }
-        }
-    }
-
-    /// `2025-04` or `FY2025-26`.
-    pub fn label(&self) -> String {
-        match self {
-            Scope::Month(m) => m.to_string(),
-            Scope::Year(fy) => fy.to_string(),
-        }
-    }
-
-    pub fn months(&self) -> Vec<Month> {
-        match self {
-            Scope::Month(m) => vec![*m],
-            Scope::Year(fy) => fy.months(),
-        }
-    }
-}
 
 /// `gstvault_<GSTIN>_<period>_<as-of date>` (the as-of date in IST).
 pub fn bundle_name(gstin: &Gstin, scope: &Scope, as_of: DateTime<Utc>) -> String {

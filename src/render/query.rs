@@ -1,0 +1,168 @@
+//! Query rows as tables (aligned text, JSON, CSV through [`super::table`])
+//! and the one-line descriptions `show` and `diff` print on stderr.
+
+use serde_json::Value;
+
+use super::table::{Cell, Table};
+use crate::domain::diff::ChangeKind;
+use crate::domain::report::Heads;
+use crate::query::{BalanceLine, ChangeReport, Diffed, ListRow, Shown};
+
+/// The body indented (JSON members in the order received), or as text when it is not JSON.
+pub fn pretty_body(shown: &Shown) -> Option<String> {
+    let body = shown.body.as_ref()?;
+    Some(match serde_json::from_slice::<Value>(body) {
+        Ok(v) => serde_json::to_string_pretty(&v).expect("JSON values serialise") + "\n",
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    })
+}
+
+/// One line naming the snapshot.
+pub fn describe_shown(shown: &Shown) -> String {
+    let r = &shown.row;
+    format!(
+        "snapshot {}: {} {} {}{} received {} outcome {}{}",
+        r.seq,
+        r.gstin,
+        r.endpoint,
+        r.period,
+        if r.page > 0 {
+            format!(" page {}", r.page)
+        } else {
+            String::new()
+        },
+        r.received_at,
+        r.outcome,
+        r.body_sha256
+            .as_ref()
+            .map(|h| format!(" body sha256 {h}"))
+            .unwrap_or_default()
+    )
+}
+
+pub fn describe_diff(diffed: &Diffed) -> String {
+    format!(
+        "{} {} {}: snapshot {} ({}) -> {} ({}): {}",
+        diffed.to.gstin,
+        diffed.to.endpoint,
+        diffed.to.period,
+        diffed.from.seq,
+        diffed.from.received_at,
+        diffed.to.seq,
+        diffed.to.received_at,
+        crate::domain::diff::summarize(&diffed.differences)
+    )
+}
+
+pub fn list_table(rows: &[ListRow]) -> Table {
+    let mut t = Table::new(vec![
+        "seq",
+        "received_at",
+        "gstin",
+        "endpoint",
+        "period",
+        "page",
+        "outcome",
+        "payload_sha256",
+        "change",
+        "previous",
+    ]);
+    for r in rows {
+        t.push(vec![
+            Cell::Int(r.seq as i64),
+            Cell::text(&r.received_at),
+            Cell::text(&r.gstin),
+            Cell::text(&r.endpoint),
+            Cell::text(&r.period),
+            Cell::Int(i64::from(r.page)),
+            Cell::text(&r.outcome),
+            r.payload_sha256.clone().map(Cell::Hash).unwrap_or(Cell::Empty),
+            Cell::text(&r.change),
+            r.previous.map(|p| Cell::Int(p as i64)).unwrap_or(Cell::Empty),
+        ]);
+    }
+    t
+}
+
+pub fn diff_table(diffed: &Diffed) -> Table {
+    let mut t = Table::new(vec!["kind", "path", "old", "new"]);
+    for d in &diffed.differences {
+        let kind = match d.kind {
+            ChangeKind::Added => "added",
+            ChangeKind::Removed => "removed",
+            ChangeKind::Changed => "changed",
+        };
+        t.push(vec![
+            Cell::text(kind),
+            Cell::text(&d.path),
+            d.old.clone().map(Cell::Json).unwrap_or(Cell::Empty),
+            d.new.clone().map(Cell::Json).unwrap_or(Cell::Empty),
+        ]);
+    }
+    t
+}
+
+pub fn changes_table(rows: &[ChangeReport]) -> Table {
+    let mut t = Table::new(vec![
+        "detected_at",
+        "gstin",
+        "endpoint",
+        "period",
+        "page",
+        "retroactive",
+        "seq",
+        "previous",
+        "summary",
+    ]);
+    for r in rows {
+        t.push(vec![
+            Cell::text(&r.detected_at),
+            Cell::text(&r.gstin),
+            Cell::text(&r.endpoint),
+            Cell::text(&r.period),
+            Cell::Int(i64::from(r.page)),
+            Cell::Bool(r.retroactive),
+            Cell::Int(r.seq as i64),
+            Cell::Int(r.previous_seq as i64),
+            Cell::text(&r.summary),
+        ]);
+    }
+    t
+}
+
+pub fn balances_table(rows: &[BalanceLine]) -> Table {
+    let mut t = Table::new(vec![
+        "month",
+        "cash_igst",
+        "cash_cgst",
+        "cash_sgst",
+        "cash_cess",
+        "itc_igst",
+        "itc_cgst",
+        "itc_sgst",
+        "itc_cess",
+        "3b_liability",
+        "3b_paid_cash",
+        "3b_paid_itc",
+        "finding",
+    ]);
+    let total = |h: Option<Heads>| h.map(|h| Cell::Amount(h.total())).unwrap_or(Cell::Empty);
+    for r in rows {
+        t.push(vec![
+            Cell::text(&r.month),
+            Cell::Amount(r.cash.igst),
+            Cell::Amount(r.cash.cgst),
+            Cell::Amount(r.cash.sgst),
+            Cell::Amount(r.cash.cess),
+            Cell::Amount(r.itc.igst),
+            Cell::Amount(r.itc.cgst),
+            Cell::Amount(r.itc.sgst),
+            Cell::Amount(r.itc.cess),
+            total(r.liability),
+            total(r.paid_cash),
+            total(r.paid_itc),
+            Cell::text(&r.finding),
+        ]);
+    }
+    t
+}
