@@ -11,7 +11,7 @@ use chrono::{TimeZone, Utc};
 use futures::StreamExt;
 use gstvault::capture::client::Client;
 use gstvault::capture::session::TokenStore;
-use gstvault::capture::{self, Plan, RunSummary};
+use gstvault::capture::{Plan, RunSummary};
 use gstvault::clock::SharedClock;
 use gstvault::config::{Config, Credentials};
 use gstvault::domain::catalog::{self, Auth, Quirk};
@@ -72,15 +72,14 @@ impl Portal {
             api_key: Secret::new(sim::DEMO_API_KEY),
             api_secret: Secret::new(sim::DEMO_API_SECRET),
         };
-        let client = Client::new(config.api.clone(), credentials, clock.clone()).expect("client");
+        let client = gstvault::app::capture::client(&config, credentials, clock.clone()).expect("client");
         for entry in &config.gstins {
-            client.request_otp(&entry.gstin, &entry.username).await.expect("otp");
-            let session = client
-                .verify_otp(&entry.gstin, &entry.username, sim::TEST_OTP)
+            gstvault::app::login::log_in(&config, &client, entry, sim::TEST_OTP, clock.now())
                 .await
-                .expect("otp verify");
-            gstvault::cli::save_login(&config, &entry.gstin, &session, clock.now()).expect("save login");
+                .expect("login");
         }
+        // Every capture ends in a signed checkpoint, as in production.
+        gstvault::app::keys::keygen(&config).expect("keygen");
         let to = Month::of_date(india_date(clock.now()));
         let from = (1..months).fold(to, |m, _| m.prev());
         let plan = Plan {
@@ -107,16 +106,24 @@ impl Portal {
 
     /// One gstvault capture pass over the plan.
     pub async fn capture(&self) -> RunSummary {
-        let summary = capture::run(
-            &self.plan,
+        let captured = gstvault::app::capture::capture_with(
+            &self.store,
+            &self.config,
             self.client.clone(),
-            self.store.clone(),
-            self.tokens(),
             self.clock.clone(),
+            &self.plan,
+            gstvault::app::capture::Mode::Full,
+            None,
             None,
         )
         .await
         .expect("capture");
+        assert!(
+            matches!(captured.checkpoint, gstvault::app::capture::Checkpointed::Signed(_)),
+            "the capture ends in a signed checkpoint: {:?}",
+            captured.checkpoint
+        );
+        let summary = captured.totals;
         assert_eq!(
             summary.failed(),
             0,
@@ -307,14 +314,7 @@ pub async fn row(dir: &Path, scale: &Scale, table: &mut Table, report: bool) -> 
         }
     }
     let (portal, summary, requests, api_version) = last.expect("at least one round");
-    let key = dir.join("bench.key");
-    gstvault::evidence::signing::keygen(&key, &dir.join("bench.pub"), None).expect("keygen");
-    {
-        let signing = gstvault::evidence::signing::SigningKey::load(&key, None).expect("key loads");
-        let store = portal.store.lock().unwrap();
-        gstvault::evidence::checkpoint::record(&store, &signing, portal.clock.now(), Some(summary.run_id))
-            .expect("checkpoint");
-    }
+    let key = portal.config.signing_key.clone();
     let captured = Captured {
         archive: portal.archive_path(),
         key,

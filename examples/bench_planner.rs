@@ -13,9 +13,9 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
 use chrono::{TimeZone, Utc};
+use gstvault::app::capture::{Captured, Mode};
 use gstvault::capture::client::Client;
-use gstvault::capture::session::TokenStore;
-use gstvault::capture::{self, Plan};
+use gstvault::capture::Plan;
 use gstvault::clock::SharedClock;
 use gstvault::config::{Config, Credentials};
 use gstvault::domain::gstin::Gstin;
@@ -80,13 +80,9 @@ async fn side(gstins: &[Gstin]) -> Side {
 impl Side {
     async fn login(&self) {
         for entry in &self.config.gstins {
-            self.client.request_otp(&entry.gstin, &entry.username).await.unwrap();
-            let session = self
-                .client
-                .verify_otp(&entry.gstin, &entry.username, sim::TEST_OTP)
+            gstvault::app::login::log_in(&self.config, &self.client, entry, sim::TEST_OTP, self.clock.now())
                 .await
                 .unwrap();
-            gstvault::cli::save_login(&self.config, &entry.gstin, &session, self.clock.now()).unwrap();
         }
     }
 
@@ -99,6 +95,21 @@ impl Side {
             to,
             kind: "snapshot",
         }
+    }
+
+    async fn capture(&self, mode: Mode) -> Captured {
+        gstvault::app::capture::capture_with(
+            &self.store,
+            &self.config,
+            self.client.clone(),
+            self.clock.clone(),
+            &self.plan(),
+            mode,
+            None,
+            None,
+        )
+        .await
+        .unwrap()
     }
 
     fn requests(&self) -> u64 {
@@ -139,16 +150,7 @@ async fn main() {
     // Day 0: one full capture on both sides.
     for s in [&naive, &planned] {
         s.login().await;
-        capture::run(
-            &s.plan(),
-            s.client.clone(),
-            s.store.clone(),
-            TokenStore::new(&s.config.sessions_dir),
-            s.clock.clone(),
-            None,
-        )
-        .await
-        .unwrap();
+        s.capture(Mode::Full).await;
     }
     let (naive_base, planned_base) = (naive.requests(), planned.requests());
     let mut rules: BTreeMap<String, u64> = BTreeMap::new();
@@ -157,28 +159,9 @@ async fn main() {
             s.sim.sim.advance(chrono::Duration::days(1));
             s.login().await;
         }
-        capture::run(
-            &naive.plan(),
-            naive.client.clone(),
-            naive.store.clone(),
-            TokenStore::new(&naive.config.sessions_dir),
-            naive.clock.clone(),
-            None,
-        )
-        .await
-        .unwrap();
-        let run = capture::run_planned(
-            &planned.plan(),
-            0,
-            planned.client.clone(),
-            planned.store.clone(),
-            TokenStore::new(&planned.config.sessions_dir),
-            planned.clock.clone(),
-            None,
-        )
-        .await
-        .unwrap();
-        for (rule, count) in run.rules {
+        naive.capture(Mode::Full).await;
+        let run = planned.capture(Mode::Planned { daily_budget: 0 }).await;
+        for (rule, count) in run.planner.expect("a planned run").rules {
             *rules.entry(rule).or_default() += count;
         }
         if day % 10 == 0 {

@@ -18,15 +18,16 @@
 //! [`config`] is validated once into a ready `Config`; [`clock`] says where
 //! "now" comes from.
 
+pub mod app;
 pub mod capture;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod daemon;
-pub mod demo;
 pub mod domain;
 pub mod evidence;
 pub mod files;
+pub mod logging;
 pub mod query;
 pub mod render;
 pub mod sim;

@@ -20,14 +20,15 @@ use anyhow::{anyhow, Context as _, Result};
 use chrono::{DateTime, Utc};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
+use crate::app;
+use crate::app::capture::Checkpointed;
 use crate::capture::client::Client;
 use crate::capture::session::TokenStore;
-use crate::capture::{self, Plan};
+use crate::capture::Plan;
 use crate::clock::SharedClock;
 use crate::config::{Config, Credentials};
 use crate::domain::period::{default_window, india_date};
 use crate::domain::schedule::{export_month_at, export_year_at, JobKind};
-use crate::evidence::bundle::export::{export, ExportRequest};
 use crate::evidence::scope::Scope;
 use crate::store::{format_time, parse_time, SessionState, Store, WriterLock};
 
@@ -110,7 +111,7 @@ impl Daemon {
                 "runs left unfinished by an earlier process are marked interrupted"
             );
         }
-        let client = Client::new(config.api.clone(), credentials, clock.clone())?;
+        let client = app::capture::client(&config, credentials, clock.clone())?;
         let (stop_tx, _) = tokio::sync::watch::channel(false);
         metrics_handle();
         Ok(Arc::new(Daemon {
@@ -194,47 +195,40 @@ impl Daemon {
             to,
             kind: "daemon",
         };
-        let result = if self.config.planner {
-            capture::run_planned(
-                &plan,
-                self.config.daily_call_budget,
-                self.client.clone(),
-                self.store.clone(),
-                self.tokens.clone(),
-                self.clock.clone(),
-                Some(self.stop_tx.subscribe()),
-            )
-            .await
-            .map(|run| run.summary)
-        } else {
-            capture::run_until(
-                &plan,
-                self.client.clone(),
-                self.store.clone(),
-                self.tokens.clone(),
-                self.clock.clone(),
-                None,
-                Some(self.stop_tx.subscribe()),
-            )
-            .await
-        };
-        let summary = match result {
-            Ok(s) => s,
+        let mode = app::capture::Mode::chosen(&self.config, false, false);
+        let result = app::capture::capture_with(
+            &self.store,
+            &self.config,
+            self.client.clone(),
+            self.clock.clone(),
+            &plan,
+            mode,
+            None,
+            Some(self.stop_tx.subscribe()),
+        )
+        .await;
+        let captured = match result {
+            Ok(c) => c,
             Err(e) => {
                 *self.store_error.lock().expect("error slot") = Some(e.to_string());
                 return JobResult::Failed(e.to_string());
             }
         };
         *self.store_error.lock().expect("error slot") = None;
-        let checkpoint = match self.signing_key() {
-            Some(Ok(key)) => self
-                .with_store(|s| crate::evidence::checkpoint::record(s, &key, self.clock.now(), Some(summary.run_id)))
-                .ok(),
-            Some(Err(e)) => return JobResult::Failed(format!("capture archived, checkpoint not signed: {e}")),
-            None => None,
+        let summary = &captured.totals;
+        let checkpoint = match &captured.checkpoint {
+            Checkpointed::Signed(c) => format!(", checkpoint {}", c.size),
+            Checkpointed::NoKey { .. } => ", checkpoint not signed: no signing key".to_string(),
+            Checkpointed::NothingAppended => String::new(),
+            Checkpointed::Failed { reason } => {
+                return JobResult::Failed(format!(
+                    "capture archived (run {}), checkpoint not signed: {reason}",
+                    summary.run_id
+                ))
+            }
         };
         let detail = format!(
-            "run {}: {} snapshots, {} ok, {} no-data, {} failed, {} changes, {} needs login{}",
+            "run {}: {} snapshots, {} ok, {} no-data, {} failed, {} changes, {} needs login{checkpoint}",
             summary.run_id,
             summary.snapshots,
             summary.count(crate::domain::envelope::Outcome::Ok),
@@ -242,9 +236,6 @@ impl Daemon {
             summary.failed(),
             summary.changes,
             summary.needs_login.len(),
-            checkpoint
-                .map(|c| format!(", checkpoint {}", c.size))
-                .unwrap_or_default()
         );
         if summary.status == "interrupted" {
             JobResult::Interrupted(detail)
@@ -253,23 +244,10 @@ impl Daemon {
         }
     }
 
-    fn signing_key(&self) -> Option<Result<crate::evidence::signing::SigningKey>> {
-        if !self.config.signing_key.exists() {
-            return None;
-        }
-        Some(crate::cli::load_signing_key(&self.config))
-    }
-
     async fn export(self: &Arc<Self>, scope: Scope) -> JobResult {
-        let key = match self.signing_key() {
-            Some(Ok(key)) => key,
-            Some(Err(e)) => return JobResult::Failed(e.to_string()),
-            None => {
-                return JobResult::Failed(format!(
-                    "no signing key at {}: run `gstvault keygen`",
-                    self.config.signing_key.display()
-                ))
-            }
+        let key = match app::keys::require_signing_key(&self.config) {
+            Ok(key) => key,
+            Err(e) => return JobResult::Failed(e.to_string()),
         };
         let now = self.clock.now();
         let mut written = Vec::new();
@@ -278,28 +256,16 @@ impl Daemon {
             if self.stopping() {
                 return JobResult::Interrupted(format!("exported {}", written.join(", ")));
             }
-            let template = match &self.config.pdf_template {
-                Some(path) => match std::fs::read_to_string(path) {
-                    Ok(t) => Some(t),
-                    Err(e) => return JobResult::Failed(format!("pdf template {}: {e}", path.display())),
-                },
-                None => None,
-            };
-            let request = ExportRequest {
-                gstin: entry.gstin.clone(),
-                legal_name: entry.legal_name.clone(),
-                organization: self.config.organization.clone(),
-                scope,
-                as_of: now,
-                out_dir: self.config.bundles_dir.clone(),
-                template,
+            let request = match app::export::request(&self.config, entry, scope, now, self.config.bundles_dir.clone()) {
+                Ok(r) => r,
+                Err(e) => return JobResult::Failed(e.to_string()),
             };
             let result = {
                 let guard = match self.store.lock() {
                     Ok(g) => g,
                     Err(_) => return JobResult::Failed("archive lock poisoned".into()),
                 };
-                export(&guard, &key, &request, now)
+                app::export::export(&guard, &key, &request, now)
             };
             match result {
                 Ok(exported) => written.push(exported.path.display().to_string()),
@@ -315,14 +281,18 @@ impl Daemon {
     }
 
     fn checkpoint(&self) -> JobResult {
-        match self.signing_key() {
-            None => JobResult::Ok("no signing key: nothing signed".into()),
-            Some(Err(e)) => JobResult::Failed(e.to_string()),
-            Some(Ok(key)) => {
-                match self.with_store(|s| crate::evidence::checkpoint::record(s, &key, self.clock.now(), None)) {
-                    Ok(c) => JobResult::Ok(format!("checkpoint {} at log size {}", c.id, c.size)),
-                    Err(e) => JobResult::Failed(e.to_string()),
-                }
+        let signed = match self.store.lock() {
+            Ok(store) => app::capture::sign_checkpoint(&store, &self.config, self.clock.now(), None, false),
+            Err(_) => return JobResult::Failed("archive lock poisoned".into()),
+        };
+        match signed {
+            Checkpointed::Signed(c) => JobResult::Ok(format!("checkpoint {} at log size {}", c.id, c.size)),
+            Checkpointed::NoKey { .. } | Checkpointed::NothingAppended => {
+                JobResult::Ok("no signing key: nothing signed".into())
+            }
+            Checkpointed::Failed { reason } => {
+                *self.store_error.lock().expect("error slot") = Some(reason.clone());
+                JobResult::Failed(reason)
             }
         }
     }

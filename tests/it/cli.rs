@@ -214,3 +214,120 @@ fn plan_names_its_rules_and_the_calls_it_saves() {
     assert!(stdout.lines().any(|l| l.starts_with("total: ")), "{stdout}");
     assert!(!dir.path().join("archive.sqlite").exists(), "plan writes nothing");
 }
+
+/// Regression: `gstvault snapshot` never signed a checkpoint although every
+/// run that appends must end in one. Without a key it says so plainly; with
+/// one, the run's checkpoint covers the whole log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_ends_in_a_signed_checkpoint_or_says_plainly_why_not() {
+    let sim = gstvault::sim::Simulator::start(gstvault::sim::SimConfig::new(1, crate::support::start_instant()))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let gstins = &gstvault::sim::demo_gstins()[..1];
+    std::fs::write(
+        dir.path().join("gstvault.toml"),
+        config_text(&sim.base_url, gstins, "") + "[capture]\ngroups = [\"ledgers\"]\n",
+    )
+    .unwrap();
+    let run = |args: Vec<String>| {
+        let dir = dir.path().to_path_buf();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let out = Command::new(env!("CARGO_BIN_EXE_gstvault"))
+                    .current_dir(&dir)
+                    .env_remove("GSTVAULT_CONFIG")
+                    .env("GSTVAULT_TEST_KEY", gstvault::sim::DEMO_API_KEY)
+                    .env("GSTVAULT_TEST_SECRET", gstvault::sim::DEMO_API_SECRET)
+                    .args(&args)
+                    .stdin(std::process::Stdio::null())
+                    .output()
+                    .unwrap();
+                (
+                    out.status.code(),
+                    String::from_utf8_lossy(&out.stdout).to_string(),
+                    String::from_utf8_lossy(&out.stderr).to_string(),
+                )
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let g = gstins[0].to_string();
+    let snapshot = || {
+        vec![
+            "snapshot".to_string(),
+            "--from".into(),
+            "2026-05".into(),
+            "--to".into(),
+            "2026-05".into(),
+        ]
+    };
+    let (code, _, stderr) = run(vec!["login".into(), g, "--otp".into(), gstvault::sim::TEST_OTP.into()]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+
+    let (code, stdout, stderr) = run(snapshot()).await;
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("checkpoint: NOT SIGNED: no signing key at") && stdout.contains("run `gstvault keygen`"),
+        "{stdout}"
+    );
+    let archive = dir.path().join("archive.sqlite");
+    assert!(gstvault::store::Store::open_read_only(&archive)
+        .unwrap()
+        .checkpoints()
+        .unwrap()
+        .is_empty());
+
+    let (code, _, stderr) = run(vec!["keygen".into()]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stdout, stderr) = run(snapshot()).await;
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let store = gstvault::store::Store::open_read_only(&archive).unwrap();
+    let checkpoints = store.checkpoints().unwrap();
+    assert_eq!(checkpoints.len(), 1, "{stdout}");
+    assert_eq!(
+        checkpoints[0].size,
+        store.snapshot_count().unwrap(),
+        "it covers the whole log"
+    );
+    assert!(checkpoints[0].run_id.is_some(), "it names the run");
+    assert!(
+        stdout.contains(&format!(
+            "checkpoint: log size {} root {}",
+            checkpoints[0].size, checkpoints[0].root
+        )),
+        "{stdout}"
+    );
+    let (code, stdout, _) = run(vec!["verify".into(), "--archive".into()]).await;
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        !stdout.contains("unsigned"),
+        "no unsigned tail after a signed run: {stdout}"
+    );
+}
+
+/// `gstvault demo`, the README's first command: both captures end in a
+/// signed checkpoint, every bundle and the archive verify.
+#[test]
+fn the_demo_signs_every_capture_and_verifies_what_it_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let (code, stdout, stderr) = gstvault(dir.path(), &["demo", "--dir", demo.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let signed = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("checkpoint: log size"))
+        .count();
+    assert_eq!(signed, 2, "one signed checkpoint per capture: {stdout}");
+    assert!(
+        !stdout.contains("NOT SIGNED") && !stdout.contains("FINDING"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("verify --archive: intact"), "{stdout}");
+    assert_eq!(
+        stdout.matches("verify: intact").count(),
+        9,
+        "3 GSTINs x 3 bundles: {stdout}"
+    );
+}

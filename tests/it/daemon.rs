@@ -42,7 +42,7 @@ async fn setup(dir: &Path, daemon_section: &str, sim_config: SimConfig) -> (Runn
             .verify_otp(&entry.gstin, &entry.username, sim::TEST_OTP)
             .await
             .unwrap();
-        gstvault::cli::save_login(&config, &entry.gstin, &session, clock.now()).unwrap();
+        gstvault::app::login::save(&config, &entry.gstin, &session, clock.now()).unwrap();
     }
     (sim, config)
 }
@@ -433,7 +433,7 @@ async fn a_new_login_is_used_without_a_restart_and_status_tells() {
         .verify_otp(&entry.gstin, &entry.username, sim::TEST_OTP)
         .await
         .unwrap();
-    gstvault::cli::save_login(&config, &entry.gstin, &session, sim.sim.now()).unwrap();
+    gstvault::app::login::save(&config, &entry.gstin, &session, sim.sim.now()).unwrap();
     let result = daemon.run_job(JobKind::Capture).await;
     assert!(
         matches!(&result, JobResult::Ok(d) if d.contains("0 needs login")),
@@ -448,5 +448,33 @@ async fn a_new_login_is_used_without_a_restart_and_status_tells() {
     assert!(
         text.lines().any(|l| l.starts_with("capture") && l.contains(" ok ")),
         "{text}"
+    );
+}
+
+/// The daemon's capture job ends in a signed checkpoint over the whole log
+/// when a key exists, and its result says so plainly when none does.
+#[tokio::test]
+async fn every_daemon_capture_ends_in_a_signed_checkpoint_or_says_why_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, config) = setup(dir.path(), "", SimConfig::new(11, start())).await;
+    let daemon = Daemon::new(config.clone(), credentials(), Arc::new(sim.sim.clone())).unwrap();
+    let result = daemon.run_job(JobKind::Capture).await;
+    assert!(
+        matches!(&result, JobResult::Ok(d) if d.contains("checkpoint not signed: no signing key")),
+        "{result:?}"
+    );
+    assert!(daemon.store().lock().unwrap().checkpoints().unwrap().is_empty());
+    gstvault::app::keys::keygen(&config).unwrap();
+    sim.sim.advance(chrono::Duration::hours(1));
+    let result = daemon.run_job(JobKind::Capture).await;
+    let store = daemon.store();
+    let store = store.lock().unwrap();
+    let checkpoints = store.checkpoints().unwrap();
+    let size = store.snapshot_count().unwrap();
+    assert_eq!(checkpoints.len(), 1, "{result:?}");
+    assert_eq!(checkpoints[0].size, size);
+    assert!(
+        matches!(&result, JobResult::Ok(d) if d.ends_with(&format!("checkpoint {size}"))),
+        "{result:?}"
     );
 }

@@ -102,14 +102,11 @@ async fn odd_and_oversized_bodies_are_archived_as_received_with_memory_bounded()
         api_key: gstvault::domain::secret::Secret::new(sim::DEMO_API_KEY),
         api_secret: gstvault::domain::secret::Secret::new(sim::DEMO_API_SECRET),
     };
-    let client = gstvault::capture::client::Client::new(config.api.clone(), credentials, clock.clone()).unwrap();
+    let client = gstvault::app::capture::client(&config, credentials, clock.clone()).unwrap();
     let entry = &config.gstins[0];
-    client.request_otp(&entry.gstin, &entry.username).await.unwrap();
-    let session = client
-        .verify_otp(&entry.gstin, &entry.username, sim::TEST_OTP)
+    gstvault::app::login::log_in(&config, &client, entry, sim::TEST_OTP, clock.now())
         .await
         .unwrap();
-    gstvault::cli::save_login(&config, &entry.gstin, &session, clock.now()).unwrap();
     let store = std::sync::Arc::new(std::sync::Mutex::new(Store::open(&config.archive_path).unwrap()));
     let plan = gstvault::capture::Plan {
         gstins: config.gstins.clone(),
@@ -118,10 +115,19 @@ async fn odd_and_oversized_bodies_are_archived_as_received_with_memory_bounded()
         to: gstvault::domain::period::Month::parse("2026-05").unwrap(),
         kind: "snapshot",
     };
-    let tokens = gstvault::capture::session::TokenStore::new(&config.sessions_dir);
-    let summary = gstvault::capture::run(&plan, client, store.clone(), tokens, clock, None)
-        .await
-        .unwrap();
+    let summary = gstvault::app::capture::capture_with(
+        &store,
+        &config,
+        client,
+        clock,
+        &plan,
+        gstvault::app::capture::Mode::Full,
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+    .totals;
     let store = store.lock().unwrap();
     let rows = store.snapshots_of_run(summary.run_id).unwrap();
     let cut: Vec<_> = rows

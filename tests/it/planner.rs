@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
 
-use gstvault::capture::{self, Plan};
+use gstvault::app::capture::{Mode, PlannerCalls};
+use gstvault::capture::Plan;
 
 use crate::support::World;
 
@@ -26,18 +27,12 @@ fn versions(world: &World) -> Versions {
     out
 }
 
-async fn planned(world: &World, plan: &Plan, budget: u64) -> capture::PlannedRun {
-    capture::run_planned(
-        plan,
-        budget,
-        world.client.clone(),
-        world.store.clone(),
-        world.tokens(),
-        world.clock.clone(),
-        None,
-    )
-    .await
-    .expect("planned capture runs")
+async fn planned(world: &World, plan: &Plan, budget: u64) -> PlannerCalls {
+    world
+        .capture_in(plan, Mode::Planned { daily_budget: budget })
+        .await
+        .planner
+        .expect("a planned run")
 }
 
 #[tokio::test]
@@ -51,7 +46,7 @@ async fn planned_captures_miss_no_change_and_spend_fewer_calls() {
     let plan = naive.plan(&gstins, None, "2026-02", "2026-06");
     naive.capture(&plan).await;
     let first = planned(&plan_world, &plan, 0).await;
-    assert_eq!(first.rules.get("never-captured").copied(), Some(first.planned_calls));
+    assert_eq!(first.rules.get("never-captured").copied(), Some(first.planned));
     let (n0, p0) = (
         naive.client.stats.requests.load(Ordering::Relaxed),
         plan_world.client.stats.requests.load(Ordering::Relaxed),
@@ -92,13 +87,13 @@ async fn budget_carries_work_over_to_the_next_run() {
     let gstins = world.gstins()[..1].to_vec();
     let plan = world.plan(&gstins, None, "2026-05", "2026-06");
     let first = planned(&world, &plan, 40).await;
-    assert_eq!(first.planned_calls, 40);
+    assert_eq!(first.planned, 40);
     assert!(first.carried_over > 0);
     // The same day: the budget is spent, everything is carried over.
     let second = planned(&world, &plan, 40).await;
-    assert_eq!(second.planned_calls, 0);
+    assert_eq!(second.planned, 0);
     // With room, the carried work is done.
     let third = planned(&world, &plan, 0).await;
-    assert!(third.planned_calls >= first.carried_over - 5, "{third:?}");
+    assert!(third.planned >= first.carried_over - 5, "{third:?}");
     assert_eq!(third.carried_over, 0);
 }

@@ -100,7 +100,7 @@ async fn as_of_picks_the_latest_answer_and_raw_is_the_received_bytes() {
         let transaction = shown.row.transaction_id.as_ref().unwrap();
         assert_eq!(served.get(transaction), Some(&Digest::of(body).hex()));
         assert_eq!(Some(body.clone()), store.body(shown.row.seq).unwrap());
-        let pretty: Value = serde_json::from_str(&gstvault::render::query::pretty_body(&shown).unwrap()).unwrap();
+        let pretty: Value = serde_json::from_str(&gstvault::render::query::pretty_body(shown).unwrap()).unwrap();
         assert_eq!(pretty, serde_json::from_slice::<Value>(body).unwrap());
     }
     // By ID gives the same snapshot.

@@ -4,9 +4,9 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeZone, Utc};
+use gstvault::app::capture::{Captured, Mode};
 use gstvault::capture::client::Client;
-use gstvault::capture::session::TokenStore;
-use gstvault::capture::{self, Plan, RunSummary};
+use gstvault::capture::{Plan, RunSummary};
 use gstvault::clock::SharedClock;
 use gstvault::config::{Config, Credentials};
 use gstvault::domain::gstin::Gstin;
@@ -81,19 +81,11 @@ impl World {
         self.config.gstins.iter().map(|g| g.gstin.clone()).collect()
     }
 
-    pub fn tokens(&self) -> TokenStore {
-        TokenStore::new(&self.config.sessions_dir)
-    }
-
     pub async fn login_all(&self) {
         for entry in &self.config.gstins {
-            self.client.request_otp(&entry.gstin, &entry.username).await.unwrap();
-            let session = self
-                .client
-                .verify_otp(&entry.gstin, &entry.username, sim::TEST_OTP)
+            gstvault::app::login::log_in(&self.config, &self.client, entry, sim::TEST_OTP, self.clock.now())
                 .await
                 .unwrap();
-            gstvault::cli::save_login(&self.config, &entry.gstin, &session, self.clock.now()).unwrap();
         }
     }
 
@@ -119,13 +111,21 @@ impl World {
         }
     }
 
+    /// One full capture through the application layer (no signing key is
+    /// configured, so the checkpoint is left to the test).
     pub async fn capture(&self, plan: &Plan) -> RunSummary {
-        capture::run(
-            plan,
+        self.capture_in(plan, Mode::Full).await.totals
+    }
+
+    pub async fn capture_in(&self, plan: &Plan, mode: Mode) -> Captured {
+        gstvault::app::capture::capture_with(
+            &self.store,
+            &self.config,
             self.client.clone(),
-            self.store.clone(),
-            self.tokens(),
             self.clock.clone(),
+            plan,
+            mode,
+            None,
             None,
         )
         .await

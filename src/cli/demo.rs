@@ -15,16 +15,15 @@ use std::sync::{Arc, Mutex as StdMutex};
 use anyhow::{Context as _, Result};
 use chrono::Utc;
 
-use crate::capture::client::Client;
-use crate::capture::session::TokenStore;
-use crate::capture::{self, Plan};
-use crate::cli::{render_summary, save_login};
+use crate::app;
+use crate::app::capture::{Checkpointed, Mode};
+use crate::capture::Plan;
 use crate::clock::SharedClock;
 use crate::config::{Config, Credentials};
 use crate::domain::period::{india_date, Month};
 use crate::domain::secret::Secret;
-use crate::evidence::bundle::export::ExportRequest;
 use crate::evidence::scope::Scope;
+use crate::render;
 use crate::sim::{self, SimConfig, Simulator};
 use crate::store::Store;
 
@@ -63,7 +62,7 @@ fn fresh_dir(requested: Option<PathBuf>) -> Result<PathBuf> {
 
 /// Runs the demo; `dir` must be new or empty.
 pub async fn run(dir: Option<PathBuf>) -> Result<()> {
-    crate::cli::init_logging(crate::config::LogFormat::Human, "warn");
+    crate::logging::init(crate::config::LogFormat::Human, "warn");
     let started = std::time::Instant::now();
     let dir = fresh_dir(dir)?;
     let running = Simulator::start(SimConfig::new(2026, Utc::now())).await?;
@@ -85,11 +84,9 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
         api_key: Secret::new(sim::DEMO_API_KEY),
         api_secret: Secret::new(sim::DEMO_API_SECRET),
     };
-    let client = Client::new(config.api.clone(), credentials, clock.clone())?;
+    let client = app::capture::client(&config, credentials, clock.clone())?;
     for entry in &config.gstins {
-        client.request_otp(&entry.gstin, &entry.username).await?;
-        let session = client.verify_otp(&entry.gstin, &entry.username, sim::TEST_OTP).await?;
-        save_login(&config, &entry.gstin, &session, clock.now())?;
+        app::login::log_in(&config, &client, entry, sim::TEST_OTP, clock.now()).await?;
     }
     println!(
         "  logged in: {}",
@@ -101,16 +98,17 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
             .join(", ")
     );
 
-    let key_info = crate::evidence::signing::keygen(&config.signing_key, &config.public_key, None)?;
+    let key_info = app::keys::keygen(&config)?;
     println!(
         "  signing key: {} (key ID {}, fingerprint {})",
         config.signing_key.display(),
         key_info.key_id,
         key_info.fingerprint
     );
-    let key = crate::cli::load_signing_key(&config)?;
+    let key = app::keys::require_signing_key(&config)?;
+    // The demo's archive is new and only this process writes it.
+    let _writer = crate::store::WriterLock::acquire(&config.archive_path)?;
     let store = Arc::new(StdMutex::new(Store::open(&config.archive_path)?));
-    let tokens = TokenStore::new(&config.sessions_dir);
     let current = Month::of_date(india_date(clock.now()));
     let plan = Plan {
         gstins: config.gstins.clone(),
@@ -136,23 +134,19 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
         plan.from,
         plan.to
     );
-    let first = capture::run(
-        &plan,
+    let first = app::capture::capture_with(
+        &store,
+        &config,
         client.clone(),
-        store.clone(),
-        tokens.clone(),
         clock.clone(),
+        &plan,
+        Mode::Full,
+        None,
         None,
     )
     .await?;
-    print!("{}", render_summary(&first));
-    let checkpoint = crate::evidence::checkpoint::record(
-        &store.lock().expect("store lock"),
-        &key,
-        clock.now(),
-        Some(first.run_id),
-    )?;
-    println!("  checkpoint: log size {} root {}", checkpoint.size, checkpoint.root);
+    print!("{}", render::captured(&first));
+    require_signed(&first.checkpoint)?;
     // Bundles as of the first capture: the second capture's bundles prove consistency with them.
     let first_as_of = clock.now();
 
@@ -162,17 +156,21 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
         india_date(clock.now())
     );
     println!("capture 2 ({} to {}):", plan.from, plan.to);
-    let second = capture::run(&plan, client.clone(), store.clone(), tokens, clock.clone(), None).await?;
-    print!("{}", render_summary(&second));
-    let checkpoint = crate::evidence::checkpoint::record(
-        &store.lock().expect("store lock"),
-        &key,
-        clock.now(),
-        Some(second.run_id),
-    )?;
-    println!("  checkpoint: log size {} root {}", checkpoint.size, checkpoint.root);
+    let second = app::capture::capture_with(
+        &store,
+        &config,
+        client.clone(),
+        clock.clone(),
+        &plan,
+        Mode::Full,
+        None,
+        None,
+    )
+    .await?;
+    print!("{}", render::captured(&second));
+    require_signed(&second.checkpoint)?;
 
-    let changes = store.lock().expect("store lock").changes_of_run(second.run_id)?;
+    let changes = store.lock().expect("store lock").changes_of_run(second.totals.run_id)?;
     println!("\nchanges found by capture 2 ({}):", changes.len());
     for change in changes.iter().take(25) {
         println!(
@@ -189,7 +187,6 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
         let store = store.lock().expect("store lock");
         let bundles_dir = dir.join("bundles");
         let closed_month = Month::of_date(india_date(first_as_of)).prev();
-        let public_key = crate::evidence::signing::PublicKey::parse(&std::fs::read_to_string(&config.public_key)?)?;
         println!("\nevidence bundles ({}):", bundles_dir.display());
         for entry in &config.gstins {
             let mut previous: Option<PathBuf> = None;
@@ -198,22 +195,15 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
                 (clock.now(), Scope::Month(closed_month)),
                 (clock.now(), Scope::Year(closed_month.financial_year())),
             ] {
-                let request = ExportRequest {
-                    gstin: entry.gstin.clone(),
-                    legal_name: Some(sim.model(&entry.gstin).legal_name().to_string()),
-                    organization: config.organization.clone(),
-                    scope,
-                    as_of,
-                    out_dir: bundles_dir.clone(),
-                    template: None,
-                };
-                let exported = crate::evidence::bundle::export::export(&store, &key, &request, clock.now())?;
+                let mut request = app::export::request(&config, entry, scope, as_of, bundles_dir.clone())?;
+                request.legal_name = Some(sim.model(&entry.gstin).legal_name().to_string());
+                let exported = app::export::export(&store, &key, &request, clock.now())?;
                 let against = if matches!(scope, Scope::Month(_)) {
                     previous.as_deref()
                 } else {
                     None
                 };
-                let report = crate::evidence::bundle::check::check_bundle(&exported.path, Some(&public_key), against)?;
+                let report = app::verify::verify_bundle(&exported.path, Some(&config.public_key), against)?;
                 println!(
                     "  {}  {} versions  verify: {}{}",
                     exported.path.file_name().and_then(|n| n.to_str()).unwrap_or_default(),
@@ -233,7 +223,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
                 }
             }
         }
-        let archive_report = crate::evidence::verify::verify_archive(&store, Some(&public_key))?;
+        let archive_report = app::verify::verify_archive(&config, Some(&config.public_key))?;
         println!(
             "\nverify --archive: {} ({} snapshots, {} checkpoints, {} finding(s))",
             if archive_report.intact() {
@@ -249,7 +239,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
             "\narchive: {} ({} snapshots, {} of compressed payloads)",
             config.archive_path.display(),
             store.snapshot_count()?,
-            crate::cli::human_bytes(store.payload_bytes()?)
+            render::human_bytes(store.payload_bytes()?)
         );
         println!("config:  {}", config_path.display());
         println!("try:     gstvault -c {} verify --archive", config_path.display());
@@ -257,4 +247,12 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
     }
     running.stop().await;
     Ok(())
+}
+
+/// The demo has a key: a capture whose checkpoint is not signed is a failure.
+fn require_signed(checkpoint: &Checkpointed) -> Result<()> {
+    match checkpoint {
+        Checkpointed::Signed(_) => Ok(()),
+        other => anyhow::bail!("the demo's capture was not checkpointed: {other:?}"),
+    }
 }

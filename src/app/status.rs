@@ -1,0 +1,88 @@
+//! Status: per GSTIN the last capture, the session and the last bundle; per
+//! daemon job its last run and next fire time. Read-only, so it runs beside
+//! a daemon.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Config;
+use crate::domain::gstin::Gstin;
+use crate::domain::schedule::JobKind;
+use crate::store::{BundleRow, JobRunRow, SessionState, Store};
+
+use super::Result;
+
+/// One configured GSTIN.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GstinStatus {
+    pub gstin: Gstin,
+    /// Receive time of the last answer the portal meant (ok or no data).
+    pub last_capture: Option<String>,
+    /// What the archive knows of its session (None: never logged in).
+    pub session: Option<SessionState>,
+    /// Whether `gstvault login` is needed (also when never logged in).
+    pub needs_login: bool,
+    pub last_bundle: Option<BundleRow>,
+}
+
+/// One daemon job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobStatus {
+    pub kind: JobKind,
+    pub last_run: Option<JobRunRow>,
+    /// None when the job is switched off in `[daemon]`.
+    pub next_run: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    pub gstins: Vec<GstinStatus>,
+    pub jobs: Vec<JobStatus>,
+}
+
+impl Status {
+    /// Whether any GSTIN needs a login (`status` exits 1 then).
+    pub fn needs_login(&self) -> bool {
+        self.gstins.iter().any(|g| g.needs_login)
+    }
+}
+
+/// Reads the status of every configured GSTIN and job at `now`.
+///
+/// Fails when the archive does not exist or cannot be read.
+pub fn status(config: &Config, now: DateTime<Utc>) -> Result<Status> {
+    let store = Store::open_read_only(&config.archive_path)?;
+    let last_answer: BTreeMap<String, String> = store.last_answer_by_gstin()?.into_iter().collect();
+    let mut sessions: BTreeMap<String, SessionState> = store
+        .session_states()?
+        .into_iter()
+        .map(|s| (s.gstin.clone(), s))
+        .collect();
+    let mut gstins = Vec::new();
+    for entry in &config.gstins {
+        let g = entry.gstin.as_str();
+        let session = sessions.remove(g);
+        gstins.push(GstinStatus {
+            gstin: entry.gstin.clone(),
+            last_capture: last_answer.get(g).cloned(),
+            needs_login: session.as_ref().map(|s| s.needs_login).unwrap_or(true),
+            session,
+            last_bundle: store.bundles_of(g)?.pop(),
+        });
+    }
+    let mut runs: BTreeMap<String, JobRunRow> =
+        store.last_job_runs()?.into_iter().map(|r| (r.job.clone(), r)).collect();
+    let jobs = JobKind::ALL
+        .into_iter()
+        .map(|kind| JobStatus {
+            kind,
+            last_run: runs.remove(kind.name()),
+            next_run: config
+                .daemon
+                .schedule(kind)
+                .and_then(|s| s.next_fires(now, 1).first().copied()),
+        })
+        .collect();
+    Ok(Status { gstins, jobs })
+}

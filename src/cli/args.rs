@@ -1,0 +1,326 @@
+//! The command line's argument types (clap derive): every subcommand and
+//! flag, with its help text. Values stay as typed; the application layer
+//! validates them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gstvault",
+    version,
+    about = "GST audit-evidence archiver for the Sandbox GST taxpayer API"
+)]
+pub struct Cli {
+    /// Config file.
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "GSTVAULT_CONFIG",
+        default_value = "gstvault.toml"
+    )]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write, validate or print the config.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Log a GSTIN in with the portal OTP (prompts on a terminal).
+    Login(LoginArgs),
+    /// Run one capture pass now.
+    Snapshot(SnapshotArgs),
+    /// Run the Sandbox simulator as a standalone server.
+    Simulate(SimulateArgs),
+    /// The embedded default: simulator, three demo GSTINs, captures, bundles.
+    Demo(DemoArgs),
+    /// Create the archive's Ed25519 signing key (minisign format).
+    Keygen,
+    /// Export one evidence bundle.
+    Export(ExportArgs),
+    /// Verify a bundle, or the whole archive with --archive.
+    Verify(VerifyArgs),
+    /// Run the schedules of [daemon] until SIGTERM or SIGINT.
+    Daemon,
+    /// Per GSTIN: last capture, session, needs-login, last bundle; per job: last and next run.
+    Status,
+    /// What the next planned capture would fetch and why, and the calls it saves.
+    Plan(PlanArgs),
+    /// List archived snapshots: receive time, outcome, payload hash, whether it changed.
+    List(ListArgs),
+    /// Print what the portal returned: a snapshot by ID, or a key as of an instant.
+    Show(ShowArgs),
+    /// Structural diff of two snapshots' payloads (by IDs, or a key at two instants).
+    Diff(DiffArgs),
+    /// Periods whose data changed after first capture, with what changed.
+    Changes(ChangesArgs),
+    /// Month-end cash and ITC balances beside GSTR-3B liability and payment.
+    Balances(BalancesArgs),
+}
+
+/// Where a query reads and how it prints.
+#[derive(Args, Debug)]
+pub struct QueryOutput {
+    /// Print JSON (an array of row objects).
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV (RFC 4180, with a header row).
+    #[arg(long)]
+    pub csv: bool,
+    /// The archive to read (default: the config's [archive] path); opened read-only.
+    #[arg(long)]
+    pub archive: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Only this GSTIN.
+    #[arg(long)]
+    pub gstin: Option<String>,
+    /// Only this endpoint.
+    #[arg(long, conflicts_with = "group")]
+    pub endpoint: Option<String>,
+    /// Only the endpoints of this group.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Only this period: YYYY-MM, FY2025-26 or - (no period).
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub period: Option<String>,
+    /// First month (YYYY-MM).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last month (YYYY-MM).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Received at or after: RFC 3339, or YYYY-MM-DD (start of that day, IST).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// At most this many rows (0: all).
+    #[arg(long, default_value_t = 1000)]
+    pub limit: u64,
+    #[command(flatten)]
+    pub output: QueryOutput,
+}
+
+#[derive(Args, Debug)]
+pub struct QueryKey {
+    /// The GSTIN.
+    #[arg(long)]
+    pub gstin: Option<String>,
+    /// The endpoint.
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// The period: YYYY-MM, FY2025-26 or -.
+    #[arg(long)]
+    pub period: Option<String>,
+    /// The page (GSTR-2B files; 0 otherwise).
+    #[arg(long, default_value_t = 0)]
+    pub page: u32,
+}
+
+impl QueryKey {
+    pub(super) fn args(&self) -> crate::query::KeyArgs {
+        crate::query::KeyArgs {
+            gstin: self.gstin.clone(),
+            endpoint: self.endpoint.clone(),
+            period: self.period.clone(),
+            page: self.page,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// The snapshot ID (its log sequence number, as `list` prints it).
+    pub id: Option<u64>,
+    #[command(flatten)]
+    pub key: QueryKey,
+    /// The latest answer received at or before: RFC 3339, or YYYY-MM-DD (end of that day, IST). Default: now.
+    #[arg(long, conflicts_with = "id")]
+    pub as_of: Option<String>,
+    /// Write the exact bytes received to stdout.
+    #[arg(long)]
+    pub raw: bool,
+    /// The archive to read (default: the config's [archive] path); opened read-only.
+    #[arg(long)]
+    pub archive: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// Two snapshot IDs: older, newer.
+    pub ids: Vec<u64>,
+    #[command(flatten)]
+    pub key: QueryKey,
+    /// The key's latest answer at or before this instant (twice: from, to; once: from it to now).
+    #[arg(long)]
+    pub at: Vec<String>,
+    #[command(flatten)]
+    pub output: QueryOutput,
+}
+
+#[derive(Args, Debug)]
+pub struct ChangesArgs {
+    /// Only this GSTIN.
+    #[arg(long)]
+    pub gstin: Option<String>,
+    /// Detected at or after: RFC 3339, or YYYY-MM-DD (start of that day, IST).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only changes to periods already closed when the earlier answer was captured.
+    #[arg(long)]
+    pub retroactive: bool,
+    /// At most this many change rows (0: all).
+    #[arg(long, default_value_t = 0)]
+    pub limit: u64,
+    #[command(flatten)]
+    pub output: QueryOutput,
+}
+
+#[derive(Args, Debug)]
+pub struct BalancesArgs {
+    /// The GSTIN.
+    #[arg(long)]
+    pub gstin: String,
+    /// The financial year, YYYY-YY (e.g. 2025-26).
+    #[arg(long)]
+    pub fy: String,
+    /// Ledgers received at or before: RFC 3339, or YYYY-MM-DD (end of that day, IST). Default: now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub output: QueryOutput,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The GSTIN whose evidence to bundle.
+    #[arg(long)]
+    pub gstin: String,
+    /// One return month, YYYY-MM.
+    #[arg(long, conflicts_with = "fy", required_unless_present = "fy")]
+    pub month: Option<String>,
+    /// One financial year, YYYY-YY (e.g. 2025-26).
+    #[arg(long)]
+    pub fy: Option<String>,
+    /// Include what was received up to this RFC 3339 instant (default: now).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Output directory (default: [export] out_dir).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The bundle to verify.
+    #[arg(required_unless_present = "archive", conflicts_with = "archive")]
+    pub bundle: Option<PathBuf>,
+    /// Verify the whole archive of the config instead.
+    #[arg(long)]
+    pub archive: bool,
+    /// The public key to trust (default: the config's key for --archive, the bundle's copy for a bundle).
+    #[arg(long)]
+    pub pubkey: Option<PathBuf>,
+    /// An older bundle of the same GSTIN whose checkpoint this one must extend.
+    #[arg(long, requires = "bundle")]
+    pub previous: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Write the commented example config to the config path.
+    Init {
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Validate the config and list what it captures.
+    Check,
+    /// Print the effective config (secrets are never shown).
+    Show,
+}
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// The GSTIN to log in.
+    pub gstin: String,
+    /// The OTP (otherwise prompted for on a terminal).
+    #[arg(long)]
+    pub otp: Option<String>,
+    /// Only ask the portal to send an OTP; verify later with `--otp N --no-request`.
+    #[arg(long, conflicts_with = "otp")]
+    pub request_only: bool,
+    /// Do not ask for a new OTP (verify one requested earlier).
+    #[arg(long, requires = "otp")]
+    pub no_request: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SnapshotArgs {
+    /// Only these GSTINs (repeatable; default: all configured).
+    #[arg(long)]
+    pub gstin: Vec<String>,
+    /// First month (YYYY-MM); default: the start of the window whose data can still change.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last month (YYYY-MM); default: the current month.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only these endpoints (repeatable).
+    #[arg(long)]
+    pub endpoint: Vec<String>,
+    /// Only these endpoint groups (repeatable).
+    #[arg(long)]
+    pub group: Vec<String>,
+    /// Use the capture planner: fetch only what may have changed (`gstvault plan` shows why).
+    #[arg(long, conflicts_with = "full")]
+    pub planned: bool,
+    /// Capture every endpoint and period of the window, bypassing the planner.
+    #[arg(long)]
+    pub full: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// Only these GSTINs (repeatable; default: all configured).
+    #[arg(long)]
+    pub gstin: Vec<String>,
+    /// First month (YYYY-MM); default: the start of the window whose data can still change.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last month (YYYY-MM); default: the current month.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// List every planned call, not only the totals per rule.
+    #[arg(long)]
+    pub calls: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:8089")]
+    pub listen: String,
+    /// Seed of the simulated businesses.
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// Start the simulator clock at this RFC 3339 instant (default: now).
+    #[arg(long)]
+    pub start: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Directory for the demo's config and archive (default: a new temporary directory).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
