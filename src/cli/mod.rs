@@ -26,9 +26,7 @@ use crate::app::capture::{Checkpointed, Mode};
 use crate::capture::Progress;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{self, Config, LogFormat};
-use crate::domain::catalog::{self, Group};
-use crate::domain::schedule::JobKind;
-use crate::render::table::{Cell, Format, Table};
+use crate::render::table::{Format, Table};
 use crate::store::{format_time, Store};
 
 /// Process exit codes.
@@ -257,59 +255,7 @@ fn config_init(path: &Path, force: bool) -> Result<ExitCode> {
 
 fn config_check(path: &Path) -> Result<ExitCode> {
     let config = Config::load(path)?;
-    println!("config {}: ok", path.display());
-    println!("archive: {}", config.archive_path.display());
-    println!(
-        "gstins: {}",
-        config
-            .gstins
-            .iter()
-            .map(|g| g.gstin.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let mut groups = Table::new(vec!["group", "captured", "endpoints", "not_captured"]);
-    for group in Group::ALL {
-        let names: Vec<&str> = config
-            .endpoints
-            .iter()
-            .filter(|e| e.group == group)
-            .map(|e| e.name)
-            .collect();
-        let off: Vec<&str> = catalog::ENDPOINTS
-            .iter()
-            .filter(|e| e.group == group && !names.contains(&e.name))
-            .map(|e| e.name)
-            .collect();
-        groups.push(vec![
-            Cell::text(group.name()),
-            Cell::Int(names.len() as i64),
-            Cell::text(names.join(" ")),
-            Cell::text(off.join(" ")),
-        ]);
-    }
-    println!();
-    print!("{}", groups.human());
-    let now = Utc::now();
-    let mut jobs = Table::new(vec!["daemon_job", "schedule", "next_three_fires"]);
-    for kind in JobKind::ALL {
-        let (expression, fires) = match config.daemon.schedule(kind) {
-            Some(schedule) => (
-                schedule.expression.clone(),
-                schedule
-                    .next_fires(now, 3)
-                    .iter()
-                    .map(|t| ist_text(*t))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-            None => ("off".to_string(), String::new()),
-        };
-        jobs.push(vec![Cell::text(kind.name()), Cell::text(expression), Cell::text(fires)]);
-    }
-    println!();
-    print!("{}", jobs.human());
-    println!();
+    print!("{}", crate::render::config_check(&config, Utc::now()));
     match config.credentials() {
         Ok(_) => println!(
             "credentials: {} and {} are set",
@@ -318,13 +264,6 @@ fn config_check(path: &Path) -> Result<ExitCode> {
         Err(e) => println!("warning: {e}"),
     }
     Ok(ExitCode::Ok)
-}
-
-/// An instant as India time to the second: `2026-12-21 06:00:00 IST`.
-fn ist_text(t: DateTime<Utc>) -> String {
-    t.with_timezone(&crate::domain::period::ist())
-        .format("%Y-%m-%d %H:%M:%S IST")
-        .to_string()
 }
 
 async fn login(config_path: &Path, args: LoginArgs) -> Result<ExitCode> {
@@ -463,53 +402,7 @@ async fn daemon(config_path: &Path) -> Result<ExitCode> {
 fn status(config_path: &Path) -> Result<ExitCode> {
     let config = Config::load(config_path)?;
     let status = app::status::status(&config, Utc::now())?;
-    let mut gstins = Table::new(vec![
-        "gstin",
-        "last_capture",
-        "session_expires",
-        "needs_login",
-        "last_bundle",
-        "reason",
-    ]);
-    for g in &status.gstins {
-        gstins.push(vec![
-            Cell::text(g.gstin.as_str()),
-            Cell::text(g.last_capture.clone().unwrap_or_else(|| "never".into())),
-            Cell::text(
-                g.session
-                    .as_ref()
-                    .and_then(|s| s.session_expiry.clone())
-                    .unwrap_or_else(|| "no session".into()),
-            ),
-            Cell::text(if g.needs_login { "YES" } else { "no" }),
-            Cell::text(
-                g.last_bundle
-                    .as_ref()
-                    .map(|b| format!("{} ({})", b.file_name, b.created_at))
-                    .unwrap_or_else(|| "-".into()),
-            ),
-            Cell::opt_text(
-                g.session
-                    .as_ref()
-                    .and_then(|s| s.reason.clone())
-                    .filter(|_| g.needs_login),
-            ),
-        ]);
-    }
-    print!("{}", gstins.human());
-    let mut jobs = Table::new(vec!["job", "last_run", "result", "next_run", "detail"]);
-    for job in &status.jobs {
-        let last = job.last_run.as_ref();
-        jobs.push(vec![
-            Cell::text(job.kind.name()),
-            Cell::text(last.map(|r| r.started_at.clone()).unwrap_or_else(|| "never".into())),
-            Cell::text(last.map(|r| r.result.clone()).unwrap_or_else(|| "-".into())),
-            Cell::text(job.next_run.map(format_time).unwrap_or_else(|| "off".into())),
-            Cell::opt_text(last.and_then(|r| r.detail.clone())),
-        ]);
-    }
-    println!();
-    print!("{}", jobs.human());
+    print!("{}", crate::render::status(&status));
     Ok(if status.needs_login() {
         ExitCode::Findings
     } else {
@@ -526,61 +419,6 @@ fn plan(config_path: &Path, args: PlanArgs) -> Result<ExitCode> {
         ..Default::default()
     };
     let report = app::plan::plan(&config, &selection, Utc::now())?;
-    if args.calls {
-        let mut calls = Table::new(vec!["gstin", "endpoint", "period", "rule"]);
-        for g in &report.gstins {
-            for call in &g.calls {
-                calls.push(vec![
-                    Cell::text(g.gstin.as_str()),
-                    Cell::text(call.endpoint),
-                    Cell::text(call.period.to_string()),
-                    Cell::text(call.rule),
-                ]);
-            }
-        }
-        print!("{}", calls.human());
-        println!();
-    }
-    let mut totals = Table::new(vec!["gstin", "planned", "full", "saved"]);
-    let mut reasons = Table::new(vec!["gstin", "decision", "calls", "rule_or_reason"]);
-    for g in &report.gstins {
-        totals.push(vec![
-            Cell::text(g.gstin.as_str()),
-            Cell::Int(g.planned as i64),
-            Cell::Int(g.naive as i64),
-            Cell::Int(g.naive.saturating_sub(g.planned) as i64),
-        ]);
-        for (rule, n) in &g.by_rule {
-            reasons.push(vec![
-                Cell::text(g.gstin.as_str()),
-                Cell::text("fetch"),
-                Cell::Int(*n as i64),
-                Cell::text(*rule),
-            ]);
-        }
-        for (reason, n) in &g.skipped {
-            reasons.push(vec![
-                Cell::text(g.gstin.as_str()),
-                Cell::text("skip"),
-                Cell::Int(*n as i64),
-                Cell::text(reason),
-            ]);
-        }
-    }
-    print!("{}", totals.human());
-    println!();
-    print!("{}", reasons.human());
-    println!();
-    let (planned, naive) = (report.planned(), report.naive());
-    println!(
-        "total: {planned} planned, {naive} full, {} saved ({:.1}% of a full capture)",
-        naive.saturating_sub(planned),
-        if naive == 0 {
-            0.0
-        } else {
-            planned as f64 * 100.0 / naive as f64
-        }
-    );
-    println!("note: sections and dependents are decided again once this run's probes (tracking, summaries, 2A document) answer, so a run can add calls the probes reveal.");
+    print!("{}", crate::render::plan(&report, args.calls));
     Ok(ExitCode::Ok)
 }

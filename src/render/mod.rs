@@ -6,11 +6,20 @@
 pub mod query;
 pub mod table;
 
+use chrono::{DateTime, Utc};
+
 use crate::app::capture::{Captured, Checkpointed};
+use crate::app::plan::PlanReport;
+use crate::app::status::Status;
 use crate::capture::RunSummary;
+use crate::config::Config;
+use crate::domain::catalog::{self, Group};
 use crate::domain::envelope::Outcome;
+use crate::domain::schedule::JobKind;
 use crate::evidence::bundle::export::Exported;
 use crate::evidence::report::VerifyReport;
+use crate::store::format_time;
+use table::{Cell, Table};
 
 /// A byte count in binary units: `512 B`, `1.5 KiB`, `3.2 MiB`.
 pub fn human_bytes(n: u64) -> String {
@@ -131,4 +140,187 @@ pub fn exported(exported: &Exported) -> String {
             .map(|p| format!(", consistent with {p}"))
             .unwrap_or_default()
     )
+}
+
+/// An instant as India time to the second: `2026-12-21 06:00:00 IST`.
+pub fn ist_text(t: DateTime<Utc>) -> String {
+    t.with_timezone(&crate::domain::period::ist())
+        .format("%Y-%m-%d %H:%M:%S IST")
+        .to_string()
+}
+
+/// `config check`: what the config captures (by group) and when the daemon
+/// would act next (three fire times per job after `now`).
+pub fn config_check(config: &Config, now: DateTime<Utc>) -> String {
+    let mut out = format!(
+        "config {}: ok\narchive: {}\n",
+        config.source,
+        config.archive_path.display()
+    );
+    out.push_str(&format!(
+        "gstins: {}\n",
+        config
+            .gstins
+            .iter()
+            .map(|g| g.gstin.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let mut groups = Table::new(vec!["group", "captured", "not_captured", "endpoints"]);
+    for group in Group::ALL {
+        let names: Vec<&str> = config
+            .endpoints
+            .iter()
+            .filter(|e| e.group == group)
+            .map(|e| e.name)
+            .collect();
+        let off: Vec<&str> = catalog::ENDPOINTS
+            .iter()
+            .filter(|e| e.group == group && !names.contains(&e.name))
+            .map(|e| e.name)
+            .collect();
+        groups.push(vec![
+            Cell::text(group.name()),
+            Cell::Int(names.len() as i64),
+            Cell::text(off.join(" ")),
+            Cell::text(names.join(" ")),
+        ]);
+    }
+    out.push('\n');
+    out.push_str(&groups.human());
+    let mut jobs = Table::new(vec!["daemon_job", "schedule", "next_three_fires"]);
+    for kind in JobKind::ALL {
+        let (expression, fires) = match config.daemon.schedule(kind) {
+            Some(schedule) => (
+                schedule.expression.clone(),
+                schedule
+                    .next_fires(now, 3)
+                    .iter()
+                    .map(|t| ist_text(*t))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            None => ("off".to_string(), String::new()),
+        };
+        jobs.push(vec![Cell::text(kind.name()), Cell::text(expression), Cell::text(fires)]);
+    }
+    out.push('\n');
+    out.push_str(&jobs.human());
+    out.push('\n');
+    out
+}
+
+/// `status`: one table of GSTINs, one of daemon jobs.
+pub fn status(status: &Status) -> String {
+    let mut gstins = Table::new(vec![
+        "gstin",
+        "last_capture",
+        "session_expires",
+        "needs_login",
+        "last_bundle",
+        "reason",
+    ]);
+    for g in &status.gstins {
+        gstins.push(vec![
+            Cell::text(g.gstin.as_str()),
+            Cell::text(g.last_capture.clone().unwrap_or_else(|| "never".into())),
+            Cell::text(
+                g.session
+                    .as_ref()
+                    .and_then(|s| s.session_expiry.clone())
+                    .unwrap_or_else(|| "no session".into()),
+            ),
+            Cell::text(if g.needs_login { "YES" } else { "no" }),
+            Cell::text(
+                g.last_bundle
+                    .as_ref()
+                    .map(|b| format!("{} ({})", b.file_name, b.created_at))
+                    .unwrap_or_else(|| "-".into()),
+            ),
+            Cell::opt_text(
+                g.session
+                    .as_ref()
+                    .and_then(|s| s.reason.clone())
+                    .filter(|_| g.needs_login),
+            ),
+        ]);
+    }
+    let mut jobs = Table::new(vec!["job", "last_run", "result", "next_run", "detail"]);
+    for job in &status.jobs {
+        let last = job.last_run.as_ref();
+        jobs.push(vec![
+            Cell::text(job.kind.name()),
+            Cell::text(last.map(|r| r.started_at.clone()).unwrap_or_else(|| "never".into())),
+            Cell::text(last.map(|r| r.result.clone()).unwrap_or_else(|| "-".into())),
+            Cell::text(job.next_run.map(format_time).unwrap_or_else(|| "off".into())),
+            Cell::opt_text(last.and_then(|r| r.detail.clone())),
+        ]);
+    }
+    format!("{}\n{}", gstins.human(), jobs.human())
+}
+
+/// `plan`: every planned call (with `calls`), the totals per GSTIN, the
+/// calls per rule and the saved calls per reason, and the grand total.
+pub fn plan(report: &PlanReport, calls: bool) -> String {
+    let mut out = String::new();
+    if calls {
+        let mut table = Table::new(vec!["gstin", "endpoint", "period", "rule"]);
+        for g in &report.gstins {
+            for call in &g.calls {
+                table.push(vec![
+                    Cell::text(g.gstin.as_str()),
+                    Cell::text(call.endpoint),
+                    Cell::text(call.period.to_string()),
+                    Cell::text(call.rule),
+                ]);
+            }
+        }
+        out.push_str(&table.human());
+        out.push('\n');
+    }
+    let mut totals = Table::new(vec!["gstin", "planned", "full", "saved"]);
+    let mut reasons = Table::new(vec!["gstin", "decision", "calls", "rule_or_reason"]);
+    for g in &report.gstins {
+        totals.push(vec![
+            Cell::text(g.gstin.as_str()),
+            Cell::Int(g.planned as i64),
+            Cell::Int(g.naive as i64),
+            Cell::Int(g.naive.saturating_sub(g.planned) as i64),
+        ]);
+        for (rule, n) in &g.by_rule {
+            reasons.push(vec![
+                Cell::text(g.gstin.as_str()),
+                Cell::text("fetch"),
+                Cell::Int(*n as i64),
+                Cell::text(*rule),
+            ]);
+        }
+        for (reason, n) in &g.skipped {
+            reasons.push(vec![
+                Cell::text(g.gstin.as_str()),
+                Cell::text("skip"),
+                Cell::Int(*n as i64),
+                Cell::text(reason),
+            ]);
+        }
+    }
+    out.push_str(&totals.human());
+    out.push('\n');
+    out.push_str(&reasons.human());
+    out.push('\n');
+    let (planned, naive) = (report.planned(), report.naive());
+    out.push_str(&format!(
+        "total: {planned} planned, {naive} full, {} saved ({:.1}% of a full capture)\n",
+        naive.saturating_sub(planned),
+        if naive == 0 {
+            0.0
+        } else {
+            planned as f64 * 100.0 / naive as f64
+        }
+    ));
+    out.push_str(
+        "note: sections and dependents are decided again once this run's probes (tracking, summaries, 2A document) \
+         answer, so a run can add calls the probes reveal.\n",
+    );
+    out
 }
