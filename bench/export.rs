@@ -47,11 +47,11 @@ pub fn child(args: &[String]) {
     let [archive, key, gstin, fy, as_of, out_dir] = args else {
         panic!("usage: {CHILD_FLAG} ARCHIVE KEY GSTIN FY_START AS_OF OUT_DIR");
     };
-    let store = Store::open(Path::new(archive)).expect("archive opens");
+    let mut store = Store::open(Path::new(archive)).expect("archive opens");
     let key = SigningKey::load(Path::new(key), None).expect("key loads");
     let as_of = parse_time(as_of).expect("as-of instant");
     let exported = export(
-        &store,
+        &mut store,
         &key,
         &ExportRequest {
             gstin: Gstin::parse(gstin).expect("GSTIN"),
@@ -314,6 +314,7 @@ fn synthesize(dir: &Path, megabytes: usize) -> f64 {
             .expect("append");
     }
     let key = SigningKey::load(&dir.join("bench.key"), None).unwrap();
-    gstvault::evidence::checkpoint::record(&store, &key, t + chrono::Duration::days(1), Some(run)).expect("checkpoint");
+    gstvault::evidence::checkpoint::record(&mut store, &key, t + chrono::Duration::days(1), Some(run))
+        .expect("checkpoint");
     started.elapsed().as_secs_f64()
 }

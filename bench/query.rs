@@ -249,7 +249,7 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
     let started = Instant::now();
     generate(&path, scale.query_rows);
     eprintln!("    built in {:.1} s", started.elapsed().as_secs_f64());
-    let store = Store::open_read_only(&path).expect("archive opens read-only");
+    let store = gstvault::store::Reader::open(&path).expect("archive opens read-only");
     let n = scale.query_samples;
     let gstins = gstins();
     let endpoints = endpoints();

@@ -167,7 +167,7 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
         store
             .finish_run(run, "completed", "{}", day + Duration::minutes(5))
             .expect("finish run");
-        gstvault::evidence::checkpoint::record(&store, &key, day + Duration::minutes(5), Some(run))
+        gstvault::evidence::checkpoint::record(&mut store, &key, day + Duration::minutes(5), Some(run))
             .expect("checkpoint");
         ours += started.elapsed().as_secs_f64();
 
@@ -182,12 +182,10 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
         git_seconds += started.elapsed().as_secs_f64();
         git_seconds += peers::git_commit(&repo, &format!("capture {capture}"));
     }
-    store
-        .connection()
-        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+    let raw = rusqlite::Connection::open(&archive).expect("archive opens");
+    raw.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
         .expect("wal checkpoint");
-    let distinct: i64 = store
-        .connection()
+    let distinct: i64 = raw
         .query_row("SELECT COALESCE(SUM(size), 0) FROM payloads", [], |r| r.get(0))
         .expect("payload sizes");
     let distinct = distinct as u64;

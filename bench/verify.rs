@@ -7,7 +7,6 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use gstvault::evidence::signing::PublicKey;
-use gstvault::store::Store;
 
 use crate::export::Synthetic;
 use crate::table::{bytes, Line, Table};
@@ -32,7 +31,7 @@ pub fn row(synthetic: &Synthetic, table: &mut Table) {
     assert!(status.success());
 
     let started = Instant::now();
-    let store = Store::open_read_only(&synthetic.archive).expect("archive opens");
+    let store = gstvault::store::Reader::open(&synthetic.archive).expect("archive opens");
     let archive = gstvault::evidence::verify::verify_archive(&store, Some(&public)).expect("verify --archive");
     let archive_rate = rate(archive.bytes_hashed, started.elapsed().as_secs_f64());
     assert!(archive.intact(), "{:?}", archive.findings);

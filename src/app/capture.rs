@@ -191,7 +191,7 @@ pub async fn capture_once(
 ) -> Result<Captured> {
     let client = client(config, credentials, clock.clone())?;
     let _writer = WriterLock::acquire(&config.archive_path)?;
-    let store = Store::open(&config.archive_path)?;
+    let mut store = Store::open(&config.archive_path)?;
     // Holding the writer lock, any run still marked running was cut short.
     let interrupted = store.mark_interrupted(clock.now())?;
     if interrupted > 0 {
@@ -239,10 +239,16 @@ pub async fn capture_with(
         }
     };
     let checkpoint = {
-        let store = store
+        let mut store = store
             .lock()
             .map_err(|_| AppError::Input("archive lock poisoned".into()))?;
-        sign_checkpoint(&store, config, clock.now(), Some(totals.run_id), totals.snapshots > 0)
+        sign_checkpoint(
+            &mut store,
+            config,
+            clock.now(),
+            Some(totals.run_id),
+            totals.snapshots > 0,
+        )
     };
     match &checkpoint {
         Checkpointed::NoKey { key } => tracing::warn!(
@@ -264,7 +270,7 @@ pub async fn capture_with(
 /// whether the caller added to the log, which decides between
 /// [`Checkpointed::NoKey`] and [`Checkpointed::NothingAppended`] without a key.
 pub fn sign_checkpoint(
-    store: &Store,
+    store: &mut Store,
     config: &Config,
     now: DateTime<Utc>,
     run_id: Option<i64>,

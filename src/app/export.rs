@@ -102,7 +102,7 @@ pub fn request(
 ///
 /// Fails when nothing of the scope was archived by the as-of instant, the
 /// archive is inconsistent, or the bundle cannot be written.
-pub fn export(store: &Store, key: &SigningKey, request: &ExportRequest, now: DateTime<Utc>) -> Result<Exported> {
+pub fn export(store: &mut Store, key: &SigningKey, request: &ExportRequest, now: DateTime<Utc>) -> Result<Exported> {
     Ok(crate::evidence::bundle::export::export(store, key, request, now)?)
 }
 
@@ -113,6 +113,6 @@ pub fn export(store: &Store, key: &SigningKey, request: &ExportRequest, now: Dat
 pub fn export_once(config: &Config, selection: &Selection, now: DateTime<Utc>) -> Result<Exported> {
     let request = parse(config, selection, now)?;
     let key = super::keys::require_signing_key(config)?;
-    let store = Store::open(&config.archive_path)?;
-    export(&store, &key, &request, now)
+    let mut store = Store::open(&config.archive_path)?;
+    export(&mut store, &key, &request, now)
 }

@@ -67,7 +67,7 @@ pub async fn log_in(
 /// Fails when either cannot be written.
 pub fn save(config: &Config, gstin: &Gstin, session: &Session, now: DateTime<Utc>) -> Result<()> {
     TokenStore::new(&config.sessions_dir).save(gstin, session)?;
-    let store = Store::open(&config.archive_path)?;
+    let mut store = Store::open(&config.archive_path)?;
     store.put_session_state(&SessionState {
         gstin: gstin.to_string(),
         token_expiry: Some(format_time(session.token_expiry)),

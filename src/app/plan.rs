@@ -9,7 +9,7 @@ use crate::capture::planner::{decide, naive_calls, ArchiveView, Inputs, Tier};
 use crate::config::Config;
 use crate::domain::gstin::Gstin;
 use crate::domain::period::{india_date, Period};
-use crate::store::Store;
+use crate::store::Reader;
 
 use super::capture::Selection;
 use super::Result;
@@ -61,7 +61,7 @@ impl PlanReport {
 pub fn plan(config: &Config, selection: &Selection, now: DateTime<Utc>) -> Result<PlanReport> {
     let plan = super::capture::plan(config, selection, now, "plan")?;
     let store = if config.archive_path.exists() {
-        Some(Store::open_read_only(&config.archive_path)?)
+        Some(Reader::open(&config.archive_path)?)
     } else {
         None
     };

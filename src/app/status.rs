@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::config::Config;
 use crate::domain::gstin::Gstin;
 use crate::domain::schedule::JobKind;
-use crate::store::{BundleRow, JobRunRow, SessionState, Store};
+use crate::store::{BundleRow, JobRunRow, Reader, SessionState};
 
 use super::Result;
 
@@ -52,7 +52,7 @@ impl Status {
 ///
 /// Fails when the archive does not exist or cannot be read.
 pub fn status(config: &Config, now: DateTime<Utc>) -> Result<Status> {
-    let store = Store::open_read_only(&config.archive_path)?;
+    let store = Reader::open(&config.archive_path)?;
     let last_answer: BTreeMap<String, String> = store.last_answer_by_gstin()?.into_iter().collect();
     let mut sessions: BTreeMap<String, SessionState> = store
         .session_states()?

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::config::Config;
 use crate::evidence::report::VerifyReport;
-use crate::store::Store;
+use crate::store::Reader;
 
 use super::keys::{configured_public_key, read_public_key};
 use super::Result;
@@ -21,7 +21,7 @@ pub fn verify_archive(config: &Config, pubkey: Option<&Path>) -> Result<VerifyRe
         Some(path) => Some(read_public_key(path)?),
         None => configured_public_key(config)?,
     };
-    let store = Store::open_read_only(&config.archive_path)?;
+    let store = Reader::open(&config.archive_path)?;
     Ok(crate::evidence::verify::verify_archive(&store, key.as_ref())?)
 }
 

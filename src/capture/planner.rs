@@ -27,7 +27,7 @@ use serde_json::Value;
 
 use crate::domain::catalog::{Endpoint, Group};
 use crate::domain::period::{india_date, FinancialYear, Month, Period};
-use crate::store::{parse_time, KeyLatest, Store, StoreError};
+use crate::store::{parse_time, KeyLatest, Reader, StoreError};
 
 /// Day of month M+1 on which the portal generates the GSTR-2B of month M.
 pub const GSTR2B_DAY: u32 = 14;
@@ -211,7 +211,7 @@ pub struct ArchiveView {
 
 impl ArchiveView {
     /// Reads the view of `gstin` from the archive.
-    pub fn load(store: &Store, gstin: &str) -> Result<ArchiveView, StoreError> {
+    pub fn load(store: &Reader, gstin: &str) -> Result<ArchiveView, StoreError> {
         let mut view = ArchiveView::default();
         for k in store.latest_by_key(gstin)? {
             if k.page == 0 {

@@ -184,7 +184,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
     // Evidence bundles: per GSTIN the last closed month and the FY, first as of
     // capture 1, then as of now (these carry a consistency proof from the first).
     {
-        let store = store.lock().expect("store lock");
+        let mut store = store.lock().expect("store lock");
         let bundles_dir = dir.join("bundles");
         let closed_month = Month::of_date(india_date(first_as_of)).prev();
         println!("\nevidence bundles ({}):", bundles_dir.display());
@@ -197,7 +197,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
             ] {
                 let mut request = app::export::request(&config, entry, scope, as_of, bundles_dir.clone())?;
                 request.legal_name = Some(sim.model(&entry.gstin).legal_name().to_string());
-                let exported = app::export::export(&store, &key, &request, clock.now())?;
+                let exported = app::export::export(&mut store, &key, &request, clock.now())?;
                 let against = if matches!(scope, Scope::Month(_)) {
                     previous.as_deref()
                 } else {

@@ -27,7 +27,7 @@ use crate::capture::Progress;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{self, Config, LogFormat};
 use crate::render::table::{Format, Table};
-use crate::store::{format_time, Store};
+use crate::store::{format_time, Reader};
 
 /// Process exit codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,12 +157,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// Opens the archive read-only: `--archive`, else the config's archive path.
-fn open_for_query(config_path: &Path, archive: &Option<PathBuf>) -> Result<Store> {
+fn open_for_query(config_path: &Path, archive: &Option<PathBuf>) -> Result<Reader> {
     let path = match archive {
         Some(path) => path.clone(),
         None => Config::load(config_path)?.archive_path,
     };
-    Ok(Store::open_read_only(&path)?)
+    Ok(Reader::open(&path)?)
 }
 
 fn format_of(output: &QueryOutput) -> Format {

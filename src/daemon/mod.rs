@@ -103,7 +103,7 @@ impl Daemon {
     /// credentials cannot be opened.
     pub fn new(config: Config, credentials: Credentials, clock: SharedClock) -> Result<Arc<Daemon>> {
         let lock = WriterLock::acquire(&config.archive_path)?;
-        let store = Store::open(&config.archive_path)?;
+        let mut store = Store::open(&config.archive_path)?;
         let interrupted = store.mark_interrupted(clock.now())?;
         if interrupted > 0 {
             tracing::warn!(
@@ -176,9 +176,9 @@ impl Daemon {
         result
     }
 
-    fn with_store<T>(&self, f: impl FnOnce(&Store) -> Result<T, crate::store::StoreError>) -> Result<T> {
-        let guard = self.store.lock().map_err(|_| anyhow!("archive lock poisoned"))?;
-        let result = f(&guard);
+    fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, crate::store::StoreError>) -> Result<T> {
+        let mut guard = self.store.lock().map_err(|_| anyhow!("archive lock poisoned"))?;
+        let result = f(&mut guard);
         if let Err(e) = &result {
             *self.store_error.lock().expect("error slot") = Some(e.to_string());
         }
@@ -261,11 +261,11 @@ impl Daemon {
                 Err(e) => return JobResult::Failed(e.to_string()),
             };
             let result = {
-                let guard = match self.store.lock() {
+                let mut guard = match self.store.lock() {
                     Ok(g) => g,
                     Err(_) => return JobResult::Failed("archive lock poisoned".into()),
                 };
-                app::export::export(&guard, &key, &request, now)
+                app::export::export(&mut guard, &key, &request, now)
             };
             match result {
                 Ok(exported) => written.push(exported.path.display().to_string()),
@@ -282,7 +282,7 @@ impl Daemon {
 
     fn checkpoint(&self) -> JobResult {
         let signed = match self.store.lock() {
-            Ok(store) => app::capture::sign_checkpoint(&store, &self.config, self.clock.now(), None, false),
+            Ok(mut store) => app::capture::sign_checkpoint(&mut store, &self.config, self.clock.now(), None, false),
             Err(_) => return JobResult::Failed("archive lock poisoned".into()),
         };
         match signed {

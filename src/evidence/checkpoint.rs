@@ -91,7 +91,7 @@ impl SignedCheckpoint {
 ///
 /// Fails when the archive cannot be read or written.
 pub fn record(
-    store: &crate::store::Store,
+    store: &mut crate::store::Store,
     key: &SigningKey,
     now: chrono::DateTime<chrono::Utc>,
     run_id: Option<i64>,

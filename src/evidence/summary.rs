@@ -15,7 +15,7 @@ use crate::domain::report::{ChangeLine, IndexRow, Report};
 use crate::evidence::scope::Scope;
 use crate::evidence::scope::Version;
 use crate::evidence::signing::KeyInfo;
-use crate::store::{format_time, ChangeRow, CheckpointRow, SnapshotRow, Store, StoreError};
+use crate::store::{format_time, ChangeRow, CheckpointRow, Reader, SnapshotRow, StoreError};
 
 /// Most change lines a summary lists (the index and the archive hold the rest).
 const MAX_CHANGES: usize = 500;
@@ -50,7 +50,7 @@ pub const RECONCILED_ENDPOINTS: [&str; 6] = [
 /// The latest `ok` payload of each (endpoint, period, page) in `rows`, for the
 /// endpoints reconciliation reads (parsed JSON is large: the rest stays unread).
 pub fn latest_payloads(
-    store: &Store,
+    store: &Reader,
     rows: &[SnapshotRow],
 ) -> Result<BTreeMap<(String, String, u32), Value>, StoreError> {
     let mut latest: BTreeMap<(String, String, u32), &SnapshotRow> = BTreeMap::new();
@@ -120,7 +120,7 @@ fn change_summaries(changes: &[ChangeRow], bytes: &HashMap<&str, Option<Vec<u8>>
         .collect()
 }
 
-pub fn build(store: &Store, input: &SummaryInput<'_>) -> Result<Report, StoreError> {
+pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Report, StoreError> {
     let snapshots = input
         .versions
         .iter()

@@ -17,7 +17,7 @@ use crate::domain::digest::Digest;
 use crate::domain::merkle::Tree;
 use crate::evidence::report::{Finding, VerifyReport};
 use crate::evidence::signing::PublicKey;
-use crate::store::{Store, StoreError};
+use crate::store::{Reader, StoreError};
 
 /// Decompressed payloads kept while scanning, bounded in bytes.
 /// Decompressed payload bytes, shared between the bodies that hold them.
@@ -33,7 +33,7 @@ const CACHE_BYTES: usize = 64 * 1024 * 1024;
 impl PayloadCache {
     /// The payload's bytes; `fresh` is true when they were just decompressed
     /// (the first use since the cache last emptied).
-    fn get(&mut self, store: &Store, sha: &str) -> Result<(Option<Shared>, bool), String> {
+    fn get(&mut self, store: &Reader, sha: &str) -> Result<(Option<Shared>, bool), String> {
         if let Some(hit) = self.map.get(sha) {
             return Ok((hit.clone(), false));
         }
@@ -52,13 +52,13 @@ impl PayloadCache {
 /// Verifies the whole archive. `public_key` checks checkpoint signatures.
 ///
 /// Fails only when the archive cannot be read at all.
-pub fn verify_archive(store: &Store, public_key: Option<&PublicKey>) -> Result<VerifyReport, StoreError> {
+pub fn verify_archive(store: &Reader, public_key: Option<&PublicKey>) -> Result<VerifyReport, StoreError> {
     // One read transaction: a daemon appending meanwhile cannot make the
     // snapshots, changes and checkpoints read here disagree with each other.
     store.read_consistent(|store| verify_consistent(store, public_key))
 }
 
-fn verify_consistent(store: &Store, public_key: Option<&PublicKey>) -> Result<VerifyReport, StoreError> {
+fn verify_consistent(store: &Reader, public_key: Option<&PublicKey>) -> Result<VerifyReport, StoreError> {
     let mut report = VerifyReport::default();
 
     // Payloads: the index only. A referenced payload's bytes are checked

@@ -38,7 +38,7 @@ use crate::domain::gstin::Gstin;
 use crate::domain::period::{india_date, ist, FinancialYear, Month, Period};
 use crate::domain::reconcile;
 use crate::domain::report::Heads;
-use crate::store::{format_time, PeriodFilter, SnapshotFilter, SnapshotRow, Store, StoreError, ANSWERED};
+use crate::store::{format_time, PeriodFilter, Reader, SnapshotFilter, SnapshotRow, StoreError, ANSWERED};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -88,7 +88,7 @@ pub fn parse_instant(flag: &str, text: &str, end: DayEnd) -> Result<DateTime<Utc
 }
 
 /// A GSTIN that is valid and has snapshots in the archive.
-pub fn archived_gstin(store: &Store, text: &str) -> Result<Gstin> {
+pub fn archived_gstin(store: &Reader, text: &str) -> Result<Gstin> {
     let gstin = Gstin::parse(text).map_err(|e| input(e.to_string()))?;
     if !store.has_gstin(gstin.as_str())? {
         return Err(input(format!(
@@ -148,7 +148,7 @@ struct Key {
 }
 
 impl KeyArgs {
-    fn resolve(&self, store: &Store, what: &str) -> Result<Key> {
+    fn resolve(&self, store: &Reader, what: &str) -> Result<Key> {
         let (Some(g), Some(e), Some(p)) = (&self.gstin, &self.endpoint, &self.period) else {
             return Err(input(format!(
                 "{what}: give a snapshot ID, or --gstin, --endpoint and --period"
@@ -166,7 +166,7 @@ impl KeyArgs {
     }
 }
 
-fn snapshot_by_id(store: &Store, id: u64) -> Result<SnapshotRow> {
+fn snapshot_by_id(store: &Reader, id: u64) -> Result<SnapshotRow> {
     store.snapshot(id)?.ok_or_else(|| {
         input(format!(
             "snapshot {id}: no such snapshot in archive {} (the log has {})",
@@ -176,7 +176,7 @@ fn snapshot_by_id(store: &Store, id: u64) -> Result<SnapshotRow> {
     })
 }
 
-fn as_of_snapshot(store: &Store, key: &Key, as_of: DateTime<Utc>) -> Result<SnapshotRow> {
+fn as_of_snapshot(store: &Reader, key: &Key, as_of: DateTime<Utc>) -> Result<SnapshotRow> {
     store
         .snapshot_as_of(
             (&key.gstin, &key.endpoint, &key.period, key.page),
@@ -233,7 +233,7 @@ pub struct ListRow {
 }
 
 /// Snapshots matching the filters, by receive time, then log order.
-pub fn list(store: &Store, args: &ListArgs) -> Result<Vec<ListRow>> {
+pub fn list(store: &Reader, args: &ListArgs) -> Result<Vec<ListRow>> {
     let mut filter = SnapshotFilter {
         limit: (args.limit > 0).then_some(args.limit),
         ..SnapshotFilter::default()
@@ -310,7 +310,7 @@ pub struct Shown {
 }
 
 /// The snapshot by ID, or the latest answer of the key at or before `--as-of` (default `now`).
-pub fn show(store: &Store, args: &ShowArgs, now: DateTime<Utc>) -> Result<Shown> {
+pub fn show(store: &Reader, args: &ShowArgs, now: DateTime<Utc>) -> Result<Shown> {
     let row = match args.id {
         Some(id) => {
             if args.key.gstin.is_some() || args.key.endpoint.is_some() || args.key.period.is_some() {
@@ -351,7 +351,7 @@ pub struct Diffed {
 }
 
 /// The payload of an answered snapshot as JSON: `ok` → the payload, `no_data` → `{}`.
-pub fn document(store: &Store, row: &SnapshotRow) -> Result<Value> {
+pub fn document(store: &Reader, row: &SnapshotRow) -> Result<Value> {
     match row.outcome.as_str() {
         "no_data" => Ok(Value::Object(serde_json::Map::new())),
         "ok" => {
@@ -372,7 +372,7 @@ pub fn document(store: &Store, row: &SnapshotRow) -> Result<Value> {
 }
 
 /// Structural diff (arrays matched by business reference) of two snapshots of one endpoint.
-pub fn diff(store: &Store, args: &DiffArgs, now: DateTime<Utc>) -> Result<Diffed> {
+pub fn diff(store: &Reader, args: &DiffArgs, now: DateTime<Utc>) -> Result<Diffed> {
     let (from, to) = match (args.ids.as_slice(), args.at.as_slice()) {
         ([a, b], []) => {
             if args.key.gstin.is_some() || args.key.endpoint.is_some() || args.key.period.is_some() {
@@ -454,7 +454,7 @@ pub fn is_retroactive(period: &str, at: &str) -> bool {
 }
 
 /// Every change row matching the filters, each with a one-line summary of what changed.
-pub fn changes(store: &Store, args: &ChangesArgs) -> Result<Vec<ChangeReport>> {
+pub fn changes(store: &Reader, args: &ChangesArgs) -> Result<Vec<ChangeReport>> {
     let since = match &args.since {
         Some(t) => Some(format_time(parse_instant("--since", t, DayEnd::Start)?)),
         None => None,
@@ -530,7 +530,7 @@ const BALANCE_ENDPOINTS: [&str; 4] = ["ledger-balance", "ledger-cash", "ledger-i
 /// Month-end cash and ITC balances of a financial year from the latest ledgers
 /// archived at or before `--as-of` (default `now`), with 3B liability and payment.
 /// Months with neither a ledger nor a 3B answer are left out.
-pub fn balances(store: &Store, args: &BalancesArgs, now: DateTime<Utc>) -> Result<Vec<BalanceLine>> {
+pub fn balances(store: &Reader, args: &BalancesArgs, now: DateTime<Utc>) -> Result<Vec<BalanceLine>> {
     let fy = FinancialYear::parse(&args.fy).map_err(|e| input(format!("--fy: {e}")))?;
     let as_of = match &args.as_of {
         Some(t) => parse_instant("--as-of", t, DayEnd::End)?,

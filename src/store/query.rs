@@ -1,6 +1,6 @@
 //! Read-only SQL for the compliance queries ([`crate::query`]): filtered
 //! snapshot lists, "the latest answer of a key at or before T", change rows
-//! by GSTIN and time, and one bulk writer for synthetic benchmark archives.
+//! by GSTIN and time.
 //! Every query is served by an index of `migrations/` (V5): no query here
 //! scans the snapshots table (the unit tests check the plans).
 //!
@@ -8,12 +8,13 @@
 //! compared as the stored integer milliseconds.
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params_from_iter, OptionalExtension, TransactionBehavior};
+use rusqlite::{params_from_iter, OptionalExtension};
 
-use super::{
-    compact, row_to_change, row_to_snapshot, sqlite, ChangeRow, Result, SnapshotRow, Store, StoreError, CHANGE_COLUMNS,
-    CHANGE_FROM, SNAPSHOT_COLUMNS, SNAPSHOT_FROM,
+use super::rows::{
+    row_to_change, row_to_snapshot, ChangeRow, SnapshotRow, CHANGE_COLUMNS, CHANGE_FROM, SNAPSHOT_COLUMNS,
+    SNAPSHOT_FROM,
 };
+use super::{compact, Reader, Result};
 
 /// Outcomes that are the portal's answer about the data (changes compare only these).
 pub const ANSWERED: &[&str] = &["ok", "no_data"];
@@ -59,19 +60,7 @@ pub struct ListedSnapshot {
     pub has_previous: bool,
 }
 
-/// One snapshot to write in bulk: a complete, valid row and its stored parts.
-#[derive(Clone, Debug)]
-pub struct BulkSnapshot {
-    pub row: SnapshotRow,
-    pub payload_offset: Option<u64>,
-    pub envelope: Option<Vec<u8>>,
-    /// The payload's bytes when it may not be stored yet (stored once, by digest).
-    pub payload: Option<Vec<u8>>,
-    /// The change row of this snapshot, when its payload differs from the previous answer.
-    pub change: Option<ChangeRow>,
-}
-
-impl Store {
+impl Reader {
     /// Whether any snapshot of `gstin` is archived.
     pub fn has_gstin(&self, gstin: &str) -> Result<bool> {
         self.conn
@@ -147,60 +136,6 @@ impl Store {
             .query_map(params_from_iter(values), row_to_change)
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
-    }
-
-    /// Writes complete snapshot rows in one transaction: synthetic archives for
-    /// benchmarks. Rows must continue the log (`seq` = log size, without gaps).
-    ///
-    /// Fails when a row does not continue the log, or on a database error (then
-    /// nothing of the batch is stored).
-    pub fn append_bulk(&mut self, batch: &[BulkSnapshot]) -> Result<()> {
-        let path = self.path.clone();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| sqlite(&path, e))?;
-        let mut next: i64 = tx
-            .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM snapshots", [], |r| r.get(0))
-            .map_err(|e| sqlite(&path, e))?;
-        let first = next as u64;
-        for item in batch {
-            let row = &item.row;
-            if row.seq as i64 != next {
-                return Err(StoreError::Corrupt {
-                    path: path.display().to_string(),
-                    seq: row.seq,
-                    message: format!("bulk row does not continue the log (next seq is {next})"),
-                });
-            }
-            next += 1;
-            if let (Some(sha), Some(bytes)) = (&row.payload_sha256, &item.payload) {
-                let digest = crate::domain::digest::Digest::from_hex(sha).ok_or_else(|| StoreError::Corrupt {
-                    path: path.display().to_string(),
-                    seq: row.seq,
-                    message: format!("payload digest {sha:?} is not hex"),
-                })?;
-                let compressed = super::compress_payload(bytes).map_err(|e| StoreError::Io {
-                    path: path.display().to_string(),
-                    message: format!("zstd: {e}"),
-                })?;
-                super::insert_payload(&tx, &path, &digest, bytes.len(), &compressed)?;
-            }
-            super::insert_snapshot(
-                &tx,
-                &path,
-                row,
-                item.payload_offset.map(|o| o as i64),
-                item.envelope.as_deref(),
-            )?;
-            if let Some(change) = &item.change {
-                super::insert_change(&tx, &path, change)?;
-            }
-        }
-        let leaves: Vec<crate::domain::digest::Digest> =
-            batch.iter().map(|b| b.row.leaf_record().leaf_hash()).collect();
-        super::grow_tiles(&tx, &path, first, next as u64, &leaves)?;
-        tx.commit().map_err(|e| sqlite(&path, e))
     }
 }
 
@@ -297,7 +232,7 @@ mod tests {
     use super::*;
 
     /// The plan's detail lines for `sql` on a fresh archive.
-    fn plan(store: &Store, sql: &str, values: Vec<SqlValue>) -> String {
+    fn plan(store: &Reader, sql: &str, values: Vec<SqlValue>) -> String {
         let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
         let rows = stmt
             .query_map(params_from_iter(values), |r| r.get::<_, String>(3))
@@ -318,7 +253,7 @@ mod tests {
     #[test]
     fn query_plans_use_indexes() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("a.sqlite")).unwrap();
+        let store = super::super::Store::open(&dir.path().join("a.sqlite")).unwrap();
         let filters = [
             SnapshotFilter {
                 gstin: Some("27AAPFU0939F1ZV".into()),

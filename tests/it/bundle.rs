@@ -29,7 +29,7 @@ async fn captured_world() -> World {
     let gstin = world.gstins()[0].clone();
     world.capture(&world.plan(&[gstin], None, "2026-04", "2026-05")).await;
     let (key, _) = fixture_key("test");
-    gstvault::evidence::checkpoint::record(&world.store.lock().unwrap(), &key, world.clock.now(), Some(1)).unwrap();
+    gstvault::evidence::checkpoint::record(&mut world.store.lock().unwrap(), &key, world.clock.now(), Some(1)).unwrap();
     world
 }
 
@@ -61,13 +61,19 @@ async fn golden_bundle_is_reproducible_and_verifies() {
     let world = captured_world().await;
     let (key, public) = fixture_key("test");
     let out = tempfile::tempdir().unwrap();
-    let store = world.store.lock().unwrap();
-    let first = export(&store, &key, &request(&world, out.path(), "2026-05"), world.clock.now()).unwrap();
+    let mut store = world.store.lock().unwrap();
+    let first = export(
+        &mut store,
+        &key,
+        &request(&world, out.path(), "2026-05"),
+        world.clock.now(),
+    )
+    .unwrap();
     let bytes = std::fs::read(&first.path).unwrap();
     // Export again: byte-identical, signature included.
     let again_dir = tempfile::tempdir().unwrap();
     let second = export(
-        &store,
+        &mut store,
         &key,
         &request(&world, again_dir.path(), "2026-05"),
         world.clock.now(),
@@ -120,7 +126,7 @@ async fn standard_tools_validate_a_fresh_bundle() {
     let (key, _) = fixture_key("test");
     let out = tempfile::tempdir().unwrap();
     let exported = export(
-        &world.store.lock().unwrap(),
+        &mut world.store.lock().unwrap(),
         &key,
         &request(&world, out.path(), "2026-05"),
         world.clock.now(),
@@ -195,7 +201,7 @@ async fn tampered_bundles_give_their_findings() {
     let (other, _) = fixture_key("other");
     let out = tempfile::tempdir().unwrap();
     let good = export(
-        &world.store.lock().unwrap(),
+        &mut world.store.lock().unwrap(),
         &key,
         &request(&world, out.path(), "2026-05"),
         world.clock.now(),
@@ -479,11 +485,8 @@ async fn a_tampered_merkle_tile_is_found_and_stops_export() {
             "merkle tiles".to_string(),
             format!(
                 "{tampered} of {} stored tiles differ from the tree of the rows, first 1/0 (proofs read from them would not verify)",
-                world
-                    .store
-                    .lock()
+                rusqlite::Connection::open(&world.config.archive_path)
                     .unwrap()
-                    .connection()
                     .query_row("SELECT COUNT(*) FROM merkle_tiles", [], |r| r.get::<_, i64>(0))
                     .unwrap()
             )
@@ -494,7 +497,7 @@ async fn a_tampered_merkle_tile_is_found_and_stops_export() {
     // Export reads its proofs from the stored tree: the signed root no longer follows, so no bundle.
     let out = tempfile::tempdir().unwrap();
     let err = export(
-        &world.store.lock().unwrap(),
+        &mut world.store.lock().unwrap(),
         &key,
         &request(&world, out.path(), "2026-05"),
         world.clock.now(),
@@ -510,7 +513,7 @@ async fn consistency_with_the_previous_bundle_is_checked() {
     let (key, public) = fixture_key("test");
     let out = tempfile::tempdir().unwrap();
     let first = export(
-        &world.store.lock().unwrap(),
+        &mut world.store.lock().unwrap(),
         &key,
         &request(&world, out.path(), "2026-05"),
         world.clock.now(),
@@ -521,9 +524,9 @@ async fn consistency_with_the_previous_bundle_is_checked() {
     world.login_all().await;
     let gstin = world.gstins()[0].clone();
     world.capture(&world.plan(&[gstin], None, "2026-04", "2026-06")).await;
-    gstvault::evidence::checkpoint::record(&world.store.lock().unwrap(), &key, world.clock.now(), Some(2)).unwrap();
+    gstvault::evidence::checkpoint::record(&mut world.store.lock().unwrap(), &key, world.clock.now(), Some(2)).unwrap();
     let second = export(
-        &world.store.lock().unwrap(),
+        &mut world.store.lock().unwrap(),
         &key,
         &request(&world, out.path(), "2026-05"),
         world.clock.now(),
@@ -547,10 +550,15 @@ async fn consistency_with_the_previous_bundle_is_checked() {
     other_world
         .capture(&other_world.plan(&[gstin], None, "2026-04", "2026-06"))
         .await;
-    gstvault::evidence::checkpoint::record(&other_world.store.lock().unwrap(), &key, other_world.clock.now(), None)
-        .unwrap();
+    gstvault::evidence::checkpoint::record(
+        &mut other_world.store.lock().unwrap(),
+        &key,
+        other_world.clock.now(),
+        None,
+    )
+    .unwrap();
     let rewritten = export(
-        &other_world.store.lock().unwrap(),
+        &mut other_world.store.lock().unwrap(),
         &key,
         &request(&other_world, &out.path().join("other"), "2026-05"),
         other_world.clock.now(),
@@ -710,7 +718,7 @@ async fn planted_mismatches_show_in_the_pdf() {
         scope: Scope::Year(fy),
         ..request(&world, out.path(), "2026-05")
     };
-    let exported = export(&world.store.lock().unwrap(), &key, &request, world.clock.now()).unwrap();
+    let exported = export(&mut world.store.lock().unwrap(), &key, &request, world.clock.now()).unwrap();
     let mut archive = zip::ZipArchive::new(std::fs::File::open(&exported.path).unwrap()).unwrap();
     let name = (0..archive.len())
         .map(|i| archive.by_index(i).unwrap().name().unwrap().to_string())

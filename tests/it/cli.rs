@@ -273,7 +273,7 @@ async fn snapshot_ends_in_a_signed_checkpoint_or_says_plainly_why_not() {
         "{stdout}"
     );
     let archive = dir.path().join("archive.sqlite");
-    assert!(gstvault::store::Store::open_read_only(&archive)
+    assert!(gstvault::store::Reader::open(&archive)
         .unwrap()
         .checkpoints()
         .unwrap()
@@ -283,7 +283,7 @@ async fn snapshot_ends_in_a_signed_checkpoint_or_says_plainly_why_not() {
     assert_eq!(code, Some(0), "{stderr}");
     let (code, stdout, stderr) = run(snapshot()).await;
     assert_eq!(code, Some(0), "{stdout}{stderr}");
-    let store = gstvault::store::Store::open_read_only(&archive).unwrap();
+    let store = gstvault::store::Reader::open(&archive).unwrap();
     let checkpoints = store.checkpoints().unwrap();
     assert_eq!(checkpoints.len(), 1, "{stdout}");
     assert_eq!(

@@ -134,7 +134,7 @@ async fn one_writer_per_archive() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("another gstvault process"), "{stderr}");
-    assert!(Store::open_read_only(&config.archive_path)
+    assert!(gstvault::store::Reader::open(&config.archive_path)
         .unwrap()
         .snapshot_count()
         .is_ok());
@@ -231,7 +231,7 @@ async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
             .unwrap()
     };
     let count = || {
-        Store::open_read_only(&config.archive_path)
+        gstvault::store::Reader::open(&config.archive_path)
             .ok()
             .and_then(|s| s.snapshot_count().ok())
             .unwrap_or(0)
@@ -252,7 +252,7 @@ async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
         took < Duration::from_secs(3 + 3),
         "stopped within the grace period: {took:?}"
     );
-    let store = Store::open_read_only(&config.archive_path).unwrap();
+    let store = gstvault::store::Reader::open(&config.archive_path).unwrap();
     let statuses = store.run_statuses().unwrap();
     assert_eq!(
         statuses.last().map(|s| s.1.as_str()),
@@ -269,7 +269,7 @@ async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
     sim.sim.set_faults(Faults::default());
     let mut child = spawn();
     let done = || {
-        Store::open_read_only(&config.archive_path)
+        gstvault::store::Reader::open(&config.archive_path)
             .ok()
             .and_then(|s| s.run_statuses().ok())
             .is_some_and(|runs| runs.iter().any(|(_, status)| status == "completed"))
@@ -286,7 +286,7 @@ async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
             .code(),
         Some(0)
     );
-    let store = Store::open_read_only(&config.archive_path).unwrap();
+    let store = gstvault::store::Reader::open(&config.archive_path).unwrap();
     assert!(store.snapshot_count().unwrap() > interrupted_at);
     assert!(gstvault::evidence::verify::verify_archive(&store, None)
         .unwrap()
@@ -301,8 +301,8 @@ async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
             if endpoint.request("x", &period, today).is_none() {
                 continue;
             }
-            let n: i64 = store
-                .connection()
+            let n: i64 = rusqlite::Connection::open(store.path())
+                .unwrap()
                 .query_row(
                     "SELECT COUNT(*) FROM snapshots s JOIN keys k ON k.id = s.key_id WHERE k.endpoint = ?1 AND k.period = ?2",
                     [endpoint.name, &period.to_string()],
@@ -347,7 +347,7 @@ async fn readers_and_exports_work_while_the_daemon_captures() {
         let out = tempfile::tempdir().unwrap();
         let mut rounds = 0;
         while rounds < 3 || !writer.is_finished() {
-            let store = Store::open_read_only(&archive).expect("read-only open while the daemon writes");
+            let store = gstvault::store::Reader::open(&archive).expect("read-only open while the daemon writes");
             let listed = gstvault::query::list(
                 &store,
                 &gstvault::query::ListArgs {
@@ -363,7 +363,7 @@ async fn readers_and_exports_work_while_the_daemon_captures() {
                 gstvault::evidence::verify::verify_archive(&store, None).expect("verify while the daemon writes");
             assert!(report.intact(), "{:?}", report.findings);
             drop(store);
-            let store = Store::open(&archive).expect("export opens beside the daemon");
+            let mut store = Store::open(&archive).expect("export opens beside the daemon");
             let request = gstvault::evidence::bundle::export::ExportRequest {
                 gstin: gstin.clone(),
                 legal_name: None,
@@ -375,8 +375,8 @@ async fn readers_and_exports_work_while_the_daemon_captures() {
                 out_dir: out.path().join(rounds.to_string()),
                 template: None,
             };
-            let exported = gstvault::evidence::bundle::export::export(&store, &key, &request, now)
-                .expect("export while the daemon writes");
+            let exported =
+                gstvault::app::export::export(&mut store, &key, &request, now).expect("export while the daemon writes");
             assert!(
                 gstvault::evidence::bundle::check::check_bundle(&exported.path, Some(&public), None)
                     .unwrap()

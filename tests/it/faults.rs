@@ -231,7 +231,7 @@ async fn sigkill_at_random_instants_loses_nothing() {
         if !finished {
             kills += 1;
         }
-        let store = Store::open_read_only(&archive).unwrap();
+        let store = gstvault::store::Reader::open(&archive).unwrap();
         let report = gstvault::evidence::verify::verify_archive(&store, None).unwrap();
         assert!(report.intact(), "after kill {kills}: {:?}", report.findings);
         let count = store.snapshot_count().unwrap();
@@ -240,7 +240,7 @@ async fn sigkill_at_random_instants_loses_nothing() {
     }
     // A clean run afterwards: the archive holds every snapshot a clean run holds.
     assert!(gstvault_cmd(dir.path(), &snapshot_args).status().unwrap().success());
-    let store = Store::open_read_only(&archive).unwrap();
+    let store = gstvault::store::Reader::open(&archive).unwrap();
     assert!(gstvault::evidence::verify::verify_archive(&store, None)
         .unwrap()
         .intact());
@@ -264,8 +264,8 @@ async fn sigkill_at_random_instants_loses_nothing() {
                 if endpoint.request(g.as_str(), &period, today).is_none() {
                     continue;
                 }
-                let n: i64 = store
-                    .connection()
+                let n: i64 = rusqlite::Connection::open(store.path())
+                    .unwrap()
                     .query_row(
                         "SELECT COUNT(*) FROM snapshots s JOIN keys k ON k.id = s.key_id
                          WHERE k.gstin = ?1 AND k.endpoint = ?2 AND k.period = ?3",
@@ -385,7 +385,7 @@ async fn a_full_disk_stops_capture_with_one_error_and_the_archive_survives() {
         .status()
         .unwrap()
         .success());
-    let store = Store::open_read_only(&dir.join("archive.sqlite")).unwrap();
+    let store = gstvault::store::Reader::open(&dir.join("archive.sqlite")).unwrap();
     let report = gstvault::evidence::verify::verify_archive(&store, None).unwrap();
     assert!(report.intact(), "{:?}", report.findings);
     drop(store);

@@ -13,7 +13,7 @@ use gstvault::domain::period::{india_date, Month};
 use gstvault::query::{self, BalancesArgs, ChangesArgs, DiffArgs, KeyArgs, ListArgs, ShowArgs};
 use gstvault::render::table::{parse_csv, Format};
 use gstvault::sim::model::EventKind;
-use gstvault::store::{format_time, Store};
+use gstvault::store::format_time;
 use serde_json::Value;
 
 use crate::support::World;
@@ -51,7 +51,7 @@ async fn as_of_picks_the_latest_answer_and_raw_is_the_received_bytes() {
     let t2 = world.clock.now();
     world.capture(&plan).await;
 
-    let store = Store::open_read_only(&world.config.archive_path).unwrap();
+    let store = gstvault::store::Reader::open(&world.config.archive_path).unwrap();
     let rows = query::list(
         &store,
         &ListArgs {
@@ -157,7 +157,7 @@ async fn diff_of_a_planted_b2ba_amendment_is_exactly_its_addition() {
     assert_eq!(india_date(after), event.effective);
     world.capture(&plan).await;
 
-    let store = Store::open_read_only(&world.config.archive_path).unwrap();
+    let store = gstvault::store::Reader::open(&world.config.archive_path).unwrap();
     let diffed = query::diff(
         &store,
         &DiffArgs {
@@ -253,7 +253,7 @@ async fn changes_lists_exactly_the_planted_events_of_closed_months() {
         .collect();
     assert!(expected.len() >= 2, "the window holds planted events: {expected:?}");
 
-    let store = Store::open_read_only(&world.config.archive_path).unwrap();
+    let store = gstvault::store::Reader::open(&world.config.archive_path).unwrap();
     let rows = query::changes(
         &store,
         &ChangesArgs {
@@ -332,7 +332,7 @@ async fn balances_agree_across_formats() {
         .collect();
     let plan = world.plan(std::slice::from_ref(&gstin), Some(endpoints), "2026-04", "2026-06");
     world.capture(&plan).await;
-    let store = Store::open_read_only(&world.config.archive_path).unwrap();
+    let store = gstvault::store::Reader::open(&world.config.archive_path).unwrap();
     let rows = query::balances(
         &store,
         &BalancesArgs {

@@ -10,7 +10,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use gstvault::sim::{self, SimConfig};
-use gstvault::store::Store;
 
 const API_KEY: &str = "key_live_LEAKCANARY_KEY_7f3a91";
 const API_SECRET: &str = "LEAKCANARY_SECRET_9b1c22";
@@ -127,7 +126,7 @@ async fn no_secret_reaches_logs_archive_bundles_or_config_show() {
     let archive = dir.path().join("archive.sqlite");
     let started = Instant::now();
     loop {
-        let done = Store::open_read_only(&archive)
+        let done = gstvault::store::Reader::open(&archive)
             .ok()
             .and_then(|s| s.run_statuses().ok())
             .is_some_and(|runs| runs.len() >= 2 && runs.iter().all(|(_, s)| s != "running"));

@@ -17,7 +17,7 @@ use super::*;
 use crate::domain::digest::Digest;
 use crate::evidence::scope::{versions, Scope, Version};
 use crate::evidence::signing::SigningKey;
-use crate::store::{format_time, parse_time, BundleRow, CheckpointRow, SnapshotRow, Store, StoreError};
+use crate::store::{format_time, parse_time, BundleRow, CheckpointRow, Reader, SnapshotRow, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -119,7 +119,7 @@ fn io_err(path: &Path, e: impl std::fmt::Display) -> ExportError {
 /// The checkpoint a bundle leads its proofs to: the first one signed by `key`
 /// that covers `needed` leaves; one is made now when none does yet.
 fn bundle_checkpoint(
-    store: &Store,
+    store: &mut Store,
     key: &SigningKey,
     needed: u64,
     now: DateTime<Utc>,
@@ -139,7 +139,7 @@ fn bundle_checkpoint(
 /// The previous bundle of the GSTIN: exported at or before the as-of instant,
 /// with a smaller checkpoint; the one with the largest such checkpoint.
 fn previous_bundle(
-    store: &Store,
+    store: &Reader,
     gstin: &str,
     as_of: &str,
     size: u64,
@@ -228,7 +228,7 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
 /// Fails when nothing was archived for the scope, the archive disagrees with
 /// itself, or the output cannot be written; then no file is left at the final path.
 pub fn export(
-    store: &Store,
+    store: &mut Store,
     key: &SigningKey,
     request: &ExportRequest,
     now: DateTime<Utc>,
@@ -464,7 +464,7 @@ pub fn export(
 /// previous bundle. Each proof is checked against the checkpoint before it
 /// ships.
 fn proofs(
-    tree: &crate::domain::merkle::StoredTree<'_, Store>,
+    tree: &crate::domain::merkle::StoredTree<'_, Reader>,
     head: &crate::evidence::checkpoint::TreeHead,
     checkpoint: &CheckpointRow,
     versions: &[Version],
@@ -523,7 +523,7 @@ fn proofs(
 }
 
 fn write_zip(
-    store: &Store,
+    store: &Reader,
     path: &Path,
     root: &str,
     entries: &[Entry],

@@ -1,0 +1,190 @@
+//! Exact bytes: a body put back together from its envelope and its payload
+//! (content-addressed, zstd-compressed), payloads by digest, and scans of the
+//! log with the stored parts of each body. The compression of stored
+//! payloads lives here too.
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::rows::{
+    row_to_body_parts, row_to_snapshot, BodyParts, SnapshotRow, BODY_PART_COLUMNS, SNAPSHOT_COLUMNS, SNAPSHOT_FROM,
+};
+use super::{compact, sqlite, Reader, Result, StoreError};
+
+/// zstd level for payloads: small JSON documents; higher levels cost the
+/// capture writer CPU for little gain.
+pub(super) const PAYLOAD_ZSTD_LEVEL: i32 = 3;
+
+thread_local! {
+    /// One zstd compression context per thread, reused: making a level-9
+    /// context allocates megabytes of tables, which cost more than
+    /// compressing a typical payload of a few KiB.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+    /// Likewise for decompression (exports and queries read payloads in loops).
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A stored payload decompressed (`size` is its recorded length).
+pub(crate) fn decompress_payload(compressed: &[u8], size: usize) -> std::io::Result<Vec<u8>> {
+    DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new()?);
+        }
+        slot.as_mut()
+            .expect("decompressor just made")
+            .decompress(compressed, size)
+    })
+}
+
+/// A payload compressed as stored: zstd at [`PAYLOAD_ZSTD_LEVEL`], the same
+/// bytes `zstd::bulk::compress` gives.
+pub(crate) fn compress_payload(payload: &[u8]) -> std::io::Result<Vec<u8>> {
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Compressor::new(PAYLOAD_ZSTD_LEVEL)?);
+        }
+        slot.as_mut().expect("compressor just made").compress(payload)
+    })
+}
+
+/// Calls `f` with each snapshot of `start..end` (log order), its payload offset and envelope.
+pub(super) fn scan_range_in(
+    conn: &Connection,
+    path: &Path,
+    start: u64,
+    end: u64,
+    mut f: impl FnMut(SnapshotRow, Option<usize>, Option<Vec<u8>>),
+) -> Result<()> {
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT {SNAPSHOT_COLUMNS}, {BODY_PART_COLUMNS} FROM {SNAPSHOT_FROM} \
+             LEFT JOIN envelopes e ON e.id = s.envelope_id WHERE s.seq >= ?1 AND s.seq < ?2 ORDER BY s.seq"
+        ))
+        .map_err(|e| sqlite(path, e))?;
+    let end = end.min(i64::MAX as u64) as i64;
+    let mut rows = stmt.query(params![start as i64, end]).map_err(|e| sqlite(path, e))?;
+    while let Some(row) = rows.next().map_err(|e| sqlite(path, e))? {
+        let snapshot = row_to_snapshot(row).map_err(|e| sqlite(path, e))?;
+        let (offset, envelope) =
+            row_to_body_parts(row, 21, snapshot.transaction_id.as_deref()).map_err(|e| sqlite(path, e))?;
+        f(snapshot, offset, envelope);
+    }
+    Ok(())
+}
+
+impl Reader {
+    /// The exact bytes received for snapshot `seq` (None for a transport error).
+    ///
+    /// Fails when the row is missing or its stored parts do not reassemble.
+    pub fn body(&self, seq: u64) -> Result<Option<Vec<u8>>> {
+        type Stored = (Option<(Vec<u8>, i64, Vec<u8>)>, BodyParts);
+        let row: Option<Stored> = self
+            .conn
+            .prepare_cached(
+                "SELECT p.sha256, p.size, p.bytes, s.transaction_id, s.payload_offset, s.envelope, e.template, \
+                        s.received_at + s.envelope_ts_delta
+                 FROM snapshots s LEFT JOIN payloads p ON p.id = s.payload_id
+                      LEFT JOIN envelopes e ON e.id = s.envelope_id
+                 WHERE s.seq = ?1",
+            )
+            .and_then(|mut q| {
+                q.query_row([seq as i64], |r| {
+                    let payload = match r.get::<_, Option<Vec<u8>>>(0)? {
+                        Some(sha) => Some((sha, r.get(1)?, r.get(2)?)),
+                        None => None,
+                    };
+                    let tid = compact::transaction_id_text(r.get_ref(3)?)?;
+                    Ok((payload, row_to_body_parts(r, 4, tid.as_deref())?))
+                })
+                .optional()
+            })
+            .map_err(|e| self.err(e))?;
+        let corrupt = |message: String| StoreError::Corrupt {
+            path: self.path.display().to_string(),
+            seq,
+            message,
+        };
+        let Some((payload, (offset, envelope))) = row else {
+            return Err(corrupt("no such snapshot".into()));
+        };
+        let (Some((sha, size, compressed)), Some(offset), Some(envelope)) = (payload, offset, envelope) else {
+            return Ok(None);
+        };
+        let payload = decompress_payload(&compressed, size.max(0) as usize).map_err(|e| StoreError::Io {
+            path: self.path.display().to_string(),
+            message: format!("payload {} does not decompress: {e}", compact::blob_hex(&sha)),
+        })?;
+        if offset > envelope.len() {
+            return Err(corrupt("payload offset lies outside the envelope".into()));
+        }
+        let mut body = Vec::with_capacity(envelope.len() + payload.len());
+        body.extend_from_slice(&envelope[..offset]);
+        body.extend_from_slice(&payload);
+        body.extend_from_slice(&envelope[offset..]);
+        Ok(Some(body))
+    }
+
+    /// The decompressed payload with this digest, if stored.
+    pub fn payload(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        let row: Option<(i64, Vec<u8>)> = self
+            .conn
+            .prepare_cached("SELECT size, bytes FROM payloads WHERE sha256 = ?1")
+            .and_then(|mut q| {
+                q.query_row([compact::hex_blob(sha256).unwrap_or_default()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
+            })
+            .map_err(|e| self.err(e))?;
+        let Some((size, compressed)) = row else { return Ok(None) };
+        let bytes = decompress_payload(&compressed, size.max(0) as usize).map_err(|e| StoreError::Io {
+            path: self.path.display().to_string(),
+            message: format!("payload {sha256} does not decompress: {e}"),
+        })?;
+        Ok(Some(bytes))
+    }
+
+    /// Total compressed payload bytes stored.
+    pub fn payload_bytes(&self) -> Result<u64> {
+        self.conn
+            .query_row("SELECT COALESCE(SUM(LENGTH(bytes)), 0) FROM payloads", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n as u64)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Every stored payload digest with its recorded size.
+    pub fn payload_index(&self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT sha256, size FROM payloads ORDER BY sha256")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((compact::blob_hex(&r.get::<_, Vec<u8>>(0)?), r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// Calls `f` with every snapshot row, its payload offset and envelope, in log order.
+    pub fn scan_snapshots(&self, f: impl FnMut(SnapshotRow, Option<usize>, Option<Vec<u8>>)) -> Result<()> {
+        self.scan_range(0, u64::MAX, f)
+    }
+
+    /// Calls `f` with each snapshot of `start..end` (log order), its payload offset and envelope.
+    pub fn scan_range(
+        &self,
+        start: u64,
+        end: u64,
+        f: impl FnMut(SnapshotRow, Option<usize>, Option<Vec<u8>>),
+    ) -> Result<()> {
+        scan_range_in(&self.conn, &self.path, start, end, f)
+    }
+}

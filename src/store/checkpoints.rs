@@ -1,0 +1,225 @@
+//! Signed checkpoints and exported bundles as the archive records them, the
+//! archive's identity (the checkpoint origin), and the rows a bundle of one
+//! GSTIN and scope includes.
+
+use rusqlite::{params, OptionalExtension};
+
+use super::rows::{
+    row_to_change, row_to_snapshot, BundleRow, ChangeRow, CheckpointRow, SnapshotRow, CHANGE_COLUMNS, CHANGE_FROM,
+    SNAPSHOT_COLUMNS, SNAPSHOT_FROM,
+};
+use super::{compact, Reader, Result, Store, StoreError};
+
+impl Store {
+    /// Sets the archive's identity when it has none yet (reproducible fixtures).
+    pub fn init_archive_id(&mut self, id: &str) -> Result<()> {
+        self.reader
+            .conn
+            .execute(
+                "INSERT OR IGNORE INTO archive_meta (key, value) VALUES ('archive_id', ?1)",
+                [id],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// The archive's identity, created on first use: the checkpoint origin's suffix.
+    pub fn archive_id(&mut self) -> Result<String> {
+        let existing: Option<String> = self
+            .reader
+            .conn
+            .query_row("SELECT value FROM archive_meta WHERE key = 'archive_id'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| self.err(e))?;
+        if let Some(id) = existing {
+            return Ok(id);
+        }
+        let id = hex::encode(rand::random::<[u8; 8]>());
+        self.reader
+            .conn
+            .execute(
+                "INSERT OR IGNORE INTO archive_meta (key, value) VALUES ('archive_id', ?1)",
+                [&id],
+            )
+            .map_err(|e| self.err(e))?;
+        self.archive_id()
+    }
+
+    /// Stores a signed checkpoint.
+    pub fn append_checkpoint(&mut self, checkpoint: &CheckpointRow) -> Result<i64> {
+        self.reader
+            .conn
+            .execute(
+                "INSERT INTO checkpoints (size, root, origin, body, signature, key_id, created_at, run_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    checkpoint.size as i64,
+                    checkpoint.root,
+                    checkpoint.origin,
+                    checkpoint.body,
+                    checkpoint.signature,
+                    checkpoint.key_id,
+                    checkpoint.created_at,
+                    checkpoint.run_id
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.reader.conn.last_insert_rowid())
+    }
+
+    /// Records an exported bundle.
+    pub fn append_bundle(&mut self, bundle: &BundleRow) -> Result<()> {
+        self.reader
+            .conn
+            .execute(
+                "INSERT INTO bundles (bundle_id, gstin, period, as_of, checkpoint_id, file_name, sha256, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    bundle.bundle_id,
+                    bundle.gstin,
+                    bundle.period,
+                    bundle.as_of,
+                    bundle.checkpoint_id,
+                    bundle.file_name,
+                    bundle.sha256,
+                    bundle.created_at
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
+
+impl Reader {
+    /// Every checkpoint, oldest first.
+    pub fn checkpoints(&self) -> Result<Vec<CheckpointRow>> {
+        self.query_checkpoints(
+            "SELECT id, size, root, origin, body, signature, key_id, created_at, run_id FROM checkpoints ORDER BY id",
+            [],
+        )
+    }
+
+    /// The first checkpoint (by id) that covers at least `size` leaves.
+    pub fn checkpoint_covering(&self, size: u64) -> Result<Option<CheckpointRow>> {
+        Ok(self
+            .query_checkpoints(
+                "SELECT id, size, root, origin, body, signature, key_id, created_at, run_id FROM checkpoints
+                 WHERE size >= ?1 ORDER BY id LIMIT 1",
+                [size as i64],
+            )?
+            .pop())
+    }
+
+    pub fn checkpoint(&self, id: i64) -> Result<Option<CheckpointRow>> {
+        Ok(self
+            .query_checkpoints(
+                "SELECT id, size, root, origin, body, signature, key_id, created_at, run_id FROM checkpoints WHERE id = ?1",
+                [id],
+            )?
+            .pop())
+    }
+
+    pub(super) fn query_checkpoints<P: rusqlite::Params>(&self, sql: &str, params: P) -> Result<Vec<CheckpointRow>> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params, |r| {
+                Ok(CheckpointRow {
+                    id: r.get(0)?,
+                    size: r.get::<_, i64>(1)? as u64,
+                    root: r.get(2)?,
+                    origin: r.get(3)?,
+                    body: r.get(4)?,
+                    signature: r.get(5)?,
+                    key_id: r.get(6)?,
+                    created_at: r.get(7)?,
+                    run_id: r.get(8)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// Bundles of a GSTIN, oldest first.
+    pub fn bundles_of(&self, gstin: &str) -> Result<Vec<BundleRow>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT bundle_id, gstin, period, as_of, checkpoint_id, file_name, sha256, created_at
+                 FROM bundles WHERE gstin = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([gstin], |r| {
+                Ok(BundleRow {
+                    bundle_id: r.get(0)?,
+                    gstin: r.get(1)?,
+                    period: r.get(2)?,
+                    as_of: r.get(3)?,
+                    checkpoint_id: r.get(4)?,
+                    file_name: r.get(5)?,
+                    sha256: r.get(6)?,
+                    created_at: r.get(7)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// The stored form of an archive time text ([`format_time`]).
+    ///
+    /// Fails when `text` is not RFC 3339.
+    pub(crate) fn stored_time(&self, text: &str) -> Result<i64> {
+        compact::text_millis(text).ok_or_else(|| self.bad_time(text))
+    }
+
+    /// The error for a time text that is not RFC 3339.
+    pub(super) fn bad_time(&self, text: &str) -> StoreError {
+        StoreError::Io {
+            path: self.path.display().to_string(),
+            message: format!("time {text:?} is not RFC 3339"),
+        }
+    }
+
+    /// Snapshots of one GSTIN whose period is one of `periods`, received at or
+    /// before `as_of` (RFC 3339), in log order.
+    pub fn snapshots_for_bundle(&self, gstin: &str, periods: &[String], as_of: &str) -> Result<Vec<SnapshotRow>> {
+        let placeholders = vec!["?"; periods.len()].join(", ");
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM {SNAPSHOT_FROM} \
+             WHERE k.gstin = ? AND k.period IN ({placeholders}) AND s.received_at <= ? ORDER BY s.seq"
+        );
+        let as_of = self.stored_time(as_of)?;
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&gstin];
+        for p in periods {
+            values.push(p);
+        }
+        values.push(&as_of);
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(values.as_slice(), row_to_snapshot)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// Change rows of one GSTIN for `periods`, detected at or before `as_of`.
+    pub fn changes_for_bundle(&self, gstin: &str, periods: &[String], as_of: &str) -> Result<Vec<ChangeRow>> {
+        let placeholders = vec!["?"; periods.len()].join(", ");
+        let sql = format!(
+            "SELECT {CHANGE_COLUMNS} FROM {CHANGE_FROM} \
+             WHERE k.gstin = ? AND k.period IN ({placeholders}) AND c.detected_at <= ? ORDER BY c.seq"
+        );
+        let as_of = self.stored_time(as_of)?;
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&gstin];
+        for p in periods {
+            values.push(p);
+        }
+        values.push(&as_of);
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(values.as_slice(), row_to_change)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+}

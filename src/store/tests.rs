@@ -1,0 +1,254 @@
+//! The archive's own tests: exact bytes round-trip, dedup, change rows and
+//! the append-only triggers; a schema-4 archive migrates without losing a byte.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::bodies::compress_payload;
+use super::migrate::embedded;
+use super::*;
+use crate::domain::envelope::{parse, Reading};
+
+fn snapshot<'a>(body: &'a [u8], reading: &'a Reading, t: DateTime<Utc>) -> NewSnapshot<'a> {
+    NewSnapshot {
+        run_id: 1,
+        gstin: "27AAPFU0939F1ZV",
+        endpoint: "gstr-1-hsn",
+        period: "2025-04",
+        page: 0,
+        method: "GET",
+        request: "/x",
+        requested_at: t,
+        received_at: t,
+        http_status: Some(200),
+        body: Some(body),
+        reading: Some(reading),
+        outcome: reading.outcome,
+        detail: None,
+        attempts: 1,
+    }
+}
+
+#[test]
+fn bytes_round_trip_dedup_and_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("a.sqlite")).unwrap();
+    let t = Utc::now();
+    store.begin_run("snapshot", t).unwrap();
+    let a = br#"{"code":200,"timestamp":1,"transaction_id":"a","data":{"status_cd":"1","data":{"x":1}}}"#;
+    let b = br#"{"code":200,"timestamp":2,"transaction_id":"b","data":{"status_cd":"1","data":{"x":1}}}"#;
+    let c = br#"{"code":200,"timestamp":3,"transaction_id":"c","data":{"status_cd":"1","data":{"x":2}}}"#;
+    let (ra, rb, rc) = (parse(200, a), parse(200, b), parse(200, c));
+    let first = store.append(&snapshot(a, &ra, t)).unwrap();
+    let second = store.append(&snapshot(b, &rb, t)).unwrap();
+    let third = store.append(&snapshot(c, &rc, t)).unwrap();
+    assert_eq!((first.seq, second.seq, third.seq), (0, 1, 2));
+    assert!(first.new_payload_bytes > 0);
+    assert_eq!(second.new_payload_bytes, 0);
+    assert_eq!(second.changed_from, None);
+    assert_eq!(third.changed_from, Some(1));
+    assert_eq!(store.body(0).unwrap().unwrap(), a.to_vec());
+    assert_eq!(store.body(2).unwrap().unwrap(), c.to_vec());
+    let row = store.snapshot(1).unwrap().unwrap();
+    assert_eq!(
+        row.leaf_record().leaf_hash(),
+        second.leaf_hash,
+        "the row reads back as written"
+    );
+    assert_eq!(row.transaction_id.as_deref(), Some("b"));
+    // Append-only: the triggers refuse edits.
+    assert!(store
+        .connection()
+        .execute("DELETE FROM snapshots WHERE seq = 0", [])
+        .is_err());
+    assert!(store.connection().execute("UPDATE payloads SET size = 0", []).is_err());
+}
+
+/// An empty archive at schema 4.
+fn schema_4(path: &Path) -> Connection {
+    let mut conn = Connection::open(path).unwrap();
+    embedded::migrations::runner()
+        .set_target(refinery::Target::Version(4))
+        .run(&mut conn)
+        .unwrap();
+    conn
+}
+
+/// A schema-4 archive (text times and digests, stored leaf hashes) opened
+/// by this version: every row, body and checkpoint root comes through.
+#[test]
+fn schema_4_archives_migrate_without_losing_a_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    // Rows as this version writes them, to copy into a schema-4 file.
+    let mut source = Store::open(&dir.path().join("source.sqlite")).unwrap();
+    let t = DateTime::parse_from_rfc3339("2026-06-01T10:00:00.123Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    source.begin_run("snapshot", t).unwrap();
+    let uuid = "129433ac-e6bc-7f0b-aca6-9920bfc62b95";
+    let bodies: Vec<Vec<u8>> = [(uuid, 1), ("TXN-7", 1), ("c", 2)]
+        .iter()
+        .enumerate()
+        .map(|(i, (tid, x))| {
+            format!(r#"{{"code":200,"timestamp":{i},"transaction_id":"{tid}","data":{{"status_cd":"1","data":{{"x":{x}}}}}}}"#)
+                .into_bytes()
+        })
+        .collect();
+    for (i, body) in bodies.iter().enumerate() {
+        let reading = crate::domain::envelope::parse(200, body);
+        source
+            .append(&snapshot(
+                body,
+                &reading,
+                t + chrono::Duration::milliseconds(i as i64 * 1001),
+            ))
+            .unwrap();
+    }
+    let rows: Vec<SnapshotRow> = (0..3).map(|i| source.snapshot(i).unwrap().unwrap()).collect();
+    let changes = source.all_changes().unwrap();
+    assert_eq!(changes.len(), 1);
+    let mut tree = crate::domain::merkle::Tree::new();
+    rows.iter().for_each(|r| tree.push(r.record_digest()));
+
+    let path = dir.path().join("v4.sqlite");
+    let conn = schema_4(&path);
+    conn.execute(
+        "INSERT INTO runs (id, kind, started_at, status) VALUES (1, 'snapshot', 'x', 'completed')",
+        [],
+    )
+    .unwrap();
+    for (row, body) in rows.iter().zip(&bodies) {
+        let payload = source.payload(row.payload_sha256.as_ref().unwrap()).unwrap().unwrap();
+        let offset = body
+            .windows(payload.len())
+            .position(|w| w == payload.as_slice())
+            .unwrap();
+        let mut envelope = body[..offset].to_vec();
+        envelope.extend_from_slice(&body[offset + payload.len()..]);
+        conn.execute(
+            "INSERT OR IGNORE INTO payloads (sha256, size, codec, bytes) VALUES (?1, ?2, 'zstd', ?3)",
+            params![
+                row.payload_sha256,
+                payload.len() as i64,
+                compress_payload(&payload).unwrap()
+            ],
+        )
+        .unwrap();
+        let record = row.leaf_record();
+        conn.execute(
+            "INSERT INTO snapshots (seq, run_id, gstin, endpoint, period, page, method, request, requested_at,
+                 received_at, http_status, transaction_id, status_cd, error_cd, outcome, detail, attempts,
+                 body_sha256, body_size, payload_sha256, payload_offset, envelope, chksums, record_digest, leaf_hash)
+             VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
+                 ?22, ?23, ?24)",
+            params![
+                row.seq as i64,
+                row.gstin,
+                row.endpoint,
+                row.period,
+                row.page,
+                row.method,
+                row.request,
+                row.requested_at,
+                row.received_at,
+                row.http_status,
+                row.transaction_id,
+                row.status_cd,
+                row.error_cd,
+                row.outcome,
+                row.detail,
+                row.attempts,
+                row.body_sha256,
+                row.body_size.map(|s| s as i64),
+                row.payload_sha256,
+                offset as i64,
+                envelope,
+                row.chksums,
+                record.record_digest().hex(),
+                record.leaf_hash().hex()
+            ],
+        )
+        .unwrap();
+    }
+    let c = &changes[0];
+    conn.execute(
+        "INSERT INTO changes (seq, previous_seq, gstin, endpoint, period, page, old_payload_sha256,
+             new_payload_sha256, detected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            c.seq as i64,
+            c.previous_seq as i64,
+            c.gstin,
+            c.endpoint,
+            c.period,
+            c.page,
+            c.old_payload_sha256,
+            c.new_payload_sha256,
+            c.detected_at
+        ],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO checkpoints (size, root, origin, body, signature, key_id, created_at)
+         VALUES (3, ?1, 'o', 'b', 's', 'k', 'x')",
+        [tree.root().hex()],
+    )
+    .unwrap();
+    drop(conn);
+
+    let migrated = Store::open(&path).unwrap();
+    for (row, body) in rows.iter().zip(&bodies) {
+        assert_eq!(&migrated.snapshot(row.seq).unwrap().unwrap(), row);
+        assert_eq!(&migrated.body(row.seq).unwrap().unwrap(), body);
+    }
+    assert_eq!(migrated.all_changes().unwrap(), changes);
+    assert_eq!(migrated.tree(3).root().unwrap(), tree.root());
+    // The renamed tables' references hold, and the log goes on.
+    let dangling: Option<String> = migrated
+        .connection()
+        .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+        .optional()
+        .unwrap();
+    assert_eq!(dangling, None);
+    let mut migrated = migrated;
+    let next = br#"{"code":200,"timestamp":9,"transaction_id":"d","data":{"status_cd":"1","data":{"x":3}}}"#;
+    let reading = crate::domain::envelope::parse(200, next);
+    let appended = migrated.append(&snapshot(next, &reading, t)).unwrap();
+    assert_eq!((appended.seq, appended.changed_from), (3, Some(2)));
+    assert_eq!(migrated.body(3).unwrap().unwrap(), next.to_vec());
+    tree.push(migrated.snapshot(3).unwrap().unwrap().record_digest());
+    assert_eq!(migrated.tree(4).root().unwrap(), tree.root());
+    // The canonical UUID went to 16 bytes, the other ids stayed text.
+    let types: Vec<String> = migrated
+        .connection()
+        .prepare("SELECT typeof(transaction_id) FROM snapshots WHERE seq < 3 ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(types, ["blob", "text", "text"]);
+    // A checkpoint whose root the rows do not give stops the open, with a clear error.
+    drop(migrated);
+    let path2 = dir.path().join("v4-bad.sqlite");
+    let conn = schema_4(&path2);
+    conn.execute(
+        "INSERT INTO checkpoints (size, root, origin, body, signature, key_id, created_at)
+         VALUES (0, 'ff', 'o', 'b', 's', 'k', 'x')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let err = Store::open(&path2).err().expect("refused").to_string();
+    assert!(err.contains("checkpoint 1's root"), "{err}");
+    // A read-only open (queries, verify) cannot migrate: it says what to do.
+    let path3 = dir.path().join("v4-unmigrated.sqlite");
+    drop(schema_4(&path3));
+    let err = Reader::open(&path3).err().expect("refused").to_string();
+    assert!(
+        err.contains("archive schema 4 is older than this gstvault's 5"),
+        "{err}"
+    );
+    assert!(Reader::open(&path).is_ok());
+}
