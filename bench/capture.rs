@@ -4,122 +4,60 @@
 //! peer. All three use the same simulator, tokens and requests in flight.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
 use futures::StreamExt;
-use gstvault::capture::client::Client;
+use gstvault::app::capture::{Checkpointed, Mode};
 use gstvault::capture::session::TokenStore;
 use gstvault::capture::{Plan, RunSummary};
-use gstvault::clock::SharedClock;
-use gstvault::config::{Config, Credentials};
 use gstvault::domain::catalog::{self, Auth, Quirk};
 use gstvault::domain::gstin::Gstin;
 use gstvault::domain::period::{india_date, Month};
-use gstvault::domain::secret::Secret;
-use gstvault::sim::{self, RunningSimulator, SimConfig};
-use gstvault::store::Store;
+use gstvault::sim;
 
+use crate::harness::{self, World};
 use crate::peers;
 use crate::table::{count, secs, Line, Table};
 use crate::Scale;
 
-/// The simulator, a config for it and gstvault's client: one portal and one firm.
+/// The portal and one firm: a harness world (`tests/harness`) for `gstins`
+/// generated GSTINs, logged in, with a signing key, and the row's plan.
 pub struct Portal {
-    pub sim: RunningSimulator,
-    pub config: Config,
-    pub client: Arc<Client>,
-    pub clock: SharedClock,
-    pub store: Arc<Mutex<Store>>,
+    pub world: World,
     pub plan: Plan,
-}
-
-/// `n` distinct, valid GSTINs across states and constitutions.
-pub fn gstins(n: usize) -> Vec<Gstin> {
-    let states = [27u8, 29, 33, 24, 7, 9, 19, 32, 36, 6];
-    (0..n)
-        .map(|i| {
-            let pan = format!("AAB{}K{:04}M", ["C", "F", "P", "H"][i % 4], 1000 + i * 37);
-            Gstin::compose(states[i % states.len()], &pan, '1').expect("valid GSTIN")
-        })
-        .collect()
 }
 
 impl Portal {
     /// Starts a simulator, writes a config for `gstins` GSTINs under `dir`,
     /// logs each in and plans `months` months ending with the current one.
     pub async fn start(dir: &Path, gstins: usize, months: u32, concurrency: usize) -> Portal {
-        std::fs::create_dir_all(dir).expect("portal dir");
-        let start = Utc.with_ymd_and_hms(2026, 6, 25, 4, 30, 0).unwrap();
-        let mut sim_config = SimConfig::new(7, start);
-        // Sessions outlive the storage row's 30 simulated days; a daemon would refresh them.
-        sim_config.session_ttl = std::time::Duration::from_secs(90 * 24 * 3600);
-        let sim = sim::Simulator::start(sim_config).await.expect("simulator starts");
-        let mut text = format!(
-            "[archive]\npath = \"archive.sqlite\"\n[api]\nbase_url = \"{}\"\nrate_limit_per_minute = 0\n\
-             concurrency = {concurrency}\nretry_base_ms = 1\nretry_max_ms = 5\n",
-            sim.base_url
-        );
-        for (i, g) in self::gstins(gstins).iter().enumerate() {
-            text.push_str(&format!("[[gstin]]\ngstin = \"{g}\"\nusername = \"user{i}\"\n"));
-        }
-        let path = dir.join("gstvault.toml");
-        std::fs::write(&path, text).expect("config");
-        let config = Config::load(&path).expect("config loads");
-        let clock: SharedClock = Arc::new(sim.sim.clone());
-        let credentials = Credentials {
-            api_key: Secret::new(sim::DEMO_API_KEY),
-            api_secret: Secret::new(sim::DEMO_API_SECRET),
-        };
-        let client = gstvault::app::capture::client(&config, credentials, clock.clone()).expect("client");
-        for entry in &config.gstins {
-            gstvault::app::login::log_in(&config, &client, entry, sim::TEST_OTP, clock.now())
-                .await
-                .expect("login");
-        }
-        // Every capture ends in a signed checkpoint, as in production.
-        gstvault::app::keys::keygen(&config).expect("keygen");
-        let to = Month::of_date(india_date(clock.now()));
+        let world = World::builder()
+            // Sessions outlive the storage row's 30 simulated days; a daemon would refresh them.
+            .sim(|c| c.session_ttl = std::time::Duration::from_secs(90 * 24 * 3600))
+            .gstins(harness::gstins(gstins))
+            .concurrency(concurrency)
+            .dir(dir)
+            // Every capture ends in a signed checkpoint, as in production.
+            .keygen()
+            .start()
+            .await;
+        world.login_all().await;
+        let to = Month::of_date(india_date(world.clock.now()));
         let from = (1..months).fold(to, |m, _| m.prev());
-        let plan = Plan {
-            gstins: config.gstins.clone(),
-            endpoints: config.endpoints.clone(),
-            from,
-            to,
-            kind: "snapshot",
-        };
-        let store = Arc::new(Mutex::new(Store::open(&config.archive_path).expect("archive opens")));
-        Portal {
-            sim,
-            config,
-            client,
-            clock,
-            store,
-            plan,
-        }
+        let plan = world.plan_months(&world.gstins(), None, from, to);
+        Portal { world, plan }
     }
 
     pub fn tokens(&self) -> TokenStore {
-        TokenStore::new(&self.config.sessions_dir)
+        TokenStore::new(&self.world.config.sessions_dir)
     }
 
     /// One gstvault capture pass over the plan.
     pub async fn capture(&self) -> RunSummary {
-        let captured = gstvault::app::capture::capture_with(
-            &self.store,
-            &self.config,
-            self.client.clone(),
-            self.clock.clone(),
-            &self.plan,
-            gstvault::app::capture::Mode::Full,
-            None,
-            None,
-        )
-        .await
-        .expect("capture");
+        let captured = self.world.capture_in(&self.plan, Mode::Full).await;
         assert!(
-            matches!(captured.checkpoint, gstvault::app::capture::Checkpointed::Signed(_)),
+            matches!(captured.checkpoint, Checkpointed::Signed(_)),
             "the capture ends in a signed checkpoint: {:?}",
             captured.checkpoint
         );
@@ -130,10 +68,6 @@ impl Portal {
             "capture failures on a clean simulator: {summary:?}"
         );
         summary
-    }
-
-    pub fn archive_path(&self) -> PathBuf {
-        self.config.archive_path.clone()
     }
 }
 
@@ -153,10 +87,10 @@ struct Request {
 async fn replay_list(portal: &Portal, run_id: i64) -> Vec<Request> {
     let http = reqwest::Client::new();
     let answer = http
-        .post(format!("{}/authenticate", portal.sim.base_url))
+        .post(format!("{}/authenticate", portal.world.sim.base_url))
         .header("x-api-key", sim::DEMO_API_KEY)
         .header("x-api-secret", sim::DEMO_API_SECRET)
-        .header("x-api-version", &portal.config.api.api_version)
+        .header("x-api-version", &portal.world.config.api.api_version)
         .send()
         .await
         .expect("authenticate")
@@ -170,7 +104,13 @@ async fn replay_list(portal: &Portal, run_id: i64) -> Vec<Request> {
         .expect("platform token")
         .to_string();
     let tokens = portal.tokens();
-    let rows = portal.store.lock().unwrap().snapshots_of_run(run_id).expect("run rows");
+    let rows = portal
+        .world
+        .store
+        .lock()
+        .unwrap()
+        .snapshots_of_run(run_id)
+        .expect("run rows");
     rows.into_iter()
         .filter(|row| row.http_status.is_some())
         .map(|row| {
@@ -186,7 +126,7 @@ async fn replay_list(portal: &Portal, run_id: i64) -> Vec<Request> {
             let body = (endpoint.quirk == Quirk::PublicPost).then(|| format!("{{\"gstin\":\"{}\"}}", row.gstin));
             Request {
                 method: if row.method == "POST" { "POST" } else { "GET" },
-                url: format!("{}{}", portal.sim.base_url, row.request),
+                url: format!("{}{}", portal.world.sim.base_url, row.request),
                 authorization,
                 body,
                 file: format!("{}/{}/{}.p{}.json", row.gstin, row.endpoint, row.period, row.page),
@@ -294,7 +234,7 @@ pub async fn row(dir: &Path, scale: &Scale, table: &mut Table, report: bool) -> 
             summary.snapshots,
             "every snapshot is one answered request"
         );
-        let api_version = portal.config.api.api_version.clone();
+        let api_version = portal.world.config.api.api_version.clone();
         let cpu_before = peers::cpu_seconds();
         let (fetch_seconds, fetched_bytes) = fetch_only(&requests, scale.concurrency, &api_version).await;
         let fetch_cpu = peers::cpu_seconds() - cpu_before;
@@ -310,20 +250,20 @@ pub async fn row(dir: &Path, scale: &Scale, table: &mut Table, report: bool) -> 
         }
         if let Some((old, ..)) = last.replace((portal, summary, requests, api_version)) {
             let old: Portal = old;
-            old.sim.stop().await;
+            old.world.sim.stop().await;
         }
     }
     let (portal, summary, requests, api_version) = last.expect("at least one round");
-    let key = portal.config.signing_key.clone();
+    let key = portal.world.config.signing_key.clone();
     let captured = Captured {
-        archive: portal.archive_path(),
+        archive: portal.world.archive_path(),
         key,
         gstin: portal.plan.gstins[0].gstin.to_string(),
-        as_of: portal.clock.now(),
+        as_of: portal.world.clock.now(),
         fy: portal.plan.from.financial_year(),
     };
     if !report {
-        portal.sim.stop().await;
+        portal.world.sim.stop().await;
         return captured;
     }
     let repo = dir.join("curl-git");
@@ -363,6 +303,6 @@ pub async fn row(dir: &Path, scale: &Scale, table: &mut Table, report: bool) -> 
         target: "≥ 5×".into(),
         met: Some(peer / ours >= 5.0),
     });
-    portal.sim.stop().await;
+    portal.world.sim.stop().await;
     captured
 }

@@ -26,6 +26,9 @@
 
 mod capture;
 mod export;
+// The shared simulator + archive harness, also included by the integration tests.
+#[path = "../tests/harness/mod.rs"]
+mod harness;
 mod peers;
 mod query;
 mod storage;

@@ -58,7 +58,7 @@ fn uuid(rng: &mut rand_chacha::ChaCha8Rng) -> String {
 }
 
 pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
-    let gstins = crate::capture::gstins(scale.storage_gstins);
+    let gstins = crate::harness::gstins(scale.storage_gstins);
     let endpoints: Vec<&'static str> = catalog::default_set()
         .into_iter()
         .filter(|e| e.period == PeriodKind::Month)

@@ -8,129 +8,33 @@
 //!
 //! `cargo run --release --example bench_planner`
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
 
-use chrono::{TimeZone, Utc};
 use gstvault::app::capture::{Captured, Mode};
-use gstvault::capture::client::Client;
-use gstvault::capture::Plan;
-use gstvault::clock::SharedClock;
-use gstvault::config::{Config, Credentials};
 use gstvault::domain::gstin::Gstin;
 use gstvault::domain::period::{default_window, india_date};
-use gstvault::domain::secret::Secret;
-use gstvault::sim::{self, RunningSimulator, SimConfig};
-use gstvault::store::Store;
 
-struct Side {
-    sim: RunningSimulator,
-    _dir: tempfile::TempDir,
-    config: Config,
-    client: Arc<Client>,
-    store: Arc<Mutex<Store>>,
-    clock: SharedClock,
-}
+// The shared simulator + archive harness, also included by the integration tests.
+#[path = "../tests/harness/mod.rs"]
+mod harness;
 
-fn gstins(n: usize) -> Vec<Gstin> {
-    let states = [27u8, 29, 33, 24, 7, 9, 19, 32, 36, 6];
-    (0..n)
-        .filter_map(|i| {
-            let pan = format!("AAB{}K{:04}M", ["C", "F", "P", "H"][i % 4], 1000 + i * 37);
-            Gstin::compose(states[i % states.len()], &pan, '1').ok()
-        })
-        .collect()
-}
+use harness::World;
 
-async fn side(gstins: &[Gstin]) -> Side {
-    let start = Utc.with_ymd_and_hms(2026, 6, 25, 4, 30, 0).unwrap();
-    let mut sim_config = SimConfig::new(7, start);
-    sim_config.retry_after_secs = 0;
-    let sim = sim::Simulator::start(sim_config).await.expect("simulator starts");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("gstvault.toml");
-    let mut text = format!(
-        "[archive]\npath = \"archive.sqlite\"\n[api]\nbase_url = \"{}\"\nrate_limit_per_minute = 0\nconcurrency = 16\n\
-         retry_base_ms = 1\nretry_max_ms = 5\n",
-        sim.base_url
-    );
-    for (i, g) in gstins.iter().enumerate() {
-        text.push_str(&format!("[[gstin]]\ngstin = \"{g}\"\nusername = \"user{i}\"\n"));
-    }
-    std::fs::write(&path, text).unwrap();
-    let config = Config::load(&path).unwrap();
-    let clock: SharedClock = Arc::new(sim.sim.clone());
-    let credentials = Credentials {
-        api_key: Secret::new(sim::DEMO_API_KEY),
-        api_secret: Secret::new(sim::DEMO_API_SECRET),
-    };
-    let client = Client::new(config.api.clone(), credentials, clock.clone()).unwrap();
-    let store = Arc::new(Mutex::new(Store::open(&config.archive_path).unwrap()));
-    Side {
-        sim,
-        _dir: dir,
-        config,
-        client,
-        store,
-        clock,
-    }
-}
-
-impl Side {
-    async fn login(&self) {
-        for entry in &self.config.gstins {
-            gstvault::app::login::log_in(&self.config, &self.client, entry, sim::TEST_OTP, self.clock.now())
-                .await
-                .unwrap();
-        }
-    }
-
-    fn plan(&self) -> Plan {
-        let (from, to) = default_window(india_date(self.clock.now()));
-        Plan {
-            gstins: self.config.gstins.clone(),
-            endpoints: self.config.endpoints.clone(),
-            from,
-            to,
-            kind: "snapshot",
-        }
-    }
-
-    async fn capture(&self, mode: Mode) -> Captured {
-        gstvault::app::capture::capture_with(
-            &self.store,
-            &self.config,
-            self.client.clone(),
-            self.clock.clone(),
-            &self.plan(),
-            mode,
-            None,
-            None,
-        )
+/// One side of the comparison: seed 7, `Retry-After` 0, 16 requests in flight.
+async fn side(gstins: &[Gstin]) -> World {
+    World::builder()
+        .sim(|c| c.retry_after_secs = 0)
+        .gstins(gstins.to_vec())
+        .concurrency(16)
+        .start()
         .await
-        .unwrap()
-    }
+}
 
-    fn requests(&self) -> u64 {
-        self.client.stats.requests.load(Ordering::Relaxed)
-    }
-
-    /// Distinct ok/no_data payload versions per (gstin, endpoint, period, page).
-    fn versions(&self) -> BTreeMap<(String, String, String, u32), BTreeSet<String>> {
-        let store = self.store.lock().unwrap();
-        let mut out: BTreeMap<_, BTreeSet<String>> = BTreeMap::new();
-        store
-            .scan_snapshots(|row, _, _| {
-                if row.outcome == "ok" || row.outcome == "no_data" {
-                    out.entry((row.gstin, row.endpoint, row.period, row.page))
-                        .or_default()
-                        .insert(row.payload_sha256.unwrap_or_default());
-                }
-            })
-            .unwrap();
-        out
-    }
+/// A capture of the default window as of the side's clock.
+async fn capture(side: &World, mode: Mode) -> Captured {
+    let (from, to) = default_window(india_date(side.clock.now()));
+    let plan = side.plan_months(&side.gstins(), None, from, to);
+    side.capture_in(&plan, mode).await
 }
 
 #[tokio::main]
@@ -143,24 +47,24 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(60);
-    let gstins = gstins(n);
+    let gstins = harness::gstins(n);
     let naive = side(&gstins).await;
     let planned = side(&gstins).await;
     let began = std::time::Instant::now();
     // Day 0: one full capture on both sides.
     for s in [&naive, &planned] {
-        s.login().await;
-        s.capture(Mode::Full).await;
+        s.login_all().await;
+        capture(s, Mode::Full).await;
     }
     let (naive_base, planned_base) = (naive.requests(), planned.requests());
     let mut rules: BTreeMap<String, u64> = BTreeMap::new();
     for day in 1..=days {
         for s in [&naive, &planned] {
             s.sim.sim.advance(chrono::Duration::days(1));
-            s.login().await;
+            s.login_all().await;
         }
-        naive.capture(Mode::Full).await;
-        let run = planned.capture(Mode::Planned { daily_budget: 0 }).await;
+        capture(&naive, Mode::Full).await;
+        let run = capture(&planned, Mode::Planned { daily_budget: 0 }).await;
         for (rule, count) in run.planner.expect("a planned run").rules {
             *rules.entry(rule).or_default() += count;
         }

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::support::config_text;
+use crate::support::{config_text, simulator};
 
 fn gstvault(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_gstvault"))
@@ -120,9 +120,7 @@ fn config_show_redacts_and_init_writes_the_example() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_with_the_test_otp_stores_an_owner_only_session() {
-    let sim = gstvault::sim::Simulator::start(gstvault::sim::SimConfig::new(1, crate::support::start_instant()))
-        .await
-        .unwrap();
+    let sim = simulator(1, |_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let gstins = gstvault::sim::demo_gstins();
     std::fs::write(
@@ -220,9 +218,7 @@ fn plan_names_its_rules_and_the_calls_it_saves() {
 /// one, the run's checkpoint covers the whole log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snapshot_ends_in_a_signed_checkpoint_or_says_plainly_why_not() {
-    let sim = gstvault::sim::Simulator::start(gstvault::sim::SimConfig::new(1, crate::support::start_instant()))
-        .await
-        .unwrap();
+    let sim = simulator(1, |_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let gstins = &gstvault::sim::demo_gstins()[..1];
     std::fs::write(

@@ -6,62 +6,44 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gstvault::clock::SharedClock;
-use gstvault::config::{Config, Credentials};
+use gstvault::config::Config;
 use gstvault::daemon::{Daemon, JobResult};
 use gstvault::domain::schedule::JobKind;
-use gstvault::domain::secret::Secret;
-use gstvault::sim::{self, Faults, RunningSimulator, SimConfig};
+use gstvault::sim::{self, Faults, RunningSimulator};
 use gstvault::store::Store;
 
-use crate::support::config_text;
+use crate::support::{credentials, Builder, World};
 
-fn credentials() -> Credentials {
-    Credentials {
-        api_key: Secret::new(sim::DEMO_API_KEY),
-        api_secret: Secret::new(sim::DEMO_API_SECRET),
-    }
-}
-
-/// A simulator, a config for one demo GSTIN limited to a few endpoints, and a logged-in session.
-async fn setup(dir: &Path, daemon_section: &str, sim_config: SimConfig) -> (RunningSimulator, Config) {
-    let sim = sim::Simulator::start(sim_config).await.unwrap();
-    let gstins = &sim::demo_gstins()[..1];
-    let text = format!(
-        "{}\n[capture]\ngroups = [\"ledgers\", \"gstr-3b\"]\n[daemon]\n{daemon_section}\n",
-        config_text(&sim.base_url, gstins, "refresh_before_expiry_mins = 30")
-    );
-    let path = dir.join("gstvault.toml");
-    std::fs::write(&path, text).unwrap();
-    let config = Config::load(&path).unwrap();
-    let clock: SharedClock = Arc::new(sim.sim.clone());
-    let client = gstvault::capture::client::Client::new(config.api.clone(), credentials(), clock.clone()).unwrap();
-    for entry in &config.gstins {
-        client.request_otp(&entry.gstin, &entry.username).await.unwrap();
-        let session = client
-            .verify_otp(&entry.gstin, &entry.username, sim::TEST_OTP)
-            .await
-            .unwrap();
-        gstvault::app::login::save(&config, &entry.gstin, &session, clock.now()).unwrap();
-    }
+/// `world` (its simulator settings) under `dir`, for one demo GSTIN limited to
+/// a few endpoints, with `daemon_section`, logged in. The archive is closed
+/// again: the daemon opens its own.
+async fn setup(dir: &Path, daemon_section: &str, world: Builder) -> (RunningSimulator, Config) {
+    let world = world
+        .gstins(sim::demo_gstins()[..1].to_vec())
+        .test_client()
+        .api("refresh_before_expiry_mins = 30")
+        .capture("groups = [\"ledgers\", \"gstr-3b\"]")
+        .daemon(daemon_section)
+        .dir(dir)
+        .start()
+        .await;
+    world.login_all().await;
+    let World { sim, config, .. } = world;
     (sim, config)
-}
-
-fn start() -> chrono::DateTime<chrono::Utc> {
-    crate::support::start_instant()
 }
 
 #[tokio::test]
 async fn an_overlapping_tick_is_skipped_not_run_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let mut sim_config = SimConfig::new(3, start());
-    sim_config.faults = Faults {
-        slow: 1.0,
-        slow_max: Duration::from_millis(30),
-        seed: 1,
-        ..Faults::default()
-    };
-    let (sim, config) = setup(dir.path(), "", sim_config).await;
+    let world = World::builder().seed(3).sim(|c| {
+        c.faults = Faults {
+            slow: 1.0,
+            slow_max: Duration::from_millis(30),
+            seed: 1,
+            ..Faults::default()
+        }
+    });
+    let (sim, config) = setup(dir.path(), "", world).await;
     let daemon = Daemon::new(config, credentials(), Arc::new(sim.sim.clone())).unwrap();
     let (first, second) = tokio::join!(daemon.run_job(JobKind::Capture), async {
         tokio::task::yield_now().await;
@@ -83,9 +65,10 @@ async fn an_overlapping_tick_is_skipped_not_run_twice() {
 #[tokio::test]
 async fn captures_continue_across_session_expiries_through_refresh() {
     let dir = tempfile::tempdir().unwrap();
-    let mut sim_config = SimConfig::new(4, start());
-    sim_config.session_ttl = Duration::from_secs(3600);
-    let (sim, config) = setup(dir.path(), "", sim_config).await;
+    let world = World::builder()
+        .seed(4)
+        .sim(|c| c.session_ttl = Duration::from_secs(3600));
+    let (sim, config) = setup(dir.path(), "", world).await;
     let gstin = config.gstins[0].gstin.clone();
     let daemon = Daemon::new(config, credentials(), Arc::new(sim.sim.clone())).unwrap();
     let mut snapshots = 0;
@@ -117,7 +100,7 @@ async fn captures_continue_across_session_expiries_through_refresh() {
 #[tokio::test]
 async fn one_writer_per_archive() {
     let dir = tempfile::tempdir().unwrap();
-    let (sim, config) = setup(dir.path(), "", SimConfig::new(5, start())).await;
+    let (sim, config) = setup(dir.path(), "", World::builder().seed(5)).await;
     let _daemon = Daemon::new(config.clone(), credentials(), Arc::new(sim.sim.clone())).unwrap();
     let error = Daemon::new(config.clone(), credentials(), Arc::new(sim.sim.clone()))
         .err()
@@ -143,7 +126,7 @@ async fn one_writer_per_archive() {
 #[tokio::test]
 async fn healthz_and_metrics_answer() {
     let dir = tempfile::tempdir().unwrap();
-    let (sim, config) = setup(dir.path(), "listen = \"127.0.0.1:0\"\ncapture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"", SimConfig::new(6, start())).await;
+    let (sim, config) = setup(dir.path(), "listen = \"127.0.0.1:0\"\ncapture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"", World::builder().seed(6)).await;
     let archive = config.archive_path.clone();
     let daemon = Daemon::new(config, credentials(), Arc::new(sim.sim.clone())).unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -211,15 +194,16 @@ fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
     let dir = tempfile::tempdir().unwrap();
-    let mut sim_config = SimConfig::new(8, chrono::Utc::now());
-    sim_config.faults = Faults {
-        slow: 1.0,
-        slow_max: Duration::from_millis(150),
-        seed: 2,
-        ..Faults::default()
-    };
+    let world = World::builder().seed(8).start_at(chrono::Utc::now()).sim(|c| {
+        c.faults = Faults {
+            slow: 1.0,
+            slow_max: Duration::from_millis(150),
+            seed: 2,
+            ..Faults::default()
+        }
+    });
     let section = "capture_on_start = true\nshutdown_grace_secs = 3\ncapture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"";
-    let (sim, config) = setup(dir.path(), section, sim_config).await;
+    let (sim, config) = setup(dir.path(), section, world).await;
     let spawn = || {
         Command::new(env!("CARGO_BIN_EXE_gstvault"))
             .args(["-c", config.source.as_str(), "daemon"])
@@ -320,7 +304,7 @@ async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readers_and_exports_work_while_the_daemon_captures() {
     let dir = tempfile::tempdir().unwrap();
-    let (sim, config) = setup(dir.path(), "", SimConfig::new(9, start())).await;
+    let (sim, config) = setup(dir.path(), "", World::builder().seed(9)).await;
     let keys = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys");
     let archive = config.archive_path.clone();
     let gstin = config.gstins[0].gstin.clone();
@@ -394,7 +378,7 @@ async fn readers_and_exports_work_while_the_daemon_captures() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_login_is_used_without_a_restart_and_status_tells() {
     let dir = tempfile::tempdir().unwrap();
-    let (sim, config) = setup(dir.path(), "", SimConfig::new(10, start())).await;
+    let (sim, config) = setup(dir.path(), "", World::builder().seed(10)).await;
     let gstin = config.gstins[0].gstin.clone();
     let source = config.source.clone();
     let daemon = Daemon::new(config.clone(), credentials(), Arc::new(sim.sim.clone())).unwrap();
@@ -456,7 +440,7 @@ async fn a_new_login_is_used_without_a_restart_and_status_tells() {
 #[tokio::test]
 async fn every_daemon_capture_ends_in_a_signed_checkpoint_or_says_why_not() {
     let dir = tempfile::tempdir().unwrap();
-    let (sim, config) = setup(dir.path(), "", SimConfig::new(11, start())).await;
+    let (sim, config) = setup(dir.path(), "", World::builder().seed(11)).await;
     let daemon = Daemon::new(config.clone(), credentials(), Arc::new(sim.sim.clone())).unwrap();
     let result = daemon.run_job(JobKind::Capture).await;
     assert!(

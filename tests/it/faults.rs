@@ -8,11 +8,10 @@ use std::time::Duration;
 
 use gstvault::domain::catalog;
 use gstvault::domain::envelope::Outcome;
-use gstvault::sim::{self, Faults, SimConfig};
-use gstvault::store::Store;
+use gstvault::sim::{self, Faults};
 use rand::{Rng, SeedableRng};
 
-use crate::support::{config_text, World};
+use crate::support::{config_text, simulator, World};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flaky_portal_still_gets_every_endpoint_archived() {
@@ -83,52 +82,28 @@ async fn a_flaky_portal_still_gets_every_endpoint_archived() {
 
 #[tokio::test]
 async fn odd_and_oversized_bodies_are_archived_as_received_with_memory_bounded() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sim_config = SimConfig::new(12, crate::support::start_instant());
-    sim_config.faults = Faults {
-        oversized: 0.2,
-        oversized_bytes: 3 << 20,
-        odd_body: 0.3,
-        seed: 5,
-        ..Faults::default()
-    };
-    let sim = sim::Simulator::start(sim_config).await.unwrap();
-    let gstins = &sim::demo_gstins()[..1];
-    let text = config_text(&sim.base_url, gstins, "max_body_mb = 1").replace("max_retries = 6", "max_retries = 0");
-    std::fs::write(dir.path().join("gstvault.toml"), text).unwrap();
-    let config = gstvault::config::Config::load(&dir.path().join("gstvault.toml")).unwrap();
-    let clock: gstvault::clock::SharedClock = std::sync::Arc::new(sim.sim.clone());
-    let credentials = gstvault::config::Credentials {
-        api_key: gstvault::domain::secret::Secret::new(sim::DEMO_API_KEY),
-        api_secret: gstvault::domain::secret::Secret::new(sim::DEMO_API_SECRET),
-    };
-    let client = gstvault::app::capture::client(&config, credentials, clock.clone()).unwrap();
-    let entry = &config.gstins[0];
-    gstvault::app::login::log_in(&config, &client, entry, sim::TEST_OTP, clock.now())
-        .await
-        .unwrap();
-    let store = std::sync::Arc::new(std::sync::Mutex::new(Store::open(&config.archive_path).unwrap()));
-    let plan = gstvault::capture::Plan {
-        gstins: config.gstins.clone(),
-        endpoints: config.endpoints.clone(),
-        from: gstvault::domain::period::Month::parse("2026-05").unwrap(),
-        to: gstvault::domain::period::Month::parse("2026-05").unwrap(),
-        kind: "snapshot",
-    };
-    let summary = gstvault::app::capture::capture_with(
-        &store,
-        &config,
-        client,
-        clock,
-        &plan,
-        gstvault::app::capture::Mode::Full,
-        None,
-        None,
-    )
-    .await
-    .unwrap()
-    .totals;
-    let store = store.lock().unwrap();
+    let world = World::builder()
+        .seed(12)
+        .sim(|c| {
+            c.faults = Faults {
+                oversized: 0.2,
+                oversized_bytes: 3 << 20,
+                odd_body: 0.3,
+                seed: 5,
+                ..Faults::default()
+            }
+        })
+        .gstins(sim::demo_gstins()[..1].to_vec())
+        .test_client()
+        .max_retries(0)
+        .api("max_body_mb = 1")
+        .start()
+        .await;
+    world.login_all().await;
+    let summary = world
+        .capture(&world.plan(&world.gstins(), None, "2026-05", "2026-05"))
+        .await;
+    let store = world.store.lock().unwrap();
     let rows = store.snapshots_of_run(summary.run_id).unwrap();
     let cut: Vec<_> = rows
         .iter()
@@ -138,7 +113,8 @@ async fn odd_and_oversized_bodies_are_archived_as_received_with_memory_bounded()
     assert!(cut
         .iter()
         .all(|r| r.outcome == "transport_error" && r.body_sha256.is_none()));
-    let served: std::collections::BTreeMap<String, String> = sim
+    let served: std::collections::BTreeMap<String, String> = world
+        .sim
         .sim
         .served()
         .into_iter()
@@ -185,14 +161,15 @@ fn gstvault_cmd(dir: &Path, args: &[&str]) -> Command {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_at_random_instants_loses_nothing() {
-    let mut sim_config = SimConfig::new(31, crate::support::start_instant());
-    sim_config.faults = Faults {
-        slow: 1.0,
-        slow_max: Duration::from_millis(12),
-        seed: 3,
-        ..Faults::default()
-    };
-    let sim = sim::Simulator::start(sim_config).await.unwrap();
+    let sim = simulator(31, |c| {
+        c.faults = Faults {
+            slow: 1.0,
+            slow_max: Duration::from_millis(12),
+            seed: 3,
+            ..Faults::default()
+        }
+    })
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let gstins = sim::demo_gstins();
     let text = format!(
@@ -357,9 +334,7 @@ async fn a_full_disk_stops_capture_with_one_error_and_the_archive_survives() {
         }
     }
     let _unmount = Unmount(mount.path());
-    let sim = sim::Simulator::start(SimConfig::new(41, crate::support::start_instant()))
-        .await
-        .unwrap();
+    let sim = simulator(41, |_| {}).await;
     let dir = mount.path();
     let gstins = sim::demo_gstins();
     std::fs::write(dir.join("gstvault.toml"), config_text(&sim.base_url, &gstins, "")).unwrap();

@@ -11,4 +11,6 @@ mod planner;
 mod props;
 mod query;
 mod secrets;
+// The shared harness, also included by the benchmark and the planner example.
+#[path = "../harness/mod.rs"]
 mod support;

@@ -2,30 +2,12 @@
 //! captures archive every payload version naive captures archive, with far
 //! fewer calls, and a daily budget carries work over to the next run.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
 
 use gstvault::app::capture::{Mode, PlannerCalls};
 use gstvault::capture::Plan;
 
 use crate::support::World;
-
-type Versions = BTreeMap<(String, String, String, u32), BTreeSet<String>>;
-
-fn versions(world: &World) -> Versions {
-    let store = world.store.lock().unwrap();
-    let mut out: Versions = BTreeMap::new();
-    store
-        .scan_snapshots(|row, _, _| {
-            if row.outcome == "ok" || row.outcome == "no_data" {
-                out.entry((row.gstin, row.endpoint, row.period, row.page))
-                    .or_default()
-                    .insert(row.payload_sha256.unwrap_or_default());
-            }
-        })
-        .unwrap();
-    out
-}
 
 async fn planned(world: &World, plan: &Plan, budget: u64) -> PlannerCalls {
     world
@@ -67,8 +49,8 @@ async fn planned_captures_miss_no_change_and_spend_fewer_calls() {
         planned_calls * 4 < naive_calls,
         "planned {planned_calls} vs naive {naive_calls}"
     );
-    let a = versions(&naive);
-    let b = versions(&plan_world);
+    let a = naive.versions();
+    let b = plan_world.versions();
     let mut changed_keys = 0;
     for (key, vs) in &a {
         if vs.len() > 1 {

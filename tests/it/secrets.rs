@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use gstvault::sim::{self, SimConfig};
+use gstvault::sim;
 
 const API_KEY: &str = "key_live_LEAKCANARY_KEY_7f3a91";
 const API_SECRET: &str = "LEAKCANARY_SECRET_9b1c22";
@@ -62,10 +62,11 @@ fn mode(path: &Path) -> u32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_logs_archive_bundles_or_config_show() {
-    let mut sim_config = SimConfig::new(21, crate::support::start_instant());
-    sim_config.api_key = API_KEY.into();
-    sim_config.api_secret = API_SECRET.into();
-    let sim = sim::Simulator::start(sim_config).await.unwrap();
+    let sim = crate::support::simulator(21, |c| {
+        c.api_key = API_KEY.into();
+        c.api_secret = API_SECRET.into();
+    })
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let gstins = &sim::demo_gstins()[..2];
     let config = format!(
