@@ -10,5 +10,6 @@ mod faults;
 mod planner;
 mod props;
 mod query;
+mod rendered;
 mod secrets;
 mod support;
