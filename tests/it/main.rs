@@ -10,6 +10,7 @@ mod faults;
 mod planner;
 mod props;
 mod query;
+mod rendered;
 mod secrets;
 // The shared harness, also included by the benchmark and the planner example.
 #[path = "../harness/mod.rs"]
