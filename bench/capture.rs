@@ -12,7 +12,6 @@ use gstvault::app::capture::{Checkpointed, Mode};
 use gstvault::capture::session::TokenStore;
 use gstvault::capture::{Plan, RunSummary};
 use gstvault::domain::catalog::{self, Auth, Quirk};
-use gstvault::domain::gstin::Gstin;
 use gstvault::domain::period::{india_date, Month};
 use gstvault::sim;
 
@@ -118,8 +117,8 @@ async fn replay_list(portal: &Portal, run_id: i64) -> Vec<Request> {
             let authorization = match endpoint.auth {
                 Auth::Platform => platform.clone(),
                 Auth::Taxpayer => {
-                    let gstin = Gstin::parse(&row.gstin).expect("archived GSTIN");
-                    let session = tokens.load(&gstin).expect("session of a captured GSTIN");
+                    let gstin = &row.gstin;
+                    let session = tokens.load(gstin).expect("session of a captured GSTIN");
                     session.access_token.expose().to_string()
                 }
             };

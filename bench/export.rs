@@ -11,7 +11,7 @@ use std::process::Command;
 use chrono::{DateTime, TimeZone, Utc};
 use gstvault::domain::envelope::{parse, Outcome};
 use gstvault::domain::gstin::Gstin;
-use gstvault::domain::period::{FinancialYear, Month};
+use gstvault::domain::period::{FinancialYear, Month, Period};
 use gstvault::evidence::bundle::export::{export, ExportRequest};
 use gstvault::evidence::scope::Scope;
 use gstvault::evidence::signing::{keygen, SigningKey};
@@ -290,13 +290,13 @@ fn synthesize(dir: &Path, megabytes: usize) -> f64 {
         let body = body(&mut rng, index);
         let reading = parse(200, &body);
         assert_eq!(reading.outcome, Outcome::Ok);
-        let period = months[index % months.len()].to_string();
+        let period = Period::Month(months[index % months.len()]);
         let endpoint = endpoints[(index / months.len()) % endpoints.len()];
         let at = t + chrono::Duration::seconds(index as i64);
         store
             .append(&NewSnapshot {
                 run_id: run,
-                gstin: gstin.as_str(),
+                gstin: &gstin,
                 endpoint,
                 period: &period,
                 page: 0,

@@ -20,7 +20,9 @@ use gstvault::domain::catalog::{self, PeriodKind};
 use gstvault::domain::digest::Digest;
 use gstvault::domain::envelope::{parse, Outcome};
 use gstvault::domain::gstin::Gstin;
-use gstvault::domain::period::FinancialYear;
+use gstvault::domain::log::Seq;
+use gstvault::domain::period::{FinancialYear, Period};
+use gstvault::domain::time::Timestamp;
 use gstvault::query::{self, ChangesArgs, DiffArgs, KeyArgs, ListArgs, ShowArgs};
 use gstvault::store::{format_time, BulkSnapshot, ChangeRow, SnapshotRow, Store};
 use rand::{Rng, SeedableRng};
@@ -95,14 +97,15 @@ fn generate(path: &Path, rows: u64) {
     let endpoints = endpoints();
     let months = months();
     let periods: Vec<String> = months.iter().map(|m| m.to_string()).collect();
+    let period_values: Vec<Period> = months.iter().map(|m| Period::Month(*m)).collect();
     let keys = gstins.len() * endpoints.len() * periods.len();
 
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2026);
     let start = start();
     // Per key: current version, last answered (seq, payload digest).
     let mut version: Vec<u32> = vec![0; keys];
-    let mut last: Vec<Option<(u64, String)>> = vec![None; keys];
-    let mut stored: HashSet<String> = HashSet::new();
+    let mut last: Vec<Option<(u64, Digest)>> = vec![None; keys];
+    let mut stored: HashSet<Digest> = HashSet::new();
     let mut batch: Vec<BulkSnapshot> = Vec::with_capacity(BATCH);
     let mut seq: u64 = 0;
     let mut runs: HashMap<u64, i64> = HashMap::new();
@@ -137,23 +140,23 @@ fn generate(path: &Path, rows: u64) {
             debug_assert_eq!(reading.outcome, Outcome::Ok);
             let span = reading.payload.clone();
             let payload_bytes = &body[span.clone()];
-            let payload_sha = Digest::of(payload_bytes).hex();
+            let payload_sha = Digest::of(payload_bytes);
             let mut row = SnapshotRow {
-                seq,
+                seq: Seq(seq),
                 run_id,
-                gstin: gstins[g].to_string(),
+                gstin: gstins[g].clone(),
                 endpoint: endpoints[e].to_string(),
-                period: periods[p].clone(),
+                period: period_values[p],
                 page: 0,
                 method: "GET".into(),
                 request,
-                requested_at: format_time(received - Duration::milliseconds(30)),
-                received_at: format_time(received),
+                requested_at: Timestamp::of(received - Duration::milliseconds(30)),
+                received_at: Timestamp::of(received),
                 http_status: None,
                 transaction_id: None,
                 status_cd: None,
                 error_cd: None,
-                outcome: "transport_error".into(),
+                outcome: Outcome::TransportError,
                 detail: Some("connection reset".into()),
                 attempts: 1,
                 body_sha256: None,
@@ -172,32 +175,32 @@ fn generate(path: &Path, rows: u64) {
                 row.http_status = Some(200);
                 row.transaction_id = reading.transaction_id.clone();
                 row.status_cd = reading.status_cd.clone();
-                row.outcome = "ok".into();
+                row.outcome = Outcome::Ok;
                 row.detail = None;
-                row.body_sha256 = Some(Digest::of(&body).hex());
+                row.body_sha256 = Some(Digest::of(&body));
                 row.body_size = Some(body.len() as u64);
-                row.payload_sha256 = Some(payload_sha.clone());
+                row.payload_sha256 = Some(payload_sha);
                 row.chksums = serde_json::to_string(&reading.chksums).expect("chksums serialise");
                 let mut envelope = body[..span.start].to_vec();
                 envelope.extend_from_slice(&body[span.end..]);
                 item.payload_offset = Some(span.start as u64);
                 item.envelope = Some(envelope);
-                if stored.insert(payload_sha.clone()) {
+                if stored.insert(payload_sha) {
                     item.payload = Some(payload_bytes.to_vec());
                 }
                 if let Some((previous_seq, old)) = &last[key] {
                     if *old != payload_sha {
                         changes += 1;
                         item.change = Some(ChangeRow {
-                            seq,
-                            previous_seq: *previous_seq,
+                            seq: Seq(seq),
+                            previous_seq: Seq(*previous_seq),
                             gstin: row.gstin.clone(),
                             endpoint: row.endpoint.clone(),
-                            period: row.period.clone(),
+                            period: row.period,
                             page: 0,
-                            old_payload_sha256: old.clone(),
-                            new_payload_sha256: payload_sha.clone(),
-                            detected_at: row.received_at.clone(),
+                            old_payload_sha256: *old,
+                            new_payload_sha256: payload_sha,
+                            detected_at: row.received_at,
                         });
                     }
                 }

@@ -13,7 +13,9 @@ use std::path::Path;
 use chrono::{Duration, TimeZone, Utc};
 use gstvault::domain::catalog::{self, PeriodKind};
 use gstvault::domain::envelope::{parse, Outcome};
-use gstvault::domain::period::Month;
+use gstvault::domain::gstin::Gstin;
+use gstvault::domain::period::{Month, Period};
+use gstvault::domain::run::RunStatus;
 use gstvault::evidence::signing::{keygen, SigningKey};
 use gstvault::store::{NewSnapshot, Store};
 use rand::{Rng, SeedableRng};
@@ -65,19 +67,17 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
         .map(|e| e.name)
         .collect();
     let to = Month::of_date(chrono::NaiveDate::from_ymd_opt(2026, 6, 25).unwrap());
-    let months: Vec<String> = {
+    let months: Vec<Period> = {
         let from = (1..scale.months).fold(to, |m, _| m.prev());
-        from.through(to).iter().map(|m| m.to_string()).collect()
+        from.through(to).into_iter().map(Period::Month).collect()
     };
-    let keys: Vec<(String, &'static str, String)> = gstins
+    let keys: Vec<(Gstin, &'static str, Period)> = gstins
         .iter()
         .flat_map(|g| {
-            let g = g.to_string();
             let months = &months;
-            endpoints.iter().flat_map(move |e| {
-                let g = g.clone();
-                months.iter().map(move |m| (g.clone(), *e, m.clone()))
-            })
+            endpoints
+                .iter()
+                .flat_map(move |e| months.iter().map(move |m| (g.clone(), *e, *m)))
         })
         .collect();
     eprintln!(
@@ -120,7 +120,7 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
                     "{{\"code\":200,\"timestamp\":{},\"transaction_id\":\"{}\",\"data\":{{\"status_cd\":\"1\",\"data\":{}}}}}",
                     at.timestamp_millis(),
                     uuid(&mut rng),
-                    payload(i, period, version[i])
+                    payload(i, &period.to_string(), version[i])
                 )
                 .into_bytes()
             })
@@ -165,7 +165,7 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
             }
         }
         store
-            .finish_run(run, "completed", "{}", day + Duration::minutes(5))
+            .finish_run(run, RunStatus::Completed, "{}", day + Duration::minutes(5))
             .expect("finish run");
         gstvault::evidence::checkpoint::record(&mut store, &key, day + Duration::minutes(5), Some(run))
             .expect("checkpoint");
@@ -173,7 +173,7 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
 
         let started = std::time::Instant::now();
         for ((gstin, endpoint, period), body) in keys.iter().zip(&bodies) {
-            let file = repo.join(gstin).join(endpoint).join(format!("{period}.json"));
+            let file = repo.join(gstin.as_str()).join(endpoint).join(format!("{period}.json"));
             if capture == 0 {
                 std::fs::create_dir_all(file.parent().unwrap()).expect("peer dir");
             }

@@ -89,7 +89,7 @@ async fn main() {
             if !have.is_some_and(|h| h.contains(v)) {
                 missed += 1;
                 if missed <= 20 {
-                    eprintln!("missed: {key:?} {v}");
+                    eprintln!("missed: {key:?} {v:?}");
                 }
             }
         }

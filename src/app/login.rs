@@ -6,10 +6,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::capture::client::Client;
-use crate::capture::session::{Session, TokenStore};
+use crate::capture::session::{session_state, Session, TokenStore};
 use crate::config::{Config, GstinEntry};
 use crate::domain::gstin::Gstin;
-use crate::store::{format_time, SessionState, Store};
+use crate::store::Store;
 
 use super::{input, Result};
 
@@ -68,13 +68,6 @@ pub async fn log_in(
 pub fn save(config: &Config, gstin: &Gstin, session: &Session, now: DateTime<Utc>) -> Result<()> {
     TokenStore::new(&config.sessions_dir).save(gstin, session)?;
     let mut store = Store::open(&config.archive_path)?;
-    store.put_session_state(&SessionState {
-        gstin: gstin.to_string(),
-        token_expiry: Some(format_time(session.token_expiry)),
-        session_expiry: Some(format_time(session.session_expiry)),
-        needs_login: false,
-        reason: None,
-        updated_at: format_time(now),
-    })?;
+    store.put_session_state(&session_state(gstin, Some(session), None, now))?;
     Ok(())
 }

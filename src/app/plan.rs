@@ -67,7 +67,7 @@ pub fn plan(config: &Config, selection: &Selection, now: DateTime<Utc>) -> Resul
     };
     let months = plan.from.through(plan.to);
     let today = india_date(now);
-    let payload = |sha: &str| -> Option<serde_json::Value> {
+    let payload = |sha: &crate::domain::digest::Digest| -> Option<serde_json::Value> {
         let bytes = store.as_ref()?.payload(sha).ok()??;
         serde_json::from_slice(&bytes).ok()
     };
@@ -80,7 +80,7 @@ pub fn plan(config: &Config, selection: &Selection, now: DateTime<Utc>) -> Resul
     let mut report = PlanReport::default();
     for entry in &plan.gstins {
         let view = match &store {
-            Some(store) => ArchiveView::load(store, entry.gstin.as_str())?,
+            Some(store) => ArchiveView::load(store, &entry.gstin)?,
             None => ArchiveView::default(),
         };
         let mut gstin = GstinPlan {

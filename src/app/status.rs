@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::config::Config;
 use crate::domain::gstin::Gstin;
 use crate::domain::schedule::JobKind;
+use crate::domain::time::Timestamp;
 use crate::store::{BundleRow, JobRunRow, Reader, SessionState};
 
 use super::Result;
@@ -18,7 +19,7 @@ use super::Result;
 pub struct GstinStatus {
     pub gstin: Gstin,
     /// Receive time of the last answer the portal meant (ok or no data).
-    pub last_capture: Option<String>,
+    pub last_capture: Option<Timestamp>,
     /// What the archive knows of its session (None: never logged in).
     pub session: Option<SessionState>,
     /// Whether `gstvault login` is needed (also when never logged in).
@@ -53,19 +54,19 @@ impl Status {
 /// Fails when the archive does not exist or cannot be read.
 pub fn status(config: &Config, now: DateTime<Utc>) -> Result<Status> {
     let store = Reader::open(&config.archive_path)?;
-    let last_answer: BTreeMap<String, String> = store.last_answer_by_gstin()?.into_iter().collect();
-    let mut sessions: BTreeMap<String, SessionState> = store
+    let last_answer: BTreeMap<Gstin, Timestamp> = store.last_answer_by_gstin()?.into_iter().collect();
+    let mut sessions: BTreeMap<Gstin, SessionState> = store
         .session_states()?
         .into_iter()
         .map(|s| (s.gstin.clone(), s))
         .collect();
     let mut gstins = Vec::new();
     for entry in &config.gstins {
-        let g = entry.gstin.as_str();
+        let g = &entry.gstin;
         let session = sessions.remove(g);
         gstins.push(GstinStatus {
             gstin: entry.gstin.clone(),
-            last_capture: last_answer.get(g).cloned(),
+            last_capture: last_answer.get(g).copied(),
             needs_login: session.as_ref().map(|s| s.needs_login).unwrap_or(true),
             session,
             last_bundle: store.bundles_of(g)?.pop(),

@@ -22,14 +22,15 @@ use serde::Serialize;
 use tokio::sync::{oneshot, Mutex};
 
 use crate::capture::client::{Client, Fetched};
-use crate::capture::session::{Session, TokenStore};
+use crate::capture::session::{session_state, Session, TokenStore};
 use crate::clock::SharedClock;
 use crate::config::GstinEntry;
 use crate::domain::catalog::{Auth, Endpoint, Quirk, RequestSpec};
 use crate::domain::envelope::{self, Outcome};
 use crate::domain::gstin::Gstin;
 use crate::domain::period::{india_date, Month, Period};
-use crate::store::{format_time, Appended, NewSnapshot, SessionState, Store, StoreError};
+use crate::domain::run::RunStatus;
+use crate::store::{Appended, NewSnapshot, Store, StoreError};
 
 /// What to capture.
 #[derive(Clone, Debug)]
@@ -52,7 +53,7 @@ pub trait Progress: Send + Sync {
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct RunSummary {
     pub run_id: i64,
-    pub status: String,
+    pub status: RunStatus,
     pub gstins: usize,
     pub endpoints: usize,
     pub periods: usize,
@@ -60,21 +61,21 @@ pub struct RunSummary {
     pub planned: u64,
     /// Snapshots appended (2B pages count each).
     pub snapshots: u64,
-    pub outcomes: BTreeMap<String, u64>,
+    pub outcomes: BTreeMap<Outcome, u64>,
     pub requests: u64,
     pub retries: u64,
     pub bytes_received: u64,
     pub new_payload_bytes: u64,
     pub changes: u64,
     /// GSTINs that need `gstvault login`, with the reason.
-    pub needs_login: BTreeMap<String, String>,
+    pub needs_login: BTreeMap<Gstin, String>,
     /// Jobs not run because their GSTIN needs login.
     pub skipped: u64,
 }
 
 impl RunSummary {
     pub fn count(&self, outcome: Outcome) -> u64 {
-        self.outcomes.get(outcome.as_str()).copied().unwrap_or(0)
+        self.outcomes.get(&outcome).copied().unwrap_or(0)
     }
 
     pub fn failed(&self) -> u64 {
@@ -122,7 +123,7 @@ struct Context {
     new_payload_bytes: AtomicU64,
     changes: AtomicU64,
     skipped: AtomicU64,
-    outcomes: StdMutex<BTreeMap<String, u64>>,
+    outcomes: StdMutex<BTreeMap<Outcome, u64>>,
     progress: Option<Arc<dyn Progress>>,
     concurrency: usize,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
@@ -304,12 +305,16 @@ pub async fn run_until(
     let mut needs_login = BTreeMap::new();
     for (entry, result) in plan.gstins.iter().zip(results) {
         if let Some(reason) = result? {
-            needs_login.insert(entry.gstin.to_string(), reason);
+            needs_login.insert(entry.gstin.clone(), reason);
         }
     }
 
-    let status = if ctx.stopping() { "interrupted" } else { "completed" };
-    if status == "interrupted" {
+    let status = if ctx.stopping() {
+        RunStatus::Interrupted
+    } else {
+        RunStatus::Completed
+    };
+    if status == RunStatus::Interrupted {
         tracing::warn!(
             run_id,
             "capture interrupted: requests in flight were archived, the rest waits for the next run"
@@ -317,7 +322,7 @@ pub async fn run_until(
     }
     let summary = RunSummary {
         run_id,
-        status: status.into(),
+        status,
         gstins: plan.gstins.len(),
         endpoints: plan.endpoints.len(),
         periods: period_count,
@@ -433,14 +438,7 @@ async fn refresh(ctx: &Context, gstin: &Gstin, session: &Session) -> Result<Sess
             if let Err(e) = ctx.tokens.save(gstin, &fresh) {
                 tracing::error!(gstin = %gstin, error = %e, "could not store the refreshed session");
             }
-            let state = SessionState {
-                gstin: gstin.to_string(),
-                token_expiry: Some(format_time(fresh.token_expiry)),
-                session_expiry: Some(format_time(fresh.session_expiry)),
-                needs_login: false,
-                reason: None,
-                updated_at: format_time(ctx.clock.now()),
-            };
+            let state = session_state(gstin, Some(&fresh), None, ctx.clock.now());
             let _ = blocking(&ctx.store, move |s| s.put_session_state(&state)).await;
             tracing::info!(gstin = %gstin, expires = %fresh.expires_at(), "session refreshed");
             Ok(fresh)
@@ -455,14 +453,7 @@ async fn mark_needs_login(
     reason: &str,
     session: Option<&Session>,
 ) -> Result<(), CaptureError> {
-    let state = SessionState {
-        gstin: gstin.to_string(),
-        token_expiry: session.map(|s| format_time(s.token_expiry)),
-        session_expiry: session.map(|s| format_time(s.session_expiry)),
-        needs_login: true,
-        reason: Some(reason.to_string()),
-        updated_at: format_time(ctx.clock.now()),
-    };
+    let state = session_state(gstin, session, Some(reason.to_string()), ctx.clock.now());
     blocking(&ctx.store, move |s| s.put_session_state(&state)).await
 }
 
@@ -687,9 +678,9 @@ async fn archive(
     let file_count = reading.as_ref().and_then(|r| r.file_count);
     let owned = OwnedSnapshot {
         run_id: ctx.run_id,
-        gstin: gstin.to_string(),
+        gstin: gstin.clone(),
         endpoint: endpoint.name.to_string(),
-        period: period.to_string(),
+        period: *period,
         page,
         method: spec.method.as_str().to_string(),
         request: spec.path_and_query(),
@@ -716,20 +707,16 @@ async fn archive(
         ctx.changes.fetch_add(1, Ordering::Relaxed);
         metrics::counter!("gstvault_changes_total").increment(1);
     }
-    *ctx.outcomes
-        .lock()
-        .expect("outcomes lock")
-        .entry(outcome.as_str().to_string())
-        .or_default() += 1;
-    tracing::debug!(gstin = %gstin, endpoint = endpoint.name, period = %period, page, outcome = outcome.as_str(), seq = appended.seq, "archived");
+    *ctx.outcomes.lock().expect("outcomes lock").entry(outcome).or_default() += 1;
+    tracing::debug!(gstin = %gstin, endpoint = endpoint.name, period = %period, page, outcome = outcome.as_str(), seq = appended.seq.0, "archived");
     Ok(file_count)
 }
 
 struct OwnedSnapshot {
     run_id: i64,
-    gstin: String,
+    gstin: Gstin,
     endpoint: String,
-    period: String,
+    period: Period,
     page: u32,
     method: String,
     request: String,
@@ -787,14 +774,14 @@ async fn decide_tier(
     today: NaiveDate,
     tier: crate::capture::planner::Tier,
 ) -> Result<Vec<Vec<crate::capture::planner::Call>>, CaptureError> {
-    let gstins: Vec<String> = plan.gstins.iter().map(|g| g.gstin.to_string()).collect();
+    let gstins: Vec<Gstin> = plan.gstins.iter().map(|g| g.gstin.clone()).collect();
     let endpoints = plan.endpoints.clone();
     let months = months.to_vec();
     blocking(store, move |s| {
         let mut out = Vec::new();
         for gstin in &gstins {
             let view = crate::capture::planner::ArchiveView::load(s, gstin)?;
-            let lookup = |sha: &str| -> Option<serde_json::Value> {
+            let lookup = |sha: &crate::domain::digest::Digest| -> Option<serde_json::Value> {
                 s.payload(sha)
                     .ok()
                     .flatten()
@@ -853,7 +840,7 @@ pub async fn run_planned(
         naive_calls: naive,
         ..PlannedRun::default()
     };
-    let mut needs_login: BTreeMap<String, String> = BTreeMap::new();
+    let mut needs_login: BTreeMap<Gstin, String> = BTreeMap::new();
     let mut periods: Vec<Period> = Vec::new();
     for tier in crate::capture::planner::Tier::ALL {
         if ctx.stopping() {
@@ -865,7 +852,7 @@ pub async fn run_planned(
             .into_iter()
             .enumerate()
             .flat_map(|(i, calls)| calls.into_iter().map(move |c| (i, c)))
-            .filter(|(i, _)| !needs_login.contains_key(&plan.gstins[*i].gstin.to_string()))
+            .filter(|(i, _)| !needs_login.contains_key(&plan.gstins[*i].gstin))
             .collect();
         all.sort_by_key(|(_, c)| crate::capture::planner::value_key(c));
         let take = (remaining.min(all.len() as u64)) as usize;
@@ -891,7 +878,7 @@ pub async fn run_planned(
                 let ctx = ctx.clone();
                 let entry = entry.clone();
                 async move {
-                    let gstin = entry.gstin.to_string();
+                    let gstin = entry.gstin.clone();
                     (gstin, capture_gstin(ctx, entry, jobs).await)
                 }
             });
@@ -907,10 +894,14 @@ pub async fn run_planned(
     metrics::counter!("gstvault_calls_carried_over_total").increment(report.carried_over);
     periods.sort();
     periods.dedup();
-    let status = if ctx.stopping() { "interrupted" } else { "completed" };
+    let status = if ctx.stopping() {
+        RunStatus::Interrupted
+    } else {
+        RunStatus::Completed
+    };
     let summary = RunSummary {
         run_id,
-        status: status.into(),
+        status,
         gstins: plan.gstins.len(),
         endpoints: plan.endpoints.len(),
         periods: periods.len(),

@@ -26,8 +26,12 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use crate::domain::catalog::{Endpoint, Group};
+use crate::domain::digest::Digest;
+use crate::domain::envelope::Outcome;
+use crate::domain::gstin::Gstin;
 use crate::domain::period::{india_date, FinancialYear, Month, Period};
-use crate::store::{parse_time, KeyLatest, Reader, StoreError};
+use crate::domain::time::Timestamp;
+use crate::store::{KeyLatest, Reader, StoreError};
 
 /// Day of month M+1 on which the portal generates the GSTR-2B of month M.
 pub const GSTR2B_DAY: u32 = 14;
@@ -199,70 +203,60 @@ pub struct Decision {
     pub skip: Vec<Skipped>,
 }
 
+/// A probe's payload digest as one answer left it (None: an answer that
+/// carried no payload, such as a business error).
+type ProbeDigest = Option<Digest>;
+
 /// What the archive says about one GSTIN (page 0 of every key).
 #[derive(Clone, Debug, Default)]
 pub struct ArchiveView {
-    latest: HashMap<(String, String), KeyLatest>,
-    /// Probe answers in archive order: (received_at, payload SHA-256).
-    history: HashMap<(String, String), Vec<(String, String)>>,
+    latest: HashMap<(String, Period), KeyLatest>,
+    /// Probe answers in archive order: (received at, payload SHA-256).
+    history: HashMap<(String, Period), Vec<(Timestamp, ProbeDigest)>>,
     /// Keys whose latest answer of some page after 0 failed (2B).
-    failed_pages: std::collections::HashSet<(String, String)>,
+    failed_pages: std::collections::HashSet<(String, Period)>,
 }
 
 impl ArchiveView {
     /// Reads the view of `gstin` from the archive.
-    pub fn load(store: &Reader, gstin: &str) -> Result<ArchiveView, StoreError> {
+    pub fn load(store: &Reader, gstin: &Gstin) -> Result<ArchiveView, StoreError> {
         let mut view = ArchiveView::default();
         for k in store.latest_by_key(gstin)? {
             if k.page == 0 {
-                view.latest.insert((k.endpoint.clone(), k.period.clone()), k);
-            } else if matches!(k.outcome.as_str(), "transport_error" | "http_error") {
-                view.failed_pages.insert((k.endpoint.clone(), k.period.clone()));
+                view.latest.insert((k.endpoint.clone(), k.period), k);
+            } else if failed(k.outcome) {
+                view.failed_pages.insert((k.endpoint.clone(), k.period));
             }
         }
-        for (endpoint, period, page, received, sha) in store.answers_of(gstin, PROBES)? {
-            if page == 0 {
+        for answer in store.answers_of(gstin, PROBES)? {
+            if answer.page == 0 {
                 view.history
-                    .entry((endpoint, period))
+                    .entry((answer.endpoint, answer.period))
                     .or_default()
-                    .push((received, sha));
+                    .push((answer.received_at, answer.payload_sha256));
             }
         }
         Ok(view)
     }
 
-    /// A view from explicit rows (tests).
-    pub fn from_rows(latest: Vec<KeyLatest>, answers: Vec<(String, String, String, String)>) -> ArchiveView {
-        let mut view = ArchiveView::default();
-        for k in latest {
-            view.latest.insert((k.endpoint.clone(), k.period.clone()), k);
-        }
-        for (endpoint, period, received, sha) in answers {
-            view.history
-                .entry((endpoint, period))
-                .or_default()
-                .push((received, sha));
-        }
-        view
-    }
-
     fn latest(&self, endpoint: &str, period: &Period) -> Option<&KeyLatest> {
-        self.latest.get(&(endpoint.to_string(), period.to_string()))
+        self.latest.get(&(endpoint.to_string(), *period))
     }
 
     /// The latest answered payload hash of a probe, and the one current at `at`.
-    fn probe(&self, endpoint: &str, period: &Period, at: &str) -> (Option<&str>, Option<&str>) {
-        let Some(h) = self.history.get(&(endpoint.to_string(), period.to_string())) else {
+    fn probe(&self, endpoint: &str, period: &Period, at: Timestamp) -> (Option<ProbeDigest>, Option<ProbeDigest>) {
+        let Some(h) = self.history.get(&(endpoint.to_string(), *period)) else {
             return (None, None);
         };
-        let now = h.last().map(|(_, s)| s.as_str());
-        let then = h
-            .iter()
-            .take_while(|(r, _)| r.as_str() <= at)
-            .last()
-            .map(|(_, s)| s.as_str());
+        let now = h.last().map(|(_, s)| *s);
+        let then = h.iter().take_while(|(r, _)| *r <= at).last().map(|(_, s)| *s);
         (now, then)
     }
+}
+
+/// Whether an answer is a failure to retry: the request, not the portal, failed.
+fn failed(outcome: Outcome) -> bool {
+    matches!(outcome, Outcome::TransportError | Outcome::HttpError)
 }
 
 /// Everything a decision needs besides the archive.
@@ -271,7 +265,7 @@ pub struct Inputs<'a> {
     pub months: &'a [Month],
     pub today: NaiveDate,
     /// Parsed payload by SHA-256 (None when not stored or not JSON).
-    pub payload: &'a dyn Fn(&str) -> Option<Value>,
+    pub payload: &'a dyn Fn(&Digest) -> Option<Value>,
 }
 
 /// The endpoint's tier.
@@ -334,8 +328,8 @@ pub fn value_key(call: &Call) -> (u8, std::cmp::Reverse<Period>) {
     (call.rule.rank(), std::cmp::Reverse(call.period))
 }
 
-fn ist_date(received: &str) -> Option<NaiveDate> {
-    parse_time(received).map(india_date)
+fn ist_date(received: Timestamp) -> Option<NaiveDate> {
+    received.to_datetime().map(india_date)
 }
 
 /// The deadline after which a period can no longer change.
@@ -358,12 +352,11 @@ fn decide_one(
     let Some(latest) = latest else {
         return Ok(Rule::NeverCaptured);
     };
-    let page_failed = view.failed_pages.contains(&(name.to_string(), period.to_string()));
-    if matches!(latest.outcome.as_str(), "transport_error" | "http_error") || latest.good.is_none() || page_failed {
+    let page_failed = view.failed_pages.contains(&(name.to_string(), period));
+    let Some((captured_at, _)) = latest.good.filter(|_| !failed(latest.outcome) && !page_failed) else {
         return Ok(Rule::LastAttemptFailed);
-    }
-    let (captured_at, _) = latest.good.clone().unwrap_or_default();
-    let captured_on = ist_date(&captured_at);
+    };
+    let captured_on = ist_date(captured_at);
     // Closed periods: one capture after the deadline, then only on request.
     if let Some(d) = deadline(&period) {
         if d < input.today {
@@ -390,7 +383,7 @@ fn decide_one(
     let filed = |m: Month, code: &str| track_shows(view, input, m, code);
     // dep: whether probe `dep` answered differently now than when this key was captured.
     let dep_changed = |dep: &str, p: &Period| -> bool {
-        let (now, then) = view.probe(dep, p, &captured_at);
+        let (now, then) = view.probe(dep, p, captured_at);
         now.is_none() || now != then
     };
 
@@ -407,7 +400,7 @@ fn decide_one(
         (_, "gstr-1-summary" | "gstr-1a-summary", Some(m)) => {
             if filed(m, "GSTR1") == Some(true) {
                 Ok(Rule::SummaryProbe)
-            } else if latest.outcome == "no_data" && filed(m, "GSTR1") == Some(false) {
+            } else if latest.outcome == Outcome::NoData && filed(m, "GSTR1") == Some(false) {
                 Err(Skip::NotFiledYet)
             } else {
                 Ok(Rule::CannotProve)
@@ -418,7 +411,7 @@ fn decide_one(
             match filed(m, "GSTR3B") {
                 Some(true) if dep_changed("return-track", &track) => Ok(Rule::ReturnFiledNotYetCaptured),
                 Some(true) => Err(Skip::Unchanged("return-track")),
-                Some(false) if latest.outcome == "no_data" => Err(Skip::NotFiledYet),
+                Some(false) if latest.outcome == Outcome::NoData => Err(Skip::NotFiledYet),
                 _ => Ok(Rule::CannotProve),
             }
         }
@@ -430,9 +423,9 @@ fn decide_one(
                 Err(Skip::Unchanged("return-track, gstr-1-summary"))
             }
         }
-        (Group::Gstr2a, _, Some(m)) => section_of_document(name, m, &captured_at, input, view),
+        (Group::Gstr2a, _, Some(m)) => section_of_document(name, m, captured_at, input, view),
         (Group::Gstr2b, "gstr-2b", Some(m)) => {
-            if latest.outcome == "ok" {
+            if latest.outcome == Outcome::Ok {
                 // Fixed at generation; regenerable from IMS actions until the 3B is filed.
                 let ims_changed = IMS_CURRENT.iter().any(|ims| dep_changed(ims, &Period::Current));
                 if filed(m, "GSTR3B") != Some(true) && ims_changed {
@@ -442,14 +435,14 @@ fn decide_one(
                 }
             } else if input.today >= m.next().day(GSTR2B_DAY) {
                 Ok(Rule::NotGeneratedWhenAsked)
-            } else if latest.outcome == "no_data" {
+            } else if latest.outcome == Outcome::NoData {
                 Err(Skip::NotFiledYet)
             } else {
                 Ok(Rule::CannotProve)
             }
         }
         (Group::Gstr1, _, Some(m)) => {
-            section_of_summary("gstr-1-summary", name, "gstr-1-", m, &captured_at, input, view)
+            section_of_summary("gstr-1-summary", name, "gstr-1-", m, captured_at, input, view)
         }
         (Group::Gstr1a, "gstr-1a-declaration", Some(m)) => {
             if dep_changed("gstr-1a-summary", &Period::Month(m)) {
@@ -459,7 +452,7 @@ fn decide_one(
             }
         }
         (Group::Gstr1a, _, Some(m)) => {
-            section_of_summary("gstr-1a-summary", name, "gstr-1a-", m, &captured_at, input, view)
+            section_of_summary("gstr-1a-summary", name, "gstr-1a-", m, captured_at, input, view)
         }
         (Group::Ims, "ims-sales", Some(m)) => {
             if m >= current.prev().prev() {
@@ -521,13 +514,12 @@ fn covers_year(months: &[Month], fy: FinancialYear, today: NaiveDate) -> bool {
 fn track_shows(view: &ArchiveView, input: &Inputs<'_>, m: Month, code: &str) -> Option<bool> {
     let k = view.latest("return-track", &Period::Month(m))?;
     let (_, sha) = k.good.as_ref()?;
-    if k.outcome == "no_data" {
-        return Some(false);
+    match k.outcome {
+        Outcome::NoData => return Some(false),
+        Outcome::Ok => {}
+        _ => return None,
     }
-    if k.outcome != "ok" {
-        return None;
-    }
-    let value = (input.payload)(sha)?;
+    let value = (input.payload)(sha.as_ref()?)?;
     let rows = value.get("EFiledlist")?.as_array()?;
     let ret = m.ret_period();
     Some(rows.iter().any(|r| {
@@ -546,7 +538,7 @@ fn section_of_summary(
     name: &str,
     prefix: &str,
     m: Month,
-    captured_at: &str,
+    captured_at: Timestamp,
     input: &Inputs<'_>,
     view: &ArchiveView,
 ) -> Result<Rule, Skip> {
@@ -563,8 +555,8 @@ fn section_of_summary(
         }));
     }
     let section = name.strip_prefix(prefix).unwrap_or(name);
-    let entry = |sha: &str| -> Option<Option<Value>> {
-        let v = (input.payload)(sha)?;
+    let entry = |sha: ProbeDigest| -> Option<Option<Value>> {
+        let v = (input.payload)(&sha?)?;
         let list = v.get("sec_sum")?.as_array()?;
         Some(
             list.iter()
@@ -589,7 +581,7 @@ fn section_of_summary(
 fn section_of_document(
     name: &str,
     m: Month,
-    captured_at: &str,
+    captured_at: Timestamp,
     input: &Inputs<'_>,
     view: &ArchiveView,
 ) -> Result<Rule, Skip> {
@@ -605,8 +597,8 @@ fn section_of_document(
     if !matches!(key, "b2b" | "cdn" | "isd" | "impg" | "tds" | "tcs") {
         return Ok(Rule::DocumentChanged);
     }
-    let part = |sha: &str| -> Option<Option<Value>> {
-        let v = (input.payload)(sha)?;
+    let part = |sha: ProbeDigest| -> Option<Option<Value>> {
+        let v = (input.payload)(&sha?)?;
         // A "no document" answer has no `fp`: the section is absent too.
         Some(v.as_object().and_then(|o| o.get(key)).cloned())
     };

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::gstin::Gstin;
 use crate::domain::secret::Secret;
+use crate::domain::time::Timestamp;
 use crate::files::write_owner_only_atomic;
+use crate::store::SessionState;
 
 /// A live taxpayer session.
 #[derive(Clone, Debug)]
@@ -25,6 +27,24 @@ impl Session {
     /// The earlier of the two expiries: when the token stops working.
     pub fn expires_at(&self) -> DateTime<Utc> {
         self.token_expiry.min(self.session_expiry)
+    }
+}
+
+/// What the archive records of a GSTIN's session at `now`: the expiries of
+/// `session` (never its token), and why a new login is needed, if it is.
+pub fn session_state(
+    gstin: &Gstin,
+    session: Option<&Session>,
+    needs_login: Option<String>,
+    now: DateTime<Utc>,
+) -> SessionState {
+    SessionState {
+        gstin: gstin.clone(),
+        token_expiry: session.map(|s| Timestamp::of(s.token_expiry)),
+        session_expiry: session.map(|s| Timestamp::of(s.session_expiry)),
+        needs_login: needs_login.is_some(),
+        reason: needs_login,
+        updated_at: Timestamp::of(now),
     }
 }
 

@@ -23,14 +23,17 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use crate::app;
 use crate::app::capture::Checkpointed;
 use crate::capture::client::Client;
+use crate::capture::session::session_state;
 use crate::capture::session::TokenStore;
 use crate::capture::Plan;
 use crate::clock::SharedClock;
 use crate::config::{Config, Credentials};
 use crate::domain::period::{default_window, india_date};
+use crate::domain::run::RunStatus;
 use crate::domain::schedule::{export_month_at, export_year_at, JobKind};
+use crate::domain::time::Timestamp;
 use crate::evidence::scope::Scope;
-use crate::store::{format_time, parse_time, SessionState, Store, WriterLock};
+use crate::store::{Store, WriterLock};
 
 /// How a job ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -237,7 +240,7 @@ impl Daemon {
             summary.changes,
             summary.needs_login.len(),
         );
-        if summary.status == "interrupted" {
+        if summary.status == RunStatus::Interrupted {
             JobResult::Interrupted(detail)
         } else {
             JobResult::Ok(detail)
@@ -314,28 +317,14 @@ impl Daemon {
                     if let Err(e) = self.tokens.save(&entry.gstin, &fresh) {
                         return JobResult::Failed(e.to_string());
                     }
-                    let state = SessionState {
-                        gstin: entry.gstin.to_string(),
-                        token_expiry: Some(format_time(fresh.token_expiry)),
-                        session_expiry: Some(format_time(fresh.session_expiry)),
-                        needs_login: false,
-                        reason: None,
-                        updated_at: format_time(now),
-                    };
+                    let state = session_state(&entry.gstin, Some(&fresh), None, now);
                     let _ = self.with_store(|s| s.put_session_state(&state));
                     refreshed += 1;
                 }
                 Err(e) => {
                     let reason = format!("session refresh failed ({e}): run `gstvault login {}`", entry.gstin);
                     tracing::warn!(gstin = %entry.gstin, %reason, "GSTIN needs login");
-                    let state = SessionState {
-                        gstin: entry.gstin.to_string(),
-                        token_expiry: Some(format_time(session.token_expiry)),
-                        session_expiry: Some(format_time(session.session_expiry)),
-                        needs_login: true,
-                        reason: Some(reason),
-                        updated_at: format_time(now),
-                    };
+                    let state = session_state(&entry.gstin, Some(&session), Some(reason), now);
                     let _ = self.with_store(|s| s.put_session_state(&state));
                     lost.push(entry.gstin.to_string());
                 }
@@ -378,16 +367,16 @@ impl Daemon {
                 let needs: f64 = states.iter().filter(|s| s.needs_login).count() as f64;
                 metrics::gauge!("gstvault_needs_login_gstins").set(needs);
                 for state in states {
-                    if let Some(expiry) = state.session_expiry.as_deref().and_then(parse_time) {
-                        metrics::gauge!("gstvault_session_expires_in_seconds", "gstin" => state.gstin.clone())
+                    if let Some(expiry) = state.session_expiry.and_then(Timestamp::to_datetime) {
+                        metrics::gauge!("gstvault_session_expires_in_seconds", "gstin" => state.gstin.to_string())
                             .set((expiry - now).num_seconds() as f64);
                     }
                 }
             }
             if let Ok(last) = store.last_answer_by_gstin() {
                 for (gstin, at) in last {
-                    if let Some(at) = parse_time(&at) {
-                        metrics::gauge!("gstvault_seconds_since_last_capture", "gstin" => gstin)
+                    if let Some(at) = at.to_datetime() {
+                        metrics::gauge!("gstvault_seconds_since_last_capture", "gstin" => gstin.to_string())
                             .set((now - at).num_seconds() as f64);
                     }
                 }

@@ -54,6 +54,36 @@ impl Outcome {
     pub fn parse(s: &str) -> Option<Outcome> {
         Outcome::ALL.into_iter().find(|o| o.as_str() == s)
     }
+
+    /// The answers the portal meant about the data (`ok`, `no_data`): the
+    /// only ones change detection compares and as-of views pick.
+    pub const ANSWERED: [Outcome; 2] = [Outcome::Ok, Outcome::NoData];
+
+    /// [`Outcome::ANSWERED`] and GSTN business errors: every answer the
+    /// portal gave on purpose (the planner trusts these, not failures).
+    pub const MEANT: [Outcome; 3] = [Outcome::Ok, Outcome::NoData, Outcome::ApiError];
+
+    /// Whether this is an answer about the data ([`Outcome::ANSWERED`]).
+    pub fn is_answered(self) -> bool {
+        Outcome::ANSWERED.contains(&self)
+    }
+
+    /// Whether the request failed (an API, HTTP or transport error).
+    pub fn is_failure(self) -> bool {
+        matches!(self, Outcome::ApiError | Outcome::HttpError | Outcome::TransportError)
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 /// What [`parse`] read from one response body.

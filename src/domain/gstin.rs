@@ -119,6 +119,12 @@ impl FromStr for Gstin {
     }
 }
 
+impl serde::Serialize for Gstin {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,25 @@ use sha2::{Digest as _, Sha256};
 
 use crate::domain::digest::Digest;
 
+/// A snapshot's place in the log: its sequence number, from 0 without gaps,
+/// which is also its Merkle leaf index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Seq(pub u64);
+
+impl Seq {
+    /// The next entry of the log.
+    pub fn next(self) -> Seq {
+        Seq(self.0 + 1)
+    }
+}
+
+impl std::fmt::Display for Seq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// Version of the leaf encoding; a new encoding gets a new number and old
 /// leaves keep theirs.
 pub const LEAF_VERSION: u32 = 1;

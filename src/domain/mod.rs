@@ -15,5 +15,7 @@ pub mod merkle;
 pub mod period;
 pub mod reconcile;
 pub mod report;
+pub mod run;
 pub mod schedule;
 pub mod secret;
+pub mod time;

@@ -263,6 +263,12 @@ impl fmt::Display for Period {
     }
 }
 
+impl serde::Serialize for Period {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// `DD/MM/YYYY`, the ledger query date form.
 pub fn ledger_date(date: NaiveDate) -> String {
     date.format("%d/%m/%Y").to_string()

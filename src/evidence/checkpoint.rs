@@ -1,7 +1,8 @@
 //! Checkpoints: signed tree heads of the append-only log in the C2SP
 //! tlog-checkpoint text form (`<origin>\n<size>\n<base64 root>\n`), signed
 //! with the archive's minisign key. The trusted comment repeats origin, size
-//! and root so `minisign -V` alone shows what was signed. Pure: no IO.
+//! and root so `minisign -V` alone shows what was signed. The text forms are
+//! pure; [`record`] signs the archive's current tree head and stores it.
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -119,12 +120,12 @@ pub fn record(
     let mut row = crate::store::CheckpointRow {
         id: 0,
         size,
-        root: head.root.hex(),
+        root: head.root,
         origin: head.origin.clone(),
         body: signed.body,
         signature: signed.signature,
         key_id: key.info().key_id,
-        created_at: crate::store::format_time(now),
+        created_at: crate::domain::time::Timestamp::of(now),
         run_id,
     };
     row.id = store.append_checkpoint(&row)?;

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::domain::period::{FinancialYear, Month};
+use crate::domain::digest::Digest;
+use crate::domain::period::{FinancialYear, Month, Period};
+use crate::domain::time::Timestamp;
 use crate::store::SnapshotRow;
 
 /// What a bundle covers.
@@ -15,15 +17,24 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// The stored period values a bundle of this scope includes.
-    pub fn periods(&self) -> Vec<String> {
+    /// The periods a bundle of this scope includes: the month, or the
+    /// year's months and the year itself.
+    pub fn periods(&self) -> Vec<Period> {
         match self {
-            Scope::Month(m) => vec![m.to_string()],
+            Scope::Month(m) => vec![Period::Month(*m)],
             Scope::Year(fy) => {
-                let mut out: Vec<String> = fy.months().iter().map(Month::to_string).collect();
-                out.push(fy.to_string());
+                let mut out: Vec<Period> = fy.months().into_iter().map(Period::Month).collect();
+                out.push(Period::Year(*fy));
                 out
             }
+        }
+    }
+
+    /// The scope as the period the bundle is named and recorded by.
+    pub fn period(&self) -> Period {
+        match self {
+            Scope::Month(m) => Period::Month(*m),
+            Scope::Year(fy) => Period::Year(*fy),
         }
     }
 
@@ -48,28 +59,28 @@ impl Scope {
 pub struct Version {
     /// The first snapshot that returned it (its bytes go in the bundle).
     pub first: SnapshotRow,
-    pub last_seen: String,
+    pub last_seen: Timestamp,
     pub seen: u64,
 }
 
 /// Groups snapshots into distinct payload versions (transport failures, which
 /// have no bytes, are left out), ordered by the first snapshot's log index.
 pub fn versions(rows: &[SnapshotRow]) -> Vec<Version> {
-    let mut by_key: BTreeMap<(String, String, u32, String), Version> = BTreeMap::new();
+    let mut by_key: BTreeMap<(&str, Period, u32, Digest), Version> = BTreeMap::new();
     for row in rows {
-        let Some(payload) = row.payload_sha256.clone() else {
+        let Some(payload) = row.payload_sha256 else {
             continue;
         };
-        let key = (row.endpoint.clone(), row.period.clone(), row.page, payload);
+        let key = (row.endpoint.as_str(), row.period, row.page, payload);
         by_key
             .entry(key)
             .and_modify(|v| {
-                v.last_seen = row.received_at.clone();
+                v.last_seen = row.received_at;
                 v.seen += 1;
             })
             .or_insert_with(|| Version {
                 first: row.clone(),
-                last_seen: row.received_at.clone(),
+                last_seen: row.received_at,
                 seen: 1,
             });
     }

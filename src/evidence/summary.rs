@@ -8,10 +8,13 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::domain::digest::Digest;
+use crate::domain::envelope::Outcome;
 use crate::domain::gstin::Gstin;
-use crate::domain::period::Month;
+use crate::domain::period::{Month, Period};
 use crate::domain::reconcile::{self, MonthEvidence};
 use crate::domain::report::{ChangeLine, IndexRow, Report};
+use crate::domain::time::Timestamp;
 use crate::evidence::scope::Scope;
 use crate::evidence::scope::Version;
 use crate::evidence::signing::KeyInfo;
@@ -37,6 +40,9 @@ pub struct SummaryInput<'a> {
     pub versions: &'a [Version],
 }
 
+/// The latest parsed payload of each (endpoint, period, page).
+pub type Payloads = BTreeMap<(String, Period, u32), Value>;
+
 /// The endpoints reconciliation reads.
 pub const RECONCILED_ENDPOINTS: [&str; 6] = [
     "ledger-balance",
@@ -49,16 +55,13 @@ pub const RECONCILED_ENDPOINTS: [&str; 6] = [
 
 /// The latest `ok` payload of each (endpoint, period, page) in `rows`, for the
 /// endpoints reconciliation reads (parsed JSON is large: the rest stays unread).
-pub fn latest_payloads(
-    store: &Reader,
-    rows: &[SnapshotRow],
-) -> Result<BTreeMap<(String, String, u32), Value>, StoreError> {
-    let mut latest: BTreeMap<(String, String, u32), &SnapshotRow> = BTreeMap::new();
+pub fn latest_payloads(store: &Reader, rows: &[SnapshotRow]) -> Result<Payloads, StoreError> {
+    let mut latest: BTreeMap<(String, Period, u32), &SnapshotRow> = BTreeMap::new();
     for row in rows
         .iter()
-        .filter(|r| r.outcome == "ok" && RECONCILED_ENDPOINTS.contains(&r.endpoint.as_str()))
+        .filter(|r| r.outcome == Outcome::Ok && RECONCILED_ENDPOINTS.contains(&r.endpoint.as_str()))
     {
-        latest.insert((row.endpoint.clone(), row.period.clone(), row.page), row);
+        latest.insert((row.endpoint.clone(), row.period, row.page), row);
     }
     let mut out = BTreeMap::new();
     for (key, row) in latest {
@@ -73,11 +76,11 @@ pub fn latest_payloads(
 }
 
 /// Month evidence for reconciliation from the latest payloads.
-pub fn month_evidence<'a>(payloads: &'a BTreeMap<(String, String, u32), Value>, month: Month) -> MonthEvidence<'a> {
-    let period = month.to_string();
-    let get = |endpoint: &str| payloads.get(&(endpoint.to_string(), period.clone(), 0));
+pub fn month_evidence(payloads: &Payloads, month: Month) -> MonthEvidence<'_> {
+    let period = Period::Month(month);
+    let get = |endpoint: &str| payloads.get(&(endpoint.to_string(), period, 0));
     let gstr2b: Vec<&Value> = payloads
-        .range((String::from("gstr-2b"), period.clone(), 0)..=(String::from("gstr-2b"), period.clone(), u32::MAX))
+        .range((String::from("gstr-2b"), period, 0)..=(String::from("gstr-2b"), period, u32::MAX))
         .map(|(_, v)| v)
         .collect();
     MonthEvidence {
@@ -94,14 +97,14 @@ pub fn month_evidence<'a>(payloads: &'a BTreeMap<(String, String, u32), Value>, 
 /// Builds the report. Fails only when the archive cannot be read.
 /// The one-line summaries of `changes`, in order. A key's changes chain (one's
 /// new payload is the next one's old), so the last document parsed is kept.
-fn change_summaries(changes: &[ChangeRow], bytes: &HashMap<&str, Option<Vec<u8>>>) -> Vec<String> {
-    let document = |sha: &str| -> Option<Value> {
+fn change_summaries(changes: &[ChangeRow], bytes: &HashMap<Digest, Option<Vec<u8>>>) -> Vec<String> {
+    let document = |sha: &Digest| -> Option<Value> {
         bytes
             .get(sha)
             .and_then(|b| b.as_deref())
             .and_then(|b| serde_json::from_slice::<Value>(b).ok())
     };
-    let mut kept: Option<(&str, Option<Value>)> = None;
+    let mut kept: Option<(Digest, Option<Value>)> = None;
     changes
         .iter()
         .map(|change| {
@@ -114,7 +117,7 @@ fn change_summaries(changes: &[ChangeRow], bytes: &HashMap<&str, Option<Vec<u8>>
                 (Some(old), Some(new)) => crate::domain::diff::summary(old, new),
                 _ => "payload is not JSON: bytes differ".to_string(),
             };
-            kept = Some((change.new_payload_sha256.as_str(), new));
+            kept = Some((change.new_payload_sha256, new));
             summary
         })
         .collect()
@@ -126,20 +129,13 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Report, StoreEr
         .iter()
         .map(|v| IndexRow {
             endpoint: v.first.endpoint.clone(),
-            period: v.first.period.clone(),
+            period: v.first.period.to_string(),
             page: v.first.page,
-            first_seen: v.first.received_at.clone(),
-            last_seen: v.last_seen.clone(),
+            first_seen: v.first.received_at.to_string(),
+            last_seen: v.last_seen.to_string(),
             seen: v.seen,
-            outcome: v.first.outcome.clone(),
-            short_hash: v
-                .first
-                .payload_sha256
-                .as_deref()
-                .unwrap_or("")
-                .chars()
-                .take(12)
-                .collect(),
+            outcome: v.first.outcome.to_string(),
+            short_hash: v.first.payload_sha256.map(|d| d.short()).unwrap_or_default(),
         })
         .collect();
 
@@ -153,7 +149,7 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Report, StoreEr
         organization: input.organization.clone(),
         checkpoint_origin: input.checkpoint.origin.clone(),
         checkpoint_size: input.checkpoint.size,
-        checkpoint_root: input.checkpoint.root.clone(),
+        checkpoint_root: input.checkpoint.root.hex(),
         key_id: input.key.key_id.clone(),
         key_fingerprint: input.key.fingerprint.clone(),
         snapshots,
@@ -200,18 +196,18 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Report, StoreEr
         }
     }
 
-    let changes = store.changes_for_bundle(input.gstin.as_str(), &input.scope.periods(), &report.as_of)?;
+    let changes = store.changes_for_bundle(input.gstin, &input.scope.periods(), Timestamp::of(input.as_of))?;
     // Change lines: a structural diff per change. Payloads are read in
     // chunks (bounded memory), then each half of a chunk is parsed and diffed
     // on its own thread: on a bundle of large documents this is most of the
     // export's time.
     let shown = &changes[..changes.len().min(MAX_CHANGES)];
     for chunk in shown.chunks(DIFF_CHUNK) {
-        let mut bytes: HashMap<&str, Option<Vec<u8>>> = HashMap::new();
+        let mut bytes: HashMap<Digest, Option<Vec<u8>>> = HashMap::new();
         for change in chunk {
-            for sha in [&change.old_payload_sha256, &change.new_payload_sha256] {
-                if !bytes.contains_key(sha.as_str()) {
-                    bytes.insert(sha, store.payload(sha)?);
+            for sha in [change.old_payload_sha256, change.new_payload_sha256] {
+                if let std::collections::hash_map::Entry::Vacant(slot) = bytes.entry(sha) {
+                    slot.insert(store.payload(&sha)?);
                 }
             }
         }
@@ -228,9 +224,9 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Report, StoreEr
         });
         for (change, summary) in chunk.iter().zip(summaries) {
             report.changes.push(ChangeLine {
-                detected_at: change.detected_at.clone(),
+                detected_at: change.detected_at.to_string(),
                 endpoint: change.endpoint.clone(),
-                period: change.period.clone(),
+                period: change.period.to_string(),
                 summary,
             });
         }

@@ -14,6 +14,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::domain::digest::Digest;
+use crate::domain::log::Seq;
 use crate::domain::merkle::Tree;
 use crate::evidence::report::{Finding, VerifyReport};
 use crate::evidence::signing::PublicKey;
@@ -24,7 +25,7 @@ use crate::store::{Reader, StoreError};
 type Shared = std::sync::Arc<Vec<u8>>;
 
 struct PayloadCache {
-    map: HashMap<String, Option<Shared>>,
+    map: HashMap<Digest, Option<Shared>>,
     bytes: usize,
 }
 
@@ -33,7 +34,7 @@ const CACHE_BYTES: usize = 64 * 1024 * 1024;
 impl PayloadCache {
     /// The payload's bytes; `fresh` is true when they were just decompressed
     /// (the first use since the cache last emptied).
-    fn get(&mut self, store: &Reader, sha: &str) -> Result<(Option<Shared>, bool), String> {
+    fn get(&mut self, store: &Reader, sha: &Digest) -> Result<(Option<Shared>, bool), String> {
         if let Some(hit) = self.map.get(sha) {
             return Ok((hit.clone(), false));
         }
@@ -44,7 +45,7 @@ impl PayloadCache {
             self.bytes = 0;
         }
         self.bytes += size;
-        self.map.insert(sha.to_string(), loaded.clone());
+        self.map.insert(*sha, loaded.clone());
         Ok((loaded, true))
     }
 }
@@ -67,13 +68,13 @@ fn verify_consistent(store: &Reader, public_key: Option<&PublicKey>) -> Result<V
     // decompressed and hashed once, in the snapshot scan; unreferenced ones
     // are hashed at the end.
     let payloads = store.payload_index()?;
-    let recorded_sizes: HashMap<&str, u64> = payloads.iter().map(|(sha, size)| (sha.as_str(), *size)).collect();
+    let recorded_sizes: HashMap<Digest, u64> = payloads.iter().copied().collect();
     report.payloads = payloads.len() as u64;
 
     // Snapshots, in log order, keeping the recomputed record digests for the tree.
     let mut digests: Vec<Digest> = Vec::new();
-    let mut referenced: HashSet<String> = HashSet::new();
-    let mut payload_of_seq: HashMap<u64, Option<String>> = HashMap::new();
+    let mut referenced: HashSet<Digest> = HashSet::new();
+    let mut payload_of_seq: HashMap<Seq, Option<Digest>> = HashMap::new();
     let mut cache = PayloadCache {
         map: HashMap::new(),
         bytes: 0,
@@ -91,28 +92,28 @@ fn verify_consistent(store: &Reader, public_key: Option<&PublicKey>) -> Result<V
                 message,
             })
         };
-        if row.seq != expected_seq && !gap_reported {
+        if row.seq.0 != expected_seq && !gap_reported {
             add(format!(
                 "log sequence jumps from {} to {}: snapshot rows are missing",
                 expected_seq, row.seq
             ));
             gap_reported = true;
         }
-        expected_seq = row.seq + 1;
+        expected_seq = row.seq.0 + 1;
         digests.push(row.record_digest());
-        payload_of_seq.insert(row.seq, row.payload_sha256.clone());
+        payload_of_seq.insert(row.seq, row.payload_sha256);
         match (&row.payload_sha256, offset, envelope) {
             (Some(sha), Some(offset), Some(envelope)) => {
-                referenced.insert(sha.clone());
+                referenced.insert(*sha);
                 match cache.get(store, sha) {
                     Ok((Some(payload), fresh)) => {
-                        if fresh && recorded_sizes.get(sha.as_str()) != Some(&(payload.len() as u64)) {
+                        if fresh && recorded_sizes.get(sha) != Some(&(payload.len() as u64)) {
                             payload_findings.push(Finding {
-                                subject: format!("payload {}", short(sha)),
+                                subject: format!("payload {}", sha.short()),
                                 message: format!(
                                     "decompresses to {} bytes, recorded {:?}",
                                     payload.len(),
-                                    recorded_sizes.get(sha.as_str())
+                                    recorded_sizes.get(sha)
                                 ),
                             });
                         }
@@ -127,14 +128,14 @@ fn verify_consistent(store: &Reader, public_key: Option<&PublicKey>) -> Result<V
                         sha2::Digest::update(&mut hasher, &envelope[offset..]);
                         let body_len = (envelope.len() + payload.len()) as u64;
                         hashed += body_len;
-                        if Some(Digest(sha2::Digest::finalize(hasher).into()).hex()) != row.body_sha256 {
+                        if Some(Digest(sha2::Digest::finalize(hasher).into())) != row.body_sha256 {
                             add("stored bytes do not hash to the recorded body SHA-256".into());
                         }
                         if Some(body_len) != row.body_size {
                             add(format!("stored body is {body_len} bytes, recorded {:?}", row.body_size));
                         }
                     }
-                    Ok((None, _)) => add(format!("payload {} is missing", short(sha))),
+                    Ok((None, _)) => add(format!("payload {} is missing", sha.short())),
                     Err(e) => add(e),
                 }
             }
@@ -151,12 +152,12 @@ fn verify_consistent(store: &Reader, public_key: Option<&PublicKey>) -> Result<V
         if referenced.contains(sha) {
             continue;
         }
-        let subject = format!("payload {}", short(sha));
+        let subject = format!("payload {}", sha.short());
         report.finding(subject.clone(), "no snapshot references this payload");
         match store.payload(sha) {
             Ok(Some(bytes)) => {
                 report.bytes_hashed += bytes.len() as u64;
-                if bytes.len() as u64 != *size || Digest::of(&bytes).hex() != *sha {
+                if bytes.len() as u64 != *size || Digest::of(&bytes) != *sha {
                     report.finding(subject, "bytes do not match their recorded size and SHA-256");
                 }
             }
@@ -173,9 +174,7 @@ fn verify_consistent(store: &Reader, public_key: Option<&PublicKey>) -> Result<V
             payload_of_seq.get(&change.seq),
         ) {
             (Some(old), Some(new)) => {
-                if old.as_deref() != Some(change.old_payload_sha256.as_str())
-                    || new.as_deref() != Some(change.new_payload_sha256.as_str())
-                {
+                if *old != Some(change.old_payload_sha256) || *new != Some(change.new_payload_sha256) {
                     report.finding(subject, "payload digests differ from the snapshots the change names");
                 }
             }
@@ -226,7 +225,7 @@ fn verify_consistent(store: &Reader, public_key: Option<&PublicKey>) -> Result<V
             continue;
         };
         if signed.head.size != checkpoint.size
-            || signed.head.root.hex() != checkpoint.root
+            || signed.head.root != checkpoint.root
             || signed.head.origin != checkpoint.origin
         {
             report.finding(subject.clone(), "row and signed text disagree");
@@ -287,8 +286,4 @@ fn verify_consistent(store: &Reader, public_key: Option<&PublicKey>) -> Result<V
         }
     }
     Ok(report)
-}
-
-fn short(sha: &str) -> String {
-    sha.chars().take(12).collect()
 }

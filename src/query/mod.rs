@@ -26,19 +26,22 @@
 //! - `list --from/--to` select month periods (`YYYY-MM`), `--period` any stored
 //!   period (`2025-04`, `FY2025-26`, `-`).
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::domain::catalog::{self, Group};
 use crate::domain::diff::Difference;
+use crate::domain::digest::Digest;
+use crate::domain::envelope::Outcome;
 use crate::domain::gstin::Gstin;
+use crate::domain::log::Seq;
 use crate::domain::period::{india_date, ist, FinancialYear, Month, Period};
 use crate::domain::reconcile;
 use crate::domain::report::Heads;
-use crate::store::{format_time, PeriodFilter, Reader, SnapshotFilter, SnapshotRow, StoreError, ANSWERED};
+use crate::domain::time::Timestamp;
+use crate::evidence::summary::Payloads;
+use crate::store::{format_time, PeriodFilter, Reader, SnapshotFilter, SnapshotRow, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -90,7 +93,7 @@ pub fn parse_instant(flag: &str, text: &str, end: DayEnd) -> Result<DateTime<Utc
 /// A GSTIN that is valid and has snapshots in the archive.
 pub fn archived_gstin(store: &Reader, text: &str) -> Result<Gstin> {
     let gstin = Gstin::parse(text).map_err(|e| input(e.to_string()))?;
-    if !store.has_gstin(gstin.as_str())? {
+    if !store.has_gstin(&gstin)? {
         return Err(input(format!(
             "no snapshots for GSTIN {gstin} in archive {}",
             store.path().display()
@@ -121,10 +124,8 @@ fn group_endpoints(text: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-fn stored_period(flag: &str, text: &str) -> Result<String> {
-    Period::parse(text)
-        .map(|p| p.to_string())
-        .map_err(|e| input(format!("{flag}: {e}")))
+fn period(flag: &str, text: &str) -> Result<Period> {
+    Period::parse(text).map_err(|e| input(format!("{flag}: {e}")))
 }
 
 fn month(flag: &str, text: &str) -> Result<Month> {
@@ -141,9 +142,9 @@ pub struct KeyArgs {
 }
 
 struct Key {
-    gstin: String,
+    gstin: Gstin,
     endpoint: String,
-    period: String,
+    period: Period,
     page: u32,
 }
 
@@ -155,10 +156,10 @@ impl KeyArgs {
             )));
         };
         let endpoint = endpoint_name(e)?;
-        let period = stored_period("--period", p)?;
+        let period = period("--period", p)?;
         let gstin = archived_gstin(store, g)?;
         Ok(Key {
-            gstin: gstin.to_string(),
+            gstin,
             endpoint,
             period,
             page: self.page,
@@ -167,7 +168,7 @@ impl KeyArgs {
 }
 
 fn snapshot_by_id(store: &Reader, id: u64) -> Result<SnapshotRow> {
-    store.snapshot(id)?.ok_or_else(|| {
+    store.snapshot(Seq(id))?.ok_or_else(|| {
         input(format!(
             "snapshot {id}: no such snapshot in archive {} (the log has {})",
             store.path().display(),
@@ -180,8 +181,8 @@ fn as_of_snapshot(store: &Reader, key: &Key, as_of: DateTime<Utc>) -> Result<Sna
     store
         .snapshot_as_of(
             (&key.gstin, &key.endpoint, &key.period, key.page),
-            &format_time(as_of),
-            ANSWERED,
+            Timestamp::of(as_of),
+            &Outcome::ANSWERED,
         )?
         .ok_or_else(|| {
             input(format!(
@@ -215,21 +216,46 @@ pub struct ListArgs {
     pub limit: u64,
 }
 
+/// How a listed snapshot's payload compares with the key's previous answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Comparison {
+    /// The first answer of its key.
+    First,
+    /// The same payload as the previous answer.
+    Same,
+    /// A different payload: a change.
+    Changed,
+    /// A failure: no portal data to compare.
+    NotCompared,
+}
+
+impl Comparison {
+    /// `first`, `same`, `changed`, or `-`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Comparison::First => "first",
+            Comparison::Same => "same",
+            Comparison::Changed => "changed",
+            Comparison::NotCompared => "-",
+        }
+    }
+}
+
 /// One listed snapshot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ListRow {
-    pub seq: u64,
-    pub received_at: String,
-    pub gstin: String,
+    pub seq: Seq,
+    pub received_at: Timestamp,
+    pub gstin: Gstin,
     pub endpoint: String,
-    pub period: String,
+    pub period: Period,
     pub page: u32,
-    pub outcome: String,
-    pub payload_sha256: Option<String>,
-    /// `first` (first answer of its key), `same`, `changed`, or `-` (a failure: not compared).
-    pub change: String,
+    pub outcome: Outcome,
+    pub payload_sha256: Option<Digest>,
+    pub change: Comparison,
     /// The answer it changed from.
-    pub previous: Option<u64>,
+    pub previous: Option<Seq>,
 }
 
 /// Snapshots matching the filters, by receive time, then log order.
@@ -245,36 +271,45 @@ pub fn list(store: &Reader, args: &ListArgs) -> Result<Vec<ListRow>> {
         (None, None) => {}
     }
     filter.period = match (&args.period, &args.from, &args.to) {
-        (Some(p), None, None) => Some(PeriodFilter::Exactly(stored_period("--period", p)?)),
+        (Some(p), None, None) => Some(PeriodFilter::Exactly(period("--period", p)?)),
         (None, Some(f), Some(t)) => {
             let (from, to) = (month("--from", f)?, month("--to", t)?);
             if from > to {
                 return Err(input(format!("--from {from} is after --to {to}")));
             }
-            Some(PeriodFilter::Between(from.to_string(), to.to_string()))
+            Some(PeriodFilter::Months {
+                from: Some(from),
+                to: Some(to),
+            })
         }
-        (None, Some(f), None) => Some(PeriodFilter::Between(month("--from", f)?.to_string(), "9999-12".into())),
-        (None, None, Some(t)) => Some(PeriodFilter::Between("0000-01".into(), month("--to", t)?.to_string())),
+        (None, Some(f), None) => Some(PeriodFilter::Months {
+            from: Some(month("--from", f)?),
+            to: None,
+        }),
+        (None, None, Some(t)) => Some(PeriodFilter::Months {
+            from: None,
+            to: Some(month("--to", t)?),
+        }),
         (None, None, None) => None,
         _ => return Err(input("give --period, or --from/--to, not both")),
     };
     filter.since = match &args.since {
-        Some(t) => Some(format_time(parse_instant("--since", t, DayEnd::Start)?)),
+        Some(t) => Some(Timestamp::of(parse_instant("--since", t, DayEnd::Start)?)),
         None => None,
     };
     if let Some(g) = &args.gstin {
-        filter.gstin = Some(archived_gstin(store, g)?.to_string());
+        filter.gstin = Some(archived_gstin(store, g)?);
     }
     Ok(store
         .list_snapshots(&filter)?
         .into_iter()
         .map(|s| {
-            let answered = ANSWERED.contains(&s.outcome.as_str()) && s.payload_sha256.is_some();
+            let answered = s.outcome.is_answered() && s.payload_sha256.is_some();
             let change = match (answered, s.changed_from, s.has_previous) {
-                (false, _, _) => "-",
-                (true, Some(_), _) => "changed",
-                (true, None, true) => "same",
-                (true, None, false) => "first",
+                (false, _, _) => Comparison::NotCompared,
+                (true, Some(_), _) => Comparison::Changed,
+                (true, None, true) => Comparison::Same,
+                (true, None, false) => Comparison::First,
             };
             ListRow {
                 seq: s.seq,
@@ -285,7 +320,7 @@ pub fn list(store: &Reader, args: &ListArgs) -> Result<Vec<ListRow>> {
                 page: s.page,
                 outcome: s.outcome,
                 payload_sha256: s.payload_sha256,
-                change: change.to_string(),
+                change,
                 previous: s.changed_from,
             }
         })
@@ -352,15 +387,18 @@ pub struct Diffed {
 
 /// The payload of an answered snapshot as JSON: `ok` → the payload, `no_data` → `{}`.
 pub fn document(store: &Reader, row: &SnapshotRow) -> Result<Value> {
-    match row.outcome.as_str() {
-        "no_data" => Ok(Value::Object(serde_json::Map::new())),
-        "ok" => {
-            let sha = row.payload_sha256.as_deref().unwrap_or_default();
-            let bytes = store.payload(sha)?.ok_or_else(|| StoreError::Corrupt {
+    match row.outcome {
+        Outcome::NoData => Ok(Value::Object(serde_json::Map::new())),
+        Outcome::Ok => {
+            let missing = |what: String| StoreError::Corrupt {
                 path: store.path().display().to_string(),
-                seq: row.seq,
-                message: format!("payload {sha} is missing"),
-            })?;
+                seq: row.seq.0,
+                message: what,
+            };
+            let sha = row.payload_sha256.ok_or_else(|| missing("no payload digest".into()))?;
+            let bytes = store
+                .payload(&sha)?
+                .ok_or_else(|| missing(format!("payload {sha} is missing")))?;
             serde_json::from_slice(&bytes)
                 .map_err(|e| input(format!("snapshot {}: the payload is not JSON ({e})", row.seq)))
         }
@@ -426,12 +464,12 @@ pub struct ChangesArgs {
 /// One detected change of a period's data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ChangeReport {
-    pub seq: u64,
-    pub previous_seq: u64,
-    pub detected_at: String,
-    pub gstin: String,
+    pub seq: Seq,
+    pub previous_seq: Seq,
+    pub detected_at: Timestamp,
+    pub gstin: Gstin,
     pub endpoint: String,
-    pub period: String,
+    pub period: Period,
     pub page: u32,
     /// The period was already closed when the answer this one changed was captured.
     pub retroactive: bool,
@@ -439,39 +477,35 @@ pub struct ChangeReport {
     pub summary: String,
 }
 
-/// Whether `period` (stored form) was already closed at `at` (stored time):
-/// a month before the IST month of `at`, a financial year that had ended; never `-`.
-pub fn is_retroactive(period: &str, at: &str) -> bool {
-    let Some(at) = crate::store::parse_time(at) else {
+/// Whether `period` was already closed at `at`: a month before the IST
+/// month of `at`, a financial year that had ended; never `-`.
+pub fn is_retroactive(period: &Period, at: Timestamp) -> bool {
+    let Some(at) = at.to_datetime() else {
         return false;
     };
     let month = Month::of_date(india_date(at));
-    match Period::parse(period) {
-        Ok(Period::Month(m)) => m < month,
-        Ok(Period::Year(fy)) => fy.last_month() < month,
-        _ => false,
+    match period {
+        Period::Month(m) => *m < month,
+        Period::Year(fy) => fy.last_month() < month,
+        Period::Current => false,
     }
 }
 
 /// Every change row matching the filters, each with a one-line summary of what changed.
 pub fn changes(store: &Reader, args: &ChangesArgs) -> Result<Vec<ChangeReport>> {
     let since = match &args.since {
-        Some(t) => Some(format_time(parse_instant("--since", t, DayEnd::Start)?)),
+        Some(t) => Some(Timestamp::of(parse_instant("--since", t, DayEnd::Start)?)),
         None => None,
     };
     let gstin = match &args.gstin {
-        Some(g) => Some(archived_gstin(store, g)?.to_string()),
+        Some(g) => Some(archived_gstin(store, g)?),
         None => None,
     };
-    let rows = store.changes_matching(
-        gstin.as_deref(),
-        since.as_deref(),
-        (args.limit > 0).then_some(args.limit),
-    )?;
+    let rows = store.changes_matching(gstin.as_ref(), since, (args.limit > 0).then_some(args.limit))?;
     let mut out = Vec::new();
     for c in rows {
         let old = store.snapshot(c.previous_seq)?;
-        let retroactive = old.as_ref().is_some_and(|o| is_retroactive(&c.period, &o.received_at));
+        let retroactive = old.as_ref().is_some_and(|o| is_retroactive(&c.period, o.received_at));
         if args.retroactive && !retroactive {
             continue;
         }
@@ -537,15 +571,15 @@ pub fn balances(store: &Reader, args: &BalancesArgs, now: DateTime<Utc>) -> Resu
         None => now,
     };
     let gstin = archived_gstin(store, &args.gstin)?;
-    let as_of_text = format_time(as_of);
+    let as_of = Timestamp::of(as_of);
     // The year's months and the next one: the last month's 3B is paid then.
     let mut months = fy.months();
     months.push(fy.last_month().next());
-    let mut payloads: BTreeMap<(String, String, u32), Value> = BTreeMap::new();
+    let mut payloads = Payloads::new();
     for m in &months {
         for endpoint in BALANCE_ENDPOINTS {
-            let period = m.to_string();
-            let Some(row) = store.snapshot_as_of((gstin.as_str(), endpoint, &period, 0), &as_of_text, &["ok"])? else {
+            let period = Period::Month(*m);
+            let Some(row) = store.snapshot_as_of((&gstin, endpoint, &period, 0), as_of, &[Outcome::Ok])? else {
                 continue;
             };
             let Some(sha) = &row.payload_sha256 else { continue };
@@ -613,11 +647,12 @@ mod tests {
     #[test]
     fn retroactive_means_closed_at_that_instant() {
         // 2026-07-01 03:00 IST is still 2026-06-30 in UTC: the IST month decides.
-        let detected = "2026-06-30T21:30:00.000Z";
-        assert!(is_retroactive("2026-06", detected));
-        assert!(!is_retroactive("2026-07", detected));
-        assert!(is_retroactive("FY2025-26", detected));
-        assert!(!is_retroactive("FY2026-27", detected));
-        assert!(!is_retroactive("-", detected));
+        let detected = Timestamp::parse("2026-06-30T21:30:00.000Z").unwrap();
+        let p = |text: &str| Period::parse(text).unwrap();
+        assert!(is_retroactive(&p("2026-06"), detected));
+        assert!(!is_retroactive(&p("2026-07"), detected));
+        assert!(is_retroactive(&p("FY2025-26"), detected));
+        assert!(!is_retroactive(&p("FY2026-27"), detected));
+        assert!(!is_retroactive(&p("-"), detected));
     }
 }

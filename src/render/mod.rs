@@ -223,12 +223,12 @@ pub fn status(status: &Status) -> String {
     for g in &status.gstins {
         gstins.push(vec![
             Cell::text(g.gstin.as_str()),
-            Cell::text(g.last_capture.clone().unwrap_or_else(|| "never".into())),
+            Cell::text(g.last_capture.map_or("never".into(), |t| t.to_string())),
             Cell::text(
                 g.session
                     .as_ref()
-                    .and_then(|s| s.session_expiry.clone())
-                    .unwrap_or_else(|| "no session".into()),
+                    .and_then(|s| s.session_expiry)
+                    .map_or("no session".into(), |t| t.to_string()),
             ),
             Cell::text(if g.needs_login { "YES" } else { "no" }),
             Cell::text(
@@ -250,7 +250,7 @@ pub fn status(status: &Status) -> String {
         let last = job.last_run.as_ref();
         jobs.push(vec![
             Cell::text(job.kind.name()),
-            Cell::text(last.map(|r| r.started_at.clone()).unwrap_or_else(|| "never".into())),
+            Cell::text(last.map_or("never".into(), |r| r.started_at.to_string())),
             Cell::text(last.map(|r| r.result.clone()).unwrap_or_else(|| "-".into())),
             Cell::text(job.next_run.map(format_time).unwrap_or_else(|| "off".into())),
             Cell::opt_text(last.and_then(|r| r.detail.clone())),

@@ -69,16 +69,16 @@ pub fn list_table(rows: &[ListRow]) -> Table {
     ]);
     for r in rows {
         t.push(vec![
-            Cell::Int(r.seq as i64),
-            Cell::text(&r.received_at),
-            Cell::text(&r.gstin),
+            Cell::Int(r.seq.0 as i64),
+            Cell::text(r.received_at.to_string()),
+            Cell::text(r.gstin.as_str()),
             Cell::text(&r.endpoint),
-            Cell::text(&r.period),
+            Cell::text(r.period.to_string()),
             Cell::Int(i64::from(r.page)),
-            Cell::text(&r.outcome),
-            r.payload_sha256.clone().map(Cell::Hash).unwrap_or(Cell::Empty),
-            Cell::text(&r.change),
-            r.previous.map(|p| Cell::Int(p as i64)).unwrap_or(Cell::Empty),
+            Cell::text(r.outcome.as_str()),
+            r.payload_sha256.map(|d| Cell::Hash(d.hex())).unwrap_or(Cell::Empty),
+            Cell::text(r.change.as_str()),
+            r.previous.map(|p| Cell::Int(p.0 as i64)).unwrap_or(Cell::Empty),
         ]);
     }
     t
@@ -116,14 +116,14 @@ pub fn changes_table(rows: &[ChangeReport]) -> Table {
     ]);
     for r in rows {
         t.push(vec![
-            Cell::text(&r.detected_at),
-            Cell::text(&r.gstin),
+            Cell::text(r.detected_at.to_string()),
+            Cell::text(r.gstin.as_str()),
             Cell::text(&r.endpoint),
-            Cell::text(&r.period),
+            Cell::text(r.period.to_string()),
             Cell::Int(i64::from(r.page)),
             Cell::Bool(r.retroactive),
-            Cell::Int(r.seq as i64),
-            Cell::Int(r.previous_seq as i64),
+            Cell::Int(r.seq.0 as i64),
+            Cell::Int(r.previous_seq.0 as i64),
             Cell::text(&r.summary),
         ]);
     }

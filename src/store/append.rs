@@ -9,10 +9,15 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use super::bodies::compress_payload;
 use super::rows::{Appended, NewSnapshot, SnapshotRow};
 use super::tiles::grow_tiles;
-use super::{compact, format_time, sqlite, Result, Store, StoreError};
+use std::path::Path;
+
+use super::{compact, sqlite, Result, Store, StoreError};
 use crate::domain::digest::Digest;
 use crate::domain::envelope::Outcome;
-use std::path::Path;
+use crate::domain::gstin::Gstin;
+use crate::domain::log::Seq;
+use crate::domain::period::Period;
+use crate::domain::time::Timestamp;
 
 impl Store {
     /// Appends one snapshot with its payload, change row and Merkle tiles, atomically.
@@ -79,8 +84,8 @@ pub(super) fn append_in(
         env.extend_from_slice(&body[span.end..]);
         envelope = Some(env);
         payload_offset = Some(span.start as i64);
-        body_sha = Some(Digest::of(body).hex());
-        payload_sha = Some(digest.hex());
+        body_sha = Some(Digest::of(body));
+        payload_sha = Some(digest);
     }
 
     let reading = snapshot.reading;
@@ -93,21 +98,21 @@ pub(super) fn append_in(
         .clone()
         .or_else(|| reading.and_then(|r| r.detail.clone()));
     let row = SnapshotRow {
-        seq: seq as u64,
+        seq: Seq(seq as u64),
         run_id: snapshot.run_id,
-        gstin: snapshot.gstin.to_string(),
+        gstin: snapshot.gstin.clone(),
         endpoint: snapshot.endpoint.to_string(),
-        period: snapshot.period.to_string(),
+        period: *snapshot.period,
         page: snapshot.page,
         method: snapshot.method.to_string(),
         request: snapshot.request.to_string(),
-        requested_at: format_time(snapshot.requested_at),
-        received_at: format_time(snapshot.received_at),
+        requested_at: Timestamp::of(snapshot.requested_at),
+        received_at: Timestamp::of(snapshot.received_at),
         http_status: snapshot.http_status,
         transaction_id: reading.and_then(|r| r.transaction_id.clone()),
         status_cd: reading.and_then(|r| r.status_cd.clone()),
         error_cd: reading.and_then(|r| r.error_cd.clone()),
-        outcome: outcome.as_str().to_string(),
+        outcome,
         detail,
         attempts: snapshot.attempts,
         body_sha256: body_sha,
@@ -122,27 +127,30 @@ pub(super) fn append_in(
     // key; only answers the portal meant (ok, no_data) count, so a flaky
     // 5xx between two equal answers is not a change.
     let mut changed_from = None;
-    if let (true, Some(new_payload)) = (matches!(outcome, Outcome::Ok | Outcome::NoData), ids.payload_id) {
+    if let (true, Some(new_payload)) = (outcome.is_answered(), ids.payload_id) {
+        let [answered, empty] = Outcome::ANSWERED.map(Outcome::as_str);
         let previous: Option<(i64, i64)> = tx
             .prepare_cached(
                 "SELECT seq, payload_id FROM snapshots
-                 WHERE key_id = ?1 AND seq < ?2 AND outcome IN ('ok', 'no_data') AND payload_id IS NOT NULL
+                 WHERE key_id = ?1 AND seq < ?2 AND outcome IN (?3, ?4) AND payload_id IS NOT NULL
                  ORDER BY seq DESC LIMIT 1",
             )
             .and_then(|mut q| {
-                q.query_row(params![ids.key_id, seq], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()
+                q.query_row(params![ids.key_id, seq, answered, empty], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
             })
             .map_err(|e| sqlite(&path, e))?;
         if let Some((previous_seq, old_payload)) = previous.filter(|(_, old)| *old != new_payload) {
             let detected_at = compact::millis(snapshot.received_at);
             let row = [seq, previous_seq, ids.key_id, old_payload, new_payload, detected_at];
             insert_change_ids(tx, &path, row)?;
-            changed_from = Some(previous_seq as u64);
+            changed_from = Some(Seq(previous_seq as u64));
         }
     }
     Ok(Appended {
-        seq: seq as u64,
+        seq: Seq(seq as u64),
         leaf_hash,
         new_payload_bytes,
         changed_from,
@@ -201,9 +209,9 @@ pub(super) fn lookup_id(
 pub(crate) fn key_id(
     conn: &Connection,
     path: &Path,
-    gstin: &str,
+    gstin: &Gstin,
     endpoint: &str,
-    period: &str,
+    period: &Period,
     page: u32,
 ) -> Result<i64> {
     lookup_id(
@@ -211,7 +219,7 @@ pub(crate) fn key_id(
         path,
         "SELECT id FROM keys WHERE gstin = ?1 AND endpoint = ?2 AND period = ?3 AND page = ?4",
         "INSERT INTO keys (gstin, endpoint, period, page) VALUES (?1, ?2, ?3, ?4)",
-        &[&gstin, &endpoint, &period, &i64::from(page)],
+        &[&gstin.as_str(), &endpoint, &period.to_string(), &i64::from(page)],
     )
 }
 
@@ -227,7 +235,7 @@ pub(crate) fn insert_snapshot(
 ) -> Result<RowIds> {
     let corrupt = |message: String| StoreError::Corrupt {
         path: path.display().to_string(),
-        seq: row.seq,
+        seq: row.seq.0,
         message,
     };
     let key_id = key_id(conn, path, &row.gstin, &row.endpoint, &row.period, row.page)?;
@@ -239,9 +247,8 @@ pub(crate) fn insert_snapshot(
         &[&row.method, &row.request],
     )?;
     let payload_id = match &row.payload_sha256 {
-        Some(hex) => {
-            let digest = Digest::from_hex(hex).ok_or_else(|| corrupt(format!("payload digest {hex:?} is not hex")))?;
-            Some(payload_id(conn, path, &digest)?.ok_or_else(|| corrupt(format!("payload {hex} is not stored")))?)
+        Some(digest) => {
+            Some(payload_id(conn, path, digest)?.ok_or_else(|| corrupt(format!("payload {digest} is not stored")))?)
         }
         None => None,
     };
@@ -262,15 +269,9 @@ pub(crate) fn insert_snapshot(
         }
         None => (None, None, envelope),
     };
-    let time = |text: &str| compact::text_millis(text).ok_or_else(|| corrupt(format!("time {text:?} is not RFC 3339")));
-    let digest = |hex: &Option<String>| -> Result<Option<Vec<u8>>> {
-        hex.as_deref()
-            .map(|h| compact::hex_blob(h).ok_or_else(|| corrupt(format!("digest {h:?} is not hex"))))
-            .transpose()
-    };
-    let requested_at = time(&row.requested_at)?;
-    let received_at = time(&row.received_at)?;
-    let body_sha256 = digest(&row.body_sha256)?;
+    let requested_at = row.requested_at.millis();
+    let received_at = row.received_at.millis();
+    let body_sha256 = row.body_sha256.as_ref().map(compact::digest_blob);
     conn.prepare_cached(
         "INSERT INTO snapshots (seq, run_id, key_id, request_id, received_at, latency_ms, http_status,
              transaction_id, status_cd, error_cd, outcome, detail, attempts, body_sha256, body_size, payload_id,
@@ -279,7 +280,7 @@ pub(crate) fn insert_snapshot(
     )
     .and_then(|mut q| {
         q.execute(params![
-            row.seq as i64,
+            row.seq.0 as i64,
             row.run_id,
             key_id,
             request_id,
@@ -289,7 +290,7 @@ pub(crate) fn insert_snapshot(
             row.transaction_id.as_deref().map(compact::transaction_id_value),
             row.status_cd,
             row.error_cd,
-            row.outcome,
+            row.outcome.as_str(),
             row.detail,
             row.attempts as i64,
             body_sha256,
@@ -311,27 +312,24 @@ pub(crate) fn insert_snapshot(
 pub(crate) fn insert_change(conn: &Connection, path: &Path, change: &super::rows::ChangeRow) -> Result<()> {
     let corrupt = |message: String| StoreError::Corrupt {
         path: path.display().to_string(),
-        seq: change.seq,
+        seq: change.seq.0,
         message,
     };
     let key_id = key_id(conn, path, &change.gstin, &change.endpoint, &change.period, change.page)?;
     let mut ids = [0i64; 2];
-    for (id, hex) in ids
+    for (id, digest) in ids
         .iter_mut()
         .zip([&change.old_payload_sha256, &change.new_payload_sha256])
     {
-        let digest = Digest::from_hex(hex).ok_or_else(|| corrupt(format!("payload digest {hex:?} is not hex")))?;
-        *id = payload_id(conn, path, &digest)?.ok_or_else(|| corrupt(format!("payload {hex} is not stored")))?;
+        *id = payload_id(conn, path, digest)?.ok_or_else(|| corrupt(format!("payload {digest} is not stored")))?;
     }
-    let detected_at = compact::text_millis(&change.detected_at)
-        .ok_or_else(|| corrupt(format!("time {:?} is not RFC 3339", change.detected_at)))?;
     let row = [
-        change.seq as i64,
-        change.previous_seq as i64,
+        change.seq.0 as i64,
+        change.previous_seq.0 as i64,
         key_id,
         ids[0],
         ids[1],
-        detected_at,
+        change.detected_at.millis(),
     ];
     insert_change_ids(conn, path, row)
 }

@@ -8,9 +8,12 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::rows::{
-    row_to_body_parts, row_to_snapshot, BodyParts, SnapshotRow, BODY_PART_COLUMNS, SNAPSHOT_COLUMNS, SNAPSHOT_FROM,
+    digest_at, row_to_body_parts, row_to_snapshot, BodyParts, SnapshotRow, BODY_PART_COLUMNS, SNAPSHOT_COLUMNS,
+    SNAPSHOT_FROM,
 };
 use super::{compact, sqlite, Reader, Result, StoreError};
+use crate::domain::digest::Digest;
+use crate::domain::log::Seq;
 
 /// zstd level for payloads: small JSON documents; higher levels cost the
 /// capture writer CPU for little gain.
@@ -81,7 +84,7 @@ impl Reader {
     /// The exact bytes received for snapshot `seq` (None for a transport error).
     ///
     /// Fails when the row is missing or its stored parts do not reassemble.
-    pub fn body(&self, seq: u64) -> Result<Option<Vec<u8>>> {
+    pub fn body(&self, seq: Seq) -> Result<Option<Vec<u8>>> {
         type Stored = (Option<(Vec<u8>, i64, Vec<u8>)>, BodyParts);
         let row: Option<Stored> = self
             .conn
@@ -93,7 +96,7 @@ impl Reader {
                  WHERE s.seq = ?1",
             )
             .and_then(|mut q| {
-                q.query_row([seq as i64], |r| {
+                q.query_row([seq.0 as i64], |r| {
                     let payload = match r.get::<_, Option<Vec<u8>>>(0)? {
                         Some(sha) => Some((sha, r.get(1)?, r.get(2)?)),
                         None => None,
@@ -106,7 +109,7 @@ impl Reader {
             .map_err(|e| self.err(e))?;
         let corrupt = |message: String| StoreError::Corrupt {
             path: self.path.display().to_string(),
-            seq,
+            seq: seq.0,
             message,
         };
         let Some((payload, (offset, envelope))) = row else {
@@ -130,16 +133,11 @@ impl Reader {
     }
 
     /// The decompressed payload with this digest, if stored.
-    pub fn payload(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+    pub fn payload(&self, sha256: &Digest) -> Result<Option<Vec<u8>>> {
         let row: Option<(i64, Vec<u8>)> = self
             .conn
             .prepare_cached("SELECT size, bytes FROM payloads WHERE sha256 = ?1")
-            .and_then(|mut q| {
-                q.query_row([compact::hex_blob(sha256).unwrap_or_default()], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()
-            })
+            .and_then(|mut q| q.query_row([&sha256.0[..]], |r| Ok((r.get(0)?, r.get(1)?))).optional())
             .map_err(|e| self.err(e))?;
         let Some((size, compressed)) = row else { return Ok(None) };
         let bytes = decompress_payload(&compressed, size.max(0) as usize).map_err(|e| StoreError::Io {
@@ -160,14 +158,15 @@ impl Reader {
     }
 
     /// Every stored payload digest with its recorded size.
-    pub fn payload_index(&self) -> Result<Vec<(String, u64)>> {
+    pub fn payload_index(&self) -> Result<Vec<(Digest, u64)>> {
         let mut stmt = self
             .conn
             .prepare("SELECT sha256, size FROM payloads ORDER BY sha256")
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((compact::blob_hex(&r.get::<_, Vec<u8>>(0)?), r.get::<_, i64>(1)? as u64))
+                let digest = digest_at(r, 0)?.unwrap_or(Digest([0; 32]));
+                Ok((digest, r.get::<_, i64>(1)? as u64))
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))

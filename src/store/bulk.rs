@@ -42,25 +42,20 @@ impl Store {
         let first = next as u64;
         for item in batch {
             let row = &item.row;
-            if row.seq as i64 != next {
+            if row.seq.0 as i64 != next {
                 return Err(StoreError::Corrupt {
                     path: path.display().to_string(),
-                    seq: row.seq,
+                    seq: row.seq.0,
                     message: format!("bulk row does not continue the log (next seq is {next})"),
                 });
             }
             next += 1;
-            if let (Some(sha), Some(bytes)) = (&row.payload_sha256, &item.payload) {
-                let digest = crate::domain::digest::Digest::from_hex(sha).ok_or_else(|| StoreError::Corrupt {
-                    path: path.display().to_string(),
-                    seq: row.seq,
-                    message: format!("payload digest {sha:?} is not hex"),
-                })?;
+            if let (Some(digest), Some(bytes)) = (&row.payload_sha256, &item.payload) {
                 let compressed = super::bodies::compress_payload(bytes).map_err(|e| StoreError::Io {
                     path: path.display().to_string(),
                     message: format!("zstd: {e}"),
                 })?;
-                insert_payload(&tx, &path, &digest, bytes.len(), &compressed)?;
+                insert_payload(&tx, &path, digest, bytes.len(), &compressed)?;
             }
             insert_snapshot(
                 &tx,

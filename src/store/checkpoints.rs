@@ -5,10 +5,13 @@
 use rusqlite::{params, OptionalExtension};
 
 use super::rows::{
-    row_to_change, row_to_snapshot, BundleRow, ChangeRow, CheckpointRow, SnapshotRow, CHANGE_COLUMNS, CHANGE_FROM,
-    SNAPSHOT_COLUMNS, SNAPSHOT_FROM,
+    gstin_at, hex_digest_at, period_at, row_to_change, row_to_snapshot, text_time_at, BundleRow, ChangeRow,
+    CheckpointRow, SnapshotRow, CHANGE_COLUMNS, CHANGE_FROM, SNAPSHOT_COLUMNS, SNAPSHOT_FROM,
 };
-use super::{compact, Reader, Result, Store, StoreError};
+use super::{Reader, Result, Store};
+use crate::domain::gstin::Gstin;
+use crate::domain::period::Period;
+use crate::domain::time::Timestamp;
 
 impl Store {
     /// Sets the archive's identity when it has none yet (reproducible fixtures).
@@ -56,12 +59,12 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     checkpoint.size as i64,
-                    checkpoint.root,
+                    checkpoint.root.hex(),
                     checkpoint.origin,
                     checkpoint.body,
                     checkpoint.signature,
                     checkpoint.key_id,
-                    checkpoint.created_at,
+                    checkpoint.created_at.to_string(),
                     checkpoint.run_id
                 ],
             )
@@ -78,13 +81,13 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     bundle.bundle_id,
-                    bundle.gstin,
-                    bundle.period,
-                    bundle.as_of,
+                    bundle.gstin.as_str(),
+                    bundle.period.to_string(),
+                    bundle.as_of.to_string(),
                     bundle.checkpoint_id,
                     bundle.file_name,
-                    bundle.sha256,
-                    bundle.created_at
+                    bundle.sha256.hex(),
+                    bundle.created_at.to_string()
                 ],
             )
             .map_err(|e| self.err(e))?;
@@ -128,12 +131,12 @@ impl Reader {
                 Ok(CheckpointRow {
                     id: r.get(0)?,
                     size: r.get::<_, i64>(1)? as u64,
-                    root: r.get(2)?,
+                    root: hex_digest_at(r, 2)?,
                     origin: r.get(3)?,
                     body: r.get(4)?,
                     signature: r.get(5)?,
                     key_id: r.get(6)?,
-                    created_at: r.get(7)?,
+                    created_at: text_time_at(r, 7)?,
                     run_id: r.get(8)?,
                 })
             })
@@ -142,7 +145,7 @@ impl Reader {
     }
 
     /// Bundles of a GSTIN, oldest first.
-    pub fn bundles_of(&self, gstin: &str) -> Result<Vec<BundleRow>> {
+    pub fn bundles_of(&self, gstin: &Gstin) -> Result<Vec<BundleRow>> {
         let mut stmt = self
             .conn
             .prepare(
@@ -151,48 +154,40 @@ impl Reader {
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([gstin], |r| {
+            .query_map([gstin.as_str()], |r| {
                 Ok(BundleRow {
                     bundle_id: r.get(0)?,
-                    gstin: r.get(1)?,
-                    period: r.get(2)?,
-                    as_of: r.get(3)?,
+                    gstin: gstin_at(r, 1)?,
+                    period: period_at(r, 2)?,
+                    as_of: text_time_at(r, 3)?,
                     checkpoint_id: r.get(4)?,
                     file_name: r.get(5)?,
-                    sha256: r.get(6)?,
-                    created_at: r.get(7)?,
+                    sha256: hex_digest_at(r, 6)?,
+                    created_at: text_time_at(r, 7)?,
                 })
             })
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 
-    /// The stored form of an archive time text ([`format_time`]).
-    ///
-    /// Fails when `text` is not RFC 3339.
-    pub(crate) fn stored_time(&self, text: &str) -> Result<i64> {
-        compact::text_millis(text).ok_or_else(|| self.bad_time(text))
-    }
-
-    /// The error for a time text that is not RFC 3339.
-    pub(super) fn bad_time(&self, text: &str) -> StoreError {
-        StoreError::Io {
-            path: self.path.display().to_string(),
-            message: format!("time {text:?} is not RFC 3339"),
-        }
-    }
-
     /// Snapshots of one GSTIN whose period is one of `periods`, received at or
-    /// before `as_of` (RFC 3339), in log order.
-    pub fn snapshots_for_bundle(&self, gstin: &str, periods: &[String], as_of: &str) -> Result<Vec<SnapshotRow>> {
+    /// before `as_of`, in log order.
+    pub fn snapshots_for_bundle(
+        &self,
+        gstin: &Gstin,
+        periods: &[Period],
+        as_of: Timestamp,
+    ) -> Result<Vec<SnapshotRow>> {
         let placeholders = vec!["?"; periods.len()].join(", ");
         let sql = format!(
             "SELECT {SNAPSHOT_COLUMNS} FROM {SNAPSHOT_FROM} \
              WHERE k.gstin = ? AND k.period IN ({placeholders}) AND s.received_at <= ? ORDER BY s.seq"
         );
-        let as_of = self.stored_time(as_of)?;
+        let periods: Vec<String> = periods.iter().map(Period::to_string).collect();
+        let gstin = gstin.as_str();
+        let as_of = as_of.millis();
         let mut values: Vec<&dyn rusqlite::ToSql> = vec![&gstin];
-        for p in periods {
+        for p in &periods {
             values.push(p);
         }
         values.push(&as_of);
@@ -204,15 +199,17 @@ impl Reader {
     }
 
     /// Change rows of one GSTIN for `periods`, detected at or before `as_of`.
-    pub fn changes_for_bundle(&self, gstin: &str, periods: &[String], as_of: &str) -> Result<Vec<ChangeRow>> {
+    pub fn changes_for_bundle(&self, gstin: &Gstin, periods: &[Period], as_of: Timestamp) -> Result<Vec<ChangeRow>> {
         let placeholders = vec!["?"; periods.len()].join(", ");
         let sql = format!(
             "SELECT {CHANGE_COLUMNS} FROM {CHANGE_FROM} \
              WHERE k.gstin = ? AND k.period IN ({placeholders}) AND c.detected_at <= ? ORDER BY c.seq"
         );
-        let as_of = self.stored_time(as_of)?;
+        let periods: Vec<String> = periods.iter().map(Period::to_string).collect();
+        let gstin = gstin.as_str();
+        let as_of = as_of.millis();
         let mut values: Vec<&dyn rusqlite::ToSql> = vec![&gstin];
-        for p in periods {
+        for p in &periods {
             values.push(p);
         }
         values.push(&as_of);

@@ -17,19 +17,6 @@ pub fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-/// The archive's time text ([`super::format_time`]) of stored milliseconds.
-pub fn time_text(ms: i64) -> String {
-    match DateTime::<Utc>::from_timestamp_millis(ms) {
-        Some(t) => super::format_time(t),
-        None => format!("invalid time {ms}"),
-    }
-}
-
-/// Stored milliseconds of an archive time text; None when it is not RFC 3339.
-pub fn text_millis(text: &str) -> Option<i64> {
-    super::parse_time(text).map(millis)
-}
-
 /// A digest's stored form.
 pub fn digest_blob(digest: &Digest) -> Vec<u8> {
     digest.0.to_vec()
@@ -38,11 +25,6 @@ pub fn digest_blob(digest: &Digest) -> Vec<u8> {
 /// The lowercase hex of a stored digest (any BLOB length is shown as it is).
 pub fn blob_hex(bytes: &[u8]) -> String {
     hex::encode(bytes)
-}
-
-/// A digest's stored form from its lowercase hex; None when it is not 64 hex digits.
-pub fn hex_blob(text: &str) -> Option<Vec<u8>> {
-    Digest::from_hex(text).map(|d| digest_blob(&d))
 }
 
 /// How a transaction id is stored: 16 bytes when it is a canonical lowercase
@@ -193,12 +175,5 @@ mod tests {
             transaction_id_value("129433AC-E6BC-7F0B-ACA6-9920BFC62B95"),
             Value::Text(_)
         ));
-    }
-
-    #[test]
-    fn times_round_trip_at_millisecond_precision() {
-        let text = "2026-06-26T00:30:08.865Z";
-        let ms = text_millis(text).unwrap();
-        assert_eq!(time_text(ms), text);
     }
 }

@@ -48,10 +48,9 @@ use rusqlite::Connection;
 #[cfg(feature = "bulk")]
 pub use bulk::BulkSnapshot;
 pub use lock::WriterLock;
-pub use query::{ListedSnapshot, PeriodFilter, SnapshotFilter, ANSWERED};
+pub use query::{ListedSnapshot, PeriodFilter, SnapshotFilter};
 pub use rows::{
-    AnswerRow, Appended, BundleRow, ChangeRow, CheckpointRow, JobRunRow, KeyLatest, NewSnapshot, SessionState,
-    SnapshotRow,
+    Answer, Appended, BundleRow, ChangeRow, CheckpointRow, JobRunRow, KeyLatest, NewSnapshot, SessionState, SnapshotRow,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -6,10 +6,26 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
 use super::rows::{
-    row_to_change, row_to_snapshot, ChangeRow, JobRunRow, SessionState, SnapshotRow, CHANGE_COLUMNS, CHANGE_FROM,
-    SNAPSHOT_COLUMNS, SNAPSHOT_FROM,
+    gstin_at, millis_at, opt_text_time_at, row_to_change, row_to_snapshot, text_time_at, ChangeRow, JobRunRow,
+    SessionState, SnapshotRow, CHANGE_COLUMNS, CHANGE_FROM, SNAPSHOT_COLUMNS, SNAPSHOT_FROM,
 };
-use super::{compact, format_time, Reader, Result, Store};
+use super::{format_time, Reader, Result, Store};
+use crate::domain::envelope::Outcome;
+use crate::domain::gstin::Gstin;
+use crate::domain::run::RunStatus;
+use crate::domain::time::Timestamp;
+
+/// Reads a `sessions` row: gstin, token expiry, session expiry, needs login, reason, updated at.
+fn row_to_session(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionState> {
+    Ok(SessionState {
+        gstin: gstin_at(r, 0)?,
+        token_expiry: opt_text_time_at(r, 1)?,
+        session_expiry: opt_text_time_at(r, 2)?,
+        needs_login: r.get::<_, i64>(3)? != 0,
+        reason: r.get(4)?,
+        updated_at: text_time_at(r, 5)?,
+    })
+}
 
 impl Store {
     /// Starts a run and returns its id.
@@ -17,20 +33,26 @@ impl Store {
         self.reader
             .conn
             .execute(
-                "INSERT INTO runs (kind, started_at, status) VALUES (?1, ?2, 'running')",
-                params![kind, format_time(started_at)],
+                "INSERT INTO runs (kind, started_at, status) VALUES (?1, ?2, ?3)",
+                params![kind, format_time(started_at), RunStatus::Running.as_str()],
             )
             .map_err(|e| self.err(e))?;
         Ok(self.reader.conn.last_insert_rowid())
     }
 
     /// Records how a run ended.
-    pub fn finish_run(&mut self, id: i64, status: &str, summary_json: &str, finished_at: DateTime<Utc>) -> Result<()> {
+    pub fn finish_run(
+        &mut self,
+        id: i64,
+        status: RunStatus,
+        summary_json: &str,
+        finished_at: DateTime<Utc>,
+    ) -> Result<()> {
         self.reader
             .conn
             .execute(
                 "UPDATE runs SET status = ?2, summary = ?3, finished_at = ?4 WHERE id = ?1",
-                params![id, status, summary_json, format_time(finished_at)],
+                params![id, status.as_str(), summary_json, format_time(finished_at)],
             )
             .map_err(|e| self.err(e))?;
         Ok(())
@@ -41,8 +63,8 @@ impl Store {
         self.reader
             .conn
             .execute(
-                "INSERT INTO job_runs (job, started_at, result) VALUES (?1, ?2, 'running')",
-                params![job, format_time(started_at)],
+                "INSERT INTO job_runs (job, started_at, result) VALUES (?1, ?2, ?3)",
+                params![job, format_time(started_at), RunStatus::Running.as_str()],
             )
             .map_err(|e| self.err(e))?;
         Ok(self.reader.conn.last_insert_rowid())
@@ -50,7 +72,7 @@ impl Store {
 
     /// Records how a daemon job ended.
     pub fn finish_job_run(
-        &self,
+        &mut self,
         id: i64,
         result: &str,
         detail: Option<&str>,
@@ -68,20 +90,24 @@ impl Store {
 
     /// Marks runs and jobs left `running` by a process that stopped as interrupted.
     pub fn mark_interrupted(&mut self, now: DateTime<Utc>) -> Result<usize> {
-        let now = format_time(now);
+        let values = params![
+            format_time(now),
+            RunStatus::Interrupted.as_str(),
+            RunStatus::Running.as_str()
+        ];
         let runs = self
             .reader
             .conn
             .execute(
-                "UPDATE runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'",
-                [&now],
+                "UPDATE runs SET status = ?2, finished_at = ?1 WHERE status = ?3",
+                values,
             )
             .map_err(|e| self.err(e))?;
         self.reader
             .conn
             .execute(
-                "UPDATE job_runs SET result = 'interrupted', finished_at = ?1 WHERE result = 'running'",
-                [&now],
+                "UPDATE job_runs SET result = ?2, finished_at = ?1 WHERE result = ?3",
+                values,
             )
             .map_err(|e| self.err(e))?;
         Ok(runs)
@@ -98,12 +124,12 @@ impl Store {
                     session_expiry = excluded.session_expiry, needs_login = excluded.needs_login,
                     reason = excluded.reason, updated_at = excluded.updated_at",
                 params![
-                    state.gstin,
-                    state.token_expiry,
-                    state.session_expiry,
+                    state.gstin.as_str(),
+                    state.token_expiry.map(|t| t.to_string()),
+                    state.session_expiry.map(|t| t.to_string()),
                     state.needs_login as i64,
                     state.reason,
-                    state.updated_at
+                    state.updated_at.to_string()
                 ],
             )
             .map_err(|e| self.err(e))?;
@@ -150,8 +176,8 @@ impl Reader {
             .query_map([], |r| {
                 Ok(JobRunRow {
                     job: r.get(0)?,
-                    started_at: r.get(1)?,
-                    finished_at: r.get(2)?,
+                    started_at: text_time_at(r, 1)?,
+                    finished_at: opt_text_time_at(r, 2)?,
                     result: r.get(3)?,
                     detail: r.get(4)?,
                 })
@@ -161,32 +187,29 @@ impl Reader {
     }
 
     /// Runs by status (for status and tests).
-    pub fn run_statuses(&self) -> Result<Vec<(i64, String)>> {
+    pub fn run_statuses(&self) -> Result<Vec<(i64, RunStatus)>> {
         let mut stmt = self
             .conn
             .prepare("SELECT id, status FROM runs ORDER BY id")
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([], |r| {
+                let text: String = r.get(1)?;
+                let status = RunStatus::parse(&text).ok_or_else(|| {
+                    rusqlite::Error::InvalidColumnType(1, format!("run status {text:?}"), rusqlite::types::Type::Text)
+                })?;
+                Ok((r.get(0)?, status))
+            })
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 
-    pub fn session_state(&self, gstin: &str) -> Result<Option<SessionState>> {
+    pub fn session_state(&self, gstin: &Gstin) -> Result<Option<SessionState>> {
         self.conn
             .query_row(
                 "SELECT gstin, token_expiry, session_expiry, needs_login, reason, updated_at FROM sessions WHERE gstin = ?1",
-                [gstin],
-                |r| {
-                    Ok(SessionState {
-                        gstin: r.get(0)?,
-                        token_expiry: r.get(1)?,
-                        session_expiry: r.get(2)?,
-                        needs_login: r.get::<_, i64>(3)? != 0,
-                        reason: r.get(4)?,
-                        updated_at: r.get(5)?,
-                    })
-                },
+                [gstin.as_str()],
+                row_to_session,
             )
             .optional()
             .map_err(|e| self.err(e))
@@ -198,32 +221,23 @@ impl Reader {
             .conn
             .prepare("SELECT gstin, token_expiry, session_expiry, needs_login, reason, updated_at FROM sessions ORDER BY gstin")
             .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(SessionState {
-                    gstin: r.get(0)?,
-                    token_expiry: r.get(1)?,
-                    session_expiry: r.get(2)?,
-                    needs_login: r.get::<_, i64>(3)? != 0,
-                    reason: r.get(4)?,
-                    updated_at: r.get(5)?,
-                })
-            })
-            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], row_to_session).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 
-    /// Per GSTIN, the receive time of its last answer the portal meant (ok or no_data).
-    pub fn last_answer_by_gstin(&self) -> Result<Vec<(String, String)>> {
+    /// Per GSTIN, the receive time of its last answer about the data ([`Outcome::ANSWERED`]).
+    pub fn last_answer_by_gstin(&self) -> Result<Vec<(Gstin, Timestamp)>> {
         let mut stmt = self
             .conn
             .prepare(
                 "SELECT k.gstin, MAX(s.received_at) FROM keys k JOIN snapshots s ON s.key_id = k.id \
-                 WHERE s.outcome IN ('ok', 'no_data') GROUP BY k.gstin ORDER BY k.gstin",
+                 WHERE s.outcome IN (?1, ?2) GROUP BY k.gstin ORDER BY k.gstin",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, compact::time_text(r.get(1)?))))
+            .query_map(Outcome::ANSWERED.map(Outcome::as_str), |r| {
+                Ok((gstin_at(r, 0)?, millis_at(r, 1)?))
+            })
             .map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }

@@ -10,13 +10,28 @@ use super::bodies::compress_payload;
 use super::migrate::embedded;
 use super::*;
 use crate::domain::envelope::{parse, Reading};
+use crate::domain::gstin::Gstin;
+use crate::domain::log::Seq;
+use crate::domain::period::Period;
+
+/// The test key's GSTIN and period, for snapshots that borrow them.
+fn fixtures() -> (&'static Gstin, &'static Period) {
+    static KEY: std::sync::OnceLock<(Gstin, Period)> = std::sync::OnceLock::new();
+    let (g, p) = KEY.get_or_init(|| {
+        (
+            Gstin::parse("27AAPFU0939F1ZV").expect("valid GSTIN"),
+            Period::parse("2025-04").expect("valid period"),
+        )
+    });
+    (g, p)
+}
 
 fn snapshot<'a>(body: &'a [u8], reading: &'a Reading, t: DateTime<Utc>) -> NewSnapshot<'a> {
     NewSnapshot {
         run_id: 1,
-        gstin: "27AAPFU0939F1ZV",
+        gstin: fixtures().0,
         endpoint: "gstr-1-hsn",
-        period: "2025-04",
+        period: fixtures().1,
         page: 0,
         method: "GET",
         request: "/x",
@@ -44,14 +59,14 @@ fn bytes_round_trip_dedup_and_changes() {
     let first = store.append(&snapshot(a, &ra, t)).unwrap();
     let second = store.append(&snapshot(b, &rb, t)).unwrap();
     let third = store.append(&snapshot(c, &rc, t)).unwrap();
-    assert_eq!((first.seq, second.seq, third.seq), (0, 1, 2));
+    assert_eq!((first.seq, second.seq, third.seq), (Seq(0), Seq(1), Seq(2)));
     assert!(first.new_payload_bytes > 0);
     assert_eq!(second.new_payload_bytes, 0);
     assert_eq!(second.changed_from, None);
-    assert_eq!(third.changed_from, Some(1));
-    assert_eq!(store.body(0).unwrap().unwrap(), a.to_vec());
-    assert_eq!(store.body(2).unwrap().unwrap(), c.to_vec());
-    let row = store.snapshot(1).unwrap().unwrap();
+    assert_eq!(third.changed_from, Some(Seq(1)));
+    assert_eq!(store.body(Seq(0)).unwrap().unwrap(), a.to_vec());
+    assert_eq!(store.body(Seq(2)).unwrap().unwrap(), c.to_vec());
+    let row = store.snapshot(Seq(1)).unwrap().unwrap();
     assert_eq!(
         row.leaf_record().leaf_hash(),
         second.leaf_hash,
@@ -106,7 +121,7 @@ fn schema_4_archives_migrate_without_losing_a_byte() {
             ))
             .unwrap();
     }
-    let rows: Vec<SnapshotRow> = (0..3).map(|i| source.snapshot(i).unwrap().unwrap()).collect();
+    let rows: Vec<SnapshotRow> = (0..3).map(|i| source.snapshot(Seq(i)).unwrap().unwrap()).collect();
     let changes = source.all_changes().unwrap();
     assert_eq!(changes.len(), 1);
     let mut tree = crate::domain::merkle::Tree::new();
@@ -130,7 +145,7 @@ fn schema_4_archives_migrate_without_losing_a_byte() {
         conn.execute(
             "INSERT OR IGNORE INTO payloads (sha256, size, codec, bytes) VALUES (?1, ?2, 'zstd', ?3)",
             params![
-                row.payload_sha256,
+                row.payload_sha256.map(|d| d.hex()),
                 payload.len() as i64,
                 compress_payload(&payload).unwrap()
             ],
@@ -144,25 +159,25 @@ fn schema_4_archives_migrate_without_losing_a_byte() {
              VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
                  ?22, ?23, ?24)",
             params![
-                row.seq as i64,
-                row.gstin,
-                row.endpoint,
-                row.period,
-                row.page,
-                row.method,
-                row.request,
-                row.requested_at,
-                row.received_at,
-                row.http_status,
-                row.transaction_id,
-                row.status_cd,
-                row.error_cd,
-                row.outcome,
-                row.detail,
+                row.seq.0 as i64,
+                record.gstin,
+                record.endpoint,
+                record.period,
+                record.page,
+                record.method,
+                record.request,
+                record.requested_at,
+                record.received_at,
+                record.http_status,
+                record.transaction_id,
+                record.status_cd,
+                record.error_cd,
+                record.outcome,
+                record.detail,
                 row.attempts,
-                row.body_sha256,
-                row.body_size.map(|s| s as i64),
-                row.payload_sha256,
+                record.body_sha256,
+                record.body_size.map(|s| s as i64),
+                record.payload_sha256,
                 offset as i64,
                 envelope,
                 row.chksums,
@@ -177,15 +192,15 @@ fn schema_4_archives_migrate_without_losing_a_byte() {
         "INSERT INTO changes (seq, previous_seq, gstin, endpoint, period, page, old_payload_sha256,
              new_payload_sha256, detected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
-            c.seq as i64,
-            c.previous_seq as i64,
-            c.gstin,
+            c.seq.0 as i64,
+            c.previous_seq.0 as i64,
+            c.gstin.as_str(),
             c.endpoint,
-            c.period,
+            c.period.to_string(),
             c.page,
-            c.old_payload_sha256,
-            c.new_payload_sha256,
-            c.detected_at
+            c.old_payload_sha256.hex(),
+            c.new_payload_sha256.hex(),
+            c.detected_at.to_string()
         ],
     )
     .unwrap();
@@ -215,9 +230,9 @@ fn schema_4_archives_migrate_without_losing_a_byte() {
     let next = br#"{"code":200,"timestamp":9,"transaction_id":"d","data":{"status_cd":"1","data":{"x":3}}}"#;
     let reading = crate::domain::envelope::parse(200, next);
     let appended = migrated.append(&snapshot(next, &reading, t)).unwrap();
-    assert_eq!((appended.seq, appended.changed_from), (3, Some(2)));
-    assert_eq!(migrated.body(3).unwrap().unwrap(), next.to_vec());
-    tree.push(migrated.snapshot(3).unwrap().unwrap().record_digest());
+    assert_eq!((appended.seq, appended.changed_from), (Seq(3), Some(Seq(2))));
+    assert_eq!(migrated.body(Seq(3)).unwrap().unwrap(), next.to_vec());
+    tree.push(migrated.snapshot(Seq(3)).unwrap().unwrap().record_digest());
     assert_eq!(migrated.tree(4).root().unwrap(), tree.root());
     // The canonical UUID went to 16 bytes, the other ids stayed text.
     let types: Vec<String> = migrated

@@ -48,10 +48,10 @@ impl TileSource for ArchiveTiles<'_> {
             .map_err(|e| sqlite(self.path, e).to_string())?;
         for row in rows {
             let row = row.map_err(|e| sqlite(self.path, e).to_string())?;
-            if row.seq != next && gap.is_none() {
+            if row.seq.0 != next && gap.is_none() {
                 gap = Some(next);
             }
-            next = row.seq + 1;
+            next = row.seq.0 + 1;
             out.extend_from_slice(&crate::domain::log::leaf_hash(&row.record_digest().0).0);
         }
         match gap {

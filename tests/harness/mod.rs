@@ -33,8 +33,9 @@ use gstvault::capture::{Plan, RunSummary};
 use gstvault::clock::SharedClock;
 use gstvault::config::{Config, Credentials};
 use gstvault::domain::catalog::Endpoint;
+use gstvault::domain::digest::Digest;
 use gstvault::domain::gstin::Gstin;
-use gstvault::domain::period::Month;
+use gstvault::domain::period::{Month, Period};
 use gstvault::domain::secret::Secret;
 use gstvault::sim::{self, RunningSimulator, SimConfig};
 use gstvault::store::Store;
@@ -277,7 +278,7 @@ pub struct World {
 }
 
 /// Distinct ok/no_data payload versions per (gstin, endpoint, period, page).
-pub type Versions = BTreeMap<(String, String, String, u32), BTreeSet<String>>;
+pub type Versions = BTreeMap<(Gstin, String, Period, u32), BTreeSet<Option<Digest>>>;
 
 impl World {
     /// Seed 7 at [`start_instant`], the demo GSTINs, `[api] concurrency` 8,
@@ -407,10 +408,10 @@ impl World {
         let mut out: Versions = BTreeMap::new();
         store
             .scan_snapshots(|row, _, _| {
-                if row.outcome == "ok" || row.outcome == "no_data" {
+                if row.outcome.is_answered() {
                     out.entry((row.gstin, row.endpoint, row.period, row.page))
                         .or_default()
-                        .insert(row.payload_sha256.unwrap_or_default());
+                        .insert(row.payload_sha256);
                 }
             })
             .unwrap();

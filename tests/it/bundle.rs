@@ -774,7 +774,8 @@ async fn a_flipped_payload_byte_fails_every_body_that_holds_it() {
         )
         .unwrap();
     // Re-store the payload with one byte changed (valid zstd, same size).
-    let bytes = world.store.lock().unwrap().payload(&sha).unwrap().unwrap();
+    let digest = gstvault::domain::digest::Digest::from_hex(&sha).unwrap();
+    let bytes = world.store.lock().unwrap().payload(&digest).unwrap().unwrap();
     let mut changed = bytes.clone();
     let middle = changed.len() / 2;
     changed[middle] = if changed[middle] == b'1' { b'2' } else { b'1' };

@@ -87,13 +87,7 @@ async fn captures_continue_across_session_expiries_through_refresh() {
         snapshots = count;
         sim.sim.advance(chrono::Duration::minutes(45));
     }
-    let state = daemon
-        .store()
-        .lock()
-        .unwrap()
-        .session_state(gstin.as_str())
-        .unwrap()
-        .unwrap();
+    let state = daemon.store().lock().unwrap().session_state(&gstin).unwrap().unwrap();
     assert!(!state.needs_login);
 }
 
@@ -256,7 +250,10 @@ async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
         gstvault::store::Reader::open(&config.archive_path)
             .ok()
             .and_then(|s| s.run_statuses().ok())
-            .is_some_and(|runs| runs.iter().any(|(_, status)| status == "completed"))
+            .is_some_and(|runs| {
+                runs.iter()
+                    .any(|(_, status)| *status == gstvault::domain::run::RunStatus::Completed)
+            })
     };
     wait_for("a completed run", Duration::from_secs(120), done);
     Command::new("kill")

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use gstvault::domain::catalog;
 use gstvault::domain::envelope::Outcome;
+use gstvault::domain::run::RunStatus;
 use gstvault::sim::{self, Faults};
 use rand::{Rng, SeedableRng};
 
@@ -53,7 +54,7 @@ async fn a_flaky_portal_still_gets_every_endpoint_archived() {
     let keys: BTreeSet<(String, String, String)> = rows
         .iter()
         .filter(|r| r.page == 0)
-        .map(|r| (r.gstin.clone(), r.endpoint.clone(), r.period.clone()))
+        .map(|r| (r.gstin.to_string(), r.endpoint.clone(), r.period.to_string()))
         .collect();
     let today = gstvault::domain::period::india_date(world.clock.now());
     let months = plan.from.through(plan.to);
@@ -112,7 +113,7 @@ async fn odd_and_oversized_bodies_are_archived_as_received_with_memory_bounded()
     assert!(!cut.is_empty(), "oversized bodies are recorded as cut off");
     assert!(cut
         .iter()
-        .all(|r| r.outcome == "transport_error" && r.body_sha256.is_none()));
+        .all(|r| r.outcome == Outcome::TransportError && r.body_sha256.is_none()));
     let served: std::collections::BTreeMap<String, String> = world
         .sim
         .sim
@@ -121,12 +122,9 @@ async fn odd_and_oversized_bodies_are_archived_as_received_with_memory_bounded()
         .map(|s| (s.body_sha256.clone(), s.path_and_query.clone()))
         .collect();
     let mut odd = 0;
-    for row in rows.iter().filter(|r| r.outcome == "api_error") {
+    for row in rows.iter().filter(|r| r.outcome == Outcome::ApiError) {
         let body = store.body(row.seq).unwrap().unwrap();
-        assert_eq!(
-            gstvault::domain::digest::Digest::of(&body).hex(),
-            *row.body_sha256.as_ref().unwrap()
-        );
+        assert_eq!(gstvault::domain::digest::Digest::of(&body), row.body_sha256.unwrap());
         if served.contains_key(&gstvault::domain::digest::Digest::of(&body).hex()) {
             odd += 1;
         }
@@ -223,11 +221,11 @@ async fn sigkill_at_random_instants_loses_nothing() {
         .intact());
     let runs = store.run_statuses().unwrap();
     assert!(
-        runs.iter().filter(|(_, s)| s == "interrupted").count() >= 30,
+        runs.iter().filter(|(_, s)| *s == RunStatus::Interrupted).count() >= 30,
         "{runs:?}"
     );
     assert_eq!(
-        runs.iter().filter(|(_, s)| s == "running").count(),
+        runs.iter().filter(|(_, s)| *s == RunStatus::Running).count(),
         0,
         "no run is left running"
     );

@@ -9,8 +9,11 @@ use chrono::Duration;
 use gstvault::domain::catalog::{self, PeriodKind};
 use gstvault::domain::diff::ChangeKind;
 use gstvault::domain::digest::Digest;
+use gstvault::domain::envelope::Outcome;
+use gstvault::domain::log::Seq;
 use gstvault::domain::period::{india_date, Month};
-use gstvault::query::{self, BalancesArgs, ChangesArgs, DiffArgs, KeyArgs, ListArgs, ShowArgs};
+use gstvault::domain::time::Timestamp;
+use gstvault::query::{self, BalancesArgs, ChangesArgs, Comparison, DiffArgs, KeyArgs, ListArgs, ShowArgs};
 use gstvault::render::table::{parse_csv, Format};
 use gstvault::sim::model::EventKind;
 use gstvault::store::format_time;
@@ -63,8 +66,11 @@ async fn as_of_picks_the_latest_answer_and_raw_is_the_received_bytes() {
     )
     .unwrap();
     assert_eq!(rows.len(), 2, "{rows:?}");
-    assert_eq!(rows[0].change, "first");
-    assert!(rows[1].change == "same" || rows[1].change == "changed", "{rows:?}");
+    assert_eq!(rows[0].change, Comparison::First);
+    assert!(
+        rows[1].change == Comparison::Same || rows[1].change == Comparison::Changed,
+        "{rows:?}"
+    );
 
     let show_at = |as_of: String| {
         query::show(
@@ -107,7 +113,7 @@ async fn as_of_picks_the_latest_answer_and_raw_is_the_received_bytes() {
     let by_id = query::show(
         &store,
         &ShowArgs {
-            id: Some(rows[0].seq),
+            id: Some(rows[0].seq.0),
             ..ShowArgs::default()
         },
         world.clock.now(),
@@ -171,8 +177,8 @@ async fn diff_of_a_planted_b2ba_amendment_is_exactly_its_addition() {
         world.clock.now(),
     )
     .unwrap();
-    assert_eq!(diffed.from.outcome, "no_data", "no amendment before the event");
-    assert_eq!(diffed.to.outcome, "ok");
+    assert_eq!(diffed.from.outcome, Outcome::NoData, "no amendment before the event");
+    assert_eq!(diffed.to.outcome, Outcome::Ok);
     // Exactly one addition: the b2ba section with one party holding the one amended invoice.
     assert_eq!(diffed.differences.len(), 1, "{:?}", diffed.differences);
     let d = &diffed.differences[0];
@@ -186,7 +192,7 @@ async fn diff_of_a_planted_b2ba_amendment_is_exactly_its_addition() {
     let by_ids = query::diff(
         &store,
         &DiffArgs {
-            ids: vec![diffed.from.seq, diffed.to.seq],
+            ids: vec![diffed.from.seq.0, diffed.to.seq.0],
             ..DiffArgs::default()
         },
         world.clock.now(),
@@ -262,12 +268,15 @@ async fn changes_lists_exactly_the_planted_events_of_closed_months() {
         },
     )
     .unwrap();
-    let found: BTreeSet<(String, String)> = rows.iter().map(|r| (r.endpoint.clone(), r.period.clone())).collect();
+    let found: BTreeSet<(String, String)> = rows
+        .iter()
+        .map(|r| (r.endpoint.clone(), r.period.to_string()))
+        .collect();
     assert_eq!(found, expected, "{rows:#?}");
     assert_eq!(rows.len(), expected.len(), "one change per endpoint and period");
     for r in &rows {
         assert!(r.retroactive, "{r:?}");
-        assert!(r.detected_at > format_time(first_capture_end));
+        assert!(r.detected_at > Timestamp::of(first_capture_end));
         assert_ne!(r.summary, "no difference");
     }
     // --retroactive keeps them all; --since after the second capture keeps none.
@@ -299,7 +308,11 @@ async fn changes_lists_exactly_the_planted_events_of_closed_months() {
         },
     )
     .unwrap();
-    let changed: BTreeSet<u64> = listed.iter().filter(|r| r.change == "changed").map(|r| r.seq).collect();
+    let changed: BTreeSet<Seq> = listed
+        .iter()
+        .filter(|r| r.change == Comparison::Changed)
+        .map(|r| r.seq)
+        .collect();
     assert_eq!(changed, rows.iter().map(|r| r.seq).collect());
 
     // Formats: JSON and CSV carry the same rows as the table.
@@ -439,7 +452,7 @@ async fn the_binary_answers_queries_and_refuses_bad_input_in_one_line() {
 
     let (code, stdout, _) = gstvault_cli(&["show", &seq.to_string(), "--raw", "--archive", &archive]);
     assert_eq!(code, 0);
-    let body = world.store.lock().unwrap().body(seq).unwrap().unwrap();
+    let body = world.store.lock().unwrap().body(Seq(seq)).unwrap().unwrap();
     assert_eq!(stdout, body, "--raw writes the exact bytes received");
 
     let (code, stdout, _) = gstvault_cli(&["list", "--archive", &archive, "--gstin", &g, "--since", "2999-01-01"]);

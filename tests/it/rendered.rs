@@ -296,7 +296,7 @@ async fn query_tables_list_diff_changes_and_balances() {
     let diffed = query::diff(
         &store,
         &DiffArgs {
-            ids: vec![amended.previous_seq, amended.seq],
+            ids: vec![amended.previous_seq.0, amended.seq.0],
             ..DiffArgs::default()
         },
         s.now(),

@@ -130,7 +130,12 @@ async fn no_secret_reaches_logs_archive_bundles_or_config_show() {
         let done = gstvault::store::Reader::open(&archive)
             .ok()
             .and_then(|s| s.run_statuses().ok())
-            .is_some_and(|runs| runs.len() >= 2 && runs.iter().all(|(_, s)| s != "running"));
+            .is_some_and(|runs| {
+                runs.len() >= 2
+                    && runs
+                        .iter()
+                        .all(|(_, s)| *s != gstvault::domain::run::RunStatus::Running)
+            });
         if done {
             break;
         }

@@ -15,9 +15,12 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 
 use super::*;
 use crate::domain::digest::Digest;
+use crate::domain::log::Seq;
+use crate::domain::period::Period;
+use crate::domain::time::Timestamp;
 use crate::evidence::scope::{versions, Scope, Version};
 use crate::evidence::signing::SigningKey;
-use crate::store::{format_time, parse_time, BundleRow, CheckpointRow, Reader, SnapshotRow, Store, StoreError};
+use crate::store::{BundleRow, CheckpointRow, Reader, SnapshotRow, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -65,7 +68,9 @@ pub struct Exported {
 
 /// The bundle file path of a snapshot.
 pub fn snapshot_path(row: &SnapshotRow) -> String {
-    let stamp = parse_time(&row.received_at)
+    let stamp = row
+        .received_at
+        .to_datetime()
         .map(|t| t.format("%Y%m%dT%H%M%S%.3fZ").to_string())
         .unwrap_or_default();
     let page = if row.page > 0 {
@@ -83,8 +88,8 @@ enum Content {
     Bytes(Vec<u8>),
     /// A snapshot body read from the archive while writing; its digest and size are known.
     Snapshot {
-        seq: u64,
-        sha256: String,
+        seq: Seq,
+        sha256: Digest,
         size: u64,
     },
 }
@@ -98,7 +103,7 @@ impl Entry {
     fn digest(&self) -> String {
         match &self.content {
             Content::Bytes(b) => Digest::of(b).hex(),
-            Content::Snapshot { sha256, .. } => sha256.clone(),
+            Content::Snapshot { sha256, .. } => sha256.hex(),
         }
     }
     fn size(&self) -> u64 {
@@ -140,13 +145,13 @@ fn bundle_checkpoint(
 /// with a smaller checkpoint; the one with the largest such checkpoint.
 fn previous_bundle(
     store: &Reader,
-    gstin: &str,
-    as_of: &str,
+    gstin: &Gstin,
+    as_of: Timestamp,
     size: u64,
 ) -> Result<Option<(BundleRow, CheckpointRow)>, ExportError> {
     let mut best: Option<(BundleRow, CheckpointRow)> = None;
     for bundle in store.bundles_of(gstin)? {
-        if bundle.created_at.as_str() > as_of {
+        if bundle.created_at > as_of {
             continue;
         }
         let Some(checkpoint) = store.checkpoint(bundle.checkpoint_id)? else {
@@ -192,20 +197,20 @@ fn index_csv(versions: &[Version]) -> String {
         let fields = [
             r.seq.to_string(),
             r.endpoint.clone(),
-            r.period.clone(),
+            r.period.to_string(),
             r.page.to_string(),
-            r.outcome.clone(),
+            r.outcome.to_string(),
             r.http_status.map(|s| s.to_string()).unwrap_or_default(),
             r.status_cd.clone().unwrap_or_default(),
             r.error_cd.clone().unwrap_or_default(),
-            r.requested_at.clone(),
-            r.received_at.clone(),
-            r.received_at.clone(),
-            v.last_seen.clone(),
+            r.requested_at.to_string(),
+            r.received_at.to_string(),
+            r.received_at.to_string(),
+            v.last_seen.to_string(),
             v.seen.to_string(),
             r.transaction_id.clone().unwrap_or_default(),
-            r.body_sha256.clone().unwrap_or_default(),
-            r.payload_sha256.clone().unwrap_or_default(),
+            r.body_sha256.map(|d| d.hex()).unwrap_or_default(),
+            r.payload_sha256.map(|d| d.hex()).unwrap_or_default(),
             r.record_digest().hex(),
             snapshot_path(r),
         ];
@@ -233,21 +238,22 @@ pub fn export(
     request: &ExportRequest,
     now: DateTime<Utc>,
 ) -> Result<Exported, ExportError> {
-    let gstin = request.gstin.as_str();
-    let as_of = format_time(request.as_of);
+    let gstin = &request.gstin;
+    let as_of = Timestamp::of(request.as_of);
     let periods = request.scope.periods();
-    let mut rows = store.snapshots_for_bundle(gstin, &periods, &as_of)?;
+    let mut rows = store.snapshots_for_bundle(gstin, &periods, as_of)?;
     // A month's GSTR-3B is paid in the next month: that month's ledgers are
     // the evidence of the payment, so they travel with the bundle.
-    let after = request
+    let after: Vec<Period> = request
         .scope
         .months()
         .last()
-        .map(|m| m.next().to_string())
-        .unwrap_or_default();
+        .map(|m| Period::Month(m.next()))
+        .into_iter()
+        .collect();
     rows.extend(
         store
-            .snapshots_for_bundle(gstin, &[after], &as_of)?
+            .snapshots_for_bundle(gstin, &after, as_of)?
             .into_iter()
             .filter(|r| r.endpoint.starts_with("ledger-")),
     );
@@ -255,14 +261,14 @@ pub fn export(
     let versions = versions(&rows);
     if versions.is_empty() {
         return Err(ExportError::Empty {
-            gstin: gstin.into(),
+            gstin: gstin.to_string(),
             period: request.scope.label(),
-            as_of,
+            as_of: as_of.to_string(),
         });
     }
     // The checkpoint covers every observation in scope, so the last-seen
     // times of the index are in the signed log too.
-    let needed = rows.iter().map(|r| r.seq).max().unwrap_or(0) + 1;
+    let needed = rows.iter().map(|r| r.seq.0).max().unwrap_or(0) + 1;
     let checkpoint = bundle_checkpoint(store, key, needed, now)?;
     let head = checkpoint
         .signed()
@@ -309,7 +315,7 @@ pub fn export(
         Some(text) => crate::evidence::pdf::Template::parse(text).map_err(|e| ExportError::Pdf(e.to_string()))?,
         None => crate::evidence::pdf::Template::builtin(),
     };
-    let previous = previous_bundle(store, gstin, &as_of, checkpoint.size)?;
+    let previous = previous_bundle(store, gstin, as_of, checkpoint.size)?;
     // The PDF renders on a second core while the proofs are read from the archive.
     let (pdf, proofs) = std::thread::scope(|scope| {
         let pdf = scope.spawn(|| crate::evidence::pdf::render(&report, &template));
@@ -345,7 +351,7 @@ pub fn export(
         });
     }
     for v in &versions {
-        let (Some(sha256), Some(size)) = (v.first.body_sha256.clone(), v.first.body_size) else {
+        let (Some(sha256), Some(size)) = (v.first.body_sha256, v.first.body_size) else {
             continue;
         };
         entries.push(Entry {
@@ -382,9 +388,9 @@ pub fn export(
         include_str!("../../../templates/verify.txt"),
         &[
             ("bundle_id", &bundle_id),
-            ("gstin", gstin),
+            ("gstin", gstin.as_str()),
             ("period", &request.scope.label()),
-            ("as_of", &as_of),
+            ("as_of", &as_of.to_string()),
             ("key_id", &key_info.key_id),
             ("key_fingerprint", &key_info.fingerprint),
             ("bundle_file", &file_name),
@@ -440,13 +446,13 @@ pub fn export(
     let sha256 = file_digest(&final_path)?;
     store.append_bundle(&BundleRow {
         bundle_id: bundle_id.clone(),
-        gstin: gstin.to_string(),
-        period: request.scope.label(),
-        as_of: as_of.clone(),
+        gstin: gstin.clone(),
+        period: request.scope.period(),
+        as_of,
         checkpoint_id: checkpoint.id,
         file_name: file_name.clone(),
-        sha256: sha256.hex(),
-        created_at: format_time(now),
+        sha256,
+        created_at: Timestamp::of(now),
     })?;
     Ok(Exported {
         path: final_path,
@@ -477,12 +483,12 @@ fn proofs(
         records.push_str(std::str::from_utf8(&record).map_err(|e| ExportError::Corrupt(e.to_string()))?);
         records.push('\n');
         // Proofs come from the stored tree; each is checked before it ships.
-        let proof = tree.inclusion_proof(v.first.seq).map_err(ExportError::Corrupt)?;
+        let proof = tree.inclusion_proof(v.first.seq.0).map_err(ExportError::Corrupt)?;
         if !crate::domain::merkle::verify_inclusion(
             head.root,
             checkpoint.size,
             &Digest::of(&record).0,
-            v.first.seq,
+            v.first.seq.0,
             &proof,
         ) {
             return Err(ExportError::Corrupt(format!(
@@ -497,8 +503,7 @@ fn proofs(
     let consistency = previous
         .map(|(bundle, old)| -> Result<String, ExportError> {
         let proof = tree.consistency_proof(old.size).map_err(ExportError::Corrupt)?;
-        let old_root = Digest::from_hex(&old.root)
-            .ok_or_else(|| ExportError::Corrupt(format!("checkpoint {} root is not hex", old.id)))?;
+        let old_root = old.root;
         if !crate::domain::merkle::verify_consistency(old_root, old.size, head.root, checkpoint.size, &proof) {
             return Err(ExportError::Corrupt(format!(
                 "the stored Merkle tree gives no valid consistency proof from checkpoint {} to {} \
@@ -548,7 +553,7 @@ fn write_zip(
                 let body = store
                     .body(*seq)?
                     .ok_or_else(|| ExportError::Corrupt(format!("snapshot {seq} has no body")))?;
-                if Digest::of(&body).hex() != *sha256 {
+                if Digest::of(&body) != *sha256 {
                     return Err(ExportError::Corrupt(format!(
                         "snapshot {seq} bytes do not match their SHA-256"
                     )));
