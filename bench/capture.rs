@@ -10,7 +10,7 @@ use chrono::Utc;
 use futures::StreamExt;
 use gstvault::app::capture::{Checkpointed, Mode};
 use gstvault::capture::session::TokenStore;
-use gstvault::capture::{Plan, RunSummary};
+use gstvault::capture::{Plan, RunTotals};
 use gstvault::domain::catalog::{self, Auth, Quirk};
 use gstvault::domain::period::{india_date, Month};
 use gstvault::sim;
@@ -53,7 +53,7 @@ impl Portal {
     }
 
     /// One gstvault capture pass over the plan.
-    pub async fn capture(&self) -> RunSummary {
+    pub async fn capture(&self) -> RunTotals {
         let captured = self.world.capture_in(&self.plan, Mode::Full).await;
         assert!(
             matches!(captured.checkpoint, Checkpointed::Signed(_)),

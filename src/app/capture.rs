@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use crate::capture::client::Client;
 use crate::capture::session::TokenStore;
-use crate::capture::{self, Plan, Progress, RunSummary};
+use crate::capture::{self, Plan, Progress, RunTotals};
 use crate::clock::SharedClock;
 use crate::config::{self, Config, Credentials, GstinEntry};
 use crate::domain::catalog::{self, Group};
@@ -90,7 +90,7 @@ pub struct PlannerCalls {
 /// What one capture did.
 #[derive(Clone, Debug)]
 pub struct Captured {
-    pub totals: RunSummary,
+    pub totals: RunTotals,
     /// Set for a planned run.
     pub planner: Option<PlannerCalls>,
     pub checkpoint: Checkpointed,
@@ -235,7 +235,7 @@ pub async fn capture_with(
                 carried_over: run.carried_over,
                 rules: run.rules,
             };
-            (run.summary, Some(calls))
+            (run.totals, Some(calls))
         }
     };
     let checkpoint = {

@@ -137,8 +137,9 @@ pub enum Quirk {
     /// Needs an identifier only a write or an outside document supplies
     /// (`reference_id`, IRN): never captured by a schedule.
     NeedsIdentifier,
-    /// e-invoice list: POST submits a job, GET on the same path polls it.
-    Job,
+    /// e-invoice list, an asynchronous download (the API calls it a job):
+    /// POST submits it, GET on the same path polls it, the list comes from a signed URL.
+    Download,
     /// Public endpoint: POST with `{"gstin"}` in the body, platform token.
     PublicPost,
 }
@@ -1028,7 +1029,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         "List Sales E-Invoices (job)",
         &[],
         Taxpayer,
-        Job,
+        Download,
         false
     ),
     ep!(
@@ -1040,7 +1041,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
         "List Purchase E-Invoices (job)",
         &[],
         Taxpayer,
-        Job,
+        Download,
         false
     ),
     // Public (platform token, GSTIN in the body).
@@ -1210,7 +1211,7 @@ pub fn route(
     // A job endpoint is POST to submit and GET to poll, on the same path.
     let mut best: Option<(&'static Endpoint, BTreeMap<String, String>)> = None;
     for endpoint in ENDPOINTS {
-        let method_ok = endpoint.method.as_str() == method || (endpoint.quirk == Quirk::Job && method == "GET");
+        let method_ok = endpoint.method.as_str() == method || (endpoint.quirk == Quirk::Download && method == "GET");
         if !method_ok {
             continue;
         }

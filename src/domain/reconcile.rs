@@ -34,8 +34,9 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use crate::domain::money::{paise_of, rupees, Heads};
 use crate::domain::period::{parse_ledger_date, Month};
-use crate::domain::report::{paise_of, rupees, BalanceRow, CompareRow, Heads, PaymentRow};
+use crate::domain::summary::{BalanceRow, CompareRow, PaymentRow};
 
 /// Differences below this (paise, per head) are rounding.
 const TOLERANCE: i64 = 100;

@@ -1,11 +1,11 @@
-//! The bundle's PDF summary: lays a [`Report`] out as a paged, printable
+//! The bundle's PDF summary: lays a [`Summary`] out as a paged, printable
 //! statutory document (cover, snapshot index, balance and reconciliation
 //! tables, changes, notes, how to verify by hand), with layout and wording
 //! from a [`Template`] (`templates/summary.toml` built in; a firm may pass its
 //! own text).
 //!
 //! It owns layout only: it computes no figures (the domain core fills the
-//! `Report`) and does no IO at all. Fonts and the built-in template are
+//! `Summary`) and does no IO at all. Fonts and the built-in template are
 //! compiled in, so the output never depends on the machine, and it reads no
 //! clock: every date and identifier inside the PDF comes from the report, so
 //! the same report and template give the same bytes everywhere.
@@ -17,7 +17,8 @@ use printpdf::{
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::domain::report::{rupees, CompareRow, Heads, Report};
+use crate::domain::money::{rupees, Heads};
+use crate::domain::summary::{CompareRow, Summary};
 
 const BUILTIN: &str = include_str!("../../templates/summary.toml");
 const SANS: &[u8] = include_bytes!("../../templates/fonts/DejaVuSans.ttf");
@@ -422,14 +423,14 @@ fn color(text: &str) -> Color {
 
 // ---------------------------------------------------------------- rendering
 
-/// Render the summary. Deterministic: the same Report and Template give
+/// Render the summary. Deterministic: the same Summary and Template give
 /// byte-identical output, also when called twice in one process and across
 /// processes/machines.
-pub fn render(report: &Report, template: &Template) -> Result<Vec<u8>, PdfError> {
+pub fn render(report: &Summary, template: &Template) -> Result<Vec<u8>, PdfError> {
     render_counted(report, template).map(|(bytes, _)| bytes)
 }
 
-fn render_counted(report: &Report, template: &Template) -> Result<(Vec<u8>, usize), PdfError> {
+fn render_counted(report: &Summary, template: &Template) -> Result<(Vec<u8>, usize), PdfError> {
     let fonts = Fonts::load()?;
     let mut layout = Layout::new(template, &fonts, variables(report, template));
     layout.sections(report);
@@ -561,7 +562,7 @@ fn compress_each(streams: &mut [&mut lopdf::Stream]) -> Result<(), PdfError> {
     Ok(())
 }
 
-fn variables(report: &Report, t: &Template) -> Vec<(&'static str, String)> {
+fn variables(report: &Summary, t: &Template) -> Vec<(&'static str, String)> {
     let mut vars = vec![
         ("gstin", report.gstin.clone()),
         (
@@ -1111,7 +1112,7 @@ impl<'a> Layout<'a> {
 
     // ------------------------------------------------------------ sections
 
-    fn sections(&mut self, report: &Report) {
+    fn sections(&mut self, report: &Summary) {
         self.new_page();
         let t = self.t;
 
@@ -1231,7 +1232,7 @@ impl<'a> Layout<'a> {
                         Cell::left(&ch.detected_at),
                         Cell::left(&ch.endpoint),
                         Cell::left(&ch.period),
-                        Cell::left(&ch.summary),
+                        Cell::left(&ch.what_changed),
                     ];
                     vec![Row { cells, flagged: false }]
                 })
@@ -1319,7 +1320,7 @@ impl<'a> Layout<'a> {
 
     // ------------------------------------------------------------ cover, footers
 
-    fn cover(&mut self, report: &Report) {
+    fn cover(&mut self, report: &Summary) {
         let t = self.t;
         let c = &t.cover;
         let pages_before = std::mem::take(&mut self.pages);
@@ -1458,7 +1459,7 @@ fn amounts(heads: &Heads) -> Vec<Cell> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::report::{BalanceRow, ChangeLine, IndexRow, PaymentRow};
+    use crate::domain::summary::{BalanceRow, ChangeLine, IndexRow, PaymentRow};
 
     fn heads(seed: i64) -> Heads {
         Heads {
@@ -1470,7 +1471,7 @@ mod tests {
     }
 
     /// A bundle big enough that every table spans pages.
-    pub(super) fn sample() -> Report {
+    pub(super) fn sample() -> Summary {
         let months: Vec<String> = (0..14)
             .map(|i| format!("{}-{:02}", 2024 + (3 + i) / 12, (3 + i) % 12 + 1))
             .collect();
@@ -1563,13 +1564,13 @@ mod tests {
                 detected_at: format!("2025-06-{:02}T09:{:02}:00+05:30", i % 28 + 1, i),
                 endpoint: endpoints[i % endpoints.len()].to_string(),
                 period: months[i % months.len()].clone(),
-                summary: format!(
+                what_changed: format!(
                     "changed /data/itc_elg/itc_avl/{i}/iamt, /data/sup_details/osup_det/txval; added /data/b2b/{i}/inv/0{}",
                     if i % 5 == 0 { "; removed /data/cdnr/0/nt/3 and 14 more paths under /data/cdnr" } else { "" }
                 ),
             })
             .collect();
-        Report {
+        Summary {
             gstin: "27AAPFU0939F1ZV".to_string(),
             legal_name: Some("Umbrella Trading & Logistics Private Limited".to_string()),
             period: "FY2024-25".to_string(),

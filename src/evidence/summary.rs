@@ -1,4 +1,4 @@
-//! Builds the bundle's [`Report`] from the archive: the snapshot index, and
+//! Builds the bundle's [`Summary`] from the archive: the snapshot index, and
 //! the figures and differences the domain core ([`crate::domain::reconcile`],
 //! [`crate::domain::diff`]) computes from archived payloads. Nothing here is typed in:
 //! every amount comes from a payload as the portal returned it.
@@ -13,7 +13,7 @@ use crate::domain::envelope::Outcome;
 use crate::domain::gstin::Gstin;
 use crate::domain::period::{Month, Period};
 use crate::domain::reconcile::{self, MonthEvidence};
-use crate::domain::report::{ChangeLine, IndexRow, Report};
+use crate::domain::summary::{ChangeLine, IndexRow, Summary};
 use crate::domain::time::Timestamp;
 use crate::evidence::scope::Scope;
 use crate::evidence::scope::Version;
@@ -123,7 +123,7 @@ fn change_summaries(changes: &[ChangeRow], bytes: &HashMap<Digest, Option<Vec<u8
         .collect()
 }
 
-pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Report, StoreError> {
+pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreError> {
     let snapshots = input
         .versions
         .iter()
@@ -140,7 +140,7 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Report, StoreEr
         .collect();
 
     let payloads = latest_payloads(store, input.rows)?;
-    let mut report = Report {
+    let mut report = Summary {
         gstin: input.gstin.to_string(),
         legal_name: input.legal_name.clone(),
         period: input.scope.label(),
@@ -227,7 +227,7 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Report, StoreEr
                 detected_at: change.detected_at.to_string(),
                 endpoint: change.endpoint.clone(),
                 period: change.period.to_string(),
-                summary,
+                what_changed: summary,
             });
         }
     }

@@ -21,7 +21,7 @@
 //!   open and completed later (ledger `to_dt` moving, invoices still arriving) is
 //!   ordinary churn, while a closed month whose data moves is flagged;
 //!   `--retroactive` keeps only those. A return first filed after its month
-//!   closed also reads as retroactive (`no_data` → data): the summary says
+//!   closed also reads as retroactive (`no_data` → data): the change line says
 //!   "added" at the section root.
 //! - `list --from/--to` select month periods (`YYYY-MM`), `--period` any stored
 //!   period (`2025-04`, `FY2025-26`, `-`).
@@ -36,9 +36,9 @@ use crate::domain::digest::Digest;
 use crate::domain::envelope::Outcome;
 use crate::domain::gstin::Gstin;
 use crate::domain::log::Seq;
+use crate::domain::money::Heads;
 use crate::domain::period::{india_date, ist, FinancialYear, Month, Period};
 use crate::domain::reconcile;
-use crate::domain::report::Heads;
 use crate::domain::time::Timestamp;
 use crate::evidence::summary::Payloads;
 use crate::store::{format_time, PeriodFilter, Reader, SnapshotFilter, SnapshotRow, StoreError};
@@ -463,7 +463,7 @@ pub struct ChangesArgs {
 
 /// One detected change of a period's data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ChangeReport {
+pub struct DetectedChange {
     pub seq: Seq,
     pub previous_seq: Seq,
     pub detected_at: Timestamp,
@@ -473,8 +473,9 @@ pub struct ChangeReport {
     pub page: u32,
     /// The period was already closed when the answer this one changed was captured.
     pub retroactive: bool,
-    /// What changed, one line ([`crate::domain::diff::summarize`]).
-    pub summary: String,
+    /// What changed, one line ([`crate::domain::diff::summarize`]); printed
+    /// in the `summary` column, the name `changes --json/--csv` have always used.
+    pub what_changed: String,
 }
 
 /// Whether `period` was already closed at `at`: a month before the IST
@@ -491,8 +492,8 @@ pub fn is_retroactive(period: &Period, at: Timestamp) -> bool {
     }
 }
 
-/// Every change row matching the filters, each with a one-line summary of what changed.
-pub fn changes(store: &Reader, args: &ChangesArgs) -> Result<Vec<ChangeReport>> {
+/// Every change row matching the filters, each with one line of what changed.
+pub fn changes(store: &Reader, args: &ChangesArgs) -> Result<Vec<DetectedChange>> {
     let since = match &args.since {
         Some(t) => Some(Timestamp::of(parse_instant("--since", t, DayEnd::Start)?)),
         None => None,
@@ -510,14 +511,14 @@ pub fn changes(store: &Reader, args: &ChangesArgs) -> Result<Vec<ChangeReport>> 
             continue;
         }
         let new = store.snapshot(c.seq)?;
-        let summary = match (old, new) {
+        let what_changed = match (old, new) {
             (Some(old), Some(new)) => match (document(store, &old), document(store, &new)) {
                 (Ok(o), Ok(n)) => crate::domain::diff::summarize(&crate::domain::diff::diff(&o, &n)),
                 _ => "payload is not JSON: bytes differ".to_string(),
             },
             _ => "snapshot missing: bytes differ".to_string(),
         };
-        out.push(ChangeReport {
+        out.push(DetectedChange {
             seq: c.seq,
             previous_seq: c.previous_seq,
             detected_at: c.detected_at,
@@ -526,7 +527,7 @@ pub fn changes(store: &Reader, args: &ChangesArgs) -> Result<Vec<ChangeReport>> 
             period: c.period,
             page: c.page,
             retroactive,
-            summary,
+            what_changed,
         });
     }
     Ok(out)

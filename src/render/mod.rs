@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::app::capture::{Captured, Checkpointed};
 use crate::app::plan::PlanReport;
 use crate::app::status::Status;
-use crate::capture::RunSummary;
+use crate::capture::RunTotals;
 use crate::config::Config;
 use crate::domain::catalog::{self, Group};
 use crate::domain::envelope::Outcome;
@@ -38,10 +38,10 @@ pub fn human_bytes(n: u64) -> String {
 }
 
 /// The totals of one capture run, as `snapshot` and the demo print them.
-pub fn run_summary(s: &RunSummary) -> String {
+pub fn run_totals(s: &RunTotals) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "run {}: {} GSTIN(s), {} endpoint(s) x {} period(s) = {} job(s), {} snapshot(s)\n",
+        "run {}: {} GSTIN(s), {} endpoint(s), {} period(s): {} call(s) planned, {} snapshot(s)\n",
         s.run_id, s.gstins, s.endpoints, s.periods, s.planned, s.snapshots
     ));
     out.push_str(&format!(
@@ -65,7 +65,7 @@ pub fn run_summary(s: &RunSummary) -> String {
         out.push_str(&format!("  NEEDS LOGIN {gstin}: {reason}\n"));
     }
     if s.skipped > 0 {
-        out.push_str(&format!("  skipped {} job(s) of GSTINs that need login\n", s.skipped));
+        out.push_str(&format!("  skipped {} call(s) of GSTINs that need login\n", s.skipped));
     }
     out
 }
@@ -75,14 +75,14 @@ pub fn captured(c: &Captured) -> String {
     let mut out = String::new();
     if let Some(p) = &c.planner {
         out.push_str(&format!(
-            "planner: {} call(s) planned, {} naive, {} saved, {} carried over\n",
+            "planner: {} call(s) planned of {} a full capture makes, {} saved, {} carried over\n",
             p.planned,
             p.naive,
             p.naive.saturating_sub(p.planned),
             p.carried_over
         ));
     }
-    out.push_str(&run_summary(&c.totals));
+    out.push_str(&run_totals(&c.totals));
     out.push_str(&checkpointed(&c.checkpoint));
     out
 }

@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use super::table::{Cell, Table};
 use crate::domain::diff::ChangeKind;
-use crate::domain::report::Heads;
-use crate::query::{BalanceLine, ChangeReport, Diffed, ListRow, Shown};
+use crate::domain::money::Heads;
+use crate::query::{BalanceLine, DetectedChange, Diffed, ListRow, Shown};
 
 /// The body indented (JSON members in the order received), or as text when it is not JSON.
 pub fn pretty_body(shown: &Shown) -> Option<String> {
@@ -102,7 +102,7 @@ pub fn diff_table(diffed: &Diffed) -> Table {
     t
 }
 
-pub fn changes_table(rows: &[ChangeReport]) -> Table {
+pub fn changes_table(rows: &[DetectedChange]) -> Table {
     let mut t = Table::new(vec![
         "detected_at",
         "gstin",
@@ -124,7 +124,7 @@ pub fn changes_table(rows: &[ChangeReport]) -> Table {
             Cell::Bool(r.retroactive),
             Cell::Int(r.seq.0 as i64),
             Cell::Int(r.previous_seq.0 as i64),
-            Cell::text(&r.summary),
+            Cell::text(&r.what_changed),
         ]);
     }
     t

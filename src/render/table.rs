@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::domain::report::rupees;
+use crate::domain::money::rupees;
 
 /// One cell of a result table.
 #[derive(Clone, Debug, PartialEq)]

@@ -565,7 +565,7 @@ fn respond(sim: &Simulator, method: Method, uri: Uri, headers: HeaderMap, body: 
         _ => {
             let business = s.business(&gstin);
             let today = india_date(s.now);
-            let answer = if endpoint.quirk == Quirk::Job {
+            let answer = if endpoint.quirk == Quirk::Download {
                 job(
                     &mut s,
                     &business,

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeZone, Utc};
 use gstvault::app::capture::{Captured, Mode};
 use gstvault::capture::client::Client;
-use gstvault::capture::{Plan, RunSummary};
+use gstvault::capture::{Plan, RunTotals};
 use gstvault::clock::SharedClock;
 use gstvault::config::{Config, Credentials};
 use gstvault::domain::catalog::Endpoint;
@@ -376,7 +376,7 @@ impl World {
     }
 
     /// One full capture through the application layer; its totals.
-    pub async fn capture(&self, plan: &Plan) -> RunSummary {
+    pub async fn capture(&self, plan: &Plan) -> RunTotals {
         self.capture_in(plan, Mode::Full).await.totals
     }
 

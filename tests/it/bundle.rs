@@ -732,7 +732,7 @@ async fn planted_mismatches_show_in_the_pdf() {
     let text = String::from_utf8_lossy(&text.stdout).replace('\n', " ");
     let plants = world.sim.sim.model(&gstin).plants(fy);
     assert!(text.contains(gstin.as_str()));
-    let rupees = gstvault::domain::report::rupees;
+    let rupees = gstvault::domain::money::rupees;
     let excess = format!("excess ITC: 3B claims ₹{}", rupees(plants.itc_excess.total()));
     let short = format!(
         "short payment: GSTR-1 exceeds 3B by ₹{}",

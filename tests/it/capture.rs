@@ -207,7 +207,7 @@ async fn revoked_session_marks_needs_login_and_others_complete() {
     assert_eq!(rows.iter().filter(|r| r.gstin == gstins[1]).count(), 0);
     let state = store.session_state(&gstins[1]).unwrap().unwrap();
     assert!(state.needs_login);
-    let text = gstvault::render::run_summary(&summary);
+    let text = gstvault::render::run_totals(&summary);
     assert!(text.contains(&format!("NEEDS LOGIN {}", gstins[1])), "{text}");
 }
 

@@ -277,7 +277,7 @@ async fn changes_lists_exactly_the_planted_events_of_closed_months() {
     for r in &rows {
         assert!(r.retroactive, "{r:?}");
         assert!(r.detected_at > Timestamp::of(first_capture_end));
-        assert_ne!(r.summary, "no difference");
+        assert_ne!(r.what_changed, "no difference");
     }
     // --retroactive keeps them all; --since after the second capture keeps none.
     let retro = query::changes(
@@ -326,11 +326,11 @@ async fn changes_lists_exactly_the_planted_events_of_closed_months() {
     assert_eq!(csv[0], table.columns.iter().map(|c| c.to_string()).collect::<Vec<_>>());
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(json[i]["seq"], serde_json::json!(r.seq));
-        assert_eq!(json[i]["summary"], serde_json::json!(r.summary));
+        assert_eq!(json[i]["summary"], serde_json::json!(r.what_changed));
         assert_eq!(json[i]["retroactive"], serde_json::json!(true));
         assert_eq!(csv[i + 1][6], r.seq.to_string());
-        assert_eq!(csv[i + 1][8], r.summary);
-        assert!(human.lines().nth(i + 1).unwrap().contains(&r.summary));
+        assert_eq!(csv[i + 1][8], r.what_changed);
+        assert!(human.lines().nth(i + 1).unwrap().contains(&r.what_changed));
     }
 }
 
@@ -401,7 +401,7 @@ async fn balances_agree_across_formats() {
             assert_eq!(paise(human_rows[i][c]), from_json, "{column}");
         }
     }
-    let liability = gstvault::domain::report::rupees(rows[0].liability.unwrap().total());
+    let liability = gstvault::domain::money::rupees(rows[0].liability.unwrap().total());
     assert!(liability.contains(','), "Indian grouping: {liability}");
     assert!(human.lines().nth(1).unwrap().contains(&liability), "{human}");
 }

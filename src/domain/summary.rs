@@ -1,0 +1,103 @@
+//! The bundle summary as data: everything the bundle's PDF (`summary.pdf`)
+//! shows, computed by the domain core from archived payloads and never typed
+//! in. The PDF renderer lays this out; queries reuse the same rows. Pure: no IO.
+
+use serde::Serialize;
+
+use super::money::Heads;
+
+/// One row of the snapshot index: one distinct payload version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IndexRow {
+    pub endpoint: String,
+    pub period: String,
+    pub page: u32,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// How many captures saw this version.
+    pub seen: u64,
+    pub outcome: String,
+    /// First 12 hex digits of the payload SHA-256.
+    pub short_hash: String,
+}
+
+/// Month-end balances from the archived ledgers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BalanceRow {
+    /// `2025-04`.
+    pub month: String,
+    /// Cash ledger closing balance (all minor heads) by head.
+    pub cash: Heads,
+    /// ITC ledger closing balance by head.
+    pub itc: Heads,
+    /// Where the figures come from (endpoint names), or why missing.
+    pub source: String,
+}
+
+/// GSTR-3B liability and payment against the ledger debits of the same period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PaymentRow {
+    pub month: String,
+    /// 3B tax payable (net_tax_pay / outward tax).
+    pub liability: Heads,
+    /// 3B paid in cash (`pdcash`).
+    pub paid_cash: Heads,
+    /// 3B paid through ITC (`pditc`), by the head debited.
+    pub paid_itc: Heads,
+    /// Cash ledger debits for the period.
+    pub cash_debits: Heads,
+    /// ITC ledger debits for the period.
+    pub itc_debits: Heads,
+    /// "agrees", or what differs.
+    pub finding: String,
+}
+
+/// Two figures by head that should agree (GSTR-1 vs 3B outward tax; 2B ITC vs 3B ITC claimed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CompareRow {
+    pub month: String,
+    pub left: Heads,
+    pub right: Heads,
+    /// left − right.
+    pub difference: Heads,
+    /// "agrees", or the auditor's reading (short payment, excess ITC, ...).
+    pub finding: String,
+}
+
+/// A change detected between two snapshots.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChangeLine {
+    pub detected_at: String,
+    pub endpoint: String,
+    pub period: String,
+    /// One line: what changed (paths added, removed, changed).
+    pub what_changed: String,
+}
+
+/// The whole summary of one bundle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub gstin: String,
+    pub legal_name: Option<String>,
+    /// `2025-04` or `FY2025-26`.
+    pub period: String,
+    /// RFC 3339.
+    pub as_of: String,
+    pub bundle_id: String,
+    pub organization: String,
+    pub checkpoint_origin: String,
+    pub checkpoint_size: u64,
+    pub checkpoint_root: String,
+    pub key_id: String,
+    pub key_fingerprint: String,
+    pub snapshots: Vec<IndexRow>,
+    pub balances: Vec<BalanceRow>,
+    pub payments: Vec<PaymentRow>,
+    /// GSTR-1 outward tax (left) vs GSTR-3B outward tax (right).
+    pub outward: Vec<CompareRow>,
+    /// GSTR-2B ITC available (left) vs GSTR-3B ITC claimed (right).
+    pub itc: Vec<CompareRow>,
+    pub changes: Vec<ChangeLine>,
+    /// Things the summary could not compute, said plainly.
+    pub notes: Vec<String>,
+}
