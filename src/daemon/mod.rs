@@ -18,7 +18,8 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Context as _, Result};
 use chrono::{DateTime, Utc};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+mod http;
 
 use crate::app;
 use crate::app::capture::Checkpointed;
@@ -31,7 +32,6 @@ use crate::config::{Config, Credentials};
 use crate::domain::period::{default_window, india_date};
 use crate::domain::run::RunStatus;
 use crate::domain::schedule::{export_month_at, export_year_at, JobKind};
-use crate::domain::time::Timestamp;
 use crate::evidence::scope::Scope;
 use crate::store::{Store, WriterLock};
 
@@ -82,23 +82,6 @@ pub struct Daemon {
     _lock: WriterLock,
 }
 
-/// The process-wide Prometheus recorder (installed once).
-fn metrics_handle() -> &'static PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE.get_or_init(|| {
-        let recorder = PrometheusBuilder::new()
-            .set_buckets(&[
-                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
-            ])
-            .expect("static buckets are valid")
-            .build_recorder();
-        let handle = recorder.handle();
-        // Another recorder may exist in tests; then this handle still renders what it records.
-        let _ = metrics::set_global_recorder(recorder);
-        handle
-    })
-}
-
 impl Daemon {
     /// Takes the archive's writer lock and prepares the client.
     ///
@@ -116,7 +99,7 @@ impl Daemon {
         }
         let client = app::capture::client(&config, credentials, clock.clone())?;
         let (stop_tx, _) = tokio::sync::watch::channel(false);
-        metrics_handle();
+        http::metrics_handle();
         Ok(Arc::new(Daemon {
             tokens: TokenStore::new(&config.sessions_dir),
             running: JobKind::ALL.into_iter().map(|k| (k, AtomicBool::new(false))).collect(),
@@ -340,51 +323,6 @@ impl Daemon {
         }
     }
 
-    /// Health: the scheduler ticks and the archive is writable.
-    pub fn health(&self) -> (bool, Vec<String>) {
-        let mut reasons = Vec::new();
-        let beat = self.heartbeat.load(Ordering::Acquire);
-        let age = Utc::now().timestamp() - beat;
-        if beat == 0 {
-            reasons.push("scheduler not started".to_string());
-        } else if age > 30 {
-            reasons.push(format!("scheduler silent for {age} s"));
-        }
-        if let Err(e) = std::fs::OpenOptions::new().write(true).open(&self.config.archive_path) {
-            reasons.push(format!("archive not writable: {e}"));
-        }
-        if let Some(e) = self.store_error.lock().expect("error slot").clone() {
-            reasons.push(format!("last archive write failed: {e}"));
-        }
-        (reasons.is_empty(), reasons)
-    }
-
-    /// Prometheus text: counters recorded as work happens, per-GSTIN gauges computed now.
-    pub fn metrics_text(&self) -> String {
-        let now = self.clock.now();
-        if let Ok(store) = self.store.lock() {
-            if let Ok(states) = store.session_states() {
-                let needs: f64 = states.iter().filter(|s| s.needs_login).count() as f64;
-                metrics::gauge!("gstvault_needs_login_gstins").set(needs);
-                for state in states {
-                    if let Some(expiry) = state.session_expiry.and_then(Timestamp::to_datetime) {
-                        metrics::gauge!("gstvault_session_expires_in_seconds", "gstin" => state.gstin.to_string())
-                            .set((expiry - now).num_seconds() as f64);
-                    }
-                }
-            }
-            if let Ok(last) = store.last_answer_by_gstin() {
-                for (gstin, at) in last {
-                    if let Some(at) = at.to_datetime() {
-                        metrics::gauge!("gstvault_seconds_since_last_capture", "gstin" => gstin.to_string())
-                            .set((now - at).num_seconds() as f64);
-                    }
-                }
-            }
-        }
-        metrics_handle().render()
-    }
-
     /// Runs the schedules (and the listener) until `shutdown` resolves, then
     /// stops within the grace period.
     ///
@@ -433,7 +371,7 @@ impl Daemon {
                 let bound = socket.local_addr()?;
                 let _ = self.listening.set(bound);
                 tracing::info!(addr = %bound, "serving /healthz and /metrics");
-                Some(tokio::spawn(serve_http(self.clone(), socket)))
+                Some(tokio::spawn(http::serve(self.clone(), socket)))
             }
             None => None,
         };
@@ -478,43 +416,6 @@ impl Daemon {
             .iter()
             .map(|s| (s.kind, s.next_fires(now, 1).first().copied()))
             .collect()
-    }
-}
-
-async fn serve_http(daemon: Arc<Daemon>, socket: tokio::net::TcpListener) {
-    use axum::http::StatusCode;
-    use axum::routing::get;
-    let health = daemon.clone();
-    let metrics = daemon.clone();
-    let app = axum::Router::new()
-        .route(
-            "/healthz",
-            get(move || {
-                let daemon = health.clone();
-                async move {
-                    let (ok, reasons) = daemon.health();
-                    if ok {
-                        (StatusCode::OK, "ok\n".to_string())
-                    } else {
-                        (StatusCode::SERVICE_UNAVAILABLE, format!("{}\n", reasons.join("\n")))
-                    }
-                }
-            }),
-        )
-        .route(
-            "/metrics",
-            get(move || {
-                let daemon = metrics.clone();
-                async move {
-                    let text = tokio::task::spawn_blocking(move || daemon.metrics_text())
-                        .await
-                        .unwrap_or_default();
-                    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
-                }
-            }),
-        );
-    if let Err(e) = axum::serve(socket, app).await {
-        tracing::error!(error = %e, "health and metrics listener stopped");
     }
 }
 
