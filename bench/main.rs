@@ -24,6 +24,9 @@
 //! `BENCH_ONLY=1,3` runs some rows; `BENCH_DIR` sets the work directory
 //! (default: a temporary one, removed at the end).
 
+// Tests and benchmarks stop at the first surprise: unwrapping is how they say so.
+#![allow(clippy::unwrap_used)]
+
 mod capture;
 mod export;
 // The shared simulator + archive harness, also included by the integration tests.

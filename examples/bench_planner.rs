@@ -8,6 +8,9 @@
 //!
 //! `cargo run --release --example bench_planner`
 
+// Tests and benchmarks stop at the first surprise: unwrapping is how they say so.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 
 use gstvault::app::capture::{Captured, Mode};

@@ -71,7 +71,7 @@ async fn decide_tier(
 /// previous tier left it. `daily_budget` (0: unlimited) caps the answers
 /// archived per IST day across all GSTINs; the calls over it are carried to
 /// the next run, most valuable first. The plan's window and endpoints are the
-/// same as a naive [`run`]'s; the run is recorded with the plan's kind.
+/// same as a full [`run`](super::run)'s; the run is recorded with the plan's kind.
 pub async fn run_planned(
     plan: &Plan,
     daily_budget: u64,

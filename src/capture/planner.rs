@@ -16,7 +16,7 @@
 //! stays due until it is made.
 //!
 //! Decision logic only: the archive is read through [`ArchiveView`] (built
-//! from [`crate::store::Store::latest_by_key`] and `answers_of`) and a payload
+//! from [`crate::store::Reader::latest_by_key`] and `answers_of`) and a payload
 //! lookup; no clock, no network.
 
 use std::collections::HashMap;

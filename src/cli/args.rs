@@ -45,7 +45,7 @@ pub enum Command {
     Export(ExportArgs),
     /// Verify a bundle, or the whole archive with --archive.
     Verify(VerifyArgs),
-    /// Run the schedules of [daemon] until SIGTERM or SIGINT.
+    /// Run the schedules of `[daemon]` until SIGTERM or SIGINT.
     Daemon,
     /// Per GSTIN: last capture, session, needs-login, last bundle; per job: last and next run.
     Status,
@@ -72,7 +72,7 @@ pub struct QueryOutput {
     /// Print CSV (RFC 4180, with a header row).
     #[arg(long)]
     pub csv: bool,
-    /// The archive to read (default: the config's [archive] path); opened read-only.
+    /// The archive to read (default: the config's `[archive]` path); opened read-only.
     #[arg(long)]
     pub archive: Option<PathBuf>,
 }
@@ -146,7 +146,7 @@ pub struct ShowArgs {
     /// Write the exact bytes received to stdout.
     #[arg(long)]
     pub raw: bool,
-    /// The archive to read (default: the config's [archive] path); opened read-only.
+    /// The archive to read (default: the config's `[archive]` path); opened read-only.
     #[arg(long)]
     pub archive: Option<PathBuf>,
 }
@@ -211,7 +211,7 @@ pub struct ExportArgs {
     /// Include what was received up to this RFC 3339 instant (default: now).
     #[arg(long)]
     pub as_of: Option<String>,
-    /// Output directory (default: [export] out_dir).
+    /// Output directory (default: `[export] out_dir`).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }

@@ -161,7 +161,7 @@ pub fn parse(http_status: u16, body: &[u8]) -> Reading {
         file_count: None,
         detail: None,
     };
-    let top: Option<RawMap> = serde_json::from_slice(body).ok();
+    let top: Option<RawMap<'_>> = serde_json::from_slice(body).ok();
     if !(200..300).contains(&http_status) {
         reading.outcome = Outcome::HttpError;
         if let Some(top) = &top {
@@ -184,7 +184,7 @@ pub fn parse(http_status: u16, body: &[u8]) -> Reading {
         reading.detail = Some("body has no `data` member".to_string());
         return reading;
     };
-    let data: Option<RawMap> = serde_json::from_str(data_raw.get()).ok();
+    let data: Option<RawMap<'_>> = serde_json::from_str(data_raw.get()).ok();
     let Some(data) = data else {
         reading.detail = Some("`data` is not an object".to_string());
         return reading;
@@ -203,7 +203,7 @@ pub fn parse(http_status: u16, body: &[u8]) -> Reading {
         }
         Some("0") => {
             reading.payload = offset_of(body, data_raw);
-            let error: Option<RawMap> = data.get("error").and_then(|e| serde_json::from_str(e.get()).ok());
+            let error: Option<RawMap<'_>> = data.get("error").and_then(|e| serde_json::from_str(e.get()).ok());
             if let Some(error) = error {
                 reading.error_cd = raw_string(error.get("error_cd")).or_else(|| raw_string(error.get("error_code")));
                 reading.error_message = raw_string(error.get("message"));
@@ -303,7 +303,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for ChksumWalk<'_> {
 impl<'de> serde::de::Visitor<'de> for ChksumWalk<'_> {
     type Value = ();
 
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON value")
     }
 

@@ -92,7 +92,7 @@ pub struct MonthRows {
 /// The rows of consecutive months in order. A month's 3B payment is matched
 /// against its own and the following element's ledgers (when that element is
 /// the next month), since a 3B is filed in the month after its period.
-pub fn month_rows(months: &[MonthEvidence]) -> Vec<MonthRows> {
+pub fn month_rows(months: &[MonthEvidence<'_>]) -> Vec<MonthRows> {
     months
         .iter()
         .enumerate()
@@ -113,7 +113,7 @@ pub fn month_rows(months: &[MonthEvidence]) -> Vec<MonthRows> {
 /// Month-end cash (all minor heads summed per head) and ITC balances by head:
 /// the closing balances of the month's cash and ITC ledgers, else the
 /// ledger-balance answer; `source` says which, and when a figure is missing.
-pub fn balance(e: &MonthEvidence) -> BalanceRow {
+pub fn balance(e: &MonthEvidence<'_>) -> BalanceRow {
     let cash_ledger = e.ledger_cash.and_then(|v| {
         let cl = v.get("cl_bal").filter(|c| c.is_object())?;
         let heads = heads_by(|i| cash_cell(cl.get(format!("{}bal", lower(i)))));
@@ -165,7 +165,7 @@ fn range_label(name: &str, ledger: &Value) -> String {
 /// month's own ledgers. The debits of a 3B are posted on its filing in the next
 /// month, so prefer [`payment_with_next`] (or [`month_rows`]); this form suits
 /// ledgers captured over a range that covers the filing.
-pub fn payment(e: &MonthEvidence) -> PaymentRow {
+pub fn payment(e: &MonthEvidence<'_>) -> PaymentRow {
     payment_with_next(e, None)
 }
 
@@ -173,7 +173,7 @@ pub fn payment(e: &MonthEvidence) -> PaymentRow {
 /// and reverse-charge tax when `tx_pmt` is absent), paid in cash (`pdcash`) and
 /// through ITC (`pditc`, by the credit head consumed), against the cash and ITC
 /// ledger debits of the 3B's return period in `e`'s and `next`'s ledgers.
-pub fn payment_with_next(e: &MonthEvidence, next: Option<&MonthEvidence>) -> PaymentRow {
+pub fn payment_with_next(e: &MonthEvidence<'_>, next: Option<&MonthEvidence<'_>>) -> PaymentRow {
     let month = e.month.to_string();
     let Some(r3b) = e.gstr3b else {
         return PaymentRow {
@@ -407,7 +407,7 @@ fn debits(ledgers: &[&Value], ret_period: &str, filing_month: Month, amount_of: 
 
 /// GSTR-1 outward tax (left) against 3B outward tax, tables 3.1(a) and (b)
 /// (right). None when either return was not captured.
-pub fn outward(e: &MonthEvidence) -> Option<CompareRow> {
+pub fn outward(e: &MonthEvidence<'_>) -> Option<CompareRow> {
     let summary = e.gstr1_summary?;
     let r3b = e.gstr3b?;
     let mut gstr1 = Heads::default();
@@ -445,7 +445,7 @@ pub fn outward(e: &MonthEvidence) -> Option<CompareRow> {
 
 /// GSTR-2B ITC available for 3B table 4A(5) (left) against the 3B claim there
 /// (`itc_avl` OTH, right). None when either was not captured.
-pub fn itc(e: &MonthEvidence) -> Option<CompareRow> {
+pub fn itc(e: &MonthEvidence<'_>) -> Option<CompareRow> {
     let r3b = e.gstr3b?;
     let gstr2b = gstr2b_other_itc(&e.gstr2b)?;
     let claimed = rows(r3b.get("itc_elg").and_then(|i| i.get("itc_avl")))
@@ -774,7 +774,7 @@ mod tests {
 
     fn payment_rows(b: &Business) -> Vec<PaymentRow> {
         let year = year(b);
-        let evidence: Vec<MonthEvidence> = year.iter().map(Captured::evidence).collect();
+        let evidence: Vec<MonthEvidence<'_>> = year.iter().map(Captured::evidence).collect();
         month_rows(&evidence)
             .into_iter()
             .take(12)

@@ -1070,7 +1070,7 @@ impl<'a> Layout<'a> {
         self.y -= height;
     }
 
-    fn header_row(&self, spec: &TableSpec) -> Row {
+    fn header_row(&self, spec: &TableSpec<'_>) -> Row {
         let cells = spec
             .columns
             .iter()
@@ -1080,7 +1080,7 @@ impl<'a> Layout<'a> {
         Row { cells, flagged: false }
     }
 
-    fn table(&mut self, spec: &TableSpec, groups: &[Group]) {
+    fn table(&mut self, spec: &TableSpec<'_>, groups: &[Group]) {
         let t = self.t;
         let xs = self.column_xs(spec.widths);
         let header = self.header_row(spec);

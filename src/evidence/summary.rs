@@ -165,7 +165,7 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
     if let Some(last) = months.last().copied() {
         months.push(last.next());
     }
-    let evidence: Vec<MonthEvidence> = months.iter().map(|m| month_evidence(&payloads, *m)).collect();
+    let evidence: Vec<MonthEvidence<'_>> = months.iter().map(|m| month_evidence(&payloads, *m)).collect();
     let rows = reconcile::month_rows(&evidence);
     for (e, row) in evidence.iter().zip(rows).take(months.len() - 1) {
         let month = e.month;

@@ -1,8 +1,8 @@
 //! Compliance queries over the archive: `list`, `show`, `diff`, `changes` and
 //! `balances`. Each takes its arguments as typed on the command line (so every
-//! entry point validates the same way), reads through the [`Store`] (opened
+//! entry point validates the same way), reads through a [`Reader`] (the archive opened
 //! read-only, so queries run while a daemon writes) and returns rows as data;
-//! [`crate::render::query`] turns them into tables. Bad input is a [`QueryError::Input`]: one line
+//! `render::query` turns them into tables. Bad input is a [`QueryError::Input`]: one line
 //! naming the flag and the value.
 //!
 //! Decisions:

@@ -19,7 +19,7 @@ pub enum Cell {
     /// A SHA-256 in hex: its first 12 digits in the human table, whole elsewhere.
     Hash(String),
     /// A JSON value: compact text in the table and CSV, the value itself in JSON.
-    Json(serde_json::Value),
+    Json(Value),
     /// Absent value: blank in the table and CSV, `null` in JSON.
     Empty,
 }

@@ -16,13 +16,14 @@
 //! Evidence tables are append-only (triggers refuse UPDATE and DELETE). This
 //! module reads no clock: times come in as arguments.
 //!
-//! By concern: [`migrate`] (opening, migrations, schema checks), [`append`]
-//! (the log's writer), [`bodies`] (exact bytes and payloads), [`tiles`] (the
-//! persisted Merkle tree), [`checkpoints`] (checkpoints, bundles, the archive
-//! id), [`runs`] (runs, job runs, sessions), [`planner`] (the planner's
-//! reads), [`query`] (the compliance queries' reads), [`rows`] (row types),
-//! [`lock`] (the writer lock); `compact` holds the schema-5 encodings and
-//! `bulk` (feature `bulk`) the benchmark's bulk writer.
+//! By concern (private modules): `migrate` (opening, migrations, schema
+//! checks), `append` (the log's writer), `bodies` (exact bytes and
+//! payloads), `tiles` (the persisted Merkle tree), `checkpoints`
+//! (checkpoints, bundles, the archive id), `runs` (runs, job runs,
+//! sessions), `planner` (the planner's reads), `query` (the compliance
+//! queries' reads), `rows` (row types and their SQL), `lock` (the writer
+//! lock); `compact` holds the schema-5 encodings and `bulk` (feature `bulk`)
+//! the benchmark's bulk writer.
 
 mod append;
 mod bodies;

@@ -1,4 +1,4 @@
-//! Read-only SQL for the compliance queries ([`crate::query`]): filtered
+//! Read-only SQL for the compliance queries (`crate::query`): filtered
 //! snapshot lists, "the latest answer of a key at or before T", change rows
 //! by GSTIN and time. Every query is served by an index of `migrations/`
 //! (V5): no query here scans the snapshots table (the unit tests check the

@@ -112,7 +112,7 @@ fn schema_4_archives_migrate_without_losing_a_byte() {
         })
         .collect();
     for (i, body) in bodies.iter().enumerate() {
-        let reading = crate::domain::envelope::parse(200, body);
+        let reading = parse(200, body);
         source
             .append(&snapshot(
                 body,
@@ -228,7 +228,7 @@ fn schema_4_archives_migrate_without_losing_a_byte() {
     assert_eq!(dangling, None);
     let mut migrated = migrated;
     let next = br#"{"code":200,"timestamp":9,"transaction_id":"d","data":{"status_cd":"1","data":{"x":3}}}"#;
-    let reading = crate::domain::envelope::parse(200, next);
+    let reading = parse(200, next);
     let appended = migrated.append(&snapshot(next, &reading, t)).unwrap();
     assert_eq!((appended.seq, appended.changed_from), (Seq(3), Some(Seq(2))));
     assert_eq!(migrated.body(Seq(3)).unwrap().unwrap(), next.to_vec());

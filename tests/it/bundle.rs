@@ -230,7 +230,7 @@ async fn tampered_bundles_give_their_findings() {
         .unwrap()
         .trim_end_matches(".json")
         .to_string();
-    let check = |name: &str, edit: &mut Edit| {
+    let check = |name: &str, edit: &mut Edit<'_>| {
         let path = dir.join(name);
         rewrite(&good.path, &path, edit);
         findings(&check_bundle(&path, Some(&public), None).unwrap())

@@ -1,6 +1,9 @@
 //! gstvault's integration tests: one binary, the simulator in-process on
 //! 127.0.0.1:0, time injected through the simulator's clock, never slept on.
 
+// Tests and benchmarks stop at the first surprise: unwrapping is how they say so.
+#![allow(clippy::unwrap_used)]
+
 mod bundle;
 mod capture;
 mod cli;

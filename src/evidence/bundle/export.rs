@@ -376,7 +376,7 @@ pub fn export(
         "Source-Organization: {}\nExternal-Identifier: {bundle_id}\nExternal-Description: GST evidence of {gstin} for {} as of {as_of}\nBagging-Date: {}\nPayload-Oxum: {oxum_bytes}.{}\nBag-Software-Agent: gstvault {}\nGSTIN: {gstin}\nPeriod: {}\nAs-Of: {as_of}\nCheckpoint-Size: {}\nCheckpoint-Root: {}\nSigning-Key-ID: {}\n",
         if request.organization.trim().is_empty() { "unspecified" } else { request.organization.trim() },
         request.scope.label(),
-        crate::domain::period::india_date(request.as_of).format("%Y-%m-%d"),
+        india_date(request.as_of).format("%Y-%m-%d"),
         entries.len(),
         env!("CARGO_PKG_VERSION"),
         request.scope.label(),
@@ -535,7 +535,7 @@ fn write_zip(
     as_of: DateTime<Utc>,
 ) -> Result<(), ExportError> {
     let file = crate::files::create_owner_only(path).map_err(|e| io_err(path, e))?;
-    let mut zip = zip::ZipWriter::new(super::sink::PatchBuffer::new(file, 256 << 10));
+    let mut zip = zip::ZipWriter::new(sink::PatchBuffer::new(file, 256 << 10));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
         .last_modified_time(zip_time(as_of))

@@ -3,7 +3,7 @@
 //! and a consistency proof from the GSTIN's previous bundle.
 //!
 //! [`export`] writes bundles (the only code that writes ZIP, through
-//! [`sink`]'s patchable buffer); [`check`] reads
+//! `sink`'s patchable buffer); [`check`] reads
 //! one without trusting it (hostile-input caps, nothing written to disk) and
 //! reports findings. The layout below is the contract between the two and
 //! with auditors, who check a bundle with `sha256sum -c`, `bagit.py

@@ -84,7 +84,7 @@ fn ledgers_close_per_head_every_month() {
 fn gstr3b_matches_gstr1_except_the_planted_month() {
     let b = business();
     let today = d(2026, 11, 25);
-    let fy = crate::domain::period::FinancialYear { start_year: 2025 };
+    let fy = FinancialYear { start_year: 2025 };
     let plants = b.plants(fy);
     for m in fy.months() {
         let r3b = data(ask(&b, "gstr-3b", Period::Month(m), today));
