@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::catalog::{self, Endpoint, Group, Quirk};
 use crate::domain::gstin::Gstin;
-use crate::domain::schedule::{DaemonSettings, JobKind, Schedule};
+use crate::domain::schedule::{JobKind, Schedule};
 use crate::domain::secret::Secret;
 
 /// The commented example config, built into the binary (`config init`).
@@ -567,6 +567,21 @@ pub fn resolve_endpoints(capture: &RawCapture) -> Result<Vec<&'static Endpoint>,
 
 pub fn group_names() -> String {
     Group::ALL.iter().map(|g| g.name()).collect::<Vec<_>>().join(", ")
+}
+
+/// `[daemon]` validated.
+#[derive(Clone, Debug)]
+pub struct DaemonSettings {
+    pub schedules: Vec<Schedule>,
+    pub capture_on_start: bool,
+    pub shutdown_grace: Duration,
+    pub listen: Option<SocketAddr>,
+}
+
+impl DaemonSettings {
+    pub fn schedule(&self, kind: JobKind) -> Option<&Schedule> {
+        self.schedules.iter().find(|s| s.kind == kind)
+    }
 }
 
 /// Validates `[daemon]`; errors name the key.

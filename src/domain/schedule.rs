@@ -3,9 +3,6 @@
 //! once by `croner` exactly as `tokio-cron-scheduler` parses it, so what
 //! `config check` prints is what the daemon does. Pure: "now" is an argument.
 
-use std::net::SocketAddr;
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use croner::parser::{CronParser, Seconds};
 use croner::Cron;
@@ -92,21 +89,6 @@ impl Schedule {
             }
         }
         out
-    }
-}
-
-/// `[daemon]` validated.
-#[derive(Clone, Debug)]
-pub struct DaemonSettings {
-    pub schedules: Vec<Schedule>,
-    pub capture_on_start: bool,
-    pub shutdown_grace: Duration,
-    pub listen: Option<SocketAddr>,
-}
-
-impl DaemonSettings {
-    pub fn schedule(&self, kind: JobKind) -> Option<&Schedule> {
-        self.schedules.iter().find(|s| s.kind == kind)
     }
 }
 
