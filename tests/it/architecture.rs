@@ -150,6 +150,40 @@ fn each_outside_system_has_one_owner() {
     }
 }
 
+/// The layers of ARCHITECTURE.md, top first: a module may use only its own
+/// layer's modules it names here and the layers above.
+const LAYERS: &[&[&str]] = &[
+    &["domain"],
+    &["config", "clock", "files", "logging"],
+    &["store", "sim"],
+    &["capture", "evidence"],
+    &["query"],
+    &["app"],
+    &["daemon", "render"],
+    &["cli"],
+];
+
+#[test]
+fn each_layer_uses_only_the_layers_above_it() {
+    let layer_of = |m: &str| LAYERS.iter().position(|l| l.contains(&m));
+    for s in product_sources() {
+        let me = top(&s.module);
+        if me == "main" || me == "lib" {
+            continue;
+        }
+        let Some(mine) = layer_of(me) else {
+            panic!("{} is in no layer of ARCHITECTURE.md", s.module);
+        };
+        for used in crate_refs(&s.code) {
+            let theirs = layer_of(&used).unwrap_or_else(|| panic!("{} uses {used}, in no layer", s.module));
+            let allowed = theirs < mine || (theirs == mine && (used == me || LAYERS[mine].len() == 1));
+            // Within a layer, modules do not use each other (`logging` may read `config`).
+            let allowed = allowed || (me == "logging" && used == "config");
+            assert!(allowed, "{} (layer {mine}) uses {used} (layer {theirs})", s.module);
+        }
+    }
+}
+
 #[test]
 fn top_level_modules_form_no_circle() {
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
