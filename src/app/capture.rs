@@ -173,6 +173,26 @@ pub fn plan(config: &Config, selection: &Selection, now: DateTime<Utc>, kind: &'
     })
 }
 
+/// The archive opened by the one process allowed to write it: takes the
+/// writer lock (refused while a daemon or another snapshot holds it), opens
+/// and migrates the archive, and marks runs an earlier process left
+/// `running` as interrupted (holding the lock, they were cut short). The
+/// lock is held until the returned guard drops.
+///
+/// Fails when the lock is held elsewhere or the archive cannot be opened.
+pub fn open_writer(config: &Config, now: DateTime<Utc>) -> Result<(WriterLock, Store)> {
+    let lock = WriterLock::acquire(&config.archive_path)?;
+    let mut store = Store::open(&config.archive_path)?;
+    let interrupted = store.mark_interrupted(now)?;
+    if interrupted > 0 {
+        tracing::warn!(
+            runs = interrupted,
+            "runs left unfinished by an earlier process are marked interrupted"
+        );
+    }
+    Ok((lock, store))
+}
+
 /// One capture pass as `gstvault snapshot` runs it: takes the archive's
 /// writer lock (refused while a daemon or another snapshot writes), opens and
 /// migrates the archive, marks runs left `running` as interrupted, captures
@@ -190,16 +210,7 @@ pub async fn capture_once(
     progress: Option<Arc<dyn Progress>>,
 ) -> Result<Captured> {
     let client = client(config, credentials, clock.clone())?;
-    let _writer = WriterLock::acquire(&config.archive_path)?;
-    let mut store = Store::open(&config.archive_path)?;
-    // Holding the writer lock, any run still marked running was cut short.
-    let interrupted = store.mark_interrupted(clock.now())?;
-    if interrupted > 0 {
-        tracing::warn!(
-            runs = interrupted,
-            "runs left unfinished by an earlier process are marked interrupted"
-        );
-    }
+    let (_writer, store) = open_writer(config, clock.now())?;
     let store = Arc::new(StdMutex::new(store));
     capture_with(&store, config, client, clock, plan, mode, progress, None).await
 }

@@ -130,6 +130,9 @@ struct Context {
     stop: Option<tokio::sync::watch::Receiver<bool>>,
     /// The run's archive writer (see [`spawn_writer`]).
     writer: std::sync::mpsc::Sender<Pending>,
+    /// The client's request, retry and byte counters when the run began, so
+    /// the totals count this run's only (a client outlives its runs).
+    stats_before: [u64; 3],
 }
 
 impl Context {
@@ -162,12 +165,69 @@ impl Context {
             progress,
             stop,
             writer: spawn_writer(store.clone()),
+            stats_before: client_stats(client),
         })
     }
 
     fn stopping(&self) -> bool {
         self.stop.as_ref().is_some_and(|s| *s.borrow())
     }
+
+    /// Ends the run: its totals (`planned` calls over `periods` periods),
+    /// recorded with its status on the run's row.
+    ///
+    /// Fails when the run's row cannot be written.
+    async fn finish(
+        &self,
+        plan: &Plan,
+        periods: usize,
+        planned: u64,
+        needs_login: BTreeMap<Gstin, String>,
+    ) -> Result<RunTotals, CaptureError> {
+        let status = if self.stopping() {
+            RunStatus::Interrupted
+        } else {
+            RunStatus::Completed
+        };
+        if status == RunStatus::Interrupted {
+            tracing::warn!(
+                run_id = self.run_id,
+                "capture interrupted: requests in flight were archived, the rest waits for the next run"
+            );
+        }
+        let [requests, retries, bytes] = client_stats(&self.client);
+        let [requests_before, retries_before, bytes_before] = self.stats_before;
+        let totals = RunTotals {
+            run_id: self.run_id,
+            status,
+            gstins: plan.gstins.len(),
+            endpoints: plan.endpoints.len(),
+            periods,
+            planned,
+            snapshots: self.snapshots.load(Ordering::Relaxed),
+            outcomes: self.outcomes.lock().expect("outcomes lock").clone(),
+            requests: requests - requests_before,
+            retries: retries - retries_before,
+            bytes_received: bytes - bytes_before,
+            new_payload_bytes: self.new_payload_bytes.load(Ordering::Relaxed),
+            changes: self.changes.load(Ordering::Relaxed),
+            needs_login,
+            skipped: self.skipped.load(Ordering::Relaxed),
+        };
+        let json = serde_json::to_string(&totals).expect("totals serialise");
+        let (run_id, finished) = (self.run_id, self.clock.now());
+        blocking(&self.store, move |s| s.finish_run(run_id, status, &json, finished)).await?;
+        Ok(totals)
+    }
+}
+
+/// The client's request, retry and received-byte counters.
+fn client_stats(client: &Client) -> [u64; 3] {
+    [
+        client.stats.requests.load(Ordering::Relaxed),
+        client.stats.retries.load(Ordering::Relaxed),
+        client.stats.bytes_received.load(Ordering::Relaxed),
+    ]
 }
 
 /// Runs one capture pass. Returns its totals; the run row records them too.
@@ -222,9 +282,6 @@ pub async fn run_until(
         p.planned((calls.len() * plan.gstins.len()) as u64);
     }
     let ctx = Context::new(&client, &store, tokens, &clock, run_id, today, progress, stop);
-    let requests_before = client.stats.requests.load(Ordering::Relaxed);
-    let retries_before = client.stats.retries.load(Ordering::Relaxed);
-    let bytes_before = client.stats.bytes_received.load(Ordering::Relaxed);
 
     let per_gstin = plan.gstins.iter().map(|entry| {
         let ctx = ctx.clone();
@@ -239,38 +296,8 @@ pub async fn run_until(
         }
     }
 
-    let status = if ctx.stopping() {
-        RunStatus::Interrupted
-    } else {
-        RunStatus::Completed
-    };
-    if status == RunStatus::Interrupted {
-        tracing::warn!(
-            run_id,
-            "capture interrupted: requests in flight were archived, the rest waits for the next run"
-        );
-    }
-    let totals = RunTotals {
-        run_id,
-        status,
-        gstins: plan.gstins.len(),
-        endpoints: plan.endpoints.len(),
-        periods: period_count,
-        planned: (calls.len() * plan.gstins.len()) as u64,
-        snapshots: ctx.snapshots.load(Ordering::Relaxed),
-        outcomes: ctx.outcomes.lock().expect("outcomes lock").clone(),
-        requests: client.stats.requests.load(Ordering::Relaxed) - requests_before,
-        retries: client.stats.retries.load(Ordering::Relaxed) - retries_before,
-        bytes_received: client.stats.bytes_received.load(Ordering::Relaxed) - bytes_before,
-        new_payload_bytes: ctx.new_payload_bytes.load(Ordering::Relaxed),
-        changes: ctx.changes.load(Ordering::Relaxed),
-        needs_login,
-        skipped: ctx.skipped.load(Ordering::Relaxed),
-    };
-    let json = serde_json::to_string(&totals).expect("totals serialise");
-    let finished = clock.now();
-    blocking(&store, move |s| s.finish_run(run_id, status, &json, finished)).await?;
-    Ok(totals)
+    let planned = (calls.len() * plan.gstins.len()) as u64;
+    ctx.finish(plan, period_count, planned, needs_login).await
 }
 
 async fn blocking<T: Send + 'static>(

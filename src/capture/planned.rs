@@ -3,7 +3,6 @@
 //! left it, within the daily call budget.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex as StdMutex};
 
 use chrono::{NaiveDate, Utc};
@@ -15,7 +14,6 @@ use crate::capture::session::TokenStore;
 use crate::clock::SharedClock;
 use crate::domain::gstin::Gstin;
 use crate::domain::period::{india_date, Month, Period};
-use crate::domain::run::RunStatus;
 use crate::store::Store;
 
 /// What a planned run did beyond its [`RunTotals`].
@@ -87,9 +85,6 @@ pub async fn run_planned(
     let months = plan.from.through(plan.to);
     let today = india_date(started);
     let ctx = Context::new(&client, &store, tokens, &clock, run_id, today, None, stop);
-    let requests_before = client.stats.requests.load(Ordering::Relaxed);
-    let retries_before = client.stats.retries.load(Ordering::Relaxed);
-    let bytes_before = client.stats.bytes_received.load(Ordering::Relaxed);
     let day_start = today
         .and_hms_opt(0, 0, 0)
         .and_then(|t| t.and_local_timezone(crate::domain::period::ist()).single())
@@ -160,31 +155,8 @@ pub async fn run_planned(
     metrics::counter!("gstvault_calls_carried_over_total").increment(report.carried_over);
     periods.sort();
     periods.dedup();
-    let status = if ctx.stopping() {
-        RunStatus::Interrupted
-    } else {
-        RunStatus::Completed
-    };
-    let totals = RunTotals {
-        run_id,
-        status,
-        gstins: plan.gstins.len(),
-        endpoints: plan.endpoints.len(),
-        periods: periods.len(),
-        planned: report.planned_calls,
-        snapshots: ctx.snapshots.load(Ordering::Relaxed),
-        outcomes: ctx.outcomes.lock().expect("outcomes lock").clone(),
-        requests: client.stats.requests.load(Ordering::Relaxed) - requests_before,
-        retries: client.stats.retries.load(Ordering::Relaxed) - retries_before,
-        bytes_received: client.stats.bytes_received.load(Ordering::Relaxed) - bytes_before,
-        new_payload_bytes: ctx.new_payload_bytes.load(Ordering::Relaxed),
-        changes: ctx.changes.load(Ordering::Relaxed),
-        needs_login,
-        skipped: ctx.skipped.load(Ordering::Relaxed),
-    };
-    report.totals = totals;
-    let json = serde_json::to_string(&report.totals).expect("totals serialise");
-    let finished = clock.now();
-    blocking(&store, move |s| s.finish_run(run_id, status, &json, finished)).await?;
+    report.totals = ctx
+        .finish(plan, periods.len(), report.planned_calls, needs_login)
+        .await?;
     Ok(report)
 }

@@ -25,7 +25,6 @@ use crate::domain::secret::Secret;
 use crate::evidence::scope::Scope;
 use crate::render;
 use crate::sim::{self, SimConfig, Simulator};
-use crate::store::Store;
 
 /// Days the simulator clock moves between the two captures.
 pub const DEMO_ADVANCE_DAYS: i64 = 15;
@@ -107,8 +106,8 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
     );
     let key = app::keys::require_signing_key(&config)?;
     // The demo's archive is new and only this process writes it.
-    let _writer = crate::store::WriterLock::acquire(&config.archive_path)?;
-    let store = Arc::new(StdMutex::new(Store::open(&config.archive_path)?));
+    let (_writer, store) = app::capture::open_writer(&config, clock.now())?;
+    let store = Arc::new(StdMutex::new(store));
     let current = Month::of_date(india_date(clock.now()));
     let plan = Plan {
         gstins: config.gstins.clone(),

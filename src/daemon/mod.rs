@@ -88,15 +88,7 @@ impl Daemon {
     /// Fails when another process writes to the archive, or the archive or
     /// credentials cannot be opened.
     pub fn new(config: Config, credentials: Credentials, clock: SharedClock) -> Result<Arc<Daemon>> {
-        let lock = WriterLock::acquire(&config.archive_path)?;
-        let mut store = Store::open(&config.archive_path)?;
-        let interrupted = store.mark_interrupted(clock.now())?;
-        if interrupted > 0 {
-            tracing::warn!(
-                runs = interrupted,
-                "runs left unfinished by an earlier process are marked interrupted"
-            );
-        }
+        let (lock, store) = app::capture::open_writer(&config, clock.now())?;
         let client = app::capture::client(&config, credentials, clock.clone())?;
         let (stop_tx, _) = tokio::sync::watch::channel(false);
         http::metrics_handle();

@@ -118,6 +118,29 @@ fn config_show_redacts_and_init_writes_the_example() {
     assert!(!text.contains("SECRETVALUE"), "{text}");
 }
 
+/// Runs the binary in `dir` with the simulator's API key and secret, stdin
+/// closed, off the async runtime (the simulator serves on it meanwhile).
+async fn against_simulator(dir: std::path::PathBuf, args: Vec<String>) -> (Option<i32>, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new(env!("CARGO_BIN_EXE_gstvault"))
+            .current_dir(&dir)
+            .env_remove("GSTVAULT_CONFIG")
+            .env("GSTVAULT_TEST_KEY", gstvault::sim::DEMO_API_KEY)
+            .env("GSTVAULT_TEST_SECRET", gstvault::sim::DEMO_API_SECRET)
+            .args(&args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_with_the_test_otp_stores_an_owner_only_session() {
     let sim = simulator(1, |_| {}).await;
@@ -128,29 +151,7 @@ async fn login_with_the_test_otp_stores_an_owner_only_session() {
         config_text(&sim.base_url, &gstins, ""),
     )
     .unwrap();
-    let run = |args: Vec<String>| {
-        let dir = dir.path().to_path_buf();
-        async move {
-            tokio::task::spawn_blocking(move || {
-                let out = Command::new(env!("CARGO_BIN_EXE_gstvault"))
-                    .current_dir(&dir)
-                    .env_remove("GSTVAULT_CONFIG")
-                    .env("GSTVAULT_TEST_KEY", gstvault::sim::DEMO_API_KEY)
-                    .env("GSTVAULT_TEST_SECRET", gstvault::sim::DEMO_API_SECRET)
-                    .args(&args)
-                    .stdin(std::process::Stdio::null())
-                    .output()
-                    .unwrap();
-                (
-                    out.status.code(),
-                    String::from_utf8_lossy(&out.stdout).to_string(),
-                    String::from_utf8_lossy(&out.stderr).to_string(),
-                )
-            })
-            .await
-            .unwrap()
-        }
-    };
+    let run = |args: Vec<String>| against_simulator(dir.path().to_path_buf(), args);
     let g = gstins[0].to_string();
     let (code, _, stderr) = run(vec!["login".into(), g.clone()]).await;
     assert_eq!(code, Some(2));
@@ -226,29 +227,7 @@ async fn snapshot_ends_in_a_signed_checkpoint_or_says_plainly_why_not() {
         config_text(&sim.base_url, gstins, "") + "[capture]\ngroups = [\"ledgers\"]\n",
     )
     .unwrap();
-    let run = |args: Vec<String>| {
-        let dir = dir.path().to_path_buf();
-        async move {
-            tokio::task::spawn_blocking(move || {
-                let out = Command::new(env!("CARGO_BIN_EXE_gstvault"))
-                    .current_dir(&dir)
-                    .env_remove("GSTVAULT_CONFIG")
-                    .env("GSTVAULT_TEST_KEY", gstvault::sim::DEMO_API_KEY)
-                    .env("GSTVAULT_TEST_SECRET", gstvault::sim::DEMO_API_SECRET)
-                    .args(&args)
-                    .stdin(std::process::Stdio::null())
-                    .output()
-                    .unwrap();
-                (
-                    out.status.code(),
-                    String::from_utf8_lossy(&out.stdout).to_string(),
-                    String::from_utf8_lossy(&out.stderr).to_string(),
-                )
-            })
-            .await
-            .unwrap()
-        }
-    };
+    let run = |args: Vec<String>| against_simulator(dir.path().to_path_buf(), args);
     let g = gstins[0].to_string();
     let snapshot = || {
         vec![
