@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::{DateTime, TimeZone, Utc};
+use gstvault::app::export::export;
 use gstvault::domain::envelope::{parse, Outcome};
 use gstvault::domain::gstin::Gstin;
 use gstvault::domain::period::{FinancialYear, Month, Period};
-use gstvault::evidence::bundle::export::{export, ExportRequest};
+use gstvault::evidence::bundle::export::ExportRequest;
 use gstvault::evidence::scope::Scope;
 use gstvault::evidence::signing::{keygen, SigningKey};
 use gstvault::store::{format_time, parse_time, NewSnapshot, Store};

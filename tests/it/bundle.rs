@@ -6,9 +6,10 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use gstvault::app::export::export;
 use gstvault::domain::period::Month;
 use gstvault::evidence::bundle::check::check_bundle;
-use gstvault::evidence::bundle::export::{export, ExportRequest};
+use gstvault::evidence::bundle::export::ExportRequest;
 use gstvault::evidence::scope::Scope;
 use gstvault::evidence::signing::{PublicKey, SigningKey};
 

@@ -116,8 +116,7 @@ async fn the_bundle_reader_survives_random_and_mutated_input() {
         template: None,
     };
     let exported =
-        gstvault::evidence::bundle::export::export(&mut world.store.lock().unwrap(), &key, &request, world.clock.now())
-            .unwrap();
+        gstvault::app::export::export(&mut world.store.lock().unwrap(), &key, &request, world.clock.now()).unwrap();
     let good = std::fs::read(&exported.path).unwrap();
     let target = dir.path().join("fuzzed.zip");
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
