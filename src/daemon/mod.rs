@@ -111,7 +111,6 @@ impl Daemon {
             );
         }
         let client = app::capture::client(&config, credentials, clock.clone())?;
-        let (stop_tx, _) = watch::channel(false);
         http::metrics_handle();
         Ok(Arc::new(Daemon {
             tokens: TokenStore::new(&config.sessions_dir),
@@ -120,7 +119,7 @@ impl Daemon {
             client,
             store: Arc::new(StdMutex::new(store)),
             clock,
-            stop_tx,
+            stop_tx: watch::Sender::new(false),
             heartbeat: StdMutex::new(None),
             store_error: StdMutex::new(None),
             listening: OnceLock::new(),
@@ -404,7 +403,9 @@ impl Daemon {
         shutdown.await;
 
         tracing::info!(grace = ?self.config.daemon.shutdown_grace, "stopping: no new work; waiting for work in flight");
-        let _ = self.stop_tx.send(true);
+        // send_replace, not send: send changes nothing when no capture is
+        // subscribed, and then `stopping()` would never turn true.
+        self.stop_tx.send_replace(true);
         let _ = scheduler.shutdown().await;
         let deadline = Instant::now() + self.config.daemon.shutdown_grace;
         let mut jobs = self.jobs.subscribe();
