@@ -2,13 +2,11 @@
 //! and `/metrics` (Prometheus text: counters recorded where the work
 //! happens, per-GSTIN gauges computed from the archive at scrape time).
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 
-use chrono::Utc;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
-use super::Daemon;
+use super::{Daemon, SILENCE_LIMIT};
 use crate::domain::time::Timestamp;
 
 /// The process-wide Prometheus recorder (installed once).
@@ -32,12 +30,12 @@ impl Daemon {
     /// Health: the scheduler ticks and the archive is writable.
     pub fn health(&self) -> (bool, Vec<String>) {
         let mut reasons = Vec::new();
-        let beat = self.heartbeat.load(Ordering::Acquire);
-        let age = Utc::now().timestamp() - beat;
-        if beat == 0 {
-            reasons.push("scheduler not started".to_string());
-        } else if age > 30 {
-            reasons.push(format!("scheduler silent for {age} s"));
+        // The beat's age on tokio's clock, the clock the heartbeat stored it by.
+        let beat = *self.heartbeat.lock().expect("heartbeat slot");
+        match beat.map(|at| at.elapsed()) {
+            None => reasons.push("scheduler not started".to_string()),
+            Some(age) if age > SILENCE_LIMIT => reasons.push(format!("scheduler silent for {} s", age.as_secs())),
+            Some(_) => {}
         }
         if let Err(e) = std::fs::OpenOptions::new().write(true).open(&self.config.archive_path) {
             reasons.push(format!("archive not writable: {e}"));

@@ -9,15 +9,19 @@
 //! requests in flight finish for at most `shutdown_grace_secs`, marks what
 //! did not finish as interrupted, and returns so the process exits 0. An
 //! optional loopback listener serves `/healthz` and `/metrics` (Prometheus).
+//! Only the cron firing reads the wall clock; the daemon's own timing (the
+//! heartbeat and its age, the grace period, waiting for jobs in flight) runs
+//! on tokio's clock, so tests pause it and move it instead of waiting.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::{anyhow, Context as _, Result};
 use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+use tokio::time::Instant;
 
 mod http;
 
@@ -34,6 +38,12 @@ use crate::domain::run::RunStatus;
 use crate::domain::schedule::{export_month_at, export_year_at, JobKind};
 use crate::evidence::scope::Scope;
 use crate::store::{Store, WriterLock};
+
+/// How often the heartbeat beats while the daemon serves.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+
+/// `/healthz` calls the scheduler silent when its last beat is older than this.
+const SILENCE_LIMIT: Duration = Duration::from_secs(30);
 
 /// How a job ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,11 +80,14 @@ pub struct Daemon {
     store: Arc<StdMutex<Store>>,
     tokens: TokenStore,
     clock: SharedClock,
-    /// One flag per job kind: set while that job runs.
-    running: BTreeMap<JobKind, AtomicBool>,
-    stop_tx: tokio::sync::watch::Sender<bool>,
-    /// Unix seconds of the scheduler's last heartbeat (0: not started).
-    heartbeat: AtomicI64,
+    /// The kinds of job running now. A watch rather than one flag per kind,
+    /// so the stop is woken by each job's end instead of polling for it.
+    jobs: watch::Sender<BTreeSet<JobKind>>,
+    stop_tx: watch::Sender<bool>,
+    /// The tokio instant of the scheduler's last heartbeat (None: not
+    /// started). Tokio's monotonic clock, not the wall clock: a clock step
+    /// cannot fake a silence or hide one, and tests pause it.
+    heartbeat: StdMutex<Option<Instant>>,
     /// The last archive write error, for /healthz.
     store_error: StdMutex<Option<String>>,
     /// Where /healthz and /metrics are served, once bound.
@@ -90,17 +103,16 @@ impl Daemon {
     pub fn new(config: Config, credentials: Credentials, clock: SharedClock) -> Result<Arc<Daemon>> {
         let (lock, store) = app::capture::open_writer(&config, clock.now())?;
         let client = app::capture::client(&config, credentials, clock.clone())?;
-        let (stop_tx, _) = tokio::sync::watch::channel(false);
         http::metrics_handle();
         Ok(Arc::new(Daemon {
             tokens: TokenStore::new(&config.sessions_dir),
-            running: JobKind::ALL.into_iter().map(|k| (k, AtomicBool::new(false))).collect(),
+            jobs: watch::Sender::new(BTreeSet::new()),
             config,
             client,
             store: Arc::new(StdMutex::new(store)),
             clock,
-            stop_tx,
-            heartbeat: AtomicI64::new(0),
+            stop_tx: watch::Sender::new(false),
+            heartbeat: StdMutex::new(None),
             store_error: StdMutex::new(None),
             listening: OnceLock::new(),
             _lock: lock,
@@ -120,10 +132,14 @@ impl Daemon {
         if self.stopping() {
             return JobResult::Skipped;
         }
-        let flag = &self.running[&kind];
-        if flag.swap(true, Ordering::AcqRel) {
+        let Some(in_flight) = InFlight::start(&self.jobs, kind) else {
             tracing::warn!(job = kind.name(), "previous run still going: this tick is skipped");
             metrics::counter!("gstvault_runs_total", "job" => kind.name(), "result" => "skipped").increment(1);
+            return JobResult::Skipped;
+        };
+        // Asked again now that the job counts as in flight: a stop that came
+        // in between either waits for this job or is seen here, never neither.
+        if self.stopping() {
             return JobResult::Skipped;
         }
         let started = self.clock.now();
@@ -136,11 +152,12 @@ impl Daemon {
             JobKind::Checkpoint => self.checkpoint(),
             JobKind::SessionRefresh => self.refresh_sessions().await,
         };
-        flag.store(false, Ordering::Release);
         let finished = self.clock.now();
         if let Some(id) = row {
             let _ = self.with_store(|s| s.finish_job_run(id, result.label(), result.detail(), finished));
         }
+        // The job ends for the stop once its row says how it ended.
+        drop(in_flight);
         metrics::counter!("gstvault_runs_total", "job" => kind.name(), "result" => result.label()).increment(1);
         match &result {
             JobResult::Failed(detail) => tracing::error!(job = kind.name(), %detail, "job failed"),
@@ -349,10 +366,11 @@ impl Daemon {
         scheduler.start().await.context("cannot start the scheduler")?;
         let beat = self.clone();
         let heartbeat = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            // The first tick is immediate: healthy as soon as the daemon serves.
+            let mut tick = tokio::time::interval(HEARTBEAT_EVERY);
             loop {
                 tick.tick().await;
-                beat.heartbeat.store(Utc::now().timestamp(), Ordering::Release);
+                *beat.heartbeat.lock().expect("heartbeat slot") = Some(Instant::now());
             }
         });
         let listener = match self.config.daemon.listen {
@@ -377,13 +395,20 @@ impl Daemon {
         shutdown.await;
 
         tracing::info!(grace = ?self.config.daemon.shutdown_grace, "stopping: no new work; waiting for work in flight");
-        let _ = self.stop_tx.send(true);
+        // send_replace, not send: send changes nothing when no capture is
+        // subscribed, and then `stopping()` would never turn true.
+        self.stop_tx.send_replace(true);
         let _ = scheduler.shutdown().await;
-        let deadline = tokio::time::Instant::now() + self.config.daemon.shutdown_grace;
-        while self.running.values().any(|f| f.load(Ordering::Acquire)) && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        if self.running.values().any(|f| f.load(Ordering::Acquire)) {
+        let deadline = Instant::now() + self.config.daemon.shutdown_grace;
+        let mut jobs = self.jobs.subscribe();
+        // Woken by each job's end, so the stop returns the moment the last
+        // one finishes, or at the deadline itself.
+        let idle = tokio::time::timeout_at(deadline, async {
+            // The sender lives in `self`, so this only returns once no job runs.
+            let _ = jobs.wait_for(BTreeSet::is_empty).await;
+        })
+        .await;
+        if idle.is_err() {
             tracing::warn!("work still in flight after the grace period: abandoned (committed snapshots are kept)");
         }
         let _ = self.with_store(|s| s.mark_interrupted(self.clock.now()));
@@ -408,6 +433,34 @@ impl Daemon {
             .iter()
             .map(|s| (s.kind, s.next_fires(now, 1).first().copied()))
             .collect()
+    }
+}
+
+/// A job's entry in [`Daemon::jobs`], taken when it starts and given back
+/// when dropped: the stop is told of the job's end, and a job that panics or
+/// is cancelled does not count as running for ever.
+struct InFlight<'a> {
+    jobs: &'a watch::Sender<BTreeSet<JobKind>>,
+    kind: JobKind,
+}
+
+impl<'a> InFlight<'a> {
+    /// None when a job of this kind runs already.
+    fn start(jobs: &'a watch::Sender<BTreeSet<JobKind>>, kind: JobKind) -> Option<InFlight<'a>> {
+        // Receivers hear only of a change: a refused start is no news.
+        if jobs.send_if_modified(|running| running.insert(kind)) {
+            Some(InFlight { jobs, kind })
+        } else {
+            None
+        }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.jobs.send_modify(|running| {
+            running.remove(&self.kind);
+        });
     }
 }
 

@@ -1,18 +1,30 @@
 //! The daemon: no double runs, sessions kept alive by refresh, one writer,
 //! health and metrics, and a real process stopped by SIGTERM mid-run.
+//!
+//! The daemon's own timing (heartbeat age, shutdown grace, the wait for jobs
+//! in flight) is tested under paused tokio time against a portal that never
+//! answers, so no real round trip has to finish before a tokio timeout; the
+//! tests that need the simulator's answers, a listener or a child process run
+//! in real time and wait on events, not on fixed times.
 
+use std::io::ErrorKind;
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use gstvault::capture::session::Session;
+use gstvault::clock::{ManualClock, SharedClock};
 use gstvault::config::Config;
 use gstvault::daemon::{Daemon, JobResult};
+use gstvault::domain::run::RunStatus;
 use gstvault::domain::schedule::JobKind;
+use gstvault::domain::secret::Secret;
 use gstvault::sim::{self, Faults, RunningSimulator};
 use gstvault::store::Store;
 
-use crate::support::{credentials, Builder, World};
+use crate::support::{credentials, start_instant, Builder, World};
 
 /// `world` (its simulator settings) under `dir`, for one demo GSTIN limited to
 /// a few endpoints, with `daemon_section`, logged in. The archive is closed
@@ -250,10 +262,7 @@ async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
         gstvault::store::Reader::open(&config.archive_path)
             .ok()
             .and_then(|s| s.run_statuses().ok())
-            .is_some_and(|runs| {
-                runs.iter()
-                    .any(|(_, status)| *status == gstvault::domain::run::RunStatus::Completed)
-            })
+            .is_some_and(|runs| runs.iter().any(|(_, status)| *status == RunStatus::Completed))
     };
     wait_for("a completed run", Duration::from_secs(120), done);
     Command::new("kill")
@@ -457,5 +466,259 @@ async fn every_daemon_capture_ends_in_a_signed_checkpoint_or_says_why_not() {
     assert!(
         matches!(&result, JobResult::Ok(d) if d.ends_with(&format!("checkpoint {size}"))),
         "{result:?}"
+    );
+}
+
+/// Every cron schedule off: under paused time only what a test starts runs
+/// (tokio-cron-scheduler fires by the wall clock, which paused time does not move).
+const NO_SCHEDULES: &str =
+    "capture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"";
+
+/// A portal that takes connections and never answers. A request to it stays
+/// in flight until the client's own timeout (10 s of tokio time, no retry),
+/// so a job it holds ends at a known instant without any real round trip:
+/// nothing the paused clock's auto-advance could cut short.
+struct SilentPortal {
+    listener: TcpListener,
+    /// Connections taken off the backlog, kept open so they stay unanswered.
+    held: Vec<TcpStream>,
+}
+
+impl SilentPortal {
+    fn start() -> SilentPortal {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        SilentPortal {
+            listener,
+            held: Vec::new(),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.listener.local_addr().unwrap())
+    }
+
+    /// Yields, without moving the paused clock, until `n` requests in all
+    /// have connected: from then on the job that sent them is in flight.
+    async fn wait_for_requests(&mut self, n: usize) {
+        for _ in 0..1_000_000 {
+            if self.held.len() >= n {
+                return;
+            }
+            match self.listener.accept() {
+                Ok((stream, _)) => self.held.push(stream),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => tokio::task::yield_now().await,
+                Err(e) => panic!("accept: {e}"),
+            }
+        }
+        panic!("no request reached the portal");
+    }
+}
+
+/// A daemon for one demo GSTIN against `portal` with `daemon_section`, its
+/// clock standing at [`start_instant`]. With `session` the GSTIN is logged in
+/// for that long (the refresh margin is 30 minutes).
+fn silent_portal_daemon(
+    dir: &Path,
+    portal: &SilentPortal,
+    daemon_section: &str,
+    session: Option<chrono::Duration>,
+) -> Arc<Daemon> {
+    let text = World::builder()
+        .gstins(sim::demo_gstins()[..1].to_vec())
+        .test_client()
+        .max_retries(0)
+        .api("refresh_before_expiry_mins = 30")
+        .capture("groups = [\"ledgers\", \"gstr-3b\"]")
+        .daemon(daemon_section)
+        .config_text(&portal.url());
+    let path = dir.join("gstvault.toml");
+    std::fs::write(&path, text).unwrap();
+    let config = Config::load(&path).unwrap();
+    let now = start_instant();
+    if let Some(lasts) = session {
+        let session = Session {
+            access_token: Secret::new("token-the-portal-never-reads"),
+            token_expiry: now + lasts,
+            session_expiry: now + lasts,
+        };
+        gstvault::app::login::save(&config, &config.gstins[0].gstin, &session, now).unwrap();
+    }
+    let clock: SharedClock = Arc::new(ManualClock::new(now));
+    Daemon::new(config, credentials(), clock).unwrap()
+}
+
+/// A daemon serving: the stop (SIGTERM's stand-in) and what `serve` returns.
+type Serving = (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+);
+
+/// Serves `daemon` until the returned sender fires.
+fn serve(daemon: &Arc<Daemon>) -> Serving {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(daemon.clone().serve(async move {
+        let _ = rx.await;
+    }));
+    (tx, serving)
+}
+
+/// The last recorded run of daemon job `kind`: its result label.
+fn last_job_result(daemon: &Daemon, kind: JobKind) -> Option<String> {
+    let store = daemon.store();
+    let store = store.lock().unwrap();
+    let runs = store.last_job_runs().unwrap();
+    runs.into_iter().find(|r| r.job == kind.name()).map(|r| r.result)
+}
+
+#[tokio::test(start_paused = true)]
+async fn healthz_says_the_scheduler_is_silent_once_its_heartbeat_is_over_30_s_old() {
+    let dir = tempfile::tempdir().unwrap();
+    let portal = SilentPortal::start();
+    let daemon = silent_portal_daemon(dir.path(), &portal, NO_SCHEDULES, None);
+    assert_eq!(daemon.health(), (false, vec!["scheduler not started".to_string()]));
+    let (stop, serving) = serve(&daemon);
+    // The first beat comes as soon as the daemon serves, before any time passes.
+    let started = tokio::time::Instant::now();
+    for _ in 0..10_000 {
+        if daemon.health().0 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(daemon.health(), (true, vec![]));
+    assert_eq!(tokio::time::Instant::now(), started, "healthy before any time passed");
+    // A beat every 5 s keeps it healthy however long it serves.
+    for _ in 0..12 {
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(daemon.health(), (true, vec![]));
+    }
+    // Stopped right after a beat, the daemon beats no more: 30 s on it is
+    // still within the limit, a second later /healthz calls it silent.
+    stop.send(()).unwrap();
+    serving.await.unwrap().unwrap();
+    assert_eq!(
+        tokio::time::Instant::now() - started,
+        Duration::from_secs(60),
+        "nothing ran: the stop is immediate"
+    );
+    tokio::time::advance(Duration::from_secs(30)).await;
+    assert_eq!(daemon.health(), (true, vec![]));
+    tokio::time::advance(Duration::from_secs(1)).await;
+    assert_eq!(daemon.health(), (false, vec!["scheduler silent for 31 s".to_string()]));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_capture_still_running_at_the_grace_deadline_is_abandoned_then_and_marked_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut portal = SilentPortal::start();
+    let section = format!("capture_on_start = true\nshutdown_grace_secs = 3\n{NO_SCHEDULES}");
+    let daemon = silent_portal_daemon(dir.path(), &portal, &section, Some(chrono::Duration::hours(6)));
+    let (stop, serving) = serve(&daemon);
+    // The capture started on start has a request in flight that the portal
+    // will not answer before the client's 10 s timeout.
+    portal.wait_for_requests(1).await;
+    let signalled = tokio::time::Instant::now();
+    stop.send(()).unwrap();
+    serving.await.unwrap().unwrap();
+    assert_eq!(
+        tokio::time::Instant::now() - signalled,
+        Duration::from_secs(3),
+        "the stop returns at the grace deadline, not before and not after"
+    );
+    let runs = daemon.store().lock().unwrap().run_statuses().unwrap();
+    assert_eq!(runs.last().map(|r| r.1), Some(RunStatus::Interrupted), "{runs:?}");
+    assert_eq!(
+        last_job_result(&daemon, JobKind::Capture).as_deref(),
+        Some("interrupted")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_job_that_ends_within_the_grace_lets_the_stop_return_the_moment_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut portal = SilentPortal::start();
+    // The default grace of 30 s; the session lapses within the refresh margin.
+    let daemon = silent_portal_daemon(dir.path(), &portal, NO_SCHEDULES, Some(chrono::Duration::minutes(10)));
+    let (stop, serving) = serve(&daemon);
+    let refresh = tokio::spawn({
+        let daemon = daemon.clone();
+        async move {
+            let result = daemon.run_job(JobKind::SessionRefresh).await;
+            (result, tokio::time::Instant::now())
+        }
+    });
+    portal.wait_for_requests(1).await;
+    let sent = tokio::time::Instant::now();
+    // The stop comes a little later, off any beat a polling wait would keep.
+    tokio::time::advance(Duration::from_millis(7)).await;
+    stop.send(()).unwrap();
+    serving.await.unwrap().unwrap();
+    let stopped = tokio::time::Instant::now();
+    let (result, ended) = refresh.await.unwrap();
+    assert_eq!(stopped, ended, "the stop returned the moment the refresh ended");
+    assert_eq!(
+        ended - sent,
+        Duration::from_secs(10),
+        "the refresh ran to the client's 10 s timeout, within the 30 s grace"
+    );
+    assert!(
+        matches!(&result, JobResult::Ok(d) if d.contains("needs login")),
+        "{result:?}"
+    );
+    assert_eq!(last_job_result(&daemon, JobKind::SessionRefresh).as_deref(), Some("ok"));
+    // Stopped means no new work, whatever tick comes late.
+    assert_eq!(daemon.run_job(JobKind::Checkpoint).await, JobResult::Skipped);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_tick_while_the_same_job_runs_is_skipped_at_once_and_the_next_one_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut portal = SilentPortal::start();
+    let daemon = silent_portal_daemon(dir.path(), &portal, NO_SCHEDULES, Some(chrono::Duration::minutes(10)));
+    let first = tokio::spawn({
+        let daemon = daemon.clone();
+        async move {
+            let result = daemon.run_job(JobKind::SessionRefresh).await;
+            (result, tokio::time::Instant::now())
+        }
+    });
+    portal.wait_for_requests(1).await;
+    let tick = tokio::time::Instant::now();
+    assert_eq!(daemon.run_job(JobKind::SessionRefresh).await, JobResult::Skipped);
+    assert_eq!(
+        tokio::time::Instant::now(),
+        tick,
+        "skipped at once, not queued behind the run"
+    );
+    // Another kind of job is not held up by it.
+    assert!(
+        matches!(daemon.run_job(JobKind::Checkpoint).await, JobResult::Ok(_)),
+        "a checkpoint runs beside the refresh"
+    );
+    let (result, ended) = first.await.unwrap();
+    assert!(matches!(result, JobResult::Ok(_)), "{result:?}");
+    assert_eq!(
+        ended - tick,
+        Duration::from_secs(10),
+        "the first run went on to its end"
+    );
+    // After it ended, the next tick runs.
+    assert!(matches!(
+        daemon.run_job(JobKind::SessionRefresh).await,
+        JobResult::Ok(_)
+    ));
+    let results: Vec<String> = rusqlite::Connection::open(dir.path().join("archive.sqlite"))
+        .unwrap()
+        .prepare("SELECT result FROM job_runs WHERE job = 'session_refresh' ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        results,
+        ["ok", "ok"],
+        "two refreshes ran, the tick between them left no run"
     );
 }
