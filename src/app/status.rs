@@ -72,13 +72,12 @@ pub fn status(config: &Config, now: DateTime<Utc>) -> Result<Status> {
             last_bundle: store.bundles_of(g)?.pop(),
         });
     }
-    let mut runs: BTreeMap<String, JobRunRow> =
-        store.last_job_runs()?.into_iter().map(|r| (r.job.clone(), r)).collect();
+    let mut runs: BTreeMap<JobKind, JobRunRow> = store.last_job_runs()?.into_iter().map(|r| (r.job, r)).collect();
     let jobs = JobKind::ALL
         .into_iter()
         .map(|kind| JobStatus {
             kind,
-            last_run: runs.remove(kind.name()),
+            last_run: runs.remove(&kind),
             next_run: config
                 .daemon
                 .schedule(kind)

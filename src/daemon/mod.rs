@@ -35,7 +35,7 @@ use crate::clock::SharedClock;
 use crate::config::{Config, Credentials};
 use crate::domain::period::{default_window, india_date};
 use crate::domain::run::RunStatus;
-use crate::domain::schedule::{export_month_at, export_year_at, JobKind};
+use crate::domain::schedule::{export_month_at, export_year_at, JobKind, JobState};
 use crate::evidence::scope::Scope;
 use crate::store::{Store, WriterLock};
 
@@ -56,13 +56,19 @@ pub enum JobResult {
 }
 
 impl JobResult {
-    pub fn label(&self) -> &'static str {
+    /// How the job ended, as `job_runs` records it.
+    pub fn state(&self) -> JobState {
         match self {
-            JobResult::Ok(_) => "ok",
-            JobResult::Failed(_) => "failed",
-            JobResult::Interrupted(_) => "interrupted",
-            JobResult::Skipped => "skipped",
+            JobResult::Ok(_) => JobState::Ok,
+            JobResult::Failed(_) => JobState::Failed,
+            JobResult::Interrupted(_) => JobState::Interrupted,
+            JobResult::Skipped => JobState::Skipped,
         }
+    }
+
+    /// The state's name, for logs and metrics.
+    pub fn label(&self) -> &'static str {
+        self.state().as_str()
     }
 
     fn detail(&self) -> Option<&str> {
@@ -143,7 +149,7 @@ impl Daemon {
             return JobResult::Skipped;
         }
         let started = self.clock.now();
-        let row = self.with_store(|s| s.begin_job_run(kind.name(), started)).ok();
+        let row = self.with_store(|s| s.begin_job_run(kind, started)).ok();
         tracing::info!(job = kind.name(), "job started");
         let result = match kind {
             JobKind::Capture => self.capture().await,
@@ -154,7 +160,7 @@ impl Daemon {
         };
         let finished = self.clock.now();
         if let Some(id) = row {
-            let _ = self.with_store(|s| s.finish_job_run(id, result.label(), result.detail(), finished));
+            let _ = self.with_store(|s| s.finish_job_run(id, result.state(), result.detail(), finished));
         }
         // The job ends for the stop once its row says how it ended.
         drop(in_flight);

@@ -49,6 +49,44 @@ impl JobKind {
     }
 }
 
+/// Where a daemon job's run stands, as the `job_runs` table records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JobState {
+    /// Started and not finished (or its process died: marked interrupted at the next start).
+    Running,
+    Ok,
+    Failed,
+    /// Stopped by a shutdown before it finished.
+    Interrupted,
+    /// Not run: the previous run of the same job was still going.
+    Skipped,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 5] = [
+        JobState::Running,
+        JobState::Ok,
+        JobState::Failed,
+        JobState::Interrupted,
+        JobState::Skipped,
+    ];
+
+    /// The stored and printed name (also the metrics label).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Running => "running",
+            JobState::Ok => "ok",
+            JobState::Failed => "failed",
+            JobState::Interrupted => "interrupted",
+            JobState::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<JobState> {
+        JobState::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// One scheduled job.
 #[derive(Clone, Debug)]
 pub struct Schedule {

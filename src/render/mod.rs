@@ -251,7 +251,7 @@ pub fn status(status: &Status) -> String {
         jobs.push(vec![
             Cell::text(job.kind.name()),
             Cell::text(last.map_or("never".into(), |r| r.started_at.to_string())),
-            Cell::text(last.map(|r| r.result.clone()).unwrap_or_else(|| "-".into())),
+            Cell::text(last.map_or("-", |r| r.result.as_str())),
             Cell::text(job.next_run.map(format_time).unwrap_or_else(|| "off".into())),
             Cell::opt_text(last.and_then(|r| r.detail.clone())),
         ]);

@@ -11,6 +11,7 @@ use crate::domain::envelope::{Outcome, Reading};
 use crate::domain::gstin::Gstin;
 use crate::domain::log::{LeafRecord, Seq, LEAF_VERSION};
 use crate::domain::period::Period;
+use crate::domain::schedule::{JobKind, JobState};
 use crate::domain::time::Timestamp;
 
 /// One answer to append.
@@ -316,11 +317,10 @@ pub struct KeyLatest {
 /// The latest run of one daemon job.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobRunRow {
-    pub job: String,
+    pub job: JobKind,
     pub started_at: Timestamp,
     pub finished_at: Option<Timestamp>,
-    /// `running`, or how it ended: the daemon's job result label.
-    pub result: String,
+    pub result: JobState,
     pub detail: Option<String>,
 }
 

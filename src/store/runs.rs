@@ -13,7 +13,24 @@ use super::{format_time, Reader, Result, Store};
 use crate::domain::envelope::Outcome;
 use crate::domain::gstin::Gstin;
 use crate::domain::run::RunStatus;
+use crate::domain::schedule::{JobKind, JobState};
 use crate::domain::time::Timestamp;
+
+/// The daemon job named at column `i`.
+fn job_kind_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<JobKind> {
+    let text: String = r.get(i)?;
+    JobKind::parse(&text).ok_or_else(|| {
+        rusqlite::Error::InvalidColumnType(i, format!("daemon job {text:?}"), rusqlite::types::Type::Text)
+    })
+}
+
+/// The job state stored at column `i`.
+fn job_state_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<JobState> {
+    let text: String = r.get(i)?;
+    JobState::parse(&text).ok_or_else(|| {
+        rusqlite::Error::InvalidColumnType(i, format!("job state {text:?}"), rusqlite::types::Type::Text)
+    })
+}
 
 /// Reads a `sessions` row: gstin, token expiry, session expiry, needs login, reason, updated at.
 fn row_to_session(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionState> {
@@ -59,12 +76,12 @@ impl Store {
     }
 
     /// Records the start of a daemon job; returns its row id.
-    pub fn begin_job_run(&mut self, job: &str, started_at: DateTime<Utc>) -> Result<i64> {
+    pub fn begin_job_run(&mut self, job: JobKind, started_at: DateTime<Utc>) -> Result<i64> {
         self.reader
             .conn
             .execute(
                 "INSERT INTO job_runs (job, started_at, result) VALUES (?1, ?2, ?3)",
-                params![job, format_time(started_at), RunStatus::Running.as_str()],
+                params![job.name(), format_time(started_at), JobState::Running.as_str()],
             )
             .map_err(|e| self.err(e))?;
         Ok(self.reader.conn.last_insert_rowid())
@@ -74,7 +91,7 @@ impl Store {
     pub fn finish_job_run(
         &mut self,
         id: i64,
-        result: &str,
+        result: JobState,
         detail: Option<&str>,
         finished_at: DateTime<Utc>,
     ) -> Result<()> {
@@ -82,7 +99,7 @@ impl Store {
             .conn
             .execute(
                 "UPDATE job_runs SET result = ?2, detail = ?3, finished_at = ?4 WHERE id = ?1",
-                params![id, result, detail, format_time(finished_at)],
+                params![id, result.as_str(), detail, format_time(finished_at)],
             )
             .map_err(|e| self.err(e))?;
         Ok(())
@@ -103,11 +120,16 @@ impl Store {
                 values,
             )
             .map_err(|e| self.err(e))?;
+        let job_values = params![
+            format_time(now),
+            JobState::Interrupted.as_str(),
+            JobState::Running.as_str()
+        ];
         self.reader
             .conn
             .execute(
                 "UPDATE job_runs SET result = ?2, finished_at = ?1 WHERE result = ?3",
-                values,
+                job_values,
             )
             .map_err(|e| self.err(e))?;
         Ok(runs)
@@ -175,10 +197,10 @@ impl Reader {
         let rows = stmt
             .query_map([], |r| {
                 Ok(JobRunRow {
-                    job: r.get(0)?,
+                    job: job_kind_at(r, 0)?,
                     started_at: text_time_at(r, 1)?,
                     finished_at: opt_text_time_at(r, 2)?,
-                    result: r.get(3)?,
+                    result: job_state_at(r, 3)?,
                     detail: r.get(4)?,
                 })
             })

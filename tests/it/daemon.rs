@@ -568,7 +568,9 @@ fn last_job_result(daemon: &Daemon, kind: JobKind) -> Option<String> {
     let store = daemon.store();
     let store = store.lock().unwrap();
     let runs = store.last_job_runs().unwrap();
-    runs.into_iter().find(|r| r.job == kind.name()).map(|r| r.result)
+    runs.into_iter()
+        .find(|r| r.job == kind)
+        .map(|r| r.result.as_str().to_string())
 }
 
 #[tokio::test(start_paused = true)]
