@@ -7,6 +7,11 @@
 //! GSTIN); if the refresh fails too, the GSTIN needs a new `gstvault login`.
 //! Every final answer, failures included, is archived; only session refusals
 //! are not, because they say nothing about the GSTIN's data.
+//!
+//! Here: a full run ([`run`], [`run_until`]). Beside it: `recovery` (a
+//! GSTIN's session during a run), `writer` (the group-commit writer thread),
+//! `einvoice` (e-invoice downloads), `planned` ([`run_planned`], the tiers
+//! the [`planner`] decides), [`client`] and [`session`].
 
 pub mod client;
 mod einvoice;
