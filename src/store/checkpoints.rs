@@ -178,33 +178,41 @@ impl Reader {
         periods: &[Period],
         as_of: Timestamp,
     ) -> Result<Vec<SnapshotRow>> {
-        let placeholders = vec!["?"; periods.len()].join(", ");
-        let sql = format!(
-            "SELECT {SNAPSHOT_COLUMNS} FROM {SNAPSHOT_FROM} \
-             WHERE k.gstin = ? AND k.period IN ({placeholders}) AND s.received_at <= ? ORDER BY s.seq"
-        );
-        let periods: Vec<String> = periods.iter().map(Period::to_string).collect();
-        let gstin = gstin.as_str();
-        let as_of = as_of.millis();
-        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&gstin];
-        for p in &periods {
-            values.push(p);
-        }
-        values.push(&as_of);
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(values.as_slice(), row_to_snapshot)
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+        let select = format!("SELECT {SNAPSHOT_COLUMNS} FROM {SNAPSHOT_FROM}");
+        self.in_scope(
+            &select,
+            "s.received_at",
+            "s.seq",
+            (gstin, periods, as_of),
+            row_to_snapshot,
+        )
     }
 
     /// Change rows of one GSTIN for `periods`, detected at or before `as_of`.
     pub fn changes_for_bundle(&self, gstin: &Gstin, periods: &[Period], as_of: Timestamp) -> Result<Vec<ChangeRow>> {
+        let select = format!("SELECT {CHANGE_COLUMNS} FROM {CHANGE_FROM}");
+        self.in_scope(
+            &select,
+            "c.detected_at",
+            "c.seq",
+            (gstin, periods, as_of),
+            row_to_change,
+        )
+    }
+
+    /// The rows of `select` (joined with `keys k`) of one GSTIN and periods
+    /// whose `time` column is at or before the as-of instant, ordered by `order`.
+    fn in_scope<T>(
+        &self,
+        select: &str,
+        time: &str,
+        order: &str,
+        (gstin, periods, as_of): (&Gstin, &[Period], Timestamp),
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
         let placeholders = vec!["?"; periods.len()].join(", ");
-        let sql = format!(
-            "SELECT {CHANGE_COLUMNS} FROM {CHANGE_FROM} \
-             WHERE k.gstin = ? AND k.period IN ({placeholders}) AND c.detected_at <= ? ORDER BY c.seq"
-        );
+        let sql =
+            format!("{select} WHERE k.gstin = ? AND k.period IN ({placeholders}) AND {time} <= ? ORDER BY {order}");
         let periods: Vec<String> = periods.iter().map(Period::to_string).collect();
         let gstin = gstin.as_str();
         let as_of = as_of.millis();
@@ -214,9 +222,7 @@ impl Reader {
         }
         values.push(&as_of);
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(values.as_slice(), row_to_change)
-            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map(values.as_slice(), row).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 }
