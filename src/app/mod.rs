@@ -9,6 +9,7 @@
 //! are validated here once; results come back as data for the caller to
 //! render. Nothing here prints or knows clap.
 
+pub mod bundles;
 pub mod capture;
 pub mod export;
 pub mod keys;

@@ -45,6 +45,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Verify a bundle, or the whole archive with --archive.
     Verify(VerifyArgs),
+    /// Every exported bundle per GSTIN: its predecessor, and whether its file is there and whole.
+    Bundles(BundlesArgs),
     /// Run the schedules of `[daemon]` until SIGTERM or SIGINT.
     Daemon,
     /// Per GSTIN: last capture, session, needs-login, last bundle; per job: last and next run.
@@ -233,6 +235,16 @@ pub struct VerifyArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BundlesArgs {
+    /// Only this GSTIN's bundles.
+    #[arg(long)]
+    pub gstin: Option<String>,
+    /// Where the bundle files are (default: `[export] out_dir`).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -57,6 +57,16 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Keygen => keygen(&cli.config),
         Command::Export(args) => export(&cli.config, args),
         Command::Verify(args) => verify(&cli.config, args),
+        Command::Bundles(args) => {
+            let config = Config::load(&cli.config)?;
+            let chain = app::bundles::chain(&config, args.gstin.as_deref(), args.dir.as_deref())?;
+            print!("{}", crate::render::bundles(&chain));
+            Ok(if chain.intact() {
+                ExitCode::Ok
+            } else {
+                ExitCode::Findings
+            })
+        }
         Command::Daemon => daemon(&cli.config).await,
         Command::Status => status(&cli.config),
         Command::Plan(args) => plan(&cli.config, args),

@@ -8,6 +8,7 @@ pub mod table;
 
 use chrono::{DateTime, Utc};
 
+use crate::app::bundles::{Chain, FileState};
 use crate::app::capture::{Captured, Checkpointed};
 use crate::app::plan::PlanReport;
 use crate::app::status::Status;
@@ -124,8 +125,16 @@ pub fn verify_report(report: &VerifyReport) -> String {
     out
 }
 
-/// What `export` wrote.
+/// What `export` wrote, or that the bundle was there already.
 pub fn exported(exported: &Exported) -> String {
+    if exported.existed {
+        return format!(
+            "bundle:   {} (exported before: nothing written)\n  id {}  sha256 {}\n",
+            exported.path.display(),
+            exported.bundle_id,
+            exported.sha256
+        );
+    }
     format!(
         "bundle:   {}\n  id {}  sha256 {}\n  {} snapshot version(s), {} of payload, log size {}{}\n",
         exported.path.display(),
@@ -322,5 +331,62 @@ pub fn plan(report: &PlanReport, calls: bool) -> String {
         "note: sections and dependents are decided again once this run's probes (tracking, summaries, 2A document) \
          answer, so a run can add calls the probes reveal.\n",
     );
+    out
+}
+
+/// `bundles`: every recorded bundle with its predecessor and what is found
+/// under its file name, then one verdict line.
+pub fn bundles(chain: &Chain) -> String {
+    let mut table = Table::new(vec![
+        "gstin",
+        "period",
+        "as_of",
+        "bundle_id",
+        "log_size",
+        "previous",
+        "file",
+        "sha256",
+        "file_name",
+    ]);
+    for link in &chain.links {
+        let b = &link.bundle;
+        let file = match &link.file {
+            FileState::Present => "present".to_string(),
+            FileState::Missing => "MISSING".to_string(),
+            FileState::Changed(found) => format!("CHANGED (now {})", found.short()),
+        };
+        let previous = match (&b.previous_bundle_id, link.previous_recorded) {
+            (Some(id), true) => id.clone(),
+            (Some(id), false) => format!("{id} (NOT RECORDED)"),
+            (None, _) => "-".to_string(),
+        };
+        table.push(vec![
+            Cell::text(b.gstin.as_str()),
+            Cell::text(b.period.to_string()),
+            Cell::text(b.as_of.to_string()),
+            Cell::text(&b.bundle_id),
+            link.log_size.map_or(Cell::Empty, |s| Cell::Int(s as i64)),
+            Cell::text(previous),
+            Cell::text(file),
+            Cell::Hash(b.sha256.hex()),
+            Cell::text(&b.file_name),
+        ]);
+    }
+    let mut out = if table.is_empty() {
+        "no bundles recorded\n".to_string()
+    } else {
+        table.human()
+    };
+    let broken = chain
+        .links
+        .iter()
+        .filter(|l| l.file != FileState::Present || !l.previous_recorded)
+        .count();
+    out.push_str(&format!(
+        "{}: {} bundle(s) in {}, {broken} missing, changed or with an unrecorded predecessor\n",
+        if chain.intact() { "INTACT" } else { "NOT INTACT" },
+        chain.links.len(),
+        chain.dir.display()
+    ));
     out
 }

@@ -13,6 +13,10 @@ use crate::domain::gstin::Gstin;
 use crate::domain::period::Period;
 use crate::domain::time::Timestamp;
 
+/// The columns of a `bundles` row, as [`Reader::query_bundles`] reads them.
+const BUNDLE_SELECT: &str = "SELECT bundle_id, gstin, period, as_of, checkpoint_id, file_name, sha256, created_at, \
+     previous_bundle_id FROM bundles";
+
 impl Store {
     /// Sets the archive's identity when it has none yet (reproducible fixtures).
     pub fn init_archive_id(&mut self, id: &str) -> Result<()> {
@@ -77,8 +81,9 @@ impl Store {
         self.reader
             .conn
             .execute(
-                "INSERT INTO bundles (bundle_id, gstin, period, as_of, checkpoint_id, file_name, sha256, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO bundles (bundle_id, gstin, period, as_of, checkpoint_id, file_name, sha256, created_at,
+                     previous_bundle_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     bundle.bundle_id,
                     bundle.gstin.as_str(),
@@ -87,7 +92,8 @@ impl Store {
                     bundle.checkpoint_id,
                     bundle.file_name,
                     bundle.sha256.hex(),
-                    bundle.created_at.to_string()
+                    bundle.created_at.to_string(),
+                    bundle.previous_bundle_id
                 ],
             )
             .map_err(|e| self.err(e))?;
@@ -146,15 +152,31 @@ impl Reader {
 
     /// Bundles of a GSTIN, oldest first.
     pub fn bundles_of(&self, gstin: &Gstin) -> Result<Vec<BundleRow>> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT bundle_id, gstin, period, as_of, checkpoint_id, file_name, sha256, created_at
-                 FROM bundles WHERE gstin = ?1 ORDER BY id",
-            )
-            .map_err(|e| self.err(e))?;
+        self.query_bundles(
+            &format!("{BUNDLE_SELECT} WHERE gstin = ?1 ORDER BY id"),
+            [gstin.as_str()],
+        )
+    }
+
+    /// Every recorded bundle, oldest first.
+    pub fn bundles(&self) -> Result<Vec<BundleRow>> {
+        self.query_bundles(&format!("{BUNDLE_SELECT} ORDER BY id"), [])
+    }
+
+    /// The first recorded bundle with this ID, if any.
+    pub fn bundle(&self, bundle_id: &str) -> Result<Option<BundleRow>> {
+        Ok(self
+            .query_bundles(
+                &format!("{BUNDLE_SELECT} WHERE bundle_id = ?1 ORDER BY id LIMIT 1"),
+                [bundle_id],
+            )?
+            .pop())
+    }
+
+    fn query_bundles<P: rusqlite::Params>(&self, sql: &str, params: P) -> Result<Vec<BundleRow>> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([gstin.as_str()], |r| {
+            .query_map(params, |r| {
                 Ok(BundleRow {
                     bundle_id: r.get(0)?,
                     gstin: gstin_at(r, 1)?,
@@ -164,6 +186,7 @@ impl Reader {
                     file_name: r.get(5)?,
                     sha256: hex_digest_at(r, 6)?,
                     created_at: text_time_at(r, 7)?,
+                    previous_bundle_id: r.get(8)?,
                 })
             })
             .map_err(|e| self.err(e))?;

@@ -350,6 +350,9 @@ pub struct BundleRow {
     pub file_name: String,
     pub sha256: Digest,
     pub created_at: Timestamp,
+    /// The bundle this one's consistency proof starts from (None: the first
+    /// of its GSTIN, or recorded before schema 6).
+    pub previous_bundle_id: Option<String>,
 }
 
 /// A stored change row.

@@ -55,7 +55,7 @@ fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTreeSet<(Stri
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "85efb42df404121dda701af2b90a7720f88a7528ebb4d14ceafd8ad691607725";
+const GOLDEN_SHA256: &str = "c6d2b0b60bb16c3a6975e44c15fcefeb6c51fe1c3564024523b08d8815adefdc";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {
@@ -87,7 +87,7 @@ async fn golden_bundle_is_reproducible_and_verifies() {
     );
     assert_eq!(
         first.path.file_name().unwrap(),
-        "gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25.zip"
+        "gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_9fff01a469b921e3.zip"
     );
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
@@ -535,7 +535,7 @@ async fn consistency_with_the_previous_bundle_is_checked() {
     .unwrap();
     assert_eq!(
         second.previous.as_deref(),
-        Some("gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25.zip")
+        Some("gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_9fff01a469b921e3.zip")
     );
     let report = check_bundle(&second.path, Some(&public), Some(&first.path)).unwrap();
     assert!(report.intact(), "{:?}", report.findings);
@@ -795,4 +795,152 @@ async fn a_flipped_payload_byte_fails_every_body_that_holds_it() {
         .count();
     assert_eq!(failing as i64, holders, "{:?}", report.findings);
     assert_eq!(report.findings.len() as i64, holders);
+}
+
+/// Reads a bag-info label of a bundle ZIP.
+fn bag_info(zip_path: &Path, label: &str) -> Option<String> {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(zip_path).unwrap()).unwrap();
+    let mut text = String::new();
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).unwrap();
+        if entry.name().is_ok_and(|n| n.ends_with("/bag-info.txt")) {
+            entry.read_to_string(&mut text).unwrap();
+        }
+    }
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{label}: ")).map(str::to_string))
+}
+
+/// Regression: a second export the same day replaced the first bundle (the
+/// file name carried only GSTIN, period and date). Now each bundle has its
+/// own file, the first is untouched, and the second names it as predecessor.
+#[tokio::test]
+async fn a_second_export_the_same_day_keeps_both_bundles_and_the_chain_resolves() {
+    let world = captured_world().await;
+    let (key, _) = fixture_key("test");
+    let out = tempfile::tempdir().unwrap();
+    let first = export(
+        &mut world.store.lock().unwrap(),
+        &key,
+        &request(&world, out.path(), "2026-05"),
+        world.clock.now(),
+    )
+    .unwrap();
+    let first_bytes = std::fs::read(&first.path).unwrap();
+    // An hour later, the same IST day: the portal moved on, a capture and checkpoint.
+    world.sim.sim.advance(chrono::Duration::hours(1));
+    let gstin = world.gstins()[0].clone();
+    world
+        .capture(&world.plan(std::slice::from_ref(&gstin), None, "2026-05", "2026-05"))
+        .await;
+    gstvault::evidence::checkpoint::record(&mut world.store.lock().unwrap(), &key, world.clock.now(), Some(2)).unwrap();
+    let second = export(
+        &mut world.store.lock().unwrap(),
+        &key,
+        &request(&world, out.path(), "2026-05"),
+        world.clock.now(),
+    )
+    .unwrap();
+    assert_ne!(first.path, second.path, "each bundle has its own file");
+    assert_eq!(
+        std::fs::read(&first.path).unwrap(),
+        first_bytes,
+        "the first bundle is untouched"
+    );
+    assert_eq!(
+        bag_info(&second.path, "Previous-Bundle-ID"),
+        Some(first.bundle_id.clone())
+    );
+    let rows = world.store.lock().unwrap().bundles_of(&gstin).unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1].previous_bundle_id.as_deref(), Some(first.bundle_id.as_str()));
+    let chain = gstvault::app::bundles::chain(&world.config, None, Some(out.path())).unwrap();
+    assert!(chain.intact(), "{chain:?}");
+    assert_eq!(chain.links.len(), 2);
+}
+
+/// Exporting the same GSTIN, period and as-of again is a no-op that reports
+/// the existing file; a file that no longer holds the bundle's bytes is
+/// never replaced.
+#[tokio::test]
+async fn the_same_bundle_again_writes_nothing_and_a_changed_file_is_never_replaced() {
+    let world = captured_world().await;
+    let (key, _) = fixture_key("test");
+    let out = tempfile::tempdir().unwrap();
+    let req = request(&world, out.path(), "2026-05");
+    let first = export(&mut world.store.lock().unwrap(), &key, &req, world.clock.now()).unwrap();
+    assert!(!first.existed);
+    use std::os::unix::fs::MetadataExt;
+    let inode = std::fs::metadata(&first.path).unwrap().ino();
+    let again = export(&mut world.store.lock().unwrap(), &key, &req, world.clock.now()).unwrap();
+    assert!(again.existed, "reported as exported before");
+    assert_eq!((again.path.clone(), again.sha256), (first.path.clone(), first.sha256));
+    assert_eq!(
+        std::fs::metadata(&first.path).unwrap().ino(),
+        inode,
+        "the file was not rewritten"
+    );
+    let gstin = world.gstins()[0].clone();
+    assert_eq!(
+        world.store.lock().unwrap().bundles_of(&gstin).unwrap().len(),
+        1,
+        "one row per bundle"
+    );
+    // Someone edits the file: the next export refuses to replace it.
+    let mut bytes = std::fs::read(&first.path).unwrap();
+    let last = bytes.len() - 30;
+    bytes[last] ^= 1;
+    std::fs::write(&first.path, &bytes).unwrap();
+    let error = export(&mut world.store.lock().unwrap(), &key, &req, world.clock.now())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("does not hold the bytes of bundle") && error.contains("left as it is"),
+        "{error}"
+    );
+    assert_eq!(
+        std::fs::read(&first.path).unwrap(),
+        bytes,
+        "the changed file is left as it is"
+    );
+    let chain = gstvault::app::bundles::chain(&world.config, None, Some(out.path())).unwrap();
+    assert!(!chain.intact());
+    assert!(matches!(
+        chain.links[0].file,
+        gstvault::app::bundles::FileState::Changed(_)
+    ));
+    // Gone: exported again, byte for byte, without a second row.
+    std::fs::remove_file(&first.path).unwrap();
+    let restored = export(&mut world.store.lock().unwrap(), &key, &req, world.clock.now()).unwrap();
+    assert_eq!(restored.sha256, first.sha256);
+    assert_eq!(world.store.lock().unwrap().bundles_of(&gstin).unwrap().len(), 1);
+}
+
+/// An export killed mid-way leaves only its temporary file; the next export
+/// removes it, and leaves alone one that a live export holds.
+#[tokio::test]
+async fn the_next_export_removes_the_temporary_file_of_an_interrupted_one() {
+    let world = captured_world().await;
+    let (key, _) = fixture_key("test");
+    let out = tempfile::tempdir().unwrap();
+    let stale = out
+        .path()
+        .join(".gstvault_27AAPFU0939F1ZV_2026-04_2026-06-25_0000000000000000.zip.partial-4242");
+    std::fs::write(&stale, b"half a bundle").unwrap();
+    let live = out
+        .path()
+        .join(".gstvault_27AAPFU0939F1ZV_2026-04_2026-06-25_1111111111111111.zip.partial-4343");
+    std::fs::write(&live, b"being written").unwrap();
+    let held = std::fs::OpenOptions::new().write(true).open(&live).unwrap();
+    held.lock().unwrap();
+    export(
+        &mut world.store.lock().unwrap(),
+        &key,
+        &request(&world, out.path(), "2026-05"),
+        world.clock.now(),
+    )
+    .unwrap();
+    assert!(!stale.exists(), "the interrupted export's file is removed");
+    assert!(live.exists(), "a live export's file is left alone");
+    drop(held);
 }

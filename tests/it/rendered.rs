@@ -218,6 +218,13 @@ async fn export_says_where_the_bundle_went() {
         .bind(|| insta::assert_snapshot!("export", s.exported));
 }
 
+#[tokio::test]
+async fn bundles_lists_the_chain_and_what_is_found_under_each_name() {
+    let s = Scenario::build().await;
+    let chain = gstvault::app::bundles::chain(&s.world.config, None, None).unwrap();
+    masked(&s.world, "gstvault bundles").bind(|| insta::assert_snapshot!("bundles", render::bundles(&chain)));
+}
+
 /// Copies a bundle with one byte of its first GSTR-3B snapshot file flipped.
 fn tamper(bundle: &Path, target: &Path) {
     let mut archive = zip::ZipArchive::new(std::fs::File::open(bundle).unwrap()).unwrap();

@@ -38,6 +38,18 @@ pub enum ExportError {
     Io { path: String, message: String },
     #[error("summary PDF: {0}")]
     Pdf(String),
+    /// A bundle file under this bundle's name holds other bytes than the
+    /// bundle: changed or damaged since it was written. It is left as it is.
+    #[error(
+        "{path}: this bundle file does not hold the bytes of bundle {bundle_id} (SHA-256 {found}, expected {expected}): \
+         it was changed or damaged; it is left as it is, move it away to export the bundle again"
+    )]
+    Changed {
+        path: String,
+        bundle_id: String,
+        found: Digest,
+        expected: Digest,
+    },
 }
 
 /// What to export.
@@ -62,8 +74,11 @@ pub struct Exported {
     pub snapshots: usize,
     pub payload_bytes: u64,
     pub checkpoint_size: u64,
-    /// The bundle the consistency proof starts from.
+    /// The bundle the consistency proof starts from (its file name).
     pub previous: Option<String>,
+    /// True when the bundle was exported before and its file is there:
+    /// nothing was written.
+    pub existed: bool,
 }
 
 /// The bundle file path of a snapshot.
@@ -283,17 +298,37 @@ pub fn export(
         return Err(ExportError::Corrupt(format!("checkpoint {} root", checkpoint.id)));
     }
 
-    let bundle_id = Digest::of(
-        format!(
-            "gstvault bundle\n{gstin}\n{}\n{as_of}\n{}\n{}\n",
-            request.scope.label(),
-            checkpoint.size,
-            checkpoint.root
-        )
-        .as_bytes(),
-    )
-    .hex()[..16]
-        .to_string();
+    let bundle_id = bundle_id(request, &checkpoint, &rows);
+
+    let name = bundle_name(&request.gstin, &request.scope, request.as_of, &bundle_id);
+    let file_name = format!("{name}.zip");
+    std::fs::create_dir_all(&request.out_dir).map_err(|e| io_err(&request.out_dir, e))?;
+    remove_stale_partials(&request.out_dir);
+    let final_path = request.out_dir.join(&file_name);
+    // Exported before and still whole: a no-op that reports the file.
+    let recorded = store.bundle(&bundle_id)?;
+    if let Some(row) = &recorded {
+        if final_path.exists() {
+            let found = file_digest(&final_path)?;
+            if found != row.sha256 {
+                return Err(changed(&final_path, &bundle_id, found, row.sha256));
+            }
+            let previous = match &row.previous_bundle_id {
+                Some(id) => store.bundle(id)?.map(|b| b.file_name),
+                None => None,
+            };
+            return Ok(Exported {
+                path: final_path,
+                sha256: found,
+                bundle_id,
+                snapshots: versions.len(),
+                payload_bytes: 0,
+                checkpoint_size: checkpoint.size,
+                previous,
+                existed: true,
+            });
+        }
+    }
 
     let key_info = key.info();
     let report = crate::evidence::summary::build(
@@ -369,11 +404,18 @@ pub fn export(
         .map(|e| format!("{}  {}\n", e.digest(), e.path))
         .collect();
     let oxum_bytes: u64 = entries.iter().map(Entry::size).sum();
-    let name = bundle_name(&request.gstin, &request.scope, request.as_of);
-    let file_name = format!("{name}.zip");
+    let previous_lines = previous
+        .as_ref()
+        .map(|(b, c)| {
+            format!(
+                "Previous-Bundle-ID: {}\nPrevious-Checkpoint-Size: {}\nPrevious-Checkpoint-Root: {}\n",
+                b.bundle_id, c.size, c.root
+            )
+        })
+        .unwrap_or_default();
 
     let bag_info = format!(
-        "Source-Organization: {}\nExternal-Identifier: {bundle_id}\nExternal-Description: GST evidence of {gstin} for {} as of {as_of}\nBagging-Date: {}\nPayload-Oxum: {oxum_bytes}.{}\nBag-Software-Agent: gstvault {}\nGSTIN: {gstin}\nPeriod: {}\nAs-Of: {as_of}\nCheckpoint-Size: {}\nCheckpoint-Root: {}\nSigning-Key-ID: {}\n",
+        "Source-Organization: {}\nExternal-Identifier: {bundle_id}\nExternal-Description: GST evidence of {gstin} for {} as of {as_of}\nBagging-Date: {}\nPayload-Oxum: {oxum_bytes}.{}\nBag-Software-Agent: gstvault {}\nGSTIN: {gstin}\nPeriod: {}\nAs-Of: {as_of}\nCheckpoint-Size: {}\nCheckpoint-Root: {}\nSigning-Key-ID: {}\n{previous_lines}",
         if request.organization.trim().is_empty() { "unspecified" } else { request.organization.trim() },
         request.scope.label(),
         india_date(request.as_of).format("%Y-%m-%d"),
@@ -428,41 +470,134 @@ pub fn export(
     }
     entries.sort_by(|a, b| a.path.cmp(&b.path));
 
-    std::fs::create_dir_all(&request.out_dir).map_err(|e| io_err(&request.out_dir, e))?;
-    let final_path = request.out_dir.join(&file_name);
-    let temp_path = request
-        .out_dir
-        .join(format!(".{file_name}.partial-{}", std::process::id()));
-    let result = write_zip(store, &temp_path, &name, &entries, request.as_of);
-    drop(reading);
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp_path);
-        return Err(e);
-    }
-    std::fs::rename(&temp_path, &final_path).map_err(|e| io_err(&final_path, e))?;
-    if let Ok(dir) = std::fs::File::open(&request.out_dir) {
-        let _ = dir.sync_all();
-    }
-    let sha256 = file_digest(&final_path)?;
-    store.append_bundle(&BundleRow {
+    let previous_file = previous.as_ref().map(|(b, _)| b.file_name.clone());
+    let done = |sha256: Digest, existed: bool| Exported {
+        path: final_path.clone(),
+        sha256,
         bundle_id: bundle_id.clone(),
-        gstin: gstin.clone(),
-        period: request.scope.period(),
-        as_of,
-        checkpoint_id: checkpoint.id,
-        file_name: file_name.clone(),
-        sha256,
-        created_at: Timestamp::of(now),
-    })?;
-    Ok(Exported {
-        path: final_path,
-        sha256,
-        bundle_id,
         snapshots: versions.len(),
         payload_bytes: oxum_bytes,
         checkpoint_size: checkpoint.size,
-        previous: previous.map(|(b, _)| b.file_name),
-    })
+        previous: previous_file.clone(),
+        existed,
+    };
+    let temp_path = request
+        .out_dir
+        .join(format!(".{file_name}{PARTIAL_MARK}{}", std::process::id()));
+    let result = write_zip(store, &temp_path, &name, &entries, request.as_of);
+    drop(reading);
+    // The temporary file stays locked until it has its final name, so a
+    // concurrent export never takes it for an interrupted one.
+    let _partial = match result {
+        Ok(file) => file,
+        Err(e) => {
+            let _ = std::fs::remove_file(&temp_path);
+            return Err(e);
+        }
+    };
+    let sha256 = file_digest(&temp_path)?;
+    let existed = place_no_replace(&temp_path, &final_path, &bundle_id, sha256)?;
+    if let Some(row) = &recorded {
+        if row.sha256 != sha256 {
+            return Err(ExportError::Corrupt(format!(
+                "bundle {bundle_id} came out as other bytes than when it was first exported (SHA-256 {sha256}, \
+                 recorded {})",
+                row.sha256
+            )));
+        }
+    } else {
+        store.append_bundle(&BundleRow {
+            bundle_id: bundle_id.clone(),
+            gstin: gstin.clone(),
+            period: request.scope.period(),
+            as_of,
+            checkpoint_id: checkpoint.id,
+            file_name: file_name.clone(),
+            sha256,
+            created_at: Timestamp::of(now),
+            previous_bundle_id: previous.as_ref().map(|(b, _)| b.bundle_id.clone()),
+        })?;
+    }
+    Ok(done(sha256, existed))
+}
+
+/// The bundle's identity: the first 16 hex digits of SHA-256 over what it is:
+/// GSTIN, scope, as-of instant, checkpoint, and the log positions of every
+/// snapshot it draws on (so a snapshot received by the as-of instant but
+/// committed after an earlier export of the same as-of makes another bundle,
+/// not another content under the same ID).
+fn bundle_id(request: &ExportRequest, checkpoint: &CheckpointRow, rows: &[SnapshotRow]) -> String {
+    let mut text = format!(
+        "gstvault bundle\n{}\n{}\n{}\n{}\n{}\n",
+        request.gstin,
+        request.scope.label(),
+        Timestamp::of(request.as_of),
+        checkpoint.size,
+        checkpoint.root
+    );
+    for row in rows {
+        text.push_str(&row.seq.to_string());
+        text.push(' ');
+    }
+    Digest::of(text.as_bytes()).hex()[..16].to_string()
+}
+
+fn changed(path: &Path, bundle_id: &str, found: Digest, expected: Digest) -> ExportError {
+    ExportError::Changed {
+        path: path.display().to_string(),
+        bundle_id: bundle_id.to_string(),
+        found,
+        expected,
+    }
+}
+
+/// Gives the finished temporary file its final name without ever replacing a
+/// file: a hard link fails when the name is taken. When it is taken by the
+/// same bytes (another export of the same bundle won the race, or the file
+/// was put back) nothing changes; other bytes are refused. The temporary
+/// name is removed either way. Returns whether the final file was there.
+fn place_no_replace(temp: &Path, final_path: &Path, bundle_id: &str, sha256: Digest) -> Result<bool, ExportError> {
+    let linked = std::fs::hard_link(temp, final_path);
+    let _ = std::fs::remove_file(temp);
+    match linked {
+        Ok(()) => {
+            if let Some(dir) = final_path.parent().and_then(|d| std::fs::File::open(d).ok()) {
+                let _ = dir.sync_all();
+            }
+            Ok(false)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let found = file_digest(final_path)?;
+            if found == sha256 {
+                Ok(true)
+            } else {
+                Err(changed(final_path, bundle_id, found, sha256))
+            }
+        }
+        Err(e) => Err(io_err(final_path, e)),
+    }
+}
+
+/// Removes the temporary files of exports that were interrupted (a crash,
+/// a kill): `.<bundle>.zip.partial-<pid>` files nobody holds locked. A live
+/// export holds its temporary file locked, so it is left alone.
+fn remove_stale_partials(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(".gstvault_") && name.contains(&format!(".zip{PARTIAL_MARK}"))) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(file) = std::fs::OpenOptions::new().write(true).open(&path) else {
+            continue;
+        };
+        if file.try_lock().is_ok() {
+            tracing::info!(file = %path.display(), "removing the temporary file of an interrupted export");
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 /// The bundle's proof files: the exact leaf record of every included
@@ -533,8 +668,10 @@ fn write_zip(
     root: &str,
     entries: &[Entry],
     as_of: DateTime<Utc>,
-) -> Result<(), ExportError> {
+) -> Result<std::fs::File, ExportError> {
     let file = crate::files::create_owner_only(path).map_err(|e| io_err(path, e))?;
+    file.try_lock()
+        .map_err(|e| io_err(path, format!("cannot lock the temporary file: {e}")))?;
     let mut zip = zip::ZipWriter::new(sink::PatchBuffer::new(file, 256 << 10));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
@@ -565,7 +702,7 @@ fn write_zip(
     let writer = zip.finish().map_err(|e| io_err(path, e))?;
     let file = writer.into_inner().map_err(|e| io_err(path, e))?;
     file.sync_all().map_err(|e| io_err(path, e))?;
-    Ok(())
+    Ok(file)
 }
 
 /// SHA-256 of a file, read in chunks.

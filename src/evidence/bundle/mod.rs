@@ -43,11 +43,18 @@ pub const RECORDS: &str = "data/proofs/records.jsonl";
 pub const INCLUSION: &str = "data/proofs/inclusion.txt";
 pub const CONSISTENCY: &str = "data/proofs/consistency.txt";
 
-/// `gstvault_<GSTIN>_<period>_<as-of date>` (the as-of date in IST).
-pub fn bundle_name(gstin: &Gstin, scope: &Scope, as_of: DateTime<Utc>) -> String {
+/// `gstvault_<GSTIN>_<period>_<as-of date>_<bundle ID>` (the as-of date in
+/// IST). The bundle ID is a digest of what the bundle is (GSTIN, scope,
+/// as-of instant, checkpoint), so a name never stands for two contents and
+/// no export has a reason to replace a file.
+pub fn bundle_name(gstin: &Gstin, scope: &Scope, as_of: DateTime<Utc>, bundle_id: &str) -> String {
     format!(
-        "gstvault_{gstin}_{}_{}",
+        "gstvault_{gstin}_{}_{}_{bundle_id}",
         scope.label(),
         india_date(as_of).format("%Y-%m-%d")
     )
 }
+
+/// The prefix of an export's temporary file in the output directory:
+/// `.<file name>.partial-<pid>`.
+pub const PARTIAL_MARK: &str = ".partial-";
