@@ -1,7 +1,9 @@
 //! Row 5, queries: a synthetic archive of N snapshots (1,000,000 at full
 //! scale) written through `Store::append_bulk`, then `list`, `show --as-of`,
 //! `diff --at T1 --at T2` and `changes --since` on random keys through the
-//! same `query::` functions the CLI calls, on the archive opened read-only.
+//! same `query::` functions the CLI calls, on the archive opened read-only;
+//! then the signer's guard on it: the first checkpoint signed (its root
+//! recomputed from every row) and the tip check every capture starts with.
 //!
 //! The archive: 20 GSTINs × 25 month endpoints × 24 months (FY 2024-25 and
 //! 2025-26) captured once a day until N snapshots exist; a key's payload
@@ -236,7 +238,7 @@ fn report(table: &mut Table, name: &str, mut ms: Vec<f64>) {
     let p50 = percentile(&ms, 0.5);
     table.add(Line {
         row: 5,
-        what: format!("query {name} (n = {})", ms.len()),
+        what: format!("{name} (n = {})", ms.len()),
         ours: format!("p50 {p50:.2} ms, p99 {:.2} ms", percentile(&ms, 0.99)),
         theirs: String::new(),
         ratio: String::new(),
@@ -290,7 +292,7 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
         list_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         list_rows += rows.len();
     }
-    report(table, "list (gstin+ep+range)", list_ms);
+    report(table, "query list (gstin+ep+range)", list_ms);
 
     let mut show_ms = Vec::new();
     for _ in 0..n {
@@ -315,7 +317,7 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
         let _ = gstvault::render::query::pretty_body(&shown);
         show_ms.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    report(table, "show --as-of", show_ms);
+    report(table, "query show --as-of", show_ms);
 
     let (mut diff_ms, mut diffs) = (Vec::new(), 0);
     for _ in 0..n {
@@ -342,7 +344,7 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
         diff_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         diffs += diffed.differences.len();
     }
-    report(table, "diff --at T1 --at T2", diff_ms);
+    report(table, "query diff --at T1 --at T2", diff_ms);
 
     let (mut changes_ms, mut changes) = (Vec::new(), 0);
     for _ in 0..n.min(50) {
@@ -363,6 +365,49 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
         changes_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         changes += rows.len();
     }
-    report(table, "changes --since 7d", changes_ms);
+    report(table, "query changes --since 7d", changes_ms);
     eprintln!("    {list_rows} rows listed, {diffs} differences, {changes} changes found");
+    drop(store);
+    guard(dir, &path, scale, table);
+}
+
+/// The signer's guard on the same archive: signing the first checkpoint
+/// (the root recomputed from every row, checked against the stored tiles),
+/// then the tip check every run starts with, and signing after one more
+/// capture's worth of snapshots.
+fn guard(dir: &Path, path: &Path, scale: &Scale, table: &mut Table) {
+    let (secret, public) = (dir.join("bench.key"), dir.join("bench.pub"));
+    if !secret.exists() {
+        gstvault::evidence::signing::keygen(&secret, &public, None).expect("keygen");
+    }
+    let key = gstvault::evidence::signing::SigningKey::load(&secret, None).expect("key loads");
+    let mut store = Store::open(path).expect("archive opens");
+    let rows = scale.query_rows;
+    let t = Instant::now();
+    let signed = gstvault::evidence::checkpoint::record(&mut store, &key, start(), None).expect("signs");
+    let sign_s = t.elapsed().as_secs_f64();
+    assert_eq!(signed.size, store.snapshot_count().expect("count"));
+    table.add(Line {
+        row: 5,
+        what: format!("sign a checkpoint over {} snapshots (root from every row)", count(rows)),
+        ours: format!("{sign_s:.2} s, {:.0} rows/s", rows as f64 / sign_s),
+        theirs: String::new(),
+        ratio: String::new(),
+        target: "< 10 s".into(),
+        met: Some(sign_s < 10.0),
+    });
+    let reader = gstvault::store::Reader::open(path).expect("archive opens read-only");
+    let public = key.public();
+    let mut ms = Vec::new();
+    for _ in 0..scale.query_samples.min(50) {
+        let t = Instant::now();
+        let damage = gstvault::evidence::guard::check_tip(&reader, Some(&public)).expect("tip check runs");
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(damage.is_empty(), "{damage:?}");
+    }
+    report(
+        table,
+        &format!("tip check at run start ({} snapshots)", count(rows)),
+        ms,
+    );
 }

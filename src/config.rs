@@ -124,6 +124,7 @@ pub struct RawDaemon {
     pub export_year: String,
     pub checkpoint: String,
     pub session_refresh: String,
+    pub verify: String,
     pub capture_on_start: bool,
     pub shutdown_grace_secs: u64,
     pub listen: String,
@@ -137,6 +138,7 @@ impl Default for RawDaemon {
             export_year: "0 0 7 1 12 *".into(),
             checkpoint: "0 0 * * * *".into(),
             session_refresh: "0 */15 * * * *".into(),
+            verify: "0 0 4 * * Sun".into(),
             capture_on_start: false,
             shutdown_grace_secs: 30,
             listen: String::new(),
@@ -593,6 +595,7 @@ fn daemon_settings(raw: &RawDaemon) -> Result<DaemonSettings, (String, String)> 
         (JobKind::ExportYear, &raw.export_year),
         (JobKind::Checkpoint, &raw.checkpoint),
         (JobKind::SessionRefresh, &raw.session_refresh),
+        (JobKind::Verify, &raw.verify),
     ] {
         if expression.trim().is_empty() {
             continue;

@@ -1,5 +1,6 @@
 //! The `gstvault` binary: parse arguments, run one command, map the result to
-//! an exit code (0 ok, 1 findings, 2 could not run). Errors print as one line.
+//! an exit code (0 ok; 1 findings: verify
+//! findings, a GSTIN that needs login, damaged evidence refused; 2 could not run). Errors print as one line.
 
 use clap::Parser;
 
@@ -10,7 +11,7 @@ async fn main() -> std::process::ExitCode {
         Ok(code) => std::process::ExitCode::from(code as u8),
         Err(error) => {
             eprintln!("error: {}", one_line(&error));
-            std::process::ExitCode::from(gstvault::cli::ExitCode::CouldNotRun as u8)
+            std::process::ExitCode::from(gstvault::cli::ExitCode::for_error(&error) as u8)
         }
     }
 }

@@ -73,6 +73,9 @@ pub enum Checkpointed {
     NothingAppended,
     /// The run appended but signing failed (the snapshots are kept).
     Failed { reason: String },
+    /// Not signed because the log or its newest checkpoint is damaged: one
+    /// line naming what (the snapshots are kept; nothing damaged is signed over).
+    Refused { damage: String },
 }
 
 /// The planner's counts of a planned run.
@@ -94,6 +97,25 @@ pub struct Captured {
     /// Set for a planned run.
     pub planner: Option<PlannerCalls>,
     pub checkpoint: Checkpointed,
+    /// What the tip check found damaged before the run began (the run
+    /// captured anyway: new evidence is never lost because old was damaged).
+    pub tip_damage: Vec<String>,
+}
+
+impl Captured {
+    /// Every line of damage the run met: the tip check's, the run's own
+    /// (repaired payloads) and a refused checkpoint's. The capture's exit
+    /// code is non-zero when there is any.
+    pub fn damage(&self) -> Vec<String> {
+        let mut out = self.tip_damage.clone();
+        out.extend(self.totals.damage.iter().cloned());
+        if let Checkpointed::Refused { damage } = &self.checkpoint {
+            if !out.contains(damage) {
+                out.push(damage.clone());
+            }
+        }
+        out
+    }
 }
 
 /// The API client for a config and its credentials.
@@ -231,6 +253,12 @@ pub async fn capture_with(
     progress: Option<Arc<dyn Progress>>,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
 ) -> Result<Captured> {
+    let tip_damage = {
+        let store = store
+            .lock()
+            .map_err(|_| AppError::Input("archive lock poisoned".into()))?;
+        check_tip(&store, config)?
+    };
     let tokens = TokenStore::new(&config.sessions_dir);
     let (totals, planner) = match mode {
         Mode::Full => {
@@ -267,13 +295,36 @@ pub async fn capture_with(
             "no signing key: the run's checkpoint is not signed (run `gstvault keygen`)"
         ),
         Checkpointed::Failed { reason } => tracing::error!(%reason, "the run's checkpoint is not signed"),
+        Checkpointed::Refused { damage } => tracing::error!("the run's checkpoint is not signed: {damage}"),
         _ => {}
     }
     Ok(Captured {
         totals,
         planner,
         checkpoint,
+        tip_damage,
     })
+}
+
+/// The cheap check of the log's tip before a run ([`crate::evidence::guard`]),
+/// with the configured key (the signing key's public half, else the public
+/// key file): one line per damage found, each also logged as an error.
+///
+/// Fails only when the archive cannot be read.
+pub fn check_tip(store: &Store, config: &Config) -> Result<Vec<String>> {
+    let key = match super::keys::signing_key(config) {
+        Ok(Some(key)) => Some(key.public()),
+        _ => super::keys::configured_public_key(config).ok().flatten(),
+    };
+    let damage = crate::evidence::guard::check_tip(store, key.as_ref())?;
+    Ok(damage
+        .into_iter()
+        .map(|d| {
+            let line = format!("{d}; run `gstvault verify --archive`");
+            tracing::error!("archive {}: {line}", store.path().display());
+            line
+        })
+        .collect())
 }
 
 /// Signs and stores the checkpoint over the whole log with the configured
@@ -299,6 +350,9 @@ pub fn sign_checkpoint(
     };
     match crate::evidence::checkpoint::record(store, &key, now, run_id) {
         Ok(row) => Checkpointed::Signed(row),
+        Err(crate::store::StoreError::Damaged { what, detail, .. }) => Checkpointed::Refused {
+            damage: format!("{what} is damaged: {detail}; run `gstvault verify --archive`"),
+        },
         Err(e) => Checkpointed::Failed { reason: e.to_string() },
     }
 }

@@ -55,6 +55,20 @@ pub enum AppError {
     File { path: String, message: String },
 }
 
+impl AppError {
+    /// Whether the use case stopped because stored evidence is damaged
+    /// (bytes that do not hash to their digest, a log or checkpoint that
+    /// does not check): the command line exits 1 for it, as for findings.
+    pub fn is_damage(&self) -> bool {
+        match self {
+            AppError::Store(e) => e.is_damage(),
+            AppError::Capture(CaptureError::Store(e)) => e.is_damage(),
+            AppError::Export(e) => e.is_damage(),
+            _ => false,
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, AppError>;
 
 pub(crate) fn input(message: impl Into<String>) -> AppError {

@@ -88,6 +88,10 @@ pub struct RunTotals {
     pub needs_login: BTreeMap<Gstin, String>,
     /// Calls not made because their GSTIN needs login.
     pub skipped: u64,
+    /// Damage to stored evidence met during the run, one line each (a
+    /// stored payload copy that no longer hashes to its digest, repaired
+    /// from the genuine bytes received). The run exits non-zero when set.
+    pub damage: Vec<String>,
 }
 
 impl RunTotals {
@@ -130,6 +134,7 @@ struct Context {
     changes: AtomicU64,
     skipped: AtomicU64,
     outcomes: StdMutex<BTreeMap<Outcome, u64>>,
+    damage: StdMutex<Vec<String>>,
     progress: Option<Arc<dyn Progress>>,
     concurrency: usize,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
@@ -167,6 +172,7 @@ impl Context {
             changes: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
             outcomes: StdMutex::new(BTreeMap::new()),
+            damage: StdMutex::new(Vec::new()),
             progress,
             stop,
             writer: spawn_writer(store.clone()),
@@ -218,6 +224,7 @@ impl Context {
             changes: self.changes.load(Ordering::Relaxed),
             needs_login,
             skipped: self.skipped.load(Ordering::Relaxed),
+            damage: self.damage.lock().expect("damage lock").clone(),
         };
         let json = serde_json::to_string(&totals).expect("totals serialise");
         let (run_id, finished) = (self.run_id, self.clock.now());
@@ -443,6 +450,17 @@ async fn archive(
         metrics::counter!("gstvault_changes_total").increment(1);
     }
     *ctx.outcomes.lock().expect("outcomes lock").entry(outcome).or_default() += 1;
+    if let Some(digest) = appended.repaired {
+        let line = format!(
+            "payload {} was damaged in the archive (no stored copy hashed to its SHA-256); the genuine bytes \
+             received for snapshot {} ({gstin} {} {period}) are stored again as a repair copy",
+            digest.short(),
+            appended.seq,
+            endpoint.name
+        );
+        tracing::error!("{line}");
+        ctx.damage.lock().expect("damage lock").push(line);
+    }
     tracing::debug!(gstin = %gstin, endpoint = endpoint.name, period = %period, page, outcome = outcome.as_str(), seq = appended.seq.0, "archived");
     Ok(file_count)
 }

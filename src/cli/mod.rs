@@ -37,6 +37,30 @@ pub enum ExitCode {
     CouldNotRun = 2,
 }
 
+impl ExitCode {
+    /// The exit code for a command that stopped with `error`: 1
+    /// ([`ExitCode::Findings`]) when it stopped because stored evidence is
+    /// damaged (it refused to serve, sign over or export it), else 2.
+    pub fn for_error(error: &anyhow::Error) -> ExitCode {
+        let damage = error.chain().any(|cause| {
+            cause
+                .downcast_ref::<app::AppError>()
+                .is_some_and(app::AppError::is_damage)
+                || cause
+                    .downcast_ref::<crate::store::StoreError>()
+                    .is_some_and(crate::store::StoreError::is_damage)
+                || cause
+                    .downcast_ref::<crate::query::QueryError>()
+                    .is_some_and(crate::query::QueryError::is_damage)
+        });
+        if damage {
+            ExitCode::Findings
+        } else {
+            ExitCode::CouldNotRun
+        }
+    }
+}
+
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
@@ -359,7 +383,7 @@ async fn snapshot(config_path: &Path, args: SnapshotArgs) -> Result<ExitCode> {
     println!("archive: {}", config.archive_path.display());
     Ok(if matches!(captured.checkpoint, Checkpointed::Failed { .. }) {
         ExitCode::CouldNotRun
-    } else if captured.totals.needs_login.is_empty() {
+    } else if captured.totals.needs_login.is_empty() && captured.damage().is_empty() {
         ExitCode::Ok
     } else {
         ExitCode::Findings

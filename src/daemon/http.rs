@@ -27,7 +27,7 @@ pub(super) fn metrics_handle() -> &'static PrometheusHandle {
 }
 
 impl Daemon {
-    /// Health: the scheduler ticks and the archive is writable.
+    /// Health: the scheduler ticks, the archive is writable and no damage was found.
     pub fn health(&self) -> (bool, Vec<String>) {
         let mut reasons = Vec::new();
         // The beat's age on tokio's clock, the clock the heartbeat stored it by.
@@ -42,6 +42,9 @@ impl Daemon {
         }
         if let Some(e) = self.store_error.lock().expect("error slot").clone() {
             reasons.push(format!("last archive write failed: {e}"));
+        }
+        if let Some(damage) = self.damage.lock().expect("damage slot").clone() {
+            reasons.push(format!("archive damaged: {damage}"));
         }
         (reasons.is_empty(), reasons)
     }

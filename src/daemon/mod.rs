@@ -96,6 +96,12 @@ pub struct Daemon {
     heartbeat: StdMutex<Option<Instant>>,
     /// The last archive write error, for /healthz.
     store_error: StdMutex<Option<String>>,
+    /// Damage to the archive found by a capture, a checkpoint or the verify
+    /// job, for /healthz; cleared only by a verify job that finds the
+    /// archive intact.
+    damage: StdMutex<Option<String>>,
+    /// Set when a job found damage: the verify job runs right after it.
+    verify_soon: std::sync::atomic::AtomicBool,
     /// Where /healthz and /metrics are served, once bound.
     listening: OnceLock<std::net::SocketAddr>,
     _lock: WriterLock,
@@ -120,6 +126,8 @@ impl Daemon {
             stop_tx: watch::Sender::new(false),
             heartbeat: StdMutex::new(None),
             store_error: StdMutex::new(None),
+            damage: StdMutex::new(None),
+            verify_soon: std::sync::atomic::AtomicBool::new(false),
             listening: OnceLock::new(),
             _lock: lock,
         }))
@@ -157,6 +165,7 @@ impl Daemon {
             JobKind::ExportYear => self.export(Scope::Year(export_year_at(started))).await,
             JobKind::Checkpoint => self.checkpoint(),
             JobKind::SessionRefresh => self.refresh_sessions().await,
+            JobKind::Verify => self.verify().await,
         };
         let finished = self.clock.now();
         if let Some(id) = row {
@@ -173,6 +182,9 @@ impl Daemon {
                 detail = other.detail().unwrap_or(""),
                 "job finished"
             ),
+        }
+        if kind != JobKind::Verify && self.verify_soon.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            Box::pin(self.run_job(JobKind::Verify)).await;
         }
         result
     }
@@ -217,11 +229,21 @@ impl Daemon {
         };
         *self.store_error.lock().expect("error slot") = None;
         let summary = &captured.totals;
+        let damage = captured.damage();
+        if let Some(first) = damage.first() {
+            self.found_damage(first, damage.len());
+            return JobResult::Failed(format!(
+                "capture archived (run {}, {} snapshots), archive damage found: {}",
+                summary.run_id,
+                summary.snapshots,
+                damage.join("; ")
+            ));
+        }
         let checkpoint = match &captured.checkpoint {
             Checkpointed::Signed(c) => format!(", checkpoint {}", c.size),
             Checkpointed::NoKey { .. } => ", checkpoint not signed: no signing key".to_string(),
             Checkpointed::NothingAppended => String::new(),
-            Checkpointed::Failed { reason } => {
+            Checkpointed::Failed { reason } | Checkpointed::Refused { damage: reason } => {
                 return JobResult::Failed(format!(
                     "capture archived (run {}), checkpoint not signed: {reason}",
                     summary.run_id
@@ -294,6 +316,61 @@ impl Daemon {
             Checkpointed::Failed { reason } => {
                 *self.store_error.lock().expect("error slot") = Some(reason.clone());
                 JobResult::Failed(reason)
+            }
+            Checkpointed::Refused { damage } => {
+                self.found_damage(&damage, 1);
+                JobResult::Failed(format!("checkpoint not signed: {damage}"))
+            }
+        }
+    }
+
+    /// Records damage for /healthz (503 until a verify job finds the archive
+    /// intact) and asks for the verify job right after the current one, so
+    /// the reason becomes the full verification's (or clears when a capture
+    /// repaired what it found).
+    fn found_damage(&self, first: &str, count: usize) {
+        let reason = if count > 1 {
+            format!("{first} (and {} more)", count - 1)
+        } else {
+            first.to_string()
+        };
+        tracing::error!(%reason, "archive damage found");
+        *self.damage.lock().expect("damage slot") = Some(reason);
+        self.verify_soon.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The verify job: `verify --archive` on a read-only handle of its own
+    /// (captures go on meanwhile), with the configured public key.
+    async fn verify(self: &Arc<Self>) -> JobResult {
+        let config = self.config.clone();
+        let verified = tokio::task::spawn_blocking(move || app::verify::verify_archive(&config, None)).await;
+        let report = match verified {
+            Ok(Ok(report)) => report,
+            Ok(Err(e)) => return JobResult::Failed(format!("verify --archive could not run: {e}")),
+            Err(e) => return JobResult::Failed(format!("verify --archive stopped: {e}")),
+        };
+        let counts = format!(
+            "{} snapshots, {} payloads, {} checkpoints, {:.1} MiB hashed",
+            report.snapshots,
+            report.payloads,
+            report.checkpoints,
+            report.bytes_hashed as f64 / (1024.0 * 1024.0)
+        );
+        match report.findings.first() {
+            None => {
+                *self.damage.lock().expect("damage slot") = None;
+                JobResult::Ok(format!("archive intact: {counts}"))
+            }
+            Some(first) => {
+                let reason = format!(
+                    "verify --archive found {} finding(s), first: {}: {}",
+                    report.findings.len(),
+                    first.subject,
+                    first.message
+                );
+                tracing::error!(%reason, "archive damage found");
+                *self.damage.lock().expect("damage slot") = Some(reason.clone());
+                JobResult::Failed(format!("{reason} ({counts})"))
             }
         }
     }

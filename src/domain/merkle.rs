@@ -175,6 +175,112 @@ pub fn grown_tiles<S: TileSource>(source: &S, old: u64, new: u64) -> Result<Vec<
     Ok(out)
 }
 
+/// The RFC 6962 root of a log computed in one pass over its leaf hashes,
+/// in O(log N) memory: the signer recomputes the root from the rows with it
+/// (never from stored tiles alone). Holds the roots of the perfect subtrees
+/// the leaves so far split into, largest first.
+#[derive(Default)]
+pub struct RootBuilder {
+    /// (leaf count, hash) of each perfect subtree, counts strictly decreasing.
+    stack: Vec<(u64, [u8; 32])>,
+    size: u64,
+}
+
+impl RootBuilder {
+    /// Appends the next leaf hash (RFC 6962: SHA-256(0x00 || leaf input)).
+    pub fn push_leaf_hash(&mut self, leaf_hash: [u8; 32]) {
+        let mut node = (1u64, leaf_hash);
+        while let Some(&(count, left)) = self.stack.last() {
+            if count != node.0 {
+                break;
+            }
+            self.stack.pop();
+            node = (count * 2, node_hash(&left, &node.1));
+        }
+        self.stack.push(node);
+        self.size += 1;
+    }
+
+    /// Appends concatenated 32-byte leaf hashes, as a [`TileSource`] gives them.
+    pub fn push_leaf_hashes(&mut self, hashes: &[u8]) {
+        for chunk in hashes.chunks_exact(HASH_SIZE) {
+            self.push_leaf_hash(to_array(chunk));
+        }
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The root over the leaves so far (SHA-256("") for none): the largest
+    /// perfect subtree is the left child, the rest the right, recursively.
+    pub fn root(&self) -> Digest {
+        let mut nodes = self.stack.iter().rev();
+        let Some(&(_, mut acc)) = nodes.next() else {
+            return Digest::of(b"");
+        };
+        for (_, left) in nodes {
+            acc = node_hash(left, &acc);
+        }
+        Digest(acc)
+    }
+}
+
+/// RFC 6962 interior node: SHA-256(0x01 || left || right).
+fn node_hash(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut hasher = Sha256::new();
+    hasher.update([1u8]);
+    hasher.update(left);
+    hasher.update(right);
+    hasher.finalize().into()
+}
+
+/// A [`TileSource`] seen as the log was at `size` leaves: stored tiles cut to
+/// the hashes the tree of `size` leaves had (leaf hashes pass through).
+/// [`grown_tiles`] over it recomputes, from the leaves, every stored hash
+/// written since, so they can be compared with what is stored.
+pub struct AsOf<'a, S: TileSource> {
+    pub source: &'a S,
+    pub size: u64,
+}
+
+impl<S: TileSource> TileSource for AsOf<'_, S> {
+    fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<u8>, String> {
+        self.source.leaf_hashes(start, end)
+    }
+
+    fn stored_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, String> {
+        // Entry j of a level-L tile is the root of a complete subtree of
+        // 4^L leaves; the tree of `size` leaves had size / 4^L of them.
+        let complete = self.size >> (u32::from(TILE_HEIGHT) * u32::from(level));
+        let entries = complete.saturating_sub(index * TILE_WIDTH).min(TILE_WIDTH) as usize;
+        Ok(self.source.stored_tile(level, index)?.map(|mut data| {
+            data.truncate(entries * HASH_SIZE);
+            data
+        }))
+    }
+}
+
+/// The stored tiles (level ≥ 1) written since the log had `old` leaves that
+/// differ from the tiles recomputed from its leaf hashes, up to `new`
+/// leaves: (level, index) of each. Empty when the stored tree is the tree of
+/// the leaves. Reads the leaves from just below `old` to `new` and O(log N)
+/// stored tiles.
+///
+/// Fails when a leaf or a tile that the tree of `old` leaves had cannot be read.
+pub fn tiles_differing_since<S: TileSource>(source: &S, old: u64, new: u64) -> Result<Vec<(u8, u64)>, String> {
+    let expected = grown_tiles(&AsOf { source, size: old }, old, new)?;
+    let mut differing = Vec::new();
+    for (level, index, hashes) in expected {
+        let stored = source.stored_tile(level, index)?.unwrap_or_default();
+        if stored.get(..hashes.len()) != Some(&hashes[..]) {
+            differing.push((level, index));
+        }
+    }
+    Ok(differing)
+}
+
 /// Leaf hashes and tiles held in memory (verification, tests).
 #[derive(Default)]
 pub struct MemoryTiles {
@@ -325,6 +431,41 @@ mod tests {
         "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
         "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
     ];
+
+    #[test]
+    fn root_builder_matches_the_reference_roots_and_the_tree() {
+        let mut builder = RootBuilder::default();
+        assert_eq!(builder.root(), Digest::of(b""));
+        for (leaf, root) in LEAVES.iter().zip(ROOTS) {
+            builder.push_leaf_hash(crate::domain::log::leaf_hash(&hex::decode(leaf).unwrap()).0);
+            assert_eq!(builder.root().hex(), root);
+        }
+        let mut tree = Tree::new();
+        let mut builder = RootBuilder::default();
+        for i in 0..300u32 {
+            let d = Digest::of(&i.to_be_bytes());
+            tree.push(d);
+            builder.push_leaf_hash(crate::domain::log::leaf_hash(&d.0).0);
+            assert_eq!(builder.root(), tree.root(), "size {}", i + 1);
+        }
+    }
+
+    #[test]
+    fn tiles_written_since_a_size_are_checked_against_the_leaves() {
+        let digests: Vec<Digest> = (0..100u32).map(|i| Digest::of(&i.to_be_bytes())).collect();
+        let mut tiles = MemoryTiles::of(&digests).unwrap();
+        for old in [0, 1, 37, 64, 99, 100] {
+            assert_eq!(tiles_differing_since(&tiles, old, 100).unwrap(), vec![], "old {old}");
+        }
+        // A leaf changed after size 40 (its row altered, stored tiles stale).
+        let at = 45 * HASH_SIZE;
+        tiles.leaves[at] ^= 1;
+        assert!(!tiles_differing_since(&tiles, 40, 100).unwrap().is_empty());
+        // A stored hash changed after size 40.
+        let mut tiles = MemoryTiles::of(&digests).unwrap();
+        tiles.tiles.get_mut(&(1, 3)).unwrap()[0] ^= 1;
+        assert_eq!(tiles_differing_since(&tiles, 40, 100).unwrap(), vec![(1, 3)]);
+    }
 
     #[test]
     fn reference_roots_and_proofs() {

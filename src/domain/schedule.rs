@@ -22,15 +22,18 @@ pub enum JobKind {
     Checkpoint,
     /// Refresh taxpayer sessions that are about to lapse.
     SessionRefresh,
+    /// Verify the whole archive (`verify --archive`).
+    Verify,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 5] = [
+    pub const ALL: [JobKind; 6] = [
         JobKind::Capture,
         JobKind::ExportMonth,
         JobKind::ExportYear,
         JobKind::Checkpoint,
         JobKind::SessionRefresh,
+        JobKind::Verify,
     ];
 
     /// The job's name in config keys, logs, metrics and `status`.
@@ -41,6 +44,7 @@ impl JobKind {
             JobKind::ExportYear => "export_year",
             JobKind::Checkpoint => "checkpoint",
             JobKind::SessionRefresh => "session_refresh",
+            JobKind::Verify => "verify",
         }
     }
 

@@ -8,7 +8,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
 use crate::domain::digest::Digest;
+use crate::evidence::guard;
 use crate::evidence::signing::{PublicKey, SigningError, SigningKey};
+use crate::store::{CheckpointRow, Store, StoreError};
 
 /// A tree head: size and root, under an origin.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,44 +89,47 @@ impl SignedCheckpoint {
 }
 
 /// Builds, signs and stores the checkpoint over the whole log now. When the
-/// newest stored checkpoint already has this size it is returned instead, so
-/// repeated calls without new snapshots add nothing.
+/// newest stored checkpoint of this key already has this size it is
+/// returned instead (after the tip check), so repeated calls without new
+/// snapshots add nothing. The root is computed from the rows and signed only
+/// when it provably extends the newest stored checkpoint ([`guard`]).
 ///
-/// Fails when the archive cannot be read or written.
+/// Fails when the archive cannot be read or written, and with
+/// [`StoreError::Damaged`] when the log or the newest checkpoint is damaged:
+/// then nothing is signed.
+///
+/// [`guard`]: crate::evidence::guard
 pub fn record(
-    store: &mut crate::store::Store,
+    store: &mut Store,
     key: &SigningKey,
     now: chrono::DateTime<chrono::Utc>,
     run_id: Option<i64>,
-) -> Result<crate::store::CheckpointRow, crate::store::StoreError> {
+) -> Result<CheckpointRow, StoreError> {
+    let public = key.public();
     let size = store.snapshot_count()?;
     let key_id = key.info().key_id;
-    if let Some(last) = store.checkpoints()?.into_iter().rfind(|c| c.key_id == key_id) {
-        if last.size == size {
-            return Ok(last);
+    let checkpoints = store.checkpoints()?;
+    if let Some(last) = checkpoints.last().filter(|c| c.key_id == key_id && c.size == size) {
+        if let Some(damage) = guard::check_tip(store, Some(&public))?.into_iter().next() {
+            return Err(damage.into_error(store));
         }
+        return Ok(last.clone());
     }
-    let root = store
-        .tree(size)
-        .root()
-        .map_err(|message| crate::store::StoreError::Io {
-            path: store.path().display().to_string(),
-            message,
-        })?;
+    let root = guard::signable_root(store, size, Some(&public))?;
     let head = TreeHead {
         origin: origin(&store.archive_id()?),
         size,
         root,
     };
     let signed = head.sign(key);
-    let mut row = crate::store::CheckpointRow {
+    let mut row = CheckpointRow {
         id: 0,
         size,
         root: head.root,
         origin: head.origin.clone(),
         body: signed.body,
         signature: signed.signature,
-        key_id: key.info().key_id,
+        key_id,
         created_at: crate::domain::time::Timestamp::of(now),
         run_id,
     };
@@ -137,7 +142,7 @@ pub fn origin(archive_id: &str) -> String {
     format!("gstvault.archive/{archive_id}")
 }
 
-impl crate::store::CheckpointRow {
+impl CheckpointRow {
     /// The signed checkpoint this row holds (None when its text is not a checkpoint).
     pub fn signed(&self) -> Option<SignedCheckpoint> {
         Some(SignedCheckpoint {

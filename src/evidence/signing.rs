@@ -157,6 +157,11 @@ impl SigningKey {
         info_of(&self.key_id, self.key.verifying_key().as_bytes())
     }
 
+    /// The public half, to check what this key signed before.
+    pub fn public(&self) -> PublicKey {
+        PublicKey::parse(&self.info().public_key_text).expect("a key's own public text parses")
+    }
+
     /// A minisign signature file for `data` with `trusted_comment` (one line).
     pub fn sign(&self, data: &[u8], trusted_comment: &str) -> String {
         let trusted_comment = trusted_comment.replace(['\r', '\n'], " ");

@@ -10,6 +10,9 @@
 //! change rows agree with the snapshots they name; every checkpoint's root
 //! equals the root recomputed from the rows, and its signature verifies. Each
 //! payload is decompressed once per scan and each body hashed once, streamed.
+//! A payload whose own copy is damaged but whose repair copy (stored again
+//! by a capture that received the genuine bytes) gives its bodies is noted,
+//! not a finding: what the archive serves is whole.
 
 use std::collections::{HashMap, HashSet};
 
@@ -27,6 +30,9 @@ type Shared = std::sync::Arc<Vec<u8>>;
 struct PayloadCache {
     map: HashMap<Digest, Option<Shared>>,
     bytes: usize,
+    /// Payloads whose own stored copy is damaged and whose bytes come from a
+    /// repair copy (stored by a later capture of the genuine bytes).
+    repaired: HashSet<Digest>,
 }
 
 const CACHE_BYTES: usize = 64 * 1024 * 1024;
@@ -38,7 +44,17 @@ impl PayloadCache {
         if let Some(hit) = self.map.get(sha) {
             return Ok((hit.clone(), false));
         }
-        let loaded = store.payload(sha).map_err(|e| e.to_string())?.map(std::sync::Arc::new);
+        let loaded = match store.stored_payload(sha) {
+            Ok(found) => found.map(std::sync::Arc::new),
+            // A copy that does not decompress may have a good repair copy.
+            Err(e) => match store.repaired_payload(sha).map_err(|e| e.to_string())? {
+                Some(bytes) => {
+                    self.repaired.insert(*sha);
+                    Some(std::sync::Arc::new(bytes))
+                }
+                None => return Err(e.to_string()),
+            },
+        };
         let size = loaded.as_ref().map(|b| b.len()).unwrap_or(0);
         if self.bytes + size > CACHE_BYTES {
             self.map.clear();
@@ -78,10 +94,11 @@ fn verify_consistent(store: &Reader, public_key: Option<&PublicKey>) -> Result<V
     let mut cache = PayloadCache {
         map: HashMap::new(),
         bytes: 0,
+        repaired: HashSet::new(),
     };
     let mut expected_seq = 0u64;
     let mut pending: Vec<Finding> = Vec::new();
-    let mut payload_findings: Vec<Finding> = Vec::new();
+    let mut payload_findings: Vec<(Digest, Finding)> = Vec::new();
     let mut hashed = 0u64;
     let mut gap_reported = false;
     store.scan_snapshots(|row, offset, envelope| {
@@ -108,29 +125,45 @@ fn verify_consistent(store: &Reader, public_key: Option<&PublicKey>) -> Result<V
                 match cache.get(store, sha) {
                     Ok((Some(payload), fresh)) => {
                         if fresh && recorded_sizes.get(sha) != Some(&(payload.len() as u64)) {
-                            payload_findings.push(Finding {
-                                subject: format!("payload {}", sha.short()),
-                                message: format!(
-                                    "decompresses to {} bytes, recorded {:?}",
-                                    payload.len(),
-                                    recorded_sizes.get(sha)
-                                ),
-                            });
+                            payload_findings.push((
+                                *sha,
+                                Finding {
+                                    subject: format!("payload {}", sha.short()),
+                                    message: format!(
+                                        "decompresses to {} bytes, recorded {:?}",
+                                        payload.len(),
+                                        recorded_sizes.get(sha)
+                                    ),
+                                },
+                            ));
                         }
                         if offset > envelope.len() {
                             add("payload offset lies outside the stored envelope".into());
                             return;
                         }
                         // Hash the reassembled body without building it.
-                        let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
-                        sha2::Digest::update(&mut hasher, &envelope[..offset]);
-                        sha2::Digest::update(&mut hasher, payload.as_slice());
-                        sha2::Digest::update(&mut hasher, &envelope[offset..]);
-                        let body_len = (envelope.len() + payload.len()) as u64;
-                        hashed += body_len;
-                        if Some(Digest(sha2::Digest::finalize(hasher).into())) != row.body_sha256 {
-                            add("stored bytes do not hash to the recorded body SHA-256".into());
+                        let body_digest = |payload: &[u8]| {
+                            let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+                            sha2::Digest::update(&mut hasher, &envelope[..offset]);
+                            sha2::Digest::update(&mut hasher, payload);
+                            sha2::Digest::update(&mut hasher, &envelope[offset..]);
+                            Some(Digest(sha2::Digest::finalize(hasher).into()))
+                        };
+                        let mut payload = payload;
+                        hashed += (envelope.len() + payload.len()) as u64;
+                        if body_digest(&payload) != row.body_sha256 {
+                            // The payload row's copy may be damaged and a
+                            // later capture have stored the genuine bytes.
+                            match store.repaired_payload(sha) {
+                                Ok(Some(copy)) if body_digest(&copy) == row.body_sha256 => {
+                                    cache.repaired.insert(*sha);
+                                    payload = std::sync::Arc::new(copy);
+                                    cache.map.insert(*sha, Some(payload.clone()));
+                                }
+                                _ => add("stored bytes do not hash to the recorded body SHA-256".into()),
+                            }
                         }
+                        let body_len = (envelope.len() + payload.len()) as u64;
                         if Some(body_len) != row.body_size {
                             add(format!("stored body is {body_len} bytes, recorded {:?}", row.body_size));
                         }
@@ -143,8 +176,25 @@ fn verify_consistent(store: &Reader, public_key: Option<&PublicKey>) -> Result<V
             _ => add("stored body parts are incomplete".into()),
         }
     })?;
-    report.findings.append(&mut payload_findings);
+    // A payload whose own copy is damaged but whose repair copy gives every
+    // body is whole again: noted, not a finding.
+    let repaired = cache.repaired;
+    report.findings.extend(
+        payload_findings
+            .into_iter()
+            .filter(|(sha, _)| !repaired.contains(sha))
+            .map(|(_, finding)| finding),
+    );
     report.findings.append(&mut pending);
+    let mut repaired: Vec<Digest> = repaired.into_iter().collect();
+    repaired.sort();
+    for sha in repaired {
+        report.notes.push(format!(
+            "payload {}: its stored copy is damaged; the genuine bytes, stored again by a later capture, \
+             are served instead",
+            sha.short()
+        ));
+    }
     report.bytes_hashed += hashed;
     report.snapshots = digests.len() as u64;
 
@@ -154,7 +204,7 @@ fn verify_consistent(store: &Reader, public_key: Option<&PublicKey>) -> Result<V
         }
         let subject = format!("payload {}", sha.short());
         report.finding(subject.clone(), "no snapshot references this payload");
-        match store.payload(sha) {
+        match store.stored_payload(sha) {
             Ok(Some(bytes)) => {
                 report.bytes_hashed += bytes.len() as u64;
                 if bytes.len() as u64 != *size || Digest::of(&bytes) != *sha {

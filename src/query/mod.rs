@@ -52,6 +52,13 @@ pub enum QueryError {
     Store(#[from] StoreError),
 }
 
+impl QueryError {
+    /// Whether the query stopped because stored evidence is damaged.
+    pub fn is_damage(&self) -> bool {
+        matches!(self, QueryError::Store(e) if e.is_damage())
+    }
+}
+
 pub type Result<T> = std::result::Result<T, QueryError>;
 
 fn input(message: impl Into<String>) -> QueryError {

@@ -84,6 +84,9 @@ pub fn captured(c: &Captured) -> String {
         ));
     }
     out.push_str(&run_totals(&c.totals));
+    for line in c.damage() {
+        out.push_str(&format!("  DAMAGE: {line}\n"));
+    }
     out.push_str(&checkpointed(&c.checkpoint));
     out
 }
@@ -101,6 +104,7 @@ pub fn checkpointed(c: &Checkpointed) -> String {
         ),
         Checkpointed::NothingAppended => "  checkpoint: nothing appended, nothing to sign\n".to_string(),
         Checkpointed::Failed { reason } => format!("  checkpoint: NOT SIGNED: {reason}\n"),
+        Checkpointed::Refused { .. } => "  checkpoint: NOT SIGNED: the archive is damaged (see DAMAGE above)\n".into(),
     }
 }
 

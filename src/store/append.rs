@@ -6,7 +6,11 @@
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::bodies::compress_payload;
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+
+use super::bodies::{compress_payload, genuine_payload};
 use super::rows::{Appended, NewSnapshot, SnapshotRow};
 use super::tiles::grow_tiles;
 use std::path::Path;
@@ -44,7 +48,7 @@ impl Store {
             .map_err(|e| sqlite(&path, e))?;
         let mut appended = Vec::with_capacity(snapshots.len());
         for (seq, snapshot) in (next..).zip(snapshots) {
-            appended.push(append_in(&tx, &path, seq, snapshot)?);
+            appended.push(append_in(&tx, &path, seq, snapshot, &mut self.confirmed)?);
         }
         let leaves: Vec<Digest> = appended.iter().map(|a| a.leaf_hash).collect();
         grow_tiles(&tx, &path, next as u64, next as u64 + snapshots.len() as u64, &leaves)?;
@@ -54,15 +58,18 @@ impl Store {
 }
 
 /// Appends one snapshot as log entry `seq` inside the caller's transaction.
+/// `confirmed` holds the payloads whose stored bytes this run has confirmed.
 pub(super) fn append_in(
     tx: &rusqlite::Transaction<'_>,
     path: &Path,
     seq: i64,
     snapshot: &NewSnapshot<'_>,
+    confirmed: &mut HashSet<i64>,
 ) -> Result<Appended> {
     let path = path.to_path_buf();
 
     let mut new_payload_bytes = 0u64;
+    let mut repaired = None;
     let mut body_sha = None;
     let mut payload_sha = None;
     let mut payload_offset = None;
@@ -71,13 +78,38 @@ pub(super) fn append_in(
         let span = snapshot.reading.map(|r| r.payload.clone()).unwrap_or(0..body.len());
         let payload = &body[span.clone()];
         let digest = Digest::of(payload);
-        if payload_id(tx, &path, &digest)?.is_none() {
-            let compressed = compress_payload(payload).map_err(|e| StoreError::Io {
+        let compress = || {
+            compress_payload(payload).map_err(|e| StoreError::Io {
                 path: path.display().to_string(),
                 message: format!("zstd: {e}"),
-            })?;
-            new_payload_bytes = compressed.len() as u64;
-            insert_payload(tx, &path, &digest, payload.len(), &compressed)?;
+            })
+        };
+        match payload_id(tx, &path, &digest)? {
+            None => {
+                let compressed = compress()?;
+                new_payload_bytes = compressed.len() as u64;
+                insert_payload(tx, &path, &digest, payload.len(), &compressed)?;
+                if let Some(id) = payload_id(tx, &path, &digest)? {
+                    confirmed.insert(id);
+                }
+            }
+            Some(id) if confirmed.contains(&id) => {}
+            Some(id) => {
+                // Deduplicate only onto bytes that are what the digest says:
+                // a damaged stored copy is never referenced as if it held
+                // these bytes; the genuine ones are stored again instead.
+                let (size, stored): (i64, Vec<u8>) = tx
+                    .prepare_cached("SELECT size, bytes FROM payloads WHERE id = ?1")
+                    .and_then(|mut q| q.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))))
+                    .map_err(|e| sqlite(&path, e))?;
+                if genuine_payload(tx, &path, id, &digest, size, &stored)?.is_none() {
+                    let compressed = compress()?;
+                    new_payload_bytes = compressed.len() as u64;
+                    insert_repair(tx, &path, id, payload.len(), &compressed, seq, snapshot.received_at)?;
+                    repaired = Some(digest);
+                }
+                confirmed.insert(id);
+            }
         }
         let mut env = Vec::with_capacity(body.len() - payload.len());
         env.extend_from_slice(&body[..span.start]);
@@ -154,7 +186,28 @@ pub(super) fn append_in(
         leaf_hash,
         new_payload_bytes,
         changed_from,
+        repaired,
     })
+}
+
+/// Stores a genuine copy of payload `id` whose stored copies are damaged,
+/// brought by the answer of snapshot `seq`.
+fn insert_repair(
+    conn: &Connection,
+    path: &Path,
+    id: i64,
+    size: usize,
+    compressed: &[u8],
+    seq: i64,
+    found_at: DateTime<Utc>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO payload_repairs (payload_id, size, codec, bytes, seq, found_at)
+         VALUES (?1, ?2, 'zstd', ?3, ?4, ?5)",
+    )
+    .and_then(|mut q| q.execute(params![id, size as i64, compressed, seq, compact::millis(found_at)]))
+    .map(|_| ())
+    .map_err(|e| sqlite(path, e))
 }
 
 /// The ids a written snapshot row refers to.

@@ -22,11 +22,6 @@ pub fn digest_blob(digest: &Digest) -> Vec<u8> {
     digest.0.to_vec()
 }
 
-/// The lowercase hex of a stored digest (any BLOB length is shown as it is).
-pub fn blob_hex(bytes: &[u8]) -> String {
-    hex::encode(bytes)
-}
-
 /// How a transaction id is stored: 16 bytes when it is a canonical lowercase
 /// hyphenated UUID (it then formats back to the same text), else the text.
 pub fn transaction_id_value(text: &str) -> Value {

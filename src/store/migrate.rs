@@ -41,6 +41,7 @@ impl Store {
                 conn,
                 path: path.to_path_buf(),
             },
+            confirmed: Default::default(),
         };
         store.configure()?;
         let report = embedded::migrations::runner()

@@ -64,6 +64,18 @@ pub enum StoreError {
     Io { path: String, message: String },
     #[error("archive {path}: snapshot {seq}: {message}")]
     Corrupt { path: String, seq: u64, message: String },
+    /// Stored evidence that no longer is what was recorded: bytes that do not
+    /// hash to their digest, a checkpoint the rows do not give, tiles that
+    /// disagree with the rows. Never served, signed over or exported.
+    #[error("archive {path}: {what} is damaged: {detail}; run `gstvault verify --archive`")]
+    Damaged { path: String, what: String, detail: String },
+}
+
+impl StoreError {
+    /// Whether this is damage to stored evidence (rather than a failure to read or write).
+    pub fn is_damage(&self) -> bool {
+        matches!(self, StoreError::Damaged { .. })
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -88,6 +100,9 @@ pub struct Reader {
 /// [`Reader`] works on it too; every write takes `&mut self`.
 pub struct Store {
     reader: Reader,
+    /// Payloads whose stored bytes this handle has confirmed since its run
+    /// began (deduplication refers only to confirmed bytes; see `append`).
+    confirmed: std::collections::HashSet<i64>,
 }
 
 impl std::ops::Deref for Store {
@@ -144,6 +159,18 @@ impl Reader {
     pub fn begin_read(&self) -> Result<ReadTransaction<'_>> {
         self.conn.execute_batch("BEGIN DEFERRED").map_err(|e| self.err(e))?;
         Ok(ReadTransaction { conn: &self.conn })
+    }
+
+    pub(super) fn damaged(&self, what: impl Into<String>, detail: impl Into<String>) -> StoreError {
+        damaged(&self.path, what, detail)
+    }
+}
+
+fn damaged(path: &Path, what: impl Into<String>, detail: impl Into<String>) -> StoreError {
+    StoreError::Damaged {
+        path: path.display().to_string(),
+        what: what.into(),
+        detail: detail.into(),
     }
 }
 

@@ -46,6 +46,10 @@ pub struct Appended {
     pub new_payload_bytes: u64,
     /// The previous snapshot of the same key when the payload changed.
     pub changed_from: Option<Seq>,
+    /// Set when the stored copy of this answer's payload was found damaged
+    /// (no stored copy hashed to its digest): the genuine bytes received now
+    /// were stored again as a repair copy, which reads use from now on.
+    pub repaired: Option<Digest>,
 }
 
 /// A stored snapshot row (everything but the bytes).

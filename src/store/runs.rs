@@ -46,7 +46,10 @@ fn row_to_session(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionState> {
 
 impl Store {
     /// Starts a run and returns its id.
+    /// Payloads confirmed by an earlier run are confirmed again in this one
+    /// (bytes can rot between runs).
     pub fn begin_run(&mut self, kind: &str, started_at: DateTime<Utc>) -> Result<i64> {
+        self.confirmed.clear();
         self.reader
             .conn
             .execute(

@@ -262,7 +262,7 @@ fn schema_4_archives_migrate_without_losing_a_byte() {
     drop(schema_4(&path3));
     let err = Reader::open(&path3).err().expect("refused").to_string();
     assert!(
-        err.contains("archive schema 4 is older than this gstvault's 6"),
+        err.contains("archive schema 4 is older than this gstvault's 7"),
         "{err}"
     );
     assert!(Reader::open(&path).is_ok());

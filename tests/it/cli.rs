@@ -120,7 +120,7 @@ fn config_show_redacts_and_init_writes_the_example() {
 
 /// Runs the binary in `dir` with the simulator's API key and secret, stdin
 /// closed, off the async runtime (the simulator serves on it meanwhile).
-async fn against_simulator(dir: std::path::PathBuf, args: Vec<String>) -> (Option<i32>, String, String) {
+pub(crate) async fn against_simulator(dir: std::path::PathBuf, args: Vec<String>) -> (Option<i32>, String, String) {
     tokio::task::spawn_blocking(move || {
         let out = Command::new(env!("CARGO_BIN_EXE_gstvault"))
             .current_dir(&dir)

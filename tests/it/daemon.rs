@@ -132,7 +132,7 @@ async fn one_writer_per_archive() {
 #[tokio::test]
 async fn healthz_and_metrics_answer() {
     let dir = tempfile::tempdir().unwrap();
-    let (sim, config) = setup(dir.path(), "listen = \"127.0.0.1:0\"\ncapture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"", World::builder().seed(6)).await;
+    let (sim, config) = setup(dir.path(), "listen = \"127.0.0.1:0\"\ncapture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"\nverify = \"\"", World::builder().seed(6)).await;
     let archive = config.archive_path.clone();
     let daemon = Daemon::new(config, credentials(), Arc::new(sim.sim.clone())).unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -208,7 +208,7 @@ async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
             ..Faults::default()
         }
     });
-    let section = "capture_on_start = true\nshutdown_grace_secs = 3\ncapture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"";
+    let section = "capture_on_start = true\nshutdown_grace_secs = 3\ncapture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"\nverify = \"\"";
     let (sim, config) = setup(dir.path(), section, world).await;
     let spawn = || {
         Command::new(env!("CARGO_BIN_EXE_gstvault"))
@@ -469,10 +469,52 @@ async fn every_daemon_capture_ends_in_a_signed_checkpoint_or_says_why_not() {
     );
 }
 
+/// Damage makes /healthz 503 with a reason naming it and runs the verify job
+/// at once; nothing is signed over it, and the capture itself is kept.
+#[tokio::test]
+async fn damage_turns_healthz_503_and_the_verify_job_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sim, config) = setup(dir.path(), NO_SCHEDULES, World::builder().seed(12)).await;
+    gstvault::app::keys::keygen(&config).unwrap();
+    let daemon = Daemon::new(config.clone(), credentials(), Arc::new(sim.sim.clone())).unwrap();
+    assert!(matches!(daemon.run_job(JobKind::Capture).await, JobResult::Ok(_)));
+    assert!(matches!(daemon.run_job(JobKind::Verify).await, JobResult::Ok(ref d) if d.starts_with("archive intact")));
+    let attacker = rusqlite::Connection::open(&config.archive_path).unwrap();
+    attacker
+        .execute_batch(
+            "DROP TRIGGER checkpoints_append_only_update;
+             UPDATE checkpoints SET root = '00' || substr(root, 3) WHERE id = 1;",
+        )
+        .unwrap();
+    sim.sim.advance(chrono::Duration::days(1));
+    let result = daemon.run_job(JobKind::Capture).await;
+    assert!(
+        matches!(&result, JobResult::Failed(d) if d.contains("archive damage found: checkpoint 1 is damaged")),
+        "{result:?}"
+    );
+    assert_eq!(
+        daemon.store().lock().unwrap().checkpoints().unwrap().len(),
+        1,
+        "nothing signed over it"
+    );
+    // The verify job ran right after the capture and its finding is the reason.
+    assert_eq!(last_job_result(&daemon, JobKind::Verify).as_deref(), Some("failed"));
+    let (healthy, reasons) = daemon.health();
+    assert!(!healthy);
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("archive damaged: verify --archive found") && r.contains("checkpoint 1")),
+        "{reasons:?}"
+    );
+    // The checkpoint job refuses too.
+    assert!(matches!(daemon.run_job(JobKind::Checkpoint).await, JobResult::Failed(ref d) if d.contains("is damaged")));
+}
+
 /// Every cron schedule off: under paused time only what a test starts runs
 /// (tokio-cron-scheduler fires by the wall clock, which paused time does not move).
 const NO_SCHEDULES: &str =
-    "capture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"";
+    "capture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"\nverify = \"\"";
 
 /// A portal that takes connections and never answers. A request to it stays
 /// in flight until the client's own timeout (10 s of tokio time, no retry),

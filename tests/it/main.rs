@@ -10,6 +10,7 @@ mod capture;
 mod cli;
 mod config;
 mod daemon;
+mod damage;
 mod faults;
 mod planner;
 mod props;
