@@ -311,6 +311,7 @@ fn synthesize(dir: &Path, megabytes: usize) -> f64 {
                 outcome: Outcome::Ok,
                 detail: None,
                 attempts: 1,
+                origin: "https://api.sandbox.co.in",
             })
             .expect("append");
     }

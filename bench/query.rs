@@ -165,6 +165,7 @@ fn generate(path: &Path, rows: u64) {
                 body_size: None,
                 payload_sha256: None,
                 chksums: "{}".into(),
+                origin: Some("https://api.sandbox.co.in".into()),
             };
             let mut item = BulkSnapshot {
                 row: row.clone(),

@@ -153,6 +153,7 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
                         outcome: Outcome::Ok,
                         detail: None,
                         attempts: 1,
+                        origin: "https://api.sandbox.co.in",
                     }
                 })
                 .collect();

@@ -135,6 +135,8 @@ struct Context {
     skipped: AtomicU64,
     outcomes: StdMutex<BTreeMap<Outcome, u64>>,
     damage: StdMutex<Vec<String>>,
+    /// The API origin every answer of the run comes from (recorded on each).
+    origin: Arc<str>,
     progress: Option<Arc<dyn Progress>>,
     concurrency: usize,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
@@ -173,6 +175,12 @@ impl Context {
             skipped: AtomicU64::new(0),
             outcomes: StdMutex::new(BTreeMap::new()),
             damage: StdMutex::new(Vec::new()),
+            origin: {
+                let base = &client.settings().base_url;
+                crate::domain::origin::Origin::of_base_url(base)
+                    .map(|o| Arc::from(o.as_str()))
+                    .unwrap_or_else(|_| Arc::from(base.as_str()))
+            },
             progress,
             stop,
             writer: spawn_writer(store.clone()),
@@ -434,6 +442,7 @@ async fn archive(
         outcome,
         detail: fetched.detail.clone(),
         attempts: fetched.attempts.max(1),
+        origin: ctx.origin.clone(),
     };
     let (reply, stored) = oneshot::channel();
     let stopped = || CaptureError::Writer("the writer thread ended".into());

@@ -99,6 +99,7 @@ pub(super) struct OwnedSnapshot {
     pub(super) outcome: Outcome,
     pub(super) detail: Option<String>,
     pub(super) attempts: u32,
+    pub(super) origin: Arc<str>,
 }
 
 impl OwnedSnapshot {
@@ -119,6 +120,7 @@ impl OwnedSnapshot {
             outcome: self.outcome,
             detail: self.detail.clone(),
             attempts: self.attempts,
+            origin: &self.origin,
         }
     }
 }

@@ -34,8 +34,18 @@ impl std::fmt::Display for Seq {
 }
 
 /// Version of the leaf encoding; a new encoding gets a new number and old
-/// leaves keep theirs.
-pub const LEAF_VERSION: u32 = 1;
+/// leaves keep theirs. v2 adds `origin` (last member); v1 records (rows
+/// written before schema 8) have none and encode exactly as before.
+pub const LEAF_VERSION: u32 = 2;
+
+/// The encoding version of a record with or without an origin.
+pub fn leaf_version(has_origin: bool) -> u32 {
+    if has_origin {
+        LEAF_VERSION
+    } else {
+        1
+    }
+}
 
 /// The fields of a snapshot the log commits to, in encoding order.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -60,6 +70,9 @@ pub struct LeafRecord {
     pub body_size: Option<u64>,
     pub payload_sha256: Option<String>,
     pub chksums: String,
+    /// v2: the API origin the answer came from (`domain::origin`); absent in v1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 impl LeafRecord {
@@ -114,10 +127,19 @@ mod tests {
             body_size: Some(2),
             payload_sha256: Some("cd".into()),
             chksums: "{}".into(),
+            origin: None,
         };
         let text = String::from_utf8(r.encode()).unwrap();
         assert!(text.starts_with(r#"{"v":1,"seq":0,"gstin":"27AAPFU0939F1ZV","endpoint":"gstr-3b""#));
         assert!(text.ends_with(r#""payload_sha256":"cd","chksums":"{}"}"#));
+        let v2 = LeafRecord {
+            v: 2,
+            origin: Some("https://api.sandbox.co.in".into()),
+            ..r.clone()
+        };
+        let text = String::from_utf8(v2.encode()).unwrap();
+        assert!(text.starts_with(r#"{"v":2,"seq":0,"#));
+        assert!(text.ends_with(r#""chksums":"{}","origin":"https://api.sandbox.co.in"}"#));
         // RFC 6962: the empty leaf hashes to SHA-256(0x00).
         assert_eq!(
             leaf_hash(b"").hex(),

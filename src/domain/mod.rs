@@ -1,6 +1,6 @@
 //! The domain core: what GST evidence *is*, with no IO and no clock. GSTINs,
 //! periods and the IST calendar, the endpoint catalog, reading a response
-//! envelope, digests, the log's leaf encoding and its Merkle tree, the
+//! envelope, where an answer came from (its origin), digests, the log's leaf encoding and its Merkle tree, the
 //! auditor's reconciliations, structural diffs, money and the bundle summary
 //! as data, the daemon's schedules. "Now" is always an argument; every other
 //! folder builds on this one and this one on none of them.
@@ -13,6 +13,7 @@ pub mod gstin;
 pub mod log;
 pub mod merkle;
 pub mod money;
+pub mod origin;
 pub mod period;
 pub mod reconcile;
 pub mod run;

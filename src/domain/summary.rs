@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use super::money::Heads;
 
-/// One row of the snapshot index: one distinct payload version.
+/// One row of the snapshot index: one timeline entry (a payload version
+/// and the unbroken run of captures that received it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct IndexRow {
     pub endpoint: String,
@@ -14,8 +15,8 @@ pub struct IndexRow {
     pub page: u32,
     pub first_seen: String,
     pub last_seen: String,
-    /// How many captures saw this version.
-    pub seen: u64,
+    /// The log entries proving first and last seen: `12`, or `12, 340`.
+    pub log_entries: String,
     pub outcome: String,
     /// First 12 hex digits of the payload SHA-256.
     pub short_hash: String,
@@ -90,6 +91,11 @@ pub struct Summary {
     pub checkpoint_root: String,
     pub key_id: String,
     pub key_fingerprint: String,
+    /// The API origins the bundle's answers were fetched from (`domain::origin`).
+    pub sources: Vec<String>,
+    /// True when any answer came from a simulator (a loopback origin): every
+    /// page then says it is simulated data, not portal evidence.
+    pub simulated: bool,
     pub snapshots: Vec<IndexRow>,
     pub balances: Vec<BalanceRow>,
     pub payments: Vec<PaymentRow>,

@@ -60,6 +60,7 @@ pub struct Template {
     fonts: FontSizes,
     colors: Colors,
     cover: CoverText,
+    simulated: SimulatedText,
     footer: FooterText,
     labels: Labels,
     snapshots: TableText,
@@ -123,8 +124,16 @@ struct CoverText {
     checkpoint_root: String,
     key_id: String,
     key_fingerprint: String,
+    source: String,
     contents: String,
     findings: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimulatedText {
+    /// Printed across the top of every page of a bundle with simulated data.
+    banner: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -205,7 +214,7 @@ struct VerifyText {
     steps: Vec<String>,
 }
 
-const PLACEHOLDERS: [&str; 12] = [
+const PLACEHOLDERS: [&str; 13] = [
     "gstin",
     "legal_name",
     "period",
@@ -218,6 +227,7 @@ const PLACEHOLDERS: [&str; 12] = [
     "checkpoint_root",
     "key_id",
     "key_fingerprint",
+    "source",
 ];
 
 impl Template {
@@ -436,6 +446,9 @@ fn render_counted(report: &Summary, template: &Template) -> Result<(Vec<u8>, usi
     layout.sections(report);
     layout.cover(report);
     layout.footers();
+    if report.simulated {
+        layout.banners();
+    }
     let page_count = layout.pages.len();
 
     let t = template;
@@ -581,6 +594,7 @@ fn variables(report: &Summary, t: &Template) -> Vec<(&'static str, String)> {
         ("checkpoint_root", report.checkpoint_root.clone()),
         ("key_id", report.key_id.clone()),
         ("key_fingerprint", report.key_fingerprint.clone()),
+        ("source", report.sources.join(", ")),
     ];
     let bundle_file = fill(&t.verify.bundle_file, &vars);
     vars.push(("bundle_file", bundle_file));
@@ -1131,7 +1145,7 @@ impl<'a> Layout<'a> {
                             Cell::right(s.page.to_string()),
                             Cell::left(&s.first_seen),
                             Cell::left(&s.last_seen),
-                            Cell::right(s.seen.to_string()),
+                            Cell::left(&s.log_entries),
                             Cell::left(&s.outcome),
                             Cell::mono(&s.short_hash),
                         ],
@@ -1139,7 +1153,7 @@ impl<'a> Layout<'a> {
                     }]
                 })
                 .collect();
-            let aligns = [0, 0, 1, 0, 0, 1, 0, 0].map(align).to_vec();
+            let aligns = [0, 0, 1, 0, 0, 0, 0, 0].map(align).to_vec();
             let spec = TableSpec {
                 title: &t.snapshots.title,
                 columns: &t.snapshots.columns,
@@ -1355,7 +1369,7 @@ impl<'a> Layout<'a> {
             .legal_name
             .clone()
             .unwrap_or_else(|| c.legal_name_unknown.clone());
-        let fields: [(&str, String, Face); 11] = [
+        let fields: [(&str, String, Face); 12] = [
             (&c.gstin, report.gstin.clone(), Face::Bold),
             (&c.legal_name, legal, Face::Sans),
             (&c.period, report.period.clone(), Face::Sans),
@@ -1367,6 +1381,7 @@ impl<'a> Layout<'a> {
             (&c.checkpoint_root, report.checkpoint_root.clone(), Face::Mono),
             (&c.key_id, report.key_id.clone(), Face::Mono),
             (&c.key_fingerprint, report.key_fingerprint.clone(), Face::Mono),
+            (&c.source, report.sources.join(", "), Face::Mono),
         ];
         let size = t.fonts.body_size;
         let label_w = (self.right - self.left) * 0.32;
@@ -1441,6 +1456,22 @@ impl<'a> Layout<'a> {
     }
 }
 
+impl Layout<'_> {
+    /// The simulated-data banner across the top of every page, in the
+    /// finding colours, above the top margin's first line.
+    fn banners(&mut self) {
+        let t = self.t;
+        let size = t.fonts.footer_size * 1.15;
+        let banner = fill(&t.simulated.banner, &self.vars);
+        let text = self.fit(Face::Bold, size, &banner, self.right - self.left);
+        let y = self.top + size * 1.4;
+        for page in 0..self.pages.len() {
+            self.rule_at(page, self.left, self.right, y - size * 0.5, &t.colors.flag_text, 0.8);
+            self.text_at(page, Face::Bold, size, &t.colors.flag_text, (self.left, y), &text);
+        }
+    }
+}
+
 fn align(right: u8) -> Align {
     if right == 1 {
         Align::Right
@@ -1490,7 +1521,7 @@ mod tests {
                 page: (i % 3) as u32 + 1,
                 first_seen: format!("2025-05-{:02}T10:{:02}:00+05:30", i % 28 + 1, i % 60),
                 last_seen: format!("2025-06-{:02}T18:{:02}:00+05:30", i % 28 + 1, (i * 7) % 60),
-                seen: (i as u64 * 37) % 500 + 1,
+                log_entries: format!("{}, {}", i * 3, i * 3 + 37),
                 outcome: if i % 17 == 0 { "api_error" } else { "ok" }.to_string(),
                 short_hash: format!("{:012x}", (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 16),
             })
@@ -1582,6 +1613,8 @@ mod tests {
             checkpoint_root: "9f2c4e1ab7d0835c6e4f21a9b0c7d3e58f6a1b2c3d4e5f60718293a4b5c6d7e8".to_string(),
             key_id: "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3".to_string(),
             key_fingerprint: "SHA256:4b1c9e0f7a2d6c3b8e5f1a0d9c7b6e4f3a2d1c0b9e8f7a6d5c4b3a2f1e0d9c8b".to_string(),
+            sources: vec!["https://api.sandbox.co.in".to_string()],
+            simulated: false,
             snapshots,
             balances,
             payments,
@@ -1597,7 +1630,7 @@ mod tests {
 
     /// The golden digest of `render(sample())`: any change in output, across
     /// runs, machines or dependency updates, shows up here first.
-    const GOLDEN: &str = "4d02c28b39d8b5b9ff2095852f7561640453e3c0b4903316f41de46903867aee";
+    const GOLDEN: &str = "dfe616d25bdbb30eb7597bc981f1f0ab20294909cbac7aa495d6b54e1e2a9913";
 
     #[test]
     fn builtin_template_parses() {
@@ -1668,6 +1701,49 @@ mod tests {
         assert!(text.contains("How to verify this bundle by hand"));
         assert!(text.contains("b-2025-06-30-27AAPFU0939F1ZV-0007"));
         assert!(text.matches('\u{c}').count() > 2, "page count");
+    }
+
+    /// The text of each page of a rendered summary (pdftotext), or None
+    /// where pdftotext is not installed.
+    fn page_texts(report: &Summary) -> Option<Vec<String>> {
+        let pdftotext = std::path::Path::new("/usr/bin/pdftotext");
+        if !pdftotext.exists() {
+            return None;
+        }
+        let bytes = render(report, &Template::builtin()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.pdf");
+        std::fs::write(&path, &bytes).unwrap();
+        let out = std::process::Command::new(pdftotext)
+            .arg(&path)
+            .arg("-")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let mut pages: Vec<String> = text.split('\u{c}').map(str::to_string).collect();
+        pages.retain(|p| !p.trim().is_empty());
+        Some(pages)
+    }
+
+    #[test]
+    fn simulated_data_is_marked_on_every_page_and_portal_data_on_none() {
+        let mut report = sample();
+        report.sources = vec!["http://127.0.0.1".to_string()];
+        report.simulated = true;
+        let Some(pages) = page_texts(&report) else { return };
+        assert!(pages.len() > 2);
+        for (i, page) in pages.iter().enumerate() {
+            assert!(
+                page.contains("SIMULATED DATA") && page.contains("not from the GST portal"),
+                "page {}: {page}",
+                i + 1
+            );
+        }
+        assert!(pages[0].contains("http://127.0.0.1"), "the cover names the source");
+        let portal = page_texts(&sample()).unwrap();
+        assert!(portal.iter().all(|p| !p.contains("SIMULATED")));
+        assert!(portal[0].contains("https://api.sandbox.co.in"));
     }
 
     #[test]

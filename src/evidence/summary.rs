@@ -132,14 +132,20 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
             period: v.first.period.to_string(),
             page: v.first.page,
             first_seen: v.first.received_at.to_string(),
-            last_seen: v.last_seen.to_string(),
-            seen: v.seen,
+            last_seen: v.last_seen().to_string(),
+            log_entries: v
+                .proven()
+                .iter()
+                .map(|r| r.seq.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
             outcome: v.first.outcome.to_string(),
             short_hash: v.first.payload_sha256.map(|d| d.short()).unwrap_or_default(),
         })
         .collect();
 
     let payloads = latest_payloads(store, input.rows)?;
+    let (sources, simulated) = crate::evidence::scope::sources(input.rows);
     let mut report = Summary {
         gstin: input.gstin.to_string(),
         legal_name: input.legal_name.clone(),
@@ -152,6 +158,8 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
         checkpoint_root: input.checkpoint.root.hex(),
         key_id: input.key.key_id.clone(),
         key_fingerprint: input.key.fingerprint.clone(),
+        sources,
+        simulated,
         snapshots,
         balances: Vec::new(),
         payments: Vec::new(),

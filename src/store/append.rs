@@ -151,6 +151,7 @@ pub(super) fn append_in(
         body_size: snapshot.body.map(|b| b.len() as u64),
         payload_sha256: payload_sha,
         chksums,
+        origin: Some(snapshot.origin.to_string()),
     };
     let leaf_hash = row.leaf_record().leaf_hash();
     let ids = insert_snapshot(tx, &path, &row, payload_offset, envelope.as_deref())?;
@@ -322,14 +323,24 @@ pub(crate) fn insert_snapshot(
         }
         None => (None, None, envelope),
     };
+    let origin_id = match &row.origin {
+        Some(origin) => Some(lookup_id(
+            conn,
+            path,
+            "SELECT id FROM origins WHERE origin = ?1",
+            "INSERT INTO origins (origin) VALUES (?1)",
+            &[origin],
+        )?),
+        None => None,
+    };
     let requested_at = row.requested_at.millis();
     let received_at = row.received_at.millis();
     let body_sha256 = row.body_sha256.as_ref().map(compact::digest_blob);
     conn.prepare_cached(
         "INSERT INTO snapshots (seq, run_id, key_id, request_id, received_at, latency_ms, http_status,
              transaction_id, status_cd, error_cd, outcome, detail, attempts, body_sha256, body_size, payload_id,
-             payload_offset, envelope_id, envelope_ts_delta, envelope, chksums)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+             payload_offset, envelope_id, envelope_ts_delta, envelope, chksums, origin_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     )
     .and_then(|mut q| {
         q.execute(params![
@@ -354,6 +365,7 @@ pub(crate) fn insert_snapshot(
             envelope_ts.map(|ts| ts - received_at),
             raw_envelope,
             row.chksums,
+            origin_id,
         ])
     })
     .map_err(|e| sqlite(path, e))?;

@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::rows::{
     digest_at, row_to_body_parts, row_to_snapshot, BodyParts, SnapshotRow, BODY_PART_COLUMNS, SNAPSHOT_COLUMNS,
-    SNAPSHOT_FROM,
+    SNAPSHOT_COLUMN_COUNT, SNAPSHOT_FROM,
 };
 use super::{compact, sqlite, Reader, Result, StoreError};
 use crate::domain::digest::Digest;
@@ -73,8 +73,8 @@ pub(super) fn scan_range_in(
     let mut rows = stmt.query(params![start as i64, end]).map_err(|e| sqlite(path, e))?;
     while let Some(row) = rows.next().map_err(|e| sqlite(path, e))? {
         let snapshot = row_to_snapshot(row).map_err(|e| sqlite(path, e))?;
-        let (offset, envelope) =
-            row_to_body_parts(row, 21, snapshot.transaction_id.as_deref()).map_err(|e| sqlite(path, e))?;
+        let (offset, envelope) = row_to_body_parts(row, SNAPSHOT_COLUMN_COUNT, snapshot.transaction_id.as_deref())
+            .map_err(|e| sqlite(path, e))?;
         f(snapshot, offset, envelope);
     }
     Ok(())

@@ -9,7 +9,7 @@ use super::{compact, Reader, Result};
 use crate::domain::digest::Digest;
 use crate::domain::envelope::{Outcome, Reading};
 use crate::domain::gstin::Gstin;
-use crate::domain::log::{LeafRecord, Seq, LEAF_VERSION};
+use crate::domain::log::{leaf_version, LeafRecord, Seq};
 use crate::domain::period::Period;
 use crate::domain::schedule::{JobKind, JobState};
 use crate::domain::time::Timestamp;
@@ -35,6 +35,8 @@ pub struct NewSnapshot<'a> {
     pub outcome: Outcome,
     pub detail: Option<String>,
     pub attempts: u32,
+    /// The API origin the answer came from (`domain::origin`).
+    pub origin: &'a str,
 }
 
 /// What appending did.
@@ -77,6 +79,9 @@ pub struct SnapshotRow {
     pub payload_sha256: Option<Digest>,
     /// The portal checksums found in the payload (JSON object text, pointer to value).
     pub chksums: String,
+    /// The API origin the answer came from; None for rows written before
+    /// schema 8 (their records are leaf encoding v1).
+    pub origin: Option<String>,
 }
 
 impl SnapshotRow {
@@ -89,7 +94,7 @@ impl SnapshotRow {
     /// whose fields are text exactly as `log` documents them.
     pub fn leaf_record(&self) -> LeafRecord {
         LeafRecord {
-            v: LEAF_VERSION,
+            v: leaf_version(self.origin.is_some()),
             seq: self.seq.0,
             gstin: self.gstin.to_string(),
             endpoint: self.endpoint.clone(),
@@ -109,6 +114,7 @@ impl SnapshotRow {
             body_size: self.body_size,
             payload_sha256: self.payload_sha256.map(|d| d.hex()),
             chksums: self.chksums.clone(),
+            origin: self.origin.clone(),
         }
     }
 }
@@ -210,13 +216,16 @@ pub(super) fn seq_at(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Seq>
 /// The snapshot columns of [`row_to_snapshot`], selected from [`SNAPSHOT_FROM`].
 pub(super) const SNAPSHOT_COLUMNS: &str = "s.seq, s.run_id, k.gstin, k.endpoint, k.period, k.page, q.method, q.request, \
      s.received_at - s.latency_ms, s.received_at, s.http_status, s.transaction_id, s.status_cd, s.error_cd, s.outcome, s.detail, \
-     s.attempts, s.body_sha256, s.body_size, p.sha256, s.chksums";
+     s.attempts, s.body_sha256, s.body_size, p.sha256, s.chksums, o.origin";
+
+/// How many columns [`SNAPSHOT_COLUMNS`] selects (what follows them starts here).
+pub(super) const SNAPSHOT_COLUMN_COUNT: usize = 22;
 
 /// A snapshot row with its key, request line and payload digest (schema 5
 /// keeps those once, in their own tables).
 pub(super) const SNAPSHOT_FROM: &str =
     "snapshots s JOIN keys k ON k.id = s.key_id JOIN requests q ON q.id = s.request_id \
-     LEFT JOIN payloads p ON p.id = s.payload_id";
+     LEFT JOIN payloads p ON p.id = s.payload_id LEFT JOIN origins o ON o.id = s.origin_id";
 
 /// The stored parts of a body, after [`SNAPSHOT_COLUMNS`] (from [`SNAPSHOT_FROM`]
 /// joined with `envelopes e`): payload offset, raw envelope, template, timestamp.
@@ -246,6 +255,7 @@ pub(super) fn row_to_snapshot(row: &rusqlite::Row<'_>) -> rusqlite::Result<Snaps
         body_size: row.get::<_, Option<i64>>(18)?.map(|s| s as u64),
         payload_sha256: digest_at(row, 19)?,
         chksums: row.get(20)?,
+        origin: row.get(21)?,
     })
 }
 

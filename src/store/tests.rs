@@ -43,6 +43,7 @@ fn snapshot<'a>(body: &'a [u8], reading: &'a Reading, t: DateTime<Utc>) -> NewSn
         outcome: reading.outcome,
         detail: None,
         attempts: 1,
+        origin: "https://api.sandbox.co.in",
     }
 }
 
@@ -121,7 +122,13 @@ fn schema_4_archives_migrate_without_losing_a_byte() {
             ))
             .unwrap();
     }
-    let rows: Vec<SnapshotRow> = (0..3).map(|i| source.snapshot(Seq(i)).unwrap().unwrap()).collect();
+    // Schema-4 rows had no origin (leaf encoding v1).
+    let rows: Vec<SnapshotRow> = (0..3)
+        .map(|i| SnapshotRow {
+            origin: None,
+            ..source.snapshot(Seq(i)).unwrap().unwrap()
+        })
+        .collect();
     let changes = source.all_changes().unwrap();
     assert_eq!(changes.len(), 1);
     let mut tree = crate::domain::merkle::Tree::new();
@@ -232,7 +239,10 @@ fn schema_4_archives_migrate_without_losing_a_byte() {
     let appended = migrated.append(&snapshot(next, &reading, t)).unwrap();
     assert_eq!((appended.seq, appended.changed_from), (Seq(3), Some(Seq(2))));
     assert_eq!(migrated.body(Seq(3)).unwrap().unwrap(), next.to_vec());
-    tree.push(migrated.snapshot(Seq(3)).unwrap().unwrap().record_digest());
+    let fourth = migrated.snapshot(Seq(3)).unwrap().unwrap();
+    assert_eq!(fourth.origin.as_deref(), Some("https://api.sandbox.co.in"));
+    assert_eq!(fourth.leaf_record().v, 2, "new rows are leaf encoding v2");
+    tree.push(fourth.record_digest());
     assert_eq!(migrated.tree(4).root().unwrap(), tree.root());
     // The canonical UUID went to 16 bytes, the other ids stayed text.
     let types: Vec<String> = migrated
@@ -262,7 +272,7 @@ fn schema_4_archives_migrate_without_losing_a_byte() {
     drop(schema_4(&path3));
     let err = Reader::open(&path3).err().expect("refused").to_string();
     assert!(
-        err.contains("archive schema 4 is older than this gstvault's 7"),
+        err.contains("archive schema 4 is older than this gstvault's 8"),
         "{err}"
     );
     assert!(Reader::open(&path).is_ok());

@@ -55,7 +55,7 @@ fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTreeSet<(Stri
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "c6d2b0b60bb16c3a6975e44c15fcefeb6c51fe1c3564024523b08d8815adefdc";
+const GOLDEN_SHA256: &str = "5ff0b278945d288e631d6ae12c7f2a013bb6b0f1d58487795269471d802d99df";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {
@@ -87,7 +87,7 @@ async fn golden_bundle_is_reproducible_and_verifies() {
     );
     assert_eq!(
         first.path.file_name().unwrap(),
-        "gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_9fff01a469b921e3.zip"
+        "gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_b7a8e6d66665b24c.zip"
     );
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
@@ -535,7 +535,7 @@ async fn consistency_with_the_previous_bundle_is_checked() {
     .unwrap();
     assert_eq!(
         second.previous.as_deref(),
-        Some("gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_9fff01a469b921e3.zip")
+        Some("gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_b7a8e6d66665b24c.zip")
     );
     let report = check_bundle(&second.path, Some(&public), Some(&first.path)).unwrap();
     assert!(report.intact(), "{:?}", report.findings);

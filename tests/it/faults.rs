@@ -318,7 +318,8 @@ async fn sigkill_at_random_instants_loses_nothing() {
     }
     assert!(export_kills > 0, "some exports were killed mid-way");
     eprintln!("crash harness: {kills} capture kills, {export_kills} export kills, {last_count} snapshots before the clean run");
-    assert!(export("retried").status().unwrap().success());
+    let retried = export("retried").stderr(Stdio::piped()).output().unwrap();
+    assert!(retried.status.success(), "{}", String::from_utf8_lossy(&retried.stderr));
     assert_eq!(
         std::fs::read(dir.path().join("retried").join(&name)).unwrap(),
         reference,

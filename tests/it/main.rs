@@ -7,6 +7,7 @@
 mod architecture;
 mod bundle;
 mod capture;
+mod claims;
 mod cli;
 mod config;
 mod daemon;

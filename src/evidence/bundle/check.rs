@@ -460,6 +460,8 @@ pub fn check_bundle(
             })
             .collect();
         let mut recorded = BTreeSet::new();
+        let mut by_seq: BTreeMap<u64, (String, serde_json::Value)> = BTreeMap::new();
+        let mut fileless: Vec<u64> = Vec::new();
         for (number, line) in String::from_utf8_lossy(records).lines().enumerate() {
             let subject = format!("{RECORDS} line {}", number + 1);
             let Ok(record) = serde_json::from_str::<serde_json::Value>(line) else {
@@ -471,6 +473,7 @@ pub fn check_bundle(
                 continue;
             };
             recorded.insert(seq);
+            by_seq.insert(seq, (line.to_string(), record.clone()));
             let subject = format!("snapshot {seq}");
             let digest = Digest::of(line.as_bytes());
             match proofs.get(&seq) {
@@ -495,7 +498,18 @@ pub fn check_bundle(
                     );
                 }
             } else if body_sha.is_some() {
-                finding(&mut report, subject, "its snapshot file is missing");
+                fileless.push(seq);
+            }
+        }
+        // A record without a file must be a proven last sighting of a version.
+        let sightings = bundle
+            .texts
+            .get(INDEX_CSV)
+            .map(|index| claims::check_claims(&String::from_utf8_lossy(index), &by_seq, &mut report))
+            .unwrap_or_default();
+        for seq in fileless {
+            if !sightings.contains(&seq) {
+                finding(&mut report, format!("snapshot {seq}"), "its snapshot file is missing");
             }
         }
         for (seq, file) in &files_by_seq {

@@ -216,7 +216,7 @@ fn csv_field(value: &str) -> String {
 
 fn index_csv(versions: &[Version]) -> String {
     let mut out = String::from(
-        "seq,endpoint,period,page,outcome,http_status,status_cd,error_cd,requested_at,received_at,first_seen,last_seen,seen,transaction_id,body_sha256,payload_sha256,record_digest,file\n",
+        "seq,endpoint,period,page,outcome,http_status,status_cd,error_cd,requested_at,received_at,first_seen,last_seen,last_seen_seq,origin,transaction_id,body_sha256,payload_sha256,record_digest,file\n",
     );
     for v in versions {
         let r = &v.first;
@@ -232,8 +232,9 @@ fn index_csv(versions: &[Version]) -> String {
             r.requested_at.to_string(),
             r.received_at.to_string(),
             r.received_at.to_string(),
-            v.last_seen.to_string(),
-            v.seen.to_string(),
+            v.last_seen().to_string(),
+            v.last.seq.to_string(),
+            r.origin.clone().unwrap_or_default(),
             r.transaction_id.clone().unwrap_or_default(),
             r.body_sha256.map(|d| d.hex()).unwrap_or_default(),
             r.payload_sha256.map(|d| d.hex()).unwrap_or_default(),
@@ -425,8 +426,22 @@ pub fn export(
         })
         .unwrap_or_default();
 
+    // Where the answers came from; simulator data can never pass for portal evidence.
+    let (sources, simulated) = crate::evidence::scope::sources(&rows);
+    let source_lines = format!(
+        "Source-Origin: {}\n{}",
+        sources.join(", "),
+        if simulated {
+            format!(
+                "Simulated-Data: yes: captured from a simulator at {}, not from the GST portal; not evidence\n",
+                sources.join(", ")
+            )
+        } else {
+            String::new()
+        }
+    );
     let bag_info = format!(
-        "Source-Organization: {}\nExternal-Identifier: {bundle_id}\nExternal-Description: GST evidence of {gstin} for {} as of {as_of}\nBagging-Date: {}\nPayload-Oxum: {oxum_bytes}.{}\nBag-Software-Agent: gstvault {}\nGSTIN: {gstin}\nPeriod: {}\nAs-Of: {as_of}\nCheckpoint-Size: {}\nCheckpoint-Root: {}\nSigning-Key-ID: {}\n{previous_lines}",
+        "Source-Organization: {}\nExternal-Identifier: {bundle_id}\nExternal-Description: GST evidence of {gstin} for {} as of {as_of}\nBagging-Date: {}\nPayload-Oxum: {oxum_bytes}.{}\nBag-Software-Agent: gstvault {}\nGSTIN: {gstin}\nPeriod: {}\nAs-Of: {as_of}\nCheckpoint-Size: {}\nCheckpoint-Root: {}\nSigning-Key-ID: {}\n{source_lines}{previous_lines}",
         if request.organization.trim().is_empty() { "unspecified" } else { request.organization.trim() },
         request.scope.label(),
         india_date(request.as_of).format("%Y-%m-%d"),
@@ -624,27 +639,32 @@ fn proofs(
 ) -> Result<(String, String, Option<String>), ExportError> {
     let mut records = String::new();
     let mut inclusion = String::from("# log-index audit-path (RFC 6962), hex SHA-256 values, root in checkpoint.txt\n");
-    for v in versions {
-        let record = v.first.leaf_record().encode();
+    // Every claim of the index is a log record with its proof: the first
+    // snapshot of each timeline entry and, when another, its last sighting.
+    let mut proven: Vec<&SnapshotRow> = versions.iter().flat_map(Version::proven).collect();
+    proven.sort_by_key(|r| r.seq);
+    proven.dedup_by_key(|r| r.seq);
+    for row in proven {
+        let record = row.leaf_record().encode();
         records.push_str(std::str::from_utf8(&record).map_err(|e| ExportError::Corrupt(e.to_string()))?);
         records.push('\n');
         // Proofs come from the stored tree; each is checked before it ships.
-        let proof = tree.inclusion_proof(v.first.seq.0).map_err(ExportError::Corrupt)?;
+        let proof = tree.inclusion_proof(row.seq.0).map_err(ExportError::Corrupt)?;
         if !crate::domain::merkle::verify_inclusion(
             head.root,
             checkpoint.size,
             &Digest::of(&record).0,
-            v.first.seq.0,
+            row.seq.0,
             &proof,
         ) {
             return Err(ExportError::Corrupt(format!(
                 "the stored Merkle tree gives snapshot {} an audit path that does not lead to checkpoint {}'s root \
                  (run `gstvault verify --archive`)",
-                v.first.seq, checkpoint.id
+                row.seq, checkpoint.id
             )));
         }
         let path: Vec<String> = proof.iter().map(Digest::hex).collect();
-        inclusion.push_str(&format!("{} {}\n", v.first.seq, path.join(" ")));
+        inclusion.push_str(&format!("{} {}\n", row.seq, path.join(" ")));
     }
     let consistency = previous
         .map(|(bundle, old)| -> Result<String, ExportError> {

@@ -5,7 +5,8 @@
 //! [`export`] writes bundles (the only code that writes ZIP, through
 //! `sink`'s patchable buffer); [`check`] reads
 //! one without trusting it (hostile-input caps, nothing written to disk) and
-//! reports findings. The layout below is the contract between the two and
+//! reports findings, checking the index's claims against the log records
+//! in `claims`. The layout below is the contract between the two and
 //! with auditors, who check a bundle with `sha256sum -c`, `bagit.py
 //! --validate` and `minisign -V` after unzipping.
 //!
@@ -20,6 +21,7 @@
 //! ```
 
 pub mod check;
+mod claims;
 pub mod export;
 mod sink;
 
