@@ -108,11 +108,17 @@ pub fn checkpointed(c: &Checkpointed) -> String {
     }
 }
 
-/// A verification report: findings, notes, then one verdict line.
+/// A verification report: findings (the first 100, then how many more),
+/// notes, then one verdict line.
 pub fn verify_report(report: &VerifyReport) -> String {
     let mut out = String::new();
-    for finding in &report.findings {
+    let shown = report.findings.len().min(crate::evidence::report::MAX_FINDINGS);
+    for finding in &report.findings[..shown] {
         out.push_str(&format!("FINDING {}: {}\n", finding.subject, finding.message));
+    }
+    let more = report.finding_count() - shown as u64;
+    if more > 0 {
+        out.push_str(&format!("… and {more} more findings\n"));
     }
     for note in &report.notes {
         out.push_str(&format!("note: {note}\n"));
@@ -124,7 +130,7 @@ pub fn verify_report(report: &VerifyReport) -> String {
         report.payloads,
         report.checkpoints,
         human_bytes(report.bytes_hashed),
-        report.findings.len()
+        report.finding_count()
     ));
     out
 }
