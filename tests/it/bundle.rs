@@ -15,7 +15,7 @@ use gstvault::evidence::signing::{PublicKey, SigningKey};
 
 use crate::support::World;
 
-fn fixture_key(name: &str) -> (SigningKey, PublicKey) {
+pub(crate) fn fixture_key(name: &str) -> (SigningKey, PublicKey) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys");
     let key = SigningKey::load(&dir.join(format!("{name}.key")), None).unwrap();
     let public = PublicKey::parse(&std::fs::read_to_string(dir.join(format!("{name}.pub"))).unwrap()).unwrap();
@@ -23,7 +23,7 @@ fn fixture_key(name: &str) -> (SigningKey, PublicKey) {
 }
 
 /// A world with one GSTIN captured for 2026-04..2026-05, reproducibly.
-async fn captured_world() -> World {
+pub(crate) async fn captured_world() -> World {
     let world = World::build(|_| {}, 1).await;
     world.login_all().await;
     world.store.lock().unwrap().init_archive_id("golden0000000000").unwrap();
@@ -34,7 +34,7 @@ async fn captured_world() -> World {
     world
 }
 
-fn request(world: &World, out: &Path, month: &str) -> ExportRequest {
+pub(crate) fn request(world: &World, out: &Path, month: &str) -> ExportRequest {
     ExportRequest {
         gstin: world.gstins()[0].clone(),
         legal_name: Some("Golden Traders".into()),
@@ -46,7 +46,7 @@ fn request(world: &World, out: &Path, month: &str) -> ExportRequest {
     }
 }
 
-fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTreeSet<(String, String)> {
+pub(crate) fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTreeSet<(String, String)> {
     report
         .findings
         .iter()

@@ -13,6 +13,7 @@ mod config;
 mod daemon;
 mod damage;
 mod faults;
+mod hostile;
 mod planner;
 mod props;
 mod query;
