@@ -574,6 +574,104 @@ async fn consistency_with_the_previous_bundle_is_checked() {
     );
 }
 
+/// Twenty days on: the portal moves, a capture of the first GSTIN and a checkpoint.
+async fn a_later_capture(world: &World, key: &SigningKey) {
+    world.sim.sim.advance(chrono::Duration::days(20));
+    world.login_all().await;
+    let gstin = world.gstins()[0].clone();
+    world.capture(&world.plan(&[gstin], None, "2026-04", "2026-06")).await;
+    gstvault::evidence::checkpoint::record(&mut world.store.lock().unwrap(), key, world.clock.now(), None).unwrap();
+}
+
+/// Regression (issue 15): `--previous` accepted another GSTIN's bundle and a
+/// newer bundle, and a bundle whose proof starts from a later checkpoint
+/// than the one given was called rewritten. Each now has its own finding.
+#[tokio::test]
+async fn the_previous_bundle_must_be_an_older_one_of_the_same_gstin() {
+    let world = captured_world().await;
+    let (key, public) = fixture_key("test");
+    let out = tempfile::tempdir().unwrap();
+    let export_of = |gstin: usize| {
+        let request = ExportRequest {
+            gstin: world.gstins()[gstin].clone(),
+            ..request(&world, out.path(), "2026-05")
+        };
+        export(&mut world.store.lock().unwrap(), &key, &request, world.clock.now()).unwrap()
+    };
+    let first = export_of(0);
+    // Another GSTIN of the same archive, captured and signed.
+    let other = world.gstins()[1].clone();
+    world.capture(&world.plan(std::slice::from_ref(&other), None, "2026-04", "2026-05")).await;
+    gstvault::evidence::checkpoint::record(&mut world.store.lock().unwrap(), &key, world.clock.now(), None).unwrap();
+    let another = export_of(1);
+    a_later_capture(&world, &key).await;
+    let second = export_of(0);
+    a_later_capture(&world, &key).await;
+    let third = export_of(0);
+    let label = |bundle: &Path, name: &str| bag_info(bundle, name).unwrap();
+    let short = |bundle: &Path| label(bundle, "Checkpoint-Root")[..12].to_string();
+    let previous = |text: String| -> BTreeSet<(String, String)> { [("previous bundle".to_string(), text)].into() };
+
+    let report = check_bundle(&second.path, Some(&public), Some(&first.path)).unwrap();
+    assert!(report.intact(), "{:?}", report.findings);
+
+    let report = check_bundle(&second.path, Some(&public), Some(&another.path)).unwrap();
+    assert_eq!(
+        findings(&report),
+        previous(format!(
+            "is a bundle of GSTIN {other}, this one of {}: not its predecessor",
+            world.gstins()[0]
+        ))
+    );
+
+    let report = check_bundle(&first.path, Some(&public), Some(&second.path)).unwrap();
+    assert_eq!(
+        findings(&report),
+        [
+            format!(
+                "is newer: its checkpoint covers {} snapshots, this bundle's {}",
+                label(&second.path, "Checkpoint-Size"),
+                label(&first.path, "Checkpoint-Size")
+            ),
+            format!(
+                "is not older: its as-of {} is not before this bundle's {}",
+                label(&second.path, "As-Of"),
+                label(&first.path, "As-Of")
+            ),
+        ]
+        .into_iter()
+        .map(|m| ("previous bundle".to_string(), m))
+        .collect()
+    );
+
+    // The third bundle's proof starts from the second's checkpoint, not the first's.
+    let report = check_bundle(&third.path, Some(&public), Some(&first.path)).unwrap();
+    assert_eq!(
+        findings(&report),
+        previous(format!(
+            "this bundle's consistency proof starts from another checkpoint (size {}, root {}) than the previous bundle's (size {}, root {})",
+            label(&second.path, "Checkpoint-Size"),
+            short(&second.path),
+            label(&first.path, "Checkpoint-Size"),
+            short(&first.path)
+        ))
+    );
+    let report = check_bundle(&third.path, Some(&public), Some(&second.path)).unwrap();
+    assert!(report.intact(), "{:?}", report.findings);
+
+    // The previous bundle's checkpoint must be signed by the key this one is checked with.
+    let (_, other_public) = fixture_key("other");
+    let report = check_bundle(&second.path, Some(&other_public), Some(&first.path)).unwrap();
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.subject == "previous bundle file checkpoint.txt" && f.message.starts_with("signature does not verify")),
+        "{:?}",
+        report.findings
+    );
+}
+
 fn write_zip(path: &Path, entries: &[(&str, &[u8])], symlink: Option<(&str, &str)>, deflate: bool) {
     let mut writer = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
     let method = if deflate {
