@@ -87,7 +87,11 @@ fn verify_child(case: &Path, public: &Path) -> (f64, u64) {
         peak = peak.max(peers::vm_hwm(&pid).unwrap_or(0));
         std::thread::sleep(Duration::from_millis(2));
     };
-    assert!(status.code().is_some(), "gstvault verify {} crashed: {status}", case.display());
+    assert!(
+        status.code().is_some(),
+        "gstvault verify {} crashed: {status}",
+        case.display()
+    );
     (started.elapsed().as_secs_f64(), peak)
 }
 
@@ -115,7 +119,11 @@ fn hostile(synthetic: &Synthetic, sha: f64, table: &mut Table) {
         let (seconds, rss) = verify_child(case, &synthetic.public);
         let r = rate(size, seconds);
         let name = case.file_name().unwrap_or_default().to_string_lossy().to_string();
-        eprintln!("    hostile {name}: {} in {seconds:.3} s, peak RSS {}", bytes(size), bytes(rss));
+        eprintln!(
+            "    hostile {name}: {} in {seconds:.3} s, peak RSS {}",
+            bytes(size),
+            bytes(rss)
+        );
         if r < slowest {
             (slowest, slowest_case) = (r, name);
         }
@@ -124,7 +132,11 @@ fn hostile(synthetic: &Synthetic, sha: f64, table: &mut Table) {
     std::fs::remove_dir_all(&dir).ok();
     table.add(Line {
         row: 4,
-        what: format!("verify hostile corpus ({} ZIPs, {} of files)", cases.len(), bytes(total)),
+        what: format!(
+            "verify hostile corpus ({} ZIPs, {} of files)",
+            cases.len(),
+            bytes(total)
+        ),
         ours: format!("slowest {slowest:.0} MiB/s ({slowest_case}), peak RSS {}", bytes(peak)),
         theirs: format!("sha256sum {sha:.0} MiB/s"),
         ratio: format!("{:.2}×", slowest / sha),

@@ -601,7 +601,9 @@ async fn the_previous_bundle_must_be_an_older_one_of_the_same_gstin() {
     let first = export_of(0);
     // Another GSTIN of the same archive, captured and signed.
     let other = world.gstins()[1].clone();
-    world.capture(&world.plan(std::slice::from_ref(&other), None, "2026-04", "2026-05")).await;
+    world
+        .capture(&world.plan(std::slice::from_ref(&other), None, "2026-04", "2026-05"))
+        .await;
     gstvault::evidence::checkpoint::record(&mut world.store.lock().unwrap(), &key, world.clock.now(), None).unwrap();
     let another = export_of(1);
     a_later_capture(&world, &key).await;
@@ -666,7 +668,8 @@ async fn the_previous_bundle_must_be_an_older_one_of_the_same_gstin() {
         report
             .findings
             .iter()
-            .any(|f| f.subject == "previous bundle file checkpoint.txt" && f.message.starts_with("signature does not verify")),
+            .any(|f| f.subject == "previous bundle file checkpoint.txt"
+                && f.message.starts_with("signature does not verify")),
         "{:?}",
         report.findings
     );

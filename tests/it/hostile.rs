@@ -48,11 +48,7 @@ async fn corpus(dir: &Path) -> (BTreeMap<String, Expected>, PathBuf) {
             continue;
         }
         let mut fields = line.splitn(3, '\t');
-        let (case, subject, message) = (
-            fields.next().unwrap(),
-            fields.next().unwrap(),
-            fields.next().unwrap(),
-        );
+        let (case, subject, message) = (fields.next().unwrap(), fields.next().unwrap(), fields.next().unwrap());
         let expected = cases.entry(case.to_string()).or_default();
         match subject {
             "!total" => expected.total = Some(message.parse().unwrap()),

@@ -1,7 +1,7 @@
 //! `gstvault verify BUNDLE.zip`: checks a bundle without trusting it.
 //!
 //! The ZIP is read in place; nothing is extracted or written anywhere.
-//! [`read`] walks every central-directory entry (duplicates included,
+//! `read` walks every central-directory entry (duplicates included,
 //! whatever the end record) and checks its structure before reading a byte of
 //! data: duplicate names, a local header naming another file, entries sharing
 //! bytes, out of order, outside the file or the declared size, unsafe names,
@@ -11,7 +11,7 @@
 //! tag and proof files kept), so any input costs time in proportion to its
 //! real size and bounded memory. Then the BagIt manifests, the signatures,
 //! every snapshot's inclusion proof and, with `--previous`, the older bundle
-//! ([`previous`]: same GSTIN, older, signed by the same key, the start of the
+//! (`previous`: same GSTIN, older, signed by the same key, the start of the
 //! consistency proof) are checked. Every disagreement is a finding naming the
 //! file or snapshot (names clipped, findings capped by the report); only an
 //! unreadable or non-ZIP file is an error.
@@ -109,13 +109,24 @@ fn manifest_lines<'a>(text: &'a str, name: &str, report: &mut VerifyReport) -> B
                     );
                 }
             }
-            _ => report.finding(
-                format!("{name} line {}", number + 1),
-                "is not `<sha256>  <path>`",
-            ),
+            _ => report.finding(format!("{name} line {}", number + 1), "is not `<sha256>  <path>`"),
         }
     }
     out
+}
+
+/// Every file a manifest (`name`) lists is there with the SHA-256 it lists.
+fn compare_listed(bundle: &Bundle, listed: &BTreeMap<&str, Digest>, name: &str, report: &mut VerifyReport) {
+    for (file, expected) in listed {
+        match bundle.digests.get(*file) {
+            None => report.finding(file_subject(file), format!("is listed in {name} but missing")),
+            Some((actual, _)) if actual != expected => report.finding(
+                file_subject(file),
+                format!("SHA-256 differs from {name} (the file was changed)"),
+            ),
+            _ => {}
+        }
+    }
 }
 
 /// What a bundle says about itself that the `--previous` check compares.
@@ -211,16 +222,7 @@ pub fn check_bundle(
     let manifest = text(&bundle, &mut report, MANIFEST)
         .map(|t| manifest_lines(t, MANIFEST, &mut report))
         .unwrap_or_default();
-    for (file, expected) in &manifest {
-        match bundle.digests.get(*file) {
-            None => report.finding(file_subject(file), "is listed in manifest-sha256.txt but missing"),
-            Some((actual, _)) if actual != expected => report.finding(
-                file_subject(file),
-                "SHA-256 differs from manifest-sha256.txt (the file was changed)",
-            ),
-            _ => {}
-        }
-    }
+    compare_listed(&bundle, &manifest, MANIFEST, &mut report);
     let mut payload_bytes = 0u64;
     let mut payload_files = 0u64;
     for (file, (_, size)) in bundle.digests.iter().filter(|(p, _)| p.starts_with("data/")) {
@@ -253,19 +255,7 @@ pub fn check_bundle(
         if !tags.contains_key(MANIFEST) {
             report.finding(format!("file {TAGMANIFEST}"), "does not cover manifest-sha256.txt");
         }
-        for (file, expected) in &tags {
-            match bundle.digests.get(*file) {
-                None => report.finding(
-                    file_subject(file),
-                    "is listed in tagmanifest-sha256.txt but missing",
-                ),
-                Some((actual, _)) if actual != expected => report.finding(
-                    file_subject(file),
-                    "SHA-256 differs from tagmanifest-sha256.txt (the file was changed)",
-                ),
-                _ => {}
-            }
-        }
+        compare_listed(&bundle, &tags, TAGMANIFEST, &mut report);
     }
 
     // The key: the auditor's, or the bundle's own copy.
@@ -373,20 +363,14 @@ fn check_inclusion(bundle: &Bundle, head: &TreeHead, report: &mut VerifyReport) 
             None => report.finding(subject.clone(), "has no inclusion proof"),
             Some(path) => {
                 if !merkle::verify_inclusion(head.root, head.size, &digest.0, seq, path) {
-                    report.finding(
-                        subject.clone(),
-                        "inclusion proof does not lead to the checkpoint root",
-                    );
+                    report.finding(subject.clone(), "inclusion proof does not lead to the checkpoint root");
                 }
             }
         }
         let body_sha = record.body_sha256.as_deref().and_then(Digest::from_hex);
         if let Some(file) = files_by_seq.get(&seq) {
             if body_sha.as_ref() != bundle.digests.get(*file).map(|(d, _)| d) {
-                report.finding(
-                    subject,
-                    format!("{} is not the body its log record names", clip(file)),
-                );
+                report.finding(subject, format!("{} is not the body its log record names", clip(file)));
             }
         } else if record.body_sha256.is_some() {
             report.finding(subject, "its snapshot file is missing");

@@ -48,7 +48,11 @@ pub(super) fn check(
         (Some(o), Some(n)) if o != n => {
             return report.finding(
                 SUBJECT,
-                format!("is a bundle of GSTIN {}, this one of {}: not its predecessor", clip(o), clip(n)),
+                format!(
+                    "is a bundle of GSTIN {}, this one of {}: not its predecessor",
+                    clip(o),
+                    clip(n)
+                ),
             )
         }
         (None, _) => return report.finding(SUBJECT, "names no GSTIN: not a predecessor of this bundle"),

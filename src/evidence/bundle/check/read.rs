@@ -338,12 +338,8 @@ pub(super) fn read_bundle(path: &Path, reading: Reading, report: &mut VerifyRepo
         total += read;
         report.bytes_hashed += read;
         let failed = failed.or_else(|| {
-            (read != record.declared).then(|| {
-                format!(
-                    "holds {read} bytes, not the {} its entry declares",
-                    record.declared
-                )
-            })
+            (read != record.declared)
+                .then(|| format!("holds {read} bytes, not the {} its entry declares", record.declared))
         });
         if let Some(message) = failed {
             report.finding(file_subject(relative), message);
