@@ -28,7 +28,9 @@ use crate::domain::merkle;
 use crate::evidence::checkpoint::{SignedCheckpoint, TreeHead};
 use crate::evidence::report::{clip, VerifyReport};
 use crate::evidence::signing::PublicKey;
-use read::{read_bundle, Bundle, Reading, MAX_ENTRIES};
+use read::{read_bundle, Bundle, Reading, MAX_ENTRIES, MAX_HELD_BYTES};
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
@@ -140,7 +142,7 @@ impl Facts {
     fn of(bundle: &Bundle, head: Option<TreeHead>) -> Facts {
         let first_record = || {
             let records = std::str::from_utf8(bundle.texts.get(RECORDS)?).ok()?;
-            serde_json::from_str::<Record>(records.lines().next()?).ok()?.gstin
+            Record::string(&serde_json::from_str::<Record>(records.lines().next()?).ok()?.gstin)
         };
         Facts {
             gstin: bag_info(bundle, "GSTIN").map(str::to_string).or_else(first_record),
@@ -150,13 +152,61 @@ impl Facts {
     }
 }
 
-/// The fields of a log record the checks use (unknown fields are skipped
-/// without being held).
+/// The members of a log record the checks use, as their raw JSON (unknown
+/// members are skipped without being held).
 #[derive(serde::Deserialize)]
 struct Record {
     seq: Option<u64>,
-    body_sha256: Option<String>,
-    gstin: Option<String>,
+    gstin: Option<Box<RawValue>>,
+    endpoint: Option<Box<RawValue>>,
+    period: Option<Box<RawValue>>,
+    page: Option<Box<RawValue>>,
+    origin: Option<Box<RawValue>>,
+    outcome: Option<Box<RawValue>>,
+    received_at: Option<Box<RawValue>>,
+    body_sha256: Option<Box<RawValue>>,
+    payload_sha256: Option<Box<RawValue>>,
+}
+
+/// A member's raw JSON longer than this is not parsed: no field of a log
+/// record is that long, and its JSON could take many times its size.
+const MAX_MEMBER_BYTES: usize = 1024;
+
+impl Record {
+    fn string(raw: &Option<Box<RawValue>>) -> Option<String> {
+        serde_json::from_str(raw.as_ref()?.get()).ok()
+    }
+
+    /// The members the index's claims are checked against, as JSON values
+    /// (a member too long to be one stands as a text saying so), and about
+    /// the bytes they hold.
+    fn claimed(&self) -> (Value, u64) {
+        let mut members = serde_json::Map::new();
+        let mut size = 0u64;
+        members.insert("seq".into(), self.seq.map(Value::from).unwrap_or(Value::Null));
+        for (name, raw) in [
+            ("gstin", &self.gstin),
+            ("endpoint", &self.endpoint),
+            ("period", &self.period),
+            ("page", &self.page),
+            ("origin", &self.origin),
+            ("outcome", &self.outcome),
+            ("received_at", &self.received_at),
+            ("body_sha256", &self.body_sha256),
+            ("payload_sha256", &self.payload_sha256),
+        ] {
+            let Some(raw) = raw else { continue };
+            let text = raw.get();
+            let value = if text.len() > MAX_MEMBER_BYTES {
+                Value::String(format!("(a value of {} bytes)", text.len()))
+            } else {
+                serde_json::from_str(text).unwrap_or(Value::Null)
+            };
+            size += text.len().min(MAX_MEMBER_BYTES) as u64 * 2 + 64;
+            members.insert(name.into(), value);
+        }
+        (Value::Object(members), size)
+    }
 }
 
 /// The signed checkpoint of a bundle, its signature checked with `key`.
@@ -336,6 +386,11 @@ fn check_inclusion(bundle: &Bundle, head: &TreeHead, report: &mut VerifyReport) 
         })
         .collect();
     let mut recorded = BTreeSet::new();
+    // The records the index's claims are checked against, held within what
+    // is left of the budget.
+    let mut by_seq: Option<BTreeMap<u64, (String, Value)>> = Some(BTreeMap::new());
+    let mut held = bundle.held;
+    let mut fileless: Vec<u64> = Vec::new();
     for (number, line) in records.lines().enumerate() {
         let subject = format!("{RECORDS} line {}", number + 1);
         if number >= MAX_ENTRIES {
@@ -357,6 +412,22 @@ fn check_inclusion(bundle: &Bundle, head: &TreeHead, report: &mut VerifyReport) 
             continue;
         };
         recorded.insert(seq);
+        if let Some(map) = &mut by_seq {
+            let (claimed, size) = record.claimed();
+            held += line.len() as u64 + size + 128;
+            if held > MAX_HELD_BYTES {
+                report.finding(
+                    format!("file {RECORDS}"),
+                    format!(
+                        "its records take more than the {} MiB gstvault holds of a bundle: the index's claims are not checked",
+                        MAX_HELD_BYTES >> 20
+                    ),
+                );
+                by_seq = None;
+            } else {
+                map.insert(seq, (line.to_string(), claimed));
+            }
+        }
         let subject = format!("snapshot {seq}");
         let digest = Digest::of(line.as_bytes());
         match proofs.get(&seq) {
@@ -367,13 +438,24 @@ fn check_inclusion(bundle: &Bundle, head: &TreeHead, report: &mut VerifyReport) 
                 }
             }
         }
-        let body_sha = record.body_sha256.as_deref().and_then(Digest::from_hex);
+        let body_sha = Record::string(&record.body_sha256);
         if let Some(file) = files_by_seq.get(&seq) {
-            if body_sha.as_ref() != bundle.digests.get(*file).map(|(d, _)| d) {
+            let named = body_sha.as_deref().and_then(Digest::from_hex);
+            if named.as_ref() != bundle.digests.get(*file).map(|(d, _)| d) {
                 report.finding(subject, format!("{} is not the body its log record names", clip(file)));
             }
-        } else if record.body_sha256.is_some() {
-            report.finding(subject, "its snapshot file is missing");
+        } else if body_sha.is_some() {
+            fileless.push(seq);
+        }
+    }
+    // A record without a file must be a proven last sighting of a version.
+    let sightings = match (&by_seq, kept_text(bundle, report, INDEX_CSV)) {
+        (Some(by_seq), Some(index)) => claims::check_claims(index, by_seq, report),
+        _ => BTreeSet::new(),
+    };
+    for seq in fileless {
+        if !sightings.contains(&seq) {
+            report.finding(format!("snapshot {seq}"), "its snapshot file is missing");
         }
     }
     for (seq, file) in &files_by_seq {

@@ -41,7 +41,7 @@ const LOCAL_HEADER: u64 = 30;
 const LOCAL_SIGNATURE: [u8; 4] = *b"PK\x03\x04";
 
 /// The files below the bag root whose bytes the checks read.
-const KEPT: [&str; 11] = [
+const KEPT: [&str; 12] = [
     "bagit.txt",
     "bag-info.txt",
     MANIFEST,
@@ -53,6 +53,7 @@ const KEPT: [&str; 11] = [
     RECORDS,
     INCLUSION,
     CONSISTENCY,
+    INDEX_CSV,
 ];
 
 /// What a bundle holds, as read.
@@ -62,6 +63,10 @@ pub(super) struct Bundle {
     pub digests: BTreeMap<String, (Digest, u64)>,
     /// The files of [`KEPT`] that were read and fit the budget.
     pub texts: BTreeMap<String, Vec<u8>>,
+    /// Bytes of the budget ([`MAX_HELD_BYTES`]) taken so far: the checks
+    /// that hold more (the records the index's claims are checked against)
+    /// take from what is left.
+    pub held: u64,
 }
 
 /// Which entries' bytes are read.
@@ -274,6 +279,7 @@ pub(super) fn read_bundle(path: &Path, reading: Reading, report: &mut VerifyRepo
     let mut bundle = Bundle {
         digests: BTreeMap::new(),
         texts: BTreeMap::new(),
+        held: 0,
     };
     let mut total = 0u64;
     let files = zip.files().map_err(|e| io_error(path, e))?;
@@ -351,6 +357,7 @@ pub(super) fn read_bundle(path: &Path, reading: Reading, report: &mut VerifyRepo
             bundle.texts.insert(relative.to_string(), kept);
         }
     }
+    bundle.held = held;
     Ok(bundle)
 }
 
