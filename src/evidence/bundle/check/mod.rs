@@ -7,10 +7,12 @@
 //! bytes, out of order, outside the file or the declared size, unsafe names,
 //! symlinks and zip bombs are findings. Bytes are counted as read rather than
 //! trusted from headers, and what a bundle may make us read and hold is
-//! capped (entry count, bytes read, one memory budget for the names and the
-//! tag and proof files kept), so any input costs time in proportion to its
-//! real size and bounded memory. Then the BagIt manifests, the signatures,
-//! every snapshot's inclusion proof and, with `--previous`, the older bundle
+//! capped (entry count, bytes read, one memory budget for the names, the tag
+//! and proof files and index kept, and the records the index's claims are
+//! checked against), so any input costs time in proportion to its real size
+//! and bounded memory. Then the BagIt manifests, the signatures, every
+//! snapshot's inclusion proof, the index's claims (`claims`) and, with
+//! `--previous`, the older bundle
 //! (`previous`: same GSTIN, older, signed by the same key, the start of the
 //! consistency proof) are checked. Every disagreement is a finding naming the
 //! file or snapshot (names clipped, findings capped by the report); only an
