@@ -75,7 +75,66 @@ impl TreeHead {
     }
 }
 
+/// A checkpoint as a bundle carries it: `checkpoint.txt` is the C2SP signed
+/// note of the checkpoint text (its Ed25519 note signature under the
+/// checkpoint origin), and `checkpoint.txt.minisig` the minisign signature of
+/// the whole note file, whose trusted comment repeats origin, size and root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointNote {
+    pub head: TreeHead,
+    /// The note's bytes (`checkpoint.txt`).
+    pub note: String,
+    /// minisign signature file text over `note`.
+    pub signature: String,
+}
+
+impl CheckpointNote {
+    /// Reads a note file without checking it: the text before the blank
+    /// line must be a checkpoint (None otherwise).
+    pub fn parse(note: &str, signature: &str) -> Option<CheckpointNote> {
+        let (text, _) = note.split_once("\n\n")?;
+        let head = TreeHead::parse(&format!("{text}\n"))?;
+        Some(CheckpointNote {
+            head,
+            note: note.to_string(),
+            signature: signature.to_string(),
+        })
+    }
+
+    /// Checks both signatures with `key`: the note's (under the checkpoint
+    /// origin, over exactly this checkpoint's text) and minisign's over the
+    /// note file, with this checkpoint's trusted comment.
+    pub fn verify(&self, key: &PublicKey) -> Result<(), SigningError> {
+        let text = key.verify_note(&self.head.origin, self.note.as_bytes())?;
+        if text != self.head.body() {
+            return Err(SigningError::Signature("the signed note is not this checkpoint".into()));
+        }
+        let comment = key.verify(self.note.as_bytes(), &self.signature)?;
+        if comment != self.head.trusted_comment() {
+            return Err(SigningError::Signature(
+                "the minisign signature's trusted comment is not this checkpoint".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl SignedCheckpoint {
+    /// This checkpoint as a bundle carries it, signed (again, deterministically)
+    /// with `key`, which must be the key that signed it.
+    ///
+    /// Fails when the stored signature is not `key`'s or the text cannot be a note.
+    pub fn as_note(&self, key: &SigningKey) -> Result<CheckpointNote, SigningError> {
+        self.verify(&key.public())?;
+        let note = key.sign_note(&self.head.origin, &self.body)?;
+        let signature = key.sign(note.as_bytes(), &self.head.trusted_comment());
+        Ok(CheckpointNote {
+            head: self.head.clone(),
+            note,
+            signature,
+        })
+    }
+
     /// Checks the signature and that the signed text is this tree head.
     pub fn verify(&self, key: &PublicKey) -> Result<(), SigningError> {
         let comment = key.verify(self.body.as_bytes(), &self.signature)?;
@@ -176,5 +235,16 @@ mod tests {
         let mut forged = signed.clone();
         forged.head.size = 43;
         assert!(forged.verify(&public).is_err());
+
+        // As a bundle carries it: a C2SP note whose text is the checkpoint.
+        let note = signed.as_note(&key).unwrap();
+        assert!(note
+            .note
+            .starts_with(&format!("{}\n\u{2014} gstvault.archive/x ", head.body())));
+        let read = CheckpointNote::parse(&note.note, &note.signature).unwrap();
+        assert_eq!(read, note);
+        read.verify(&public).unwrap();
+        let bigger = CheckpointNote::parse(&note.note.replace("\n42\n", "\n43\n"), &note.signature).unwrap();
+        assert!(bigger.verify(&public).is_err());
     }
 }

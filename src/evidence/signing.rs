@@ -9,6 +9,11 @@
 //! and trusted comment always give the same bytes, which a byte-identical
 //! re-export needs (the minisign crate mixes in randomness). Verification goes
 //! through the independent `minisign-verify` crate.
+//!
+//! The same Ed25519 key also signs C2SP signed notes (c2sp.org/signed-note,
+//! through the `signed_note` crate): a checkpoint is one, so transparency-log
+//! tooling reads it. The note key ID is the first 4 bytes of
+//! SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key), as the spec recommends.
 
 use std::path::Path;
 
@@ -157,6 +162,32 @@ impl SigningKey {
         info_of(&self.key_id, self.key.verifying_key().as_bytes())
     }
 
+    /// A C2SP signed note of `text` (ending in a newline) under the note key
+    /// name `name`: the text, a blank line, and the line
+    /// `— <name> <base64(key ID ‖ Ed25519 signature of the text)>`.
+    /// Deterministic, like every signature of this key.
+    ///
+    /// Fails when the name or the text is not one a signed note allows.
+    pub fn sign_note(&self, name: &str, text: &str) -> Result<String, SigningError> {
+        let public = self.key.verifying_key().to_bytes();
+        let mut typed_secret = vec![NOTE_ED25519];
+        typed_secret.extend_from_slice(&self.key.to_bytes());
+        let mut typed_public = vec![NOTE_ED25519];
+        typed_public.extend_from_slice(&public);
+        let encoded = Secret::new(format!(
+            "PRIVATE+KEY+{name}+{:08x}+{}",
+            signed_note::key_id(name, &typed_public),
+            BASE64.encode(&typed_secret)
+        ));
+        let signer = signed_note::StandardSigner::new(encoded.expose())
+            .map_err(|e| SigningError::Signature(format!("note key {name}: {e}")))?;
+        let mut note = signed_note::Note::new(text.as_bytes(), &[])
+            .map_err(|e| SigningError::Signature(format!("note text: {e}")))?;
+        note.add_sigs(&[&signer])
+            .map_err(|e| SigningError::Signature(format!("note signature: {e}")))?;
+        String::from_utf8(note.to_bytes()).map_err(|_| SigningError::Signature("note is not UTF-8".into()))
+    }
+
     /// The public half, to check what this key signed before.
     pub fn public(&self) -> PublicKey {
         PublicKey::parse(&self.info().public_key_text).expect("a key's own public text parses")
@@ -186,7 +217,24 @@ impl SigningKey {
 /// A public key read from its minisign text.
 pub struct PublicKey {
     inner: minisign_verify::PublicKey,
+    /// The raw Ed25519 public key.
+    raw: [u8; 32],
     pub info: KeyInfo,
+}
+
+/// The C2SP signature type of Ed25519 note keys.
+const NOTE_ED25519: u8 = 1;
+
+/// The C2SP verifier key of an Ed25519 public key under a note key name:
+/// `<name>+<key ID, 8 hex digits>+<base64(0x01 ‖ public key)>`.
+fn note_verifier_key(name: &str, public: &[u8; 32]) -> String {
+    let mut typed = vec![NOTE_ED25519];
+    typed.extend_from_slice(public);
+    format!(
+        "{name}+{:08x}+{}",
+        signed_note::key_id(name, &typed),
+        BASE64.encode(&typed)
+    )
 }
 
 impl PublicKey {
@@ -211,8 +259,30 @@ impl PublicKey {
         public.copy_from_slice(&bytes[10..42]);
         Ok(PublicKey {
             inner,
+            raw: public,
             info: info_of(&key_id, &public),
         })
+    }
+
+    /// The C2SP verifier key of this key under the note key name `name`
+    /// (what `VERIFY.txt` gives a transparency-log tool).
+    pub fn note_verifier_key(&self, name: &str) -> String {
+        note_verifier_key(name, &self.raw)
+    }
+
+    /// Checks that `note` is a C2SP signed note signed by this key under the
+    /// name `name`; returns its text.
+    ///
+    /// Fails when the note is malformed or carries no valid signature of this key.
+    pub fn verify_note(&self, name: &str, note: &[u8]) -> Result<String, SigningError> {
+        let verifier = signed_note::StandardVerifier::new(&self.note_verifier_key(name))
+            .map_err(|e| SigningError::Signature(format!("note key {name}: {e}")))?;
+        let parsed = signed_note::Note::from_bytes(note)
+            .map_err(|e| SigningError::Signature(format!("not a signed note: {e}")))?;
+        parsed
+            .verify(&signed_note::VerifierList::new(vec![Box::new(verifier)]))
+            .map_err(|e| SigningError::Signature(format!("note signature: {e}")))?;
+        String::from_utf8(parsed.text().to_vec()).map_err(|_| SigningError::Signature("note text is not UTF-8".into()))
     }
 
     /// Verifies a minisign signature of `data`; returns its trusted comment.
@@ -231,6 +301,31 @@ impl PublicKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The known answer of Go's sumdb note package (golang.org/x/mod/sumdb/note
+    /// example, also signed_note's): same key, same text, same note bytes.
+    #[test]
+    fn signed_notes_match_the_reference_implementation() {
+        let typed = BASE64.decode("AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz").unwrap();
+        let mut seed = [0u8; 32];
+        seed.copy_from_slice(&typed[1..]);
+        let key = SigningKey {
+            key: DalekKey::from_bytes(&seed),
+            key_id: [0; 8],
+        };
+        let text =
+            "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
+        assert_eq!(
+            key.sign_note("PeterNeumann", text).unwrap(),
+            format!(
+                "{text}\n\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+            )
+        );
+        assert_eq!(
+            key.public().note_verifier_key("PeterNeumann"),
+            "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+        );
+    }
 
     #[test]
     fn keygen_sign_verify_deterministic() {
@@ -251,6 +346,27 @@ mod tests {
             assert!(public.verify(b"hellO", &a).is_err());
             assert!(keygen(&sk, &pk, None).is_err(), "never replaces a key");
         }
+        // The same key signs C2SP notes, which its public half verifies.
+        let key = SigningKey::load(&dir.path().join("kfalse.key"), None).unwrap();
+        let public = key.public();
+        let text = "gstvault.archive/x\n42\nAAAA\n";
+        let note = key.sign_note("gstvault.archive/x", text).unwrap();
+        assert_eq!(
+            note,
+            key.sign_note("gstvault.archive/x", text).unwrap(),
+            "deterministic"
+        );
+        assert!(
+            note.starts_with(&format!("{text}\n\u{2014} gstvault.archive/x ")),
+            "{note}"
+        );
+        assert_eq!(public.verify_note("gstvault.archive/x", note.as_bytes()).unwrap(), text);
+        assert!(
+            public.verify_note("gstvault.archive/y", note.as_bytes()).is_err(),
+            "another name"
+        );
+        let forged = note.replace("42", "43");
+        assert!(public.verify_note("gstvault.archive/x", forged.as_bytes()).is_err());
         let encrypted = dir.path().join("ktrue.key");
         assert!(SigningKey::load(&encrypted, None).is_err());
         assert!(SigningKey::load(&encrypted, Some(&Secret::new("wrong"))).is_err());

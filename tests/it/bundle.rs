@@ -55,7 +55,7 @@ pub(crate) fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTr
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "5ff0b278945d288e631d6ae12c7f2a013bb6b0f1d58487795269471d802d99df";
+const GOLDEN_SHA256: &str = "1efc82a4a36da7b87c57bda5a6680359cdddb7a7d241cac05ebe0645ddf171e1";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {
@@ -327,10 +327,10 @@ async fn tampered_bundles_give_their_findings() {
                 size: 99,
                 root: gstvault::domain::digest::Digest::of(b"forged"),
             };
-            let signed = head.sign(&other);
+            let signed = head.sign(&other).as_note(&other).unwrap();
             Some(
                 if p == "checkpoint.txt" {
-                    signed.body
+                    signed.note
                 } else {
                     signed.signature
                 }

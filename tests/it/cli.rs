@@ -305,4 +305,28 @@ fn the_demo_signs_every_capture_and_verifies_what_it_exports() {
         9,
         "3 GSTINs x 3 bundles: {stdout}"
     );
+    // The independent reference verifier, written from VERIFY.txt alone,
+    // agrees on every bundle, and on each month bundle's predecessor.
+    let mut bundles: Vec<std::path::PathBuf> = std::fs::read_dir(demo.join("bundles"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    bundles.sort();
+    assert_eq!(bundles.len(), 9);
+    let public = demo.join("gstvault.pub");
+    for (i, bundle) in bundles.iter().enumerate() {
+        let mut args = vec![bundle.as_path(), public.as_path()];
+        let name = bundle.file_name().unwrap().to_string_lossy().to_string();
+        // Per GSTIN: the first month bundle, the second (extends it), the FY bundle.
+        if i % 3 == 1 {
+            args.push(bundles[i - 1].as_path());
+        }
+        match crate::hostile::reference_verifier(&args) {
+            None => return,
+            Some((code, out)) => assert!(
+                code == Some(0) && out.ends_with("INTACT: 0 finding(s)\n"),
+                "{name}: {out}"
+            ),
+        }
+    }
 }

@@ -61,6 +61,57 @@ async fn corpus(dir: &Path) -> (BTreeMap<String, Expected>, PathBuf) {
     (cases, out)
 }
 
+/// Runs contrib/verify-bundle.py (the stdlib reference verifier) on
+/// `[bundle, public key, previous?]`: its exit code and what it printed; None
+/// where minisign is not installed (CI installs it: then it must run).
+pub(crate) fn reference_verifier(args: &[&Path]) -> Option<(Option<i32>, String)> {
+    let have = Command::new("sh")
+        .args(["-c", "command -v minisign"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install minisign (see .ci/run)"
+        );
+        return None;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/verify-bundle.py");
+    let mut command = Command::new("python3");
+    command.arg(script).arg(args[0]).arg("--pubkey").arg(args[1]);
+    if let Some(previous) = args.get(2) {
+        command.arg("--previous").arg(previous);
+    }
+    let out = command.output().expect("python3 runs");
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    Some((out.status.code(), text))
+}
+
+#[tokio::test]
+async fn the_reference_verifier_accepts_the_bundle_and_refuses_every_hostile_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cases, out) = corpus(dir.path()).await;
+    let key = public_key_file();
+    let good = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "zip"))
+        .unwrap();
+    let Some((code, text)) = reference_verifier(&[&good, &key]) else {
+        return;
+    };
+    assert_eq!(code, Some(0), "{text}");
+    for case in cases.keys() {
+        let (code, text) = reference_verifier(&[&out.join(case), &key]).unwrap();
+        assert!(matches!(code, Some(1) | Some(2)), "{case}: exit {code:?}: {text}");
+        assert!(
+            !text.contains("\nINTACT") && !text.starts_with("INTACT"),
+            "{case}: {text}"
+        );
+        assert!(text.len() < 100 * 1024, "{case}: {} bytes printed", text.len());
+    }
+}
+
 fn public_key_file() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys/test.pub")
 }

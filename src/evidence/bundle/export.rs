@@ -463,14 +463,22 @@ pub fn export(
             ("key_fingerprint", &key_info.fingerprint),
             ("bundle_file", &file_name),
             ("bag_name", &name),
+            ("note_key", &key.public().note_verifier_key(&head.head.origin)),
         ],
     );
+    // checkpoint.txt is the checkpoint as a C2SP signed note (its Ed25519
+    // note signature under the checkpoint origin), and its .minisig signs
+    // the whole file, so both transparency-log tools and minisign read it.
+    // The stored checkpoint must be this key's: never a text it did not sign.
+    let note = head
+        .as_note(key)
+        .map_err(|e| ExportError::Corrupt(format!("checkpoint {}: {e}", checkpoint.id)))?;
     let mut tag_files: Vec<(String, Vec<u8>)> = vec![
         ("bagit.txt".into(), BAGIT_TXT.as_bytes().to_vec()),
         ("bag-info.txt".into(), bag_info.into_bytes()),
         (MANIFEST.into(), manifest.into_bytes()),
-        (CHECKPOINT.into(), head.body.clone().into_bytes()),
-        (CHECKPOINT_SIG.into(), head.signature.clone().into_bytes()),
+        (CHECKPOINT.into(), note.note.clone().into_bytes()),
+        (CHECKPOINT_SIG.into(), note.signature.clone().into_bytes()),
         (PUBLIC_KEY.into(), key_info.public_key_text.clone().into_bytes()),
         (VERIFY_TXT.into(), verify_txt.into_bytes()),
     ];

@@ -27,7 +27,7 @@ use std::path::Path;
 use super::*;
 use crate::domain::digest::Digest;
 use crate::domain::merkle;
-use crate::evidence::checkpoint::{SignedCheckpoint, TreeHead};
+use crate::evidence::checkpoint::{CheckpointNote, TreeHead};
 use crate::evidence::report::{clip, VerifyReport};
 use crate::evidence::signing::PublicKey;
 use read::{read_bundle, Bundle, Reading, MAX_ENTRIES, MAX_HELD_BYTES};
@@ -214,26 +214,21 @@ impl Record {
 /// The signed checkpoint of a bundle, its signature checked with `key`.
 /// `subject` prefixes the findings ("" or "previous bundle ").
 fn signed_head(bundle: &Bundle, key: Option<&PublicKey>, report: &mut VerifyReport, subject: &str) -> Option<TreeHead> {
-    let body = std::str::from_utf8(bundle.texts.get(CHECKPOINT)?).ok();
-    let signature = bundle.texts.get(CHECKPOINT_SIG)?;
-    let Some(head) = body.and_then(TreeHead::parse) else {
-        report.finding(format!("{subject}file {CHECKPOINT}"), "is not a checkpoint");
+    let note = std::str::from_utf8(bundle.texts.get(CHECKPOINT)?).ok();
+    let signature = String::from_utf8_lossy(bundle.texts.get(CHECKPOINT_SIG)?).to_string();
+    let Some(checkpoint) = note.and_then(|n| CheckpointNote::parse(n, &signature)) else {
+        report.finding(format!("{subject}file {CHECKPOINT}"), "is not a signed checkpoint note");
         return None;
     };
-    let signed = SignedCheckpoint {
-        head: head.clone(),
-        body: body.unwrap_or_default().to_string(),
-        signature: String::from_utf8_lossy(signature).to_string(),
-    };
     if let Some(key) = key {
-        if let Err(e) = signed.verify(key) {
+        if let Err(e) = checkpoint.verify(key) {
             report.finding(
                 format!("{subject}file {CHECKPOINT}"),
                 format!("signature does not verify: {e}"),
             );
         }
     }
-    Some(head)
+    Some(checkpoint.head)
 }
 
 /// Verifies a bundle. `public_key` is the key the auditor trusts; without it
