@@ -232,7 +232,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
             },
             archive_report.snapshots,
             archive_report.checkpoints,
-            archive_report.findings.len()
+            archive_report.finding_count()
         );
         println!(
             "\narchive: {} ({} snapshots, {} of compressed payloads)",

@@ -364,7 +364,7 @@ impl Daemon {
             Some(first) => {
                 let reason = format!(
                     "verify --archive found {} finding(s), first: {}: {}",
-                    report.findings.len(),
+                    report.finding_count(),
                     first.subject,
                     first.message
                 );
