@@ -43,7 +43,23 @@ pub struct RawConfig {
     pub export: RawExport,
     pub daemon: RawDaemon,
     pub logging: RawLogging,
+    pub display: RawDisplay,
     pub gstin: Vec<RawGstin>,
+}
+
+/// `[display]`: how times are shown to people.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawDisplay {
+    pub timezone: String,
+}
+
+impl Default for RawDisplay {
+    fn default() -> Self {
+        RawDisplay {
+            timezone: "Asia/Kolkata".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -249,6 +265,8 @@ pub struct Config {
     pub gstins: Vec<GstinEntry>,
     pub log_format: LogFormat,
     pub log_level: String,
+    /// The zone every time a person reads is shown in (`[display] timezone`).
+    pub display_zone: crate::domain::time::Zone,
     /// The archive's minisign secret key and its public half (`.pub` beside it).
     pub signing_key: PathBuf,
     pub public_key: PathBuf,
@@ -404,7 +422,17 @@ impl Config {
                 format!("{:?} is not a tracing filter (e.g. \"info\")", raw.logging.level),
             ));
         }
+        let display_zone = crate::domain::time::Zone::parse(&raw.display.timezone).ok_or_else(|| {
+            invalid(
+                "display.timezone",
+                format!(
+                    "{:?} is not a zone: give \"Asia/Kolkata\" (IST), \"UTC\" or an offset such as \"+05:30\"",
+                    raw.display.timezone
+                ),
+            )
+        })?;
         Ok(Config {
+            display_zone,
             source: file.to_string(),
             archive_path,
             sessions_dir,

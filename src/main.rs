@@ -1,6 +1,7 @@
 //! The `gstvault` binary: parse arguments, run one command, map the result to
-//! an exit code (0 ok; 1 findings: verify
-//! findings, a GSTIN that needs login, damaged evidence refused; 2 could not run). Errors print as one line.
+//! an exit code (0 ok; 1 findings: verify findings, a GSTIN that needs login,
+//! damaged evidence refused; 2 could not run; 3 a capture with failed calls
+//! or interrupted; see `cli::ExitCode`). Errors print as one line.
 
 use clap::Parser;
 

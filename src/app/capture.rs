@@ -230,11 +230,12 @@ pub async fn capture_once(
     plan: &Plan,
     mode: Mode,
     progress: Option<Arc<dyn Progress>>,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
 ) -> Result<Captured> {
     let client = client(config, credentials, clock.clone())?;
     let (_writer, store) = open_writer(config, clock.now())?;
     let store = Arc::new(StdMutex::new(store));
-    capture_with(&store, config, client, clock, plan, mode, progress, None).await
+    capture_with(&store, config, client, clock, plan, mode, progress, stop).await
 }
 
 /// Captures into an archive whose writer lock the caller holds, then signs

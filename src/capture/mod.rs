@@ -92,6 +92,10 @@ pub struct RunTotals {
     /// stored payload copy that no longer hashes to its digest, repaired
     /// from the genuine bytes received). The run exits non-zero when set.
     pub damage: Vec<String>,
+    /// Failed calls by cause ([`crate::domain::run::failure_cause`]): what
+    /// the summary names when the run exits non-zero.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub failures: BTreeMap<String, u64>,
 }
 
 impl RunTotals {
@@ -134,6 +138,7 @@ struct Context {
     changes: AtomicU64,
     skipped: AtomicU64,
     outcomes: StdMutex<BTreeMap<Outcome, u64>>,
+    failures: StdMutex<BTreeMap<String, u64>>,
     damage: StdMutex<Vec<String>>,
     /// The API origin every answer of the run comes from (recorded on each).
     origin: Arc<str>,
@@ -174,6 +179,7 @@ impl Context {
             changes: AtomicU64::new(0),
             skipped: AtomicU64::new(0),
             outcomes: StdMutex::new(BTreeMap::new()),
+            failures: StdMutex::new(BTreeMap::new()),
             damage: StdMutex::new(Vec::new()),
             origin: {
                 let base = &client.settings().base_url;
@@ -233,6 +239,7 @@ impl Context {
             needs_login,
             skipped: self.skipped.load(Ordering::Relaxed),
             damage: self.damage.lock().expect("damage lock").clone(),
+            failures: self.failures.lock().expect("failures lock").clone(),
         };
         let json = serde_json::to_string(&totals).expect("totals serialise");
         let (run_id, finished) = (self.run_id, self.clock.now());
@@ -426,6 +433,10 @@ async fn archive(
     };
     let outcome = reading.as_ref().map(|r| r.outcome).unwrap_or(Outcome::TransportError);
     let file_count = reading.as_ref().and_then(|r| r.file_count);
+    let (error_cd, api_detail) = reading
+        .as_ref()
+        .map(|r| (r.error_cd.clone(), r.detail.clone()))
+        .unwrap_or_default();
     let owned = OwnedSnapshot {
         run_id: ctx.run_id,
         gstin: gstin.clone(),
@@ -459,6 +470,15 @@ async fn archive(
         metrics::counter!("gstvault_changes_total").increment(1);
     }
     *ctx.outcomes.lock().expect("outcomes lock").entry(outcome).or_default() += 1;
+    if let Some(cause) = crate::domain::run::failure_cause(
+        outcome,
+        fetched.http_status,
+        error_cd.as_deref(),
+        fetched.detail.as_deref().or(api_detail.as_deref()),
+        fetched.attempts.max(1),
+    ) {
+        *ctx.failures.lock().expect("failures lock").entry(cause).or_default() += 1;
+    }
     if let Some(digest) = appended.repaired {
         let line = format!(
             "payload {} was damaged in the archive (no stored copy hashed to its SHA-256); the genuine bytes \

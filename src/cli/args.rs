@@ -102,6 +102,12 @@ pub struct ListArgs {
     /// Received at or after: RFC 3339, or YYYY-MM-DD (start of that day, IST).
     #[arg(long)]
     pub since: Option<String>,
+    /// Only the snapshots of this capture run (its number in the run summary).
+    #[arg(long)]
+    pub run: Option<i64>,
+    /// Only failed calls, with their cause.
+    #[arg(long)]
+    pub failed: bool,
     /// At most this many rows (0: all).
     #[arg(long, default_value_t = 1000)]
     pub limit: u64,

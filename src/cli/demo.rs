@@ -69,13 +69,13 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
     let config_path = dir.join("gstvault.toml");
     std::fs::write(&config_path, demo_config_text(&running.base_url))?;
     let config = Config::load(&config_path)?;
-    println!("gstvault demo");
-    println!(
+    outln!("gstvault demo");
+    outln!(
         "  simulator: {} (in-process, seed 2026, test OTP {})",
         running.base_url,
         sim::TEST_OTP
     );
-    println!("  directory: {}", dir.display());
+    outln!("  directory: {}", dir.display());
 
     let clock: SharedClock = Arc::new(sim.clone());
     // The demo knows the simulator's key; a real deployment reads it from the environment.
@@ -87,7 +87,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
     for entry in &config.gstins {
         app::login::log_in(&config, &client, entry, sim::TEST_OTP, clock.now()).await?;
     }
-    println!(
+    outln!(
         "  logged in: {}",
         config
             .gstins
@@ -98,7 +98,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
     );
 
     let key_info = app::keys::keygen(&config)?;
-    println!(
+    outln!(
         "  signing key: {} (key ID {}, fingerprint {})",
         config.signing_key.display(),
         key_info.key_id,
@@ -127,7 +127,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
         to: current,
         kind: "demo",
     };
-    println!(
+    outln!(
         "\ncapture 1 at {} ({} to {}):",
         india_date(clock.now()),
         plan.from,
@@ -144,17 +144,17 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
         None,
     )
     .await?;
-    print!("{}", render::captured(&first));
+    out!("{}", render::captured(&first));
     require_signed(&first.checkpoint)?;
     // Bundles as of the first capture: the second capture's bundles prove consistency with them.
     let first_as_of = clock.now();
 
     sim.advance(chrono::Duration::days(DEMO_ADVANCE_DAYS));
-    println!(
+    outln!(
         "\nsimulator clock advanced {DEMO_ADVANCE_DAYS} days to {}",
         india_date(clock.now())
     );
-    println!("capture 2 ({} to {}):", plan.from, plan.to);
+    outln!("capture 2 ({} to {}):", plan.from, plan.to);
     let second = app::capture::capture_with(
         &store,
         &config,
@@ -166,19 +166,23 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
         None,
     )
     .await?;
-    print!("{}", render::captured(&second));
+    out!("{}", render::captured(&second));
     require_signed(&second.checkpoint)?;
 
     let changes = store.lock().expect("store lock").changes_of_run(second.totals.run_id)?;
-    println!("\nchanges found by capture 2 ({}):", changes.len());
+    outln!("\nchanges found by capture 2 ({}):", changes.len());
     for change in changes.iter().take(25) {
-        println!(
+        outln!(
             "  {}  {:<26} {:<10} seq {} -> {}",
-            change.gstin, change.endpoint, change.period, change.previous_seq, change.seq
+            change.gstin,
+            change.endpoint,
+            change.period,
+            change.previous_seq,
+            change.seq
         );
     }
     if changes.len() > 25 {
-        println!("  ... and {} more", changes.len() - 25);
+        outln!("  ... and {} more", changes.len() - 25);
     }
     // Evidence bundles: per GSTIN the last closed month and the FY, first as of
     // capture 1, then as of now (these carry a consistency proof from the first).
@@ -186,7 +190,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
         let mut store = store.lock().expect("store lock");
         let bundles_dir = dir.join("bundles");
         let closed_month = Month::of_date(india_date(first_as_of)).prev();
-        println!("\nevidence bundles ({}):", bundles_dir.display());
+        outln!("\nevidence bundles ({}):", bundles_dir.display());
         for entry in &config.gstins {
             let mut previous: Option<PathBuf> = None;
             for (as_of, scope) in [
@@ -203,7 +207,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
                     None
                 };
                 let report = app::verify::verify_bundle(&exported.path, Some(&config.public_key), against)?;
-                println!(
+                outln!(
                     "  {}  {} versions  verify: {}{}",
                     exported.path.file_name().and_then(|n| n.to_str()).unwrap_or_default(),
                     exported.snapshots,
@@ -215,7 +219,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
                     }
                 );
                 for finding in &report.findings {
-                    println!("    FINDING {}: {}", finding.subject, finding.message);
+                    outln!("    FINDING {}: {}", finding.subject, finding.message);
                 }
                 if matches!(scope, Scope::Month(_)) {
                     previous = Some(exported.path.clone());
@@ -223,7 +227,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
             }
         }
         let archive_report = app::verify::verify_archive(&config, Some(&config.public_key))?;
-        println!(
+        outln!(
             "\nverify --archive: {} ({} snapshots, {} checkpoints, {} finding(s))",
             if archive_report.intact() {
                 "intact"
@@ -234,15 +238,15 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
             archive_report.checkpoints,
             archive_report.finding_count()
         );
-        println!(
+        outln!(
             "\narchive: {} ({} snapshots, {} of compressed payloads)",
             config.archive_path.display(),
             store.snapshot_count()?,
             render::human_bytes(store.payload_bytes()?)
         );
-        println!("config:  {}", config_path.display());
-        println!("try:     gstvault -c {} verify --archive", config_path.display());
-        println!("done in {:.1} s", started.elapsed().as_secs_f64());
+        outln!("config:  {}", config_path.display());
+        outln!("try:     gstvault -c {} verify --archive", config_path.display());
+        outln!("done in {:.1} s", started.elapsed().as_secs_f64());
     }
     running.stop().await;
     Ok(())

@@ -4,12 +4,26 @@
 //! the result through [`crate::render`], and returns an [`ExitCode`] that
 //! `main` maps to the process's.
 //!
-//! Exit codes: 0 done; 1 done with findings (a GSTIN needs login, a verify
-//! finding); 2 could not run (bad input, unreadable config, archive error, a
-//! capture whose checkpoint could not be signed).
+//! Exit codes ([`ExitCode`]): 0 done; 1 done with findings (a GSTIN needs
+//! login, a verify finding, damage); 2 could not run (bad input, unreadable
+//! config, archive error, a capture whose checkpoint could not be signed); 3
+//! a capture that did not get everything (calls failed, or interrupted).
+
+/// `print!` to stdout, where a closed pipe (`gstvault list | head -1`) ends
+/// the process quietly (see [`write_stdout`]).
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!($($arg)*)) };
+}
+
+/// `println!` to stdout, where a closed pipe ends the process quietly.
+macro_rules! outln {
+    () => { $crate::cli::write_stdout(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
+}
 
 pub mod args;
 mod demo;
+pub mod progress;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -22,22 +36,47 @@ pub use args::Cli;
 use args::*;
 
 use crate::app;
-use crate::app::capture::{Checkpointed, Mode};
+use crate::app::capture::{Captured, Checkpointed, Mode};
 use crate::capture::Progress;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{self, Config, LogFormat};
 use crate::render::table::{Format, Table};
-use crate::store::{format_time, Reader};
+use crate::store::Reader;
 
 /// Process exit codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitCode {
+    /// Done, nothing to report.
     Ok = 0,
+    /// Done with findings a person must act on: a GSTIN needs login, a
+    /// verification finding, damaged evidence found or refused.
     Findings = 1,
+    /// Could not run: bad input, an unreadable config, an archive error, a
+    /// capture whose checkpoint could not be signed.
     CouldNotRun = 2,
+    /// A capture that did not get everything: some calls' final outcome was
+    /// a failure (their causes are in the summary), or it was interrupted.
+    Incomplete = 3,
+    /// Stopped at once by a second SIGINT/SIGTERM (128 + SIGINT, as shells do).
+    Interrupted = 130,
 }
 
 impl ExitCode {
+    /// The exit code of a finished capture: 2 when its checkpoint could
+    /// not be signed, 1 when a GSTIN needs login or damage was found, 3 when
+    /// calls failed or the run was interrupted, else 0.
+    pub fn of_capture(captured: &Captured) -> ExitCode {
+        if matches!(captured.checkpoint, Checkpointed::Failed { .. }) {
+            ExitCode::CouldNotRun
+        } else if !captured.totals.needs_login.is_empty() || !captured.damage().is_empty() {
+            ExitCode::Findings
+        } else if captured.totals.failed() > 0 || captured.totals.status == crate::domain::run::RunStatus::Interrupted {
+            ExitCode::Incomplete
+        } else {
+            ExitCode::Ok
+        }
+    }
+
     /// The exit code for a command that stopped with `error`: 1
     /// ([`ExitCode::Findings`]) when it stopped because stored evidence is
     /// damaged (it refused to serve, sign over or export it), else 2.
@@ -61,14 +100,40 @@ impl ExitCode {
     }
 }
 
+/// Writes a result to stdout. When the reader has gone (a pipe into `head`
+/// closed early) the process ends quietly with 0: what was asked for was
+/// written until nobody read it. Any other write error ends it with 2.
+pub fn write_stdout(args: std::fmt::Arguments<'_>) {
+    let written = std::io::stdout().lock().write_fmt(args);
+    stdout_written(written);
+}
+
+/// [`write_stdout`] for raw bytes (`show --raw`).
+pub fn write_stdout_bytes(bytes: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    let written = out.write_all(bytes).and_then(|()| out.flush());
+    stdout_written(written);
+}
+
+fn stdout_written(written: std::io::Result<()>) {
+    match written {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(ExitCode::Ok as i32),
+        Err(e) => {
+            eprintln!("error: cannot write to stdout: {e}");
+            std::process::exit(ExitCode::CouldNotRun as i32)
+        }
+    }
+}
+
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Config(ConfigCommand::Init { force }) => config_init(&cli.config, force),
         Command::Config(ConfigCommand::Check) => config_check(&cli.config),
         Command::Config(ConfigCommand::Show) => {
-            let config = Config::load(&cli.config)?;
-            print!("{}", config.show());
+            let config = load_config(&cli.config)?;
+            out!("{}", config.show());
             Ok(ExitCode::Ok)
         }
         Command::Login(args) => login(&cli.config, args).await,
@@ -82,9 +147,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export(args) => export(&cli.config, args),
         Command::Verify(args) => verify(&cli.config, args),
         Command::Bundles(args) => {
-            let config = Config::load(&cli.config)?;
+            let config = load_config(&cli.config)?;
             let chain = app::bundles::chain(&config, args.gstin.as_deref(), args.dir.as_deref())?;
-            print!("{}", crate::render::bundles(&chain));
+            out!("{}", crate::render::bundles(&chain));
             Ok(if chain.intact() {
                 ExitCode::Ok
             } else {
@@ -107,6 +172,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     to: args.to,
                     since: args.since,
                     limit: args.limit,
+                    run: args.run,
+                    failed: args.failed,
                 },
             )?;
             if args.limit > 0 && rows.len() as u64 == args.limit {
@@ -136,8 +203,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     shown.row.seq,
                     shown.row.outcome
                 ),
-                (Some(body), true) => std::io::stdout().write_all(body)?,
-                (Some(_), false) => print!("{}", crate::render::query::pretty_body(&shown).unwrap_or_default()),
+                (Some(body), true) => write_stdout_bytes(body),
+                (Some(_), false) => out!("{}", crate::render::query::pretty_body(&shown).unwrap_or_default()),
             }
             Ok(ExitCode::Ok)
         }
@@ -150,7 +217,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             };
             let diffed = crate::query::diff(&store, &query, Utc::now())?;
             if format_of(&args.output) == Format::Human {
-                println!("{}", crate::render::query::describe_diff(&diffed));
+                outln!("{}", crate::render::query::describe_diff(&diffed));
             }
             print_table(
                 &crate::render::query::diff_table(&diffed),
@@ -190,11 +257,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// Loads the config and shows times in its display zone from here on.
+fn load_config(path: &Path) -> Result<Config> {
+    let config = Config::load(path)?;
+    crate::render::set_zone(config.display_zone);
+    Ok(config)
+}
+
 /// Opens the archive read-only: `--archive`, else the config's archive path.
 fn open_for_query(config_path: &Path, archive: &Option<PathBuf>) -> Result<Reader> {
     let path = match archive {
         Some(path) => path.clone(),
-        None => Config::load(config_path)?.archive_path,
+        None => load_config(config_path)?.archive_path,
     };
     Ok(Reader::open(&path)?)
 }
@@ -213,17 +287,17 @@ fn format_of(output: &QueryOutput) -> Format {
 fn print_table(table: &Table, output: &QueryOutput, empty: &str) -> Result<ExitCode> {
     let format = format_of(output);
     if table.is_empty() && format == Format::Human {
-        println!("{empty}");
+        outln!("{empty}");
     } else {
-        print!("{}", table.render(format));
+        out!("{}", table.render(format));
     }
     Ok(ExitCode::Ok)
 }
 
 fn keygen(config_path: &Path) -> Result<ExitCode> {
-    let config = Config::load(config_path)?;
+    let config = load_config(config_path)?;
     let info = app::keys::keygen(&config)?;
-    println!(
+    outln!(
         "secret key: {} (owner-only{})",
         config.signing_key.display(),
         if config.key_password().is_some() {
@@ -232,16 +306,16 @@ fn keygen(config_path: &Path) -> Result<ExitCode> {
             ", no password"
         }
     );
-    println!("public key: {}", config.public_key.display());
-    print!("{}", info.public_key_text);
-    println!("key ID:      {}", info.key_id);
-    println!("fingerprint: {}", info.fingerprint);
-    println!("Give the public key and fingerprint to your auditors through a channel they trust.");
+    outln!("public key: {}", config.public_key.display());
+    out!("{}", info.public_key_text);
+    outln!("key ID:      {}", info.key_id);
+    outln!("fingerprint: {}", info.fingerprint);
+    outln!("Give the public key and fingerprint to your auditors through a channel they trust.");
     Ok(ExitCode::Ok)
 }
 
 fn export(config_path: &Path, args: ExportArgs) -> Result<ExitCode> {
-    let config = Config::load(config_path)?;
+    let config = load_config(config_path)?;
     crate::logging::init(config.log_format, &config.log_level);
     let selection = app::export::Selection {
         gstin: args.gstin,
@@ -251,22 +325,22 @@ fn export(config_path: &Path, args: ExportArgs) -> Result<ExitCode> {
         out: args.out,
     };
     let exported = app::export::export_once(&config, &selection, Utc::now())?;
-    print!("{}", crate::render::exported(&exported));
+    out!("{}", crate::render::exported(&exported));
     Ok(ExitCode::Ok)
 }
 
 fn verify(config_path: &Path, args: VerifyArgs) -> Result<ExitCode> {
     let report = if args.archive {
-        let config = Config::load(config_path)?;
+        let config = load_config(config_path)?;
         app::verify::verify_archive(&config, args.pubkey.as_deref())?
     } else {
         let bundle = args.bundle.as_ref().context("give a bundle, or --archive")?;
         app::verify::verify_bundle(bundle, args.pubkey.as_deref(), args.previous.as_deref())?
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", crate::render::verify_report(&report));
+        out!("{}", crate::render::verify_report(&report));
     }
     Ok(if report.intact() {
         ExitCode::Ok
@@ -280,7 +354,7 @@ fn config_init(path: &Path, force: bool) -> Result<ExitCode> {
         bail!("config {}: already exists (use --force to overwrite)", path.display());
     }
     std::fs::write(path, config::EXAMPLE).with_context(|| format!("config {}: cannot write", path.display()))?;
-    println!(
+    outln!(
         "wrote {} (edit [[gstin]] and [api], then `gstvault config check`)",
         path.display()
     );
@@ -288,20 +362,21 @@ fn config_init(path: &Path, force: bool) -> Result<ExitCode> {
 }
 
 fn config_check(path: &Path) -> Result<ExitCode> {
-    let config = Config::load(path)?;
-    print!("{}", crate::render::config_check(&config, Utc::now()));
+    let config = load_config(path)?;
+    out!("{}", crate::render::config_check(&config, Utc::now()));
     match config.credentials() {
-        Ok(_) => println!(
+        Ok(_) => outln!(
             "credentials: {} and {} are set",
-            config.api.key_env, config.api.secret_env
+            config.api.key_env,
+            config.api.secret_env
         ),
-        Err(e) => println!("warning: {e}"),
+        Err(e) => outln!("warning: {e}"),
     }
     Ok(ExitCode::Ok)
 }
 
 async fn login(config_path: &Path, args: LoginArgs) -> Result<ExitCode> {
-    let config = Config::load(config_path)?;
+    let config = load_config(config_path)?;
     crate::logging::init(config.log_format, &config.log_level);
     let entry = app::configured_gstin(&config, &args.gstin)?;
     let gstin = entry.gstin.clone();
@@ -320,7 +395,7 @@ async fn login(config_path: &Path, args: LoginArgs) -> Result<ExitCode> {
         eprintln!("OTP sent for {gstin} (user {})", entry.username);
     }
     if args.request_only {
-        println!("OTP requested; verify with: gstvault login {gstin} --otp NNNNNN --no-request");
+        outln!("OTP requested; verify with: gstvault login {gstin} --otp NNNNNN --no-request");
         return Ok(ExitCode::Ok);
     }
     let otp = match otp {
@@ -334,23 +409,11 @@ async fn login(config_path: &Path, args: LoginArgs) -> Result<ExitCode> {
         }
     };
     let session = app::login::verify_otp(&config, &client, &entry, &otp, clock.now()).await?;
-    println!(
+    outln!(
         "logged in {gstin}: session valid until {}",
-        format_time(session.expires_at())
+        crate::render::when(session.expires_at())
     );
     Ok(ExitCode::Ok)
-}
-
-/// A terminal progress bar over a capture's calls.
-struct Bar(indicatif::ProgressBar);
-
-impl Progress for Bar {
-    fn planned(&self, jobs: u64) {
-        self.0.set_length(jobs);
-    }
-    fn finished_job(&self) {
-        self.0.inc(1);
-    }
 }
 
 fn selection(args: &SnapshotArgs) -> app::capture::Selection {
@@ -364,30 +427,36 @@ fn selection(args: &SnapshotArgs) -> app::capture::Selection {
 }
 
 async fn snapshot(config_path: &Path, args: SnapshotArgs) -> Result<ExitCode> {
-    let config = Config::load(config_path)?;
+    let config = load_config(config_path)?;
     crate::logging::init(config.log_format, &config.log_level);
     let clock: SharedClock = Arc::new(SystemClock);
     let plan = app::capture::plan(&config, &selection(&args), clock.now(), "snapshot")?;
     let credentials = config.credentials()?;
-    let progress: Option<Arc<dyn Progress>> = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} requests  {elapsed} (eta {eta})")
-                .expect("static template"),
-        );
-        Arc::new(Bar(bar)) as Arc<dyn Progress>
+    let rate_limit = config.api.rate_limit_per_minute;
+    let progress: Arc<dyn Progress> = if std::io::stderr().is_terminal() {
+        Arc::new(progress::Bar::new(rate_limit))
+    } else {
+        Arc::new(progress::LogLines::start(rate_limit))
+    };
+    // SIGINT or SIGTERM: no new request starts, the ones in flight are
+    // archived, the run is recorded interrupted, checkpointed and summed up.
+    // A second signal ends the process at once.
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let signals = tokio::spawn(async move {
+        crate::daemon::termination_signal().await;
+        eprintln!("interrupted: finishing the requests in flight (send the signal again to stop at once)");
+        let _ = stop_tx.send(true);
+        crate::daemon::termination_signal().await;
+        std::process::exit(ExitCode::Interrupted as i32);
     });
     let mode = Mode::chosen(&config, args.planned, args.full);
-    let captured = app::capture::capture_once(&config, credentials, clock, &plan, mode, progress).await?;
-    print!("{}", crate::render::captured(&captured));
-    println!("archive: {}", config.archive_path.display());
-    Ok(if matches!(captured.checkpoint, Checkpointed::Failed { .. }) {
-        ExitCode::CouldNotRun
-    } else if captured.totals.needs_login.is_empty() && captured.damage().is_empty() {
-        ExitCode::Ok
-    } else {
-        ExitCode::Findings
-    })
+    let captured =
+        app::capture::capture_once(&config, credentials, clock, &plan, mode, Some(progress), Some(stop)).await;
+    signals.abort();
+    let captured = captured?;
+    out!("{}", crate::render::captured(&captured));
+    outln!("archive: {}", config.archive_path.display());
+    Ok(ExitCode::of_capture(&captured))
 }
 
 async fn simulate(args: SimulateArgs) -> Result<ExitCode> {
@@ -403,13 +472,13 @@ async fn simulate(args: SimulateArgs) -> Result<ExitCode> {
         .with_context(|| format!("--listen {}: cannot bind", args.listen))?;
     let addr = listener.local_addr()?;
     let sim = crate::sim::Simulator::new(crate::sim::SimConfig::new(args.seed, start));
-    println!(
+    outln!(
         "simulator listening on http://{addr} (seed {}, clock {}), test OTP {}",
         args.seed,
-        format_time(start),
+        crate::render::when(start),
         crate::sim::TEST_OTP
     );
-    println!(
+    outln!(
         "demo GSTINs: {}",
         crate::sim::demo_gstins()
             .iter()
@@ -425,7 +494,7 @@ async fn simulate(args: SimulateArgs) -> Result<ExitCode> {
 }
 
 async fn daemon(config_path: &Path) -> Result<ExitCode> {
-    let config = Config::load(config_path)?;
+    let config = load_config(config_path)?;
     crate::logging::init(config.log_format, &config.log_level);
     let credentials = config.credentials()?;
     let daemon = crate::daemon::Daemon::new(config, credentials, Arc::new(SystemClock))?;
@@ -434,9 +503,9 @@ async fn daemon(config_path: &Path) -> Result<ExitCode> {
 }
 
 fn status(config_path: &Path) -> Result<ExitCode> {
-    let config = Config::load(config_path)?;
+    let config = load_config(config_path)?;
     let status = app::status::status(&config, Utc::now())?;
-    print!("{}", crate::render::status(&status));
+    out!("{}", crate::render::status(&status));
     Ok(if status.needs_login() {
         ExitCode::Findings
     } else {
@@ -445,7 +514,7 @@ fn status(config_path: &Path) -> Result<ExitCode> {
 }
 
 fn plan(config_path: &Path, args: PlanArgs) -> Result<ExitCode> {
-    let config = Config::load(config_path)?;
+    let config = load_config(config_path)?;
     let selection = app::capture::Selection {
         gstins: args.gstin.clone(),
         from: args.from.clone(),
@@ -453,6 +522,6 @@ fn plan(config_path: &Path, args: PlanArgs) -> Result<ExitCode> {
         ..Default::default()
     };
     let report = app::plan::plan(&config, &selection, Utc::now())?;
-    print!("{}", crate::render::plan(&report, args.calls));
+    out!("{}", crate::render::plan(&report, args.calls));
     Ok(ExitCode::Ok)
 }

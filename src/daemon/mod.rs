@@ -444,7 +444,10 @@ impl Daemon {
                 .await
                 .map_err(|e| anyhow!("daemon.{}: {e}", kind.name()))?;
             let next = schedule.next_fires(self.clock.now(), 1);
-            tracing::info!(job = kind.name(), schedule = %schedule.expression, next = ?next.first(), "scheduled");
+            let next = next
+                .first()
+                .map_or("never".to_string(), |t| self.config.display_zone.human(*t));
+            tracing::info!(job = kind.name(), schedule = %schedule.expression, %next, "scheduled");
         }
         scheduler.start().await.context("cannot start the scheduler")?;
         let beat = self.clone();
@@ -477,7 +480,10 @@ impl Daemon {
         tracing::info!(gstins = self.config.gstins.len(), "daemon running");
         shutdown.await;
 
-        tracing::info!(grace = ?self.config.daemon.shutdown_grace, "stopping: no new work; waiting for work in flight");
+        tracing::info!(
+            grace_secs = self.config.daemon.shutdown_grace.as_secs(),
+            "stopping: no new work; waiting for work in flight"
+        );
         // send_replace, not send: send changes nothing when no capture is
         // subscribed, and then `stopping()` would never turn true.
         self.stop_tx.send_replace(true);

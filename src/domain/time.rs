@@ -3,10 +3,87 @@
 //! the log's records. Its text is RFC 3339 in UTC with milliseconds
 //! (`2026-05-01T04:30:00.000Z`), the one time format of the archive, the
 //! leaf encoding and the bundle's machine-readable files. Pure: no clock.
+//!
+//! What a person reads shows an instant in a display [`Zone`] (IST unless
+//! `[display] timezone` says otherwise) to the second, with its offset:
+//! `2026-05-01 10:00:00 +05:30`.
 
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+
+/// The zone a person reads times in: a fixed offset from UTC (India has
+/// one zone and no daylight saving; IST is the default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Zone(FixedOffset);
+
+impl Default for Zone {
+    fn default() -> Zone {
+        Zone::IST
+    }
+}
+
+impl Zone {
+    /// India Standard Time, UTC+05:30.
+    pub const IST: Zone = Zone(match FixedOffset::east_opt(5 * 3600 + 30 * 60) {
+        Some(offset) => offset,
+        None => panic!("IST is a valid offset"),
+    });
+    /// UTC.
+    pub const UTC: Zone = Zone(match FixedOffset::east_opt(0) {
+        Some(offset) => offset,
+        None => panic!("UTC is a valid offset"),
+    });
+
+    /// `IST` or `Asia/Kolkata` (the same), `UTC`, or an offset `+05:30` / `-04:00`.
+    pub fn parse(text: &str) -> Option<Zone> {
+        match text.trim() {
+            "IST" | "Asia/Kolkata" | "Asia/Calcutta" => Some(Zone::IST),
+            "UTC" | "Z" | "Etc/UTC" => Some(Zone::UTC),
+            other => {
+                let (sign, rest) = match other.as_bytes().first()? {
+                    b'+' => (1, &other[1..]),
+                    b'-' => (-1, &other[1..]),
+                    _ => return None,
+                };
+                let (h, m) = rest.split_once(':')?;
+                if h.len() != 2 || m.len() != 2 {
+                    return None;
+                }
+                let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+                if h > 14 || m > 59 {
+                    return None;
+                }
+                FixedOffset::east_opt(sign * (h * 3600 + m * 60)).map(Zone)
+            }
+        }
+    }
+
+    /// The offset from UTC.
+    pub fn offset(self) -> FixedOffset {
+        self.0
+    }
+
+    /// For a person: `2026-05-01 10:00:00 +05:30` (to the second).
+    pub fn human(self, t: DateTime<Utc>) -> String {
+        t.with_timezone(&self.0).format("%Y-%m-%d %H:%M:%S %:z").to_string()
+    }
+
+    /// For a spreadsheet: RFC 3339 in this zone to the second, `2026-05-01T10:00:00+05:30`.
+    pub fn rfc3339(self, t: DateTime<Utc>) -> String {
+        t.with_timezone(&self.0).to_rfc3339_opts(SecondsFormat::Secs, false)
+    }
+}
+
+impl fmt::Display for Zone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Zone::IST => f.write_str("IST (+05:30)"),
+            Zone::UTC => f.write_str("UTC"),
+            other => write!(f, "{}", other.0),
+        }
+    }
+}
 
 /// An instant to the millisecond, UTC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -66,6 +143,24 @@ impl serde::Serialize for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zones_show_times_as_a_person_reads_them() {
+        let t = DateTime::parse_from_rfc3339("2026-05-01T04:30:00.123Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(Zone::IST.human(t), "2026-05-01 10:00:00 +05:30");
+        assert_eq!(Zone::IST.rfc3339(t), "2026-05-01T10:00:00+05:30");
+        assert_eq!(Zone::UTC.human(t), "2026-05-01 04:30:00 +00:00");
+        assert_eq!(Zone::UTC.rfc3339(t), "2026-05-01T04:30:00+00:00");
+        assert_eq!(Zone::parse("Asia/Kolkata"), Some(Zone::IST));
+        assert_eq!(Zone::parse("+05:30"), Some(Zone::IST));
+        assert_eq!(Zone::parse("UTC"), Some(Zone::UTC));
+        assert_eq!(Zone::parse("-04:00").unwrap().human(t), "2026-05-01 00:30:00 -04:00");
+        for bad in ["", "India", "+5:30", "+15:00", "05:30", "+05:60"] {
+            assert_eq!(Zone::parse(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn text_is_rfc3339_utc_milliseconds_and_round_trips() {

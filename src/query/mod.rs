@@ -221,6 +221,10 @@ pub struct ListArgs {
     pub since: Option<String>,
     /// At most this many rows; 0 means all.
     pub limit: u64,
+    /// Only the snapshots of this capture run.
+    pub run: Option<i64>,
+    /// Only failed calls.
+    pub failed: bool,
 }
 
 /// How a listed snapshot's payload compares with the key's previous answer.
@@ -263,12 +267,16 @@ pub struct ListRow {
     pub change: Comparison,
     /// The answer it changed from.
     pub previous: Option<Seq>,
+    /// Why the call failed ([`crate::domain::run::failure_cause`]), when it did.
+    pub cause: Option<String>,
 }
 
 /// Snapshots matching the filters, by receive time, then log order.
 pub fn list(store: &Reader, args: &ListArgs) -> Result<Vec<ListRow>> {
     let mut filter = SnapshotFilter {
         limit: (args.limit > 0).then_some(args.limit),
+        run_id: args.run,
+        failed: args.failed,
         ..SnapshotFilter::default()
     };
     match (&args.endpoint, &args.group) {
@@ -318,7 +326,15 @@ pub fn list(store: &Reader, args: &ListArgs) -> Result<Vec<ListRow>> {
                 (true, None, true) => Comparison::Same,
                 (true, None, false) => Comparison::First,
             };
+            let cause = crate::domain::run::failure_cause(
+                s.outcome,
+                s.http_status,
+                s.error_cd.as_deref(),
+                s.detail.as_deref(),
+                s.attempts,
+            );
             ListRow {
+                cause,
                 seq: s.seq,
                 received_at: s.received_at,
                 gstin: s.gstin,

@@ -17,9 +17,9 @@ use crate::config::Config;
 use crate::domain::catalog::{self, Group};
 use crate::domain::envelope::Outcome;
 use crate::domain::schedule::JobKind;
+use crate::domain::time::{Timestamp, Zone};
 use crate::evidence::bundle::export::Exported;
 use crate::evidence::report::VerifyReport;
-use crate::store::format_time;
 use table::{Cell, Table};
 
 /// A byte count in binary units: `512 B`, `1.5 KiB`, `3.2 MiB`.
@@ -68,8 +68,27 @@ pub fn run_totals(s: &RunTotals) -> String {
     if s.skipped > 0 {
         out.push_str(&format!("  skipped {} call(s) of GSTINs that need login\n", s.skipped));
     }
+    let mut causes: Vec<(&String, &u64)> = s.failures.iter().collect();
+    causes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (cause, count) in causes.iter().take(MAX_CAUSES) {
+        out.push_str(&format!("  FAILED {count} call(s): {cause}\n"));
+    }
+    if causes.len() > MAX_CAUSES {
+        let rest: u64 = causes[MAX_CAUSES..].iter().map(|(_, n)| **n).sum();
+        out.push_str(&format!(
+            "  FAILED {rest} more call(s) with {} other cause(s): see `gstvault list --run {} --failed`\n",
+            causes.len() - MAX_CAUSES,
+            s.run_id
+        ));
+    }
+    if s.status == crate::domain::run::RunStatus::Interrupted {
+        out.push_str("  INTERRUPTED: the calls not made wait for the next run\n");
+    }
     out
 }
+
+/// Failure causes a run summary names one by one.
+const MAX_CAUSES: usize = 5;
 
 /// A whole capture: the planner's counts, the run's totals and its checkpoint.
 pub fn captured(c: &Captured) -> String {
@@ -161,11 +180,28 @@ pub fn exported(exported: &Exported) -> String {
     )
 }
 
-/// An instant as India time to the second: `2026-12-21 06:00:00 IST`.
-pub fn ist_text(t: DateTime<Utc>) -> String {
-    t.with_timezone(&crate::domain::period::ist())
-        .format("%Y-%m-%d %H:%M:%S IST")
-        .to_string()
+static ZONE: std::sync::OnceLock<Zone> = std::sync::OnceLock::new();
+
+/// Sets the zone times are shown in (`[display] timezone`), once per
+/// process, before anything is rendered; IST when never set.
+pub fn set_zone(zone: Zone) {
+    let _ = ZONE.set(zone);
+}
+
+/// The zone times are shown in.
+pub fn zone() -> Zone {
+    ZONE.get().copied().unwrap_or_default()
+}
+
+/// An instant as a person reads it: in the display zone, to the second,
+/// with its offset (`2026-12-21 06:00:00 +05:30`).
+pub fn when(t: DateTime<Utc>) -> String {
+    zone().human(t)
+}
+
+/// [`when`] for a stored instant.
+pub fn when_stored(t: Timestamp) -> String {
+    t.to_datetime().map(when).unwrap_or_else(|| t.to_string())
 }
 
 /// `config check`: what the config captures (by group) and when the daemon
@@ -215,7 +251,7 @@ pub fn config_check(config: &Config, now: DateTime<Utc>) -> String {
                 schedule
                     .next_fires(now, 3)
                     .iter()
-                    .map(|t| ist_text(*t))
+                    .map(|t| when(*t))
                     .collect::<Vec<_>>()
                     .join(", "),
             ),
@@ -242,18 +278,16 @@ pub fn status(status: &Status) -> String {
     for g in &status.gstins {
         gstins.push(vec![
             Cell::text(g.gstin.as_str()),
-            Cell::text(g.last_capture.map_or("never".into(), |t| t.to_string())),
-            Cell::text(
-                g.session
-                    .as_ref()
-                    .and_then(|s| s.session_expiry)
-                    .map_or("no session".into(), |t| t.to_string()),
-            ),
+            g.last_capture.map_or(Cell::text("never"), Cell::Time),
+            g.session
+                .as_ref()
+                .and_then(|s| s.session_expiry)
+                .map_or(Cell::text("no session"), Cell::Time),
             Cell::text(if g.needs_login { "YES" } else { "no" }),
             Cell::text(
                 g.last_bundle
                     .as_ref()
-                    .map(|b| format!("{} ({})", b.file_name, b.created_at))
+                    .map(|b| format!("{} ({})", b.file_name, when_stored(b.created_at)))
                     .unwrap_or_else(|| "-".into()),
             ),
             Cell::opt_text(
@@ -269,9 +303,9 @@ pub fn status(status: &Status) -> String {
         let last = job.last_run.as_ref();
         jobs.push(vec![
             Cell::text(job.kind.name()),
-            Cell::text(last.map_or("never".into(), |r| r.started_at.to_string())),
+            last.map_or(Cell::text("never"), |r| Cell::Time(r.started_at)),
             Cell::text(last.map_or("-", |r| r.result.as_str())),
-            Cell::text(job.next_run.map(format_time).unwrap_or_else(|| "off".into())),
+            job.next_run.map_or(Cell::text("off"), |t| Cell::Time(Timestamp::of(t))),
             Cell::opt_text(last.and_then(|r| r.detail.clone())),
         ]);
     }
@@ -373,7 +407,7 @@ pub fn bundles(chain: &Chain) -> String {
         table.push(vec![
             Cell::text(b.gstin.as_str()),
             Cell::text(b.period.to_string()),
-            Cell::text(b.as_of.to_string()),
+            Cell::Time(b.as_of),
             Cell::text(&b.bundle_id),
             link.log_size.map_or(Cell::Empty, |s| Cell::Int(s as i64)),
             Cell::text(previous),

@@ -31,13 +31,21 @@ pub fn describe_shown(shown: &Shown) -> String {
         } else {
             String::new()
         },
-        r.received_at,
+        super::when_stored(r.received_at),
         r.outcome,
         r.body_sha256
             .as_ref()
             .map(|h| format!(" body sha256 {h}"))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+    ) + &crate::domain::run::failure_cause(
+        r.outcome,
+        r.http_status,
+        r.error_cd.as_deref(),
+        r.detail.as_deref(),
+        r.attempts,
     )
+    .map(|cause| format!("; failed: {cause}"))
+    .unwrap_or_default()
 }
 
 pub fn describe_diff(diffed: &Diffed) -> String {
@@ -47,9 +55,9 @@ pub fn describe_diff(diffed: &Diffed) -> String {
         diffed.to.endpoint,
         diffed.to.period,
         diffed.from.seq,
-        diffed.from.received_at,
+        super::when_stored(diffed.from.received_at),
         diffed.to.seq,
-        diffed.to.received_at,
+        super::when_stored(diffed.to.received_at),
         crate::domain::diff::summarize(&diffed.differences)
     )
 }
@@ -66,11 +74,12 @@ pub fn list_table(rows: &[ListRow]) -> Table {
         "payload_sha256",
         "change",
         "previous",
+        "cause",
     ]);
     for r in rows {
         t.push(vec![
             Cell::Int(r.seq.0 as i64),
-            Cell::text(r.received_at.to_string()),
+            Cell::Time(r.received_at),
             Cell::text(r.gstin.as_str()),
             Cell::text(&r.endpoint),
             Cell::text(r.period.to_string()),
@@ -79,6 +88,7 @@ pub fn list_table(rows: &[ListRow]) -> Table {
             r.payload_sha256.map(|d| Cell::Hash(d.hex())).unwrap_or(Cell::Empty),
             Cell::text(r.change.as_str()),
             r.previous.map(|p| Cell::Int(p.0 as i64)).unwrap_or(Cell::Empty),
+            r.cause.as_deref().map(Cell::text).unwrap_or(Cell::Empty),
         ]);
     }
     t
@@ -116,7 +126,7 @@ pub fn changes_table(rows: &[DetectedChange]) -> Table {
     ]);
     for r in rows {
         t.push(vec![
-            Cell::text(r.detected_at.to_string()),
+            Cell::Time(r.detected_at),
             Cell::text(r.gstin.as_str()),
             Cell::text(&r.endpoint),
             Cell::text(r.period.to_string()),

@@ -7,6 +7,7 @@
 use serde_json::{Map, Value};
 
 use crate::domain::money::rupees;
+use crate::domain::time::Timestamp;
 
 /// One cell of a result table.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,6 +21,10 @@ pub enum Cell {
     Hash(String),
     /// A JSON value: compact text in the table and CSV, the value itself in JSON.
     Json(Value),
+    /// An instant: in the display zone to the second in the table
+    /// (`2026-05-01 10:00:00 +05:30`) and the CSV (`2026-05-01T10:00:00+05:30`),
+    /// RFC 3339 in UTC to the millisecond in JSON, as the archive stores it.
+    Time(Timestamp),
     /// Absent value: blank in the table and CSV, `null` in JSON.
     Empty,
 }
@@ -41,12 +46,17 @@ impl Cell {
             Cell::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
             Cell::Hash(h) => h.chars().take(12).collect(),
             Cell::Json(v) => v.to_string(),
+            Cell::Time(t) => super::when_stored(*t),
             Cell::Empty => String::new(),
         }
     }
 
     fn csv(&self) -> String {
         match self {
+            Cell::Time(t) => t
+                .to_datetime()
+                .map(|t| super::zone().rfc3339(t))
+                .unwrap_or_else(|| t.to_string()),
             Cell::Amount(p) => plain_rupees(*p),
             Cell::Bool(b) => b.to_string(),
             Cell::Hash(h) => h.clone(),
@@ -64,6 +74,7 @@ impl Cell {
             Cell::Bool(b) => Value::Bool(*b),
             Cell::Hash(h) => Value::String(h.clone()),
             Cell::Json(v) => v.clone(),
+            Cell::Time(t) => Value::String(t.to_string()),
             Cell::Empty => Value::Null,
         }
     }

@@ -32,6 +32,10 @@ pub struct SnapshotFilter {
     pub until: Option<Timestamp>,
     /// At most this many rows (None: all).
     pub limit: Option<u64>,
+    /// Only the snapshots of this capture run.
+    pub run_id: Option<i64>,
+    /// Only failures ([`Outcome::is_failure`]).
+    pub failed: bool,
 }
 
 /// A period filter: one period, or the months of an inclusive range (either
@@ -54,6 +58,10 @@ pub struct ListedSnapshot {
     pub outcome: Outcome,
     pub http_status: Option<u16>,
     pub error_cd: Option<String>,
+    /// What went wrong, when it did (the transport error, a cap hit).
+    pub detail: Option<String>,
+    /// Requests made for this answer (retries included).
+    pub attempts: u32,
     pub payload_sha256: Option<Digest>,
     /// The previous answer of the key when this one changed the payload.
     pub changed_from: Option<Seq>,
@@ -94,6 +102,8 @@ impl Reader {
                     payload_sha256: digest_at(r, 9)?,
                     changed_from: r.get::<_, Option<i64>>(10)?.map(|s| Seq(s.max(0) as u64)),
                     has_previous: r.get(11)?,
+                    detail: r.get(12)?,
+                    attempts: r.get::<_, i64>(13)?.max(0) as u32,
                 })
             })
             .map_err(|e| self.err(e))?;
@@ -149,7 +159,8 @@ fn list_sql(f: &SnapshotFilter) -> (String, Vec<SqlValue>) {
         "SELECT s.seq, k.gstin, k.endpoint, k.period, k.page, s.received_at, s.outcome, s.http_status, s.error_cd,
                 p.sha256, c.previous_seq,
                 EXISTS (SELECT 1 FROM snapshots e
-                        WHERE e.key_id = s.key_id AND e.seq < s.seq AND e.outcome IN (?, ?))
+                        WHERE e.key_id = s.key_id AND e.seq < s.seq AND e.outcome IN (?, ?)),
+                s.detail, s.attempts
          FROM snapshots s JOIN keys k ON k.id = s.key_id LEFT JOIN payloads p ON p.id = s.payload_id
               LEFT JOIN changes c ON c.seq = s.seq WHERE 1 = 1",
     );
@@ -185,6 +196,15 @@ fn list_sql(f: &SnapshotFilter) -> (String, Vec<SqlValue>) {
     if let Some(t) = f.until {
         sql.push_str(" AND s.received_at <= ?");
         values.push(t.millis().into());
+    }
+    if let Some(run) = f.run_id {
+        sql.push_str(" AND s.run_id = ?");
+        values.push(run.into());
+    }
+    if f.failed {
+        let failures: Vec<Outcome> = Outcome::ALL.into_iter().filter(|o| o.is_failure()).collect();
+        sql.push_str(&format!(" AND s.outcome IN ({})", placeholders(failures.len())));
+        values.extend(failures.iter().map(|o| SqlValue::from(o.as_str().to_string())));
     }
     sql.push_str(" ORDER BY s.received_at, s.seq");
     if let Some(limit) = f.limit {
