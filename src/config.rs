@@ -307,7 +307,7 @@ impl Config {
     pub fn from_toml(text: &str, file: &str, base: &Path) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
             file: file.to_string(),
-            message: one_line_toml_error(&e),
+            message: one_line_toml_error(text, &e),
         })?;
         Config::validate(raw, file, base)
     }
@@ -537,10 +537,17 @@ fn resolve(base: &Path, value: &str) -> PathBuf {
     }
 }
 
-fn one_line_toml_error(e: &toml::de::Error) -> String {
+/// A TOML error on one line, placed by line and column (1-based, columns
+/// in characters) as an editor shows them.
+fn one_line_toml_error(text: &str, e: &toml::de::Error) -> String {
     let message = e.message().trim().replace('\n', " ");
     match e.span() {
-        Some(span) => format!("{message} (at byte {})", span.start),
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+            format!("line {line}, column {column}: {message}")
+        }
         None => message,
     }
 }
@@ -670,6 +677,32 @@ mod tests {
         let mut example = c.raw.clone();
         example.gstin.clear();
         assert_eq!(toml::to_string(&example).unwrap(), defaults);
+    }
+
+    #[test]
+    fn syntax_errors_give_line_and_column() {
+        let text = "[archive]\npath = \"a.sqlite\"\n\n[api]\nconcurrency = 2\nconcurrency = 3\n";
+        let e = Config::from_toml(text, "g.toml", Path::new("/"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("config g.toml: line 6, column 1: duplicate key"), "{e}");
+        let e = Config::from_toml("[api]\nconcurrency = \"x\"\n", "g.toml", Path::new("/"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2, column 15"), "{e}");
+    }
+
+    #[test]
+    fn the_display_zone_is_validated() {
+        let zone = |z: &str| {
+            Config::from_toml(&format!("[display]\ntimezone = \"{z}\"\n"), "g.toml", Path::new("/"))
+                .map(|c| c.display_zone)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(zone("UTC").unwrap(), crate::domain::time::Zone::UTC);
+        assert_eq!(zone("Asia/Kolkata").unwrap(), crate::domain::time::Zone::IST);
+        let e = zone("Mars/Olympus").unwrap_err();
+        assert!(e.contains("display.timezone") && e.contains("Mars/Olympus"), "{e}");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::domain::period::{india_date, FinancialYear, Month};
 use crate::evidence::bundle::export::{ExportRequest, Exported};
 use crate::evidence::scope::Scope;
 use crate::evidence::signing::SigningKey;
-use crate::store::{format_time, Store};
+use crate::store::Store;
 
 use super::{configured_gstin, input, AppError, Result};
 
@@ -36,17 +36,15 @@ pub struct Selection {
 pub fn parse(config: &Config, selection: &Selection, now: DateTime<Utc>) -> Result<ExportRequest> {
     let entry = configured_gstin(config, &selection.gstin)?;
     let as_of = match &selection.as_of {
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map_err(|e| {
-                input(format!(
-                    "--as-of {text:?}: not an RFC 3339 instant such as 2026-05-01T00:00:00+05:30 ({e})"
-                ))
-            })?
-            .with_timezone(&Utc),
+        Some(text) => crate::domain::time::parse_instant(text, crate::domain::time::DayEnd::End, now)
+            .map_err(|e| input(format!("--as-of {e}")))?,
         None => now,
     };
     if as_of > now {
-        return Err(input(format!("--as-of {} is in the future", format_time(as_of))));
+        return Err(input(format!(
+            "--as-of {} is in the future",
+            crate::domain::time::when(as_of)
+        )));
     }
     let today_month = Month::of_date(india_date(now));
     let scope = match (&selection.month, &selection.fy) {

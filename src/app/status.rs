@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::domain::gstin::Gstin;
 use crate::domain::schedule::JobKind;
 use crate::domain::time::Timestamp;
-use crate::store::{BundleRow, JobRunRow, Reader, SessionState};
+use crate::store::{BundleRow, JobRunRow, Reader, SessionState, WriterLock};
 
 use super::Result;
 
@@ -40,6 +40,9 @@ pub struct JobStatus {
 pub struct Status {
     pub gstins: Vec<GstinStatus>,
     pub jobs: Vec<JobStatus>,
+    /// Who writes the archive now: a daemon or `snapshot` (alive), nobody,
+    /// or a stale lock a dead process left.
+    pub writer: crate::store::LockState,
 }
 
 impl Status {
@@ -84,5 +87,9 @@ pub fn status(config: &Config, now: DateTime<Utc>) -> Result<Status> {
                 .and_then(|s| s.next_fires(now, 1).first().copied()),
         })
         .collect();
-    Ok(Status { gstins, jobs })
+    Ok(Status {
+        gstins,
+        jobs,
+        writer: WriterLock::state(&config.archive_path),
+    })
 }

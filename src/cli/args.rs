@@ -99,7 +99,7 @@ pub struct ListArgs {
     /// Last month (YYYY-MM).
     #[arg(long)]
     pub to: Option<String>,
-    /// Received at or after: RFC 3339, or YYYY-MM-DD (start of that day, IST).
+    /// Received at or after: RFC 3339, a date (start of that day, IST), or a time ago (7d, 12h).
     #[arg(long)]
     pub since: Option<String>,
     /// Only the snapshots of this capture run (its number in the run summary).
@@ -148,7 +148,7 @@ pub struct ShowArgs {
     pub id: Option<u64>,
     #[command(flatten)]
     pub key: QueryKey,
-    /// The latest answer received at or before: RFC 3339, or YYYY-MM-DD (end of that day, IST). Default: now.
+    /// The latest answer received at or before: RFC 3339, a date (end of that day, IST), or a time ago (7d). Default: now.
     #[arg(long, conflicts_with = "id")]
     pub as_of: Option<String>,
     /// Write the exact bytes received to stdout.
@@ -165,7 +165,7 @@ pub struct DiffArgs {
     pub ids: Vec<u64>,
     #[command(flatten)]
     pub key: QueryKey,
-    /// The key's latest answer at or before this instant (twice: from, to; once: from it to now).
+    /// The key's latest answer at or before: RFC 3339, a date (end of that day, IST) or a time ago (7d); twice: from, to; once: from it to now.
     #[arg(long)]
     pub at: Vec<String>,
     #[command(flatten)]
@@ -177,7 +177,7 @@ pub struct ChangesArgs {
     /// Only this GSTIN.
     #[arg(long)]
     pub gstin: Option<String>,
-    /// Detected at or after: RFC 3339, or YYYY-MM-DD (start of that day, IST).
+    /// Detected at or after: RFC 3339, a date (start of that day, IST), or a time ago (7d, 12h).
     #[arg(long)]
     pub since: Option<String>,
     /// Only changes to periods already closed when the earlier answer was captured.
@@ -198,7 +198,7 @@ pub struct BalancesArgs {
     /// The financial year, YYYY-YY (e.g. 2025-26).
     #[arg(long)]
     pub fy: String,
-    /// Ledgers received at or before: RFC 3339, or YYYY-MM-DD (end of that day, IST). Default: now.
+    /// Ledgers received at or before: RFC 3339, a date (end of that day, IST), or a time ago (7d). Default: now.
     #[arg(long)]
     pub as_of: Option<String>,
     #[command(flatten)]
@@ -216,7 +216,7 @@ pub struct ExportArgs {
     /// One financial year, YYYY-YY (e.g. 2025-26).
     #[arg(long)]
     pub fy: Option<String>,
-    /// Include what was received up to this RFC 3339 instant (default: now).
+    /// Include what was received up to: RFC 3339, a date (end of that day, IST), or a time ago (7d). Default: now.
     #[arg(long)]
     pub as_of: Option<String>,
     /// Output directory (default: `[export] out_dir`).
@@ -334,6 +334,36 @@ pub struct SimulateArgs {
     /// Start the simulator clock at this RFC 3339 instant (default: now).
     #[arg(long)]
     pub start: Option<String>,
+    /// Answer this share of data requests (0 to 1) with HTTP 500/502/503.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub fault_5xx: f64,
+    /// Answer this share with 429 Too Many Requests (with Retry-After).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub fault_429: f64,
+    /// Cut this share of bodies off mid-stream and drop the connection.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub fault_torn: f64,
+    /// Answer this share with a 200 whose body is not valid JSON.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub fault_invalid_json: f64,
+    /// Answer this share with an HTML page, an empty body or non-UTF-8 bytes.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub fault_odd_body: f64,
+    /// Delay this share of answers by up to --slow-max-ms.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.0)]
+    pub fault_slow: f64,
+    /// The longest delay of a slow answer, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub slow_max_ms: u64,
+    /// Seed of the fault draws (the same seed, the same faults).
+    #[arg(long, default_value_t = 1)]
+    pub fault_seed: u64,
+    /// Refuse calls past this many per minute per API key with 429, as the portal's platform does.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// Taxpayer session lifetime in minutes (the portal's is about 6 hours).
+    #[arg(long, value_name = "MINUTES")]
+    pub session_minutes: Option<u64>,
 }
 
 #[derive(Args, Debug)]

@@ -3,17 +3,19 @@
 //! Starts the simulator in-process on a free loopback port, writes a config
 //! for the three demo GSTINs into a fresh directory, logs each in with the
 //! simulator's test OTP, captures the last 12 months of every default
-//! endpoint, advances the simulator clock so the portal's data moves on
-//! (ledger entries, late amendments of past periods), captures again, signs a
-//! checkpoint after each capture, exports a month and an FY bundle per GSTIN
-//! and verifies them, and prints what happened and where everything is.
-//! Nothing leaves loopback.
+//! endpoint as of 15 days ago, advances the simulator clock to now so the
+//! portal's data moves on (ledger entries, late amendments of past periods),
+//! captures again, signs a checkpoint after each capture, exports a month and
+//! an FY bundle per GSTIN and verifies them, and prints what happened and
+//! where everything is. Nothing leaves loopback, and nothing is stamped after
+//! the wall clock: the demo's archive answers queries about "now" and its
+//! bundles export again, byte for byte, from its config.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex as StdMutex};
 
 use anyhow::{Context as _, Result};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::app;
 use crate::app::capture::{Checkpointed, Mode};
@@ -26,11 +28,14 @@ use crate::evidence::scope::Scope;
 use crate::render;
 use crate::sim::{self, SimConfig, Simulator};
 
-/// Days the simulator clock moves between the two captures.
+/// Days the simulator clock moves between the two captures: the first runs
+/// this long before now, the second at now.
 pub const DEMO_ADVANCE_DAYS: i64 = 15;
 
-/// The demo config for a simulator at `base_url`.
-pub fn demo_config_text(base_url: &str) -> String {
+/// The demo config for a simulator at `base_url`, with each demo GSTIN's
+/// legal name (`legal_names`, in [`sim::demo_gstins`] order) so an export
+/// from the config gives the bundle the demo wrote.
+pub fn demo_config_text(base_url: &str, legal_names: &[String]) -> String {
     let mut text = format!(
         "# Written by `gstvault demo`: the simulator's base URL and the three demo GSTINs.\n\
          [archive]\npath = \"gstvault.sqlite\"\norganization = \"gstvault demo\"\n\n\
@@ -43,8 +48,21 @@ pub fn demo_config_text(base_url: &str) -> String {
             "\n[[gstin]]\ngstin = \"{gstin}\"\nusername = \"demo_user_{}\"\n",
             index + 1
         ));
+        if let Some(name) = legal_names.get(index) {
+            text.push_str(&format!("legal_name = {}\n", toml_string(name)));
+        }
     }
     text
+}
+
+/// A TOML basic string.
+fn toml_string(text: &str) -> String {
+    serde_json::to_string(text).expect("a string serialises")
+}
+
+/// `t` down to the whole second: as-of instants a person can type again.
+fn whole_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).expect("a valid instant stays valid")
 }
 
 fn fresh_dir(requested: Option<PathBuf>) -> Result<PathBuf> {
@@ -64,10 +82,18 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
     crate::logging::init(crate::config::LogFormat::Human, "warn");
     let started = std::time::Instant::now();
     let dir = fresh_dir(dir)?;
-    let running = Simulator::start(SimConfig::new(2026, Utc::now())).await?;
+    // The simulator's clock starts DEMO_ADVANCE_DAYS (and a few seconds for
+    // the as-of steps below) before the wall clock, so the second capture
+    // runs at now and nothing is stamped after it.
+    let start = whole_second(Utc::now()) - chrono::Duration::days(DEMO_ADVANCE_DAYS) - chrono::Duration::seconds(5);
+    let running = Simulator::start(SimConfig::new(2026, start)).await?;
     let sim = running.sim.clone();
     let config_path = dir.join("gstvault.toml");
-    std::fs::write(&config_path, demo_config_text(&running.base_url))?;
+    let legal_names: Vec<String> = sim::demo_gstins()
+        .iter()
+        .map(|g| sim.model(g).legal_name().to_string())
+        .collect();
+    std::fs::write(&config_path, demo_config_text(&running.base_url, &legal_names))?;
     let config = Config::load(&config_path)?;
     outln!("gstvault demo");
     outln!(
@@ -146,8 +172,10 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
     .await?;
     out!("{}", render::captured(&first));
     require_signed(&first.checkpoint)?;
-    // Bundles as of the first capture: the second capture's bundles prove consistency with them.
-    let first_as_of = clock.now();
+    // Bundles as of the first capture (a whole second after it, so the
+    // instant can be typed again): the second capture's bundles prove
+    // consistency with them.
+    let first_as_of = as_of_after(&sim);
 
     sim.advance(chrono::Duration::days(DEMO_ADVANCE_DAYS));
     outln!(
@@ -168,6 +196,7 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
     .await?;
     out!("{}", render::captured(&second));
     require_signed(&second.checkpoint)?;
+    let second_as_of = as_of_after(&sim);
 
     let changes = store.lock().expect("store lock").changes_of_run(second.totals.run_id)?;
     outln!("\nchanges found by capture 2 ({}):", changes.len());
@@ -195,11 +224,10 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
             let mut previous: Option<PathBuf> = None;
             for (as_of, scope) in [
                 (first_as_of, Scope::Month(closed_month)),
-                (clock.now(), Scope::Month(closed_month)),
-                (clock.now(), Scope::Year(closed_month.financial_year())),
+                (second_as_of, Scope::Month(closed_month)),
+                (second_as_of, Scope::Year(closed_month.financial_year())),
             ] {
-                let mut request = app::export::request(&config, entry, scope, as_of, bundles_dir.clone())?;
-                request.legal_name = Some(sim.model(&entry.gstin).legal_name().to_string());
+                let request = app::export::request(&config, entry, scope, as_of, bundles_dir.clone())?;
                 let exported = app::export::export(&mut store, &key, &request, clock.now())?;
                 let against = if matches!(scope, Scope::Month(_)) {
                     previous.as_deref()
@@ -246,10 +274,25 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
         );
         outln!("config:  {}", config_path.display());
         outln!("try:     gstvault -c {} verify --archive", config_path.display());
+        if let Some(entry) = config.gstins.first() {
+            outln!(
+                "         gstvault -c {} export --gstin {} --month {closed_month} --as-of {}   (the same bundle again: reported, not rewritten)",
+                config_path.display(),
+                entry.gstin,
+                crate::domain::time::Zone::IST.rfc3339(second_as_of)
+            );
+        }
         outln!("done in {:.1} s", started.elapsed().as_secs_f64());
     }
     running.stop().await;
     Ok(())
+}
+
+/// An as-of instant just after what the simulator has answered so far: its
+/// clock moved on by a second, then cut to the whole second.
+fn as_of_after(sim: &Simulator) -> DateTime<Utc> {
+    sim.advance(chrono::Duration::seconds(1));
+    whole_second(crate::clock::Clock::now(sim))
 }
 
 /// The demo has a key: a capture whose checkpoint is not signed is a failure.

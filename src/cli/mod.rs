@@ -174,6 +174,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                     limit: args.limit,
                     run: args.run,
                     failed: args.failed,
+                    now: Some(Utc::now()),
                 },
             )?;
             if args.limit > 0 && rows.len() as u64 == args.limit {
@@ -232,6 +233,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 since: args.since,
                 retroactive: args.retroactive,
                 limit: args.limit,
+                now: Some(Utc::now()),
             };
             let rows = crate::query::changes(&store, &query)?;
             print_table(
@@ -260,7 +262,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 /// Loads the config and shows times in its display zone from here on.
 fn load_config(path: &Path) -> Result<Config> {
     let config = Config::load(path)?;
-    crate::render::set_zone(config.display_zone);
+    crate::domain::time::Zone::set_display(config.display_zone);
     Ok(config)
 }
 
@@ -471,12 +473,46 @@ async fn simulate(args: SimulateArgs) -> Result<ExitCode> {
         .await
         .with_context(|| format!("--listen {}: cannot bind", args.listen))?;
     let addr = listener.local_addr()?;
-    let sim = crate::sim::Simulator::new(crate::sim::SimConfig::new(args.seed, start));
+    let mut sim_config = crate::sim::SimConfig::new(args.seed, start);
+    for (flag, share) in [
+        ("--fault-5xx", args.fault_5xx),
+        ("--fault-429", args.fault_429),
+        ("--fault-torn", args.fault_torn),
+        ("--fault-invalid-json", args.fault_invalid_json),
+        ("--fault-odd-body", args.fault_odd_body),
+        ("--fault-slow", args.fault_slow),
+    ] {
+        if !(0.0..=1.0).contains(&share) {
+            bail!("{flag} {share}: a share of requests, from 0 to 1");
+        }
+    }
+    sim_config.faults = crate::sim::Faults {
+        error_5xx: args.fault_5xx,
+        rate_429: args.fault_429,
+        torn_body: args.fault_torn,
+        invalid_json: args.fault_invalid_json,
+        odd_body: args.fault_odd_body,
+        slow: args.fault_slow,
+        slow_max: std::time::Duration::from_millis(args.slow_max_ms),
+        seed: args.fault_seed,
+        ..Default::default()
+    };
+    sim_config.rate_limit_per_minute = args.rate_limit.filter(|n| *n > 0);
+    if let Some(minutes) = args.session_minutes {
+        sim_config.session_ttl = std::time::Duration::from_secs(minutes.max(1) * 60);
+    }
+    let faults = sim_config.faults.clone();
+    let sim = crate::sim::Simulator::new(sim_config);
     outln!(
         "simulator listening on http://{addr} (seed {}, clock {}), test OTP {}",
         args.seed,
         crate::render::when(start),
         crate::sim::TEST_OTP
+    );
+    outln!(
+        "API key {}  secret {}  (test credentials of this simulator, not secrets)",
+        crate::sim::DEMO_API_KEY,
+        crate::sim::DEMO_API_SECRET
     );
     outln!(
         "demo GSTINs: {}",
@@ -486,6 +522,25 @@ async fn simulate(args: SimulateArgs) -> Result<ExitCode> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    let injected: Vec<String> = [
+        ("5xx", faults.error_5xx),
+        ("429", faults.rate_429),
+        ("torn", faults.torn_body),
+        ("invalid-json", faults.invalid_json),
+        ("odd-body", faults.odd_body),
+        ("slow", faults.slow),
+    ]
+    .iter()
+    .filter(|(_, share)| *share > 0.0)
+    .map(|(name, share)| format!("{name} {:.0}%", share * 100.0))
+    .collect();
+    if !injected.is_empty() {
+        outln!(
+            "faults: {} of data requests (seed {})",
+            injected.join(", "),
+            faults.seed
+        );
+    }
     sim.serve(listener, async {
         let _ = tokio::signal::ctrl_c().await;
     })

@@ -59,6 +59,18 @@ impl Zone {
         }
     }
 
+    /// The zone every time a person reads is shown in: what
+    /// [`Zone::set_display`] set (the command line sets `[display]
+    /// timezone` once, on loading the config), IST until then.
+    pub fn display() -> Zone {
+        DISPLAY.get().copied().unwrap_or_default()
+    }
+
+    /// Sets [`Zone::display`] for the process; the first call wins.
+    pub fn set_display(zone: Zone) {
+        let _ = DISPLAY.set(zone);
+    }
+
     /// The offset from UTC.
     pub fn offset(self) -> FixedOffset {
         self.0
@@ -72,6 +84,76 @@ impl Zone {
     /// For a spreadsheet: RFC 3339 in this zone to the second, `2026-05-01T10:00:00+05:30`.
     pub fn rfc3339(self, t: DateTime<Utc>) -> String {
         t.with_timezone(&self.0).to_rfc3339_opts(SecondsFormat::Secs, false)
+    }
+}
+
+static DISPLAY: std::sync::OnceLock<Zone> = std::sync::OnceLock::new();
+
+/// An instant as a person reads it: in the display zone, to the second,
+/// with its offset (`2026-12-21 06:00:00 +05:30`).
+pub fn when(t: DateTime<Utc>) -> String {
+    Zone::display().human(t)
+}
+
+/// [`when`] for a stored instant.
+pub fn when_stored(t: Timestamp) -> String {
+    t.to_datetime().map(when).unwrap_or_else(|| t.to_string())
+}
+
+/// Which end of a date an instant option means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DayEnd {
+    /// 00:00:00.000 IST (`--since`).
+    Start,
+    /// 23:59:59.999 IST, or now when that day is not over (`--as-of`, `--at`).
+    End,
+}
+
+/// The one grammar of every option that takes an instant (`--as-of`,
+/// `--at`, `--since`): an RFC 3339 instant (`2026-05-01T10:00:00+05:30`), a
+/// date read as an India calendar day (`2026-05-01`: its start or its end
+/// as `end` says, the end of today being now), or a duration before `now`
+/// (`90m`, `12h`, `7d`, `2w`). The error says what was expected.
+pub fn parse_instant(text: &str, end: DayEnd, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    use chrono::{NaiveDate, NaiveTime, TimeZone};
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let time = match end {
+            DayEnd::Start => NaiveTime::MIN,
+            DayEnd::End => NaiveTime::from_hms_milli_opt(23, 59, 59, 999).expect("valid time"),
+        };
+        let local = Zone::IST
+            .offset()
+            .from_local_datetime(&date.and_time(time))
+            .single()
+            .expect("IST has no gaps");
+        let t = local.with_timezone(&Utc);
+        return Ok(if end == DayEnd::End { t.min(now) } else { t });
+    }
+    if let Some(ago) = relative(text) {
+        return now
+            .checked_sub_signed(ago)
+            .ok_or_else(|| format!("{text:?}: too far back"));
+    }
+    Err(format!(
+        "{text:?}: not an instant: give RFC 3339 (2026-05-01T10:00:00+05:30), a date (2026-05-01, a day in IST) \
+         or a time ago (90m, 12h, 7d, 2w)"
+    ))
+}
+
+/// `90m`, `12h`, `7d`, `2w` as a duration.
+fn relative(text: &str) -> Option<chrono::Duration> {
+    let unit = text.chars().last()?;
+    let count: i64 = text[..text.len() - unit.len_utf8()].parse().ok().filter(|n| *n >= 0)?;
+    match unit {
+        'm' => chrono::Duration::try_minutes(count),
+        'h' => chrono::Duration::try_hours(count),
+        'd' => chrono::Duration::try_days(count),
+        'w' => chrono::Duration::try_weeks(count),
+        _ => None,
     }
 }
 
@@ -143,6 +225,30 @@ impl serde::Serialize for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_grammar_for_every_instant_option() {
+        let now = DateTime::parse_from_rfc3339("2026-05-01T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let at = |t: &str, end| parse_instant(t, end, now).map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true));
+        assert_eq!(at("2026-04-01", DayEnd::End).unwrap(), "2026-04-01T18:29:59.999Z");
+        assert_eq!(at("2026-04-01", DayEnd::Start).unwrap(), "2026-03-31T18:30:00.000Z");
+        // Today (IST) is not over: its end is now.
+        assert_eq!(at("2026-05-01", DayEnd::End).unwrap(), "2026-05-01T12:00:00.000Z");
+        assert_eq!(
+            at("2026-05-01T10:00:00+05:30", DayEnd::End).unwrap(),
+            "2026-05-01T04:30:00.000Z"
+        );
+        assert_eq!(at("7d", DayEnd::Start).unwrap(), "2026-04-24T12:00:00.000Z");
+        assert_eq!(at("12h", DayEnd::End).unwrap(), "2026-05-01T00:00:00.000Z");
+        assert_eq!(at("90m", DayEnd::End).unwrap(), "2026-05-01T10:30:00.000Z");
+        assert_eq!(at("2w", DayEnd::End).unwrap(), "2026-04-17T12:00:00.000Z");
+        for bad in ["yesterday", "7", "d", "-3d", "7y", "2026-13-01", ""] {
+            let e = at(bad, DayEnd::End).unwrap_err();
+            assert!(e.contains("not an instant") || e.contains("too far"), "{bad:?}: {e}");
+        }
+    }
 
     #[test]
     fn zones_show_times_as_a_person_reads_them() {

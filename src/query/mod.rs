@@ -26,7 +26,7 @@
 //! - `list --from/--to` select month periods (`YYYY-MM`), `--period` any stored
 //!   period (`2025-04`, `FY2025-26`, `-`).
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -37,11 +37,11 @@ use crate::domain::envelope::Outcome;
 use crate::domain::gstin::Gstin;
 use crate::domain::log::Seq;
 use crate::domain::money::Heads;
-use crate::domain::period::{india_date, ist, FinancialYear, Month, Period};
+use crate::domain::period::{india_date, FinancialYear, Month, Period};
 use crate::domain::reconcile;
 use crate::domain::time::Timestamp;
 use crate::evidence::summary::Payloads;
-use crate::store::{format_time, PeriodFilter, Reader, SnapshotFilter, SnapshotRow, StoreError};
+use crate::store::{PeriodFilter, Reader, SnapshotFilter, SnapshotRow, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
@@ -67,34 +67,12 @@ fn input(message: impl Into<String>) -> QueryError {
 
 // ---------------------------------------------------------------- input
 
-/// Which end of a date `YYYY-MM-DD` an instant flag means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DayEnd {
-    /// 00:00:00.000 IST (`--since`).
-    Start,
-    /// 23:59:59.999 IST (`--as-of`, `--at`).
-    End,
-}
+pub use crate::domain::time::DayEnd;
 
-/// Parses an RFC 3339 instant or a date `YYYY-MM-DD` (IST, `end` of the day).
-pub fn parse_instant(flag: &str, text: &str, end: DayEnd) -> Result<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text.trim()) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-        input(format!(
-            "{flag} {text:?}: not an RFC 3339 instant (2026-05-01T00:00:00+05:30) or a date (2026-05-01)"
-        ))
-    })?;
-    let time = match end {
-        DayEnd::Start => NaiveTime::MIN,
-        DayEnd::End => NaiveTime::from_hms_milli_opt(23, 59, 59, 999).expect("valid time"),
-    };
-    let local = ist()
-        .from_local_datetime(&date.and_time(time))
-        .single()
-        .expect("IST has no gaps");
-    Ok(local.with_timezone(&Utc))
+/// An instant option (`flag`) in the one grammar of
+/// [`crate::domain::time::parse_instant`], relative to `now`.
+pub fn parse_instant(flag: &str, text: &str, end: DayEnd, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    crate::domain::time::parse_instant(text, end, now).map_err(|e| input(format!("{flag} {e}")))
 }
 
 /// A GSTIN that is valid and has snapshots in the archive.
@@ -202,7 +180,7 @@ fn as_of_snapshot(store: &Reader, key: &Key, as_of: DateTime<Utc>) -> Result<Sna
                 } else {
                     String::new()
                 },
-                format_time(as_of)
+                crate::domain::time::when(as_of)
             ))
         })
 }
@@ -225,6 +203,8 @@ pub struct ListArgs {
     pub run: Option<i64>,
     /// Only failed calls.
     pub failed: bool,
+    /// What `--since 7d` counts back from (None: the wall clock).
+    pub now: Option<DateTime<Utc>>,
 }
 
 /// How a listed snapshot's payload compares with the key's previous answer.
@@ -309,7 +289,12 @@ pub fn list(store: &Reader, args: &ListArgs) -> Result<Vec<ListRow>> {
         _ => return Err(input("give --period, or --from/--to, not both")),
     };
     filter.since = match &args.since {
-        Some(t) => Some(Timestamp::of(parse_instant("--since", t, DayEnd::Start)?)),
+        Some(t) => Some(Timestamp::of(parse_instant(
+            "--since",
+            t,
+            DayEnd::Start,
+            args.now.unwrap_or_else(Utc::now),
+        )?)),
         None => None,
     };
     if let Some(g) = &args.gstin {
@@ -379,7 +364,7 @@ pub fn show(store: &Reader, args: &ShowArgs, now: DateTime<Utc>) -> Result<Shown
         None => {
             let key = args.key.resolve(store, "show")?;
             let as_of = match &args.as_of {
-                Some(t) => parse_instant("--as-of", t, DayEnd::End)?,
+                Some(t) => parse_instant("--as-of", t, DayEnd::End, now)?,
                 None => now,
             };
             as_of_snapshot(store, &key, as_of)?
@@ -445,9 +430,9 @@ pub fn diff(store: &Reader, args: &DiffArgs, now: DateTime<Utc>) -> Result<Diffe
         }
         ([], [t]) | ([], [t, _]) => {
             let key = args.key.resolve(store, "diff")?;
-            let first = parse_instant("--at", t, DayEnd::End)?;
+            let first = parse_instant("--at", t, DayEnd::End, now)?;
             let second = match args.at.get(1) {
-                Some(t) => parse_instant("--at", t, DayEnd::End)?,
+                Some(t) => parse_instant("--at", t, DayEnd::End, now)?,
                 None => now,
             };
             (
@@ -482,6 +467,8 @@ pub struct ChangesArgs {
     pub retroactive: bool,
     /// At most this many change rows are read; 0 means all.
     pub limit: u64,
+    /// What `--since 7d` counts back from (None: the wall clock).
+    pub now: Option<DateTime<Utc>>,
 }
 
 /// One detected change of a period's data.
@@ -518,7 +505,12 @@ pub fn is_retroactive(period: &Period, at: Timestamp) -> bool {
 /// Every change row matching the filters, each with one line of what changed.
 pub fn changes(store: &Reader, args: &ChangesArgs) -> Result<Vec<DetectedChange>> {
     let since = match &args.since {
-        Some(t) => Some(Timestamp::of(parse_instant("--since", t, DayEnd::Start)?)),
+        Some(t) => Some(Timestamp::of(parse_instant(
+            "--since",
+            t,
+            DayEnd::Start,
+            args.now.unwrap_or_else(Utc::now),
+        )?)),
         None => None,
     };
     let gstin = match &args.gstin {
@@ -591,7 +583,7 @@ const BALANCE_ENDPOINTS: [&str; 4] = ["ledger-balance", "ledger-cash", "ledger-i
 pub fn balances(store: &Reader, args: &BalancesArgs, now: DateTime<Utc>) -> Result<Vec<BalanceLine>> {
     let fy = FinancialYear::parse(&args.fy).map_err(|e| input(format!("--fy: {e}")))?;
     let as_of = match &args.as_of {
-        Some(t) => parse_instant("--as-of", t, DayEnd::End)?,
+        Some(t) => parse_instant("--as-of", t, DayEnd::End, now)?,
         None => now,
     };
     let gstin = archived_gstin(store, &args.gstin)?;
@@ -650,22 +642,21 @@ pub fn balances(store: &Reader, args: &BalancesArgs, now: DateTime<Utc>) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::format_time;
 
     #[test]
     fn dates_mean_ist_day_ends() {
-        let end = parse_instant("--as-of", "2026-05-01", DayEnd::End).unwrap();
+        let now = Utc::now();
+        let end = parse_instant("--as-of", "2026-05-01", DayEnd::End, now).unwrap();
         assert_eq!(format_time(end), "2026-05-01T18:29:59.999Z");
-        let start = parse_instant("--since", "2026-05-01", DayEnd::Start).unwrap();
+        let start = parse_instant("--since", "2026-05-01", DayEnd::Start, now).unwrap();
         assert_eq!(format_time(start), "2026-04-30T18:30:00.000Z");
-        let exact = parse_instant("--at", "2026-05-01T00:00:00+05:30", DayEnd::End).unwrap();
+        let exact = parse_instant("--at", "2026-05-01T00:00:00+05:30", DayEnd::End, now).unwrap();
         assert_eq!(format_time(exact), "2026-04-30T18:30:00.000Z");
-        let bad = parse_instant("--since", "yesterday", DayEnd::Start)
+        let bad = parse_instant("--since", "yesterday", DayEnd::Start, now)
             .unwrap_err()
             .to_string();
-        assert!(
-            bad.starts_with("--since \"yesterday\": not an RFC 3339 instant"),
-            "{bad}"
-        );
+        assert!(bad.starts_with("--since \"yesterday\": not an instant"), "{bad}");
     }
 
     #[test]

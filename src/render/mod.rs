@@ -180,29 +180,12 @@ pub fn exported(exported: &Exported) -> String {
     )
 }
 
-static ZONE: std::sync::OnceLock<Zone> = std::sync::OnceLock::new();
-
-/// Sets the zone times are shown in (`[display] timezone`), once per
-/// process, before anything is rendered; IST when never set.
-pub fn set_zone(zone: Zone) {
-    let _ = ZONE.set(zone);
-}
-
-/// The zone times are shown in.
+/// The zone times are shown in ([`Zone::display`]).
 pub fn zone() -> Zone {
-    ZONE.get().copied().unwrap_or_default()
+    Zone::display()
 }
 
-/// An instant as a person reads it: in the display zone, to the second,
-/// with its offset (`2026-12-21 06:00:00 +05:30`).
-pub fn when(t: DateTime<Utc>) -> String {
-    zone().human(t)
-}
-
-/// [`when`] for a stored instant.
-pub fn when_stored(t: Timestamp) -> String {
-    t.to_datetime().map(when).unwrap_or_else(|| t.to_string())
-}
+pub use crate::domain::time::{when, when_stored};
 
 /// `config check`: what the config captures (by group) and when the daemon
 /// would act next (three fire times per job after `now`).
@@ -309,7 +292,20 @@ pub fn status(status: &Status) -> String {
             Cell::opt_text(last.and_then(|r| r.detail.clone())),
         ]);
     }
-    format!("{}\n{}", gstins.human(), jobs.human())
+    let writer = match &status.writer {
+        crate::store::LockState::Free => "writer: none (no daemon or snapshot is running)".to_string(),
+        crate::store::LockState::Held(Some(h)) if h.command == "daemon" => {
+            format!("writer: daemon running (pid {}, {})", h.pid, h.describe())
+        }
+        crate::store::LockState::Held(Some(h)) => format!("writer: pid {} running ({})", h.pid, h.describe()),
+        crate::store::LockState::Held(None) => "writer: a gstvault process holds the lock".to_string(),
+        crate::store::LockState::Stale(h) => format!(
+            "writer: STALE LOCK left by pid {} ({}), which is no longer running; the next writer replaces it",
+            h.pid,
+            h.describe()
+        ),
+    };
+    format!("{writer}\n\n{}\n{}", gstins.human(), jobs.human())
 }
 
 /// `plan`: every planned call (with `calls`), the totals per GSTIN, the

@@ -48,7 +48,7 @@ use rusqlite::Connection;
 
 #[cfg(feature = "bulk")]
 pub use bulk::BulkSnapshot;
-pub use lock::WriterLock;
+pub use lock::{Holder, LockState, WriterLock};
 pub use query::{ListedSnapshot, PeriodFilter, SnapshotFilter};
 pub use rows::{
     Answer, Appended, BundleRow, ChangeRow, CheckpointRow, JobRunRow, KeyLatest, NewSnapshot, SessionState, SnapshotRow,

@@ -305,6 +305,49 @@ fn the_demo_signs_every_capture_and_verifies_what_it_exports() {
         9,
         "3 GSTINs x 3 bundles: {stdout}"
     );
+    // Nothing is stamped after the wall clock: the second capture ran at now.
+    let wall = chrono::Utc::now();
+    let store = gstvault::store::Reader::open(&demo.join("gstvault.sqlite")).unwrap();
+    let latest = store
+        .list_snapshots(&gstvault::store::SnapshotFilter::default())
+        .unwrap()
+        .iter()
+        .map(|s| s.received_at)
+        .max()
+        .unwrap();
+    assert!(
+        latest.to_datetime().unwrap() <= wall,
+        "a demo answer was received after the wall clock: {latest}"
+    );
+    // The re-export the demo prints gives the same bundle, byte for byte,
+    // from the config alone (legal names included), into a new directory.
+    let line = stdout
+        .lines()
+        .find(|l| l.contains(" export --gstin "))
+        .expect("the demo prints a re-export command");
+    let args: Vec<&str> = line
+        .split_whitespace()
+        .skip(1)
+        .take_while(|w| !w.starts_with('('))
+        .collect();
+    let again = dir.path().join("again");
+    let mut with_out = args.clone();
+    with_out.extend(["--out", again.to_str().unwrap()]);
+    let (code, out, err) = gstvault(dir.path(), &with_out);
+    assert_eq!(code, 0, "{line}\n{out}{err}");
+    let written: Vec<std::path::PathBuf> = std::fs::read_dir(&again).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(written.len(), 1, "{out}");
+    let original = demo.join("bundles").join(written[0].file_name().unwrap());
+    assert_eq!(
+        std::fs::read(&written[0]).unwrap(),
+        std::fs::read(&original).expect("the same bundle ID as a demo bundle"),
+        "a re-export gives the same bytes"
+    );
+    // And into the demo's own directory it is a no-op that reports the file.
+    let (code, out, err) = gstvault(dir.path(), &args);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("exported before: nothing written"), "{out}");
+
     // The independent reference verifier, written from VERIFY.txt alone,
     // agrees on every bundle, and on each month bundle's predecessor.
     let mut bundles: Vec<std::path::PathBuf> = std::fs::read_dir(demo.join("bundles"))

@@ -14,6 +14,7 @@ mod daemon;
 mod damage;
 mod faults;
 mod hostile;
+mod operator;
 mod planner;
 mod props;
 mod query;

@@ -290,7 +290,7 @@ pub fn export(
         return Err(ExportError::Empty {
             gstin: gstin.to_string(),
             period: request.scope.label(),
-            as_of: as_of.to_string(),
+            as_of: crate::domain::time::when_stored(as_of),
         });
     }
     // The checkpoint covers every observation in scope, so the last-seen
