@@ -488,6 +488,37 @@ impl Config {
         })
     }
 
+    /// Environment variables the config needs that are not set: `(key, var)`
+    /// for each, all of them (the API key and secret; whether the signing
+    /// key needs its password depends on the key file, see `config check`).
+    pub fn missing_env(&self) -> Vec<(String, String)> {
+        let wanted = vec![
+            ("api.key_env", self.api.key_env.as_str()),
+            ("api.secret_env", self.api.secret_env.as_str()),
+        ];
+        wanted
+            .into_iter()
+            .filter(|(_, var)| std::env::var(var).map_or(true, |v| v.is_empty()))
+            .map(|(key, var)| (key.to_string(), var.to_string()))
+            .collect()
+    }
+
+    /// Values left as the example's placeholders, one line each naming the
+    /// key and what to put there.
+    pub fn placeholders(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for entry in &self.gstins {
+            let user = entry.username.trim();
+            if PLACEHOLDER_USERNAMES.contains(&user) || user.starts_with("example") {
+                out.push(format!(
+                    "[[gstin]] {}: username {user:?} is a placeholder: set the GST portal username the OTP is sent for",
+                    entry.gstin
+                ));
+            }
+        }
+        out
+    }
+
     /// The signing key's password, when its environment variable is set.
     pub fn key_password(&self) -> Option<Secret> {
         if self.key_password_env.is_empty() {
@@ -552,6 +583,9 @@ fn one_line_toml_error(text: &str, e: &toml::de::Error) -> String {
     }
 }
 
+/// Usernames that are the example's or a template's, not a person's.
+const PLACEHOLDER_USERNAMES: [&str; 5] = ["example_user", "your_username", "username", "user", "changeme"];
+
 /// Resolves `[capture]` into the endpoint set; errors name the key.
 pub fn resolve_endpoints(capture: &RawCapture) -> Result<Vec<&'static Endpoint>, (String, String)> {
     let mut chosen: BTreeSet<&'static str> = BTreeSet::new();
@@ -570,12 +604,8 @@ pub fn resolve_endpoints(capture: &RawCapture) -> Result<Vec<&'static Endpoint>,
         );
     }
     for (index, name) in capture.endpoints.iter().enumerate() {
-        let endpoint = catalog::find(name).ok_or_else(|| {
-            (
-                format!("capture.endpoints[{index}]"),
-                format!("unknown endpoint {name:?}; `gstvault config check` lists them"),
-            )
-        })?;
+        let endpoint = catalog::find(name)
+            .ok_or_else(|| (format!("capture.endpoints[{index}]"), catalog::unknown_endpoint(name)))?;
         if endpoint.quirk == Quirk::NeedsIdentifier {
             return Err((
                 format!("capture.endpoints[{index}]"),
@@ -589,10 +619,7 @@ pub fn resolve_endpoints(capture: &RawCapture) -> Result<Vec<&'static Endpoint>,
     }
     for (index, name) in capture.exclude.iter().enumerate() {
         if catalog::find(name).is_none() {
-            return Err((
-                format!("capture.exclude[{index}]"),
-                format!("unknown endpoint {name:?}"),
-            ));
+            return Err((format!("capture.exclude[{index}]"), catalog::unknown_endpoint(name)));
         }
         chosen.remove(name.as_str());
     }

@@ -173,9 +173,7 @@ pub fn plan(config: &Config, selection: &Selection, now: DateTime<Utc>, kind: &'
         }
         for name in &selection.endpoints {
             if catalog::find(name).is_none() {
-                return Err(input(format!(
-                    "--endpoint {name:?}: unknown endpoint; `gstvault config check` lists them"
-                )));
+                return Err(input(format!("--endpoint: {}", catalog::unknown_endpoint(name))));
             }
         }
         let chosen = config::RawCapture {

@@ -93,3 +93,89 @@ pub fn status(config: &Config, now: DateTime<Utc>) -> Result<Status> {
         writer: WriterLock::state(&config.archive_path),
     })
 }
+
+/// What `config check --online` found: whether the API accepts the key and
+/// secret, and each configured GSTIN's session as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OnlineCheck {
+    pub base_url: String,
+    /// `Err` with the reason when the platform refused the key and secret
+    /// or could not be reached.
+    pub api: std::result::Result<(), String>,
+    pub sessions: Vec<(Gstin, SessionCheck)>,
+}
+
+impl OnlineCheck {
+    /// Whether the API answered and every GSTIN has a usable session.
+    pub fn ok(&self) -> bool {
+        self.api.is_ok()
+            && self
+                .sessions
+                .iter()
+                .all(|(_, s)| !matches!(s, SessionCheck::NeedsLogin(_)))
+    }
+}
+
+/// A GSTIN's stored session at the time of the check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionCheck {
+    /// The token works until `token_expiry` (refreshed before it lapses)
+    /// and API access lasts until `session_expiry`.
+    Valid {
+        token_expiry: DateTime<Utc>,
+        session_expiry: DateTime<Utc>,
+    },
+    /// The token lapsed but access lasts: the next capture refreshes it.
+    Refreshable { session_expiry: DateTime<Utc> },
+    /// A new `gstvault login` is needed, and why.
+    NeedsLogin(String),
+}
+
+/// Reaches the API with the configured key and secret (one authentication,
+/// nothing captured, no taxpayer call: a refresh would rotate the token)
+/// and reads each GSTIN's stored session and the archive's needs-login mark.
+///
+/// Fails only when the client cannot be built.
+pub async fn check_online(
+    config: &Config,
+    credentials: crate::config::Credentials,
+    clock: crate::clock::SharedClock,
+    now: DateTime<Utc>,
+) -> Result<OnlineCheck> {
+    let client = super::capture::client(config, credentials, clock)?;
+    let api = client.authenticate().await.map_err(|e| e.to_string());
+    let marked: BTreeMap<Gstin, SessionState> = Reader::open(&config.archive_path)
+        .and_then(|r| r.session_states())
+        .map(|states| states.into_iter().map(|s| (s.gstin.clone(), s)).collect())
+        .unwrap_or_default();
+    let tokens = crate::capture::session::TokenStore::new(&config.sessions_dir);
+    let sessions = config
+        .gstins
+        .iter()
+        .map(|entry| {
+            let g = &entry.gstin;
+            let login = format!("run `gstvault login {g}`");
+            let check = match (tokens.load(g), marked.get(g).filter(|s| s.needs_login)) {
+                (_, Some(state)) => SessionCheck::NeedsLogin(state.reason.clone().unwrap_or_else(|| login.clone())),
+                (None, None) => SessionCheck::NeedsLogin(format!("no session: {login}")),
+                (Some(s), None) if s.session_expiry <= now => SessionCheck::NeedsLogin(format!(
+                    "API access ended {}: {login}",
+                    crate::domain::time::when(s.session_expiry)
+                )),
+                (Some(s), None) if s.token_expiry <= now => SessionCheck::Refreshable {
+                    session_expiry: s.session_expiry,
+                },
+                (Some(s), None) => SessionCheck::Valid {
+                    token_expiry: s.token_expiry,
+                    session_expiry: s.session_expiry,
+                },
+            };
+            (g.clone(), check)
+        })
+        .collect();
+    Ok(OnlineCheck {
+        base_url: config.api.base_url.clone(),
+        api,
+        sessions,
+    })
+}

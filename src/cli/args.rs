@@ -261,8 +261,13 @@ pub enum ConfigCommand {
         #[arg(long)]
         force: bool,
     },
-    /// Validate the config and list what it captures.
-    Check,
+    /// Validate the config and list what it captures; warn about
+    /// placeholders and unset environment variables.
+    Check {
+        /// Also reach the API: check the key and secret, report each GSTIN's session.
+        #[arg(long)]
+        online: bool,
+    },
     /// Print the effective config (secrets are never shown).
     Show,
 }

@@ -130,7 +130,7 @@ fn stdout_written(written: std::io::Result<()>) {
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Config(ConfigCommand::Init { force }) => config_init(&cli.config, force),
-        Command::Config(ConfigCommand::Check) => config_check(&cli.config),
+        Command::Config(ConfigCommand::Check { online }) => config_check(&cli.config, online).await,
         Command::Config(ConfigCommand::Show) => {
             let config = load_config(&cli.config)?;
             out!("{}", config.show());
@@ -363,18 +363,54 @@ fn config_init(path: &Path, force: bool) -> Result<ExitCode> {
     Ok(ExitCode::Ok)
 }
 
-fn config_check(path: &Path) -> Result<ExitCode> {
+/// `config check`: the config's validity and what it captures, then every
+/// placeholder and every unset environment variable (exit 1 when there are
+/// any); `--online` also reaches the API and reports each GSTIN's session.
+async fn config_check(path: &Path, online: bool) -> Result<ExitCode> {
     let config = load_config(path)?;
     out!("{}", crate::render::config_check(&config, Utc::now()));
-    match config.credentials() {
-        Ok(_) => outln!(
-            "credentials: {} and {} are set",
+    let placeholders = config.placeholders();
+    for line in &placeholders {
+        outln!("warning: {line}");
+    }
+    let missing = config.missing_env();
+    for (key, var) in &missing {
+        outln!("warning: {var} ({key}) is not set");
+    }
+    if missing.is_empty() {
+        outln!(
+            "environment: {} and {} are set",
             config.api.key_env,
             config.api.secret_env
-        ),
-        Err(e) => outln!("warning: {e}"),
+        );
     }
-    Ok(ExitCode::Ok)
+    let mut findings = !placeholders.is_empty() || !missing.is_empty();
+    match app::keys::signing_key(&config) {
+        Ok(Some(_)) => outln!("signing key: {} loads", config.signing_key.display()),
+        Ok(None) => outln!(
+            "signing key: none at {} yet: run `gstvault keygen` (checkpoints are not signed until then)",
+            config.signing_key.display()
+        ),
+        Err(e) => {
+            outln!("warning: signing key: {e}");
+            findings = true;
+        }
+    }
+    if online {
+        match config.credentials() {
+            Ok(credentials) => {
+                let now = Utc::now();
+                let online = app::status::check_online(&config, credentials, Arc::new(SystemClock), now).await?;
+                out!("{}", crate::render::online_check(&online));
+                findings |= !online.ok();
+            }
+            Err(_) => {
+                outln!("api: not reached: set the environment variables above first");
+                findings = true;
+            }
+        }
+    }
+    Ok(if findings { ExitCode::Findings } else { ExitCode::Ok })
 }
 
 async fn login(config_path: &Path, args: LoginArgs) -> Result<ExitCode> {
@@ -390,7 +426,10 @@ async fn login(config_path: &Path, args: LoginArgs) -> Result<ExitCode> {
             Some(otp.clone())
         }
         None if args.request_only || std::io::stdin().is_terminal() => None,
-        None => bail!("login {gstin}: stdin is not a terminal: pass the OTP with --otp"),
+        None => bail!(
+            "login {gstin}: stdin is not a terminal, so the OTP cannot be typed: log in in two steps, \
+             `gstvault login {gstin} --request-only`, then `gstvault login {gstin} --otp NNNNNN --no-request`"
+        ),
     };
     if !args.no_request {
         app::login::request_otp(&client, &entry).await?;

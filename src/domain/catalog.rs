@@ -1099,6 +1099,34 @@ pub fn find(name: &str) -> Option<&'static Endpoint> {
     ENDPOINTS.iter().find(|e| e.name == name)
 }
 
+/// The error text for an endpoint name not in the catalog: what was given,
+/// the nearest names (a typo, a missing dash), and where they are all listed.
+pub fn unknown_endpoint(name: &str) -> String {
+    let squashed = |s: &str| s.to_ascii_lowercase().replace(['-', '_', ' '], "");
+    let given = squashed(name);
+    let mut near: Vec<(f64, &str)> = ENDPOINTS
+        .iter()
+        .map(|e| {
+            let score = if squashed(e.name) == given {
+                2.0
+            } else {
+                strsim::jaro_winkler(&given, &squashed(e.name))
+            };
+            (score, e.name)
+        })
+        .filter(|(score, _)| *score >= 0.85)
+        .collect();
+    near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    let names: Vec<&str> = near.iter().take(3).map(|(_, n)| *n).collect();
+    match names.as_slice() {
+        [] => format!("unknown endpoint {name:?}; `gstvault config check` lists them"),
+        names => format!(
+            "unknown endpoint {name:?}; did you mean {}? (`gstvault config check` lists them all)",
+            names.join(", ")
+        ),
+    }
+}
+
 /// The endpoints captured by default (ENDPOINTS.md minus identifier-only and job endpoints).
 pub fn default_set() -> Vec<&'static Endpoint> {
     ENDPOINTS.iter().filter(|e| e.default_on).collect()
@@ -1275,6 +1303,20 @@ pub fn year_from_query(query: &[(String, String)]) -> Option<FinancialYear> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_mistyped_endpoint_gets_the_nearest_names() {
+        let e = unknown_endpoint("gstr3b");
+        assert!(
+            e.starts_with("unknown endpoint \"gstr3b\"; did you mean gstr-3b"),
+            "{e}"
+        );
+        let e = unknown_endpoint("ledger-cahs");
+        assert!(e.contains("did you mean ledger-cash"), "{e}");
+        let e = unknown_endpoint("zzzz");
+        assert_eq!(e, "unknown endpoint \"zzzz\"; `gstvault config check` lists them");
+    }
+
     use super::*;
 
     #[test]

@@ -88,11 +88,9 @@ pub fn archived_gstin(store: &Reader, text: &str) -> Result<Gstin> {
 }
 
 fn endpoint_name(text: &str) -> Result<String> {
-    catalog::find(text).map(|e| e.name.to_string()).ok_or_else(|| {
-        input(format!(
-            "--endpoint {text:?}: unknown endpoint; `gstvault config check` lists them"
-        ))
-    })
+    catalog::find(text)
+        .map(|e| e.name.to_string())
+        .ok_or_else(|| input(format!("--endpoint: {}", catalog::unknown_endpoint(text))))
 }
 
 fn group_endpoints(text: &str) -> Result<Vec<String>> {

@@ -248,6 +248,34 @@ pub fn config_check(config: &Config, now: DateTime<Utc>) -> String {
     out
 }
 
+/// `config check --online`: the API's answer to the key and secret, then
+/// each GSTIN's session.
+pub fn online_check(check: &crate::app::status::OnlineCheck) -> String {
+    use crate::app::status::SessionCheck;
+    let mut out = match &check.api {
+        Ok(()) => format!("api: {} accepted the key and secret\n", check.base_url),
+        Err(e) => format!("api: {}: {e}\n", check.base_url),
+    };
+    for (gstin, session) in &check.sessions {
+        out.push_str(&match session {
+            SessionCheck::Valid {
+                token_expiry,
+                session_expiry,
+            } => format!(
+                "session {gstin}: valid (token until {}, API access until {})\n",
+                when(*token_expiry),
+                when(*session_expiry)
+            ),
+            SessionCheck::Refreshable { session_expiry } => format!(
+                "session {gstin}: token lapsed, refreshed by the next capture (API access until {})\n",
+                when(*session_expiry)
+            ),
+            SessionCheck::NeedsLogin(reason) => format!("session {gstin}: NEEDS LOGIN: {reason}\n"),
+        });
+    }
+    out
+}
+
 /// `status`: one table of GSTINs, one of daemon jobs.
 pub fn status(status: &Status) -> String {
     let mut gstins = Table::new(vec![

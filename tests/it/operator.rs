@@ -237,3 +237,73 @@ fn status_names_the_live_writer_and_a_stale_lock() {
     );
     drop(lock);
 }
+
+/// `config check` names every placeholder and every unset variable (exit
+/// 1), and `--online` reaches the API and reports each GSTIN's session
+/// without capturing anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_check_warns_and_checks_online() {
+    let sim = simulator(1, |c| c.start = chrono::Utc::now()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let gstins = &gstvault::sim::demo_gstins()[..2];
+    write_config(dir.path(), &sim.base_url, &[], gstins);
+    log_in_all(dir.path(), &gstins[..1]).await;
+    let text = std::fs::read_to_string(dir.path().join("gstvault.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("gstvault.toml"),
+        text.replace("username = \"user1\"", "username = \"example_user\""),
+    )
+    .unwrap();
+    let check = |env: bool, args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_gstvault"));
+        command
+            .current_dir(dir.path())
+            .env_remove("GSTVAULT_CONFIG")
+            .env_remove("GSTVAULT_TEST_KEY")
+            .env_remove("GSTVAULT_TEST_SECRET");
+        if env {
+            command
+                .env("GSTVAULT_TEST_KEY", gstvault::sim::DEMO_API_KEY)
+                .env("GSTVAULT_TEST_SECRET", gstvault::sim::DEMO_API_SECRET);
+        }
+        let out = command.args(args).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string())
+    };
+    let (code, out) = check(false, &["config", "check"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(&format!(
+            "warning: [[gstin]] {}: username \"example_user\" is a placeholder",
+            gstins[1]
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning: GSTVAULT_TEST_KEY (api.key_env) is not set")
+            && out.contains("warning: GSTVAULT_TEST_SECRET (api.secret_env) is not set"),
+        "every missing variable, not just the first: {out}"
+    );
+    let before = sim.sim.served().len();
+    let (code, out) = check(true, &["config", "check", "--online"]);
+    assert_eq!(code, Some(1), "the placeholder and the GSTIN without a session: {out}");
+    assert!(out.contains("accepted the key and secret"), "{out}");
+    assert!(
+        out.contains(&format!("session {}: valid (token until", gstins[0])),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("session {}: NEEDS LOGIN: no session", gstins[1])),
+        "{out}"
+    );
+    assert_eq!(
+        sim.sim.served().len(),
+        before,
+        "nothing captured: no data request was served"
+    );
+    assert!(
+        !dir.path().join("archive.sqlite").exists() || {
+            let store = gstvault::store::Reader::open(&dir.path().join("archive.sqlite")).unwrap();
+            store.snapshot_count().unwrap() == 0
+        }
+    );
+}
