@@ -479,7 +479,8 @@ fn render_counted(report: &Summary, template: &Template) -> Result<(Vec<u8>, usi
     info.identifier = report.bundle_id.clone();
     // The report's as-of stands in for "now"; an unparsable one leaves the
     // epoch rather than reading the clock.
-    if let Some(at) = chrono::DateTime::parse_from_rfc3339(&report.as_of)
+    if let Some(at) = chrono::DateTime::parse_from_str(&report.as_of, "%Y-%m-%d %H:%M:%S %:z")
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(&report.as_of))
         .ok()
         .and_then(|at| printpdf::OffsetDateTime::from_unix_timestamp(at.timestamp()).ok())
     {

@@ -18,7 +18,7 @@ use crate::domain::time::Timestamp;
 use crate::evidence::scope::Scope;
 use crate::evidence::scope::Version;
 use crate::evidence::signing::KeyInfo;
-use crate::store::{format_time, ChangeRow, CheckpointRow, Reader, SnapshotRow, StoreError};
+use crate::store::{ChangeRow, CheckpointRow, Reader, SnapshotRow, StoreError};
 
 /// Most change lines a summary lists (the index and the archive hold the rest).
 const MAX_CHANGES: usize = 500;
@@ -123,6 +123,15 @@ fn change_summaries(changes: &[ChangeRow], bytes: &HashMap<Digest, Option<Vec<u8
         .collect()
 }
 
+/// A time in the summary: IST to the second with its offset, whatever the
+/// exporter's `[display] timezone` (a bundle's bytes never depend on who
+/// exported it, and its readers are Indian auditors).
+fn ist(t: Timestamp) -> String {
+    t.to_datetime()
+        .map(|t| crate::domain::time::Zone::IST.human(t))
+        .unwrap_or_else(|| t.to_string())
+}
+
 pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreError> {
     let snapshots = input
         .versions
@@ -131,8 +140,8 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
             endpoint: v.first.endpoint.clone(),
             period: v.first.period.to_string(),
             page: v.first.page,
-            first_seen: v.first.received_at.to_string(),
-            last_seen: v.last_seen().to_string(),
+            first_seen: ist(v.first.received_at),
+            last_seen: ist(v.last_seen()),
             log_entries: v
                 .proven()
                 .iter()
@@ -150,7 +159,7 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
         gstin: input.gstin.to_string(),
         legal_name: input.legal_name.clone(),
         period: input.scope.label(),
-        as_of: format_time(input.as_of),
+        as_of: crate::domain::time::Zone::IST.human(input.as_of),
         bundle_id: input.bundle_id.clone(),
         organization: input.organization.clone(),
         checkpoint_origin: input.checkpoint.origin.clone(),
@@ -232,7 +241,7 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
         });
         for (change, summary) in chunk.iter().zip(summaries) {
             report.changes.push(ChangeLine {
-                detected_at: change.detected_at.to_string(),
+                detected_at: ist(change.detected_at),
                 endpoint: change.endpoint.clone(),
                 period: change.period.to_string(),
                 what_changed: summary,

@@ -55,7 +55,7 @@ pub(crate) fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTr
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "1efc82a4a36da7b87c57bda5a6680359cdddb7a7d241cac05ebe0645ddf171e1";
+const GOLDEN_SHA256: &str = "39f4544e246e1b504f54e9c196c0a133587a9182f3181d187e4c4ba3feabe1ba";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {
