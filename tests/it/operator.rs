@@ -307,3 +307,114 @@ async fn config_check_warns_and_checks_online() {
         }
     );
 }
+
+/// README's "Try it against the simulator" works as written: its config,
+/// its environment and its commands, against a simulator on a free port.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_simulator_section_works_as_written() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("## Try it against the simulator")
+        .nth(1)
+        .unwrap()
+        .split("```sh\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    let sim = simulator(1, |c| c.start = chrono::Utc::now()).await;
+    let port = sim.base_url.rsplit(':').next().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let config = section
+        .split("<<'EOF'\n")
+        .nth(1)
+        .unwrap()
+        .split("\nEOF\n")
+        .next()
+        .unwrap();
+    std::fs::write(dir.path().join("sim.toml"), config.replace("8089", &port)).unwrap();
+    let env_line = section.lines().find(|l| l.starts_with("export ")).unwrap();
+    let env: Vec<(String, String)> = env_line
+        .trim_start_matches("export ")
+        .split_whitespace()
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap();
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    assert!(
+        section.starts_with("gstvault simulate --listen 127.0.0.1:8089 &"),
+        "{section}"
+    );
+    for line in section.lines().filter(|l| l.starts_with("gstvault -c sim.toml ")) {
+        let args: Vec<String> = line.split_whitespace().skip(1).map(String::from).collect();
+        let dir = dir.path().to_path_buf();
+        let env = env.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_gstvault"))
+                .current_dir(&dir)
+                .env_remove("GSTVAULT_CONFIG")
+                .envs(env)
+                .args(&args)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{line}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let store = gstvault::store::Reader::open(&dir.path().join("sim-archive.sqlite")).unwrap();
+    assert!(store.snapshot_count().unwrap() > 0);
+    assert_eq!(
+        store.checkpoints().unwrap().len(),
+        1,
+        "the snapshot ends in a signed checkpoint"
+    );
+}
+
+/// `gstvault simulate` prints what a config needs (key, secret, OTP) and
+/// the faults it was asked to inject.
+#[test]
+fn simulate_prints_its_credentials_and_faults() {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gstvault"))
+        .args([
+            "simulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--fault-5xx",
+            "0.2",
+            "--fault-torn",
+            "0.05",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let head: Vec<String> = (0..4).map(|_| lines.next().unwrap().unwrap()).collect();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let text = head.join("\n");
+    assert!(text.contains("simulator listening on http://127.0.0.1:"), "{text}");
+    assert!(
+        text.contains(gstvault::sim::DEMO_API_KEY) && text.contains(gstvault::sim::DEMO_API_SECRET),
+        "{text}"
+    );
+    assert!(text.contains("test OTP 575757"), "{text}");
+    assert!(text.contains("faults: 5xx 20%, torn 5% of data requests"), "{text}");
+    let bad = Command::new(env!("CARGO_BIN_EXE_gstvault"))
+        .args(["simulate", "--listen", "127.0.0.1:0", "--fault-5xx", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--fault-5xx 2: a share of requests, from 0 to 1"));
+}
