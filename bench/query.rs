@@ -359,6 +359,7 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
                 since: Some(since),
                 retroactive: false,
                 limit: 0,
+                now: Some(now),
             },
         )
         .unwrap();
