@@ -360,6 +360,8 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
                 retroactive: false,
                 limit: 0,
                 now: Some(now),
+                endpoint: None,
+                group: None,
             },
         )
         .unwrap();

@@ -183,6 +183,12 @@ pub struct ChangesArgs {
     /// Only changes to periods already closed when the earlier answer was captured.
     #[arg(long)]
     pub retroactive: bool,
+    /// Only this endpoint.
+    #[arg(long, conflicts_with = "group")]
+    pub endpoint: Option<String>,
+    /// Only the endpoints of this group.
+    #[arg(long)]
+    pub group: Option<String>,
     /// At most this many change rows (0: all).
     #[arg(long, default_value_t = 0)]
     pub limit: u64,
@@ -196,8 +202,11 @@ pub struct BalancesArgs {
     #[arg(long)]
     pub gstin: String,
     /// The financial year, YYYY-YY (e.g. 2025-26).
+    #[arg(long, required_unless_present = "month", conflicts_with = "month")]
+    pub fy: Option<String>,
+    /// One month, YYYY-MM.
     #[arg(long)]
-    pub fy: String,
+    pub month: Option<String>,
     /// Ledgers received at or before: RFC 3339, a date (end of that day, IST), or a time ago (7d). Default: now.
     #[arg(long)]
     pub as_of: Option<String>,

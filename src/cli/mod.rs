@@ -234,6 +234,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 retroactive: args.retroactive,
                 limit: args.limit,
                 now: Some(Utc::now()),
+                endpoint: args.endpoint,
+                group: args.group,
             };
             let rows = crate::query::changes(&store, &query)?;
             print_table(
@@ -247,6 +249,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let query = crate::query::BalancesArgs {
                 gstin: args.gstin,
                 fy: args.fy,
+                month: args.month,
                 as_of: args.as_of,
             };
             let rows = crate::query::balances(&store, &query, Utc::now())?;

@@ -29,6 +29,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 use crate::domain::catalog::{self, Group};
 use crate::domain::diff::Difference;
@@ -467,6 +468,10 @@ pub struct ChangesArgs {
     pub limit: u64,
     /// What `--since 7d` counts back from (None: the wall clock).
     pub now: Option<DateTime<Utc>>,
+    /// Only this endpoint.
+    pub endpoint: Option<String>,
+    /// Only the endpoints of this group.
+    pub group: Option<String>,
 }
 
 /// One detected change of a period's data.
@@ -515,7 +520,18 @@ pub fn changes(store: &Reader, args: &ChangesArgs) -> Result<Vec<DetectedChange>
         Some(g) => Some(archived_gstin(store, g)?),
         None => None,
     };
-    let rows = store.changes_matching(gstin.as_ref(), since, (args.limit > 0).then_some(args.limit))?;
+    let endpoints = match (&args.endpoint, &args.group) {
+        (Some(_), Some(_)) => return Err(input("give --endpoint or --group, not both")),
+        (Some(e), None) => vec![endpoint_name(e)?],
+        (None, Some(g)) => group_endpoints(g)?,
+        (None, None) => Vec::new(),
+    };
+    let rows = store.changes_matching(
+        gstin.as_ref(),
+        &endpoints,
+        since,
+        (args.limit > 0).then_some(args.limit),
+    )?;
     let mut out = Vec::new();
     for c in rows {
         let old = store.snapshot(c.previous_seq)?;
@@ -552,13 +568,17 @@ pub fn changes(store: &Reader, args: &ChangesArgs) -> Result<Vec<DetectedChange>
 #[derive(Clone, Debug, Default)]
 pub struct BalancesArgs {
     pub gstin: String,
-    pub fy: String,
+    /// The financial year (give it or `month`).
+    pub fy: Option<String>,
+    /// One month (give it or `fy`).
+    pub month: Option<String>,
     pub as_of: Option<String>,
 }
 
 /// Month-end balances beside the month's GSTR-3B liability and payment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct BalanceLine {
+    pub gstin: Gstin,
     pub month: String,
     pub cash: Heads,
     pub itc: Heads,
@@ -570,6 +590,10 @@ pub struct BalanceLine {
     pub finding: String,
     /// Where the balances come from.
     pub source: String,
+    /// The snapshots the line is read from (ledgers and the 3B), by log position.
+    pub snapshots: Vec<Seq>,
+    /// The instant the line shows the archive as of.
+    pub as_of: Timestamp,
 }
 
 /// Endpoints whose latest `ok` payloads feed the balances.
@@ -579,7 +603,14 @@ const BALANCE_ENDPOINTS: [&str; 4] = ["ledger-balance", "ledger-cash", "ledger-i
 /// archived at or before `--as-of` (default `now`), with 3B liability and payment.
 /// Months with neither a ledger nor a 3B answer are left out.
 pub fn balances(store: &Reader, args: &BalancesArgs, now: DateTime<Utc>) -> Result<Vec<BalanceLine>> {
-    let fy = FinancialYear::parse(&args.fy).map_err(|e| input(format!("--fy: {e}")))?;
+    let (fy, only) = match (&args.fy, &args.month) {
+        (Some(fy), None) => (FinancialYear::parse(fy).map_err(|e| input(format!("--fy: {e}")))?, None),
+        (None, Some(m)) => {
+            let m = month("--month", m)?;
+            (m.financial_year(), Some(m))
+        }
+        _ => return Err(input("give --fy or --month")),
+    };
     let as_of = match &args.as_of {
         Some(t) => parse_instant("--as-of", t, DayEnd::End, now)?,
         None => now,
@@ -590,12 +621,14 @@ pub fn balances(store: &Reader, args: &BalancesArgs, now: DateTime<Utc>) -> Resu
     let mut months = fy.months();
     months.push(fy.last_month().next());
     let mut payloads = Payloads::new();
+    let mut sources: BTreeMap<Month, Vec<Seq>> = BTreeMap::new();
     for m in &months {
         for endpoint in BALANCE_ENDPOINTS {
             let period = Period::Month(*m);
             let Some(row) = store.snapshot_as_of((&gstin, endpoint, &period, 0), as_of, &[Outcome::Ok])? else {
                 continue;
             };
+            sources.entry(*m).or_default().push(row.seq);
             let Some(sha) = &row.payload_sha256 else { continue };
             if let Some(value) = store
                 .payload(sha)?
@@ -613,11 +646,13 @@ pub fn balances(store: &Reader, args: &BalancesArgs, now: DateTime<Utc>) -> Resu
     Ok(evidence
         .iter()
         .zip(rows)
+        .zip(months.iter().copied())
         .take(months.len() - 1)
-        .filter(|(e, _)| {
+        .filter(|((_, _), m)| only.is_none_or(|o| o == *m))
+        .filter(|((e, _), _)| {
             e.ledger_balance.is_some() || e.ledger_cash.is_some() || e.ledger_itc.is_some() || e.gstr3b.is_some()
         })
-        .map(|(_, row)| {
+        .map(|((_, row), m)| {
             let finding = row
                 .payment
                 .as_ref()
@@ -632,6 +667,9 @@ pub fn balances(store: &Reader, args: &BalancesArgs, now: DateTime<Utc>) -> Resu
                 paid_itc: row.payment.as_ref().map(|p| p.paid_itc),
                 finding,
                 source: row.balance.source,
+                gstin: gstin.clone(),
+                snapshots: sources.remove(&m).unwrap_or_default(),
+                as_of,
             }
         })
         .collect())

@@ -142,36 +142,46 @@ pub fn changes_table(rows: &[DetectedChange]) -> Table {
 
 pub fn balances_table(rows: &[BalanceLine]) -> Table {
     let mut t = Table::new(vec![
+        "gstin",
         "month",
         "cash_igst",
         "cash_cgst",
         "cash_sgst",
         "cash_cess",
+        "cash_total",
         "itc_igst",
         "itc_cgst",
         "itc_sgst",
         "itc_cess",
+        "itc_total",
         "3b_liability",
         "3b_paid_cash",
         "3b_paid_itc",
         "finding",
+        "snapshots",
+        "as_of",
     ]);
     let total = |h: Option<Heads>| h.map(|h| Cell::Amount(h.total())).unwrap_or(Cell::Empty);
     for r in rows {
         t.push(vec![
+            Cell::text(r.gstin.as_str()),
             Cell::text(&r.month),
             Cell::Amount(r.cash.igst),
             Cell::Amount(r.cash.cgst),
             Cell::Amount(r.cash.sgst),
             Cell::Amount(r.cash.cess),
+            Cell::Amount(r.cash.total()),
             Cell::Amount(r.itc.igst),
             Cell::Amount(r.itc.cgst),
             Cell::Amount(r.itc.sgst),
             Cell::Amount(r.itc.cess),
+            Cell::Amount(r.itc.total()),
             total(r.liability),
             total(r.paid_cash),
             total(r.paid_itc),
             Cell::text(&r.finding),
+            Cell::text(r.snapshots.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" ")),
+            Cell::Time(r.as_of),
         ]);
     }
     t

@@ -134,14 +134,16 @@ impl Reader {
             .map_err(|e| self.err(e))
     }
 
-    /// Change rows, optionally of one GSTIN and detected at or after `since`, by detection time (then log order).
+    /// Change rows, optionally of one GSTIN, of `endpoints` (empty: all)
+    /// and detected at or after `since`, by detection time (then log order).
     pub fn changes_matching(
         &self,
         gstin: Option<&Gstin>,
+        endpoints: &[String],
         since: Option<Timestamp>,
         limit: Option<u64>,
     ) -> Result<Vec<ChangeRow>> {
-        let (sql, values) = changes_sql(gstin, since, limit);
+        let (sql, values) = changes_sql(gstin, endpoints, since, limit);
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(params_from_iter(values), row_to_change)
@@ -224,12 +226,21 @@ fn as_of_sql(outcomes: usize) -> String {
     )
 }
 
-fn changes_sql(gstin: Option<&Gstin>, since: Option<Timestamp>, limit: Option<u64>) -> (String, Vec<SqlValue>) {
+fn changes_sql(
+    gstin: Option<&Gstin>,
+    endpoints: &[String],
+    since: Option<Timestamp>,
+    limit: Option<u64>,
+) -> (String, Vec<SqlValue>) {
     let mut sql = format!("SELECT {CHANGE_COLUMNS} FROM {CHANGE_FROM} WHERE 1 = 1");
     let mut values: Vec<SqlValue> = Vec::new();
     if let Some(g) = gstin {
         sql.push_str(" AND k.gstin = ?");
         values.push(g.as_str().to_string().into());
+    }
+    if !endpoints.is_empty() {
+        sql.push_str(&format!(" AND k.endpoint IN ({})", placeholders(endpoints.len())));
+        values.extend(endpoints.iter().map(|e| SqlValue::from(e.clone())));
     }
     if let Some(t) = since {
         sql.push_str(" AND c.detected_at >= ?");

@@ -290,6 +290,35 @@ async fn changes_lists_exactly_the_planted_events_of_closed_months() {
     )
     .unwrap();
     assert_eq!(retro, rows);
+    // --endpoint and --group keep only their endpoints' changes.
+    let one = &rows[0].endpoint;
+    let of_endpoint = query::changes(
+        &store,
+        &ChangesArgs {
+            gstin: Some(gstin.to_string()),
+            endpoint: Some(one.clone()),
+            ..ChangesArgs::default()
+        },
+    )
+    .unwrap();
+    assert!(!of_endpoint.is_empty() && of_endpoint.iter().all(|r| &r.endpoint == one));
+    assert_eq!(of_endpoint.len(), rows.iter().filter(|r| &r.endpoint == one).count());
+    let group = catalog::find(one).unwrap().group;
+    let of_group = query::changes(
+        &store,
+        &ChangesArgs {
+            gstin: Some(gstin.to_string()),
+            group: Some(group.name().to_string()),
+            ..ChangesArgs::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        of_group.len(),
+        rows.iter()
+            .filter(|r| catalog::find(&r.endpoint).unwrap().group == group)
+            .count()
+    );
     let later = query::changes(
         &store,
         &ChangesArgs {
@@ -350,7 +379,8 @@ async fn balances_agree_across_formats() {
         &store,
         &BalancesArgs {
             gstin: gstin.to_string(),
-            fy: "2026-27".into(),
+            fy: Some("2026-27".into()),
+            month: None,
             as_of: None,
         },
         world.clock.now(),
@@ -367,7 +397,8 @@ async fn balances_agree_across_formats() {
         &store,
         &BalancesArgs {
             gstin: gstin.to_string(),
-            fy: "2026-27".into(),
+            fy: Some("2026-27".into()),
+            month: None,
             as_of: Some("2026-06-01".into()),
         },
         world.clock.now(),
@@ -382,25 +413,56 @@ async fn balances_agree_across_formats() {
     let human_rows: Vec<Vec<&str>> = human
         .lines()
         .skip(1)
-        .map(|l| l.split_whitespace().take(12).collect())
+        .map(|l| l.split_whitespace().take(15).collect())
         .collect();
     assert_eq!((json.len(), csv.len() - 1, human_rows.len()), (3, 3, 3));
+    assert_eq!(&csv[0][..2], ["gstin", "month"]);
+    assert_eq!(csv[0].last().map(String::as_str), Some("as_of"));
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(json[i]["month"], serde_json::json!(r.month));
-        assert_eq!(csv[i + 1][0], r.month);
+        assert_eq!(csv[i + 1][0], gstin.to_string(), "the CSV names its GSTIN");
+        assert_eq!(csv[i + 1][1], r.month);
+        assert!(
+            csv[i + 1].last().unwrap().ends_with("+05:30"),
+            "the CSV names its as-of, in IST"
+        );
+        assert_eq!(r.cash.total(), r.cash.igst + r.cash.cgst + r.cash.sgst + r.cash.cess);
+        assert!(!r.snapshots.is_empty(), "each line names its source snapshots: {r:?}");
+        for seq in &r.snapshots {
+            let row = store.snapshot(*seq).unwrap().unwrap();
+            assert_eq!(
+                row.period.to_string(),
+                r.month,
+                "a source of {} is of its month",
+                r.month
+            );
+        }
         if r.liability.is_none() {
             // A month whose 3B is not archived: null in JSON, blank in CSV.
             assert_eq!(json[i]["3b_liability"], Value::Null);
-            assert_eq!(csv[i + 1][9], "");
+            assert_eq!(csv[i + 1][12], "");
             continue;
         }
-        for (c, column) in table.columns.iter().enumerate().skip(1).take(11) {
+        for (c, column) in table.columns.iter().enumerate().skip(2).take(13) {
             let paise = |text: &str| -> i64 { (text.replace(',', "").parse::<f64>().unwrap() * 100.0).round() as i64 };
             let from_json = (json[i][*column].as_f64().unwrap() * 100.0).round() as i64;
             assert_eq!(paise(&csv[i + 1][c]), from_json, "{column}");
             assert_eq!(paise(human_rows[i][c]), from_json, "{column}");
         }
     }
+    // One month: its line alone, the same figures.
+    let may = query::balances(
+        &store,
+        &BalancesArgs {
+            gstin: gstin.to_string(),
+            fy: None,
+            month: Some("2026-05".into()),
+            as_of: None,
+        },
+        world.clock.now(),
+    )
+    .unwrap();
+    assert_eq!(may, vec![rows[1].clone()]);
     let liability = gstvault::domain::money::rupees(rows[0].liability.unwrap().total());
     assert!(liability.contains(','), "Indian grouping: {liability}");
     assert!(human.lines().nth(1).unwrap().contains(&liability), "{human}");
@@ -486,7 +548,7 @@ async fn the_binary_answers_queries_and_refuses_bad_input_in_one_line() {
         ),
         (
             vec!["list", "--endpoint", "gstr-1-nope"],
-            "error: --endpoint \"gstr-1-nope\": unknown endpoint".into(),
+            "error: --endpoint: unknown endpoint \"gstr-1-nope\"; did you mean gstr-1-".into(),
         ),
         (
             vec!["list", "--group", "gstr-4"],
@@ -498,7 +560,7 @@ async fn the_binary_answers_queries_and_refuses_bad_input_in_one_line() {
         ),
         (
             vec!["changes", "--since", "yesterday"],
-            "error: --since \"yesterday\": not an RFC 3339 instant".into(),
+            "error: --since \"yesterday\": not an instant".into(),
         ),
         (
             vec!["balances", "--gstin", &g, "--fy", "2026-28"],

@@ -321,7 +321,8 @@ async fn query_tables_list_diff_changes_and_balances() {
         &store,
         &BalancesArgs {
             gstin: s.gstin(0),
-            fy: "2026-27".into(),
+            fy: Some("2026-27".into()),
+            month: None,
             as_of: None,
         },
         s.now(),
