@@ -297,6 +297,9 @@ fn config_check(path: &Path) -> Result<ExitCode> {
         ),
         Err(e) => println!("warning: {e}"),
     }
+    if let Err(e) = config.smtp_password() {
+        println!("warning: {e}");
+    }
     Ok(ExitCode::Ok)
 }
 
