@@ -134,6 +134,8 @@ async fn healthz_and_metrics_answer() {
     let dir = tempfile::tempdir().unwrap();
     let (sim, config) = setup(dir.path(), "listen = \"127.0.0.1:0\"\ncapture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"\nverify = \"\"", World::builder().seed(6)).await;
     let archive = config.archive_path.clone();
+    // Every capture ends in a signed checkpoint, or /healthz says it did not.
+    gstvault::app::keys::keygen(&config).unwrap();
     let daemon = Daemon::new(config, credentials(), Arc::new(sim.sim.clone())).unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(daemon.clone().serve(async move {
@@ -175,6 +177,7 @@ async fn healthz_and_metrics_answer() {
         "gstvault_seconds_since_last_capture{gstin=",
         "gstvault_session_expires_in_seconds{gstin=",
         "gstvault_needs_login_gstins",
+        "gstvault_alert_conditions 0",
     ] {
         assert!(metrics.contains(series), "missing {series}:\n{metrics}");
     }
@@ -559,7 +562,8 @@ impl SilentPortal {
 
 /// A daemon for one demo GSTIN against `portal` with `daemon_section`, its
 /// clock standing at [`start_instant`]. With `session` the GSTIN is logged in
-/// for that long (the refresh margin is 30 minutes).
+/// with a token for that long (the refresh margin is 30 minutes) and 30 days
+/// of API access.
 fn silent_portal_daemon(
     dir: &Path,
     portal: &SilentPortal,
@@ -582,7 +586,7 @@ fn silent_portal_daemon(
         let session = Session {
             access_token: Secret::new("token-the-portal-never-reads"),
             token_expiry: now + lasts,
-            session_expiry: now + lasts,
+            session_expiry: now + chrono::Duration::days(30),
         };
         gstvault::app::login::save(&config, &config.gstins[0].gstin, &session, now).unwrap();
     }
@@ -619,7 +623,7 @@ fn last_job_result(daemon: &Daemon, kind: JobKind) -> Option<String> {
 async fn healthz_says_the_scheduler_is_silent_once_its_heartbeat_is_over_30_s_old() {
     let dir = tempfile::tempdir().unwrap();
     let portal = SilentPortal::start();
-    let daemon = silent_portal_daemon(dir.path(), &portal, NO_SCHEDULES, None);
+    let daemon = silent_portal_daemon(dir.path(), &portal, NO_SCHEDULES, Some(chrono::Duration::hours(6)));
     assert_eq!(daemon.health(), (false, vec!["scheduler not started".to_string()]));
     let (stop, serving) = serve(&daemon);
     // The first beat comes as soon as the daemon serves, before any time passes.
