@@ -312,10 +312,15 @@ impl Alerts {
         Ok(raise.len() + clear.len())
     }
 
-    /// Waits until every queued edge was delivered (or gave up), or `deadline`.
-    pub(super) async fn drained(&self, deadline: tokio::time::Instant) {
+    /// Waits until every queued edge was delivered (or given up on).
+    pub(super) async fn idle(&self) {
         let mut in_flight = self.in_flight.subscribe();
-        let _ = tokio::time::timeout_at(deadline, in_flight.wait_for(|n| *n == 0)).await;
+        let _ = in_flight.wait_for(|n| *n == 0).await;
+    }
+
+    /// [`Alerts::idle`], or `deadline`.
+    pub(super) async fn drained(&self, deadline: tokio::time::Instant) {
+        let _ = tokio::time::timeout_at(deadline, self.idle()).await;
     }
 }
 

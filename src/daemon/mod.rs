@@ -120,8 +120,9 @@ pub struct Daemon {
     listening: OnceLock<std::net::SocketAddr>,
     /// The alert channels and their delivery queue.
     alerts: alerts::Alerts,
-    /// When this daemon started ("now" by its clock): a GSTIN never captured
-    /// is stale counting from here.
+    /// Since when daemons watch this archive: the first daemon job it
+    /// recorded, or this daemon's start. A GSTIN never captured is stale
+    /// counting from here, the same instant after every restart.
     started: DateTime<Utc>,
     _lock: WriterLock,
 }
@@ -149,7 +150,10 @@ impl Daemon {
                 None => row.reason,
             });
         http::metrics_handle();
-        let started = clock.now();
+        let started = store
+            .first_job_run_at()?
+            .and_then(|t| t.to_datetime())
+            .map_or(clock.now(), |first| first.min(clock.now()));
         Ok(Arc::new(Daemon {
             tokens: TokenStore::new(&config.sessions_dir),
             jobs: watch::Sender::new(BTreeSet::new()),
@@ -243,6 +247,12 @@ impl Daemon {
         let now = self.clock.now();
         let _ = self.with_store(|store| self.alerts.reconcile(store, &current, now));
         current
+    }
+
+    /// Waits until every alert recorded so far was delivered, or given up
+    /// on after its retries (its row then says `failed`).
+    pub async fn alerts_sent(&self) {
+        self.alerts.idle().await;
     }
 
     fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, crate::store::StoreError>) -> Result<T> {

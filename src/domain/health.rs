@@ -177,8 +177,8 @@ pub struct Facts {
     pub checkpoint: CheckpointFacts,
     /// Damage found and not yet cleared by a verification, in one line.
     pub damage: Option<String>,
-    /// Since when the daemon watches: a GSTIN never captured is stale
-    /// counting from here.
+    /// Since when daemons watch the archive (its first daemon job): a GSTIN
+    /// never captured is stale counting from here.
     pub watching_since: DateTime<Utc>,
 }
 

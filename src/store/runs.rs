@@ -212,6 +212,16 @@ impl Reader {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 
+    /// When the first daemon job the archive recorded started.
+    pub fn first_job_run_at(&self) -> Result<Option<Timestamp>> {
+        self.conn
+            .query_row("SELECT MIN(started_at) FROM job_runs", [], |r| {
+                r.get::<_, Option<String>>(0)
+            })
+            .map(|text| text.as_deref().and_then(Timestamp::parse))
+            .map_err(|e| self.err(e))
+    }
+
     /// Runs by status (for status and tests).
     pub fn run_statuses(&self) -> Result<Vec<(i64, RunStatus)>> {
         let mut stmt = self
