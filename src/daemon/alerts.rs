@@ -112,7 +112,8 @@ impl Alert {
         }
     }
 
-    /// The e-mail's plain-text body, times in IST.
+    /// The e-mail's plain-text body, times in IST, lines wrapped at 72
+    /// characters (so it travels as plain 7-bit text, not quoted-printable).
     pub fn text(&self, origin: &Origin) -> String {
         let headline = match self.transition {
             Transition::Raised => format!("RAISED: {}", self.reason),
@@ -123,9 +124,10 @@ impl Alert {
             None => origin.archive.clone(),
         };
         format!(
-            "{headline}\n\ncondition: {}\nsince:     {}\nat:        {}\narchive:   {archive}\nhost:      {}\n\n\
-             gstvault's daemon sends each condition once when it starts and once when it clears;\n\
-             its /healthz lists every condition that holds now.\n",
+            "{}\n\ncondition: {}\nsince:     {}\nat:        {}\narchive:   {archive}\nhost:      {}\n\n\
+             gstvault's daemon sends each condition once when it starts and once\n\
+             when it clears; its /healthz lists every condition that holds now.\n",
+            wrap(&headline, 72),
             self.condition,
             ist_text(self.since),
             ist_text(self.at),
@@ -484,6 +486,25 @@ impl Channels {
     }
 }
 
+/// `text` with its words on lines of at most `width` characters (a longer
+/// word stands on a line of its own).
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for word in text.split_whitespace() {
+        if line > 0 && line + 1 + word.len() > width {
+            out.push('\n');
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += word.len();
+    }
+    out
+}
+
 /// An error and its causes in one line.
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut line = e.to_string();
@@ -550,7 +571,13 @@ mod tests {
         damaged.gstin = None;
         assert_eq!(damaged.subject(), "gstvault: CLEARED archive damaged");
         let text = alert(Transition::Raised).text(&origin());
-        assert!(text.starts_with("RAISED: 27AAPFU0939F1ZV needs login"), "{text}");
+        assert!(
+            text.starts_with(
+                "RAISED: 27AAPFU0939F1ZV needs login: never logged in: run `gstvault\nlogin 27AAPFU0939F1ZV`\n"
+            ),
+            "{text}"
+        );
+        assert!(text.lines().all(|l| l.len() <= 72), "{text}");
         assert!(
             text.contains("since:     2026-06-25 10:00 IST\nat:        2026-06-25 10:30 IST"),
             "{text}"

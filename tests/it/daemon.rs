@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gstvault::capture::session::Session;
-use gstvault::clock::{ManualClock, SharedClock};
+use gstvault::clock::{Clock, ManualClock, SharedClock};
 use gstvault::config::Config;
 use gstvault::daemon::{Daemon, JobResult};
 use gstvault::domain::run::RunStatus;
@@ -570,6 +570,17 @@ fn silent_portal_daemon(
     daemon_section: &str,
     session: Option<chrono::Duration>,
 ) -> Arc<Daemon> {
+    silent_portal_daemon_on(dir, portal, daemon_section, session, ManualClock::new(start_instant()))
+}
+
+/// [`silent_portal_daemon`] on `clock`, which the test moves.
+fn silent_portal_daemon_on(
+    dir: &Path,
+    portal: &SilentPortal,
+    daemon_section: &str,
+    session: Option<chrono::Duration>,
+    clock: ManualClock,
+) -> Arc<Daemon> {
     let text = World::builder()
         .gstins(sim::demo_gstins()[..1].to_vec())
         .test_client()
@@ -581,7 +592,7 @@ fn silent_portal_daemon(
     let path = dir.join("gstvault.toml");
     std::fs::write(&path, text).unwrap();
     let config = Config::load(&path).unwrap();
-    let now = start_instant();
+    let now = clock.now();
     if let Some(lasts) = session {
         let session = Session {
             access_token: Secret::new("token-the-portal-never-reads"),
@@ -590,7 +601,7 @@ fn silent_portal_daemon(
         };
         gstvault::app::login::save(&config, &config.gstins[0].gstin, &session, now).unwrap();
     }
-    let clock: SharedClock = Arc::new(ManualClock::new(now));
+    let clock: SharedClock = Arc::new(clock);
     Daemon::new(config, credentials(), clock).unwrap()
 }
 
@@ -769,4 +780,59 @@ async fn a_tick_while_the_same_job_runs_is_skipped_at_once_and_the_next_one_runs
         ["ok", "ok"],
         "two refreshes ran, the tick between them left no run"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_session_that_starts_lapsing_by_time_alone_is_raised_by_the_minute_tick() {
+    let dir = tempfile::tempdir().unwrap();
+    let portal = SilentPortal::start();
+    let clock = ManualClock::new(start_instant());
+    // API access for 30 days from now; alerts warn 5 days before it lapses.
+    let daemon = silent_portal_daemon_on(
+        dir.path(),
+        &portal,
+        NO_SCHEDULES,
+        Some(chrono::Duration::hours(6)),
+        clock.clone(),
+    );
+    let open = || daemon.store().lock().unwrap().open_alerts().unwrap();
+    let (stop, serving) = serve(&daemon);
+    for _ in 0..10_000 {
+        if daemon.health().0 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(daemon.health(), (true, vec![]));
+    // 25 days and a minute later, no job has run: /healthz sees it at once ...
+    clock.advance(chrono::Duration::days(25) + chrono::Duration::minutes(1));
+    let (healthy, reasons) = daemon.health();
+    assert!(!healthy);
+    assert_eq!(
+        reasons,
+        [
+            "27AAPFU0939F1ZV: API access lapses at 2026-07-25 10:00 IST (a refresh cannot extend it): \
+          run `gstvault login 27AAPFU0939F1ZV` before then"
+        ]
+    );
+    assert!(open().is_empty(), "nothing evaluated the alerts yet");
+    // ... and the minute's tick raises the alert, with no job in between.
+    tokio::time::advance(Duration::from_secs(60)).await;
+    for _ in 0..10_000 {
+        if !open().is_empty() {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let raised = open();
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert_eq!(raised[0].condition, "session_lapsing:27AAPFU0939F1ZV");
+    assert_eq!(
+        raised[0].raised_delivery,
+        gstvault::domain::health::Delivery::Unsent,
+        "no channel configured: recorded, nothing sent"
+    );
+    assert!(daemon.store().lock().unwrap().last_job_runs().unwrap().is_empty());
+    stop.send(()).unwrap();
+    serving.await.unwrap().unwrap();
 }
