@@ -42,6 +42,7 @@ pub struct RawConfig {
     pub signing: RawSigning,
     pub export: RawExport,
     pub daemon: RawDaemon,
+    pub alerts: RawAlerts,
     pub logging: RawLogging,
     pub display: RawDisplay,
     pub gstin: Vec<RawGstin>,
@@ -164,6 +165,40 @@ impl Default for RawDaemon {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct RawAlerts {
+    pub session_warning_days: u32,
+    pub webhook: String,
+    pub webhook_retries: u32,
+    pub retry_base_ms: u64,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_tls: String,
+    pub smtp_username: String,
+    pub smtp_password_env: String,
+    pub from: String,
+    pub to: Vec<String>,
+}
+
+impl Default for RawAlerts {
+    fn default() -> Self {
+        RawAlerts {
+            session_warning_days: 5,
+            webhook: String::new(),
+            webhook_retries: 5,
+            retry_base_ms: 1000,
+            smtp_host: String::new(),
+            smtp_port: 0,
+            smtp_tls: "starttls".into(),
+            smtp_username: String::new(),
+            smtp_password_env: "GSTVAULT_SMTP_PASSWORD".into(),
+            from: String::new(),
+            to: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct RawLogging {
     pub format: String,
     pub level: String,
@@ -278,6 +313,8 @@ pub struct Config {
     pub pdf_template: Option<PathBuf>,
     /// The daemon's schedules and listener.
     pub daemon: DaemonSettings,
+    /// `[alerts]`: when a session is lapsing, where alerts go.
+    pub alerts: AlertSettings,
     /// The raw form, for `config show`.
     pub raw: RawConfig,
 }
@@ -406,6 +443,7 @@ impl Config {
             .filter(|t| !t.is_empty())
             .map(|t| resolve(base, t));
         let daemon = daemon_settings(&raw.daemon).map_err(|(key, message)| invalid(&key, message))?;
+        let alerts = alert_settings(&raw.alerts).map_err(|(key, message)| invalid(&key, message))?;
         let log_format = match raw.logging.format.as_str() {
             "human" => LogFormat::Human,
             "json" => LogFormat::Json,
@@ -463,6 +501,7 @@ impl Config {
             bundles_dir,
             pdf_template,
             daemon,
+            alerts,
             raw,
         })
     }
@@ -534,10 +573,36 @@ impl Config {
         self.gstins.iter().find(|g| &g.gstin == gstin)
     }
 
+    /// The SMTP password, read from the variable `[alerts] smtp_password_env`
+    /// names; None when e-mail is off or sent without logging in.
+    ///
+    /// Fails when e-mail logs in (`smtp_username` set) and the variable is unset or empty.
+    pub fn smtp_password(&self) -> Result<Option<Secret>, ConfigError> {
+        let Some(email) = self.alerts.email.as_ref().filter(|e| e.username.is_some()) else {
+            return Ok(None);
+        };
+        std::env::var(&email.password_env)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(|v| Some(Secret::new(v)))
+            .ok_or_else(|| ConfigError::MissingEnv {
+                file: self.source.clone(),
+                key: "alerts.smtp_password_env".into(),
+                var: email.password_env.clone(),
+            })
+    }
+
     /// The effective config as TOML. It holds no secret: only the names of the
-    /// variables that hold them, whose values are shown as set or unset.
+    /// variables that hold them, whose values are shown as set or unset, and
+    /// of a webhook URL (which may carry a token) only its scheme and host.
     pub fn show(&self) -> String {
-        let mut text = toml::to_string_pretty(&self.raw).unwrap_or_default();
+        let mut raw = self.raw.clone();
+        if let Some(webhook) = &self.alerts.webhook {
+            raw.alerts.webhook = webhook.to_string();
+        } else if !raw.alerts.webhook.is_empty() {
+            raw.alerts.webhook = REDACTED.into();
+        }
+        let mut text = toml::to_string_pretty(&raw).unwrap_or_default();
         let state = |var: &str| {
             if std::env::var_os(var).is_some() {
                 "set, value redacted"
@@ -555,6 +620,9 @@ impl Config {
             self.sessions_dir.display(),
             self.endpoints.len()
         ));
+        if let Some(email) = self.alerts.email.as_ref().filter(|e| e.username.is_some()) {
+            text.push_str(&format!("# {} is {}\n", email.password_env, state(&email.password_env)));
+        }
         text
     }
 }
@@ -684,6 +752,200 @@ fn daemon_settings(raw: &RawDaemon) -> Result<DaemonSettings, (String, String)> 
     })
 }
 
+/// What `config show` prints for a value it must not.
+const REDACTED: &str = "<redacted>";
+
+/// A webhook URL. It may carry a token in its path or query, so it is a
+/// secret: `Debug` and `Display` show only its scheme, host and port, and
+/// [`WebhookUrl::expose`] gives the whole URL to the one place that sends to it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookUrl(url::Url);
+
+impl WebhookUrl {
+    /// Parses an `http://` or `https://` URL with a host; the error never repeats the value.
+    pub fn parse(text: &str) -> Result<WebhookUrl, String> {
+        let url = url::Url::parse(text.trim()).map_err(|e| {
+            format!("is not a URL ({e}); expected https://host/path (the value is not shown: it may carry a token)")
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+            return Err(
+                "must be an http:// or https:// URL with a host (the value is not shown: it may carry a token)".into(),
+            );
+        }
+        Ok(WebhookUrl(url))
+    }
+
+    /// The whole URL, token and all.
+    pub fn expose(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl std::fmt::Display for WebhookUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}", self.0.scheme(), self.0.host_str().unwrap_or_default())?;
+        if let Some(port) = self.0.port() {
+            write!(f, ":{port}")?;
+        }
+        write!(f, "/{REDACTED}")
+    }
+}
+
+impl std::fmt::Debug for WebhookUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WebhookUrl({self})")
+    }
+}
+
+/// How the connection to the SMTP server is secured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain text (a relay on the same host or a test sink only).
+    None,
+    /// Plain connection upgraded with STARTTLS (usually port 587).
+    StartTls,
+    /// TLS from the first byte (usually port 465).
+    Tls,
+}
+
+/// `[alerts]` e-mail, when `smtp_host` is set.
+#[derive(Clone, Debug)]
+pub struct EmailSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// None: send without logging in.
+    pub username: Option<String>,
+    /// The environment variable holding the password ([`Config::smtp_password`]).
+    pub password_env: String,
+    pub from: String,
+    pub to: Vec<String>,
+}
+
+/// `[alerts]` validated.
+#[derive(Clone, Debug)]
+pub struct AlertSettings {
+    /// Warn this long before a GSTIN's API access lapses.
+    pub session_warning: chrono::Duration,
+    pub webhook: Option<WebhookUrl>,
+    /// Attempts after the first for a connection error, 5xx or 429.
+    pub webhook_retries: u32,
+    /// The first retry's delay; each next one doubles (at most a minute).
+    pub retry_base: Duration,
+    pub email: Option<EmailSettings>,
+}
+
+/// Whether `text` is a plain e-mail address (`local@domain`): one `@`, a
+/// local part and a dotted domain, no spaces or angle brackets.
+fn is_email_address(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    let plain = |s: &str| !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || "<>()[],;:\\\"@".contains(c));
+    plain(local) && plain(domain) && domain.split('.').count() >= 2 && domain.split('.').all(|label| !label.is_empty())
+}
+
+/// Validates `[alerts]`; errors name the key.
+fn alert_settings(raw: &RawAlerts) -> Result<AlertSettings, (String, String)> {
+    if raw.session_warning_days > 30 {
+        return Err((
+            "alerts.session_warning_days".into(),
+            format!(
+                "{} must be at most 30 (the portal grants API access for at most 30 days)",
+                raw.session_warning_days
+            ),
+        ));
+    }
+    let webhook = match raw.webhook.trim() {
+        "" => None,
+        text => Some(WebhookUrl::parse(text).map_err(|message| ("alerts.webhook".to_string(), message))?),
+    };
+    if raw.webhook_retries > 20 {
+        return Err((
+            "alerts.webhook_retries".into(),
+            format!("{} must be at most 20", raw.webhook_retries),
+        ));
+    }
+    if raw.retry_base_ms == 0 || raw.retry_base_ms > 60_000 {
+        return Err((
+            "alerts.retry_base_ms".into(),
+            format!("{} must be between 1 and 60000", raw.retry_base_ms),
+        ));
+    }
+    let tls = match raw.smtp_tls.as_str() {
+        "none" => SmtpTls::None,
+        "starttls" => SmtpTls::StartTls,
+        "tls" => SmtpTls::Tls,
+        other => {
+            return Err((
+                "alerts.smtp_tls".into(),
+                format!("{other:?} must be \"none\", \"starttls\" or \"tls\""),
+            ))
+        }
+    };
+    let host = raw.smtp_host.trim();
+    let email = if host.is_empty() {
+        None
+    } else {
+        if host.contains(|c: char| c.is_whitespace() || c == '/' || c == ':') {
+            return Err((
+                "alerts.smtp_host".into(),
+                format!("{host:?} must be a host name or address (the port goes in smtp_port)"),
+            ));
+        }
+        if !is_email_address(raw.from.trim()) {
+            return Err((
+                "alerts.from".into(),
+                format!("{:?} is not an e-mail address such as gstvault@example.com", raw.from),
+            ));
+        }
+        if raw.to.is_empty() {
+            return Err((
+                "alerts.to".into(),
+                "lists no recipient; e-mail alerts need at least one address".into(),
+            ));
+        }
+        for (index, address) in raw.to.iter().enumerate() {
+            if !is_email_address(address.trim()) {
+                return Err((
+                    format!("alerts.to[{index}]"),
+                    format!("{address:?} is not an e-mail address such as ops@example.com"),
+                ));
+            }
+        }
+        let username = Some(raw.smtp_username.trim().to_string()).filter(|u| !u.is_empty());
+        let env = &raw.smtp_password_env;
+        if username.is_some() && (env.is_empty() || !env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
+            return Err((
+                "alerts.smtp_password_env".into(),
+                format!("{env:?} must be an environment variable name (letters, digits, _)"),
+            ));
+        }
+        let port = match (raw.smtp_port, tls) {
+            (0, SmtpTls::None) => 25,
+            (0, SmtpTls::StartTls) => 587,
+            (0, SmtpTls::Tls) => 465,
+            (port, _) => port,
+        };
+        Some(EmailSettings {
+            host: host.to_string(),
+            port,
+            tls,
+            username,
+            password_env: env.clone(),
+            from: raw.from.trim().to_string(),
+            to: raw.to.iter().map(|a| a.trim().to_string()).collect(),
+        })
+    };
+    Ok(AlertSettings {
+        session_warning: chrono::Duration::days(raw.session_warning_days as i64),
+        webhook,
+        webhook_retries: raw.webhook_retries,
+        retry_base: Duration::from_millis(raw.retry_base_ms),
+        email,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -730,6 +992,97 @@ mod tests {
         assert_eq!(zone("Asia/Kolkata").unwrap(), crate::domain::time::Zone::IST);
         let e = zone("Mars/Olympus").unwrap_err();
         assert!(e.contains("display.timezone") && e.contains("Mars/Olympus"), "{e}");
+    }
+
+    #[test]
+    fn alerts_are_validated_with_the_key_and_the_webhook_is_never_repeated() {
+        let check = |raw: RawAlerts| alert_settings(&raw);
+        let settings = check(RawAlerts::default()).unwrap();
+        assert_eq!(settings.session_warning, chrono::Duration::days(5));
+        assert!(settings.webhook.is_none() && settings.email.is_none());
+        let token = "https://hooks.example.com:8443/services/T0KEN?secret=s3cr3t";
+        let settings = check(RawAlerts {
+            webhook: token.into(),
+            ..RawAlerts::default()
+        })
+        .unwrap();
+        let webhook = settings.webhook.unwrap();
+        assert_eq!(webhook.expose(), token);
+        assert_eq!(webhook.to_string(), "https://hooks.example.com:8443/<redacted>");
+        assert!(!format!("{webhook:?}").contains("T0KEN"));
+        for bad in [
+            "hooks.example.com/T0KEN",
+            "ftp://hooks.example.com/T0KEN",
+            "https://exa mple.com/T0KEN",
+        ] {
+            let (key, message) = check(RawAlerts {
+                webhook: bad.into(),
+                ..RawAlerts::default()
+            })
+            .unwrap_err();
+            assert_eq!(key, "alerts.webhook");
+            assert!(!message.contains("T0KEN"), "{message}");
+        }
+        let email = RawAlerts {
+            smtp_host: "smtp.example.com".into(),
+            from: "gstvault@example.com".into(),
+            to: vec!["ops@example.com".into()],
+            smtp_username: "gstvault".into(),
+            ..RawAlerts::default()
+        };
+        let settings = check(email.clone()).unwrap().email.unwrap();
+        assert_eq!((settings.port, settings.tls), (587, SmtpTls::StartTls));
+        let refused = |raw: RawAlerts| check(raw).unwrap_err();
+        assert_eq!(
+            refused(RawAlerts {
+                to: vec!["ops@example.com".into(), "ops at example.com".into()],
+                ..email.clone()
+            }),
+            (
+                "alerts.to[1]".to_string(),
+                "\"ops at example.com\" is not an e-mail address such as ops@example.com".to_string()
+            )
+        );
+        assert_eq!(
+            refused(RawAlerts {
+                from: "gstvault".into(),
+                ..email.clone()
+            })
+            .0,
+            "alerts.from"
+        );
+        assert_eq!(
+            refused(RawAlerts {
+                to: vec![],
+                ..email.clone()
+            })
+            .0,
+            "alerts.to"
+        );
+        assert_eq!(
+            refused(RawAlerts {
+                smtp_tls: "ssl".into(),
+                ..email.clone()
+            })
+            .0,
+            "alerts.smtp_tls"
+        );
+        assert_eq!(
+            refused(RawAlerts {
+                smtp_password_env: "NOT A NAME".into(),
+                ..email
+            })
+            .0,
+            "alerts.smtp_password_env"
+        );
+        assert_eq!(
+            refused(RawAlerts {
+                session_warning_days: 31,
+                ..RawAlerts::default()
+            })
+            .0,
+            "alerts.session_warning_days"
+        );
     }
 
     #[test]

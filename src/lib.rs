@@ -4,9 +4,10 @@
 //!
 //! - [`domain`]: the core that does no IO and reads no clock: GSTINs,
 //!   periods, the endpoint catalog, envelope reading, digests, the log's leaf
-//!   encoding and Merkle tree, money, reconciliations, diffs, schedules.
+//!   encoding and Merkle tree, money, reconciliations, diffs, schedules, the
+//!   health conditions.
 //! - [`capture`]: one capture run: the [`capture::client`] (the only module
-//!   that speaks HTTP), taxpayer [`capture::session`]s, the
+//!   that speaks HTTP to the API), taxpayer [`capture::session`]s, the
 //!   [`capture::planner`].
 //! - [`store`]: the archive (the only module that runs SQL), read through a
 //!   [`store::Reader`] or written through a [`store::Store`].
@@ -14,7 +15,8 @@
 //! - [`query`]: the compliance queries over the archive.
 //! - [`app`]: the use cases every entry point calls: capture once, export,
 //!   login, keys, plan, status, verify.
-//! - [`daemon`]: scheduled jobs, `/healthz` and `/metrics`.
+//! - [`daemon`]: scheduled jobs, `/healthz` and `/metrics`, alerts (the
+//!   webhook's HTTP and the e-mail's SMTP).
 //! - [`render`]: text for people (the one table renderer).
 //! - [`cli`]: the command line (clap), which prints what `render` makes.
 //! - [`sim`]: the Sandbox simulator, for tests, `demo` and `simulate` only.

@@ -388,6 +388,10 @@ async fn config_check(path: &Path, online: bool) -> Result<ExitCode> {
         );
     }
     let mut findings = !placeholders.is_empty() || !missing.is_empty();
+    if let Err(e) = config.smtp_password() {
+        outln!("warning: {e}");
+        findings = true;
+    }
     match app::keys::signing_key(&config) {
         Ok(Some(_)) => outln!("signing key: {} loads", config.signing_key.display()),
         Ok(None) => outln!(

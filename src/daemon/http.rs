@@ -1,4 +1,5 @@
-//! The daemon's loopback listener: `/healthz` (200, or 503 with the reasons)
+//! The daemon's loopback listener: `/healthz` (200, or 503 with one reason
+//! line per problem: the daemon's own and the health conditions)
 //! and `/metrics` (Prometheus text: counters recorded where the work
 //! happens, per-GSTIN gauges computed from the archive at scrape time).
 
@@ -27,7 +28,9 @@ pub(super) fn metrics_handle() -> &'static PrometheusHandle {
 }
 
 impl Daemon {
-    /// Health: the scheduler ticks, the archive is writable and no damage was found.
+    /// Health: the scheduler ticks, the archive is writable, its last write
+    /// succeeded, and no health condition holds (one reason line each: the
+    /// set the alerts are sent from).
     pub fn health(&self) -> (bool, Vec<String>) {
         let mut reasons = Vec::new();
         // The beat's age on tokio's clock, the clock the heartbeat stored it by.
@@ -43,8 +46,9 @@ impl Daemon {
         if let Some(e) = self.store_error.lock().expect("error slot").clone() {
             reasons.push(format!("last archive write failed: {e}"));
         }
-        if let Some(damage) = self.damage.lock().expect("damage slot").clone() {
-            reasons.push(format!("archive damaged: {damage}"));
+        match self.conditions() {
+            Ok(conditions) => reasons.extend(conditions.into_iter().map(|c| c.reason)),
+            Err(e) => reasons.push(format!("health conditions unknown: {e}")),
         }
         (reasons.is_empty(), reasons)
     }
@@ -88,7 +92,10 @@ pub(super) async fn serve(daemon: Arc<Daemon>, socket: tokio::net::TcpListener) 
             get(move || {
                 let daemon = health.clone();
                 async move {
-                    let (ok, reasons) = daemon.health();
+                    // Blocking: it reads the archive.
+                    let (ok, reasons) = tokio::task::spawn_blocking(move || daemon.health())
+                        .await
+                        .unwrap_or_else(|e| (false, vec![format!("health check stopped: {e}")]));
                     if ok {
                         (StatusCode::OK, "ok\n".to_string())
                     } else {

@@ -9,9 +9,13 @@
 //! requests in flight finish for at most `shutdown_grace_secs`, marks what
 //! did not finish as interrupted, and returns so the process exits 0. An
 //! optional loopback listener serves `/healthz` and `/metrics` (Prometheus).
+//! After every job and once a minute the health conditions are computed
+//! (`conditions`, from `domain::health`) and their changes sent as alerts
+//! (`alerts`); `/healthz` reports the same set.
 //! Only the cron firing reads the wall clock; the daemon's own timing (the
-//! heartbeat and its age, the grace period, waiting for jobs in flight) runs
-//! on tokio's clock, so tests pause it and move it instead of waiting.
+//! heartbeat and its age, the alert tick, the grace period, waiting for jobs
+//! in flight) runs on tokio's clock, so tests pause it and move it instead
+//! of waiting; "now" for the conditions is the injected [`Clock`](crate::clock::Clock).
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -23,7 +27,11 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+mod alerts;
+mod conditions;
 mod http;
+
+pub use alerts::{Alert, Origin};
 
 use crate::app;
 use crate::app::capture::Checkpointed;
@@ -33,6 +41,7 @@ use crate::capture::session::TokenStore;
 use crate::capture::Plan;
 use crate::clock::SharedClock;
 use crate::config::{Config, Credentials};
+use crate::domain::health::{Condition, Kind};
 use crate::domain::period::{default_window, india_date};
 use crate::domain::run::RunStatus;
 use crate::domain::schedule::{export_month_at, export_year_at, JobKind, JobState};
@@ -44,6 +53,11 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 
 /// `/healthz` calls the scheduler silent when its last beat is older than this.
 const SILENCE_LIMIT: Duration = Duration::from_secs(30);
+
+/// How often the health conditions are computed besides after each job, so
+/// a condition that comes with time alone (a session lapsing, a capture
+/// going stale) is sent within a minute.
+const ALERT_TICK: Duration = Duration::from_secs(60);
 
 /// How a job ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,18 +118,42 @@ pub struct Daemon {
     verify_soon: std::sync::atomic::AtomicBool,
     /// Where /healthz and /metrics are served, once bound.
     listening: OnceLock<std::net::SocketAddr>,
+    /// The alert channels and their delivery queue.
+    alerts: alerts::Alerts,
+    /// Since when daemons watch this archive: the first daemon job it
+    /// recorded, or this daemon's start. A GSTIN never captured is stale
+    /// counting from here, the same instant after every restart.
+    started: DateTime<Utc>,
     _lock: WriterLock,
 }
 
 impl Daemon {
     /// Takes the archive's writer lock and prepares the client.
     ///
-    /// Fails when another process writes to the archive, or the archive or
-    /// credentials cannot be opened.
+    /// Damage an earlier process raised as an alert and no verification has
+    /// cleared yet is still reported: the alert stays open until a verify job
+    /// finds the archive intact.
+    ///
+    /// Fails when another process writes to the archive, the archive or
+    /// credentials cannot be opened, or the alert channels cannot be set up
+    /// (an SMTP password variable unset, an address refused).
     pub fn new(config: Config, credentials: Credentials, clock: SharedClock) -> Result<Arc<Daemon>> {
-        let (lock, store) = app::capture::open_writer(&config, clock.now())?;
+        let (lock, mut store) = app::capture::open_writer(&config, clock.now())?;
         let client = app::capture::client(&config, credentials, clock.clone())?;
+        let alerts = alerts::Alerts::new(&config, store.archive_id()?)?;
+        let damage = store
+            .open_alerts()?
+            .into_iter()
+            .find(|row| row.kind == Kind::ArchiveDamaged)
+            .map(|row| match row.reason.strip_prefix("archive damaged: ") {
+                Some(reason) => reason.to_string(),
+                None => row.reason,
+            });
         http::metrics_handle();
+        let started = store
+            .first_job_run_at()?
+            .and_then(|t| t.to_datetime())
+            .map_or(clock.now(), |first| first.min(clock.now()));
         Ok(Arc::new(Daemon {
             tokens: TokenStore::new(&config.sessions_dir),
             jobs: watch::Sender::new(BTreeSet::new()),
@@ -126,9 +164,11 @@ impl Daemon {
             stop_tx: watch::Sender::new(false),
             heartbeat: StdMutex::new(None),
             store_error: StdMutex::new(None),
-            damage: StdMutex::new(None),
+            damage: StdMutex::new(damage),
             verify_soon: std::sync::atomic::AtomicBool::new(false),
             listening: OnceLock::new(),
+            alerts,
+            started,
             _lock: lock,
         }))
     }
@@ -174,6 +214,7 @@ impl Daemon {
         // The job ends for the stop once its row says how it ended.
         drop(in_flight);
         metrics::counter!("gstvault_runs_total", "job" => kind.name(), "result" => result.label()).increment(1);
+        self.evaluate_alerts();
         match &result {
             JobResult::Failed(detail) => tracing::error!(job = kind.name(), %detail, "job failed"),
             other => tracing::info!(
@@ -187,6 +228,31 @@ impl Daemon {
             Box::pin(self.run_job(JobKind::Verify)).await;
         }
         result
+    }
+
+    /// Computes the health conditions now and records and queues an alert
+    /// for each that started or cleared since the last time; returns the
+    /// conditions. Runs after every job and on the minute's tick; must run
+    /// on tokio's runtime (the first call starts the delivery task).
+    pub fn evaluate_alerts(&self) -> Vec<Condition> {
+        self.alerts.start(self.store.clone());
+        let current = match self.conditions() {
+            Ok(current) => current,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot compute the health conditions");
+                return Vec::new();
+            }
+        };
+        metrics::gauge!("gstvault_alert_conditions").set(current.len() as f64);
+        let now = self.clock.now();
+        let _ = self.with_store(|store| self.alerts.reconcile(store, &current, now));
+        current
+    }
+
+    /// Waits until every alert recorded so far was delivered, or given up
+    /// on after its retries (its row then says `failed`).
+    pub async fn alerts_sent(&self) {
+        self.alerts.idle().await;
     }
 
     fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T, crate::store::StoreError>) -> Result<T> {
@@ -459,6 +525,17 @@ impl Daemon {
                 *beat.heartbeat.lock().expect("heartbeat slot") = Some(Instant::now());
             }
         });
+        let watch = self.clone();
+        let alert_tick = tokio::spawn(async move {
+            // The first tick is immediate: what cleared while the daemon was
+            // down is sent as cleared at once.
+            let mut tick = tokio::time::interval(ALERT_TICK);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                watch.evaluate_alerts();
+            }
+        });
         let listener = match self.config.daemon.listen {
             Some(addr) => {
                 let socket = tokio::net::TcpListener::bind(addr)
@@ -501,6 +578,10 @@ impl Daemon {
             tracing::warn!("work still in flight after the grace period: abandoned (committed snapshots are kept)");
         }
         let _ = self.with_store(|s| s.mark_interrupted(self.clock.now()));
+        alert_tick.abort();
+        // Alerts still undelivered at the deadline stay pending in the archive
+        // and go out after the next start.
+        self.alerts.drained(deadline).await;
         heartbeat.abort();
         if let Some(l) = listener {
             l.abort();

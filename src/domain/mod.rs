@@ -2,7 +2,8 @@
 //! periods and the IST calendar, the endpoint catalog, reading a response
 //! envelope, where an answer came from (its origin), digests, the log's leaf encoding and its Merkle tree, the
 //! auditor's reconciliations, structural diffs, money and the bundle summary
-//! as data, the daemon's schedules. "Now" is always an argument; every other
+//! as data, the daemon's schedules, the health conditions the daemon reports
+//! and alerts on. "Now" is always an argument; every other
 //! folder builds on this one and this one on none of them.
 
 pub mod catalog;
@@ -10,6 +11,7 @@ pub mod diff;
 pub mod digest;
 pub mod envelope;
 pub mod gstin;
+pub mod health;
 pub mod log;
 pub mod merkle;
 pub mod money;

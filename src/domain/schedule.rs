@@ -134,6 +134,19 @@ impl Schedule {
     }
 }
 
+impl Schedule {
+    /// The schedule's interval around `after`: the longest gap between
+    /// consecutive fire times among the next eight after it. Health calls a
+    /// job's result stale after twice this; taking the longest gap means an
+    /// irregular schedule (weekdays only, the 1st of each month) is judged by
+    /// its longest wait, never by its shortest. None when it fires fewer than
+    /// twice more.
+    pub fn interval_after(&self, after: DateTime<Utc>) -> Option<chrono::Duration> {
+        let fires = self.next_fires(after, 8);
+        fires.windows(2).map(|pair| pair[1] - pair[0]).max()
+    }
+}
+
 /// The month a monthly export at `now` bundles: the previous month (IST).
 pub fn export_month_at(now: DateTime<Utc>) -> Month {
     Month::of_date(crate::domain::period::india_date(now)).prev()
@@ -186,6 +199,26 @@ mod tests {
         assert_eq!(fires, vec![ist_time(2026, 2, 1, 2, 30), ist_time(2026, 2, 2, 2, 30)]);
         // 02:30 IST is 21:00 UTC the day before.
         assert_eq!(fires[0], Utc.with_ymd_and_hms(2026, 1, 31, 21, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn the_interval_is_the_longest_gap_between_the_next_fires() {
+        let nightly = Schedule::parse(JobKind::Capture, "0 30 2 * * *").unwrap();
+        assert_eq!(
+            nightly.interval_after(ist_time(2026, 1, 31, 3, 0)),
+            Some(chrono::Duration::days(1))
+        );
+        let hourly = Schedule::parse(JobKind::Checkpoint, "0 0 * * * *").unwrap();
+        assert_eq!(
+            hourly.interval_after(ist_time(2026, 1, 31, 3, 10)),
+            Some(chrono::Duration::hours(1))
+        );
+        // Weekdays only: the weekend's gap of three days, whatever day it is now.
+        let weekdays = Schedule::parse(JobKind::Capture, "0 30 2 * * Mon-Fri").unwrap();
+        assert_eq!(
+            weekdays.interval_after(ist_time(2026, 1, 27, 3, 0)),
+            Some(chrono::Duration::days(3))
+        );
     }
 
     #[test]

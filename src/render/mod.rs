@@ -245,6 +245,7 @@ pub fn config_check(config: &Config, now: DateTime<Utc>) -> String {
     out.push('\n');
     out.push_str(&jobs.human());
     out.push('\n');
+    out.push_str(&alerts_line(&config.alerts));
     out
 }
 
@@ -274,6 +275,37 @@ pub fn online_check(check: &crate::app::status::OnlineCheck) -> String {
         });
     }
     out
+}
+
+/// Where `[alerts]` sends, in one line (the webhook as scheme and host only).
+fn alerts_line(alerts: &crate::config::AlertSettings) -> String {
+    let mut channels = Vec::new();
+    if let Some(webhook) = &alerts.webhook {
+        channels.push(format!("webhook {webhook} ({} retries)", alerts.webhook_retries));
+    }
+    if let Some(email) = &alerts.email {
+        let tls = match email.tls {
+            crate::config::SmtpTls::None => "no TLS",
+            crate::config::SmtpTls::StartTls => "STARTTLS",
+            crate::config::SmtpTls::Tls => "TLS",
+        };
+        channels.push(format!(
+            "e-mail via {}:{} ({tls}) from {} to {}",
+            email.host,
+            email.port,
+            email.from,
+            email.to.join(", ")
+        ));
+    }
+    let to = if channels.is_empty() {
+        "/healthz only (no webhook, no e-mail)".to_string()
+    } else {
+        format!("/healthz, {}", channels.join("; "))
+    };
+    format!(
+        "alerts: {to}; sessions warned {} days before their API access lapses\n",
+        alerts.session_warning.num_days()
+    )
 }
 
 /// `status`: one table of GSTINs, one of daemon jobs.

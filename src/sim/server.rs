@@ -56,8 +56,13 @@ pub struct SimConfig {
     pub api_key: String,
     pub api_secret: String,
     pub platform_token_ttl: Duration,
-    /// Taxpayer session lifetime (token and session expiry).
+    /// Taxpayer token lifetime (`token_expiry`), renewed by each refresh.
     pub session_ttl: Duration,
+    /// How long the API access of one OTP login lasts (`session_expiry`):
+    /// the taxpayer grants it on the portal for at most 30 days. A refresh
+    /// cannot extend it, no token outlives it, and a refresh after it is
+    /// refused: then only a new login helps.
+    pub api_access_ttl: Duration,
     /// Calls per real-time sliding minute per API key; None = unlimited.
     pub rate_limit_per_minute: Option<u32>,
     /// `Retry-After` on 429 answers.
@@ -68,8 +73,9 @@ pub struct SimConfig {
 }
 
 impl SimConfig {
-    /// Defaults: demo key and secret, 24 h platform token, 6 h session, no
-    /// rate limit, no faults, 40 documents per 2B page.
+    /// Defaults: demo key and secret, 24 h platform token, 6 h session token,
+    /// 30 days of API access per login, no rate limit, no faults, 40
+    /// documents per 2B page.
     pub fn new(seed: u64, start: DateTime<Utc>) -> SimConfig {
         SimConfig {
             seed,
@@ -78,6 +84,7 @@ impl SimConfig {
             api_secret: DEMO_API_SECRET.into(),
             platform_token_ttl: Duration::from_secs(24 * 3600),
             session_ttl: Duration::from_secs(6 * 3600),
+            api_access_ttl: Duration::from_secs(30 * 24 * 3600),
             rate_limit_per_minute: None,
             retry_after_secs: 1,
             faults: Faults::default(),
@@ -128,6 +135,8 @@ struct Inner {
 struct Session {
     gstin: Gstin,
     expiry: DateTime<Utc>,
+    /// The end of the login's API access (`session_expiry`).
+    access_until: DateTime<Utc>,
     /// Revoked by the test hook or logged out: never valid again, not refreshable.
     revoked: bool,
 }
@@ -665,19 +674,25 @@ fn authenticate(s: &mut SimState, headers: &HeaderMap) -> Response {
     ok_envelope(s, json!({"access_token": token}))
 }
 
-fn new_session(s: &mut SimState, gstin: Gstin) -> Value {
+/// A new token of the login whose API access ends at `access_until`.
+fn new_session(s: &mut SimState, gstin: Gstin, access_until: DateTime<Utc>) -> Value {
     let token = format!("tpt_{}", s.hex_id(24));
-    let expiry = s.now + ttl(s.config.session_ttl);
+    let expiry = (s.now + ttl(s.config.session_ttl)).min(access_until);
     s.sessions.insert(
         token.clone(),
         Session {
             gstin,
             expiry,
+            access_until,
             revoked: false,
         },
     );
-    let ms = expiry.timestamp_millis();
-    json!({"access_token": token, "token_expiry": ms, "session_expiry": ms, "status_cd": "1"})
+    json!({
+        "access_token": token,
+        "token_expiry": expiry.timestamp_millis(),
+        "session_expiry": access_until.timestamp_millis(),
+        "status_cd": "1"
+    })
 }
 
 fn otp(s: &mut SimState, token: &str, which: &str, query: &[(String, String)], body: &[u8]) -> Response {
@@ -694,7 +709,8 @@ fn otp(s: &mut SimState, token: &str, which: &str, query: &[(String, String)], b
     if otp != Some(TEST_OTP) {
         return ok_envelope(s, business_error("AUTH4033", "Invalid Session"));
     }
-    let data = new_session(s, gstin);
+    let access_until = s.now + ttl(s.config.api_access_ttl);
+    let data = new_session(s, gstin, access_until);
     ok_envelope(s, data)
 }
 
@@ -709,8 +725,12 @@ fn session_call(s: &mut SimState, token: &str, which: &str) -> Response {
         session.revoked = true;
         return ok_envelope(s, json!({"status_cd": "1"}));
     }
-    let gstin = session.gstin.clone();
-    let data = new_session(s, gstin);
+    if session.access_until <= s.now {
+        // The login's API access has lapsed: a refresh cannot extend it.
+        return ok_envelope(s, business_error("AUTH4033", "Invalid Session"));
+    }
+    let (gstin, access_until) = (session.gstin.clone(), session.access_until);
+    let data = new_session(s, gstin, access_until);
     ok_envelope(s, data)
 }
 

@@ -110,6 +110,17 @@ impl Reader {
         )
     }
 
+    /// The newest checkpoint, if any.
+    pub fn newest_checkpoint(&self) -> Result<Option<CheckpointRow>> {
+        Ok(self
+            .query_checkpoints(
+                "SELECT id, size, root, origin, body, signature, key_id, created_at, run_id FROM checkpoints
+                 ORDER BY id DESC LIMIT 1",
+                [],
+            )?
+            .pop())
+    }
+
     /// The first checkpoint (by id) that covers at least `size` leaves.
     pub fn checkpoint_covering(&self, size: u64) -> Result<Option<CheckpointRow>> {
         Ok(self

@@ -20,11 +20,13 @@
 //! checks), `append` (the log's writer), `bodies` (exact bytes and
 //! payloads), `tiles` (the persisted Merkle tree), `checkpoints`
 //! (checkpoints, bundles, the archive id), `runs` (runs, job runs,
-//! sessions), `planner` (the planner's reads), `query` (the compliance
+//! sessions, what health needs of the runs), `alerts` (the daemon's
+//! alerts), `planner` (the planner's reads), `query` (the compliance
 //! queries' reads), `rows` (row types and their SQL), `lock` (the writer
 //! lock); `compact` holds the schema-5 encodings and `bulk` (feature `bulk`)
 //! the benchmark's bulk writer.
 
+mod alerts;
 mod append;
 mod bodies;
 #[cfg(feature = "bulk")]
@@ -46,6 +48,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 
+pub use alerts::AlertRow;
 #[cfg(feature = "bulk")]
 pub use bulk::BulkSnapshot;
 pub use lock::{Holder, LockState, WriterLock};

@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
 use super::rows::{
-    gstin_at, millis_at, opt_text_time_at, row_to_change, row_to_snapshot, text_time_at, ChangeRow, JobRunRow,
-    SessionState, SnapshotRow, CHANGE_COLUMNS, CHANGE_FROM, SNAPSHOT_COLUMNS, SNAPSHOT_FROM,
+    gstin_at, millis_at, opt_text_time_at, outcome_at, row_to_change, row_to_snapshot, text_time_at, ChangeRow,
+    JobRunRow, SessionState, SnapshotRow, CHANGE_COLUMNS, CHANGE_FROM, SNAPSHOT_COLUMNS, SNAPSHOT_FROM,
 };
 use super::{format_time, Reader, Result, Store};
 use crate::domain::envelope::Outcome;
 use crate::domain::gstin::Gstin;
+use crate::domain::health::RunCalls;
 use crate::domain::run::RunStatus;
 use crate::domain::schedule::{JobKind, JobState};
 use crate::domain::time::Timestamp;
@@ -211,6 +212,16 @@ impl Reader {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
     }
 
+    /// When the first daemon job the archive recorded started.
+    pub fn first_job_run_at(&self) -> Result<Option<Timestamp>> {
+        self.conn
+            .query_row("SELECT MIN(started_at) FROM job_runs", [], |r| {
+                r.get::<_, Option<String>>(0)
+            })
+            .map(|text| text.as_deref().and_then(Timestamp::parse))
+            .map_err(|e| self.err(e))
+    }
+
     /// Runs by status (for status and tests).
     pub fn run_statuses(&self) -> Result<Vec<(i64, RunStatus)>> {
         let mut stmt = self
@@ -248,6 +259,113 @@ impl Reader {
             .map_err(|e| self.err(e))?;
         let rows = stmt.query_map([], row_to_session).map_err(|e| self.err(e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
+    /// For each of `gstins`: the calls of its newest finished run (not
+    /// `running`) that made any for it, and the receive time of its newest
+    /// answer about the data ([`Outcome::ANSWERED`]). Runs are read newest
+    /// first, one index range each, until every GSTIN has both or `max_runs`
+    /// runs were read (what is not found by then is None).
+    pub fn capture_facts(
+        &self,
+        gstins: &[Gstin],
+        max_runs: usize,
+    ) -> Result<Vec<(Option<RunCalls>, Option<Timestamp>)>> {
+        let mut out: Vec<(Option<RunCalls>, Option<Timestamp>)> = vec![(None, None); gstins.len()];
+        if gstins.is_empty() {
+            return Ok(out);
+        }
+        let runs: Vec<i64> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id FROM runs WHERE status != ?1 ORDER BY id DESC LIMIT ?2")
+                .map_err(|e| self.err(e))?;
+            let rows = stmt
+                .query_map(params![RunStatus::Running.as_str(), max_runs as i64], |r| r.get(0))
+                .map_err(|e| self.err(e))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))?
+        };
+        let mut counts = self
+            .conn
+            .prepare_cached(
+                "SELECT k.gstin, s.outcome, COUNT(*), MAX(s.received_at) FROM snapshots s JOIN keys k ON k.id = s.key_id \
+                 WHERE s.run_id = ?1 GROUP BY k.gstin, s.outcome",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut first_failure = self
+            .conn
+            .prepare_cached(
+                "SELECT k.endpoint, k.period, s.outcome, s.detail FROM snapshots s JOIN keys k ON k.id = s.key_id \
+                 WHERE s.run_id = ?1 AND k.gstin = ?2 AND s.outcome IN (?3, ?4, ?5) \
+                 ORDER BY s.outcome = ?3, s.seq LIMIT 1",
+            )
+            .map_err(|e| self.err(e))?;
+        for run_id in runs {
+            if out.iter().all(|(run, answer)| run.is_some() && answer.is_some()) {
+                break;
+            }
+            let rows = counts
+                .query_map([run_id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        outcome_at(r, 1)?,
+                        r.get::<_, i64>(2)?,
+                        millis_at(r, 3)?,
+                    ))
+                })
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(|e| self.err(e))?;
+            for (index, gstin) in gstins.iter().enumerate() {
+                let mine: Vec<_> = rows.iter().filter(|r| r.0 == gstin.as_str()).collect();
+                if mine.is_empty() {
+                    continue;
+                }
+                let (run, answer) = &mut out[index];
+                if run.is_none() {
+                    let mut calls = RunCalls {
+                        run_id,
+                        ..RunCalls::default()
+                    };
+                    for (_, outcome, n, _) in &mine {
+                        let n = *n as u64;
+                        match outcome {
+                            Outcome::Ok | Outcome::NoData => calls.answered += n,
+                            Outcome::ApiError => calls.api_errors += n,
+                            Outcome::HttpError | Outcome::TransportError => calls.failed += n,
+                        }
+                    }
+                    if calls.failed() {
+                        calls.first_failure = first_failure
+                            .query_row(
+                                params![
+                                    run_id,
+                                    gstin.as_str(),
+                                    Outcome::ApiError.as_str(),
+                                    Outcome::HttpError.as_str(),
+                                    Outcome::TransportError.as_str()
+                                ],
+                                |r| {
+                                    let detail: Option<String> = r.get(3)?;
+                                    Ok(format!(
+                                        "{} {}: {}{}",
+                                        r.get::<_, String>(0)?,
+                                        r.get::<_, String>(1)?,
+                                        r.get::<_, String>(2)?,
+                                        detail.map(|d| format!(": {d}")).unwrap_or_default()
+                                    ))
+                                },
+                            )
+                            .optional()
+                            .map_err(|e| self.err(e))?;
+                    }
+                    *run = Some(calls);
+                }
+                if answer.is_none() {
+                    *answer = mine.iter().filter(|r| r.1.is_answered()).map(|r| r.3).max();
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Per GSTIN, the receive time of its last answer about the data ([`Outcome::ANSWERED`]).

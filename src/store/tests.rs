@@ -272,8 +272,119 @@ fn schema_4_archives_migrate_without_losing_a_byte() {
     drop(schema_4(&path3));
     let err = Reader::open(&path3).err().expect("refused").to_string();
     assert!(
-        err.contains("archive schema 4 is older than this gstvault's 8"),
+        err.contains("archive schema 4 is older than this gstvault's 9"),
         "{err}"
     );
     assert!(Reader::open(&path).is_ok());
+}
+
+#[test]
+fn alerts_open_once_clear_in_place_and_leave_evidence_triggers_alone() {
+    use crate::domain::health::{Condition, Delivery, Kind, Transition};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("a.sqlite")).unwrap();
+    let t = Utc::now();
+    let condition = Condition {
+        kind: Kind::NeedsLogin,
+        gstin: Some(fixtures().0.clone()),
+        reason: "27AAPFU0939F1ZV needs login: never logged in".into(),
+    };
+    let id = store.raise_alert(&condition, t, Delivery::Pending).unwrap();
+    assert!(
+        store.raise_alert(&condition, t, Delivery::Pending).is_err(),
+        "one open row per condition"
+    );
+    assert_eq!(store.alerts_to_deliver().unwrap().len(), 1);
+    store
+        .set_alert_delivery(id, Transition::Raised, Delivery::Sent, None)
+        .unwrap();
+    assert!(store.alerts_to_deliver().unwrap().is_empty());
+    store.clear_alert(id, t, Delivery::Pending).unwrap();
+    assert!(store.open_alerts().unwrap().is_empty());
+    let row = &store.alerts().unwrap()[0];
+    assert_eq!(row.condition, "needs_login:27AAPFU0939F1ZV");
+    assert_eq!(
+        (row.raised_delivery, row.cleared_delivery),
+        (Delivery::Sent, Some(Delivery::Pending))
+    );
+    store
+        .set_alert_delivery(id, Transition::Cleared, Delivery::Failed, Some("HTTP 404"))
+        .unwrap();
+    assert_eq!(store.alerts().unwrap()[0].last_error.as_deref(), Some("HTTP 404"));
+    // Raised again after it cleared: a new row.
+    store.raise_alert(&condition, t, Delivery::Unsent).unwrap();
+    assert_eq!(store.alerts().unwrap().len(), 2);
+    // The eleven evidence tables keep both their append-only triggers; alerts have none.
+    let tables: Vec<String> = store
+        .connection()
+        .prepare("SELECT DISTINCT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%append_only%'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(tables.len(), 11, "{tables:?}");
+    assert!(!tables.contains(&"alerts".to_string()));
+}
+
+#[test]
+fn capture_facts_read_each_gstins_newest_finished_run_and_newest_answer() {
+    use crate::domain::envelope::Outcome;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("a.sqlite")).unwrap();
+    let t = Utc::now();
+    let ok = br#"{"code":200,"timestamp":1,"transaction_id":"a","data":{"status_cd":"1","data":{"x":1}}}"#;
+    let reading = parse(200, ok);
+    let other = Gstin::parse("29AABCK4521M1ZC").unwrap();
+    // Run 1 answers; run 2 fails for the fixture GSTIN; run 3 is still running.
+    let first = store.begin_run("daemon", t).unwrap();
+    store
+        .append(&NewSnapshot {
+            run_id: first,
+            ..snapshot(ok, &reading, t)
+        })
+        .unwrap();
+    store
+        .finish_run(first, crate::domain::run::RunStatus::Completed, "{}", t)
+        .unwrap();
+    let second = store.begin_run("daemon", t).unwrap();
+    let later = t + chrono::Duration::minutes(5);
+    store
+        .append(&NewSnapshot {
+            run_id: second,
+            body: None,
+            reading: None,
+            outcome: Outcome::TransportError,
+            detail: Some("connection refused".into()),
+            http_status: None,
+            received_at: later,
+            requested_at: later,
+            ..snapshot(ok, &reading, t)
+        })
+        .unwrap();
+    store
+        .finish_run(second, crate::domain::run::RunStatus::Completed, "{}", t)
+        .unwrap();
+    let third = store.begin_run("daemon", t).unwrap();
+    store
+        .append(&NewSnapshot {
+            run_id: third,
+            ..snapshot(ok, &reading, later)
+        })
+        .unwrap();
+    let facts = store.capture_facts(&[fixtures().0.clone(), other], 10).unwrap();
+    let (run, answer) = &facts[0];
+    let run = run.as_ref().unwrap();
+    assert_eq!((run.run_id, run.answered, run.failed), (second, 0, 1));
+    assert!(run.failed());
+    assert_eq!(
+        run.first_failure.as_deref(),
+        Some("gstr-1-hsn 2025-04: transport_error: connection refused")
+    );
+    assert_eq!(
+        *answer,
+        Some(crate::domain::time::Timestamp::of(t)),
+        "run 1's answer, not the running run's"
+    );
+    assert_eq!(facts[1], (None, None));
 }

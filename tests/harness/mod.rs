@@ -101,6 +101,7 @@ pub struct Builder {
     api: String,
     capture: Option<String>,
     daemon: Option<String>,
+    alerts: Option<String>,
     dir: Option<PathBuf>,
     keygen: bool,
 }
@@ -174,6 +175,12 @@ impl Builder {
         self
     }
 
+    /// An `[alerts]` section with these lines.
+    pub fn alerts(mut self, lines: &str) -> Builder {
+        self.alerts = Some(lines.to_string());
+        self
+    }
+
     /// Config, archive and sessions under `dir` (created if missing, kept
     /// afterwards) instead of a temporary directory removed with the world.
     pub fn dir(mut self, dir: &Path) -> Builder {
@@ -208,7 +215,11 @@ impl Builder {
         for (i, g) in self.gstins.iter().enumerate() {
             text.push_str(&format!("[[gstin]]\ngstin = \"{g}\"\nusername = \"user{i}\"\n"));
         }
-        for (section, lines) in [("capture", &self.capture), ("daemon", &self.daemon)] {
+        for (section, lines) in [
+            ("capture", &self.capture),
+            ("daemon", &self.daemon),
+            ("alerts", &self.alerts),
+        ] {
             if let Some(lines) = lines {
                 text.push_str(&format!("\n[{section}]\n{lines}\n"));
             }
@@ -296,6 +307,7 @@ impl World {
             api: String::new(),
             capture: None,
             daemon: None,
+            alerts: None,
             dir: None,
             keygen: false,
         }

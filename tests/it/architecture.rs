@@ -1,7 +1,8 @@
 //! The layering ARCHITECTURE.md promises, checked on the source itself so it
 //! cannot drift: the domain core imports nothing outside it, nothing imports
 //! the command line, the simulator is used only by the command line (demo,
-//! simulate) and tests, each outside system has one owner, and the top-level
+//! simulate) and tests, each outside system has one owner (HTTP has two:
+//! the API client and the alert webhook), and the top-level
 //! modules import each other without a circle. Test-only code (after a
 //! `#[cfg(test)]`) is exempt: unit tests may drive the simulator.
 
@@ -127,9 +128,11 @@ fn nothing_imports_the_command_line_and_the_simulator_stays_in_its_place() {
 #[test]
 fn each_outside_system_has_one_owner() {
     // (what, the modules allowed to use it)
-    let owners: [(&str, &[&str]); 6] = [
+    let owners: [(&str, &[&str]); 7] = [
         ("rusqlite", &["store"]),
-        ("reqwest", &["capture::client"]),
+        // The API client, and the alert webhook (daemon::alerts).
+        ("reqwest", &["capture::client", "daemon::alerts"]),
+        ("lettre", &["daemon::alerts"]),
         ("clap", &["cli", "main"]),
         ("zip::", &["evidence::bundle"]),
         ("printpdf", &["evidence::pdf"]),

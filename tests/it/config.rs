@@ -33,6 +33,18 @@ fn bad_configs_name_file_key_and_expectation() {
         ("[api]\nbase_url = \"ftp://x\"\n", "config bad.toml: api.base_url: \"ftp://x\" must start with http:// or https://"),
         ("[logging]\nformat = \"xml\"\n", "config bad.toml: logging.format: \"xml\" must be \"human\" or \"json\""),
         ("[api\n", "config bad.toml: "),
+        (
+            "[alerts]\nwebhook = \"hooks.example.com/T0KEN\"\n",
+            "config bad.toml: alerts.webhook: is not a URL (relative URL without a base); expected https://host/path (the value is not shown: it may carry a token)",
+        ),
+        (
+            "[alerts]\nsmtp_host = \"smtp.example.com\"\nfrom = \"gstvault@example.com\"\nto = [\"ops.example.com\"]\n",
+            "config bad.toml: alerts.to[0]: \"ops.example.com\" is not an e-mail address such as ops@example.com",
+        ),
+        (
+            "[alerts]\nsmtp_host = \"smtp.example.com\"\nsmtp_tls = \"ssl\"\n",
+            "config bad.toml: alerts.smtp_tls: \"ssl\" must be \"none\", \"starttls\" or \"tls\"",
+        ),
     ];
     for (text, expected) in cases {
         let message = error_of(text);
@@ -41,6 +53,7 @@ fn bad_configs_name_file_key_and_expectation() {
             "{text:?}\n got: {message}\nwant: {expected}"
         );
         assert!(!message.contains('\n'), "one line: {message}");
+        assert!(!message.contains("T0KEN"), "a webhook URL is never repeated: {message}");
     }
 }
 
@@ -56,5 +69,20 @@ fn missing_environment_variable_is_named() {
     assert_eq!(
         message,
         "environment variable GSTVAULT_SURELY_UNSET_KEY (named by api.key_env in c.toml) is not set"
+    );
+}
+
+#[test]
+fn a_missing_smtp_password_variable_is_named() {
+    let config = Config::from_toml(
+        "[alerts]\nsmtp_host = \"smtp.example.com\"\nsmtp_username = \"u\"\nsmtp_password_env = \"GSTVAULT_SURELY_UNSET_SMTP\"\n\
+         from = \"gstvault@example.com\"\nto = [\"ops@example.com\"]\n",
+        "c.toml",
+        Path::new("/tmp"),
+    )
+    .unwrap();
+    assert_eq!(
+        config.smtp_password().unwrap_err().to_string(),
+        "environment variable GSTVAULT_SURELY_UNSET_SMTP (named by alerts.smtp_password_env in c.toml) is not set"
     );
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gstvault::capture::session::Session;
-use gstvault::clock::{ManualClock, SharedClock};
+use gstvault::clock::{Clock, ManualClock, SharedClock};
 use gstvault::config::Config;
 use gstvault::daemon::{Daemon, JobResult};
 use gstvault::domain::run::RunStatus;
@@ -134,6 +134,8 @@ async fn healthz_and_metrics_answer() {
     let dir = tempfile::tempdir().unwrap();
     let (sim, config) = setup(dir.path(), "listen = \"127.0.0.1:0\"\ncapture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"\nverify = \"\"", World::builder().seed(6)).await;
     let archive = config.archive_path.clone();
+    // Every capture ends in a signed checkpoint, or /healthz says it did not.
+    gstvault::app::keys::keygen(&config).unwrap();
     let daemon = Daemon::new(config, credentials(), Arc::new(sim.sim.clone())).unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(daemon.clone().serve(async move {
@@ -175,6 +177,7 @@ async fn healthz_and_metrics_answer() {
         "gstvault_seconds_since_last_capture{gstin=",
         "gstvault_session_expires_in_seconds{gstin=",
         "gstvault_needs_login_gstins",
+        "gstvault_alert_conditions 0",
     ] {
         assert!(metrics.contains(series), "missing {series}:\n{metrics}");
     }
@@ -559,12 +562,24 @@ impl SilentPortal {
 
 /// A daemon for one demo GSTIN against `portal` with `daemon_section`, its
 /// clock standing at [`start_instant`]. With `session` the GSTIN is logged in
-/// for that long (the refresh margin is 30 minutes).
+/// with a token for that long (the refresh margin is 30 minutes) and 30 days
+/// of API access.
 fn silent_portal_daemon(
     dir: &Path,
     portal: &SilentPortal,
     daemon_section: &str,
     session: Option<chrono::Duration>,
+) -> Arc<Daemon> {
+    silent_portal_daemon_on(dir, portal, daemon_section, session, ManualClock::new(start_instant()))
+}
+
+/// [`silent_portal_daemon`] on `clock`, which the test moves.
+fn silent_portal_daemon_on(
+    dir: &Path,
+    portal: &SilentPortal,
+    daemon_section: &str,
+    session: Option<chrono::Duration>,
+    clock: ManualClock,
 ) -> Arc<Daemon> {
     let text = World::builder()
         .gstins(sim::demo_gstins()[..1].to_vec())
@@ -577,16 +592,16 @@ fn silent_portal_daemon(
     let path = dir.join("gstvault.toml");
     std::fs::write(&path, text).unwrap();
     let config = Config::load(&path).unwrap();
-    let now = start_instant();
+    let now = clock.now();
     if let Some(lasts) = session {
         let session = Session {
             access_token: Secret::new("token-the-portal-never-reads"),
             token_expiry: now + lasts,
-            session_expiry: now + lasts,
+            session_expiry: now + chrono::Duration::days(30),
         };
         gstvault::app::login::save(&config, &config.gstins[0].gstin, &session, now).unwrap();
     }
-    let clock: SharedClock = Arc::new(ManualClock::new(now));
+    let clock: SharedClock = Arc::new(clock);
     Daemon::new(config, credentials(), clock).unwrap()
 }
 
@@ -619,7 +634,7 @@ fn last_job_result(daemon: &Daemon, kind: JobKind) -> Option<String> {
 async fn healthz_says_the_scheduler_is_silent_once_its_heartbeat_is_over_30_s_old() {
     let dir = tempfile::tempdir().unwrap();
     let portal = SilentPortal::start();
-    let daemon = silent_portal_daemon(dir.path(), &portal, NO_SCHEDULES, None);
+    let daemon = silent_portal_daemon(dir.path(), &portal, NO_SCHEDULES, Some(chrono::Duration::hours(6)));
     assert_eq!(daemon.health(), (false, vec!["scheduler not started".to_string()]));
     let (stop, serving) = serve(&daemon);
     // The first beat comes as soon as the daemon serves, before any time passes.
@@ -765,4 +780,59 @@ async fn a_tick_while_the_same_job_runs_is_skipped_at_once_and_the_next_one_runs
         ["ok", "ok"],
         "two refreshes ran, the tick between them left no run"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_session_that_starts_lapsing_by_time_alone_is_raised_by_the_minute_tick() {
+    let dir = tempfile::tempdir().unwrap();
+    let portal = SilentPortal::start();
+    let clock = ManualClock::new(start_instant());
+    // API access for 30 days from now; alerts warn 5 days before it lapses.
+    let daemon = silent_portal_daemon_on(
+        dir.path(),
+        &portal,
+        NO_SCHEDULES,
+        Some(chrono::Duration::hours(6)),
+        clock.clone(),
+    );
+    let open = || daemon.store().lock().unwrap().open_alerts().unwrap();
+    let (stop, serving) = serve(&daemon);
+    for _ in 0..10_000 {
+        if daemon.health().0 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(daemon.health(), (true, vec![]));
+    // 25 days and a minute later, no job has run: /healthz sees it at once ...
+    clock.advance(chrono::Duration::days(25) + chrono::Duration::minutes(1));
+    let (healthy, reasons) = daemon.health();
+    assert!(!healthy);
+    assert_eq!(
+        reasons,
+        [
+            "27AAPFU0939F1ZV: API access lapses at 2026-07-25 10:00 IST (a refresh cannot extend it): \
+          run `gstvault login 27AAPFU0939F1ZV` before then"
+        ]
+    );
+    assert!(open().is_empty(), "nothing evaluated the alerts yet");
+    // ... and the minute's tick raises the alert, with no job in between.
+    tokio::time::advance(Duration::from_secs(60)).await;
+    for _ in 0..10_000 {
+        if !open().is_empty() {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    let raised = open();
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    assert_eq!(raised[0].condition, "session_lapsing:27AAPFU0939F1ZV");
+    assert_eq!(
+        raised[0].raised_delivery,
+        gstvault::domain::health::Delivery::Unsent,
+        "no channel configured: recorded, nothing sent"
+    );
+    assert!(daemon.store().lock().unwrap().last_job_runs().unwrap().is_empty());
+    stop.send(()).unwrap();
+    serving.await.unwrap().unwrap();
 }

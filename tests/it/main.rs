@@ -4,6 +4,7 @@
 // Tests and benchmarks stop at the first surprise: unwrapping is how they say so.
 #![allow(clippy::unwrap_used)]
 
+mod alerts;
 mod architecture;
 mod bundle;
 mod capture;

@@ -191,3 +191,144 @@ async fn no_secret_reaches_logs_archive_bundles_or_config_show() {
     // The key is encrypted at rest with the password.
     assert!(gstvault::evidence::signing::SigningKey::load(&dir.path().join("gstvault.key"), None).is_err());
 }
+
+const WEBHOOK_PATH_TOKEN: &str = "LEAKCANARY_HOOK_PATH_3e7f";
+const WEBHOOK_QUERY_TOKEN: &str = "LEAKCANARY_HOOK_QUERY_81ac";
+const SMTP_PASSWORD: &str = "LEAKCANARY_SMTP_PASSWORD_5d09";
+
+/// The binary's alerts: the e-mail reaches a loopback SMTP sink with the
+/// documented subject, logged in with the password from its variable; the
+/// webhook, unreachable, fails and is logged. Neither the webhook's token
+/// (path and query) nor the SMTP password appears in a log line, `config
+/// show`, `config check`, the archive or the mail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_mail_arrives_and_no_webhook_token_or_smtp_password_leaks() {
+    let sim = crate::support::simulator(22, |_| {}).await;
+    let sink = crate::alerts::SmtpSink::start().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let gstin = sim::demo_gstins()[0].clone();
+    let config = format!(
+        "{}\n[logging]\nformat = \"json\"\nlevel = \"debug\"\n\
+         [daemon]\ncapture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"\nverify = \"\"\n\
+         [alerts]\nwebhook = \"http://{closed}/hook/{WEBHOOK_PATH_TOKEN}?token={WEBHOOK_QUERY_TOKEN}\"\n\
+         webhook_retries = 1\nretry_base_ms = 1\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\nsmtp_tls = \"none\"\n\
+         smtp_username = \"gstvault-alerts\"\nsmtp_password_env = \"LEAK_SMTP_PASSWORD\"\n\
+         from = \"gstvault@example.com\"\nto = [\"ops@example.com\", \"ca@example.com\"]\n",
+        crate::support::config_text(&sim.base_url, std::slice::from_ref(&gstin), ""),
+        sink.addr.port()
+    );
+    std::fs::write(dir.path().join("gstvault.toml"), config).unwrap();
+    let command = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_gstvault"));
+        c.current_dir(dir.path())
+            .env_remove("GSTVAULT_CONFIG")
+            .env_remove("RUST_LOG")
+            .env("GSTVAULT_TEST_KEY", sim::DEMO_API_KEY)
+            .env("GSTVAULT_TEST_SECRET", sim::DEMO_API_SECRET)
+            .env("LEAK_SMTP_PASSWORD", SMTP_PASSWORD)
+            .stdin(Stdio::null())
+            .args(args);
+        c
+    };
+    let printed = |args: &[&str]| {
+        let out = command(args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let shown = printed(&["config", "show"]);
+    assert!(
+        shown.contains(&format!("webhook = \"http://{closed}/<redacted>\"")),
+        "{shown}"
+    );
+    assert!(shown.contains("# LEAK_SMTP_PASSWORD is set, value redacted"), "{shown}");
+    let checked = printed(&["config", "check"]);
+    assert!(
+        checked.contains(&format!(
+            "alerts: /healthz, webhook http://{closed}/<redacted> (1 retries); e-mail via 127.0.0.1:{} (no TLS) \
+             from gstvault@example.com to ops@example.com, ca@example.com",
+            sink.addr.port()
+        )),
+        "{checked}"
+    );
+    // The daemon: nobody logged in, so `needs_login` is raised at its start.
+    let log = std::fs::File::create(dir.path().join("daemon.log")).unwrap();
+    let daemon = command(&["daemon"])
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    sink.wait_for(1).await;
+    Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || {
+        let mut daemon = daemon;
+        daemon.wait().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let logs = std::fs::read_to_string(dir.path().join("daemon.log")).unwrap();
+    // The stop waited for the alert's delivery: its failure on the webhook is logged.
+    assert!(logs.contains("alert not delivered"), "{logs}");
+    assert!(
+        logs.contains(&format!("webhook http://{closed}/<redacted>: ")),
+        "{logs}"
+    );
+
+    let mails = sink.mails();
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    assert!(
+        mail.data
+            .contains(&format!("Subject: gstvault: RAISED needs login: {gstin}\n")),
+        "{}",
+        mail.data
+    );
+    assert!(
+        mail.data.contains("To: ops@example.com, ca@example.com"),
+        "{}",
+        mail.data
+    );
+    assert!(mail.data.contains("Content-Transfer-Encoding: 7bit"), "{}", mail.data);
+    let words = mail.data.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(&format!(
+            "RAISED: {gstin} needs login: never logged in: run `gstvault login {gstin}`"
+        )),
+        "{}",
+        mail.data
+    );
+    assert!(
+        mail.auth.as_deref() == Some(&format!(" gstvault-alerts {SMTP_PASSWORD}")),
+        "logged in with the password from the variable: {:?}",
+        mail.auth
+    );
+    let archive = text_columns(&dir.path().join("archive.sqlite"));
+    assert!(archive.contains("needs_login"), "the alert is in the archive");
+    for (name, text) in [
+        ("config show", &shown),
+        ("config check", &checked),
+        ("daemon logs", &logs),
+        ("the archive", &archive),
+        ("the mail", &mail.data),
+    ] {
+        for secret in [WEBHOOK_PATH_TOKEN, WEBHOOK_QUERY_TOKEN, SMTP_PASSWORD] {
+            assert!(!text.contains(secret), "{secret} leaked into {name}");
+        }
+    }
+}
