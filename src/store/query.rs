@@ -326,10 +326,13 @@ mod tests {
         );
         assert!(p.contains("snapshots_by_key_time"), "{p}");
         assert!(!p.contains("TEMP B-TREE"), "as-of needs no sort: {p}");
+        let endpoints = ["ledger-cash".to_string()];
         for (g, t) in [(Some(&gstin), Some(t)), (Some(&gstin), None), (None, Some(t))] {
-            let (sql, values) = changes_sql(g, t, Some(10));
-            let p = plan(&store, &sql, values);
-            assert!(!full_scan(&p), "{g:?} {t:?}\n{p}");
+            for e in [&[][..], &endpoints[..]] {
+                let (sql, values) = changes_sql(g, e, t, Some(10));
+                let p = plan(&store, &sql, values);
+                assert!(!full_scan(&p), "{g:?} {e:?} {t:?}\n{p}");
+            }
         }
     }
 }

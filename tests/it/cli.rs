@@ -46,7 +46,7 @@ fn bad_snapshot_input_is_one_line_exit_2_nothing_written() {
         ),
         (
             vec!["snapshot", "--endpoint", "gstr-1-nope"],
-            "error: --endpoint \"gstr-1-nope\": unknown endpoint",
+            "error: --endpoint: unknown endpoint \"gstr-1-nope\"; did you mean gstr-1-",
         ),
         (
             vec!["snapshot", "--group", "gstr-4"],
@@ -156,7 +156,10 @@ async fn login_with_the_test_otp_stores_an_owner_only_session() {
     let (code, _, stderr) = run(vec!["login".into(), g.clone()]).await;
     assert_eq!(code, Some(2));
     assert!(
-        stderr.contains("stdin is not a terminal: pass the OTP with --otp"),
+        stderr.contains("stdin is not a terminal")
+            && stderr.contains(&format!(
+                "`gstvault login {g} --request-only`, then `gstvault login {g} --otp NNNNNN --no-request`"
+            )),
         "{stderr}"
     );
     let (code, stdout, stderr) = run(vec!["login".into(), g.clone(), "--otp".into(), "111111".into()]).await;

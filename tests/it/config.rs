@@ -25,8 +25,8 @@ fn bad_configs_name_file_key_and_expectation() {
     let cases = [
         ("[[gstin]]\ngstin = \"27AAPFU0939F1ZW\"\nusername = \"u\"\n", "config bad.toml: gstin[0].gstin: GSTIN \"27AAPFU0939F1ZW\" fails its check character: expected 'V', found 'W'"),
         ("[[gstin]]\ngstin = \"29AAACQ3770E000\"\nusername = \"u\"\n", "config bad.toml: gstin[0].gstin: GSTIN \"29AAACQ3770E000\" does not match the GSTIN pattern"),
-        ("[api]\nrate_limit = 5\n", "config bad.toml: unknown field `rate_limit`"),
-        ("[api]\nconcurrency = \"x\"\n", "config bad.toml: invalid type: string \"x\", expected u32"),
+        ("[api]\nrate_limit = 5\n", "config bad.toml: line 2, column 1: unknown field `rate_limit`"),
+        ("[api]\nconcurrency = \"x\"\n", "config bad.toml: line 2, column 15: invalid type: string \"x\", expected u32"),
         ("[capture]\ngroups = [\"gstr-7\"]\n", "config bad.toml: capture.groups[0]: unknown group \"gstr-7\""),
         ("[capture]\nendpoints = [\"gstr-1-b2z\"]\n", "config bad.toml: capture.endpoints[0]: unknown endpoint \"gstr-1-b2z\""),
         ("[capture]\nendpoints = [\"return-status\"]\n", "config bad.toml: capture.endpoints[0]: return-status needs an identifier"),
