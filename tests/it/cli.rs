@@ -2,6 +2,7 @@
 
 use std::process::Command;
 
+use crate::process::against_simulator;
 use crate::support::{config_text, simulator};
 
 fn gstvault(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
@@ -116,29 +117,6 @@ fn config_show_redacts_and_init_writes_the_example() {
     let text = String::from_utf8_lossy(&shown.stdout);
     assert!(text.contains("GSTVAULT_API_KEY is set, value redacted"), "{text}");
     assert!(!text.contains("SECRETVALUE"), "{text}");
-}
-
-/// Runs the binary in `dir` with the simulator's API key and secret, stdin
-/// closed, off the async runtime (the simulator serves on it meanwhile).
-pub(crate) async fn against_simulator(dir: std::path::PathBuf, args: Vec<String>) -> (Option<i32>, String, String) {
-    tokio::task::spawn_blocking(move || {
-        let out = Command::new(env!("CARGO_BIN_EXE_gstvault"))
-            .current_dir(&dir)
-            .env_remove("GSTVAULT_CONFIG")
-            .env("GSTVAULT_TEST_KEY", gstvault::sim::DEMO_API_KEY)
-            .env("GSTVAULT_TEST_SECRET", gstvault::sim::DEMO_API_SECRET)
-            .args(&args)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).to_string(),
-            String::from_utf8_lossy(&out.stderr).to_string(),
-        )
-    })
-    .await
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

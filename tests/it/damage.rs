@@ -230,7 +230,7 @@ async fn dedup_never_references_a_damaged_copy_within_one_run() {
 /// Runs the binary on the world's config, off the async runtime.
 async fn binary(world: &World, args: &[&str]) -> (Option<i32>, String, String) {
     let args = args.iter().map(|a| a.to_string()).collect();
-    crate::cli::against_simulator(world.dir().to_path_buf(), args).await
+    crate::process::against_simulator(world.dir().to_path_buf(), args).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::cli::against_simulator;
+use crate::process::against_simulator;
 use crate::support::{config_text, simulator};
 
 /// The test config with `[api]` lines replaced by `api` (`key = value` each).
