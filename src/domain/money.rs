@@ -67,19 +67,58 @@ pub fn rupees(paise: i64) -> String {
     format!("{}{}.{:02}", if negative { "-" } else { "" }, grouped, fraction)
 }
 
-/// Rupees as a JSON number (e.g. 1234.5) to paise, rounding half away from zero.
+/// Rupees as a JSON number (e.g. 1234.5) or a numeric string to paise,
+/// rounding half away from zero, exactly: the decimal digits as written are
+/// read, never a binary float (0.285 is 29 paise, not the 28 that
+/// 0.28499999999999998 × 100 gives). Anything that is not a number is 0.
 pub fn paise_of(value: &serde_json::Value) -> i64 {
     match value {
-        serde_json::Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i * 100
-            } else {
-                (n.as_f64().unwrap_or(0.0) * 100.0).round() as i64
-            }
-        }
-        serde_json::Value::String(s) => s.trim().parse::<f64>().map(|f| (f * 100.0).round() as i64).unwrap_or(0),
+        // serde_json writes a float back as the shortest text that reads as
+        // the same float, which is the text the portal sent.
+        serde_json::Value::Number(n) => paise_of_decimal(&n.to_string()).unwrap_or(0),
+        serde_json::Value::String(s) => paise_of_decimal(s.trim()).unwrap_or(0),
         _ => 0,
     }
+}
+
+/// A decimal number (`-1234.565`, `12`, `1.5e3`, `2E-2`) in rupees to paise,
+/// rounded half away from zero; None when it is not a decimal number or
+/// does not fit.
+pub fn paise_of_decimal(text: &str) -> Option<i64> {
+    let (negative, body) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], body[i + 1..].parse::<i32>().ok()?),
+        None => (body, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if (whole.is_empty() && fraction.is_empty()) || !(whole.bytes().chain(fraction.bytes())).all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    // All digits, and where the decimal point falls in them once the
+    // exponent has moved it.
+    let digits: Vec<u8> = whole.bytes().chain(fraction.bytes()).map(|b| b - b'0').collect();
+    let point = whole.len() as i64 + i64::from(exponent);
+    // Paise are the digits up to two places after the point; the next one rounds.
+    let digit = |i: i64| -> u8 {
+        if i >= 0 && (i as usize) < digits.len() {
+            digits[i as usize]
+        } else {
+            0
+        }
+    };
+    let mut paise: i64 = 0;
+    for i in 0..point + 2 {
+        paise = paise.checked_mul(10)?.checked_add(i64::from(digit(i)))?;
+    }
+    if digit(point + 2) >= 5 {
+        paise = paise.checked_add(1)?;
+    }
+    Some(if negative { -paise } else { paise })
 }
 
 #[cfg(test)]
@@ -96,5 +135,29 @@ mod tests {
         assert_eq!(rupees(-123456789012), "-1,23,45,67,890.12");
         assert_eq!(paise_of(&serde_json::json!(376705.19)), 37670519);
         assert_eq!(paise_of(&serde_json::json!(0.3)), 30);
+    }
+
+    #[test]
+    fn amounts_are_read_exactly() {
+        // 0.285 is 0.28499999999999998 as a float: f64 arithmetic gave 28.
+        assert_eq!(paise_of(&serde_json::json!(0.285)), 29);
+        assert_eq!(paise_of(&serde_json::json!(-0.285)), -29);
+        assert_eq!(paise_of(&serde_json::json!(1.005)), 101);
+        assert_eq!(paise_of(&serde_json::json!(216.32)), 21632);
+        assert_eq!(paise_of(&serde_json::json!(12)), 1200);
+        assert_eq!(paise_of(&serde_json::json!("1234.565")), 123457);
+        assert_eq!(paise_of(&serde_json::json!(" 90904.84 ")), 9090484);
+        assert_eq!(paise_of(&serde_json::json!(1.5e3)), 150000);
+        assert_eq!(paise_of(&serde_json::json!(1e-7)), 0);
+        assert_eq!(paise_of(&serde_json::json!(0.004)), 0);
+        assert_eq!(paise_of(&serde_json::json!(0.005)), 1);
+        assert_eq!(paise_of(&serde_json::json!("abc")), 0);
+        assert_eq!(paise_of(&serde_json::json!(null)), 0);
+        assert_eq!(paise_of_decimal("."), None);
+        assert_eq!(paise_of_decimal("1.2.3"), None);
+        assert_eq!(paise_of_decimal("2E-2"), Some(2));
+        assert_eq!(paise_of_decimal("9999999999999999"), Some(999_999_999_999_999_900));
+        assert_eq!(paise_of_decimal("0000000000000000000000001.5"), Some(150));
+        assert_eq!(paise_of_decimal("999999999999999999999"), None);
     }
 }
