@@ -142,11 +142,17 @@ pub fn verify_report(report: &VerifyReport) -> String {
     for note in &report.notes {
         out.push_str(&format!("note: {note}\n"));
     }
+    // A bundle holds snapshot files, not the archive's deduplicated payloads:
+    // their count is said only when there are any.
+    let payloads = if report.payloads > 0 {
+        format!("{} payload(s), ", report.payloads)
+    } else {
+        String::new()
+    };
     out.push_str(&format!(
-        "{}: {} snapshot(s), {} payload(s), {} checkpoint(s), {} hashed, {} finding(s)\n",
+        "{}: {} snapshot(s), {payloads}{} checkpoint(s), {} hashed, {} finding(s)\n",
         if report.intact() { "INTACT" } else { "NOT INTACT" },
         report.snapshots,
-        report.payloads,
         report.checkpoints,
         human_bytes(report.bytes_hashed),
         report.finding_count()
