@@ -335,8 +335,9 @@ async fn login(config_path: &Path, args: LoginArgs) -> Result<ExitCode> {
     };
     let session = app::login::verify_otp(&config, &client, &entry, &otp, clock.now()).await?;
     println!(
-        "logged in {gstin}: session valid until {}",
-        format_time(session.expires_at())
+        "logged in {gstin}: access token valid until {}, API access until {}",
+        crate::render::ist_text(session.expires_at()),
+        crate::render::ist_text(session.session_expiry)
     );
     Ok(ExitCode::Ok)
 }

@@ -15,6 +15,7 @@ mod damage;
 mod faults;
 mod hostile;
 mod planner;
+mod portal;
 mod props;
 mod query;
 mod rendered;
