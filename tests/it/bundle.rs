@@ -55,7 +55,7 @@ pub(crate) fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTr
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "1efc82a4a36da7b87c57bda5a6680359cdddb7a7d241cac05ebe0645ddf171e1";
+const GOLDEN_SHA256: &str = "4139a0ec3f09592fca48cdfa0b7aec47ea1b1a437b5e35acfd68e922f383ae26";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {
@@ -87,7 +87,7 @@ async fn golden_bundle_is_reproducible_and_verifies() {
     );
     assert_eq!(
         first.path.file_name().unwrap(),
-        "gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_b7a8e6d66665b24c.zip"
+        "gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_c4b03e7570abeac0.zip"
     );
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
@@ -535,7 +535,7 @@ async fn consistency_with_the_previous_bundle_is_checked() {
     .unwrap();
     assert_eq!(
         second.previous.as_deref(),
-        Some("gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_b7a8e6d66665b24c.zip")
+        Some("gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_c4b03e7570abeac0.zip")
     );
     let report = check_bundle(&second.path, Some(&public), Some(&first.path)).unwrap();
     assert!(report.intact(), "{:?}", report.findings);
