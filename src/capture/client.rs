@@ -470,7 +470,7 @@ impl Client {
 
     /// One OTP call, sent once with `x-source` (OTP generate and verify pages:
     /// "Source. Possible Values: primary (default) or secondary",
-    /// https://developer.sandbox.co.in/reference/taxpayer-verify-otp-api).
+    /// <https://developer.sandbox.co.in/reference/taxpayer-verify-otp-api>).
     /// A failure on the way is not retried: a retry sends the taxpayer a
     /// second OTP or re-submits a single-use one.
     async fn otp_call(&self, step: &'static str, gstin: &Gstin, spec: &RequestSpec) -> Result<Fetched, ClientError> {
@@ -538,7 +538,7 @@ impl Client {
     /// The URL is sent exactly as given: a presigned (S3) URL's signature
     /// covers its query string, so nothing may re-encode it ("re-encoding
     /// `%2F` breaks the signature", ENDPOINTS.md section 9 after
-    /// https://developer.sandbox.co.in/reference/list-purchase-e-invoices-job-status-api),
+    /// <https://developer.sandbox.co.in/reference/list-purchase-e-invoices-job-status-api>),
     /// and a URL that the HTTP stack would normalise is refused, not sent
     /// changed. None of the API's headers go with it: the object store is
     /// another host, and the API key or a token must never reach it. Only

@@ -1512,7 +1512,7 @@ fn einvoices(b: &Business, purchases: bool, month: Month, today: NaiveDate) -> V
 
 /// The documents of one e-invoice supply type: B2B sales and purchases;
 /// exports with payment of IGST (`EXPWP`) or without (`EXPWOP`) among the sales.
-fn supply_docs<'a>(b: &'a Business, purchases: bool, supply_type: &str, month: Month) -> Vec<(String, Doc)> {
+fn supply_docs(b: &Business, purchases: bool, supply_type: &str, month: Month) -> Vec<(String, Doc)> {
     let own = b.gstin().to_string();
     match (purchases, supply_type) {
         (true, "B2B") => b
@@ -1537,7 +1537,7 @@ fn supply_docs<'a>(b: &'a Business, purchases: bool, supply_type: &str, month: M
 }
 
 /// One download's list, in the documented entity's fields
-/// (https://developer.sandbox.co.in/reference/list-purchase-e-invoices-job-status-api).
+/// (<https://developer.sandbox.co.in/reference/list-purchase-e-invoices-job-status-api>).
 pub fn einvoice_list(b: &Business, purchases: bool, supply_type: &str, month: Month, today: NaiveDate) -> Answer {
     if let Some(e) = einvoice_window(month, today) {
         return e;
