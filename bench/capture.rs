@@ -33,7 +33,10 @@ impl Portal {
     pub async fn start(dir: &Path, gstins: usize, months: u32, concurrency: usize) -> Portal {
         let world = World::builder()
             // Sessions outlive the storage row's 30 simulated days; a daemon would refresh them.
-            .sim(|c| c.session_ttl = std::time::Duration::from_secs(90 * 24 * 3600))
+            .sim(|c| {
+                c.session_ttl = std::time::Duration::from_secs(90 * 24 * 3600);
+                c.api_access_ttl = c.session_ttl;
+            })
             .gstins(harness::gstins(gstins))
             .concurrency(concurrency)
             .dir(dir)

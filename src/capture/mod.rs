@@ -2,11 +2,14 @@
 //! client, and append every answer to the archive.
 //!
 //! GSTINs proceed independently: a GSTIN whose session is refused is marked
-//! needs-login and skipped while the others finish. On AUTH4033 or HTTP 401
-//! the session is refreshed once (shared by all in-flight requests of that
-//! GSTIN); if the refresh fails too, the GSTIN needs a new `gstvault login`.
-//! Every final answer, failures included, is archived; only session refusals
-//! are not, because they say nothing about the GSTIN's data.
+//! needs-login and skipped while the others finish. The access token is
+//! refreshed before a request once it ends within the refresh margin; on
+//! AUTH4033 or HTTP 401 it is refreshed once more (shared by all in-flight
+//! requests of that GSTIN); if the refresh fails too, or the portal's API
+//! access has ended (`session_expiry`, AUTH4038, RET11402, RET2B1010), the
+//! GSTIN needs a new `gstvault login`, with the reason. Every final answer,
+//! failures included, is archived; only session refusals are not, because
+//! they say nothing about the GSTIN's data.
 //!
 //! Here: a full run ([`run`], [`run_until`]). Beside it: `recovery` (a
 //! GSTIN's session during a run), `writer` (the group-commit writer thread),
@@ -78,7 +81,7 @@ pub struct RunTotals {
     pub endpoints: usize,
     pub periods: usize,
     /// Calls planned: each GSTIN's endpoints, each for the periods of its kind
-    /// (2B pages come on top).
+    /// (2B pages, notice details and a large return's files come on top).
     pub planned: u64,
     /// Snapshots appended (2B pages count each).
     pub snapshots: u64,

@@ -662,7 +662,7 @@ mod tests {
 
     #[test]
     fn access_ended_codes_name_what_to_do() {
-        for code in ["AUTH4038", "RET11402", "RET2B1010"] {
+        for code in ["AUTH4038", "AUTH4037", "RET11402", "RET2B1010"] {
             let body = gstn_error(code);
             assert!(may_be_session_invalid(&body), "{code}");
             let r = parse(200, &body);

@@ -179,6 +179,8 @@ pub struct ObjectRequest {
     /// The API's headers that came along (`authorization`, `x-api-key`, `x-api-version`).
     pub api_headers: Vec<String>,
     pub status: u16,
+    /// Hex SHA-256 of the file served (200 answers).
+    pub body_sha256: Option<String>,
 }
 
 /// One data response as written to the wire.
@@ -1265,6 +1267,7 @@ async fn object_store(State(sim): State<Simulator>, uri: Uri, headers: HeaderMap
         (status, [(CONTENT_TYPE, "application/xml")], body).into_response()
     };
     let now = s.now;
+    let mut served = None;
     let response = if headers.contains_key("authorization") || headers.contains_key("x-api-key") {
         xml(
             StatusCode::BAD_REQUEST,
@@ -1283,7 +1286,10 @@ async fn object_store(State(sim): State<Simulator>, uri: Uri, headers: HeaderMap
             Some(object) if now - object.issued > chrono::Duration::seconds(86_399) => {
                 xml(StatusCode::FORBIDDEN, "AccessDenied", "Request has expired")
             }
-            Some(object) => json_response(StatusCode::OK, object.bytes.clone()),
+            Some(object) => {
+                served = Some(hex::encode(Sha256::digest(&object.bytes)));
+                json_response(StatusCode::OK, object.bytes.clone())
+            }
         }
     };
     s.object_log.push(ObjectRequest {
@@ -1294,6 +1300,7 @@ async fn object_store(State(sim): State<Simulator>, uri: Uri, headers: HeaderMap
         },
         api_headers,
         status: response.status().as_u16(),
+        body_sha256: served,
     });
     response
 }
@@ -1433,6 +1440,23 @@ mod tests {
             .map(|b| serde_json::from_slice::<Value>(&b).unwrap())
             .unwrap();
         assert_eq!(again["data"]["status_cd"], "1");
+        // API access ends at session_expiry: data calls and refreshes answer AUTH4038.
+        sim.sim.end_api_access(&super::super::demo_gstins()[0]);
+        let ended: Value = get(&c, url.clone(), &fresh)
+            .await
+            .bytes()
+            .await
+            .map(|b| serde_json::from_slice::<Value>(&b).unwrap())
+            .unwrap();
+        assert_eq!(ended["data"]["error"]["error_cd"], "AUTH4038");
+        let refused: Value = post(&c, format!("{}{TP}/session/refresh", sim.base_url), &fresh, None)
+            .await
+            .bytes()
+            .await
+            .map(|b| serde_json::from_slice::<Value>(&b).unwrap())
+            .unwrap();
+        assert_eq!(refused["data"]["error"]["error_cd"], "AUTH4038");
+        assert_eq!(sim.sim.refreshes(), 1, "only the refresh before access ended counted");
         sim.sim.revoke_sessions(&super::super::demo_gstins()[0]);
         let revoked: Value = post(&c, format!("{}{TP}/session/refresh", sim.base_url), &fresh, None)
             .await

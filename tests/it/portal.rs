@@ -234,8 +234,10 @@ async fn no_data_unknown_and_access_codes_from_the_portal() {
         "GSTR-2B is not generated as GSTR-3B for the previous period is not filed",
     );
     world.sim.sim.switch_off_api_access(&gstins[1], true);
+    // The portal ends the third's API access before gstvault's records say so.
+    world.sim.sim.end_api_access(&gstins[2]);
     let plan = world.plan(
-        &gstins[..2],
+        &gstins,
         endpoints(&["ims-added-back", "gstr-3b", "gstr-2b"]),
         "2026-05",
         "2026-05",
@@ -285,6 +287,14 @@ async fn no_data_unknown_and_access_codes_from_the_portal() {
     assert!(rows.iter().all(|r| r.gstin != gstins[1]), "refusals are not archived");
     let state = world.store.lock().unwrap().session_state(&gstins[1]).unwrap().unwrap();
     assert!(state.needs_login && state.reason.as_deref() == Some(reason.as_str()));
+    // AUTH4038 from the portal: API access ended; no refresh is tried.
+    let ended = totals.needs_login.get(&gstins[2]).expect("needs login");
+    assert!(
+        ended.contains("AUTH4038") && ended.contains(&format!("gstvault login {}", gstins[2])),
+        "{ended}"
+    );
+    assert!(rows.iter().all(|r| r.gstin != gstins[2]));
+    assert_eq!(world.sim.sim.refreshes(), 0);
 }
 
 /// 5. e-invoice lists: one download per supply type and month; the list is
@@ -347,6 +357,14 @@ async fn einvoice_downloads_per_supply_type_through_the_object_store() {
             "the record names the poll, not the URL: {row:?}"
         );
         let body = world.store.lock().unwrap().body(row.seq).unwrap().unwrap();
+        // Byte for byte what the object store served.
+        let digest = gstvault::domain::digest::Digest::of(&body).hex();
+        assert!(
+            objects
+                .iter()
+                .any(|o| o.body_sha256.as_deref() == Some(digest.as_str())),
+            "{name}"
+        );
         let list: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert!(!list.as_array().unwrap().is_empty());
         assert!(list[0].get("irn").is_some() && list[0]["supplyType"] == "B2B");
