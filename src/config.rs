@@ -87,6 +87,10 @@ pub struct RawApi {
     pub retry_max_ms: u64,
     pub refresh_before_expiry_mins: u64,
     pub max_body_mb: u64,
+    /// Seconds between two polls of an e-invoice download.
+    pub download_poll_secs: u64,
+    /// Polls of one download before it is archived as `pending`.
+    pub download_polls: u32,
     /// Answers archived per IST day across all GSTINs before the planner carries work over (0: unlimited).
     pub daily_call_budget: u64,
 }
@@ -237,6 +241,8 @@ impl Default for RawApi {
             retry_max_ms: 30_000,
             refresh_before_expiry_mins: 30,
             max_body_mb: 256,
+            download_poll_secs: 10,
+            download_polls: 6,
             daily_call_budget: 0,
         }
     }
@@ -281,6 +287,10 @@ pub struct ApiSettings {
     pub retry_max: Duration,
     pub refresh_before_expiry: chrono::Duration,
     pub max_body_bytes: u64,
+    /// Between two polls of an e-invoice download.
+    pub download_poll_interval: Duration,
+    /// Polls of one download before it is archived as `pending` (at least 1).
+    pub download_polls: u32,
 }
 
 /// The validated configuration.
@@ -399,6 +409,12 @@ impl Config {
         if api.max_body_mb == 0 {
             return Err(invalid("api.max_body_mb", "must be at least 1".into()));
         }
+        if api.download_polls == 0 || api.download_polls > 100 {
+            return Err(invalid(
+                "api.download_polls",
+                format!("{} must be between 1 and 100", api.download_polls),
+            ));
+        }
         let endpoints = resolve_endpoints(&raw.capture).map_err(|(key, message)| invalid(&key, message))?;
         let mut gstins = Vec::new();
         let mut seen = BTreeSet::new();
@@ -488,6 +504,8 @@ impl Config {
                 retry_max: Duration::from_millis(api.retry_max_ms),
                 refresh_before_expiry: chrono::Duration::minutes(api.refresh_before_expiry_mins as i64),
                 max_body_bytes: api.max_body_mb * 1024 * 1024,
+                download_poll_interval: Duration::from_secs(api.download_poll_secs),
+                download_polls: api.download_polls,
             },
             endpoints,
             planner: raw.capture.planner,

@@ -1,7 +1,12 @@
 //! Login: the portal's OTP flow for one GSTIN. The OTP is sent to the
 //! taxpayer's phone, a person reads it, and verifying it gives a session
 //! whose token is kept in an owner-only file and whose expiries (never the
-//! token) go into the archive for `status`.
+//! token) go into the archive for `status`: the access token's end (about
+//! 6 h) and the end of the portal's API access (at most 30 days), which
+//! `status` shows as `access_until`. Both OTP calls are sent exactly once
+//! (the client never retries them: a retry sends another OTP or re-submits a
+//! single-use one); a failure, or a wrong or expired OTP, says to request a
+//! new OTP with `gstvault login G --request-only`.
 
 use chrono::{DateTime, Utc};
 

@@ -1,6 +1,12 @@
-//! Status: per GSTIN the last capture, the session and the last bundle; per
-//! daemon job its last run and next fire time. Read-only, so it runs beside
-//! a daemon.
+//! Status: per GSTIN the last capture, the session (until when the portal's
+//! API access lasts, and whether and why a login is needed) and the last
+//! bundle; per daemon job its last run and next fire time. Read-only, so it
+//! runs beside a daemon.
+//!
+//! A GSTIN needs login when it never logged in, when a run or the refresh
+//! job marked it so (with the reason), or when its API access has ended by
+//! `now` (`session_expiry` passed: no refresh can extend it,
+//! <https://developer.sandbox.co.in/docs/taxpayer-authentication-api-guide>).
 
 use std::collections::BTreeMap;
 
@@ -24,6 +30,8 @@ pub struct GstinStatus {
     pub session: Option<SessionState>,
     /// Whether `gstvault login` is needed (also when never logged in).
     pub needs_login: bool,
+    /// Why, when it is: what a person does next.
+    pub reason: Option<String>,
     pub last_bundle: Option<BundleRow>,
 }
 
@@ -67,10 +75,21 @@ pub fn status(config: &Config, now: DateTime<Utc>) -> Result<Status> {
     for entry in &config.gstins {
         let g = &entry.gstin;
         let session = sessions.remove(g);
+        let ended = session
+            .as_ref()
+            .and_then(|s| s.session_expiry)
+            .and_then(|t| t.to_datetime())
+            .filter(|t| *t <= now);
+        let reason = match &session {
+            None => Some(format!("never logged in: run `gstvault login {g}`")),
+            Some(s) if s.needs_login => Some(s.reason.clone().unwrap_or_else(|| format!("run `gstvault login {g}`"))),
+            Some(_) => ended.map(|t| crate::capture::session::access_ended_reason(g, t)),
+        };
         gstins.push(GstinStatus {
             gstin: entry.gstin.clone(),
             last_capture: last_answer.get(g).copied(),
-            needs_login: session.as_ref().map(|s| s.needs_login).unwrap_or(true),
+            needs_login: reason.is_some(),
+            reason,
             session,
             last_bundle: store.bundles_of(g)?.pop(),
         });

@@ -8,6 +8,14 @@
 //! [`Fetched`] describing the failure, so the caller archives it instead of
 //! dropping it. Bodies are returned exactly as received, capped in size.
 //! Secrets go only into request headers; no error or log line carries one.
+//!
+//! Two kinds of request are special. OTP generate and verify are sent
+//! exactly once, never retried: a second generate sends the taxpayer another
+//! SMS, and an OTP is single-use (ENDPOINTS.md section 9); their failures say
+//! so and what to do. Files behind presigned object-storage URLs (e-invoice
+//! lists, a large return's files) are fetched with none of the API's headers
+//! and with the URL exactly as given, its query string never re-encoded
+//! (a re-encoded `%2F` breaks the signature).
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -53,13 +61,45 @@ pub enum ClientError {
     },
     #[error("{call}: unexpected answer: {message}")]
     Unexpected { call: &'static str, message: String },
+    /// An OTP call failed on the way (5xx, timeout, reset) and was not sent again.
+    #[error("{step} failed ({cause}); not retried{why}: request a new OTP with `gstvault login {gstin} --request-only`",
+        why = if *step == OTP_VERIFY { " (an OTP is single-use)" } else { "" })]
+    OtpNotRetried {
+        step: &'static str,
+        gstin: Gstin,
+        cause: String,
+    },
+    /// OTP verify refused the OTP: wrong, expired or used.
+    #[error("the OTP was wrong or has expired ({code}{}); request a new one with `gstvault login {gstin} --request-only`",
+        if message.is_empty() { String::new() } else { format!(" {message}") })]
+    OtpRefused {
+        gstin: Gstin,
+        code: String,
+        message: String,
+    },
 }
 
+/// The OTP steps as errors name them.
+const OTP_REQUEST: &str = "OTP request";
+const OTP_VERIFY: &str = "OTP verification";
+
 impl ClientError {
-    /// The taxpayer session (or the OTP) was refused: a new login is needed.
+    /// The taxpayer session was refused: a refresh or a new login is needed.
     pub fn is_session_refused(&self) -> bool {
         matches!(self, ClientError::Gstn { code, .. } if crate::domain::catalog::SESSION_INVALID_CODES.contains(&code.as_str()))
             || matches!(self, ClientError::Http { status: 401, .. })
+    }
+
+    /// The portal's API access ended (AUTH4038, RET11402, ...): the reason
+    /// template of [`crate::domain::catalog::ACCESS_ENDED_CODES`].
+    pub fn access_ended(&self) -> Option<&'static str> {
+        match self {
+            ClientError::Gstn { code, .. } => match crate::domain::catalog::error_kind(code) {
+                crate::domain::catalog::ErrorKind::AccessEnded(reason) => Some(reason),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 }
 
@@ -157,14 +197,56 @@ impl Client {
 
     /// Sends one request with retries. `token` goes into `authorization`.
     async fn send(&self, spec: &RequestSpec, token: Option<&Secret>, extra: &[(&str, &str)]) -> Fetched {
+        let url = self.url(&spec.path_and_query());
+        self.send_with(|| self.api_request(&url, spec, token, extra), true)
+            .await
+    }
+
+    /// The request to the API for `spec`, with the API's headers.
+    fn api_request(
+        &self,
+        url: &str,
+        spec: &RequestSpec,
+        token: Option<&Secret>,
+        extra: &[(&str, &str)],
+    ) -> reqwest::RequestBuilder {
+        let mut request = match spec.method {
+            Method::Get => self.http.get(url),
+            Method::Post => self.http.post(url),
+        };
+        // x-api-version on every API request: "default: 1.0.0" on each
+        // compliance page (e.g. https://developer.sandbox.co.in/api-reference/gst/compliance/endpoints/taxpayer/authentication/refresh_session).
+        request = request
+            .header("x-api-key", self.credentials.api_key.expose())
+            .header("x-api-version", &self.settings.api_version);
+        if let Some(token) = token {
+            request = request.header("authorization", token.expose());
+        }
+        for (name, value) in extra {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = &spec.body {
+            request = request.header("content-type", "application/json").body(body.clone());
+        }
+        request
+    }
+
+    /// Sends the request `build` makes, with retries when `retry` (else
+    /// exactly once, whatever happens).
+    async fn send_with(&self, build: impl Fn() -> reqwest::RequestBuilder, retry: bool) -> Fetched {
         let _permit = self.in_flight.acquire().await.expect("semaphore is never closed");
         let attempts = AtomicU32::new(0);
         let attempt = || async {
             attempts.fetch_add(1, Ordering::Relaxed);
-            self.attempt(spec, token, extra).await
+            self.attempt(build()).await
+        };
+        let backoff = if retry {
+            self.backoff()
+        } else {
+            self.backoff().with_max_times(0)
         };
         let result = attempt
-            .retry(self.backoff())
+            .retry(backoff)
             .when(|failure: &AttemptFailure| failure.retryable)
             .adjust(|failure: &AttemptFailure, delay| match (failure.retry_after, delay) {
                 (Some(wait), Some(delay)) => Some(wait.max(delay)),
@@ -183,35 +265,13 @@ impl Client {
         fetched
     }
 
-    async fn attempt(
-        &self,
-        spec: &RequestSpec,
-        token: Option<&Secret>,
-        extra: &[(&str, &str)],
-    ) -> Result<Fetched, AttemptFailure> {
+    async fn attempt(&self, request: reqwest::RequestBuilder) -> Result<Fetched, AttemptFailure> {
         if let Some(limiter) = &self.limiter {
             limiter.until_ready().await;
         }
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let requested_at = self.clock.now();
         let started = std::time::Instant::now();
-        let url = self.url(&spec.path_and_query());
-        let mut request = match spec.method {
-            Method::Get => self.http.get(&url),
-            Method::Post => self.http.post(&url),
-        };
-        request = request
-            .header("x-api-key", self.credentials.api_key.expose())
-            .header("x-api-version", &self.settings.api_version);
-        if let Some(token) = token {
-            request = request.header("authorization", token.expose());
-        }
-        for (name, value) in extra {
-            request = request.header(*name, *value);
-        }
-        if let Some(body) = &spec.body {
-            request = request.header("content-type", "application/json").body(body.clone());
-        }
         let failed =
             |detail: String, status: Option<u16>, body: Option<Vec<u8>>, retryable: bool, retry_after| AttemptFailure {
                 retryable,
@@ -341,11 +401,29 @@ impl Client {
 
     /// Sends a call that carries the platform token, renewing it once on 403.
     async fn platform_call(&self, call: &'static str, spec: &RequestSpec) -> Result<Fetched, ClientError> {
+        self.platform_call_with(call, spec, &[], true).await
+    }
+
+    /// [`Client::platform_call`] with `extra` headers, retried only when `retry`.
+    /// A 403 is the platform refusing the token before anything reaches the
+    /// GST portal, so even an OTP call is sent again once with a new token.
+    async fn platform_call_with(
+        &self,
+        call: &'static str,
+        spec: &RequestSpec,
+        extra: &[(&str, &str)],
+        retry: bool,
+    ) -> Result<Fetched, ClientError> {
+        let url = self.url(&spec.path_and_query());
         let token = self.platform_token(false).await?;
-        let fetched = self.send(spec, Some(&token), &[]).await;
+        let fetched = self
+            .send_with(|| self.api_request(&url, spec, Some(&token), extra), retry)
+            .await;
         if fetched.http_status == Some(403) {
             let token = self.platform_token(true).await?;
-            let again = self.send(spec, Some(&token), &[]).await;
+            let again = self
+                .send_with(|| self.api_request(&url, spec, Some(&token), extra), retry)
+                .await;
             if again.http_status == Some(403) {
                 return Err(ClientError::BadCredentials { call, status: 403 });
             }
@@ -354,14 +432,20 @@ impl Client {
         Ok(fetched)
     }
 
-    /// Asks the portal to send an OTP to the taxpayer.
+    /// Asks the portal to send an OTP to the taxpayer. Sent exactly once.
+    ///
+    /// Fails when the platform refuses the key, the call fails on the way
+    /// ([`ClientError::OtpNotRetried`]) or the portal refuses it.
     pub async fn request_otp(&self, gstin: &Gstin, username: &str) -> Result<(), ClientError> {
         let spec = otp_spec("/gst/compliance/tax-payer/otp", vec![], gstin, username);
-        let fetched = self.platform_call("otp", &spec).await?;
+        let fetched = self.otp_call(OTP_REQUEST, gstin, &spec).await?;
         gstn_ok("otp", &fetched).map(|_| ())
     }
 
-    /// Verifies the OTP and returns the new taxpayer session.
+    /// Verifies the OTP and returns the new taxpayer session. Sent exactly once.
+    ///
+    /// Fails as [`Client::request_otp`] does, and with
+    /// [`ClientError::OtpRefused`] for a wrong, expired or used OTP.
     pub async fn verify_otp(&self, gstin: &Gstin, username: &str, otp: &str) -> Result<Session, ClientError> {
         let spec = otp_spec(
             "/gst/compliance/tax-payer/otp/verify",
@@ -369,8 +453,49 @@ impl Client {
             gstin,
             username,
         );
-        let fetched = self.platform_call("otp verify", &spec).await?;
-        session_from("otp verify", &fetched)
+        let fetched = self.otp_call(OTP_VERIFY, gstin, &spec).await?;
+        session_from("otp verify", &fetched).map_err(|e| match e {
+            ClientError::Gstn { code, message, .. }
+                if crate::domain::catalog::OTP_REFUSED_CODES.contains(&code.as_str()) =>
+            {
+                ClientError::OtpRefused {
+                    gstin: gstin.clone(),
+                    code,
+                    message,
+                }
+            }
+            other => other,
+        })
+    }
+
+    /// One OTP call, sent once with `x-source` (OTP generate and verify pages:
+    /// "Source. Possible Values: primary (default) or secondary",
+    /// <https://developer.sandbox.co.in/reference/taxpayer-verify-otp-api>).
+    /// A failure on the way is not retried: a retry sends the taxpayer a
+    /// second OTP or re-submits a single-use one.
+    async fn otp_call(&self, step: &'static str, gstin: &Gstin, spec: &RequestSpec) -> Result<Fetched, ClientError> {
+        let fetched = self
+            .platform_call_with("otp", spec, &[("x-source", "primary")], false)
+            .await?;
+        let not_retried = |cause: String| ClientError::OtpNotRetried {
+            step,
+            gstin: gstin.clone(),
+            cause,
+        };
+        match fetched.http_status {
+            // No complete answer arrived: a connect error, a timeout, a torn body.
+            _ if fetched.body.is_none() => Err(not_retried(
+                fetched.detail.clone().unwrap_or_else(|| "no answer".into()),
+            )),
+            Some(status) if status == 429 || (500..600).contains(&status) => Err(not_retried(format!("HTTP {status}"))),
+            Some(200)
+                if serde_json::from_slice::<serde::de::IgnoredAny>(fetched.body.as_deref().unwrap_or_default())
+                    .is_err() =>
+            {
+                Err(not_retried("the answer was not JSON".into()))
+            }
+            _ => Ok(fetched),
+        }
     }
 
     /// Extends a taxpayer session without a new OTP.
@@ -407,44 +532,52 @@ impl Client {
         self.platform_call("public", spec).await
     }
 
-    /// Fetches an absolute URL with no credentials (a signed download link).
-    /// Only URLs on the configured API host are followed.
-    pub async fn fetch_signed_url(&self, url: &str) -> Fetched {
-        let requested_at = self.clock.now();
-        let same_host = host_of(url).is_some() && host_of(url) == host_of(&self.settings.base_url);
-        if !same_host {
-            return Fetched {
-                requested_at,
-                received_at: requested_at,
+    /// Fetches a file behind a presigned object-storage URL (an e-invoice
+    /// list, a large return's file), with retries, byte for byte.
+    ///
+    /// The URL is sent exactly as given: a presigned (S3) URL's signature
+    /// covers its query string, so nothing may re-encode it ("re-encoding
+    /// `%2F` breaks the signature", ENDPOINTS.md section 9 after
+    /// <https://developer.sandbox.co.in/reference/list-purchase-e-invoices-job-status-api>),
+    /// and a URL that the HTTP stack would normalise is refused, not sent
+    /// changed. None of the API's headers go with it: the object store is
+    /// another host, and the API key or a token must never reach it. Only
+    /// `https` URLs are followed, and `http` on a loopback host (the simulator).
+    pub async fn fetch_object(&self, url: &str) -> Fetched {
+        let refused = |detail: String| {
+            let now = self.clock.now();
+            Fetched {
+                requested_at: now,
+                received_at: now,
                 http_status: None,
                 body: None,
-                attempts: 0,
-                detail: Some("signed URL is not on the API host: not followed".into()),
-            };
+                attempts: 1,
+                detail: Some(detail),
+            }
+        };
+        let parsed = match reqwest::Url::parse(url) {
+            Ok(parsed) => parsed,
+            Err(e) => return refused(format!("the download URL is not a URL ({e}): not fetched")),
+        };
+        let loopback = match parsed.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(name)) => name == "localhost",
+            None => false,
+        };
+        if !(parsed.scheme() == "https" || (parsed.scheme() == "http" && loopback)) {
+            return refused(format!(
+                "the download URL's scheme {:?} is not https: not fetched",
+                parsed.scheme()
+            ));
         }
-        let path = url.splitn(4, '/').nth(3).map(|p| format!("/{p}")).unwrap_or_default();
-        let (path, query) = match path.split_once('?') {
-            Some((p, q)) => (
-                p.to_string(),
-                q.split('&')
-                    .filter_map(|kv| kv.split_once('='))
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            ),
-            None => (path, vec![]),
-        };
-        let spec = RequestSpec {
-            method: Method::Get,
-            path,
-            query,
-            body: None,
-        };
-        self.send(&spec, None, &[]).await
+        if parsed.as_str() != url {
+            return refused(
+                "the download URL would be sent re-encoded (its signature would break): not fetched".into(),
+            );
+        }
+        self.send_with(|| self.http.get(parsed.clone()), true).await
     }
-}
-
-fn host_of(url: &str) -> Option<&str> {
-    url.split("://").nth(1)?.split('/').next()
 }
 
 fn otp_spec(path: &str, query: Vec<(String, String)>, gstin: &Gstin, username: &str) -> RequestSpec {

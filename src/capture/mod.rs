@@ -2,19 +2,25 @@
 //! client, and append every answer to the archive.
 //!
 //! GSTINs proceed independently: a GSTIN whose session is refused is marked
-//! needs-login and skipped while the others finish. On AUTH4033 or HTTP 401
-//! the session is refreshed once (shared by all in-flight requests of that
-//! GSTIN); if the refresh fails too, the GSTIN needs a new `gstvault login`.
-//! Every final answer, failures included, is archived; only session refusals
-//! are not, because they say nothing about the GSTIN's data.
+//! needs-login and skipped while the others finish. The access token is
+//! refreshed before a request once it ends within the refresh margin; on
+//! AUTH4033 or HTTP 401 it is refreshed once more (shared by all in-flight
+//! requests of that GSTIN); if the refresh fails too, or the portal's API
+//! access has ended (`session_expiry`, AUTH4038, RET11402, RET2B1010), the
+//! GSTIN needs a new `gstvault login`, with the reason. Every final answer,
+//! failures included, is archived; only session refusals are not, because
+//! they say nothing about the GSTIN's data.
 //!
 //! Here: a full run ([`run`], [`run_until`]). Beside it: `recovery` (a
 //! GSTIN's session during a run), `writer` (the group-commit writer thread),
-//! `einvoice` (e-invoice downloads), `planned` ([`run_planned`], the tiers
+//! `einvoice` (e-invoice downloads), `large` (a large return's files),
+//! `notices` (each notice's details), `planned` ([`run_planned`], the tiers
 //! the [`planner`] decides), [`client`] and [`session`].
 
 pub mod client;
 mod einvoice;
+mod large;
+mod notices;
 mod planned;
 pub mod planner;
 mod recovery;
@@ -24,6 +30,7 @@ mod writer;
 pub use planned::{run_planned, PlannedRun};
 
 use einvoice::run_einvoice_job;
+use large::large_return;
 use recovery::{fetch_with_session, mark_needs_login, open_session, SessionSlot};
 use writer::{spawn_writer, OwnedSnapshot, Pending};
 
@@ -74,7 +81,7 @@ pub struct RunTotals {
     pub endpoints: usize,
     pub periods: usize,
     /// Calls planned: each GSTIN's endpoints, each for the periods of its kind
-    /// (2B pages come on top).
+    /// (2B pages, notice details and a large return's files come on top).
     pub planned: u64,
     /// Snapshots appended (2B pages count each).
     pub snapshots: u64,
@@ -106,6 +113,12 @@ impl RunTotals {
     pub fn failed(&self) -> u64 {
         self.count(Outcome::ApiError) + self.count(Outcome::HttpError) + self.count(Outcome::TransportError)
     }
+
+    /// Answers gstvault did not recognise (unknown `status_cd` or error code):
+    /// archived as received and counted apart, never folded into another outcome.
+    pub fn unrecognised(&self) -> u64 {
+        self.count(Outcome::Unrecognised)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +146,9 @@ struct Context {
     run_id: i64,
     today: NaiveDate,
     refresh_margin: chrono::Duration,
+    /// `[api] download_poll_secs` and `download_polls`: how e-invoice downloads are polled.
+    download_poll_interval: std::time::Duration,
+    download_polls: u32,
     snapshots: AtomicU64,
     new_payload_bytes: AtomicU64,
     changes: AtomicU64,
@@ -167,6 +183,8 @@ impl Context {
     ) -> Arc<Context> {
         Arc::new(Context {
             refresh_margin: client.settings().refresh_before_expiry,
+            download_poll_interval: client.settings().download_poll_interval,
+            download_polls: client.settings().download_polls,
             concurrency: client.settings().concurrency,
             client: client.clone(),
             store: store.clone(),
@@ -346,9 +364,13 @@ async fn blocking<T: Send + 'static>(
 async fn capture_gstin(ctx: Arc<Context>, entry: GstinEntry, calls: Vec<Call>) -> Result<Option<String>, CaptureError> {
     let gstin = entry.gstin.clone();
     let slot = Arc::new(Mutex::new(open_session(&ctx, &gstin).await));
-    if let Some(reason) = slot.lock().await.needs_login.clone() {
+    let opened = {
+        let guard = slot.lock().await;
+        guard.needs_login.clone().map(|reason| (reason, guard.session.clone()))
+    };
+    if let Some((reason, session)) = opened {
         ctx.skipped.fetch_add(calls.len() as u64, Ordering::Relaxed);
-        mark_needs_login(&ctx, &gstin, &reason, None).await?;
+        mark_needs_login(&ctx, &gstin, &reason, session.as_ref()).await?;
         tracing::warn!(gstin = %gstin, reason = %reason, "GSTIN needs login: skipped");
         if let Some(p) = &ctx.progress {
             for _ in 0..calls.len() {
@@ -402,9 +424,19 @@ async fn run_job(
         ctx.skipped.fetch_add(1, Ordering::Relaxed);
         return Ok(());
     };
-    let file_count = archive(ctx, gstin, endpoint, &period, 0, &spec, &fetched).await?;
+    let reading = read(&fetched);
+    let large_file = reading.as_ref().and_then(|r| r.large_file.clone());
+    let file_count = archive_read(ctx, gstin, endpoint, &period, 0, &spec, &fetched, reading).await?;
+    if let Some(large) = large_file {
+        return large_return(ctx, slot, gstin, endpoint, period, &spec, large).await;
+    }
+    if endpoint.quirk == Quirk::NoticeList {
+        return notices::notice_details(ctx, slot, gstin, &fetched).await;
+    }
     if endpoint.quirk == Quirk::Paged {
-        for page in 1..=file_count.unwrap_or(0).min(1000) {
+        // Every page the portal names: a large month's 2B is not cut short
+        // (the GSTR-2B page: "call again with file_number = 1..fc").
+        for page in 1..=file_count.unwrap_or(0) {
             let mut page_spec = spec.clone();
             page_spec.query.push(("file_number".into(), page.to_string()));
             let Some(fetched) = fetch_with_session(ctx, slot, gstin, &page_spec, endpoint.auth).await else {
@@ -417,6 +449,14 @@ async fn run_job(
     Ok(())
 }
 
+/// The envelope reading of an answer (None when no complete body arrived).
+fn read(fetched: &Fetched) -> Option<envelope::Reading> {
+    match (&fetched.body, fetched.http_status) {
+        (Some(body), Some(status)) => Some(envelope::parse(status, body)),
+        _ => None,
+    }
+}
+
 /// Appends one answer; returns the 2B file count when the answer is paged.
 async fn archive(
     ctx: &Context,
@@ -427,10 +467,22 @@ async fn archive(
     spec: &RequestSpec,
     fetched: &Fetched,
 ) -> Result<Option<u32>, CaptureError> {
-    let reading = match (&fetched.body, fetched.http_status) {
-        (Some(body), Some(status)) => Some(envelope::parse(status, body)),
-        _ => None,
-    };
+    archive_read(ctx, gstin, endpoint, period, page, spec, fetched, read(fetched)).await
+}
+
+/// [`archive`] with the answer already read (a file's reading, a reading
+/// whose outcome the caller decided: a download still queued is `pending`).
+#[allow(clippy::too_many_arguments)]
+async fn archive_read(
+    ctx: &Context,
+    gstin: &Gstin,
+    endpoint: &'static Endpoint,
+    period: &Period,
+    page: u32,
+    spec: &RequestSpec,
+    fetched: &Fetched,
+    reading: Option<envelope::Reading>,
+) -> Result<Option<u32>, CaptureError> {
     let outcome = reading.as_ref().map(|r| r.outcome).unwrap_or(Outcome::TransportError);
     let file_count = reading.as_ref().and_then(|r| r.file_count);
     let (error_cd, api_detail) = reading

@@ -254,9 +254,14 @@ impl ArchiveView {
     }
 }
 
-/// Whether an answer is a failure to retry: the request, not the portal, failed.
+/// Whether an answer is to be asked again: the request, not the portal,
+/// failed; the portal was still preparing it (`pending`); or gstvault could
+/// not read it (`unrecognised`: nothing can be proven from it).
 fn failed(outcome: Outcome) -> bool {
-    matches!(outcome, Outcome::TransportError | Outcome::HttpError)
+    matches!(
+        outcome,
+        Outcome::TransportError | Outcome::HttpError | Outcome::Pending | Outcome::Unrecognised
+    )
 }
 
 /// Everything a decision needs besides the archive.
@@ -496,7 +501,7 @@ fn decide_one(
                 Err(Skip::Unchanged("return-track"))
             }
         }
-        (Group::Ims, _, None) => Ok(Rule::CurrentState),
+        (Group::Ims | Group::Notices, _, None) => Ok(Rule::CurrentState),
         _ => Ok(Rule::CannotProve),
     }
 }

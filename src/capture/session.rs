@@ -1,8 +1,17 @@
 //! Taxpayer sessions at rest: the token of each GSTIN in an owner-only file
 //! (`<sessions_dir>/<GSTIN>.json`, mode 0600, written atomically), and its
-//! expiry and needs-login state mirrored into the archive's `sessions` table
-//! for `status`. The token never enters the archive database, a log line or
-//! an error message.
+//! expiries and needs-login state mirrored into the archive's `sessions`
+//! table for `status`; and the portal's session rules, in one place for the
+//! capture run and the daemon's refresh job. The token never enters the
+//! archive database, a log line or an error message.
+//!
+//! The rules (<https://developer.sandbox.co.in/docs/taxpayer-authentication-api-guide>,
+//! <https://developer.sandbox.co.in/docs/session-expiry>): OTP verify gives
+//! an access token of about 6 h (`token_expiry`) inside a longer session
+//! (`session_expiry`: the end of the portal's API access, at most 30 days,
+//! set by the taxpayer on the GST portal). A refresh gives a new token "with
+//! valid access and up to session expiry time": it never extends
+//! `session_expiry`, and after it only a new OTP login helps.
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +36,45 @@ impl Session {
     /// The earlier of the two expiries: when the token stops working.
     pub fn expires_at(&self) -> DateTime<Utc> {
         self.token_expiry.min(self.session_expiry)
+    }
+
+    /// Whether the portal's API access has ended (`session_expiry` passed):
+    /// no refresh can help, only a new OTP login.
+    pub fn access_ended(&self, now: DateTime<Utc>) -> bool {
+        self.session_expiry <= now
+    }
+
+    /// Whether to refresh before the next request: the token has lapsed, or
+    /// ends within `margin` while a refresh can still give more time (the
+    /// token ends before the session does). Refresh before expiry, not after
+    /// a refusal (<https://developer.sandbox.co.in/docs/refresh-taxpayer-access>:
+    /// "use Refresh Taxpayer API before the end of 6 hours").
+    pub fn refresh_due(&self, now: DateTime<Utc>, margin: chrono::Duration) -> bool {
+        !self.access_ended(now)
+            && (self.token_expiry <= now
+                || (self.token_expiry - now <= margin && self.token_expiry < self.session_expiry))
+    }
+}
+
+/// Why a GSTIN whose API access ended needs a login, naming when it ended (IST).
+pub fn access_ended_reason(gstin: &Gstin, session_expiry: DateTime<Utc>) -> String {
+    format!(
+        "API access ended at {} (the session's end set on the GST portal, at most 30 days): \
+         log in again with `gstvault login {gstin}`",
+        crate::domain::time::when(session_expiry)
+    )
+}
+
+/// A reason template of [`crate::domain::catalog::ACCESS_ENDED_CODES`] for `gstin`.
+pub fn access_code_reason(gstin: &Gstin, template: &str) -> String {
+    template.replace("{gstin}", gstin.as_str())
+}
+
+/// Why a GSTIN needs a login after its session refresh failed.
+pub fn refresh_failed_reason(gstin: &Gstin, error: &crate::capture::client::ClientError) -> String {
+    match error.access_ended() {
+        Some(template) => access_code_reason(gstin, template),
+        None => format!("session refresh failed ({error}): run `gstvault login {gstin}`"),
     }
 }
 

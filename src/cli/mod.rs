@@ -458,8 +458,9 @@ async fn login(config_path: &Path, args: LoginArgs) -> Result<ExitCode> {
     };
     let session = app::login::verify_otp(&config, &client, &entry, &otp, clock.now()).await?;
     outln!(
-        "logged in {gstin}: session valid until {}",
-        crate::render::when(session.expires_at())
+        "logged in {gstin}: access token valid until {}, API access until {}",
+        crate::render::when(session.expires_at()),
+        crate::render::when(session.session_expiry)
     );
     Ok(ExitCode::Ok)
 }

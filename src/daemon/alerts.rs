@@ -579,7 +579,7 @@ mod tests {
         );
         assert!(text.lines().all(|l| l.len() <= 72), "{text}");
         assert!(
-            text.contains("since:     2026-06-25 10:00 IST\nat:        2026-06-25 10:30 IST"),
+            text.contains("since:     2026-06-25 10:00:00 +05:30\nat:        2026-06-25 10:30:00 +05:30"),
             "{text}"
         );
         assert!(text.contains("archive:   0123456789abcdef (Acme Traders)"), "{text}");

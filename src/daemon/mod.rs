@@ -441,6 +441,11 @@ impl Daemon {
         }
     }
 
+    /// Refreshes every session whose access token ends within `[api]
+    /// refresh_before_expiry_mins` (or has ended) while the portal's API
+    /// access lasts; a session whose API access ended is marked needs-login
+    /// without a request (no refresh can extend it). The rules are
+    /// [`crate::capture::session::Session::refresh_due`]'s.
     async fn refresh_sessions(self: &Arc<Self>) -> JobResult {
         let now = self.clock.now();
         let margin = self.config.api.refresh_before_expiry;
@@ -450,26 +455,28 @@ impl Daemon {
             let Some(session) = self.tokens.load(&entry.gstin) else {
                 continue;
             };
-            if session.expires_at() - now > margin {
+            let reason = if session.access_ended(now) {
+                crate::capture::session::access_ended_reason(&entry.gstin, session.session_expiry)
+            } else if !session.refresh_due(now, margin) {
                 continue;
-            }
-            match self.client.refresh_session(&session).await {
-                Ok(fresh) => {
-                    if let Err(e) = self.tokens.save(&entry.gstin, &fresh) {
-                        return JobResult::Failed(e.to_string());
+            } else {
+                match self.client.refresh_session(&session).await {
+                    Ok(fresh) => {
+                        if let Err(e) = self.tokens.save(&entry.gstin, &fresh) {
+                            return JobResult::Failed(e.to_string());
+                        }
+                        let state = session_state(&entry.gstin, Some(&fresh), None, now);
+                        let _ = self.with_store(|s| s.put_session_state(&state));
+                        refreshed += 1;
+                        continue;
                     }
-                    let state = session_state(&entry.gstin, Some(&fresh), None, now);
-                    let _ = self.with_store(|s| s.put_session_state(&state));
-                    refreshed += 1;
+                    Err(e) => crate::capture::session::refresh_failed_reason(&entry.gstin, &e),
                 }
-                Err(e) => {
-                    let reason = format!("session refresh failed ({e}): run `gstvault login {}`", entry.gstin);
-                    tracing::warn!(gstin = %entry.gstin, %reason, "GSTIN needs login");
-                    let state = session_state(&entry.gstin, Some(&session), Some(reason), now);
-                    let _ = self.with_store(|s| s.put_session_state(&state));
-                    lost.push(entry.gstin.to_string());
-                }
-            }
+            };
+            tracing::warn!(gstin = %entry.gstin, %reason, "GSTIN needs login");
+            let state = session_state(&entry.gstin, Some(&session), Some(reason), now);
+            let _ = self.with_store(|s| s.put_session_state(&state));
+            lost.push(entry.gstin.to_string());
         }
         if lost.is_empty() {
             JobResult::Ok(format!("{refreshed} session(s) refreshed"))

@@ -28,11 +28,12 @@ pub enum Group {
     Common,
     Ims,
     EInvoice,
+    Notices,
     Public,
 }
 
 impl Group {
-    pub const ALL: [Group; 11] = [
+    pub const ALL: [Group; 12] = [
         Group::Ledgers,
         Group::Gstr1,
         Group::Gstr1a,
@@ -43,6 +44,7 @@ impl Group {
         Group::Common,
         Group::Ims,
         Group::EInvoice,
+        Group::Notices,
         Group::Public,
     ];
 
@@ -58,6 +60,7 @@ impl Group {
             Group::Common => "common",
             Group::Ims => "ims",
             Group::EInvoice => "e-invoice",
+            Group::Notices => "notices",
             Group::Public => "public",
         }
     }
@@ -140,6 +143,9 @@ pub enum Quirk {
     /// e-invoice list, an asynchronous download (the API calls it a job):
     /// POST submits it, GET on the same path polls it, the list comes from a signed URL.
     Download,
+    /// The notices list: each notice's details are fetched by its reference id
+    /// (endpoint `notice-details`) and archived beside it.
+    NoticeList,
     /// Public endpoint: POST with `{"gstin"}` in the body, platform token.
     PublicPost,
 }
@@ -151,7 +157,7 @@ pub struct Endpoint {
     pub name: &'static str,
     pub group: Group,
     pub method: Method,
-    /// Path template with `{year}`, `{month}` (and `{irn}`) placeholders.
+    /// Path template with `{year}`, `{month}` (and `{irn}`, `{reference_id}`, `{token}`) placeholders.
     pub path: &'static str,
     pub period: PeriodKind,
     /// Fixed query parameters that select this endpoint among its siblings.
@@ -1020,14 +1026,78 @@ pub static ENDPOINTS: &[Endpoint] = &[
         Month,
         "Get E-Invoice HSN Summary"
     ),
+    // e-invoice list downloads: one per supply type per month ("Supply type.
+    // E.g. B2B, SEZWP, SEZWOP, DEXP, EXPWP, EXPWOP",
+    // https://developer.sandbox.co.in/api-reference/gst/compliance/endpoints/taxpayer/e-invoice/list_purchase_invoices_job).
+    // The B2B downloads keep their released names.
     ep!(
         "einvoice-sales",
         EInvoice,
         Post,
         "/gst/compliance/tax-payer/e-invoices/{year}/{month}/sales",
         Month,
-        "List Sales E-Invoices (job)",
-        &[],
+        "List Sales E-Invoices (B2B, job)",
+        &[("supply_type", "B2B")],
+        Taxpayer,
+        Download,
+        false
+    ),
+    ep!(
+        "einvoice-sales-sezwp",
+        EInvoice,
+        Post,
+        "/gst/compliance/tax-payer/e-invoices/{year}/{month}/sales",
+        Month,
+        "List Sales E-Invoices (SEZWP, job)",
+        &[("supply_type", "SEZWP")],
+        Taxpayer,
+        Download,
+        false
+    ),
+    ep!(
+        "einvoice-sales-sezwop",
+        EInvoice,
+        Post,
+        "/gst/compliance/tax-payer/e-invoices/{year}/{month}/sales",
+        Month,
+        "List Sales E-Invoices (SEZWOP, job)",
+        &[("supply_type", "SEZWOP")],
+        Taxpayer,
+        Download,
+        false
+    ),
+    ep!(
+        "einvoice-sales-dexp",
+        EInvoice,
+        Post,
+        "/gst/compliance/tax-payer/e-invoices/{year}/{month}/sales",
+        Month,
+        "List Sales E-Invoices (DEXP, job)",
+        &[("supply_type", "DEXP")],
+        Taxpayer,
+        Download,
+        false
+    ),
+    ep!(
+        "einvoice-sales-expwp",
+        EInvoice,
+        Post,
+        "/gst/compliance/tax-payer/e-invoices/{year}/{month}/sales",
+        Month,
+        "List Sales E-Invoices (EXPWP, job)",
+        &[("supply_type", "EXPWP")],
+        Taxpayer,
+        Download,
+        false
+    ),
+    ep!(
+        "einvoice-sales-expwop",
+        EInvoice,
+        Post,
+        "/gst/compliance/tax-payer/e-invoices/{year}/{month}/sales",
+        Month,
+        "List Sales E-Invoices (EXPWOP, job)",
+        &[("supply_type", "EXPWOP")],
         Taxpayer,
         Download,
         false
@@ -1038,10 +1108,112 @@ pub static ENDPOINTS: &[Endpoint] = &[
         Post,
         "/gst/compliance/tax-payer/e-invoices/{year}/{month}/purchases",
         Month,
-        "List Purchase E-Invoices (job)",
-        &[],
+        "List Purchase E-Invoices (B2B, job)",
+        &[("supply_type", "B2B")],
         Taxpayer,
         Download,
+        false
+    ),
+    ep!(
+        "einvoice-purchases-sezwp",
+        EInvoice,
+        Post,
+        "/gst/compliance/tax-payer/e-invoices/{year}/{month}/purchases",
+        Month,
+        "List Purchase E-Invoices (SEZWP, job)",
+        &[("supply_type", "SEZWP")],
+        Taxpayer,
+        Download,
+        false
+    ),
+    ep!(
+        "einvoice-purchases-sezwop",
+        EInvoice,
+        Post,
+        "/gst/compliance/tax-payer/e-invoices/{year}/{month}/purchases",
+        Month,
+        "List Purchase E-Invoices (SEZWOP, job)",
+        &[("supply_type", "SEZWOP")],
+        Taxpayer,
+        Download,
+        false
+    ),
+    ep!(
+        "einvoice-purchases-dexp",
+        EInvoice,
+        Post,
+        "/gst/compliance/tax-payer/e-invoices/{year}/{month}/purchases",
+        Month,
+        "List Purchase E-Invoices (DEXP, job)",
+        &[("supply_type", "DEXP")],
+        Taxpayer,
+        Download,
+        false
+    ),
+    ep!(
+        "einvoice-purchases-expwp",
+        EInvoice,
+        Post,
+        "/gst/compliance/tax-payer/e-invoices/{year}/{month}/purchases",
+        Month,
+        "List Purchase E-Invoices (EXPWP, job)",
+        &[("supply_type", "EXPWP")],
+        Taxpayer,
+        Download,
+        false
+    ),
+    ep!(
+        "einvoice-purchases-expwop",
+        EInvoice,
+        Post,
+        "/gst/compliance/tax-payer/e-invoices/{year}/{month}/purchases",
+        Month,
+        "List Purchase E-Invoices (EXPWOP, job)",
+        &[("supply_type", "EXPWOP")],
+        Taxpayer,
+        Download,
+        false
+    ),
+    // Notices and orders (front office): the list, and each notice's details
+    // by its reference id (docs repo TP/notices/list_notices.mdx, get_notice_details.mdx;
+    // https://developer.sandbox.co.in/api-reference/gst/compliance/endpoints/taxpayer/notices/list_notices).
+    ep!(
+        "notices",
+        Notices,
+        Get,
+        "/gst/compliance/tax-payer/notices",
+        None,
+        "List Notices",
+        &[],
+        Taxpayer,
+        NoticeList,
+        true
+    ),
+    ep!(
+        "notice-details",
+        Notices,
+        Get,
+        "/gst/compliance/tax-payer/notices/{reference_id}",
+        None,
+        "Get Notice Details",
+        &[],
+        Taxpayer,
+        NeedsIdentifier,
+        false
+    ),
+    // A large return's files by the token its answer carried (GSTN's
+    // large-file flow, "Get File Details" with the token after `est` minutes,
+    // ENDPOINTS.md section 9; the Sandbox path is inferred).
+    ep!(
+        "file-details",
+        Common,
+        Get,
+        "/gst/compliance/tax-payer/gstrs/file-details",
+        None,
+        "Get File Details (large returns)",
+        &[],
+        Taxpayer,
+        NeedsIdentifier,
         false
     ),
     // Public (platform token, GSTIN in the body).
@@ -1078,7 +1250,16 @@ pub const EINVOICE_MONTHS: i32 = 6;
 pub const TAXPAYER_BASE: &str = TP;
 
 /// GSTN error codes that mean "nothing to show for these inputs": archived
-/// with outcome `no_data`, not as failures (ENDPOINTS.md section 6).
+/// with outcome `no_data`, not as failures (ENDPOINTS.md sections 6 and 9).
+///
+/// - `IMS0027`: no added-back liability records
+///   (<https://developer.sandbox.co.in/api-reference/gst/compliance/endpoints/taxpayer/invoices/added-back-liabilities>).
+/// - `GTR2B-002`: GSTR-2B not generated because the previous GSTR-3B was not
+///   filed by the cut-off (a GSTN code, ENDPOINTS.md section 9; its own detail
+///   is in [`NO_DATA_DETAILS`]).
+/// - `EINV30113`: no e-invoice records for the return period (the failed
+///   download's answer on
+///   <https://developer.sandbox.co.in/reference/list-purchase-e-invoices-job-status-api>).
 pub const NO_DATA_CODES: &[&str] = &[
     "RET11416",
     "RET11417",
@@ -1090,10 +1271,170 @@ pub const NO_DATA_CODES: &[&str] = &[
     "RET2B1023",
     "RT-R3BQ1004",
     "RT-3BAS1009",
+    "IMS0027",
+    "GTR2B-002",
+    "EINV30113",
 ];
 
-/// Error codes that mean the taxpayer session is no longer valid.
+/// No-data codes whose answer says more than "nothing here": the reason,
+/// recorded as the snapshot's detail so a person reading `list` or a bundle
+/// sees why the period has no data.
+pub const NO_DATA_DETAILS: &[(&str, &str)] = &[(
+    "GTR2B-002",
+    "GSTR-2B not generated: the previous period's GSTR-3B was not filed by the cut-off; \
+     the taxpayer can generate it on demand on the portal",
+)];
+
+/// Error codes that mean the taxpayer's access token is no longer valid:
+/// a session refresh may help (ENDPOINTS.md section 6).
 pub const SESSION_INVALID_CODES: &[&str] = &["AUTH4033", "RET11407"];
+
+/// Error codes that mean the portal's API access has ended: no refresh can
+/// help, the GSTIN needs a new OTP login (and, when API access was switched
+/// off, the taxpayer must enable it again on the GST portal). Each with the
+/// reason a person can act on; `{gstin}` stands for the GSTIN.
+///
+/// `session_expiry` is the end of API access, at most 30 days, set by the
+/// taxpayer on the portal: "an extension can be requested with valid access
+/// and up to session expiry time"
+/// (<https://developer.sandbox.co.in/docs/taxpayer-authentication-api-guide>).
+/// How API access is enabled:
+/// <https://developer.sandbox.co.in/api-reference/gst/compliance/guides/taxpayer/authentication/enable_api_access>.
+/// The codes are GSTN's (ENDPOINTS.md section 9, from india-compliance's GSTN
+/// clients; GSTN's auth error table names `AUTH4037` "API Access Denied").
+pub const ACCESS_ENDED_CODES: &[(&str, &str)] = &[
+    (
+        "AUTH4038",
+        "API access ended (AUTH4038 Session Expired): the portal session reached its session expiry; \
+         log in again with `gstvault login {gstin}`",
+    ),
+    (
+        "AUTH4037",
+        "API access is denied (AUTH4037 API Access Denied): the taxpayer must enable API access on the GST portal \
+         (View Profile > Quick Links > Manage API Access), then run `gstvault login {gstin}`",
+    ),
+    (
+        "RET11402",
+        "API access is switched off (RET11402 API Authorization Failed): the taxpayer must enable API access on \
+         the GST portal (View Profile > Quick Links > Manage API Access), then run `gstvault login {gstin}`",
+    ),
+    (
+        "RET2B1010",
+        "API access is switched off (RET2B1010 API Authorization Failed): the taxpayer must enable API access on \
+         the GST portal (View Profile > Quick Links > Manage API Access), then run `gstvault login {gstin}`",
+    ),
+];
+
+/// Error codes OTP verify answers for an OTP that is wrong, expired or
+/// already used. The Sandbox page shows `AUTH4033` "Invalid Session" for a
+/// refused OTP (<https://developer.sandbox.co.in/reference/taxpayer-verify-otp-api>,
+/// ENDPOINTS.md A3); GSTN's auth table names `AUTH4034` "Invalid OTP", and
+/// `RET13506` reads "OTP is either expired or incorrect".
+pub const OTP_REFUSED_CODES: &[&str] = &["AUTH4033", "AUTH4034", "RET13506"];
+
+/// Error codes that mean "being prepared, ask again later": archived as
+/// `pending`. `RTN_24`: a large return is being prepared as files
+/// (ENDPOINTS.md section 9; india-compliance maps it to "queued").
+pub const PREPARING_CODES: &[&str] = &["RTN_24"];
+
+/// Every other GSTN or Sandbox error code gstvault knows (ENDPOINTS.md
+/// sections 2, 4 and 6, <https://developer.sandbox.co.in/docs/gstn-response-codes>):
+/// archived as `api_error`. A code in none of these lists is archived as
+/// `unrecognised`, so a new portal code is seen, not folded into another outcome.
+pub const KNOWN_ERROR_CODES: &[&str] = &[
+    // Ledgers.
+    "LG9001",
+    "LG9089",
+    "LG9091",
+    // Returns: periods, references, files.
+    "RT-3BGV1005",
+    "RET191104",
+    "RET191106",
+    "RET191175",
+    "RET191251",
+    "RET191350",
+    "RET191353",
+    "RET191355",
+    "RET2B1020",
+    // e-invoice reads.
+    "EINV0006",
+    "EINV2283",
+    // Platform and portal access (gstn-response-codes).
+    "AUTH403",
+    "AUTH_9002",
+    "AUTH_9033",
+    "AUTH_9035",
+    "AUTH_9036",
+    "AUTH113",
+    "AUTH117",
+    "AUTH119",
+    "AUTH141",
+    "AUTH143",
+    "AUTH150",
+    "AUTH151",
+    "AUTH4032",
+    "AUTH4035",
+    "OTP0001",
+    "OTP0002",
+    "OTP0003",
+    "OTP0004",
+    "OTP0005",
+    "OTP0006",
+    "OTP0007",
+    "OTP0008",
+    "OTP0009",
+    "OTP0010",
+    "OTP0011",
+    "RET11400",
+    "RET11401",
+    "RET11403",
+    "RET11404",
+    "RET11405",
+    "RET11406",
+    "RET11408",
+    "RET11409",
+    "RET11410",
+    "RET11420",
+    "RET12501",
+    "RET12502",
+    "RET12503",
+    "RET12504",
+    "RET12505",
+];
+
+/// How gstvault reads a GSTN error code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Nothing to show for these inputs ([`NO_DATA_CODES`]).
+    NoData,
+    /// The access token is no longer valid; a refresh may help.
+    SessionInvalid,
+    /// API access ended; the reason a person acts on ([`ACCESS_ENDED_CODES`]).
+    AccessEnded(&'static str),
+    /// Being prepared; ask again later ([`PREPARING_CODES`]).
+    Preparing,
+    /// Another business error gstvault knows.
+    Known,
+    /// A code gstvault does not know.
+    Unrecognised,
+}
+
+/// What `code` means to gstvault.
+pub fn error_kind(code: &str) -> ErrorKind {
+    if NO_DATA_CODES.contains(&code) {
+        ErrorKind::NoData
+    } else if SESSION_INVALID_CODES.contains(&code) {
+        ErrorKind::SessionInvalid
+    } else if let Some((_, reason)) = ACCESS_ENDED_CODES.iter().find(|(c, _)| *c == code) {
+        ErrorKind::AccessEnded(reason)
+    } else if PREPARING_CODES.contains(&code) {
+        ErrorKind::Preparing
+    } else if KNOWN_ERROR_CODES.contains(&code) || OTP_REFUSED_CODES.contains(&code) {
+        ErrorKind::Known
+    } else {
+        ErrorKind::Unrecognised
+    }
+}
 
 pub fn find(name: &str) -> Option<&'static Endpoint> {
     ENDPOINTS.iter().find(|e| e.name == name)
@@ -1229,6 +1570,35 @@ impl Endpoint {
     }
 }
 
+/// The details of one notice, by the reference id the notices list gave.
+pub fn notice_details_request(reference_id: &str) -> RequestSpec {
+    RequestSpec {
+        method: Method::Get,
+        path: format!("{TP}/notices/{}", encode(reference_id)),
+        query: Vec::new(),
+        body: None,
+    }
+}
+
+/// The page a notice's details are archived under: a number fixed by its
+/// reference id (1 + the first 30 bits of the id's SHA-256), so each notice
+/// keeps its own history whatever the list's order.
+pub fn notice_page(reference_id: &str) -> u32 {
+    let digest = crate::domain::digest::Digest::of(reference_id.as_bytes());
+    let first = u32::from_be_bytes([digest.0[0], digest.0[1], digest.0[2], digest.0[3]]);
+    1 + (first >> 2)
+}
+
+/// A large return's file details, by the token its answer carried.
+pub fn file_details_request(token: &str) -> RequestSpec {
+    RequestSpec {
+        method: Method::Get,
+        path: format!("{TP}/gstrs/file-details"),
+        query: vec![("token".into(), token.to_string())],
+        body: None,
+    }
+}
+
 /// Matches an incoming request against the catalog (the simulator's router).
 /// Returns the endpoint and the path parameters (`year`, `month`, `irn`).
 pub fn route(
@@ -1246,10 +1616,13 @@ pub fn route(
         let Some(params) = match_template(endpoint.path, path) else {
             continue;
         };
-        let selectors_match = endpoint
-            .fixed_query
-            .iter()
-            .all(|(k, v)| query.iter().any(|(qk, qv)| qk == k && qv.eq_ignore_ascii_case(v)));
+        // A download's poll names only its job id: any of the path's downloads routes it.
+        let poll = endpoint.quirk == Quirk::Download && method == "GET";
+        let selectors_match = poll
+            || endpoint
+                .fixed_query
+                .iter()
+                .all(|(k, v)| query.iter().any(|(qk, qv)| qk == k && qv.eq_ignore_ascii_case(v)));
         if !selectors_match {
             continue;
         }
@@ -1326,8 +1699,9 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), ENDPOINTS.len());
         // 90 rows of ENDPOINTS.md: the IMS selectors add 7 + 2 names, the e-invoice
-        // job's POST and GET rows are one capture job each (−2).
-        assert_eq!(ENDPOINTS.len(), 90 + 7 + 2 - 2);
+        // job's POST and GET rows are one capture job each (−2) per supply type
+        // (6 each, +10); notices, notice details and file details add 3.
+        assert_eq!(ENDPOINTS.len(), 90 + 7 + 2 - 2 + 10 + 3);
         for group in Group::ALL {
             assert!(ENDPOINTS.iter().any(|e| e.group == group), "{group} has endpoints");
         }

@@ -15,7 +15,7 @@ use std::ops::Range;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::domain::catalog::{NO_DATA_CODES, SESSION_INVALID_CODES};
+use crate::domain::catalog::{error_kind, ErrorKind, NO_DATA_DETAILS, SESSION_INVALID_CODES};
 
 /// How a request ended, as archived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -30,15 +30,24 @@ pub enum Outcome {
     HttpError,
     /// No complete response arrived (connect error, timeout, torn body).
     TransportError,
+    /// The portal is still preparing the answer: a download still queued
+    /// after the poll limit, or a large return answered with a token and an
+    /// estimated time instead of data (its files are fetched when ready).
+    Pending,
+    /// An answer gstvault does not recognise: an unknown `status_cd` or
+    /// error code, archived as received and counted apart so it is seen.
+    Unrecognised,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 5] = [
+    pub const ALL: [Outcome; 7] = [
         Outcome::Ok,
         Outcome::NoData,
         Outcome::ApiError,
         Outcome::HttpError,
         Outcome::TransportError,
+        Outcome::Pending,
+        Outcome::Unrecognised,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +57,8 @@ impl Outcome {
             Outcome::ApiError => "api_error",
             Outcome::HttpError => "http_error",
             Outcome::TransportError => "transport_error",
+            Outcome::Pending => "pending",
+            Outcome::Unrecognised => "unrecognised",
         }
     }
 
@@ -106,8 +117,23 @@ pub struct Reading {
     pub chksums: BTreeMap<String, String>,
     /// GSTR-2B file count when the answer is `status_cd "3"`.
     pub file_count: Option<u32>,
+    /// A large return answered with a token (`status_cd "2"`): its files
+    /// come later from the file-details call.
+    pub large_file: Option<LargeFile>,
     /// Human-readable reason when the body is not what the API documents.
     pub detail: Option<String>,
+}
+
+/// The token and estimate of a large return's answer: the portal prepares
+/// the return as files and answers `{"token", "est"}` (minutes) instead of
+/// data; the file-details call with the token gives the files' URLs. GSTN's
+/// large-file flow (ENDPOINTS.md section 9, RTN_24; the Sandbox envelope of
+/// it, `status_cd "2"` beside 2B's `"3"`, is inferred).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LargeFile {
+    pub token: String,
+    /// `est`: minutes until the files are ready, as the portal estimated.
+    pub est_minutes: Option<u32>,
 }
 
 impl Reading {
@@ -117,14 +143,26 @@ impl Reading {
             .as_deref()
             .is_some_and(|c| SESSION_INVALID_CODES.contains(&c))
     }
+
+    /// The portal's API access for the GSTIN ended (AUTH4038, RET11402, ...):
+    /// the reason a person acts on, `{gstin}` standing for the GSTIN.
+    pub fn access_ended(&self) -> Option<&'static str> {
+        match error_kind(self.error_cd.as_deref()?) {
+            ErrorKind::AccessEnded(reason) => Some(reason),
+            _ => None,
+        }
+    }
 }
 
-/// Whether `body` contains one of the session-invalid codes at all: a cheap
-/// test before [`parse`] for callers that only ask [`Reading::session_invalid`].
+/// Whether `body` contains one of the session-invalid or access-ended codes
+/// at all: a cheap test before [`parse`] for callers that only ask
+/// [`Reading::session_invalid`] and [`Reading::access_ended`].
 pub fn may_be_session_invalid(body: &[u8]) -> bool {
-    SESSION_INVALID_CODES
-        .iter()
-        .any(|code| body.windows(code.len()).any(|w| w == code.as_bytes()))
+    let has = |code: &str| body.windows(code.len()).any(|w| w == code.as_bytes());
+    SESSION_INVALID_CODES.iter().any(|code| has(code))
+        || crate::domain::catalog::ACCESS_ENDED_CODES
+            .iter()
+            .any(|(code, _)| has(code))
 }
 
 type RawMap<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
@@ -159,6 +197,7 @@ pub fn parse(http_status: u16, body: &[u8]) -> Reading {
         payload: whole,
         chksums: BTreeMap::new(),
         file_count: None,
+        large_file: None,
         detail: None,
     };
     let top: Option<RawMap<'_>> = serde_json::from_slice(body).ok();
@@ -191,29 +230,86 @@ pub fn parse(http_status: u16, body: &[u8]) -> Reading {
     };
     // Offsets must refer to `body`, and `data` was re-parsed from a sub-slice of it,
     // so every RawValue inside still points into `body`.
-    reading.status_cd = raw_string(data.get("status_cd"));
+    let mut answer = data;
+    let mut answer_raw = data_raw;
+    if !answer.contains_key("status_cd") {
+        // A Sandbox job answer carries GSTN's own answer one level deeper
+        // (`data.data.status_cd`: a failed e-invoice download,
+        // https://developer.sandbox.co.in/reference/list-purchase-e-invoices-job-status-api);
+        // the payload stays the whole job answer.
+        let nested: Option<(RawMap<'_>, &RawValue)> = answer
+            .get("data")
+            .and_then(|raw| serde_json::from_str::<RawMap<'_>>(raw.get()).ok().map(|m| (m, *raw)))
+            .filter(|(m, _)| m.contains_key("status_cd"));
+        if let Some((inner, inner_raw)) = nested {
+            answer = inner;
+            answer_raw = inner_raw;
+        }
+    }
+    reading.status_cd = raw_string(answer.get("status_cd"));
     match reading.status_cd.as_deref() {
         Some("1") | Some("3") => {
-            let inner = data.get("data").copied();
-            reading.payload = offset_of(body, inner.unwrap_or(data_raw));
+            let inner = answer.get("data").copied();
+            reading.payload = offset_of(body, inner.unwrap_or(answer_raw));
             reading.outcome = Outcome::Ok;
             if reading.status_cd.as_deref() == Some("3") {
-                reading.file_count = file_count(inner.unwrap_or(data_raw)).or_else(|| file_count(data_raw));
+                reading.file_count = file_count(inner.unwrap_or(answer_raw)).or_else(|| file_count(answer_raw));
             }
+        }
+        Some("2") => {
+            // A large return: a token and an estimate instead of data.
+            let inner = answer.get("data").copied();
+            reading.payload = offset_of(body, inner.unwrap_or(answer_raw));
+            reading.large_file = large_file(inner.unwrap_or(answer_raw)).or_else(|| large_file(answer_raw));
+            reading.outcome = Outcome::Pending;
+            reading.detail = Some(match &reading.large_file {
+                Some(LargeFile {
+                    est_minutes: Some(est), ..
+                }) => format!("large return: the portal prepares it as files, ready in about {est} min"),
+                Some(_) => "large return: the portal prepares it as files".to_string(),
+                None => {
+                    reading.outcome = Outcome::Unrecognised;
+                    "status_cd \"2\" without a file token".to_string()
+                }
+            });
         }
         Some("0") => {
             reading.payload = offset_of(body, data_raw);
-            let error: Option<RawMap<'_>> = data.get("error").and_then(|e| serde_json::from_str(e.get()).ok());
+            let error: Option<RawMap<'_>> = answer.get("error").and_then(|e| serde_json::from_str(e.get()).ok());
             if let Some(error) = error {
                 reading.error_cd = raw_string(error.get("error_cd")).or_else(|| raw_string(error.get("error_code")));
                 reading.error_message = raw_string(error.get("message"));
             }
-            let no_data = reading.error_cd.as_deref().is_some_and(|c| NO_DATA_CODES.contains(&c));
-            reading.outcome = if no_data { Outcome::NoData } else { Outcome::ApiError };
+            let (outcome, detail) = match reading.error_cd.as_deref() {
+                None => (
+                    Outcome::Unrecognised,
+                    Some("status_cd \"0\" without an error code".to_string()),
+                ),
+                Some(code) => match error_kind(code) {
+                    ErrorKind::NoData => (
+                        Outcome::NoData,
+                        NO_DATA_DETAILS
+                            .iter()
+                            .find(|(c, _)| *c == code)
+                            .map(|(_, d)| d.to_string()),
+                    ),
+                    ErrorKind::Preparing => (
+                        Outcome::Pending,
+                        Some(format!("{code}: the portal is still preparing the answer")),
+                    ),
+                    ErrorKind::Unrecognised => (Outcome::Unrecognised, Some(format!("unrecognised error code {code}"))),
+                    ErrorKind::SessionInvalid | ErrorKind::AccessEnded(_) | ErrorKind::Known => {
+                        (Outcome::ApiError, None)
+                    }
+                },
+            };
+            reading.outcome = outcome;
+            reading.detail = detail;
         }
         Some(other) => {
             reading.payload = offset_of(body, data_raw);
-            reading.detail = Some(format!("unknown status_cd {other:?}"));
+            reading.outcome = Outcome::Unrecognised;
+            reading.detail = Some(format!("unrecognised status_cd {other:?}"));
         }
         None => {
             // The GSTR-2A ISD quirk: the payload sits directly under `data`.
@@ -251,6 +347,41 @@ fn file_count(raw: &RawValue) -> Option<u32> {
     fc.as_u64()
         .or_else(|| fc.as_str().and_then(|s| s.parse().ok()))
         .map(|n| n as u32)
+}
+
+fn large_file(raw: &RawValue) -> Option<LargeFile> {
+    let value: Value = serde_json::from_str(raw.get()).ok()?;
+    let token = value.get("token")?.as_str()?.to_string();
+    let est = value.get("est").and_then(|e| {
+        e.as_u64()
+            .or_else(|| e.as_str().and_then(|s| s.trim().parse().ok()))
+            .map(|n| n.min(u64::from(u32::MAX)) as u32)
+    });
+    Some(LargeFile {
+        token,
+        est_minutes: est,
+    })
+}
+
+/// Reads a file fetched from a download URL (an e-invoice list, a large
+/// return's file): not the Sandbox envelope, so the whole body is the
+/// payload. A 2xx answer is `ok`; anything else an HTTP error.
+pub fn read_file(http_status: u16, body: &[u8]) -> Reading {
+    if !(200..300).contains(&http_status) {
+        return parse(http_status, body);
+    }
+    Reading {
+        outcome: Outcome::Ok,
+        status_cd: None,
+        error_cd: None,
+        error_message: None,
+        transaction_id: None,
+        payload: 0..body.len(),
+        chksums: chksums(body).unwrap_or_default(),
+        file_count: None,
+        large_file: None,
+        detail: None,
+    }
 }
 
 /// One value of the payload at `depth` (segments in `path`), read by
@@ -494,5 +625,103 @@ mod tests {
         assert_eq!(parse(200, public).outcome, Outcome::NoData);
         let paged = br#"{"code":200,"data":{"status_cd":"3","data":{"fc":4}}}"#;
         assert_eq!(parse(200, paged).file_count, Some(4));
+    }
+
+    fn gstn_error(code: &str) -> Vec<u8> {
+        format!(r#"{{"code":200,"timestamp":1,"transaction_id":"t","data":{{"status_cd":"0","error":{{"error_cd":"{code}","message":"m"}}}}}}"#)
+            .into_bytes()
+    }
+
+    #[test]
+    fn no_data_codes_of_ims_2b_and_einvoice() {
+        for code in ["IMS0027", "GTR2B-002", "EINV30113"] {
+            let r = parse(200, &gstn_error(code));
+            assert_eq!(
+                (r.outcome, r.error_cd.as_deref()),
+                (Outcome::NoData, Some(code)),
+                "{code}"
+            );
+        }
+        // GTR2B-002 says why the 2B is missing; the others say nothing more.
+        let r = parse(200, &gstn_error("GTR2B-002"));
+        assert!(r.detail.as_deref().unwrap().contains("GSTR-3B was not filed"), "{r:?}");
+        assert_eq!(parse(200, &gstn_error("IMS0027")).detail, None);
+    }
+
+    #[test]
+    fn a_failed_download_carries_its_gstn_answer_one_level_deeper() {
+        // The e-invoice job poll's "failed" answer (Sandbox docs, job status page).
+        let body = br#"{"code":200,"data":{"updated_at":1732267704160,"month":"10","data":{"status_cd":"0","error":{"message":"Invalid Return Period","error_cd":"EINV30113"}},"year":"2023","job_id":"8ef96cc1","supply_type":"B2B","status":"failed"},"timestamp":1,"transaction_id":"t"}"#;
+        let r = parse(200, body);
+        assert_eq!((r.outcome, r.error_cd.as_deref()), (Outcome::NoData, Some("EINV30113")));
+        // The payload is the whole job answer: what the portal said about the download.
+        assert!(std::str::from_utf8(&body[r.payload.clone()])
+            .unwrap()
+            .contains("\"job_id\""));
+    }
+
+    #[test]
+    fn access_ended_codes_name_what_to_do() {
+        for code in ["AUTH4038", "AUTH4037", "RET11402", "RET2B1010"] {
+            let body = gstn_error(code);
+            assert!(may_be_session_invalid(&body), "{code}");
+            let r = parse(200, &body);
+            let reason = r.access_ended().unwrap_or_else(|| panic!("{code} ends access"));
+            assert!(
+                reason.contains(code) && reason.contains("gstvault login {gstin}"),
+                "{reason}"
+            );
+            assert!(!r.session_invalid(), "{code}: a refresh cannot help");
+        }
+        assert!(parse(200, &gstn_error("RET11402"))
+            .access_ended()
+            .unwrap()
+            .contains("enable API access"));
+        assert!(parse(200, &gstn_error("AUTH4033")).session_invalid());
+        assert_eq!(parse(200, &gstn_error("AUTH4033")).access_ended(), None);
+    }
+
+    #[test]
+    fn unknown_codes_and_status_are_unrecognised_not_folded() {
+        let r = parse(200, &gstn_error("XYZ9999"));
+        assert_eq!(
+            (r.outcome, r.error_cd.as_deref()),
+            (Outcome::Unrecognised, Some("XYZ9999"))
+        );
+        assert_eq!(r.detail.as_deref(), Some("unrecognised error code XYZ9999"));
+        let r = parse(200, br#"{"code":200,"data":{"status_cd":"7","data":{}}}"#);
+        assert_eq!((r.outcome, r.status_cd.as_deref()), (Outcome::Unrecognised, Some("7")));
+        let r = parse(200, br#"{"code":200,"data":{"status_cd":"0"}}"#);
+        assert_eq!(r.outcome, Outcome::Unrecognised);
+        // A known business error stays an API error.
+        assert_eq!(parse(200, &gstn_error("LG9089")).outcome, Outcome::ApiError);
+    }
+
+    #[test]
+    fn a_large_return_answers_a_token_and_is_pending() {
+        let body = br#"{"code":200,"data":{"status_cd":"2","data":{"est":"20","token":"9a8f880b60804e44add8361696d16e86"}},"timestamp":1,"transaction_id":"t"}"#;
+        let r = parse(200, body);
+        assert_eq!(r.outcome, Outcome::Pending);
+        assert_eq!(
+            r.large_file,
+            Some(LargeFile {
+                token: "9a8f880b60804e44add8361696d16e86".into(),
+                est_minutes: Some(20)
+            })
+        );
+        assert!(r.detail.as_deref().unwrap().contains("about 20 min"));
+        let queued = parse(200, &gstn_error("RTN_24"));
+        assert_eq!((queued.outcome, queued.large_file), (Outcome::Pending, None));
+    }
+
+    #[test]
+    fn a_downloaded_file_is_its_own_payload() {
+        let file = br#"[{"irn":"a","chksum":"x"}]"#;
+        let r = read_file(200, file);
+        assert_eq!((r.outcome, r.payload.clone()), (Outcome::Ok, 0..file.len()));
+        assert_eq!(read_file(403, b"<Error/>").outcome, Outcome::HttpError);
+        for outcome in Outcome::ALL {
+            assert_eq!(Outcome::parse(outcome.as_str()), Some(outcome));
+        }
     }
 }

@@ -13,7 +13,6 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::gstin::Gstin;
-use crate::domain::period::ist;
 use crate::domain::schedule::Schedule;
 use crate::domain::time::Timestamp;
 
@@ -405,12 +404,10 @@ impl Delivery {
     }
 }
 
-/// `t` in India time to the minute: `2026-06-25 10:00 IST`.
+/// `t` as a person reads it, the one convention of every time shown
+/// ([`crate::domain::time::when_stored`]): `2026-06-25 10:00:00 +05:30`.
 pub fn ist_text(t: Timestamp) -> String {
-    match t.to_datetime() {
-        Some(t) => t.with_timezone(&ist()).format("%Y-%m-%d %H:%M IST").to_string(),
-        None => t.to_string(),
-    }
+    crate::domain::time::when_stored(t)
 }
 
 /// A duration in the largest whole unit that fits: `1 day`, `3 days`, `6 h`, `15 min`.
@@ -548,7 +545,7 @@ mod tests {
         let found = conditions(&facts(vec![lapsed]), &policy, now());
         assert_eq!(
             found.iter().map(|c| c.reason.as_str()).collect::<Vec<_>>(),
-            ["27AAPFU0939F1ZV needs login: its API access lapsed at 2026-06-25 10:00 IST: run `gstvault login 27AAPFU0939F1ZV`"]
+            ["27AAPFU0939F1ZV needs login: its API access lapsed at 2026-06-25 10:00:00 +05:30: run `gstvault login 27AAPFU0939F1ZV`"]
         );
     }
 
@@ -567,7 +564,7 @@ mod tests {
         };
         assert_eq!(
             conditions(&all, &policy, now())[0].reason,
-            "27AAPFU0939F1ZV: API access lapses at 2026-06-30 10:00 IST (a refresh cannot extend it): \
+            "27AAPFU0939F1ZV: API access lapses at 2026-06-30 10:00:00 +05:30 (a refresh cannot extend it): \
              run `gstvault login 27AAPFU0939F1ZV` before then"
         );
         // Purely by time passing: a day later the same facts are still within, a
@@ -642,7 +639,7 @@ mod tests {
         };
         assert_eq!(
             conditions(&all, &policy, now())[0].reason,
-            "27AAPFU0939F1ZV: capture stale: last answer captured 2026-06-23 09:59 IST, more than twice the capture \
+            "27AAPFU0939F1ZV: capture stale: last answer captured 2026-06-23 09:59:59 +05:30, more than twice the capture \
              schedule's interval (1 day) ago"
         );
         // Without a capture schedule nothing is stale.
@@ -678,7 +675,7 @@ mod tests {
         };
         assert_eq!(
             conditions(&all, &policy, now())[0].reason,
-            "checkpoint unsigned: 4 log entries beyond the newest signed checkpoint (size 10, 2026-06-25 09:00 IST); \
+            "checkpoint unsigned: 4 log entries beyond the newest signed checkpoint (size 10, 2026-06-25 09:00:00 +05:30); \
              no signing key: run `gstvault keygen`"
         );
         assert_eq!(keys(&all, now()), ["checkpoint_unsigned"]);

@@ -46,9 +46,11 @@ pub fn run_totals(s: &RunTotals) -> String {
         s.run_id, s.gstins, s.endpoints, s.periods, s.planned, s.snapshots
     ));
     out.push_str(&format!(
-        "  ok {}  no-data {}  failed {} (api {}, http {}, transport {})\n",
+        "  ok {}  no-data {}  pending {}  unrecognised {}  failed {} (api {}, http {}, transport {})\n",
         s.count(Outcome::Ok),
         s.count(Outcome::NoData),
+        s.count(Outcome::Pending),
+        s.unrecognised(),
         s.failed(),
         s.count(Outcome::ApiError),
         s.count(Outcome::HttpError),
@@ -314,37 +316,36 @@ fn alerts_line(alerts: &crate::config::AlertSettings) -> String {
     )
 }
 
-/// `status`: one table of GSTINs, one of daemon jobs.
+/// `status`: one table of GSTINs, one of daemon jobs. `access_until` is the
+/// end of the portal's API access (`session_expiry`) in IST; `needs_login`
+/// says why when a login is needed.
 pub fn status(status: &Status) -> String {
     let mut gstins = Table::new(vec![
         "gstin",
         "last_capture",
-        "session_expires",
-        "needs_login",
         "last_bundle",
-        "reason",
+        "access_until",
+        "needs_login",
     ]);
     for g in &status.gstins {
         gstins.push(vec![
             Cell::text(g.gstin.as_str()),
             g.last_capture.map_or(Cell::text("never"), Cell::Time),
-            g.session
-                .as_ref()
-                .and_then(|s| s.session_expiry)
-                .map_or(Cell::text("no session"), Cell::Time),
-            Cell::text(if g.needs_login { "YES" } else { "no" }),
             Cell::text(
                 g.last_bundle
                     .as_ref()
                     .map(|b| format!("{} ({})", b.file_name, when_stored(b.created_at)))
                     .unwrap_or_else(|| "-".into()),
             ),
-            Cell::opt_text(
-                g.session
-                    .as_ref()
-                    .and_then(|s| s.reason.clone())
-                    .filter(|_| g.needs_login),
-            ),
+            g.session
+                .as_ref()
+                .and_then(|s| s.session_expiry)
+                .map_or(Cell::text("no session"), Cell::Time),
+            Cell::text(match (&g.reason, g.needs_login) {
+                (Some(reason), true) => format!("YES: {reason}"),
+                (None, true) => "YES".into(),
+                _ => "no".into(),
+            }),
         ]);
     }
     let mut jobs = Table::new(vec!["job", "last_run", "result", "next_run", "detail"]);

@@ -11,7 +11,7 @@
 pub mod model;
 pub mod server;
 
-pub use server::{Faults, RunningSimulator, Served, SimConfig, Simulator};
+pub use server::{Faults, ObjectRequest, OtpCall, OtpFault, RunningSimulator, Served, SimConfig, Simulator};
 
 use crate::clock::Clock;
 use crate::domain::gstin::Gstin;

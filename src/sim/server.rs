@@ -8,17 +8,44 @@
 //! - The clock does not tick on its own: it starts at `SimConfig::start` and
 //!   moves only through [`Simulator::set_now`], [`Simulator::advance`] or the
 //!   admin route, so runs are reproducible. Envelope timestamps are its epoch ms.
-//! - Session refresh issues a new token and leaves the old one valid until its
-//!   own expiry; it succeeds for an expired token and fails (`AUTH4033`) for a
-//!   revoked or logged-out one. A logged-out token answers `AUTH4033`.
+//! - Sessions follow the portal's rules
+//!   (<https://developer.sandbox.co.in/docs/taxpayer-authentication-api-guide>):
+//!   OTP verify gives a token of `session_ttl` (6 h, `token_expiry`) inside
+//!   `api_access_ttl` of API access (30 days, `session_expiry`). Refresh
+//!   issues a new token, never past `session_expiry`, and leaves the old one
+//!   valid until its own expiry; it succeeds for an expired token while API
+//!   access lasts, fails with `AUTH4038` after `session_expiry` and with
+//!   `AUTH4033` for a revoked or logged-out token. Data calls answer
+//!   `AUTH4033` for an expired or revoked token, `AUTH4038` after
+//!   `session_expiry`, and `RET11402` (`RET2B1010` for 2B) while the
+//!   taxpayer has API access switched off ([`Simulator::switch_off_api_access`]).
+//!   Refreshes are counted; every served data call names its token's serial.
+//! - OTPs: generate makes one pending OTP per GSTIN; verify uses it up (an
+//!   OTP is single-use); a wrong or unrequested OTP answers `AUTH4033`
+//!   "Invalid Session", as the Sandbox docs show. Every OTP call is logged
+//!   with its `x-source`, and `Faults::otp` fails them on the way.
 //! - GSTR-2B above `gstr2b_page_size` documents answers, without
 //!   `file_number`, `data: {"status_cd":"3","data":{"fc":N}}`; each page
 //!   `?file_number=k` carries the header fields and `itcsumm` again, plus its
 //!   slice of `docdata`.
-//! - e-invoice jobs: POST answers `{"job_id","status":"queued"}`; GET on the
-//!   same path with `?job_id=` answers `{"job_id","status":"completed",
-//!   "signed_url"}`, and the file is served at `GET /_sim/files/{id}` with no
-//!   auth (the list as it was when the job was submitted).
+//! - e-invoice downloads (jobs), as the docs give them: POST with
+//!   `supply_type` answers `data: {"job_id", "status": "created", ...}`; GET on
+//!   the same path with `?job_id=` answers `created` for the first
+//!   `download_ready_after_polls` polls, then `succeeded` with
+//!   `data["e-invoice_list_url"]` (a presigned URL on the object store) or
+//!   `failed` with GSTN's answer at `data.data` (`EINV30113` when the supply
+//!   type has no e-invoices).
+//! - The object store: a second loopback listener serving the files behind
+//!   presigned URLs (e-invoice lists, large returns' files). Each URL's query
+//!   must arrive byte for byte as issued (else 403 `SignatureDoesNotMatch`),
+//!   within 24 h, and with none of the API's headers (an `authorization` or
+//!   `x-api-key` header is refused with 400, as S3 refuses a second auth
+//!   mechanism). Every request is logged ([`Simulator::object_requests`]).
+//! - Large returns: for each GSTIN of `large_returns`, GSTR-2A `b2b` of a
+//!   month with documents answers `status_cd "2"` with a `token` and `est`
+//!   minutes; `GET .../gstrs/file-details?token=` answers `RTN_24` until `est`
+//!   minutes have passed on the simulator clock, then the files' URLs. The
+//!   same token is answered again for a day.
 //! - Admin routes (loopback tools, no auth): `GET /_sim/clock`;
 //!   `POST /_sim/clock?set=<RFC3339>` or `?advance_days=N` or `?advance_secs=N`.
 //! - Faults apply only to catalog requests that passed auth, drawn from a
@@ -56,12 +83,10 @@ pub struct SimConfig {
     pub api_key: String,
     pub api_secret: String,
     pub platform_token_ttl: Duration,
-    /// Taxpayer token lifetime (`token_expiry`), renewed by each refresh.
+    /// Taxpayer access token lifetime (`token_expiry`): about 6 h.
     pub session_ttl: Duration,
-    /// How long the API access of one OTP login lasts (`session_expiry`):
-    /// the taxpayer grants it on the portal for at most 30 days. A refresh
-    /// cannot extend it, no token outlives it, and a refresh after it is
-    /// refused: then only a new login helps.
+    /// How long the taxpayer enabled API access on the portal
+    /// (`session_expiry` after an OTP login): at most 30 days.
     pub api_access_ttl: Duration,
     /// Calls per real-time sliding minute per API key; None = unlimited.
     pub rate_limit_per_minute: Option<u32>,
@@ -70,12 +95,20 @@ pub struct SimConfig {
     pub faults: Faults,
     /// GSTR-2B documents per page; more than this and the first answer is `status_cd "3"`.
     pub gstr2b_page_size: usize,
+    /// GSTINs whose GSTR-2B is split into at least this many pages (the
+    /// pages past the documents carry the header and summary only).
+    pub gstr2b_min_pages: Vec<(Gstin, usize)>,
+    /// Polls of an e-invoice download that answer `created` before it ends.
+    pub download_ready_after_polls: u32,
+    /// GSTINs whose GSTR-2A `b2b` is a large return (a token, then files).
+    pub large_returns: Vec<Gstin>,
+    /// Minutes a large return's files take (`est`).
+    pub large_return_est_minutes: u32,
 }
 
 impl SimConfig {
-    /// Defaults: demo key and secret, 24 h platform token, 6 h session token,
-    /// 30 days of API access per login, no rate limit, no faults, 40
-    /// documents per 2B page.
+    /// Defaults: demo key and secret, 24 h platform token, 6 h access token,
+    /// 30 days of API access, no rate limit, no faults, 40 documents per 2B page.
     pub fn new(seed: u64, start: DateTime<Utc>) -> SimConfig {
         SimConfig {
             seed,
@@ -89,6 +122,11 @@ impl SimConfig {
             retry_after_secs: 1,
             faults: Faults::default(),
             gstr2b_page_size: super::model::DEFAULT_PAGE_SIZE,
+            gstr2b_min_pages: Vec::new(),
+            download_ready_after_polls: 1,
+            // One demo GSTIN (Karnataka) has a GSTR-2A too large to answer at once.
+            large_returns: super::demo_gstins().into_iter().skip(1).take(1).collect(),
+            large_return_est_minutes: 20,
         }
     }
 }
@@ -108,6 +146,41 @@ pub struct Faults {
     /// A 200 answer that is not JSON: an HTML page, an empty body, or non-UTF-8 bytes.
     pub odd_body: f64,
     pub seed: u64,
+    /// How every OTP generate and verify call fails, when set (not drawn:
+    /// each one fails so).
+    pub otp: Option<OtpFault>,
+}
+
+/// How an OTP call fails on the way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OtpFault {
+    /// This HTTP status (5xx, 429) and no answer.
+    Status(u16),
+    /// Headers, half a body, then the connection drops.
+    Reset,
+}
+
+/// One OTP call as the simulator received it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtpCall {
+    /// `generate` or `verify`.
+    pub step: &'static str,
+    pub gstin: Option<Gstin>,
+    /// The `x-source` header sent.
+    pub x_source: Option<String>,
+    pub status: u16,
+}
+
+/// One request to the object store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectRequest {
+    /// Path and query exactly as received.
+    pub path_and_query: String,
+    /// The API's headers that came along (`authorization`, `x-api-key`, `x-api-version`).
+    pub api_headers: Vec<String>,
+    pub status: u16,
+    /// Hex SHA-256 of the file served (200 answers).
+    pub body_sha256: Option<String>,
 }
 
 /// One data response as written to the wire.
@@ -121,6 +194,10 @@ pub struct Served {
     pub transaction_id: Option<String>,
     /// The body was cut off mid-stream and the connection dropped.
     pub torn: bool,
+    /// The serial of the taxpayer token the request carried (data calls).
+    pub session: Option<u64>,
+    /// The `x-api-version` header sent.
+    pub api_version: Option<String>,
 }
 
 #[derive(Clone)]
@@ -134,16 +211,40 @@ struct Inner {
 
 struct Session {
     gstin: Gstin,
+    /// `token_expiry`: the access token's end.
     expiry: DateTime<Utc>,
-    /// The end of the login's API access (`session_expiry`).
-    access_until: DateTime<Utc>,
+    /// `session_expiry`: the end of the portal's API access; a refresh never moves it.
+    session_expiry: DateTime<Utc>,
     /// Revoked by the test hook or logged out: never valid again, not refreshable.
     revoked: bool,
+    /// The token's number in issue order (1, 2, ...), as [`Served::session`] names it.
+    serial: u64,
 }
 
+/// An e-invoice download (the API's job).
 struct Job {
-    file_id: String,
+    /// The submit's answer members: month, year, supply type, GSTIN.
+    meta: serde_json::Map<String, Value>,
+    polls: u32,
+    created_at: DateTime<Utc>,
+    /// The list's object path and bytes, or GSTN's error when the download fails.
+    result: Result<(String, Vec<u8>), (&'static str, String)>,
+}
+
+/// A file on the object store behind a presigned URL.
+struct StoredObject {
+    /// The query exactly as issued (the signature covers it).
+    query: String,
     bytes: Vec<u8>,
+    issued: DateTime<Utc>,
+}
+
+/// A large return's token and its files.
+struct LargeReturn {
+    token: String,
+    issued: DateTime<Utc>,
+    /// Object paths and bytes of the files, in order.
+    files: Vec<(String, Vec<u8>)>,
 }
 
 struct SimState {
@@ -159,6 +260,23 @@ struct SimState {
     requests: u64,
     businesses: HashMap<Gstin, Business>,
     jobs: HashMap<String, Job>,
+    /// Taxpayer tokens issued so far (the next token's serial is one more).
+    issued: u64,
+    /// Session refreshes answered with a new token.
+    refreshes: u64,
+    /// GSTINs whose taxpayer switched API access off on the portal.
+    access_off: std::collections::HashSet<Gstin>,
+    /// GSTINs with an OTP generated and not yet used.
+    pending_otps: std::collections::HashSet<Gstin>,
+    otp_calls: Vec<OtpCall>,
+    /// Where the object store listens (set when serving).
+    object_store: Option<SocketAddr>,
+    objects: HashMap<String, StoredObject>,
+    object_log: Vec<ObjectRequest>,
+    /// Large returns by (GSTIN, endpoint, month).
+    large: HashMap<(Gstin, &'static str, crate::domain::period::Month), LargeReturn>,
+    /// Endpoints answering a planted GSTN error instead of their data.
+    planted: HashMap<&'static str, (&'static str, String)>,
 }
 
 impl SimState {
@@ -179,10 +297,52 @@ impl SimState {
 
     fn business(&mut self, gstin: &Gstin) -> Business {
         let (seed, page) = (self.config.seed, self.config.gstr2b_page_size);
+        let min_pages = self
+            .config
+            .gstr2b_min_pages
+            .iter()
+            .find(|(g, _)| g == gstin)
+            .map_or(1, |(_, n)| *n);
         self.businesses
             .entry(gstin.clone())
-            .or_insert_with(|| Business::new(gstin, seed).with_page_size(page))
+            .or_insert_with(|| {
+                Business::new(gstin, seed)
+                    .with_page_size(page)
+                    .with_min_2b_pages(min_pages)
+            })
             .clone()
+    }
+
+    /// Puts `bytes` on the object store at `path` and returns its presigned
+    /// URL: an S3-shaped query whose `%2F`, `+`, `/` and `=` must come back
+    /// exactly as issued.
+    fn put_object(&mut self, path: String, bytes: Vec<u8>) -> String {
+        let now = self.now;
+        let day = now.format("%Y%m%d").to_string();
+        let token = format!("IQoJb3JpZ2lu+{}/sim==", self.hex_id(6));
+        let unsigned = format!(
+            "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date={}&X-Amz-SignedHeaders=host&X-Amz-Expires=86399\
+             &X-Amz-Credential=SIMULATOR%2F{day}%2Fap-south-1%2Fs3%2Faws4_request&X-Amz-Security-Token={token}",
+            now.format("%Y%m%dT%H%M%SZ")
+        );
+        let signature = hex::encode(Sha256::digest(
+            format!("{}\n{path}\n{unsigned}", self.config.seed).as_bytes(),
+        ));
+        let query = format!("{unsigned}&X-Amz-Signature={signature}");
+        let host = self
+            .object_store
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "127.0.0.1:9".into());
+        let url = format!("http://{host}{path}?{query}");
+        self.objects.insert(
+            path,
+            StoredObject {
+                query,
+                bytes,
+                issued: now,
+            },
+        );
+        url
     }
 }
 
@@ -219,6 +379,16 @@ impl Simulator {
             requests: 0,
             businesses: HashMap::new(),
             jobs: HashMap::new(),
+            issued: 0,
+            refreshes: 0,
+            access_off: Default::default(),
+            pending_otps: Default::default(),
+            otp_calls: Vec::new(),
+            object_store: None,
+            objects: HashMap::new(),
+            object_log: Vec::new(),
+            large: HashMap::new(),
+            planted: HashMap::new(),
         };
         Simulator {
             inner: Arc::new(Inner {
@@ -231,32 +401,65 @@ impl Simulator {
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Serves on an already-bound listener until `shutdown` resolves.
+    /// Serves on an already-bound listener until `shutdown` resolves, with
+    /// the object store on another loopback port.
     ///
-    /// Fails only when accepting connections fails.
+    /// Fails only when the object store's port cannot be bound or accepting
+    /// connections fails.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let app = Router::new().fallback(handle).with_state(self);
-        axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+        let objects = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        self.serve_with_objects(listener, objects, shutdown).await
     }
 
-    /// Binds 127.0.0.1:0 and serves in a background task until the handle is
-    /// stopped or dropped. Fails when the port cannot be bound.
+    /// [`Simulator::serve`] with the object store on `objects`.
+    ///
+    /// Fails only when accepting connections fails.
+    pub async fn serve_with_objects(
+        self,
+        listener: tokio::net::TcpListener,
+        objects: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        self.state().object_store = Some(objects.local_addr()?);
+        let (stop_objects, stopped) = tokio::sync::oneshot::channel::<()>();
+        let store = Router::new().fallback(object_store).with_state(self.clone());
+        let store = tokio::spawn(async move {
+            axum::serve(objects, store)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        let app = Router::new().fallback(handle).with_state(self);
+        let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        let _ = stop_objects.send(());
+        let _ = store.await;
+        served
+    }
+
+    /// Binds 127.0.0.1:0 (and another port for the object store) and serves
+    /// in a background task until the handle is stopped or dropped. Fails
+    /// when a port cannot be bound.
     pub async fn start(config: SimConfig) -> std::io::Result<RunningSimulator> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let objects = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
+        let object_store = objects.local_addr()?;
         let sim = Simulator::new(config);
+        sim.state().object_store = Some(object_store);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = sim.clone();
-        let handle = tokio::spawn(server.serve(listener, async move {
+        let handle = tokio::spawn(server.serve_with_objects(listener, objects, async move {
             let _ = rx.await;
         }));
         Ok(RunningSimulator {
             addr,
             base_url: format!("http://{addr}"),
+            object_store_url: format!("http://{object_store}"),
             sim,
             shutdown: Some(tx),
             handle: Some(handle),
@@ -300,6 +503,71 @@ impl Simulator {
         }
     }
 
+    /// Every session of `gstin` reaches its `session_expiry` now: the
+    /// portal's API access ended, data calls answer `AUTH4038` and a refresh
+    /// is refused.
+    pub fn end_api_access(&self, gstin: &Gstin) {
+        let mut s = self.state();
+        let now = s.now;
+        for session in s.sessions.values_mut().filter(|x| &x.gstin == gstin) {
+            session.session_expiry = session.session_expiry.min(now);
+            session.expiry = session.expiry.min(now);
+        }
+    }
+
+    /// The taxpayer switches API access off (`true`) or on again on the
+    /// portal: data calls of `gstin` answer `RET11402` (`RET2B1010` for 2B).
+    pub fn switch_off_api_access(&self, gstin: &Gstin, off: bool) {
+        let mut s = self.state();
+        if off {
+            s.access_off.insert(gstin.clone());
+        } else {
+            s.access_off.remove(gstin);
+        }
+    }
+
+    /// Every OTP generate and verify call received, in order.
+    pub fn otp_calls(&self) -> Vec<OtpCall> {
+        self.state().otp_calls.clone()
+    }
+
+    /// Every request the object store received, in order.
+    pub fn object_requests(&self) -> Vec<ObjectRequest> {
+        self.state().object_log.clone()
+    }
+
+    /// Every request of `endpoint` (a catalog name) answers the GSTN error
+    /// `code` from now on (an unknown code, a no-data code), until
+    /// [`Simulator::clear_planted`].
+    pub fn plant_error(&self, endpoint: &'static str, code: &'static str, message: &str) {
+        self.state().planted.insert(endpoint, (code, message.to_string()));
+    }
+
+    /// Endpoints answer their data again.
+    pub fn clear_planted(&self) {
+        self.state().planted.clear();
+    }
+
+    /// Polls of each e-invoice download that answer `created` before it ends.
+    pub fn set_download_ready_after_polls(&self, polls: u32) {
+        self.state().config.download_ready_after_polls = polls;
+    }
+
+    /// Session refreshes answered with a new token so far.
+    pub fn refreshes(&self) -> u64 {
+        self.state().refreshes
+    }
+
+    /// The serial of the newest token issued to `gstin` (see [`Served::session`]).
+    pub fn session_serial(&self, gstin: &Gstin) -> Option<u64> {
+        self.state()
+            .sessions
+            .values()
+            .filter(|x| &x.gstin == gstin)
+            .map(|x| x.serial)
+            .max()
+    }
+
     /// Every taxpayer token expires now (refresh still works with them).
     pub fn expire_all_sessions(&self) {
         let mut s = self.state();
@@ -333,6 +601,8 @@ pub struct RunningSimulator {
     pub addr: SocketAddr,
     /// `http://127.0.0.1:PORT`
     pub base_url: String,
+    /// The object store's origin (`http://127.0.0.1:PORT2`).
+    pub object_store_url: String,
     pub sim: Simulator,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -457,7 +727,7 @@ fn respond(sim: &Simulator, method: Method, uri: Uri, headers: HeaderMap, body: 
         let auth_path = path.strip_prefix(tp).unwrap_or("");
         let answer = match (path.as_str(), auth_path) {
             ("/authenticate", _) => Some(authenticate(&mut s, &headers)),
-            (_, "/otp") | (_, "/otp/verify") => Some(otp(&mut s, &token, auth_path, &query, &body)),
+            (_, "/otp") | (_, "/otp/verify") => Some(otp_call(&mut s, &token, auth_path, &query, &headers, &body)),
             (_, "/session/refresh") | (_, "/logout") => Some(session_call(&mut s, &token, auth_path)),
             _ => None,
         };
@@ -468,7 +738,7 @@ fn respond(sim: &Simulator, method: Method, uri: Uri, headers: HeaderMap, body: 
     let Some((endpoint, params)) = catalog::route(method.as_str(), &path, &query) else {
         return (platform_error(&mut s, 404, "Not Found").0, None);
     };
-    let log = |s: &mut SimState, status: u16, bytes: &[u8], tid: Option<String>, torn: bool| {
+    let log = |s: &mut SimState, status: u16, bytes: &[u8], tid: Option<String>, torn: bool, session: Option<u64>| {
         s.served.push(Served {
             method: method.as_str().to_string(),
             path_and_query: path_and_query.clone(),
@@ -476,21 +746,24 @@ fn respond(sim: &Simulator, method: Method, uri: Uri, headers: HeaderMap, body: 
             body_sha256: hex::encode(Sha256::digest(bytes)),
             transaction_id: tid,
             torn,
+            session,
+            api_version: header(&headers, "x-api-version").map(String::from),
         });
     };
+    let mut served_session: Option<u64> = None;
     // Auth: who is asking, or the refusal to send.
     let gstin = match endpoint.auth {
         Auth::Platform => {
             if !platform_ok(&s, &token) {
                 let (response, bytes, tid) = platform_error(&mut s, 403, "Invalid or expired token");
-                log(&mut s, 403, &bytes, Some(tid), false);
+                log(&mut s, 403, &bytes, Some(tid), false, served_session);
                 return (response, None);
             }
             match body_gstin(&body) {
                 Some(g) => g,
                 None => {
                     let (bytes, tid) = envelope(&mut s, business_error("RET11410", "Invalid GSTIN"));
-                    log(&mut s, 200, &bytes, Some(tid), false);
+                    log(&mut s, 200, &bytes, Some(tid), false, served_session);
                     return (json_response(StatusCode::OK, bytes), None);
                 }
             }
@@ -500,18 +773,39 @@ fn respond(sim: &Simulator, method: Method, uri: Uri, headers: HeaderMap, body: 
             match s.sessions.get(&token) {
                 None => {
                     let (response, bytes, tid) = platform_error(&mut s, 401, "Unauthorized");
-                    log(&mut s, 401, &bytes, Some(tid), false);
+                    log(&mut s, 401, &bytes, Some(tid), false, served_session);
                     return (response, None);
                 }
-                Some(session) if session.revoked || session.expiry <= now => {
-                    let (bytes, tid) = envelope(&mut s, business_error("AUTH4033", "Invalid Session"));
-                    log(&mut s, 200, &bytes, Some(tid), false);
+                Some(session) if !session.revoked && session.session_expiry <= now => {
+                    let serial = Some(session.serial);
+                    let (bytes, tid) = envelope(&mut s, business_error("AUTH4038", "Session Expired"));
+                    log(&mut s, 200, &bytes, Some(tid), false, serial);
                     return (json_response(StatusCode::OK, bytes), None);
                 }
-                Some(session) => session.gstin.clone(),
+                Some(session) if session.revoked || session.expiry <= now => {
+                    let serial = Some(session.serial);
+                    let (bytes, tid) = envelope(&mut s, business_error("AUTH4033", "Invalid Session"));
+                    log(&mut s, 200, &bytes, Some(tid), false, serial);
+                    return (json_response(StatusCode::OK, bytes), None);
+                }
+                Some(session) => {
+                    served_session = Some(session.serial);
+                    session.gstin.clone()
+                }
             }
         }
     };
+    // API access switched off on the portal (ENDPOINTS.md section 9).
+    if endpoint.auth == Auth::Taxpayer && s.access_off.contains(&gstin) {
+        let (code, message) = if endpoint.group == catalog::Group::Gstr2b {
+            ("RET2B1010", "API Authorization Failed for 2B")
+        } else {
+            ("RET11402", "API Authorization Failed")
+        };
+        let (bytes, tid) = envelope(&mut s, business_error(code, message));
+        log(&mut s, 200, &bytes, Some(tid), false, served_session);
+        return (json_response(StatusCode::OK, bytes), None);
+    }
     // Fault draw: always two draws so the sequence does not depend on the probabilities.
     let f = s.config.faults.clone();
     let slow_draw: f64 = s.faults.random();
@@ -563,28 +857,26 @@ fn respond(sim: &Simulator, method: Method, uri: Uri, headers: HeaderMap, body: 
                 _ => "Service Unavailable",
             };
             let (response, bytes, tid) = platform_error(&mut s, code, message);
-            log(&mut s, code, &bytes, Some(tid), false);
+            log(&mut s, code, &bytes, Some(tid), false, served_session);
             Err(response)
         }
         Fault::RateLimited => {
             let (response, bytes, tid) = platform_error(&mut s, 429, "Too Many Requests");
-            log(&mut s, 429, &bytes, Some(tid), false);
+            log(&mut s, 429, &bytes, Some(tid), false, served_session);
             Err(response)
         }
         _ => {
             let business = s.business(&gstin);
             let today = india_date(s.now);
-            let answer = if endpoint.quirk == Quirk::Download {
-                job(
-                    &mut s,
-                    &business,
-                    endpoint.name,
-                    &method,
-                    &params,
-                    &query,
-                    &headers,
-                    today,
-                )
+            let planted = s.planted.get(endpoint.name).cloned();
+            let answer = if let Some((code, message)) = planted {
+                Answer::error(code, message)
+            } else if endpoint.quirk == Quirk::Download {
+                job(&mut s, &business, endpoint.name, &method, &params, &query, today)
+            } else if endpoint.name == "file-details" {
+                file_details(&mut s, &gstin, &query)
+            } else if endpoint.name == "gstr-2a-b2b" && s.config.large_returns.contains(&gstin) {
+                large_return(&mut s, &business, endpoint, &params, &query, today)
             } else {
                 business.respond(endpoint, &params, &query, today)
             };
@@ -596,28 +888,12 @@ fn respond(sim: &Simulator, method: Method, uri: Uri, headers: HeaderMap, body: 
         Ok((bytes, tid)) => match fault {
             Fault::Torn => {
                 let half = bytes[..bytes.len() / 2].to_vec();
-                log(&mut s, 200, &half, Some(tid), true);
-                let full = bytes.len();
-                use futures::StreamExt;
-                let head = futures::stream::iter([Ok::<Bytes, std::io::Error>(Bytes::from(half))]);
-                // The pause lets the headers and the first half reach the client before the cut.
-                let cut = futures::stream::once(async {
-                    tokio::time::sleep(Duration::from_millis(30)).await;
-                    Err(std::io::Error::new(
-                        std::io::ErrorKind::ConnectionReset,
-                        "simulated torn body",
-                    ))
-                });
-                let mut response = Response::new(Body::from_stream(head.chain(cut)));
-                response
-                    .headers_mut()
-                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                response.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(full));
-                response
+                log(&mut s, 200, &half, Some(tid), true, served_session);
+                torn(half, bytes.len())
             }
             Fault::InvalidJson => {
                 let cut = bytes[..bytes.len() * 6 / 10].to_vec();
-                log(&mut s, 200, &cut, Some(tid), false);
+                log(&mut s, 200, &cut, Some(tid), false, served_session);
                 json_response(StatusCode::OK, cut)
             }
             Fault::Oversized => {
@@ -625,7 +901,7 @@ fn respond(sim: &Simulator, method: Method, uri: Uri, headers: HeaderMap, body: 
                 big.extend_from_slice(b"{\"code\":200,\"data\":{\"status_cd\":\"1\",\"data\":{\"pad\":\"");
                 big.resize(f.oversized_bytes.saturating_sub(5).max(big.len()), b'x');
                 big.extend_from_slice(b"\"}}}");
-                log(&mut s, 200, &big, Some(tid), false);
+                log(&mut s, 200, &big, Some(tid), false, served_session);
                 json_response(StatusCode::OK, big)
             }
             Fault::Odd(variant) => {
@@ -640,7 +916,7 @@ fn respond(sim: &Simulator, method: Method, uri: Uri, headers: HeaderMap, body: 
                         vec![0xff, 0xfe, 0x00, 0x81, b'{', 0xc3, 0x28],
                     ),
                 };
-                log(&mut s, 200, &body, Some(tid), false);
+                log(&mut s, 200, &body, Some(tid), false, served_session);
                 let mut response = Response::new(Body::from(body));
                 response
                     .headers_mut()
@@ -648,12 +924,32 @@ fn respond(sim: &Simulator, method: Method, uri: Uri, headers: HeaderMap, body: 
                 response
             }
             _ => {
-                log(&mut s, 200, &bytes, Some(tid), false);
+                log(&mut s, 200, &bytes, Some(tid), false, served_session);
                 json_response(StatusCode::OK, bytes)
             }
         },
     };
     (response, delay)
+}
+
+/// Headers and the first part of a body, then the connection drops.
+fn torn(half: Vec<u8>, full: usize) -> Response {
+    use futures::StreamExt;
+    let head = futures::stream::iter([Ok::<Bytes, std::io::Error>(Bytes::from(half))]);
+    // The pause lets the headers and the first half reach the client before the cut.
+    let cut = futures::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "simulated torn body",
+        ))
+    });
+    let mut response = Response::new(Body::from_stream(head.chain(cut)));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(full));
+    response
 }
 
 fn platform_ok(s: &SimState, token: &str) -> bool {
@@ -674,25 +970,55 @@ fn authenticate(s: &mut SimState, headers: &HeaderMap) -> Response {
     ok_envelope(s, json!({"access_token": token}))
 }
 
-/// A new token of the login whose API access ends at `access_until`.
-fn new_session(s: &mut SimState, gstin: Gstin, access_until: DateTime<Utc>) -> Value {
+/// A new taxpayer token for `gstin`, valid 6 h but never past `session_expiry`
+/// (<https://developer.sandbox.co.in/docs/taxpayer-authentication-api-guide>:
+/// "an extension can be requested with valid access and up to session expiry time").
+fn new_session(s: &mut SimState, gstin: Gstin, session_expiry: DateTime<Utc>) -> Value {
     let token = format!("tpt_{}", s.hex_id(24));
-    let expiry = (s.now + ttl(s.config.session_ttl)).min(access_until);
+    let expiry = (s.now + ttl(s.config.session_ttl)).min(session_expiry);
+    s.issued += 1;
+    let serial = s.issued;
     s.sessions.insert(
         token.clone(),
         Session {
             gstin,
             expiry,
-            access_until,
+            session_expiry,
             revoked: false,
+            serial,
         },
     );
-    json!({
-        "access_token": token,
-        "token_expiry": expiry.timestamp_millis(),
-        "session_expiry": access_until.timestamp_millis(),
-        "status_cd": "1"
-    })
+    json!({"access_token": token, "token_expiry": expiry.timestamp_millis(),
+        "session_expiry": session_expiry.timestamp_millis(), "status_cd": "1"})
+}
+
+/// One OTP call: logged with its `x-source`, failed on the way when
+/// `Faults::otp` says so, else answered.
+fn otp_call(
+    s: &mut SimState,
+    token: &str,
+    which: &str,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let mut call = OtpCall {
+        step: if which == "/otp" { "generate" } else { "verify" },
+        gstin: body_gstin(body),
+        x_source: header(headers, "x-source").map(String::from),
+        status: 200,
+    };
+    let response = match s.config.faults.otp {
+        Some(OtpFault::Status(code)) => platform_error(s, code, "Service Unavailable").0,
+        Some(OtpFault::Reset) => {
+            let (bytes, _) = envelope(s, json!({"status_cd": "1"}));
+            torn(bytes[..bytes.len() / 2].to_vec(), bytes.len())
+        }
+        None => otp(s, token, which, query, body),
+    };
+    call.status = response.status().as_u16();
+    s.otp_calls.push(call);
+    response
 }
 
 fn otp(s: &mut SimState, token: &str, which: &str, query: &[(String, String)], body: &[u8]) -> Response {
@@ -703,18 +1029,24 @@ fn otp(s: &mut SimState, token: &str, which: &str, query: &[(String, String)], b
         return ok_envelope(s, business_error("RET11410", "Invalid GSTIN"));
     };
     if which == "/otp" {
+        s.pending_otps.insert(gstin);
         return ok_envelope(s, json!({"status_cd": "1"}));
     }
     let otp = query.iter().find(|(k, _)| k == "otp").map(|(_, v)| v.as_str());
-    if otp != Some(TEST_OTP) {
+    // A wrong OTP, or one never requested or already used (an OTP is
+    // single-use): the Sandbox page shows `AUTH4033` "Invalid Session"
+    // (https://developer.sandbox.co.in/reference/taxpayer-verify-otp-api).
+    if otp != Some(TEST_OTP) || !s.pending_otps.remove(&gstin) {
         return ok_envelope(s, business_error("AUTH4033", "Invalid Session"));
     }
-    let access_until = s.now + ttl(s.config.api_access_ttl);
-    let data = new_session(s, gstin, access_until);
+    // API access lasts as long as the taxpayer enabled it on the portal.
+    let session_expiry = s.now + ttl(s.config.api_access_ttl);
+    let data = new_session(s, gstin, session_expiry);
     ok_envelope(s, data)
 }
 
 fn session_call(s: &mut SimState, token: &str, which: &str) -> Response {
+    let now = s.now;
     let Some(session) = s.sessions.get_mut(token) else {
         return platform_error(s, 401, "Unauthorized").0;
     };
@@ -725,16 +1057,18 @@ fn session_call(s: &mut SimState, token: &str, which: &str) -> Response {
         session.revoked = true;
         return ok_envelope(s, json!({"status_cd": "1"}));
     }
-    if session.access_until <= s.now {
-        // The login's API access has lapsed: a refresh cannot extend it.
-        return ok_envelope(s, business_error("AUTH4033", "Invalid Session"));
+    // A refresh works only while API access lasts and never extends it.
+    if session.session_expiry <= now {
+        return ok_envelope(s, business_error("AUTH4038", "Session Expired"));
     }
-    let (gstin, access_until) = (session.gstin.clone(), session.access_until);
-    let data = new_session(s, gstin, access_until);
+    let (gstin, session_expiry) = (session.gstin.clone(), session.session_expiry);
+    s.refreshes += 1;
+    let data = new_session(s, gstin, session_expiry);
     ok_envelope(s, data)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// An e-invoice download: the submit (POST) and the poll (GET), as the docs
+/// give them (module docs).
 fn job(
     s: &mut SimState,
     business: &Business,
@@ -742,46 +1076,236 @@ fn job(
     method: &Method,
     params: &std::collections::BTreeMap<String, String>,
     query: &[(String, String)],
-    headers: &HeaderMap,
     today: chrono::NaiveDate,
 ) -> Answer {
     let Some(month) = month_from_params(params) else {
         return Answer::error("RT-3BGV1005", "Return period is invalid");
     };
+    let purchases = name.starts_with("einvoice-purchases");
+    let now_ms = s.now.timestamp_millis();
     if *method == Method::POST {
-        return match business.einvoice_list(name.ends_with("purchases"), month, today) {
-            Answer::Data(list) => {
-                let job_id = s.uuid();
-                let file_id = s.hex_id(16);
-                let bytes = serde_json::to_vec(&list).unwrap_or_default();
-                s.jobs.insert(job_id.clone(), Job { file_id, bytes });
-                Answer::Data(json!({"job_id": job_id, "status": "queued"}))
-            }
-            other => other,
+        let supply_type = query
+            .iter()
+            .find(|(k, _)| k == "supply_type")
+            .map(|(_, v)| v.to_ascii_uppercase())
+            .unwrap_or_default();
+        let job_id = s.uuid();
+        let gstin = business.gstin().clone();
+        let result = match business.einvoice_list(purchases, &supply_type, month, today) {
+            Answer::Data(list) => Ok((
+                format!(
+                    "/in-co-sandbox-gst-compliance-e-invoice-list/{gstin}/{}/{}/{job_id}/e-invoice_list.json",
+                    month.path_year(),
+                    month.path_month()
+                ),
+                serde_json::to_vec(&list).unwrap_or_default(),
+            )),
+            Answer::Error { code, message } | Answer::PublicError { code, message } => Err((code, message)),
+            _ => Err(("EINV30113", "No record found for the provided inputs".to_string())),
         };
+        let mut meta = serde_json::Map::new();
+        meta.insert(
+            "@entity".into(),
+            json!("in.co.sandbox.gst.compliance.e-invoice.list.job"),
+        );
+        meta.insert("job_id".into(), json!(job_id));
+        meta.insert("month".into(), json!(month.path_month()));
+        meta.insert("year".into(), json!(month.path_year()));
+        meta.insert("supply_type".into(), json!(supply_type));
+        meta.insert(
+            if purchases { "recipient_gstin" } else { "supplier_gstin" }.into(),
+            json!(gstin.as_str()),
+        );
+        meta.insert("created_at".into(), json!(now_ms));
+        let mut answer = meta.clone();
+        answer.insert("status".into(), json!("created"));
+        s.jobs.insert(
+            job_id,
+            Job {
+                meta,
+                polls: 0,
+                created_at: s.now,
+                result,
+            },
+        );
+        return Answer::Flat(Value::Object(answer));
     }
     let wanted = query
         .iter()
         .find(|(k, _)| k == "job_id")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let ready_after = s.config.download_ready_after_polls;
+    let Some(job) = s.jobs.get_mut(&wanted) else {
+        return Answer::error("RET191106", "No job found for the provided job_id");
+    };
+    job.polls += 1;
+    let mut answer = job.meta.clone();
+    answer.insert(
+        "updated_at".into(),
+        json!(now_ms.max(job.created_at.timestamp_millis())),
+    );
+    if job.polls <= ready_after {
+        answer.insert("status".into(), json!("created"));
+        return Answer::Flat(Value::Object(answer));
+    }
+    match job.result.clone() {
+        Ok((path, list)) => {
+            let url = s.put_object(path, list);
+            answer.insert("status".into(), json!("succeeded"));
+            answer.insert("e-invoice_list_url".into(), json!(url));
+        }
+        Err((code, message)) => {
+            answer.insert("status".into(), json!("failed"));
+            answer.insert(
+                "data".into(),
+                json!({"status_cd": "0", "error": {"message": message, "error_cd": code}}),
+            );
+        }
+    }
+    Answer::Flat(Value::Object(answer))
+}
+
+/// GSTR-2A `b2b` of a large-return GSTIN: a token and `est` minutes when the
+/// month has documents (the same token for a day), else the plain answer.
+fn large_return(
+    s: &mut SimState,
+    business: &Business,
+    endpoint: &'static catalog::Endpoint,
+    params: &std::collections::BTreeMap<String, String>,
+    query: &[(String, String)],
+    today: chrono::NaiveDate,
+) -> Answer {
+    let answer = business.respond(endpoint, params, query, today);
+    let (Answer::Data(payload), Some(month)) = (&answer, month_from_params(params)) else {
+        return answer;
+    };
+    let key = (business.gstin().clone(), endpoint.name, month);
+    let now = s.now;
+    let fresh = s
+        .large
+        .get(&key)
+        .is_some_and(|l| now - l.issued < chrono::Duration::days(1));
+    if !fresh {
+        let token = s.hex_id(16);
+        let suppliers: Vec<Value> = payload
+            .get("b2b")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let half = suppliers.len().div_ceil(2).max(1);
+        let files: Vec<(String, Vec<u8>)> = suppliers
+            .chunks(half)
+            .enumerate()
+            .map(|(k, chunk)| {
+                (
+                    format!(
+                        "/gstn-large-files/{}/{}/{token}/b2b_{k}.json",
+                        key.0,
+                        month.ret_period()
+                    ),
+                    serde_json::to_vec(&json!({"b2b": chunk})).unwrap_or_default(),
+                )
+            })
+            .collect();
+        s.large.insert(
+            key.clone(),
+            LargeReturn {
+                token,
+                issued: now,
+                files,
+            },
+        );
+    }
+    let token = s.large.get(&key).map(|l| l.token.clone()).unwrap_or_default();
+    Answer::Flat(json!({"status_cd": "2", "data": {"token": token,
+        "est": s.config.large_return_est_minutes.to_string()}}))
+}
+
+/// The file-details call: `RTN_24` until the files are ready, then their URLs.
+fn file_details(s: &mut SimState, gstin: &Gstin, query: &[(String, String)]) -> Answer {
+    let token = query
+        .iter()
+        .find(|(k, _)| k == "token")
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
-    match s.jobs.get(wanted) {
-        Some(job) => {
-            let host = header(headers, "host").unwrap_or("127.0.0.1");
-            Answer::Data(json!({"job_id": wanted, "status": "completed",
-                "signed_url": format!("http://{host}/_sim/files/{}", job.file_id)}))
-        }
-        None => Answer::error("RET13509", "No job found for the provided job_id"),
+    let ready_after = chrono::Duration::minutes(i64::from(s.config.large_return_est_minutes));
+    let Some(large) = s
+        .large
+        .iter()
+        .find(|((g, _, _), l)| g == gstin && l.token == token)
+        .map(|(_, l)| (l.issued, l.files.clone()))
+    else {
+        return Answer::error("RET191106", "Invalid token");
+    };
+    if s.now < large.0 + ready_after {
+        return Answer::error("RTN_24", "File generation is in progress, please try after sometime");
     }
+    let mut urls = Vec::new();
+    for (path, bytes) in large.1 {
+        let hash = hex::encode(Sha256::digest(&bytes));
+        let url = s.put_object(path, bytes);
+        urls.push(json!({"ul": url, "ic": 1, "hash": hash}));
+    }
+    Answer::Data(json!({"fc": urls.len(), "urls": urls}))
+}
+
+/// The object store: files behind presigned URLs (module docs).
+async fn object_store(State(sim): State<Simulator>, uri: Uri, headers: HeaderMap) -> Response {
+    let mut s = sim.state();
+    let path = uri.path().to_string();
+    let query = uri.query().unwrap_or("").to_string();
+    let api_headers: Vec<String> = ["authorization", "x-api-key", "x-api-version", "x-api-secret"]
+        .into_iter()
+        .filter(|h| headers.contains_key(*h))
+        .map(String::from)
+        .collect();
+    let xml = |status: StatusCode, code: &str, message: &str| {
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+        );
+        (status, [(CONTENT_TYPE, "application/xml")], body).into_response()
+    };
+    let now = s.now;
+    let mut served = None;
+    let response = if headers.contains_key("authorization") || headers.contains_key("x-api-key") {
+        xml(
+            StatusCode::BAD_REQUEST,
+            "InvalidArgument",
+            "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string \
+             parameter or the Authorization header should be specified",
+        )
+    } else {
+        match s.objects.get(&path) {
+            None => xml(StatusCode::NOT_FOUND, "NoSuchKey", "The specified key does not exist."),
+            Some(object) if object.query != query => xml(
+                StatusCode::FORBIDDEN,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided.",
+            ),
+            Some(object) if now - object.issued > chrono::Duration::seconds(86_399) => {
+                xml(StatusCode::FORBIDDEN, "AccessDenied", "Request has expired")
+            }
+            Some(object) => {
+                served = Some(hex::encode(Sha256::digest(&object.bytes)));
+                json_response(StatusCode::OK, object.bytes.clone())
+            }
+        }
+    };
+    s.object_log.push(ObjectRequest {
+        path_and_query: if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{query}")
+        },
+        api_headers,
+        status: response.status().as_u16(),
+        body_sha256: served,
+    });
+    response
 }
 
 fn admin(s: &mut SimState, method: &Method, rest: &str, query: &[(String, String)]) -> Response {
-    if let Some(id) = rest.strip_prefix("files/") {
-        return match s.jobs.values().find(|j| j.file_id == id) {
-            Some(job) => json_response(StatusCode::OK, job.bytes.clone()),
-            None => platform_error(s, 404, "Not Found").0,
-        };
-    }
     if rest != "clock" {
         return platform_error(s, 404, "Not Found").0;
     }
@@ -916,6 +1440,23 @@ mod tests {
             .map(|b| serde_json::from_slice::<Value>(&b).unwrap())
             .unwrap();
         assert_eq!(again["data"]["status_cd"], "1");
+        // API access ends at session_expiry: data calls and refreshes answer AUTH4038.
+        sim.sim.end_api_access(&super::super::demo_gstins()[0]);
+        let ended: Value = get(&c, url.clone(), &fresh)
+            .await
+            .bytes()
+            .await
+            .map(|b| serde_json::from_slice::<Value>(&b).unwrap())
+            .unwrap();
+        assert_eq!(ended["data"]["error"]["error_cd"], "AUTH4038");
+        let refused: Value = post(&c, format!("{}{TP}/session/refresh", sim.base_url), &fresh, None)
+            .await
+            .bytes()
+            .await
+            .map(|b| serde_json::from_slice::<Value>(&b).unwrap())
+            .unwrap();
+        assert_eq!(refused["data"]["error"]["error_cd"], "AUTH4038");
+        assert_eq!(sim.sim.refreshes(), 1, "only the refresh before access ended counted");
         sim.sim.revoke_sessions(&super::super::demo_gstins()[0]);
         let revoked: Value = post(&c, format!("{}{TP}/session/refresh", sim.base_url), &fresh, None)
             .await

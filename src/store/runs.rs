@@ -330,7 +330,9 @@ impl Reader {
                         let n = *n as u64;
                         match outcome {
                             Outcome::Ok | Outcome::NoData => calls.answered += n,
-                            Outcome::ApiError => calls.api_errors += n,
+                            // Answers the portal gave on purpose that are not
+                            // data: they neither answer nor fail the call.
+                            Outcome::ApiError | Outcome::Pending | Outcome::Unrecognised => calls.api_errors += n,
                             Outcome::HttpError | Outcome::TransportError => calls.failed += n,
                         }
                     }

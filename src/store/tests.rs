@@ -244,6 +244,16 @@ fn schema_4_archives_migrate_without_losing_a_byte() {
     assert_eq!(fourth.leaf_record().v, 2, "new rows are leaf encoding v2");
     tree.push(fourth.record_digest());
     assert_eq!(migrated.tree(4).root().unwrap(), tree.root());
+    // Schema 10: the same connection that migrated takes the new outcomes.
+    let unknown =
+        br#"{"code":200,"timestamp":9,"transaction_id":"e","data":{"status_cd":"0","error":{"error_cd":"NEW0001"}}}"#;
+    let reading = parse(200, unknown);
+    assert_eq!(reading.outcome, crate::domain::envelope::Outcome::Unrecognised);
+    let appended = migrated.append(&snapshot(unknown, &reading, t)).unwrap();
+    let fifth = migrated.snapshot(appended.seq).unwrap().unwrap();
+    assert_eq!(fifth.outcome, crate::domain::envelope::Outcome::Unrecognised);
+    tree.push(fifth.record_digest());
+    assert_eq!(migrated.tree(5).root().unwrap(), tree.root());
     // The canonical UUID went to 16 bytes, the other ids stayed text.
     let types: Vec<String> = migrated
         .connection()
@@ -272,7 +282,7 @@ fn schema_4_archives_migrate_without_losing_a_byte() {
     drop(schema_4(&path3));
     let err = Reader::open(&path3).err().expect("refused").to_string();
     assert!(
-        err.contains("archive schema 4 is older than this gstvault's 9"),
+        err.contains("archive schema 4 is older than this gstvault's 10"),
         "{err}"
     );
     assert!(Reader::open(&path).is_ok());

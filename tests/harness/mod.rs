@@ -68,8 +68,12 @@ pub fn gstins(n: usize) -> Vec<Gstin> {
 
 /// A simulator started with `seed` at [`start_instant`], `configure`d, for a
 /// test that drives the gstvault binary and only needs a portal to point at.
+/// The binary reads the wall clock while the simulator's stands at
+/// [`start_instant`], so the portal's API access is made to outlast the gap
+/// (100 years): otherwise the binary would rightly find it ended.
 pub async fn simulator(seed: u64, configure: impl FnOnce(&mut SimConfig)) -> RunningSimulator {
     let mut sim_config = SimConfig::new(seed, start_instant());
+    sim_config.api_access_ttl = std::time::Duration::from_secs(100 * 365 * 24 * 3600);
     configure(&mut sim_config);
     sim::Simulator::start(sim_config).await.expect("simulator starts")
 }

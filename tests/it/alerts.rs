@@ -325,7 +325,7 @@ async fn healthz_and_the_webhook_follow_every_condition_from_start_to_clear() {
     world.sim.sim.advance(chrono::Duration::days(26));
     settle(&daemon).await;
     let body = unhealthy_with(addr, &format!("{gstin}: API access lapses at ")).await;
-    assert!(body.contains(" IST (a refresh cannot extend it)"), "{body}");
+    assert!(body.contains(" +05:30 (a refresh cannot extend it)"), "{body}");
     world.login_all().await;
     settle(&daemon).await;
     unhealthy_with(addr, &format!("{gstin}: capture stale: ")).await;

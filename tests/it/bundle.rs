@@ -55,7 +55,7 @@ pub(crate) fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTr
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "39f4544e246e1b504f54e9c196c0a133587a9182f3181d187e4c4ba3feabe1ba";
+const GOLDEN_SHA256: &str = "783bd66e4b62afdbcec2d5b0684789ee38f560b59a37c8464ffbece863ccaea6";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {
@@ -87,7 +87,7 @@ async fn golden_bundle_is_reproducible_and_verifies() {
     );
     assert_eq!(
         first.path.file_name().unwrap(),
-        "gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_b7a8e6d66665b24c.zip"
+        "gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_c4b03e7570abeac0.zip"
     );
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
@@ -535,7 +535,7 @@ async fn consistency_with_the_previous_bundle_is_checked() {
     .unwrap();
     assert_eq!(
         second.previous.as_deref(),
-        Some("gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_b7a8e6d66665b24c.zip")
+        Some("gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_c4b03e7570abeac0.zip")
     );
     let report = check_bundle(&second.path, Some(&public), Some(&first.path)).unwrap();
     assert!(report.intact(), "{:?}", report.findings);

@@ -17,6 +17,7 @@ mod faults;
 mod hostile;
 mod operator;
 mod planner;
+mod portal;
 mod process;
 mod props;
 mod query;

@@ -32,13 +32,19 @@
 //! and GSTR-1 before filing answer `RET11416`; GSTR-2A `RET13509`; 2B before
 //! generation `RET2B1023`; 3B before filing `RT-3BAS1009`; auto-liability before
 //! GSTR-1 `RT-R3BQ1004`; 3B months after the current month `RT-3BGV1005`;
-//! GSTR-9 details (never saved), GSTR-9 before 1 May, IMS sections without
-//! records and added-back liabilities `RET13509`; track without filings
+//! GSTR-9 details (never saved), GSTR-9 before 1 May and IMS sections without
+//! records `RET13509`; added-back liabilities `IMS0027` (the documented answer); track without filings
 //! `RET13510`; bad ledger dates `LG9001`, `from` after `to` `LG9091`, `to`
 //! after today `LG9089`; status look-ups with an unknown `reference_id`
 //! `RET191106`; e-invoice reads older than 6 months `EINV0006`, unknown IRN
-//! `EINV2283`. The liability ledger's balance is what is still owed (debits
-//! raise it, as in the documented sample).
+//! `EINV2283`, a download of a supply type without e-invoices `EINV30113`;
+//! an unknown notice reference `RET191106`. The liability ledger's balance
+//! is what is still owed (debits raise it, as in the documented sample).
+//!
+//! Notices: in about one month in twelve the business receives a notice
+//! (ASMT-10, DRC-01B, DRC-01C or GSTR-3A) about an earlier period, visible
+//! from its date of issue; `notices` lists them and `notice-details` gives
+//! each one's details (shapes of the docs repo's notice schemas).
 
 mod gen;
 mod render;
@@ -103,6 +109,8 @@ pub struct PlannedEvent {
 pub struct Business {
     inner: Arc<Inner>,
     page_size: usize,
+    /// GSTR-2B pages at least (empty pages past the documents).
+    min_2b_pages: usize,
 }
 
 struct Inner {
@@ -159,12 +167,21 @@ impl Business {
                 cache: Mutex::new(Cache::default()),
             }),
             page_size: DEFAULT_PAGE_SIZE,
+            min_2b_pages: 1,
         }
     }
 
     /// The same business with another GSTR-2B page size (documents per file).
     pub fn with_page_size(mut self, page_size: usize) -> Business {
         self.page_size = page_size.max(1);
+        self
+    }
+
+    /// The same business with a GSTR-2B of at least `pages` pages: the
+    /// pages past its documents carry the header and summary only (a large
+    /// GSTIN's 2B, for paging tests).
+    pub fn with_min_2b_pages(mut self, pages: usize) -> Business {
+        self.min_2b_pages = pages.max(1);
         self
     }
 
@@ -293,9 +310,11 @@ impl Business {
         render::respond(self, endpoint, params, query, today)
     }
 
-    /// The e-invoice list behind a finished job (`sales` or `purchases` of `month`).
-    pub fn einvoice_list(&self, purchases: bool, month: Month, today: NaiveDate) -> Answer {
-        render::einvoice_list(self, purchases, month, today)
+    /// The e-invoice list behind a finished download (`sales` or
+    /// `purchases` of `month`, one supply type): the list, or `EINV30113`
+    /// when the supply type has no e-invoices.
+    pub fn einvoice_list(&self, purchases: bool, supply_type: &str, month: Month, today: NaiveDate) -> Answer {
+        render::einvoice_list(self, purchases, supply_type, month, today)
     }
 }
 

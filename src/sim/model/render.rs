@@ -206,9 +206,12 @@ fn month_endpoint(b: &Business, name: &str, month: Month, q: &[(String, String)]
         "return-track" => track(b, &[month], query(q, "return_type"), today, false),
         "return-status" => Answer::error("RET191106", "Invalid Reference Id"),
         "ims-sales" => ims_sales(b, month, today),
-        "ims-added-back" => no_2a(),
+        // The documented answer: https://developer.sandbox.co.in/api-reference/gst/compliance/endpoints/taxpayer/invoices/added-back-liabilities
+        "ims-added-back" => Answer::error(
+            "IMS0027",
+            "No added back liability records available for the selected input criteria",
+        ),
         "einvoice-hsn" => einvoice_hsn(b, month, today),
-        "einvoice-sales" | "einvoice-purchases" => einvoice_list(b, name.ends_with("purchases"), month, today),
         _ => no_2a(),
     }
 }
@@ -681,7 +684,10 @@ fn gstr2b(b: &Business, month: Month, file_number: Option<&str>, today: NaiveDat
     if docs.is_empty() {
         return Answer::error("RET2B1016", "No details available to view");
     }
-    let pages: Vec<&[(&str, Option<usize>, Value)]> = docs.chunks(b.page_size).collect();
+    let mut pages: Vec<&[(&str, Option<usize>, Value)]> = docs.chunks(b.page_size).collect();
+    while pages.len() < b.min_2b_pages {
+        pages.push(&[]);
+    }
     let page = match file_number {
         None if pages.len() > 1 => {
             return Answer::Paged {
@@ -1408,6 +1414,8 @@ fn current_endpoint(
             }
         }
         "einvoice-by-irn" => einvoice_by_irn(b, params.get("irn").map(String::as_str).unwrap_or(""), today),
+        "notices" => notice_list(b, today),
+        "notice-details" => notice_details(b, params.get("reference_id").map(String::as_str).unwrap_or(""), today),
         _ => Answer::error("RET191106", "Invalid Reference Id"),
     }
 }
@@ -1502,12 +1510,145 @@ fn einvoices(b: &Business, purchases: bool, month: Month, today: NaiveDate) -> V
     }
 }
 
-pub fn einvoice_list(b: &Business, purchases: bool, month: Month, today: NaiveDate) -> Answer {
+/// The documents of one e-invoice supply type: B2B sales and purchases;
+/// exports with payment of IGST (`EXPWP`) or without (`EXPWOP`) among the sales.
+fn supply_docs(b: &Business, purchases: bool, supply_type: &str, month: Month) -> Vec<(String, Doc)> {
+    let own = b.gstin().to_string();
+    match (purchases, supply_type) {
+        (true, "B2B") => b
+            .inward(month)
+            .invoices
+            .iter()
+            .map(|d| (supplier_gstin(b, d.party.unwrap_or(0)).to_string(), d.clone()))
+            .collect(),
+        (false, "B2B") => b
+            .outward(month)
+            .of_kind(OutKind::B2b)
+            .map(|d| (own.clone(), d.clone()))
+            .collect(),
+        (false, "EXPWP" | "EXPWOP") => b
+            .outward(month)
+            .of_kind(OutKind::Exp)
+            .filter(|d| (d.tax().igst() > 0) == (supply_type == "EXPWP"))
+            .map(|d| (own.clone(), d.clone()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// One download's list, in the documented entity's fields
+/// (<https://developer.sandbox.co.in/reference/list-purchase-e-invoices-job-status-api>).
+pub fn einvoice_list(b: &Business, purchases: bool, supply_type: &str, month: Month, today: NaiveDate) -> Answer {
     if let Some(e) = einvoice_window(month, today) {
         return e;
     }
-    Answer::Data(json!({"gstin": b.gstin().as_str(), "ret_period": month.ret_period(),
-        "invoices": einvoices(b, purchases, month, today)}))
+    if month < FIRST_MONTH {
+        return Answer::error("EINV30113", "No record found for the provided inputs");
+    }
+    let rows: Vec<Value> = supply_docs(b, purchases, supply_type, month)
+        .into_iter()
+        .filter(|(_, d)| d.date <= today)
+        .map(|(supplier, d)| {
+            json!({"docNum": d.num, "docDt": d.date.format("%d/%m/%Y").to_string(), "docType": "INV",
+                "supplyType": supply_type, "totInvAmt": rs(d.val()), "irn": irn(&supplier, &d), "irnStatus": "ACT",
+                "ackNo": 112_010_000_000_000u64 + u64::from(d.date.ordinal()) * 1000 + d.num.len() as u64,
+                "ackDt": format!("{} 10:00", d.date.format("%Y-%m-%d"))})
+        })
+        .collect();
+    if rows.is_empty() {
+        return Answer::error("EINV30113", "No record found for the provided inputs");
+    }
+    Answer::Data(Value::Array(rows))
+}
+
+// ---------------------------------------------------------------- notices
+
+/// One notice the business received.
+struct Notice {
+    ref_id: String,
+    arn: String,
+    form: &'static str,
+    title: &'static str,
+    module: &'static str,
+    issued: NaiveDate,
+    reply_by: NaiveDate,
+    about: Month,
+}
+
+/// The notices issued up to `today`, oldest first.
+fn notices_until(b: &Business, today: NaiveDate) -> Vec<Notice> {
+    const KINDS: [(&str, &str, &str); 4] = [
+        (
+            "ASMT-10",
+            "Notice for intimating discrepancies in the return after scrutiny",
+            "ASMT",
+        ),
+        (
+            "DRC-01B",
+            "Intimation of difference in liability reported in GSTR-1 and GSTR-3B",
+            "RET",
+        ),
+        (
+            "DRC-01C",
+            "Intimation of difference in ITC available in GSTR-2B and claimed in GSTR-3B",
+            "RET",
+        ),
+        (
+            "GSTR-3A",
+            "Notice to return defaulter u/s 46 for not filing return",
+            "RET",
+        ),
+    ];
+    let mut out = Vec::new();
+    let mut m = FIRST_MONTH.next().next();
+    while m.first_day() <= today {
+        let mut rng = b.inner.keyed.rng(&["notice", &m.to_string()]);
+        if rand::Rng::random_range(&mut rng, 0..12u32) == 0 {
+            let (form, title, module) = KINDS[rand::Rng::random_range(&mut rng, 0..KINDS.len())];
+            let issued = m.day(rand::Rng::random_range(&mut rng, 2..=26u32));
+            let serial: u32 = rand::Rng::random_range(&mut rng, 100_000..1_000_000);
+            if issued <= today {
+                let about = m.prev().prev();
+                out.push(Notice {
+                    ref_id: format!("ZA{:02}{}{serial}", b.inner.state, issued.format("%y%m%d")),
+                    arn: format!("AD{:02}{}{serial}N", b.inner.state, issued.format("%m%y")),
+                    form,
+                    title,
+                    module,
+                    issued,
+                    reply_by: issued + chrono::Duration::days(30),
+                    about,
+                });
+            }
+        }
+        m = m.next();
+    }
+    out
+}
+
+fn notice_list(b: &Business, today: NaiveDate) -> Answer {
+    let rows: Vec<Value> = notices_until(b, today)
+        .iter()
+        .map(|n| {
+            json!({"refId": n.ref_id, "arn": n.arn, "moduleCd": n.module, "alertCd": n.form,
+                "dateOfIssue": n.issued.format("%d/%m/%Y").to_string(), "dateOfRespond": n.reply_by.format("%d/%m/%Y").to_string()})
+        })
+        .collect();
+    Answer::Data(json!({"notices": rows}))
+}
+
+fn notice_details(b: &Business, reference_id: &str, today: NaiveDate) -> Answer {
+    let Some(n) = notices_until(b, today).into_iter().find(|n| n.ref_id == reference_id) else {
+        return Answer::error("RET191106", "Invalid Reference Id");
+    };
+    let document = format!("{}_{}.pdf", n.form, n.ref_id);
+    Answer::Data(
+        json!({"arn": n.arn, "dateOfIssue": n.issued.format("%d/%m/%Y").to_string(),
+        "noticeType": format!("{} - {}", n.form, n.title), "dueDateOfReply": n.reply_by.format("%d/%m/%Y").to_string(),
+        "taxPeriod": {"from": n.about.ret_period(), "to": n.about.ret_period()},
+        "maindocs": [{"docName": document, "hash": hex::encode(Sha256::digest(document.as_bytes()))}],
+        "suppdocs": []}),
+    )
 }
 
 fn einvoice_by_irn(b: &Business, wanted: &str, today: NaiveDate) -> Answer {
