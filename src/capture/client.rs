@@ -79,6 +79,19 @@ pub enum ClientError {
     },
 }
 
+impl ClientError {
+    /// Whether the portal could not be reached or was briefly unable to
+    /// answer (no answer, HTTP 5xx or 429): nothing about the session
+    /// follows from it, so a GSTIN is not declared needs-login for it.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ClientError::Transport { .. } => true,
+            ClientError::Http { status, .. } => *status == 429 || (500..600).contains(status),
+            _ => false,
+        }
+    }
+}
+
 /// The OTP steps as errors name them.
 const OTP_REQUEST: &str = "OTP request";
 const OTP_VERIFY: &str = "OTP verification";

@@ -89,11 +89,27 @@ async fn keep_fresh(ctx: &Context, slot: &mut SessionSlot, gstin: &Gstin) {
             slot.session = Some(fresh);
             slot.generation += 1;
         }
-        Err(reason) => slot.needs_login = Some(reason),
+        Err(failed) if failed.transient && session.token_expiry > now => {
+            // The portal is unreachable, not the session refused: carry on
+            // with the token while it lasts; the requests say what failed.
+            tracing::warn!(gstin = %gstin, reason = %failed.reason, "session refresh failed; the current token is used");
+            slot.refresh_ahead = false;
+        }
+        Err(failed) => slot.needs_login = Some(failed.reason),
     }
 }
 
-pub(super) async fn refresh(ctx: &Context, gstin: &Gstin, session: &Session) -> Result<Session, String> {
+/// A refresh that did not give a session.
+pub(super) struct RefreshFailed {
+    /// Why, naming what to do (a new `gstvault login`).
+    pub(super) reason: String,
+    /// The portal could not be reached or briefly could not answer
+    /// ([`crate::capture::client::ClientError::is_transient`]): the session
+    /// may well be valid, so the GSTIN does not need a login for it.
+    pub(super) transient: bool,
+}
+
+pub(super) async fn refresh(ctx: &Context, gstin: &Gstin, session: &Session) -> Result<Session, RefreshFailed> {
     match ctx.client.refresh_session(session).await {
         Ok(fresh) => {
             if let Err(e) = ctx.tokens.save(gstin, &fresh) {
@@ -104,7 +120,10 @@ pub(super) async fn refresh(ctx: &Context, gstin: &Gstin, session: &Session) -> 
             tracing::info!(gstin = %gstin, expires = %fresh.expires_at(), "session refreshed");
             Ok(fresh)
         }
-        Err(e) => Err(refresh_failed_reason(gstin, &e)),
+        Err(e) => Err(RefreshFailed {
+            reason: refresh_failed_reason(gstin, &e),
+            transient: e.is_transient(),
+        }),
     }
 }
 
@@ -169,9 +188,9 @@ async fn recover(ctx: &Context, slot: &Mutex<SessionSlot>, gstin: &Gstin, seen: 
             guard.generation += 1;
             Some(fresh)
         }
-        Err(reason) => {
+        Err(failed) => {
             drop(guard);
-            give_up(ctx, slot, gstin, reason).await;
+            give_up(ctx, slot, gstin, failed.reason).await;
             None
         }
     }

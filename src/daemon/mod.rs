@@ -451,6 +451,7 @@ impl Daemon {
         let margin = self.config.api.refresh_before_expiry;
         let mut refreshed = 0;
         let mut lost = Vec::new();
+        let mut unreachable = Vec::new();
         for entry in &self.config.gstins {
             let Some(session) = self.tokens.load(&entry.gstin) else {
                 continue;
@@ -470,6 +471,13 @@ impl Daemon {
                         refreshed += 1;
                         continue;
                     }
+                    Err(e) if e.is_transient() && session.token_expiry > now => {
+                        // Unreachable, not refused: the token still works;
+                        // the next refresh job or capture tries again.
+                        tracing::warn!(gstin = %entry.gstin, error = %e, "session refresh failed; retried later");
+                        unreachable.push(entry.gstin.to_string());
+                        continue;
+                    }
                     Err(e) => crate::capture::session::refresh_failed_reason(&entry.gstin, &e),
                 }
             };
@@ -478,12 +486,16 @@ impl Daemon {
             let _ = self.with_store(|s| s.put_session_state(&state));
             lost.push(entry.gstin.to_string());
         }
-        if lost.is_empty() {
-            JobResult::Ok(format!("{refreshed} session(s) refreshed"))
+        let mut detail = format!("{refreshed} session(s) refreshed");
+        if !lost.is_empty() {
+            detail.push_str(&format!("; needs login: {}", lost.join(", ")));
+        }
+        if unreachable.is_empty() {
+            JobResult::Ok(detail)
         } else {
-            JobResult::Ok(format!(
-                "{refreshed} session(s) refreshed; needs login: {}",
-                lost.join(", ")
+            JobResult::Failed(format!(
+                "{detail}; the portal could not be reached to refresh: {}",
+                unreachable.join(", ")
             ))
         }
     }

@@ -726,11 +726,16 @@ async fn a_job_that_ends_within_the_grace_lets_the_stop_return_the_moment_it_end
         Duration::from_secs(10),
         "the refresh ran to the client's 10 s timeout, within the 30 s grace"
     );
+    // A portal that never answers says nothing about the session: the job
+    // failed, and the GSTIN does not need a login for it.
     assert!(
-        matches!(&result, JobResult::Ok(d) if d.contains("needs login")),
+        matches!(&result, JobResult::Failed(d) if d.contains("could not be reached") && !d.contains("needs login")),
         "{result:?}"
     );
-    assert_eq!(last_job_result(&daemon, JobKind::SessionRefresh).as_deref(), Some("ok"));
+    assert_eq!(
+        last_job_result(&daemon, JobKind::SessionRefresh).as_deref(),
+        Some("failed")
+    );
     // Stopped means no new work, whatever tick comes late.
     assert_eq!(daemon.run_job(JobKind::Checkpoint).await, JobResult::Skipped);
 }
@@ -761,16 +766,16 @@ async fn a_tick_while_the_same_job_runs_is_skipped_at_once_and_the_next_one_runs
         "a checkpoint runs beside the refresh"
     );
     let (result, ended) = first.await.unwrap();
-    assert!(matches!(result, JobResult::Ok(_)), "{result:?}");
+    assert!(matches!(result, JobResult::Failed(_)), "the silent portal: {result:?}");
     assert_eq!(
         ended - tick,
         Duration::from_secs(10),
         "the first run went on to its end"
     );
-    // After it ended, the next tick runs.
+    // After it ended, the next tick runs (and meets the silent portal too).
     assert!(matches!(
         daemon.run_job(JobKind::SessionRefresh).await,
-        JobResult::Ok(_)
+        JobResult::Failed(_)
     ));
     let results: Vec<String> = rusqlite::Connection::open(dir.path().join("archive.sqlite"))
         .unwrap()
@@ -782,7 +787,7 @@ async fn a_tick_while_the_same_job_runs_is_skipped_at_once_and_the_next_one_runs
         .unwrap();
     assert_eq!(
         results,
-        ["ok", "ok"],
+        ["failed", "failed"],
         "two refreshes ran, the tick between them left no run"
     );
 }

@@ -418,3 +418,35 @@ fn simulate_prints_its_credentials_and_faults() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--fault-5xx 2: a share of requests, from 0 to 1"));
 }
+
+/// A refresh that cannot reach the portal says nothing about the session:
+/// with the token still valid (due for its early refresh) and the API
+/// unreachable, the GSTIN is not declared needs-login; the calls fail with
+/// their cause and the run exits 3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_refresh_is_not_a_lost_session() {
+    // Logged in 5 h 50 min ago: the 6 h token lapses in 10 minutes, inside
+    // the 30-minute refresh margin, so the run refreshes first.
+    let sim = simulator(1, |c| {
+        c.start = chrono::Utc::now() - chrono::Duration::minutes(350);
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let gstins = &gstvault::sim::demo_gstins()[..1];
+    write_config(dir.path(), &sim.base_url, &[("max_retries", "1")], gstins);
+    log_in_all(dir.path(), gstins).await;
+    write_config(dir.path(), "http://127.0.0.1:9", &[("max_retries", "1")], gstins);
+    let (code, stdout, stderr) = against_simulator(
+        dir.path().to_path_buf(),
+        ["snapshot", "--from", "2026-05", "--to", "2026-05"]
+            .map(String::from)
+            .to_vec(),
+    )
+    .await;
+    assert_eq!(code, Some(3), "{stdout}{stderr}");
+    assert!(!stdout.contains("NEEDS LOGIN"), "{stdout}");
+    assert!(stdout.contains("FAILED 4 call(s): could not connect"), "{stdout}");
+    let store = gstvault::store::Reader::open(&dir.path().join("archive.sqlite")).unwrap();
+    let states = store.session_states().unwrap();
+    assert!(states.iter().all(|s| !s.needs_login), "{states:?}");
+}
