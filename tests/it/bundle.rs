@@ -55,7 +55,7 @@ pub(crate) fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTr
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "39f4544e246e1b504f54e9c196c0a133587a9182f3181d187e4c4ba3feabe1ba";
+const GOLDEN_SHA256: &str = "3d45415d67b3f03472a67e0c1ea80ef0d28439f91538b057fd14860b43c80a49";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {
