@@ -96,6 +96,7 @@ enum Cell<'a> {
 /// "agrees") has its own fill and text colour, as in the PDF.
 struct Styles {
     header: Format,
+    amount_header: Format,
     label: Format,
     plain: [RowStyle; 2],
 }
@@ -103,6 +104,8 @@ struct Styles {
 struct RowStyle {
     text: Format,
     count: Format,
+    /// A number on the cover, aligned with the text around it.
+    fact: Format,
     /// By [`comma_groups`].
     amounts: [Format; RUPEE_FORMATS],
 }
@@ -120,6 +123,7 @@ impl RowStyle {
         RowStyle {
             text: base.clone().set_text_wrap(),
             count: base.clone().set_num_format("0"),
+            fact: base.clone().set_num_format("0").set_align(FormatAlign::Left),
             amounts: std::array::from_fn(|groups| base.clone().set_num_format(rupee_format(groups))),
         }
     }
@@ -139,6 +143,12 @@ impl Styles {
                 .set_align(FormatAlign::Top)
                 .set_text_wrap(),
             label: Format::new().set_bold().set_align(FormatAlign::Top),
+            amount_header: Format::new()
+                .set_bold()
+                .set_background_color(Color::RGB(HEADER_FILL))
+                .set_border_bottom(FormatBorder::Thin)
+                .set_align(FormatAlign::Top)
+                .set_align(FormatAlign::Right),
             plain: [RowStyle::new(false), RowStyle::new(true)],
         }
     }
@@ -157,35 +167,85 @@ fn write_cell(sheet: &mut Worksheet, style: &RowStyle, row: u32, col: u16, cell:
     Ok(())
 }
 
-/// Writes one row of cells from column 0.
-fn write_row(
-    sheet: &mut Worksheet,
-    styles: &Styles,
-    row: u32,
-    cells: &[Cell<'_>],
-    flagged: bool,
-) -> Result<(), XlsxError> {
-    let style = &styles.plain[usize::from(flagged)];
-    for (col, cell) in (0u16..).zip(cells) {
-        write_cell(sheet, style, row, col, cell)?;
+/// Points per line of text at the default font (Excel's default row height).
+const LINE_HEIGHT: f64 = 15.0;
+
+/// The lines `text` wraps to in a column `width` characters wide, by words.
+/// Neither Excel nor LibreOffice sizes the rows of a file it did not lay out
+/// itself, so the writer gives wrapped rows their height.
+fn lines(text: &str, width: f64) -> usize {
+    let per_line = (width * 1.05).floor().max(1.0) as usize;
+    let mut lines = 1;
+    let mut used = 0;
+    for word in text.split(' ') {
+        let len = word.chars().count();
+        if used > 0 && used + 1 + len > per_line {
+            lines += 1;
+            used = 0;
+        }
+        let end = used + usize::from(used > 0) + len;
+        if end > per_line {
+            // A word longer than a line, at the start of one: broken.
+            lines += (end - 1) / per_line;
+            used = (end - 1) % per_line + 1;
+        } else {
+            used = end;
+        }
     }
-    Ok(())
+    lines
 }
 
-/// A table sheet: the header row (frozen, repeated on every printed page),
-/// the column widths, and a filter over the header and `rows` data rows.
-fn table(sheet: &mut Worksheet, styles: &Styles, columns: &[(&str, f64)], rows: usize) -> Result<(), XlsxError> {
-    for (col, (title, width)) in (0u16..).zip(columns) {
-        sheet.write_string_with_format(0, col, *title, &styles.header)?;
-        sheet.set_column_width(col, *width)?;
+/// A sheet laid out as a table: the header row (frozen, repeated on every
+/// printed page), the column widths, and a filter over the header and the
+/// data rows.
+struct Table {
+    widths: Vec<f64>,
+}
+
+impl Table {
+    fn new(sheet: &mut Worksheet, styles: &Styles, columns: &[(&str, f64)], rows: usize) -> Result<Table, XlsxError> {
+        for (col, (title, width)) in (0u16..).zip(columns) {
+            let format = if title.ends_with("(₹)") {
+                &styles.amount_header
+            } else {
+                &styles.header
+            };
+            sheet.write_string_with_format(0, col, *title, format)?;
+            sheet.set_column_width(col, *width)?;
+        }
+        let last_col = columns.len().saturating_sub(1) as u16;
+        sheet.set_freeze_panes(1, 0)?;
+        sheet.autofilter(0, 0, rows as u32, last_col)?;
+        sheet.set_repeat_rows(0, 0)?;
+        sheet.set_landscape();
+        sheet.set_print_fit_to_pages(1, 0);
+        Ok(Table {
+            widths: columns.iter().map(|(_, w)| *w).collect(),
+        })
     }
-    let last_col = columns.len().saturating_sub(1) as u16;
-    sheet.set_freeze_panes(1, 0)?;
-    sheet.autofilter(0, 0, rows as u32, last_col)?;
-    sheet.set_repeat_rows(0, 0)?;
-    sheet.set_landscape();
-    sheet.set_print_fit_to_pages(1, 0);
-    Ok(())
+
+    /// Writes one row of cells from column 0, as tall as its longest text.
+    fn row(
+        &self,
+        sheet: &mut Worksheet,
+        styles: &Styles,
+        row: u32,
+        cells: &[Cell<'_>],
+        flagged: bool,
+    ) -> Result<(), XlsxError> {
+        let style = &styles.plain[usize::from(flagged)];
+        let mut height = 1;
+        for ((col, cell), width) in (0u16..).zip(cells).zip(&self.widths) {
+            write_cell(sheet, style, row, col, cell)?;
+            if let Cell::Text(text) = cell {
+                height = height.max(lines(text, *width));
+            }
+        }
+        if height > 1 {
+            sheet.set_row_height(row, LINE_HEIGHT * height as f64)?;
+        }
+        Ok(())
+    }
 }
 
 fn heads(heads: &Heads) -> [Cell<'static>; 5] {
@@ -227,14 +287,14 @@ fn figure_rows(
     months: &[(&str, Vec<(&str, &Heads)>, &str)],
 ) -> Result<(), XlsxError> {
     let rows: usize = months.iter().map(|(_, figures, _)| figures.len()).sum();
-    table(sheet, styles, &figure_columns(), rows)?;
+    let table = Table::new(sheet, styles, &figure_columns(), rows)?;
     let mut row = 1;
     for (month, figures, finding) in months {
         for (label, amounts) in figures {
             let mut cells = vec![Cell::Text(month), Cell::Text(label)];
             cells.extend(heads(amounts));
             cells.push(Cell::Text(finding));
-            write_row(sheet, styles, row, &cells, flagged(finding))?;
+            table.row(sheet, styles, row, &cells, flagged(finding))?;
             row += 1;
         }
     }
@@ -358,7 +418,7 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
                     ("Difference of", 28.0),
                 ];
                 columns.extend(HEADS);
-                table(sheet, &styles, &columns, findings.len())?;
+                let table = Table::new(sheet, &styles, &columns, findings.len())?;
                 for (row, f) in (1u32..).zip(&findings) {
                     let mut cells = vec![
                         Cell::Text(f.sheet),
@@ -376,20 +436,20 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
                             Cell::Amount(f.total),
                         ]),
                     }
-                    write_row(sheet, &styles, row, &cells, true)?;
+                    table.row(sheet, &styles, row, &cells, true)?;
                 }
             }
             BALANCES => {
                 let mut columns = vec![("Month", 9.0), ("Ledger", 9.0)];
                 columns.extend(HEADS);
-                columns.push(("Source", 40.0));
-                table(sheet, &styles, &columns, report.balances.len() * 2)?;
+                columns.push(("Source", 64.0));
+                let table = Table::new(sheet, &styles, &columns, report.balances.len() * 2)?;
                 for (i, b) in report.balances.iter().enumerate() {
                     for (j, (ledger, amounts)) in [("Cash", &b.cash), ("ITC", &b.itc)].into_iter().enumerate() {
                         let mut cells = vec![Cell::Text(&b.month), Cell::Text(ledger)];
                         cells.extend(heads(amounts));
                         cells.push(Cell::Text(&b.source));
-                        write_row(sheet, &styles, (i * 2 + j + 1) as u32, &cells, false)?;
+                        table.row(sheet, &styles, (i * 2 + j + 1) as u32, &cells, false)?;
                     }
                 }
             }
@@ -419,7 +479,7 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
                     ("Period", 10.0),
                     ("What changed", 80.0),
                 ];
-                table(sheet, &styles, &columns, report.changes.len())?;
+                let table = Table::new(sheet, &styles, &columns, report.changes.len())?;
                 for (row, c) in (1u32..).zip(&report.changes) {
                     let cells = [
                         Cell::Text(&c.detected_at),
@@ -427,13 +487,13 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
                         Cell::Text(&c.period),
                         Cell::Text(&c.what_changed),
                     ];
-                    write_row(sheet, &styles, row, &cells, false)?;
+                    table.row(sheet, &styles, row, &cells, false)?;
                 }
             }
             NOTES => {
-                table(sheet, &styles, &[("Note", 120.0)], report.notes.len())?;
+                let table = Table::new(sheet, &styles, &[("Note", 120.0)], report.notes.len())?;
                 for (row, note) in (1u32..).zip(&report.notes) {
-                    write_row(sheet, &styles, row, &[Cell::Text(note)], false)?;
+                    table.row(sheet, &styles, row, &[Cell::Text(note)], false)?;
                 }
             }
             _ => {
@@ -447,7 +507,7 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
                     ("Outcome", 12.0),
                     ("SHA-256 prefix", 15.0),
                 ];
-                table(sheet, &styles, &columns, report.snapshots.len())?;
+                let table = Table::new(sheet, &styles, &columns, report.snapshots.len())?;
                 for (row, s) in (1u32..).zip(&report.snapshots) {
                     let cells = [
                         Cell::Text(&s.endpoint),
@@ -459,7 +519,7 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
                         Cell::Text(&s.outcome),
                         Cell::Text(&s.short_hash),
                     ];
-                    write_row(sheet, &styles, row, &cells, false)?;
+                    table.row(sheet, &styles, row, &cells, false)?;
                 }
                 // Log entries ("12" or "12, 340") and hash prefixes are text on purpose.
                 if !report.snapshots.is_empty() {
@@ -474,6 +534,8 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
 
 /// The cover: the bundle's facts as label and value, the count of findings,
 /// and the simulated-data banner when the answers came from a simulator.
+const COVER_WIDTHS: [f64; 2] = [40.0, 80.0];
+
 fn cover(
     sheet: &mut Worksheet,
     styles: &Styles,
@@ -483,9 +545,10 @@ fn cover(
 ) -> Result<(), XlsxError> {
     sheet.write_string_with_format(0, 0, "Field", &styles.header)?;
     sheet.write_string_with_format(0, 1, "Value", &styles.header)?;
-    sheet.set_column_width(0, 34.0)?;
-    sheet.set_column_width(1, 90.0)?;
+    sheet.set_column_width(0, COVER_WIDTHS[0])?;
+    sheet.set_column_width(1, COVER_WIDTHS[1])?;
     sheet.set_freeze_panes(1, 0)?;
+    sheet.set_print_fit_to_pages(1, 0);
     let legal_name = report.legal_name.as_deref().unwrap_or("not on record");
     let sources = report.sources.join(", ");
     let data = banner.unwrap_or("answers of the GST portal");
@@ -516,7 +579,21 @@ fn cover(
     for (row, (label, value)) in (1u32..).zip(facts) {
         sheet.write_string_with_format(row, 0, label, &styles.label)?;
         let flag = (label == "Data" && banner.is_some()) || (label.starts_with("Rows with") && findings > 0);
-        write_cell(sheet, &styles.plain[usize::from(flag)], row, 1, &value)?;
+        let style = &styles.plain[usize::from(flag)];
+        match value {
+            // A fact, not a column of figures: read from the left like the text.
+            Cell::Count(n) => {
+                sheet.write_number_with_format(row, 1, n as f64, &style.fact)?;
+            }
+            Cell::Text(text) => {
+                let height = lines(text, COVER_WIDTHS[1]).max(lines(label, COVER_WIDTHS[0]));
+                if height > 1 {
+                    sheet.set_row_height(row, LINE_HEIGHT * height as f64)?;
+                }
+                write_cell(sheet, style, row, 1, &value)?;
+            }
+            _ => write_cell(sheet, style, row, 1, &value)?,
+        }
     }
     Ok(())
 }
@@ -619,7 +696,7 @@ mod tests {
     /// The golden digest of `render(sample())`: a change of output (a
     /// rust_xlsxwriter update, a layout change) shows here first. Bundles
     /// exported before must come out as the same bytes when exported again.
-    const GOLDEN: &str = "5505d42532e5bb5fcc7f35d84f4d9ab344fbfcd1beaab11c615c181cc84d2440";
+    const GOLDEN: &str = "6c0e56da8a9a22b017a94e1d6375436d5b2188675eb7aad579186c9184f17778";
 
     #[test]
     fn render_is_deterministic_and_golden() {
@@ -658,6 +735,16 @@ mod tests {
         }
         let styles = part(&render(&sample()).unwrap(), "xl/styles.xml");
         assert!(styles.contains(r###"formatCode="##\,##\,##0.00""###), "{styles}");
+    }
+
+    #[test]
+    fn wrapped_rows_are_as_tall_as_their_words_need() {
+        assert_eq!(lines("", 10.0), 1);
+        assert_eq!(lines("agrees", 10.0), 1);
+        assert_eq!(lines("one two three", 10.0), 2);
+        assert_eq!(lines("one two three four", 10.0), 2);
+        assert_eq!(lines("one two three four five", 10.0), 3);
+        assert_eq!(lines(&"x".repeat(25), 10.0), 3, "a word longer than a line breaks");
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub(crate) fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTr
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "3d45415d67b3f03472a67e0c1ea80ef0d28439f91538b057fd14860b43c80a49";
+const GOLDEN_SHA256: &str = "7216ebd064d071a1de133c4308813e53e3d5c2728d754683af0295a30d9bccb2";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {
