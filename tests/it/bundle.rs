@@ -174,7 +174,7 @@ async fn standard_tools_validate_a_fresh_bundle() {
 }
 
 /// Copies a bundle, letting `edit` drop (None) or replace entries by their path below the bag root.
-fn rewrite(source: &Path, target: &Path, mut edit: impl FnMut(&str, Vec<u8>) -> Option<Vec<u8>>) {
+pub(crate) fn rewrite(source: &Path, target: &Path, mut edit: impl FnMut(&str, Vec<u8>) -> Option<Vec<u8>>) {
     let mut archive = zip::ZipArchive::new(std::fs::File::open(source).unwrap()).unwrap();
     let mut writer = zip::ZipWriter::new(std::fs::File::create(target).unwrap());
     let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);

@@ -332,3 +332,62 @@ async fn the_workbook_reads_back_as_the_summary_and_exports_to_the_same_bytes() 
     let listed: Vec<String> = (1..notes.height()).map(|r| text(&notes, r, 0)).collect();
     assert_eq!(listed, summary.notes);
 }
+
+#[tokio::test]
+async fn a_changed_or_missing_workbook_is_a_finding_of_both_verifiers() {
+    let world = crate::bundle::captured_world().await;
+    let (key, public) = fixture_key("test");
+    let out = tempfile::tempdir().unwrap();
+    let good = export(
+        &mut world.store.lock().unwrap(),
+        &key,
+        &request(&world, out.path(), "2026-05"),
+        world.clock.now(),
+    )
+    .unwrap();
+    let public_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys/test.pub");
+    if let Some((code, text)) = crate::hostile::reference_verifier(&[&good.path, &public_file]) {
+        assert_eq!(
+            code,
+            Some(0),
+            "the reference verifier accepts a bundle with its workbook: {text}"
+        );
+    }
+
+    let changed = out.path().join("changed.zip");
+    crate::bundle::rewrite(&good.path, &changed, |path, mut bytes| {
+        if path == "data/summary.xlsx" {
+            let last = bytes.len() - 1;
+            bytes[last] ^= 0x01;
+        }
+        Some(bytes)
+    });
+    let report = gstvault::evidence::bundle::check::check_bundle(&changed, Some(&public), None).unwrap();
+    assert_eq!(
+        crate::bundle::findings(&report),
+        [(
+            "file data/summary.xlsx".to_string(),
+            "SHA-256 differs from manifest-sha256.txt (the file was changed)".to_string()
+        )]
+        .into_iter()
+        .collect(),
+    );
+    if let Some((code, text)) = crate::hostile::reference_verifier(&[&changed, &public_file]) {
+        assert_eq!(code, Some(1), "{text}");
+        assert!(text.contains("data/summary.xlsx"), "{text}");
+    }
+
+    let missing = out.path().join("missing.zip");
+    crate::bundle::rewrite(&good.path, &missing, |path, bytes| {
+        (path != "data/summary.xlsx").then_some(bytes)
+    });
+    let report = gstvault::evidence::bundle::check::check_bundle(&missing, Some(&public), None).unwrap();
+    let found = crate::bundle::findings(&report);
+    assert!(
+        found.contains(&(
+            "file data/summary.xlsx".to_string(),
+            "is listed in manifest-sha256.txt but missing".to_string()
+        )),
+        "{found:?}"
+    );
+}
