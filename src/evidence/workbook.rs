@@ -98,7 +98,8 @@ struct Styles {
     header: Format,
     amount_header: Format,
     label: Format,
-    plain: [RowStyle; 2],
+    /// Plain and flagged.
+    rows: [RowStyle; 2],
 }
 
 struct RowStyle {
@@ -149,7 +150,7 @@ impl Styles {
                 .set_border_bottom(FormatBorder::Thin)
                 .set_align(FormatAlign::Top)
                 .set_align(FormatAlign::Right),
-            plain: [RowStyle::new(false), RowStyle::new(true)],
+            rows: [RowStyle::new(false), RowStyle::new(true)],
         }
     }
 }
@@ -233,7 +234,7 @@ impl Table {
         cells: &[Cell<'_>],
         flagged: bool,
     ) -> Result<(), XlsxError> {
-        let style = &styles.plain[usize::from(flagged)];
+        let style = &styles.rows[usize::from(flagged)];
         let mut height = 1;
         for ((col, cell), width) in (0u16..).zip(cells).zip(&self.widths) {
             write_cell(sheet, style, row, col, cell)?;
@@ -279,17 +280,25 @@ fn figure_columns() -> Vec<(&'static str, f64)> {
     columns
 }
 
+/// The figures of one month by head, each with its label, and the finding.
+struct MonthFigures<'a> {
+    month: &'a str,
+    figures: Vec<(&'a str, &'a Heads)>,
+    finding: &'a str,
+}
+
 /// One row per figure of a month, each with the month and the finding (so a
 /// filter on either keeps whole months).
-fn figure_rows(
-    sheet: &mut Worksheet,
-    styles: &Styles,
-    months: &[(&str, Vec<(&str, &Heads)>, &str)],
-) -> Result<(), XlsxError> {
-    let rows: usize = months.iter().map(|(_, figures, _)| figures.len()).sum();
+fn figure_rows(sheet: &mut Worksheet, styles: &Styles, months: &[MonthFigures<'_>]) -> Result<(), XlsxError> {
+    let rows: usize = months.iter().map(|m| m.figures.len()).sum();
     let table = Table::new(sheet, styles, &figure_columns(), rows)?;
     let mut row = 1;
-    for (month, figures, finding) in months {
+    for MonthFigures {
+        month,
+        figures,
+        finding,
+    } in months
+    {
         for (label, amounts) in figures {
             let mut cells = vec![Cell::Text(month), Cell::Text(label)];
             cells.extend(heads(amounts));
@@ -307,11 +316,12 @@ fn compare_sheet(
     labels: [&str; 3],
     rows: &[CompareRow],
 ) -> Result<(), XlsxError> {
-    let months: Vec<(&str, Vec<(&str, &Heads)>, &str)> = rows
+    let months: Vec<MonthFigures<'_>> = rows
         .iter()
-        .map(|r| {
-            let figures = vec![(labels[0], &r.left), (labels[1], &r.right), (labels[2], &r.difference)];
-            (r.month.as_str(), figures, r.finding.as_str())
+        .map(|r| MonthFigures {
+            month: &r.month,
+            figures: vec![(labels[0], &r.left), (labels[1], &r.right), (labels[2], &r.difference)],
+            finding: &r.finding,
         })
         .collect();
     figure_rows(sheet, styles, &months)
@@ -454,18 +464,19 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
                 }
             }
             PAYMENTS => {
-                let months: Vec<(&str, Vec<(&str, &Heads)>, &str)> = report
+                let months: Vec<MonthFigures<'_>> = report
                     .payments
                     .iter()
-                    .map(|p| {
-                        let figures = vec![
+                    .map(|p| MonthFigures {
+                        month: &p.month,
+                        figures: vec![
                             ("3B tax payable", &p.liability),
                             ("3B paid in cash", &p.paid_cash),
                             ("Cash ledger debits", &p.cash_debits),
                             ("3B paid through ITC", &p.paid_itc),
                             ("ITC ledger debits", &p.itc_debits),
-                        ];
-                        (p.month.as_str(), figures, p.finding.as_str())
+                        ],
+                        finding: &p.finding,
                     })
                     .collect();
                 figure_rows(sheet, &styles, &months)?;
@@ -579,7 +590,7 @@ fn cover(
     for (row, (label, value)) in (1u32..).zip(facts) {
         sheet.write_string_with_format(row, 0, label, &styles.label)?;
         let flag = (label == "Data" && banner.is_some()) || (label.starts_with("Rows with") && findings > 0);
-        let style = &styles.plain[usize::from(flag)];
+        let style = &styles.rows[usize::from(flag)];
         match value {
             // A fact, not a column of figures: read from the left like the text.
             Cell::Count(n) => {
