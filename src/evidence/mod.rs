@@ -2,7 +2,7 @@
 //! and its minisign signatures ([`signing`]), signed tree heads
 //! ([`checkpoint`]) and what must hold before one is signed ([`guard`]), bundles written and checked ([`bundle`]), the bundle's
 //! summary built from archived payloads ([`summary`]) and rendered as PDF
-//! ([`pdf`]), and `verify --archive` ([`verify`]). Reads the archive through
+//! ([`pdf`]) and as a workbook ([`workbook`]), and `verify --archive` ([`verify`]). Reads the archive through
 //! the store; writes only bundle files and key files.
 
 pub mod bundle;
@@ -14,3 +14,4 @@ pub mod scope;
 pub mod signing;
 pub mod summary;
 pub mod verify;
+pub mod workbook;

@@ -55,7 +55,7 @@ pub(crate) fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTr
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "783bd66e4b62afdbcec2d5b0684789ee38f560b59a37c8464ffbece863ccaea6";
+const GOLDEN_SHA256: &str = "26df4939beb212db32a6605fc5c1a49de0ebec5c30581211b1e88bfdef2803e4";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {
@@ -174,7 +174,7 @@ async fn standard_tools_validate_a_fresh_bundle() {
 }
 
 /// Copies a bundle, letting `edit` drop (None) or replace entries by their path below the bag root.
-fn rewrite(source: &Path, target: &Path, mut edit: impl FnMut(&str, Vec<u8>) -> Option<Vec<u8>>) {
+pub(crate) fn rewrite(source: &Path, target: &Path, mut edit: impl FnMut(&str, Vec<u8>) -> Option<Vec<u8>>) {
     let mut archive = zip::ZipArchive::new(std::fs::File::open(source).unwrap()).unwrap();
     let mut writer = zip::ZipWriter::new(std::fs::File::create(target).unwrap());
     let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);

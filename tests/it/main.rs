@@ -23,6 +23,7 @@ mod props;
 mod query;
 mod rendered;
 mod secrets;
+mod workbook;
 // The shared harness, also included by the benchmark and the planner example.
 #[path = "../harness/mod.rs"]
 mod support;

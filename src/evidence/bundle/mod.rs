@@ -15,7 +15,7 @@
 //! <name>/tagmanifest-sha256.txt.minisig   signature over the tag manifest
 //! <name>/checkpoint.txt (+ .minisig)      signed tree head the proofs lead to
 //! <name>/gstvault.pub  VERIFY.txt         the signing public key; how to verify by hand
-//! <name>/data/summary.pdf  data/index.csv
+//! <name>/data/summary.pdf  data/summary.xlsx  data/index.csv
 //! <name>/data/snapshots/<endpoint>/<period>/<received>_s<seq>[_p<page>].json   exact bytes
 //! <name>/data/proofs/records.jsonl  inclusion.txt  [consistency.txt]
 //! ```
@@ -41,6 +41,8 @@ pub const PUBLIC_KEY: &str = "gstvault.pub";
 pub const VERIFY_TXT: &str = "VERIFY.txt";
 pub const INDEX_CSV: &str = "data/index.csv";
 pub const SUMMARY_PDF: &str = "data/summary.pdf";
+/// The summary as a workbook, beside the PDF (`evidence::workbook`).
+pub const SUMMARY_XLSX: &str = "data/summary.xlsx";
 pub const RECORDS: &str = "data/proofs/records.jsonl";
 pub const INCLUSION: &str = "data/proofs/inclusion.txt";
 pub const CONSISTENCY: &str = "data/proofs/consistency.txt";

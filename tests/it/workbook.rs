@@ -1,0 +1,393 @@
+//! The bundle's workbook (`data/summary.xlsx`) read back with calamine, a
+//! reader that shares no code with the writer: its sheets, frozen headers
+//! and filters, its amounts as numbers equal to the summary's paise, its
+//! periods as text, its findings exactly the summary's rows that do not
+//! agree; and the same bytes from a second export.
+
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+use calamine::{open_workbook_from_rs, Data, Range, Reader, Xlsx};
+
+use gstvault::app::export::export;
+use gstvault::domain::money::Heads;
+use gstvault::domain::period::{FinancialYear, Period};
+use gstvault::domain::summary::Summary;
+use gstvault::domain::time::Timestamp;
+use gstvault::evidence::bundle::export::ExportRequest;
+use gstvault::evidence::scope::{versions, Scope};
+use gstvault::evidence::summary::{build, SummaryInput};
+use gstvault::evidence::workbook::{self, SHEETS};
+
+use crate::bundle::{fixture_key, request};
+use crate::support::World;
+
+/// The bytes of one file of a bundle, by its path below the bag folder.
+fn bundle_file(bundle: &Path, path: &str) -> Vec<u8> {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(bundle).unwrap()).unwrap();
+    let name = (0..zip.len())
+        .map(|i| zip.by_index(i).unwrap().name().unwrap().to_string())
+        .find(|n| n.split_once('/').is_some_and(|(_, rest)| rest == path))
+        .unwrap_or_else(|| panic!("{path} is not in the bundle"));
+    let mut bytes = Vec::new();
+    zip.by_name(&name).unwrap().read_to_end(&mut bytes).unwrap();
+    bytes
+}
+
+/// One part of the workbook's own ZIP (its XML).
+fn part(xlsx: &[u8], name: &str) -> String {
+    let mut zip = zip::ZipArchive::new(Cursor::new(xlsx)).unwrap();
+    let mut text = String::new();
+    zip.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+    text
+}
+
+/// The summary the export drew, built again the way the export builds it:
+/// the scope's snapshots and the next month's ledgers, up to the as-of.
+fn summary_of(world: &World, request: &ExportRequest, bundle_id: &str, checkpoint_size: u64) -> Summary {
+    let store = world.store.lock().unwrap();
+    let as_of = Timestamp::of(request.as_of);
+    let mut rows = store
+        .snapshots_for_bundle(&request.gstin, &request.scope.periods(), as_of)
+        .unwrap();
+    let after: Vec<Period> = request
+        .scope
+        .months()
+        .last()
+        .map(|m| Period::Month(m.next()))
+        .into_iter()
+        .collect();
+    rows.extend(
+        store
+            .snapshots_for_bundle(&request.gstin, &after, as_of)
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.endpoint.starts_with("ledger-")),
+    );
+    rows.sort_by_key(|r| r.seq);
+    let versions = versions(&rows);
+    let (key, _) = fixture_key("test");
+    let info = key.info();
+    let checkpoint = store
+        .checkpoints()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.size == checkpoint_size && c.key_id == info.key_id)
+        .unwrap();
+    build(
+        &store,
+        &SummaryInput {
+            gstin: &request.gstin,
+            legal_name: request.legal_name.clone(),
+            organization: request.organization.clone(),
+            scope: request.scope,
+            as_of: request.as_of,
+            bundle_id: bundle_id.to_string(),
+            checkpoint: &checkpoint,
+            key: &info,
+            rows: &rows,
+            versions: &versions,
+        },
+    )
+    .unwrap()
+}
+
+fn text(range: &Range<Data>, row: usize, col: usize) -> String {
+    match range.get((row, col)) {
+        Some(Data::String(s)) => s.clone(),
+        other => panic!("row {row} column {col} is not text: {other:?}"),
+    }
+}
+
+/// A numeric cell in rupees, as paise (exact for the amounts of a bundle).
+fn paise(range: &Range<Data>, row: usize, col: usize) -> i64 {
+    match range.get((row, col)) {
+        Some(Data::Float(f)) => (f * 100.0).round() as i64,
+        Some(Data::Int(i)) => i * 100,
+        other => panic!("row {row} column {col} is not a number: {other:?}"),
+    }
+}
+
+fn heads_at(range: &Range<Data>, row: usize, col: usize) -> (Heads, i64) {
+    let heads = Heads {
+        igst: paise(range, row, col),
+        cgst: paise(range, row, col + 1),
+        sgst: paise(range, row, col + 2),
+        cess: paise(range, row, col + 3),
+    };
+    (heads, paise(range, row, col + 4))
+}
+
+fn assert_heads(range: &Range<Data>, row: usize, col: usize, expected: &Heads, what: &str) {
+    assert_eq!(heads_at(range, row, col), (*expected, expected.total()), "{what}");
+}
+
+#[tokio::test]
+async fn the_workbook_reads_back_as_the_summary_and_exports_to_the_same_bytes() {
+    let world = World::build(|_| {}, 8).await;
+    world.login_all().await;
+    let gstin = world.gstins()[0].clone();
+    world
+        .capture(&world.plan(std::slice::from_ref(&gstin), None, "2025-04", "2026-05"))
+        .await;
+    let (key, public) = fixture_key("test");
+    let first_dir = tempfile::tempdir().unwrap();
+    let second_dir = tempfile::tempdir().unwrap();
+    let fy = ExportRequest {
+        scope: Scope::Year(FinancialYear { start_year: 2025 }),
+        ..request(&world, first_dir.path(), "2026-05")
+    };
+    let first = export(&mut world.store.lock().unwrap(), &key, &fy, world.clock.now()).unwrap();
+    let again = ExportRequest {
+        out_dir: second_dir.path().to_path_buf(),
+        ..fy.clone()
+    };
+    let second = export(&mut world.store.lock().unwrap(), &key, &again, world.clock.now()).unwrap();
+    assert!(!second.existed, "written again, into another folder");
+    let xlsx = bundle_file(&first.path, "data/summary.xlsx");
+    assert_eq!(
+        bundle_file(&second.path, "data/summary.xlsx"),
+        xlsx,
+        "the same as-of gives the same workbook"
+    );
+    assert_eq!(
+        std::fs::read(&first.path).unwrap(),
+        std::fs::read(&second.path).unwrap(),
+        "and the same bundle"
+    );
+    let manifest = String::from_utf8(bundle_file(&first.path, "manifest-sha256.txt")).unwrap();
+    let sha = gstvault::domain::digest::Digest::of(&xlsx).hex();
+    assert!(
+        manifest.contains(&format!("{sha}  data/summary.xlsx\n")),
+        "listed in the manifest: {manifest}"
+    );
+    let report = gstvault::evidence::bundle::check::check_bundle(&first.path, Some(&public), None).unwrap();
+    assert!(report.intact(), "{:?}", report.findings);
+
+    let summary = summary_of(&world, &fy, &first.bundle_id, first.checkpoint_size);
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(xlsx.clone())).unwrap();
+    assert_eq!(book.sheet_names(), SHEETS.map(String::from).to_vec());
+
+    // Every sheet's header row is frozen; every table has a filter over its rows.
+    for (i, name) in SHEETS.iter().enumerate() {
+        let sheet = part(&xlsx, &format!("xl/worksheets/sheet{}.xml", i + 1));
+        assert!(
+            sheet.contains(r#"<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>"#),
+            "{name}: header not frozen"
+        );
+        let range = book.worksheet_range(name).unwrap();
+        if *name != workbook::COVER {
+            let (rows, cols) = range.get_size();
+            let last_col = (b'A' + cols as u8 - 1) as char;
+            let span = match (rows, cols) {
+                (1, 1) => "A1".to_string(),
+                _ => format!("A1:{last_col}{rows}"),
+            };
+            assert!(
+                sheet.contains(&format!(r#"<autoFilter ref="{span}"/>"#)),
+                "{name}: no filter over {span}: {sheet}"
+            );
+        }
+    }
+
+    // The figures are numbers equal to the summary's paise; months are text.
+    let balances = book.worksheet_range(workbook::BALANCES).unwrap();
+    assert_eq!(balances.height(), 1 + 2 * summary.balances.len());
+    assert!(!summary.balances.is_empty());
+    for (i, b) in summary.balances.iter().enumerate() {
+        let (cash, itc) = (1 + 2 * i, 2 + 2 * i);
+        assert_eq!(text(&balances, cash, 0), b.month);
+        assert_eq!(text(&balances, itc, 0), b.month);
+        assert_heads(&balances, cash, 2, &b.cash, "cash balance");
+        assert_heads(&balances, itc, 2, &b.itc, "ITC balance");
+        assert_eq!(text(&balances, cash, 7), b.source);
+    }
+    let payments = book.worksheet_range(workbook::PAYMENTS).unwrap();
+    assert_eq!(payments.height(), 1 + 5 * summary.payments.len());
+    for (i, p) in summary.payments.iter().enumerate() {
+        let figures = [&p.liability, &p.paid_cash, &p.cash_debits, &p.paid_itc, &p.itc_debits];
+        for (j, figure) in figures.into_iter().enumerate() {
+            let row = 1 + 5 * i + j;
+            assert_eq!(text(&payments, row, 0), p.month);
+            assert_heads(&payments, row, 2, figure, &format!("{} payment figure {j}", p.month));
+            assert_eq!(text(&payments, row, 7), p.finding);
+        }
+    }
+    for (sheet, rows) in [(workbook::OUTWARD, &summary.outward), (workbook::ITC, &summary.itc)] {
+        let range = book.worksheet_range(sheet).unwrap();
+        assert!(!rows.is_empty(), "{sheet}");
+        assert_eq!(range.height(), 1 + 3 * rows.len(), "{sheet}");
+        for (i, r) in rows.iter().enumerate() {
+            for (j, figure) in [&r.left, &r.right, &r.difference].into_iter().enumerate() {
+                let row = 1 + 3 * i + j;
+                assert_eq!(text(&range, row, 0), r.month, "{sheet}");
+                assert_heads(&range, row, 2, figure, &format!("{sheet} {} figure {j}", r.month));
+                assert_eq!(text(&range, row, 7), r.finding);
+            }
+        }
+    }
+
+    // Findings: exactly the summary's rows whose finding is not "agrees",
+    // with the difference; the scenario's planted mismatches are among them.
+    let findings = book.worksheet_range(workbook::FINDINGS).unwrap();
+    let mut expected: Vec<(String, String, String, Option<Heads>, i64)> = Vec::new();
+    for p in summary.payments.iter().filter(|p| p.finding != "agrees") {
+        let total = p.liability.total() - p.paid_cash.total() - p.paid_itc.total();
+        expected.push((
+            workbook::PAYMENTS.into(),
+            p.month.clone(),
+            p.finding.clone(),
+            None,
+            total,
+        ));
+    }
+    for (sheet, rows) in [(workbook::OUTWARD, &summary.outward), (workbook::ITC, &summary.itc)] {
+        for r in rows.iter().filter(|r| r.finding != "agrees") {
+            expected.push((
+                sheet.into(),
+                r.month.clone(),
+                r.finding.clone(),
+                Some(r.difference),
+                r.difference.total(),
+            ));
+        }
+    }
+    let plants = world.sim.sim.model(&gstin).plants(FinancialYear { start_year: 2025 });
+    for month in [plants.itc_excess_month, plants.short_payment_month] {
+        assert!(
+            expected.iter().any(|(_, period, ..)| *period == month.to_string()),
+            "the planted mismatch of {month} is a finding"
+        );
+    }
+    let found: Vec<(String, String, String, Option<Heads>, i64)> = (1..findings.height())
+        .map(|row| {
+            let by_head = match findings.get((row, 4)) {
+                Some(Data::Empty) | None => None,
+                _ => Some(heads_at(&findings, row, 4).0),
+            };
+            (
+                text(&findings, row, 0),
+                text(&findings, row, 1),
+                text(&findings, row, 2),
+                by_head,
+                paise(&findings, row, 8),
+            )
+        })
+        .collect();
+    assert_eq!(found, expected);
+    let cover = book.worksheet_range(workbook::COVER).unwrap();
+    let count_row = (0..cover.height())
+        .find(|&r| text(&cover, r, 0).starts_with("Rows with a finding"))
+        .unwrap();
+    assert_eq!(paise(&cover, count_row, 1), expected.len() as i64 * 100);
+    let facts: Vec<(String, Data)> = (1..cover.height())
+        .map(|r| (text(&cover, r, 0), cover.get((r, 1)).cloned().unwrap_or(Data::Empty)))
+        .collect();
+    for (label, value) in [
+        ("GSTIN", &summary.gstin),
+        ("Period", &summary.period),
+        ("As of (IST)", &summary.as_of),
+        ("Bundle ID", &summary.bundle_id),
+        ("Checkpoint root (SHA-256)", &summary.checkpoint_root),
+    ] {
+        assert!(
+            facts.contains(&(label.to_string(), Data::String(value.clone()))),
+            "cover {label}: {facts:?}"
+        );
+    }
+    assert!(facts.contains(&(
+        "Checkpoint size (snapshots)".to_string(),
+        Data::Float(summary.checkpoint_size as f64)
+    )));
+
+    // The index: one row per timeline entry; periods and times are text, the page a number.
+    let index = book.worksheet_range(workbook::INDEX).unwrap();
+    assert_eq!(index.height(), 1 + summary.snapshots.len());
+    for (i, s) in summary.snapshots.iter().enumerate() {
+        let row = i + 1;
+        assert_eq!(text(&index, row, 0), s.endpoint);
+        assert_eq!(text(&index, row, 1), s.period, "a period is text, never a date");
+        assert_eq!(index.get((row, 2)), Some(&Data::Float(f64::from(s.page))));
+        assert_eq!(text(&index, row, 3), s.first_seen);
+        assert_eq!(text(&index, row, 4), s.last_seen);
+        assert_eq!(text(&index, row, 5), s.log_entries);
+        assert_eq!(text(&index, row, 6), s.outcome);
+        assert_eq!(text(&index, row, 7), s.short_hash);
+    }
+    assert!(
+        summary.snapshots.iter().any(|s| s.period == "2025-04"),
+        "month periods are in the index"
+    );
+
+    let changes = book.worksheet_range(workbook::CHANGES).unwrap();
+    assert_eq!(changes.height(), 1 + summary.changes.len());
+    for (i, c) in summary.changes.iter().enumerate() {
+        let cells: Vec<String> = (0..4).map(|col| text(&changes, i + 1, col)).collect();
+        assert_eq!(
+            cells,
+            [&c.detected_at, &c.endpoint, &c.period, &c.what_changed].map(String::clone)
+        );
+    }
+    let notes = book.worksheet_range(workbook::NOTES).unwrap();
+    let listed: Vec<String> = (1..notes.height()).map(|r| text(&notes, r, 0)).collect();
+    assert_eq!(listed, summary.notes);
+}
+
+#[tokio::test]
+async fn a_changed_or_missing_workbook_is_a_finding_of_both_verifiers() {
+    let world = crate::bundle::captured_world().await;
+    let (key, public) = fixture_key("test");
+    let out = tempfile::tempdir().unwrap();
+    let good = export(
+        &mut world.store.lock().unwrap(),
+        &key,
+        &request(&world, out.path(), "2026-05"),
+        world.clock.now(),
+    )
+    .unwrap();
+    let public_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keys/test.pub");
+    if let Some((code, text)) = crate::hostile::reference_verifier(&[&good.path, &public_file]) {
+        assert_eq!(
+            code,
+            Some(0),
+            "the reference verifier accepts a bundle with its workbook: {text}"
+        );
+    }
+
+    let changed = out.path().join("changed.zip");
+    crate::bundle::rewrite(&good.path, &changed, |path, mut bytes| {
+        if path == "data/summary.xlsx" {
+            let last = bytes.len() - 1;
+            bytes[last] ^= 0x01;
+        }
+        Some(bytes)
+    });
+    let report = gstvault::evidence::bundle::check::check_bundle(&changed, Some(&public), None).unwrap();
+    assert_eq!(
+        crate::bundle::findings(&report),
+        [(
+            "file data/summary.xlsx".to_string(),
+            "SHA-256 differs from manifest-sha256.txt (the file was changed)".to_string()
+        )]
+        .into_iter()
+        .collect(),
+    );
+    if let Some((code, text)) = crate::hostile::reference_verifier(&[&changed, &public_file]) {
+        assert_eq!(code, Some(1), "{text}");
+        assert!(text.contains("data/summary.xlsx"), "{text}");
+    }
+
+    let missing = out.path().join("missing.zip");
+    crate::bundle::rewrite(&good.path, &missing, |path, bytes| {
+        (path != "data/summary.xlsx").then_some(bytes)
+    });
+    let report = gstvault::evidence::bundle::check::check_bundle(&missing, Some(&public), None).unwrap();
+    let found = crate::bundle::findings(&report);
+    assert!(
+        found.contains(&(
+            "file data/summary.xlsx".to_string(),
+            "is listed in manifest-sha256.txt but missing".to_string()
+        )),
+        "{found:?}"
+    );
+}
