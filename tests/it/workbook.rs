@@ -11,9 +11,8 @@ use calamine::{open_workbook_from_rs, Data, Range, Reader, Xlsx};
 
 use gstvault::app::export::export;
 use gstvault::domain::money::Heads;
-use gstvault::domain::period::{FinancialYear, Period};
+use gstvault::domain::period::FinancialYear;
 use gstvault::domain::summary::Summary;
-use gstvault::domain::time::Timestamp;
 use gstvault::evidence::bundle::export::ExportRequest;
 use gstvault::evidence::scope::{versions, Scope};
 use gstvault::evidence::summary::{build, SummaryInput};
@@ -46,25 +45,7 @@ fn part(xlsx: &[u8], name: &str) -> String {
 /// the scope's snapshots and the next month's ledgers, up to the as-of.
 fn summary_of(world: &World, request: &ExportRequest, bundle_id: &str, checkpoint_size: u64) -> Summary {
     let store = world.store.lock().unwrap();
-    let as_of = Timestamp::of(request.as_of);
-    let mut rows = store
-        .snapshots_for_bundle(&request.gstin, &request.scope.periods(), as_of)
-        .unwrap();
-    let after: Vec<Period> = request
-        .scope
-        .months()
-        .last()
-        .map(|m| Period::Month(m.next()))
-        .into_iter()
-        .collect();
-    rows.extend(
-        store
-            .snapshots_for_bundle(&request.gstin, &after, as_of)
-            .unwrap()
-            .into_iter()
-            .filter(|r| r.endpoint.starts_with("ledger-")),
-    );
-    rows.sort_by_key(|r| r.seq);
+    let rows = gstvault::evidence::bundle::export::bundle_rows(&store, request).unwrap();
     let versions = versions(&rows);
     let (key, _) = fixture_key("test");
     let info = key.info();

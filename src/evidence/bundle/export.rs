@@ -258,6 +258,32 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
+/// The snapshots a bundle of `request` draws on, in log order: the scope's,
+/// up to the as-of, and the next month's ledgers (a month's GSTR-3B is paid
+/// in the next month: those ledgers are the evidence of the payment, so
+/// they travel with the bundle).
+///
+/// Fails when the archive cannot be read.
+pub fn bundle_rows(store: &Reader, request: &ExportRequest) -> Result<Vec<SnapshotRow>, ExportError> {
+    let as_of = Timestamp::of(request.as_of);
+    let mut rows = store.snapshots_for_bundle(&request.gstin, &request.scope.periods(), as_of)?;
+    let after: Vec<Period> = request
+        .scope
+        .months()
+        .last()
+        .map(|m| Period::Month(m.next()))
+        .into_iter()
+        .collect();
+    rows.extend(
+        store
+            .snapshots_for_bundle(&request.gstin, &after, as_of)?
+            .into_iter()
+            .filter(|r| r.endpoint.starts_with("ledger-")),
+    );
+    rows.sort_by_key(|r| r.seq);
+    Ok(rows)
+}
+
 /// Exports one bundle. `now` stamps checkpoints made for it and the bundle record.
 ///
 /// Fails when nothing was archived for the scope, the archive disagrees with
@@ -270,24 +296,7 @@ pub fn export(
 ) -> Result<Exported, ExportError> {
     let gstin = &request.gstin;
     let as_of = Timestamp::of(request.as_of);
-    let periods = request.scope.periods();
-    let mut rows = store.snapshots_for_bundle(gstin, &periods, as_of)?;
-    // A month's GSTR-3B is paid in the next month: that month's ledgers are
-    // the evidence of the payment, so they travel with the bundle.
-    let after: Vec<Period> = request
-        .scope
-        .months()
-        .last()
-        .map(|m| Period::Month(m.next()))
-        .into_iter()
-        .collect();
-    rows.extend(
-        store
-            .snapshots_for_bundle(gstin, &after, as_of)?
-            .into_iter()
-            .filter(|r| r.endpoint.starts_with("ledger-")),
-    );
-    rows.sort_by_key(|r| r.seq);
+    let rows = bundle_rows(store, request)?;
     let versions = versions(&rows);
     if versions.is_empty() {
         return Err(ExportError::Empty {
