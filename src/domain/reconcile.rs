@@ -36,7 +36,7 @@ use serde_json::Value;
 
 use crate::domain::money::{paise_of, rupees, Heads};
 use crate::domain::period::{parse_ledger_date, Month};
-use crate::domain::summary::{BalanceRow, CompareRow, PaymentRow};
+use crate::domain::summary::{BalanceRow, CompareRow, PaymentRow, Verdict};
 
 /// Differences below this (paise, per head) are rounding.
 const TOLERANCE: i64 = 100;
@@ -184,6 +184,7 @@ pub fn payment_with_next(e: &MonthEvidence<'_>, next: Option<&MonthEvidence<'_>>
             cash_debits: Heads::default(),
             itc_debits: Heads::default(),
             finding: "GSTR-3B not captured: payment not reconciled".into(),
+            verdict: Verdict::CouldNotReconcile,
         };
     };
     let figures = ThreeB::read(r3b);
@@ -212,8 +213,9 @@ pub fn payment_with_next(e: &MonthEvidence<'_>, next: Option<&MonthEvidence<'_>>
     });
 
     let mut problems = Vec::new();
+    let mut unchecked = Vec::new();
     if !figures.has_payment {
-        problems.push("3B has no payment table (tx_pmt)".to_string());
+        unchecked.push("3B has no payment table (tx_pmt)".to_string());
     } else {
         let paid = figures.paid_cash.plus(&figures.itc_by_liability);
         let unpaid = figures.liability.minus(&paid);
@@ -231,7 +233,7 @@ pub fn payment_with_next(e: &MonthEvidence<'_>, next: Option<&MonthEvidence<'_>>
     for (what, ledger, found, paid) in checks {
         match found {
             Debits::NotCovered if paid.is_zero() => {}
-            Debits::NotCovered => problems.push(format!(
+            Debits::NotCovered => unchecked.push(format!(
                 "{what} paid not checked: no {ledger} range archived into {filing_month}, when the 3B debits post"
             )),
             Debits::Found(debited) => {
@@ -251,7 +253,8 @@ pub fn payment_with_next(e: &MonthEvidence<'_>, next: Option<&MonthEvidence<'_>>
         paid_itc: figures.paid_itc,
         cash_debits: cash_debits.heads(),
         itc_debits: itc_debits.heads(),
-        finding: finding(problems),
+        verdict: verdict(&problems, &unchecked),
+        finding: finding(problems.into_iter().chain(unchecked).collect()),
     }
 }
 
@@ -439,6 +442,7 @@ pub fn outward(e: &MonthEvidence<'_>) -> Option<CompareRow> {
         left: gstr1,
         right: r3b_tax,
         difference,
+        verdict: verdict(&problems, &[]),
         finding: finding(problems),
     })
 }
@@ -464,6 +468,7 @@ pub fn itc(e: &MonthEvidence<'_>) -> Option<CompareRow> {
         left: gstr2b,
         right: claimed,
         difference,
+        verdict: verdict(&problems, &[]),
         finding: finding(problems),
     })
 }
@@ -603,6 +608,18 @@ fn excess_text(h: &Heads) -> Option<String> {
                 .collect();
             Some(format!("₹{} ({})", rupees(total), each.join(", ")))
         }
+    }
+}
+
+/// Differs when anything differs; else could not be reconciled when a
+/// figure could not be checked; else agrees.
+fn verdict(problems: &[String], unchecked: &[String]) -> Verdict {
+    if !problems.is_empty() {
+        Verdict::Differs
+    } else if !unchecked.is_empty() {
+        Verdict::CouldNotReconcile
+    } else {
+        Verdict::Agrees
     }
 }
 

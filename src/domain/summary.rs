@@ -35,6 +35,35 @@ pub struct BalanceRow {
     pub source: String,
 }
 
+/// What a reconciliation row found: the three counts the cover gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The figures agree (within ₹1 per head).
+    Agrees,
+    /// The figures differ: the finding says by how much and what it means.
+    Differs,
+    /// One side is missing or unreadable: nothing was compared, and the
+    /// finding says what is missing. Never read as agreeing.
+    CouldNotReconcile,
+}
+
+impl Verdict {
+    /// "agrees", "differs", "could not be reconciled".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Agrees => "agrees",
+            Verdict::Differs => "differs",
+            Verdict::CouldNotReconcile => "could not be reconciled",
+        }
+    }
+
+    /// Anything but agreeing is a finding.
+    pub fn is_finding(self) -> bool {
+        self != Verdict::Agrees
+    }
+}
+
 /// GSTR-3B liability and payment against the ledger debits of the same period.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PaymentRow {
@@ -49,8 +78,9 @@ pub struct PaymentRow {
     pub cash_debits: Heads,
     /// ITC ledger debits for the period.
     pub itc_debits: Heads,
-    /// "agrees", or what differs.
+    /// "agrees", or what differs, or what could not be checked.
     pub finding: String,
+    pub verdict: Verdict,
 }
 
 /// Two figures by head that should agree (GSTR-1 vs 3B outward tax; 2B ITC vs 3B ITC claimed).
@@ -63,6 +93,7 @@ pub struct CompareRow {
     pub difference: Heads,
     /// "agrees", or the auditor's reading (short payment, excess ITC, ...).
     pub finding: String,
+    pub verdict: Verdict,
 }
 
 /// A change detected between two snapshots.

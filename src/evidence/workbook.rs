@@ -616,7 +616,7 @@ mod tests {
     use sha2::{Digest as _, Sha256};
 
     use super::*;
-    use crate::domain::summary::{BalanceRow, ChangeLine, IndexRow, PaymentRow};
+    use crate::domain::summary::{BalanceRow, ChangeLine, IndexRow, PaymentRow, Verdict};
 
     fn heads(igst: i64, cgst: i64) -> Heads {
         Heads {
@@ -633,6 +633,11 @@ mod tests {
             left,
             right,
             difference: left.minus(&right),
+            verdict: if finding == "agrees" {
+                Verdict::Agrees
+            } else {
+                Verdict::Differs
+            },
             finding: finding.into(),
         }
     }
@@ -676,6 +681,7 @@ mod tests {
                 cash_debits: heads(0, 100),
                 itc_debits: heads(9_000_000, 0),
                 finding: "3B liability exceeds payment by ₹904.84 (IGST)".into(),
+                verdict: Verdict::Differs,
             }],
             outward: vec![compare("2026-04", heads(500, 0), heads(500, 0), "agrees")],
             itc: vec![

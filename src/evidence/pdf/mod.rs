@@ -20,10 +20,10 @@ use sha2::{Digest as _, Sha256};
 use crate::domain::money::{rupees, Heads};
 use crate::domain::summary::{CompareRow, Summary};
 
-const BUILTIN: &str = include_str!("../../templates/summary.toml");
-const SANS: &[u8] = include_bytes!("../../templates/fonts/DejaVuSans.ttf");
-const BOLD: &[u8] = include_bytes!("../../templates/fonts/DejaVuSans-Bold.ttf");
-const MONO: &[u8] = include_bytes!("../../templates/fonts/DejaVuSansMono.ttf");
+const BUILTIN: &str = include_str!("../../../templates/summary.toml");
+const SANS: &[u8] = include_bytes!("../../../templates/fonts/DejaVuSans.ttf");
+const BOLD: &[u8] = include_bytes!("../../../templates/fonts/DejaVuSans-Bold.ttf");
+const MONO: &[u8] = include_bytes!("../../../templates/fonts/DejaVuSansMono.ttf");
 
 /// Resource names double as the `XXXXXX+` subset tag, so they are six capitals
 /// (and fixed, where printpdf would draw them from a process-global counter).
@@ -1491,7 +1491,7 @@ fn amounts(heads: &Heads) -> Vec<Cell> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::summary::{BalanceRow, ChangeLine, IndexRow, PaymentRow};
+    use crate::domain::summary::{BalanceRow, ChangeLine, IndexRow, PaymentRow, Verdict};
 
     fn heads(seed: i64) -> Heads {
         Heads {
@@ -1560,6 +1560,7 @@ mod tests {
                     paid_itc,
                     cash_debits: if short { paid_cash.minus(&heads(3)) } else { paid_cash },
                     itc_debits: paid_itc,
+                    verdict: if short { Verdict::Differs } else { Verdict::Agrees },
                     finding: if short {
                         "short payment: cash ledger debits are 23,757.00 IGST less than GSTR-3B paid in cash"
                             .to_string()
@@ -1582,6 +1583,7 @@ mod tests {
                         left,
                         right,
                         difference: left.minus(&right),
+                        verdict: if i == flag { Verdict::Differs } else { Verdict::Agrees },
                         finding: if i == flag {
                             reading.to_string()
                         } else {
