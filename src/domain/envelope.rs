@@ -62,6 +62,19 @@ impl Outcome {
         }
     }
 
+    /// What the outcome means, for the legend of a bundle's index.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Outcome::Ok => "the portal answered with data; the payload is in the bundle",
+            Outcome::NoData => "the portal answered that the return or section has no data for that period; its code follows (e.g. RET11416 no invoices, RET13509 return not filed, RET2B1016 2B not generated)",
+            Outcome::ApiError => "the portal refused the request with a business error, code given; nothing about the period's data is proved",
+            Outcome::HttpError => "the API platform answered with an HTTP error status; no portal data",
+            Outcome::TransportError => "no complete answer arrived (connection, timeout); no portal data",
+            Outcome::Pending => "the portal was still preparing the answer (a queued download, a large return's token)",
+            Outcome::Unrecognised => "an answer gstvault does not recognise, archived as received with its code",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Outcome> {
         Outcome::ALL.into_iter().find(|o| o.as_str() == s)
     }

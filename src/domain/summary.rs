@@ -5,6 +5,9 @@
 use serde::Serialize;
 
 use super::money::Heads;
+use super::returns::filing::Filing;
+use super::returns::ledger::{SetOff, Statement};
+use super::returns::ReturnMonth;
 
 /// One row of the snapshot index: one timeline entry (a payload version
 /// and the unbroken run of captures that received it).
@@ -18,6 +21,9 @@ pub struct IndexRow {
     /// The log entries proving first and last seen: `12`, or `12, 340`.
     pub log_entries: String,
     pub outcome: String,
+    /// The portal's status or error code for an answer without data
+    /// (`RET11416`), empty for `ok`.
+    pub code: String,
     /// First 12 hex digits of the payload SHA-256.
     pub short_hash: String,
 }
@@ -137,4 +143,177 @@ pub struct Summary {
     pub changes: Vec<ChangeLine>,
     /// Things the summary could not compute, said plainly.
     pub notes: Vec<String>,
+    /// Filing status of each return and period in scope, from return tracking.
+    pub filings: Vec<FilingRow>,
+    /// GSTR-3B of each month in the portal's layout.
+    pub gstr3b: Vec<ReturnMonth>,
+    /// The portal's auto-computed 3B liability (tables 3.1, 3.2) of each month.
+    pub auto_liability: Vec<ReturnMonth>,
+    /// GSTR-1 table-wise summary of each month.
+    pub gstr1: Vec<ReturnMonth>,
+    /// The cash and credit ledger of each month: opening, credits, debits, closing.
+    pub ledgers: Vec<LedgerRow>,
+    /// Each month's set-off of its 3B liability, explained.
+    pub set_offs: Vec<SetOffRow>,
+}
+
+/// One filing, with the snapshot it was read from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FilingRow {
+    pub filing: Filing,
+    /// `return-track 2026-04, log entry 1234`.
+    pub source: String,
+}
+
+/// One month of one ledger.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LedgerRow {
+    pub month: String,
+    pub statement: Statement,
+    /// True when the ledger's range ends before the month does (captured
+    /// mid-month): its closing balance is the balance at capture, not at month end.
+    pub partial: bool,
+    pub source: String,
+}
+
+/// One month's set-off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SetOffRow {
+    pub month: String,
+    pub set_off: SetOff,
+    pub source: String,
+}
+
+/// Which part of the summary a finding is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    Ledgers,
+    SetOff,
+    Payments,
+    Outward,
+    Itc,
+}
+
+/// One finding of the summary: anything but "agrees", in section order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub section: Section,
+    pub period: String,
+    pub verdict: Verdict,
+    /// The finding as its section words it.
+    pub what: String,
+    /// What the difference is of, e.g. "GSTR-1 − GSTR-3B".
+    pub of: &'static str,
+    /// By head; None where the heads are not comparable (or nothing was compared).
+    pub by_head: Option<Heads>,
+    /// The difference in total, paise (0 when nothing was compared).
+    pub total: i64,
+}
+
+/// How many rows agree, differ and could not be reconciled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub agrees: usize,
+    pub differs: usize,
+    pub could_not_reconcile: usize,
+}
+
+impl Summary {
+    /// Every finding, in the order of the PDF's sections.
+    pub fn findings(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for row in self.ledgers.iter().filter(|r| !r.statement.discrepancy.is_zero()) {
+            out.push(Finding {
+                section: Section::Ledgers,
+                period: row.month.clone(),
+                verdict: Verdict::Differs,
+                what: format!(
+                    "{} does not add up: opening + credits − debits − closing = ₹{}",
+                    row.statement.ledger.name(),
+                    crate::domain::money::rupees(row.statement.discrepancy.total())
+                ),
+                of: "opening + credits − debits − closing",
+                by_head: Some(row.statement.discrepancy),
+                total: row.statement.discrepancy.total(),
+            });
+        }
+        for row in &self.set_offs {
+            for problem in &row.set_off.problems {
+                out.push(Finding {
+                    section: Section::SetOff,
+                    period: row.month.clone(),
+                    verdict: Verdict::Differs,
+                    what: problem.clone(),
+                    of: "set-off order",
+                    by_head: None,
+                    total: 0,
+                });
+            }
+        }
+        for row in self.payments.iter().filter(|r| r.verdict.is_finding()) {
+            // 3B's ITC paid is by the credit head consumed, not by the liability's
+            // head (IGST credit pays CGST): only the total is comparable.
+            let compared = row.verdict == Verdict::Differs;
+            out.push(Finding {
+                section: Section::Payments,
+                period: row.month.clone(),
+                verdict: row.verdict,
+                what: row.finding.clone(),
+                of: "3B liability − paid in cash − paid through ITC (total)",
+                by_head: None,
+                total: if compared {
+                    row.liability.total() - row.paid_cash.total() - row.paid_itc.total()
+                } else {
+                    0
+                },
+            });
+        }
+        for (section, of, rows) in [
+            (Section::Outward, "GSTR-1 − GSTR-3B", &self.outward),
+            (Section::Itc, "GSTR-2B − GSTR-3B", &self.itc),
+        ] {
+            for row in rows.iter().filter(|r| r.verdict.is_finding()) {
+                let compared = row.verdict == Verdict::Differs;
+                out.push(Finding {
+                    section,
+                    period: row.month.clone(),
+                    verdict: row.verdict,
+                    what: row.finding.clone(),
+                    of,
+                    by_head: compared.then_some(row.difference),
+                    total: if compared { row.difference.total() } else { 0 },
+                });
+            }
+        }
+        out
+    }
+
+    /// The reconciliation rows counted by verdict (ledger arithmetic and
+    /// set-off count too: each ledger month and each set-off is a row).
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        let mut add = |v: Verdict| match v {
+            Verdict::Agrees => c.agrees += 1,
+            Verdict::Differs => c.differs += 1,
+            Verdict::CouldNotReconcile => c.could_not_reconcile += 1,
+        };
+        for row in &self.ledgers {
+            add(if row.statement.discrepancy.is_zero() {
+                Verdict::Agrees
+            } else {
+                Verdict::Differs
+            });
+        }
+        for row in &self.set_offs {
+            add(if row.set_off.problems.is_empty() {
+                Verdict::Agrees
+            } else {
+                Verdict::Differs
+            });
+        }
+        self.payments.iter().for_each(|r| add(r.verdict));
+        self.outward.iter().chain(&self.itc).for_each(|r| add(r.verdict));
+        c
+    }
 }

@@ -13,7 +13,9 @@ use crate::domain::envelope::Outcome;
 use crate::domain::gstin::Gstin;
 use crate::domain::period::{Month, Period};
 use crate::domain::reconcile::{self, MonthEvidence};
-use crate::domain::summary::{ChangeLine, IndexRow, Summary};
+use crate::domain::money::Heads;
+use crate::domain::returns::{self, gstr1, gstr3b, ledger, ReturnMonth};
+use crate::domain::summary::{ChangeLine, CompareRow, FilingRow, IndexRow, LedgerRow, PaymentRow, SetOffRow, Summary, Verdict};
 use crate::domain::time::Timestamp;
 use crate::evidence::scope::Scope;
 use crate::evidence::scope::Version;
@@ -44,14 +46,25 @@ pub struct SummaryInput<'a> {
 pub type Payloads = BTreeMap<(String, Period, u32), Value>;
 
 /// The endpoints reconciliation reads.
-pub const RECONCILED_ENDPOINTS: [&str; 6] = [
+pub const RECONCILED_ENDPOINTS: [&str; 8] = [
     "ledger-balance",
     "ledger-cash",
     "ledger-itc",
     "gstr-3b",
+    "gstr-3b-auto-liability",
     "gstr-1-summary",
     "gstr-2b",
+    "return-track",
 ];
+
+/// The log entry of the latest `ok` answer of each (endpoint, period, page):
+/// the snapshot a figure of the summary comes from.
+pub fn latest_seqs(rows: &[SnapshotRow]) -> BTreeMap<(String, Period, u32), u64> {
+    rows.iter()
+        .filter(|r| r.outcome == Outcome::Ok && r.payload_sha256.is_some())
+        .map(|r| ((r.endpoint.clone(), r.period, r.page), r.seq.0))
+        .collect()
+}
 
 /// The latest `ok` payload of each (endpoint, period, page) in `rows`, for the
 /// endpoints reconciliation reads (parsed JSON is large: the rest stays unread).
@@ -94,6 +107,87 @@ pub fn month_evidence(payloads: &Payloads, month: Month) -> MonthEvidence<'_> {
     }
 }
 
+/// `endpoint 2026-04, log entry 1234`.
+fn source_of(seqs: &BTreeMap<(String, Period, u32), u64>, endpoint: &str, period: Period) -> (String, Option<u64>) {
+    match seqs.get(&(endpoint.to_string(), period, 0)) {
+        Some(seq) => (format!("{endpoint} {period}, log entry {seq}"), Some(*seq)),
+        None => (format!("{endpoint} {period}"), None),
+    }
+}
+
+/// The returns of each month in the portal's layout: filing status, GSTR-3B
+/// and its auto-computed liability, the GSTR-1 table-wise summary, the
+/// ledgers and the set-off, each with the snapshot it comes from.
+fn returns_in_layout(
+    report: &mut Summary,
+    payloads: &Payloads,
+    seqs: &BTreeMap<(String, Period, u32), u64>,
+    months: &[Month],
+) {
+    for &month in months {
+        let period = Period::Month(month);
+        let get = |endpoint: &str| payloads.get(&(endpoint.to_string(), period, 0));
+        if let Some(track) = get("return-track") {
+            let (source, _) = source_of(seqs, "return-track", period);
+            for filing in returns::filing::filings(track) {
+                report.filings.push(FilingRow {
+                    filing,
+                    source: source.clone(),
+                });
+            }
+        }
+        let month_of = |endpoint: &str, tables: Vec<returns::ReturnTable>| {
+            let (source, seq) = source_of(seqs, endpoint, period);
+            ReturnMonth {
+                month: month.to_string(),
+                source,
+                seq,
+                tables,
+            }
+        };
+        if let Some(r3b) = get("gstr-3b") {
+            report.gstr3b.push(month_of("gstr-3b", gstr3b::tables(r3b)));
+            let used = gstr3b::used_credit(r3b);
+            let cash = gstr3b::table_6_1(r3b)
+                .map(|t| Heads {
+                    igst: t.value("Integrated tax", "Tax paid in cash").unwrap_or(0),
+                    cgst: t.value("Central tax", "Tax paid in cash").unwrap_or(0),
+                    sgst: t.value("State/UT tax", "Tax paid in cash").unwrap_or(0),
+                    cess: t.value("Cess", "Tax paid in cash").unwrap_or(0),
+                })
+                .unwrap_or_default();
+            report.set_offs.push(SetOffRow {
+                month: month.to_string(),
+                set_off: ledger::set_off(&used, &cash),
+                source: source_of(seqs, "gstr-3b", period).0,
+            });
+        }
+        if let Some(auto) = get("gstr-3b-auto-liability") {
+            report
+                .auto_liability
+                .push(month_of("gstr-3b-auto-liability", gstr3b::auto_liability_tables(auto)));
+        }
+        if let Some(table) = get("gstr-1-summary").and_then(gstr1::table) {
+            report.gstr1.push(month_of("gstr-1-summary", vec![table]));
+        }
+        for (endpoint, read) in [
+            ("ledger-cash", ledger::cash as fn(&Value) -> Option<ledger::Statement>),
+            ("ledger-itc", ledger::credit),
+        ] {
+            if let Some(statement) = get(endpoint).and_then(read) {
+                let partial = crate::domain::period::parse_ledger_date(&statement.to)
+                    .is_some_and(|to| to < month.last_day());
+                report.ledgers.push(LedgerRow {
+                    month: month.to_string(),
+                    statement,
+                    partial,
+                    source: source_of(seqs, endpoint, period).0,
+                });
+            }
+        }
+    }
+}
+
 /// Builds the report. Fails only when the archive cannot be read.
 /// The one-line summaries of `changes`, in order. A key's changes chain (one's
 /// new payload is the next one's old), so the last document parsed is kept.
@@ -133,9 +227,20 @@ fn ist(t: Timestamp) -> String {
 }
 
 pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreError> {
-    let snapshots = input
-        .versions
-        .iter()
+    // The index is an appendix a reader looks things up in: by endpoint
+    // group (in catalog order), endpoint, period, page, then first seen.
+    let group_of = |endpoint: &str| {
+        crate::domain::catalog::find(endpoint)
+            .and_then(|e| crate::domain::catalog::Group::ALL.iter().position(|g| *g == e.group))
+            .unwrap_or(usize::MAX)
+    };
+    let mut versions: Vec<&Version> = input.versions.iter().collect();
+    versions.sort_by(|a, b| {
+        (group_of(&a.first.endpoint), &a.first.endpoint, a.first.period, a.first.page, a.first.seq)
+            .cmp(&(group_of(&b.first.endpoint), &b.first.endpoint, b.first.period, b.first.page, b.first.seq))
+    });
+    let snapshots = versions
+        .into_iter()
         .map(|v| IndexRow {
             endpoint: v.first.endpoint.clone(),
             period: v.first.period.to_string(),
@@ -149,6 +254,11 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
                 .collect::<Vec<_>>()
                 .join(", "),
             outcome: v.first.outcome.to_string(),
+            code: if v.first.outcome == Outcome::Ok {
+                String::new()
+            } else {
+                v.first.error_cd.clone().unwrap_or_default()
+            },
             short_hash: v.first.payload_sha256.map(|d| d.short()).unwrap_or_default(),
         })
         .collect();
@@ -176,7 +286,15 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
         itc: Vec::new(),
         changes: Vec::new(),
         notes: Vec::new(),
+        filings: Vec::new(),
+        gstr3b: Vec::new(),
+        auto_liability: Vec::new(),
+        gstr1: Vec::new(),
+        ledgers: Vec::new(),
+        set_offs: Vec::new(),
     };
+    let seqs = latest_seqs(input.rows);
+    returns_in_layout(&mut report, &payloads, &seqs, &input.scope.months());
     // The month after the scope contributes its ledgers: the last month's 3B is paid then.
     let mut months = input.scope.months();
     if let Some(last) = months.last().copied() {
@@ -190,21 +308,34 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
             report.notes.push(format!(
                 "{month}: no ledger or GSTR-3B answer archived up to the as-of time"
             ));
-            continue;
+        } else {
+            report.balances.push(row.balance);
         }
-        report.balances.push(row.balance);
-        match row.payment {
-            Some(payment) => report.payments.push(payment),
-            None => report.notes.push(format!(
-                "{month}: GSTR-3B not filed or not archived: payment not reconciled"
-            )),
-        }
-        match row.outward {
-            Some(outward) => report.outward.push(outward),
-            None => report
-                .notes
-                .push(format!("{month}: GSTR-1 or GSTR-3B missing: outward tax not compared")),
-        }
+        report.payments.push(row.payment.unwrap_or_else(|| PaymentRow {
+            month: month.to_string(),
+            liability: Heads::default(),
+            paid_cash: Heads::default(),
+            paid_itc: Heads::default(),
+            cash_debits: Heads::default(),
+            itc_debits: Heads::default(),
+            finding: "GSTR-3B not filed or not archived up to the as-of time: payment not reconciled".into(),
+            verdict: Verdict::CouldNotReconcile,
+        }));
+        let missing = |what: &str| CompareRow {
+            month: month.to_string(),
+            left: Heads::default(),
+            right: Heads::default(),
+            difference: Heads::default(),
+            finding: format!("{what} not archived up to the as-of time: not compared"),
+            verdict: Verdict::CouldNotReconcile,
+        };
+        report.outward.push(row.outward.unwrap_or_else(|| {
+            missing(match (e.gstr1_summary.is_some(), e.gstr3b.is_some()) {
+                (false, false) => "GSTR-1 summary and GSTR-3B",
+                (false, true) => "GSTR-1 summary",
+                _ => "GSTR-3B",
+            })
+        }));
         match row.itc {
             Some(itc) => report.itc.push(itc),
             None => report

@@ -665,6 +665,7 @@ mod tests {
                 last_seen: "2026-06-25 10:00:00 +05:30".into(),
                 log_entries: "12".into(),
                 outcome: "ok".into(),
+                code: String::new(),
                 short_hash: "0123456789ab".into(),
             }],
             balances: vec![BalanceRow {
@@ -684,6 +685,12 @@ mod tests {
                 verdict: Verdict::Differs,
             }],
             outward: vec![compare("2026-04", heads(500, 0), heads(500, 0), "agrees")],
+            filings: Vec::new(),
+            gstr3b: Vec::new(),
+            auto_liability: Vec::new(),
+            gstr1: Vec::new(),
+            ledgers: Vec::new(),
+            set_offs: Vec::new(),
             itc: vec![
                 compare("2026-04", heads(100_000, 0), heads(100_000, 0), "agrees"),
                 compare(

@@ -17,8 +17,11 @@ use printpdf::{
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
+mod returns;
+
+use crate::domain::envelope::Outcome;
 use crate::domain::money::{rupees, Heads};
-use crate::domain::summary::{CompareRow, Summary};
+use crate::domain::summary::{CompareRow, Section, Summary};
 
 const BUILTIN: &str = include_str!("../../../templates/summary.toml");
 const SANS: &[u8] = include_bytes!("../../../templates/fonts/DejaVuSans.ttf");
@@ -63,7 +66,10 @@ pub struct Template {
     simulated: SimulatedText,
     footer: FooterText,
     labels: Labels,
-    snapshots: TableText,
+    snapshots: IndexText,
+    filings: TableText,
+    returns: ReturnsText,
+    ledgers: LedgerText,
     balances: BalanceText,
     payments: PaymentText,
     outward: CompareText,
@@ -127,6 +133,61 @@ struct CoverText {
     source: String,
     contents: String,
     findings: String,
+    counts: String,
+    proves: String,
+    no_findings: String,
+    finding_where: String,
+    details: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndexText {
+    title: String,
+    intro: String,
+    columns: Vec<String>,
+    widths: Vec<f32>,
+    /// One paragraph per column group; the outcomes' legend follows from the code.
+    legend: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReturnsText {
+    gstr3b_title: String,
+    gstr3b_intro: String,
+    auto_title: String,
+    auto_intro: String,
+    gstr1_title: String,
+    gstr1_intro: String,
+    /// `{number}` and `{title}` of the form's table.
+    table: String,
+    month: String,
+    line: String,
+    fy_total: String,
+    source: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LedgerText {
+    title: String,
+    intro: String,
+    columns: Vec<String>,
+    widths: Vec<f32>,
+    cash: String,
+    credit: String,
+    opening: String,
+    credits: String,
+    debits: String,
+    closing: String,
+    /// `{to}`: the last date the ledger answer covers.
+    at_capture: String,
+    adds_up: String,
+    set_off_title: String,
+    set_off_intro: String,
+    set_off_columns: Vec<String>,
+    set_off_widths: Vec<f32>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -294,6 +355,14 @@ impl Template {
         }
         for (name, columns, widths, want) in [
             ("snapshots", &self.snapshots.columns, &self.snapshots.widths, 8),
+            ("filings", &self.filings.columns, &self.filings.widths, 7),
+            ("ledgers", &self.ledgers.columns, &self.ledgers.widths, 8),
+            (
+                "ledgers.set_off",
+                &self.ledgers.set_off_columns,
+                &self.ledgers.set_off_widths,
+                2,
+            ),
             ("balances", &self.balances.columns, &self.balances.widths, 8),
             ("payments", &self.payments.columns, &self.payments.widths, 7),
             ("outward", &self.outward.columns, &self.outward.widths, 7),
@@ -322,6 +391,7 @@ impl Template {
         let mut texts: Vec<(String, &str)> = vec![
             ("cover.title".into(), &self.cover.title),
             ("cover.subtitle".into(), &self.cover.subtitle),
+            ("cover.proves".into(), &self.cover.proves),
             ("footer.left".into(), &self.footer.left),
             ("footer.right".into(), &self.footer.right),
             ("verify.intro".into(), &self.verify.intro),
@@ -739,7 +809,7 @@ struct TableSpec<'s> {
 }
 
 const CELL_PAD: f32 = 2.6;
-const MAX_CELL_LINES: usize = 4;
+const MAX_CELL_LINES: usize = 10;
 
 struct Layout<'a> {
     t: &'a Template,
@@ -753,7 +823,14 @@ struct Layout<'a> {
     top: f32,
     bottom: f32,
     bookmarks: Vec<(String, usize)>,
-    findings: usize,
+    /// The section being laid out, for the cover's list of findings.
+    current: Option<Section>,
+    /// Where each section starts: its numbered title and page.
+    section_pages: Vec<(Section, String, usize)>,
+    /// The page of each flagged group: section, its first cell (the month), page.
+    finding_pages: Vec<(Section, String, usize)>,
+    /// The number of the last numbered section; None once in the appendix.
+    number: Option<usize>,
 }
 
 impl<'a> Layout<'a> {
@@ -773,7 +850,10 @@ impl<'a> Layout<'a> {
             // Room for the footer line below the text area.
             bottom: p.margin_bottom_mm * MM + t.fonts.footer_size * 2.2,
             bookmarks: Vec::new(),
-            findings: 0,
+            current: None,
+            section_pages: Vec::new(),
+            finding_pages: Vec::new(),
+            number: Some(0),
         }
     }
 
@@ -977,8 +1057,19 @@ impl<'a> Layout<'a> {
         }
         self.ensure(size * 2.0 + intro_h + keep);
         self.y -= size * 1.4;
-        self.text(Face::Bold, size, &t.colors.accent, self.left, self.y, title);
-        self.bookmarks.push((title.to_string(), self.pages.len() - 1));
+        let title = match &mut self.number {
+            Some(n) => {
+                *n += 1;
+                format!("{n}. {title}")
+            }
+            None => title.to_string(),
+        };
+        self.text(Face::Bold, size, &t.colors.accent, self.left, self.y, &title);
+        let page = self.pages.len() - 1;
+        if let Some(section) = self.current {
+            self.section_pages.push((section, title.clone(), page));
+        }
+        self.bookmarks.push((title, page));
         self.y -= size * 0.5;
         if !intro.is_empty() {
             self.paragraph(
@@ -1111,6 +1202,12 @@ impl<'a> Layout<'a> {
                 self.y -= size * 0.6;
                 self.draw_row(&header, &xs, true);
             }
+            if let (Some(section), Some(first)) = (self.current, group.first()) {
+                if group.iter().any(|r| r.flagged) {
+                    let month = first.cells.first().map(|c| c.text.clone()).unwrap_or_default();
+                    self.finding_pages.push((section, month, self.pages.len() - 1));
+                }
+            }
             for row in group {
                 self.draw_row(row, &xs, false);
             }
@@ -1130,39 +1227,14 @@ impl<'a> Layout<'a> {
     fn sections(&mut self, report: &Summary) {
         self.new_page();
         let t = self.t;
+        let fy = report.period.starts_with("FY");
 
-        self.heading(&t.snapshots.title, &t.snapshots.intro, self.keep_for_table());
-        if report.snapshots.is_empty() {
-            self.none();
-        } else {
-            let groups: Vec<Group> = report
-                .snapshots
-                .iter()
-                .map(|s| {
-                    vec![Row {
-                        cells: vec![
-                            Cell::left(&s.endpoint),
-                            Cell::left(&s.period),
-                            Cell::right(s.page.to_string()),
-                            Cell::left(&s.first_seen),
-                            Cell::left(&s.last_seen),
-                            Cell::left(&s.log_entries),
-                            Cell::left(&s.outcome),
-                            Cell::mono(&s.short_hash),
-                        ],
-                        flagged: false,
-                    }]
-                })
-                .collect();
-            let aligns = [0, 0, 1, 0, 0, 0, 0, 0].map(align).to_vec();
-            let spec = TableSpec {
-                title: &t.snapshots.title,
-                columns: &t.snapshots.columns,
-                widths: &t.snapshots.widths,
-                aligns,
-            };
-            self.table(&spec, &groups);
-        }
+        self.filings(report);
+        let r = &t.returns;
+        self.return_section(&r.gstr3b_title, &r.gstr3b_intro, &report.gstr3b, fy);
+        self.return_section(&r.auto_title, &r.auto_intro, &report.auto_liability, fy);
+        self.return_section(&r.gstr1_title, &r.gstr1_intro, &report.gstr1, fy);
+        self.ledgers(report);
 
         let b = &t.balances;
         self.heading(&b.title, &b.intro, self.keep_for_table());
@@ -1202,6 +1274,7 @@ impl<'a> Layout<'a> {
         }
 
         let p = &t.payments;
+        self.current = Some(Section::Payments);
         self.heading(&p.title, &p.intro, self.keep_for_table());
         if report.payments.is_empty() {
             self.none();
@@ -1230,9 +1303,14 @@ impl<'a> Layout<'a> {
             self.table(&spec, &groups);
         }
 
-        for (text, rows) in [(&t.outward, &report.outward), (&t.itc, &report.itc)] {
+        for (section, text, rows) in [
+            (Section::Outward, &t.outward, &report.outward),
+            (Section::Itc, &t.itc, &report.itc),
+        ] {
+            self.current = Some(section);
             self.compare(text, rows);
         }
+        self.current = None;
 
         let c = &t.changes;
         self.heading(&c.title, &c.intro, self.keep_for_table());
@@ -1277,6 +1355,60 @@ impl<'a> Layout<'a> {
         for (i, step) in steps.iter().enumerate() {
             self.item(&format!("{}.", i + 1), step);
         }
+
+        self.index(report);
+    }
+
+    /// Appendix A: the snapshot index, sorted, with a legend of its columns
+    /// and of every outcome.
+    fn index(&mut self, report: &Summary) {
+        let t = self.t;
+        self.new_page();
+        self.number = None;
+        self.heading(&t.snapshots.title, &t.snapshots.intro, t.fonts.body_size * 6.0);
+        for line in &t.snapshots.legend {
+            self.item("•", line);
+        }
+        for outcome in Outcome::ALL {
+            self.item("•", &format!("{}: {}.", outcome.as_str(), outcome.meaning()));
+        }
+        self.y -= t.fonts.body_size * 0.6;
+        if report.snapshots.is_empty() {
+            self.none();
+            return;
+        }
+        let groups: Vec<Group> = report
+            .snapshots
+            .iter()
+            .map(|s| {
+                let outcome = if s.code.is_empty() {
+                    s.outcome.clone()
+                } else {
+                    format!("{} {}", s.outcome, s.code)
+                };
+                vec![Row {
+                    cells: vec![
+                        Cell::left(&s.endpoint),
+                        Cell::left(&s.period),
+                        Cell::right(s.page.to_string()),
+                        Cell::left(&s.first_seen),
+                        Cell::left(&s.last_seen),
+                        Cell::left(&s.log_entries),
+                        Cell::left(outcome),
+                        Cell::mono(&s.short_hash),
+                    ],
+                    flagged: false,
+                }]
+            })
+            .collect();
+        let aligns = [0, 0, 1, 0, 0, 0, 0, 0].map(align).to_vec();
+        let spec = TableSpec {
+            title: &t.snapshots.title,
+            columns: &t.snapshots.columns,
+            widths: &t.snapshots.widths,
+            aligns,
+        };
+        self.table(&spec, &groups);
     }
 
     fn compare(&mut self, text: &CompareText, rows: &[CompareRow]) {
@@ -1310,7 +1442,6 @@ impl<'a> Layout<'a> {
     /// when the finding is anything but "agrees".
     fn figure_group(&mut self, month: &str, figures: &[(&String, &Heads)], finding: &str) -> Group {
         let flagged = finding.trim() != "agrees";
-        self.findings += usize::from(flagged);
         let mut group: Group = figures
             .iter()
             .enumerate()
@@ -1335,13 +1466,48 @@ impl<'a> Layout<'a> {
 
     // ------------------------------------------------------------ cover, footers
 
+    /// The cover, findings first: drawn after the sections (so that it can
+    /// give their pages), on as many pages as it needs, in front of them.
     fn cover(&mut self, report: &Summary) {
+        let body = std::mem::take(&mut self.pages);
+        let mut shift = 0;
+        let mut cover = Vec::new();
+        // More cover pages move every page number; a second pass settles it.
+        for _ in 0..4 {
+            self.pages = vec![PageOps::default()];
+            self.y = self.top;
+            self.draw_cover(report, shift);
+            cover = std::mem::take(&mut self.pages);
+            if cover.len() == shift + 1 {
+                break;
+            }
+            shift = cover.len() - 1;
+        }
+        let shift = cover.len() - 1;
+        self.pages = cover;
+        self.pages.extend(body.into_iter().skip(1));
+        for bookmark in &mut self.bookmarks {
+            bookmark.1 += shift;
+        }
+        let title = fill(&self.t.cover.title, &self.vars);
+        self.bookmarks.insert(0, (title, 0));
+    }
+
+    /// Where a finding is: its section's numbered title and the page of its
+    /// row (1-based, with `shift` cover pages more than one).
+    fn finding_place(&self, section: Section, period: &str, shift: usize) -> Option<(String, usize)> {
+        let (_, title, start) = self.section_pages.iter().find(|(s, _, _)| *s == section)?;
+        let page = self
+            .finding_pages
+            .iter()
+            .find(|(s, m, _)| *s == section && m == period)
+            .map_or(*start, |(_, _, p)| *p);
+        Some((title.clone(), page + 1 + shift))
+    }
+
+    fn draw_cover(&mut self, report: &Summary, shift: usize) {
         let t = self.t;
         let c = &t.cover;
-        let pages_before = std::mem::take(&mut self.pages);
-        // Lay the cover out on a scratch page list, then put it in front.
-        self.pages = vec![PageOps::default()];
-        self.y = self.top;
         let title = fill(&c.title, &self.vars);
         self.y -= t.fonts.title_size * 1.2;
         self.text(
@@ -1370,11 +1536,66 @@ impl<'a> Layout<'a> {
             .legal_name
             .clone()
             .unwrap_or_else(|| c.legal_name_unknown.clone());
-        let fields: [(&str, String, Face); 12] = [
+        let facts: [(&str, String, Face); 4] = [
             (&c.gstin, report.gstin.clone(), Face::Bold),
             (&c.legal_name, legal, Face::Sans),
             (&c.period, report.period.clone(), Face::Sans),
             (&c.as_of, report.as_of.clone(), Face::Sans),
+        ];
+        self.fields(&facts);
+
+        // Findings first: the counts, what the bundle proves, every finding.
+        let size = t.fonts.body_size;
+        self.cover_heading(&c.findings);
+        let counts = report.counts();
+        let line = fill(
+            &c.counts,
+            &[
+                ("agrees", counts.agrees.to_string()),
+                ("differs", counts.differs.to_string()),
+                ("unreconciled", counts.could_not_reconcile.to_string()),
+            ],
+        );
+        let flagged = counts.differs + counts.could_not_reconcile > 0;
+        let (face, col) = if flagged {
+            (Face::Bold, &t.colors.flag_text)
+        } else {
+            (Face::Sans, &t.colors.text)
+        };
+        self.paragraph(face, size, col, &line, 0.0, size * 0.5);
+        let proves = fill(&c.proves, &self.vars);
+        self.paragraph(Face::Sans, size, &t.colors.muted, &proves, 0.0, size * 0.6);
+        let findings = report.findings();
+        if findings.is_empty() {
+            self.paragraph(Face::Sans, size, &t.colors.text, &c.no_findings, 0.0, size * 0.6);
+        }
+        for f in &findings {
+            let place = self
+                .finding_place(f.section, &f.period, shift)
+                .map(|(section, page)| {
+                    fill(
+                        &c.finding_where,
+                        &[("section", section), ("page", page.to_string())],
+                    )
+                })
+                .unwrap_or_default();
+            let amount = if f.total != 0 {
+                format!(" Difference ₹{} ({}).", rupees(f.total), f.of)
+            } else {
+                String::new()
+            };
+            let text = format!(
+                "{} · {} · {}: {}.{amount}",
+                f.period,
+                f.verdict.as_str(),
+                place,
+                f.what.trim_end_matches('.')
+            );
+            self.flag_item(&t.labels.marker, &text);
+        }
+
+        self.cover_heading(&c.details);
+        let details: [(&str, String, Face); 8] = [
             (&c.bundle_id, report.bundle_id.clone(), Face::Mono),
             (&c.organization, report.organization.clone(), Face::Sans),
             (&c.checkpoint_origin, report.checkpoint_origin.clone(), Face::Mono),
@@ -1384,45 +1605,14 @@ impl<'a> Layout<'a> {
             (&c.key_fingerprint, report.key_fingerprint.clone(), Face::Mono),
             (&c.source, report.sources.join(", "), Face::Mono),
         ];
-        let size = t.fonts.body_size;
-        let label_w = (self.right - self.left) * 0.32;
-        for (label, value, face) in fields {
-            let vsize = if face == Face::Mono { t.fonts.mono_size } else { size };
-            let lines = self.wrap(face, vsize, &value, self.right - self.left - label_w);
-            let lead = size * 1.5;
-            self.y -= lead;
-            self.text(Face::Sans, size, &t.colors.muted, self.left, self.y, label);
-            for (i, line) in lines.iter().enumerate() {
-                let y = self.y - i as f32 * vsize * 1.3;
-                self.text(face, vsize, &t.colors.text, self.left + label_w, y, line);
-            }
-            self.y -= (lines.len().max(1) - 1) as f32 * vsize * 1.3 + size * 0.45;
-            let y = self.y;
-            self.rule(self.left, self.right, y, &t.colors.rule, 0.3);
-        }
-        self.y -= size * 1.2;
-        let findings = format!("{}: {}", c.findings, self.findings);
-        let (face, col) = if self.findings > 0 {
-            (Face::Bold, &t.colors.flag_text)
-        } else {
-            (Face::Sans, &t.colors.text)
-        };
-        self.paragraph(face, size, col, &findings, 0.0, size * 1.5);
+        self.fields(&details);
 
-        self.y -= t.fonts.heading_size * 1.4;
-        self.text(
-            Face::Bold,
-            t.fonts.heading_size,
-            &t.colors.accent,
-            self.left,
-            self.y,
-            &c.contents,
-        );
-        self.y -= t.fonts.heading_size * 0.4;
+        self.cover_heading(&c.contents);
         let entries: Vec<(String, usize)> = self.bookmarks.clone();
         for (title, page) in entries {
+            self.ensure(size * 1.6);
             self.y -= size * 1.6;
-            let number = (page + 1).to_string();
+            let number = (page + 1 + shift).to_string();
             let nw = self.width(Face::Sans, size, &number);
             let title = self.fit(Face::Sans, size, &title, self.right - self.left - nw - 12.0);
             self.text(Face::Sans, size, &t.colors.text, self.left, self.y, &title);
@@ -1431,10 +1621,63 @@ impl<'a> Layout<'a> {
             let y = self.y;
             self.rule(dots_from, self.right - nw - 4.0, y, &t.colors.rule, 0.3);
         }
-        let cover = self.pages.pop().unwrap_or_default();
-        self.pages = pages_before;
-        self.pages[0] = cover;
-        self.bookmarks.insert(0, (title, 0));
+    }
+
+    fn cover_heading(&mut self, text: &str) {
+        let t = self.t;
+        self.ensure(t.fonts.heading_size * 4.0);
+        self.y -= t.fonts.heading_size * 1.6;
+        self.text(
+            Face::Bold,
+            t.fonts.heading_size,
+            &t.colors.accent,
+            self.left,
+            self.y,
+            text,
+        );
+        self.y -= t.fonts.heading_size * 0.5;
+    }
+
+    /// Labelled values, one per line, with rules between.
+    fn fields(&mut self, fields: &[(&str, String, Face)]) {
+        let t = self.t;
+        let size = t.fonts.body_size;
+        let label_w = (self.right - self.left) * 0.32;
+        for (label, value, face) in fields {
+            let vsize = if *face == Face::Mono { t.fonts.mono_size } else { size };
+            let lines = self.wrap(*face, vsize, value, self.right - self.left - label_w);
+            let lead = size * 1.5;
+            self.ensure(lead + lines.len() as f32 * vsize * 1.3);
+            self.y -= lead;
+            self.text(Face::Sans, size, &t.colors.muted, self.left, self.y, label);
+            for (i, line) in lines.iter().enumerate() {
+                let y = self.y - i as f32 * vsize * 1.3;
+                self.text(*face, vsize, &t.colors.text, self.left + label_w, y, line);
+            }
+            self.y -= (lines.len().max(1) - 1) as f32 * vsize * 1.3 + size * 0.45;
+            let y = self.y;
+            self.rule(self.left, self.right, y, &t.colors.rule, 0.3);
+        }
+    }
+
+    /// An item in the finding colour.
+    fn flag_item(&mut self, marker: &str, text: &str) {
+        let t = self.t;
+        let size = t.fonts.body_size;
+        let lead = size * 1.35;
+        let indent = self.width(Face::Sans, size, "00.  ");
+        let lines = self.wrap(Face::Sans, size, text, self.right - self.left - indent);
+        let col = t.colors.flag_text.clone();
+        for (i, line) in lines.iter().enumerate() {
+            self.ensure(lead);
+            self.y -= lead;
+            let base = self.y + size * 0.3;
+            if i == 0 {
+                self.text(Face::Bold, size, &col, self.left, base, marker);
+            }
+            self.text(Face::Sans, size, &col, self.left + indent, base, line);
+        }
+        self.y -= size * 0.4;
     }
 
     fn footers(&mut self) {
@@ -1524,6 +1767,7 @@ mod tests {
                 last_seen: format!("2025-06-{:02}T18:{:02}:00+05:30", i % 28 + 1, (i * 7) % 60),
                 log_entries: format!("{}, {}", i * 3, i * 3 + 37),
                 outcome: if i % 17 == 0 { "api_error" } else { "ok" }.to_string(),
+                code: if i % 17 == 0 { "RET191106".to_string() } else { String::new() },
                 short_hash: format!("{:012x}", (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 16),
             })
             .collect();
@@ -1628,6 +1872,25 @@ mod tests {
                 "GSTR-2B for 2025-05 was not yet generated on the portal when this bundle was made; section 5 stops at 2025-03.".to_string(),
                 "The cash ledger answer for 2024-07 was an API error on every capture; its month-end balance is carried from the previous month's closing balance.".to_string(),
             ],
+            filings: Vec::new(),
+            gstr3b: months
+                .iter()
+                .take(3)
+                .map(|m| crate::domain::returns::ReturnMonth {
+                    month: m.clone(),
+                    source: format!("gstr-3b {m}, log entry 12"),
+                    seq: Some(12),
+                    tables: crate::domain::returns::gstr3b::tables(&serde_json::json!({
+                        "sup_details": {"osup_det": {"txval": 1234567.5, "iamt": 90904.84, "camt": 13134.85, "samt": 13134.84}},
+                        "itc_elg": {"itc_avl": [{"ty": "OTH", "iamt": 117174.53}], "itc_net": {"iamt": 117174.53}},
+                        "tx_pmt": {"net_tax_pay": [{"igst": {"tx": 90904.84}}], "pditc": {"i_pdi": 90904.84, "c_pdi": 13134.85, "s_pdi": 13134.84}}
+                    })),
+                })
+                .collect(),
+            auto_liability: Vec::new(),
+            gstr1: Vec::new(),
+            ledgers: Vec::new(),
+            set_offs: Vec::new(),
         }
     }
 
