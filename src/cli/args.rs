@@ -63,6 +63,8 @@ pub enum Command {
     Changes(ChangesArgs),
     /// Month-end cash and ITC balances beside GSTR-3B liability and payment.
     Balances(BalancesArgs),
+    /// GSTR-3B liability by table (3.1, 3.2, 5.1, 6.1) as filed, beside the portal's auto-computed liability.
+    Liability(LiabilityArgs),
 }
 
 /// Where a query reads and how it prints.
@@ -208,6 +210,24 @@ pub struct BalancesArgs {
     #[arg(long)]
     pub month: Option<String>,
     /// Ledgers received at or before: RFC 3339, a date (end of that day, IST), or a time ago (7d). Default: now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub output: QueryOutput,
+}
+
+#[derive(Args, Debug)]
+pub struct LiabilityArgs {
+    /// The GSTIN.
+    #[arg(long)]
+    pub gstin: String,
+    /// One month, YYYY-MM.
+    #[arg(long, required_unless_present = "fy", conflicts_with = "fy")]
+    pub month: Option<String>,
+    /// The financial year, YYYY-YY (e.g. 2025-26).
+    #[arg(long)]
+    pub fy: Option<String>,
+    /// Returns received at or before: RFC 3339, a date (end of that day, IST), or a time ago (7d). Default: now.
     #[arg(long)]
     pub as_of: Option<String>,
     #[command(flatten)]

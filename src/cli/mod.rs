@@ -259,6 +259,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 "no ledger or GSTR-3B snapshots match",
             )
         }
+        Command::Liability(args) => {
+            let store = open_for_query(&cli.config, &args.output.archive)?;
+            let query = crate::query::liability::LiabilityArgs {
+                gstin: args.gstin,
+                month: args.month,
+                fy: args.fy,
+                as_of: args.as_of,
+            };
+            let rows = crate::query::liability::liability(&store, &query, Utc::now())?;
+            print_table(
+                &crate::render::query::liability_table(&rows),
+                &args.output,
+                "no GSTR-3B or auto-liability snapshots match",
+            )
+        }
     }
 }
 

@@ -20,7 +20,8 @@ use rust_xlsxwriter::{
 };
 
 use crate::domain::money::Heads;
-use crate::domain::summary::{CompareRow, Summary};
+use crate::domain::returns::{ReturnMonth, Unit};
+use crate::domain::summary::{CompareRow, Section, Summary};
 
 #[derive(Debug, thiserror::Error)]
 #[error("the workbook could not be written: {0}")]
@@ -34,9 +35,18 @@ impl From<XlsxError> for WorkbookError {
 
 /// The sheets, in workbook order. The findings come right after the cover;
 /// the snapshot index is the appendix.
-pub const SHEETS: [&str; 9] = [COVER, FINDINGS, BALANCES, PAYMENTS, OUTWARD, ITC, CHANGES, NOTES, INDEX];
+pub const SHEETS: [&str; 15] = [
+    COVER, FINDINGS, FILINGS, GSTR3B, AUTO_LIABILITY, GSTR1, LEDGERS, SET_OFF, BALANCES, PAYMENTS, OUTWARD, ITC, CHANGES,
+    NOTES, INDEX,
+];
 pub const COVER: &str = "Cover";
 pub const FINDINGS: &str = "Findings";
+pub const FILINGS: &str = "Filing status";
+pub const GSTR3B: &str = "GSTR-3B";
+pub const AUTO_LIABILITY: &str = "3B auto liability";
+pub const GSTR1: &str = "GSTR-1 table-wise";
+pub const LEDGERS: &str = "Ledgers";
+pub const SET_OFF: &str = "Set-off";
 pub const BALANCES: &str = "Ledger balances";
 pub const PAYMENTS: &str = "3B liability vs payment";
 pub const OUTWARD: &str = "GSTR-1 vs 3B";
@@ -330,50 +340,65 @@ fn compare_sheet(
 const OUTWARD_LABELS: [&str; 3] = ["GSTR-1", "GSTR-3B", "Difference"];
 const ITC_LABELS: [&str; 3] = ["GSTR-2B available", "GSTR-3B claimed", "Difference"];
 
-/// One row of the findings sheet: every row of the summary whose finding is
-/// not "agrees", in the order of the PDF's sections.
-pub struct FindingRow<'a> {
-    pub sheet: &'static str,
-    pub period: &'a str,
-    pub finding: &'a str,
-    /// What the difference is of.
-    pub of: &'static str,
-    /// By head; None where the heads of the two figures are not comparable.
-    pub by_head: Option<Heads>,
-    pub total: i64,
+/// The sheet a finding's section is on.
+pub fn sheet_of(section: Section) -> &'static str {
+    match section {
+        Section::Ledgers => LEDGERS,
+        Section::SetOff => SET_OFF,
+        Section::Payments => PAYMENTS,
+        Section::Outward => OUTWARD,
+        Section::Itc => ITC,
+    }
 }
 
-/// The rows of the findings sheet for `report`.
-pub fn findings(report: &Summary) -> Vec<FindingRow<'_>> {
-    let mut out = Vec::new();
-    for row in report.payments.iter().filter(|r| flagged(&r.finding)) {
-        // 3B's ITC paid is by the credit head consumed, not by the liability's
-        // head (IGST credit pays CGST): only the total is comparable.
-        out.push(FindingRow {
-            sheet: PAYMENTS,
-            period: &row.month,
-            finding: &row.finding,
-            of: "3B liability − paid in cash − paid through ITC (total)",
-            by_head: None,
-            total: row.liability.total() - row.paid_cash.total() - row.paid_itc.total(),
-        });
-    }
-    for (sheet, of, rows) in [
-        (OUTWARD, "GSTR-1 − GSTR-3B", &report.outward),
-        (ITC, "GSTR-2B − GSTR-3B", &report.itc),
-    ] {
-        for row in rows.iter().filter(|r| flagged(&r.finding)) {
-            out.push(FindingRow {
-                sheet,
-                period: &row.month,
-                finding: &row.finding,
-                of,
-                by_head: Some(row.difference),
-                total: row.difference.total(),
-            });
+/// One sheet of a return's months: a row per table line, with the month,
+/// table and line, and one column per distinct column of the form's tables
+/// (blank where a table has no such cell), then the source snapshot.
+fn return_sheet(sheet: &mut Worksheet, styles: &Styles, months: &[ReturnMonth]) -> Result<(), XlsxError> {
+    let mut names: Vec<(&str, Unit)> = Vec::new();
+    for table in months.iter().flat_map(|m| &m.tables) {
+        for c in &table.columns {
+            if !names.iter().any(|(n, _)| *n == c.name) {
+                names.push((c.name, c.unit));
+            }
         }
     }
-    out
+    let titles: Vec<String> = names
+        .iter()
+        .map(|(n, unit)| match unit {
+            Unit::Rupees => format!("{n} (₹)"),
+            Unit::Count => (*n).to_string(),
+        })
+        .collect();
+    let mut columns = vec![("Month", 9.0), ("Table", 8.0), ("Line", 48.0)];
+    columns.extend(titles.iter().map(|t| (t.as_str(), AMOUNT_WIDTH)));
+    columns.push(("Source", 36.0));
+    let rows: usize = months.iter().flat_map(|m| &m.tables).map(|t| t.lines.len()).sum();
+    let table = Table::new(sheet, styles, &columns, rows)?;
+    let mut row = 1;
+    for month in months {
+        for t in &month.tables {
+            for line in &t.lines {
+                let mut cells = vec![Cell::Text(&month.month), Cell::Text(t.number), Cell::Text(&line.label)];
+                for (name, unit) in &names {
+                    let value = t
+                        .columns
+                        .iter()
+                        .position(|c| c.name == *name)
+                        .and_then(|i| line.values.get(i).copied().flatten());
+                    cells.push(match (unit, value) {
+                        (_, None) => Cell::Empty,
+                        (Unit::Rupees, Some(p)) => Cell::Amount(p),
+                        (Unit::Count, Some(n)) => Cell::Count(n.max(0) as u64),
+                    });
+                }
+                cells.push(Cell::Text(&month.source));
+                table.row(sheet, styles, row, &cells, false)?;
+                row += 1;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The workbook of `report`. Fails only if rust_xlsxwriter refuses what it
@@ -408,7 +433,8 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
             report.sources.join(", ")
         )
     });
-    let findings = findings(report);
+    let findings = report.findings();
+    let counts = report.counts();
 
     for name in SHEETS {
         let sheet = workbook.add_worksheet();
@@ -419,11 +445,12 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
             sheet.set_tab_color(Color::RGB(FLAG_TEXT));
         }
         match name {
-            COVER => cover(sheet, &styles, report, banner.as_deref(), findings.len())?,
+            COVER => cover(sheet, &styles, report, banner.as_deref(), counts)?,
             FINDINGS => {
                 let mut columns = vec![
                     ("Sheet", 22.0),
                     ("Period", 9.0),
+                    ("Verdict", 14.0),
                     ("Finding", 60.0),
                     ("Difference of", 28.0),
                 ];
@@ -431,22 +458,96 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
                 let table = Table::new(sheet, &styles, &columns, findings.len())?;
                 for (row, f) in (1u32..).zip(&findings) {
                     let mut cells = vec![
-                        Cell::Text(f.sheet),
-                        Cell::Text(f.period),
-                        Cell::Text(f.finding),
+                        Cell::Text(sheet_of(f.section)),
+                        Cell::Text(&f.period),
+                        Cell::Text(f.verdict.as_str()),
+                        Cell::Text(&f.what),
                         Cell::Text(f.of),
                     ];
                     match &f.by_head {
                         Some(h) => cells.extend(heads(h)),
-                        None => cells.extend([
+                        None if f.total != 0 => cells.extend([
                             Cell::Empty,
                             Cell::Empty,
                             Cell::Empty,
                             Cell::Empty,
                             Cell::Amount(f.total),
                         ]),
+                        None => cells.extend([Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty]),
                     }
                     table.row(sheet, &styles, row, &cells, true)?;
+                }
+            }
+            FILINGS => {
+                let columns = [
+                    ("Return", 10.0),
+                    ("Period", 9.0),
+                    ("Status", 10.0),
+                    ("ARN", 20.0),
+                    ("Filed on", 11.0),
+                    ("Mode", 9.0),
+                    ("Source", 36.0),
+                ];
+                let table = Table::new(sheet, &styles, &columns, report.filings.len())?;
+                for (row, f) in (1u32..).zip(&report.filings) {
+                    let x = &f.filing;
+                    let cells = [
+                        Cell::Text(&x.form),
+                        Cell::Text(&x.period),
+                        Cell::Text(&x.status),
+                        Cell::Text(&x.arn),
+                        Cell::Text(&x.filed_on),
+                        Cell::Text(&x.mode),
+                        Cell::Text(&f.source),
+                    ];
+                    table.row(sheet, &styles, row, &cells, false)?;
+                }
+            }
+            GSTR3B => return_sheet(sheet, &styles, &report.gstr3b)?,
+            AUTO_LIABILITY => return_sheet(sheet, &styles, &report.auto_liability)?,
+            GSTR1 => return_sheet(sheet, &styles, &report.gstr1)?,
+            LEDGERS => {
+                let mut columns = vec![("Month", 9.0), ("Ledger", 12.0), ("Figure", 22.0)];
+                columns.extend(HEADS);
+                columns.push(("Source", 36.0));
+                let table = Table::new(sheet, &styles, &columns, report.ledgers.len() * 5)?;
+                let mut row = 1;
+                for l in &report.ledgers {
+                    let s = &l.statement;
+                    let ledger = match s.ledger {
+                        crate::domain::returns::ledger::Ledger::Cash => "Cash",
+                        crate::domain::returns::ledger::Ledger::Credit => "Credit (ITC)",
+                    };
+                    let closing = if l.partial { "Balance at capture" } else { "Closing balance" };
+                    let flagged = !s.discrepancy.is_zero();
+                    for (label, amounts) in [
+                        ("Opening balance", &s.opening),
+                        ("Credits", &s.credits),
+                        ("Debits", &s.debits),
+                        (closing, &s.closing),
+                        ("Opening + credits − debits − closing", &s.discrepancy),
+                    ] {
+                        let mut cells = vec![Cell::Text(&l.month), Cell::Text(ledger), Cell::Text(label)];
+                        cells.extend(heads(amounts));
+                        cells.push(Cell::Text(&l.source));
+                        table.row(sheet, &styles, row, &cells, flagged)?;
+                        row += 1;
+                    }
+                }
+            }
+            SET_OFF => {
+                let columns = [("Month", 9.0), ("Set-off", 80.0), ("Departure from the legal order", 60.0), ("Source", 36.0)];
+                let table = Table::new(sheet, &styles, &columns, report.set_offs.len())?;
+                for (row, x) in (1u32..).zip(&report.set_offs) {
+                    let explanation = x.set_off.explanation.join(" ");
+                    let problems = x.set_off.problems.join("; ");
+                    let cells = [
+                        Cell::Text(&x.month),
+                        Cell::Text(&explanation),
+                        Cell::Text(&problems),
+                        Cell::Text(&x.source),
+                    ];
+                    table.row(sheet, &styles, row, &cells, !x.set_off.problems.is_empty())?;
                 }
             }
             BALANCES => {
@@ -552,7 +653,7 @@ fn cover(
     styles: &Styles,
     report: &Summary,
     banner: Option<&str>,
-    findings: usize,
+    counts: crate::domain::summary::Counts,
 ) -> Result<(), XlsxError> {
     sheet.write_string_with_format(0, 0, "Field", &styles.header)?;
     sheet.write_string_with_format(0, 1, "Value", &styles.header)?;
@@ -563,7 +664,7 @@ fn cover(
     let legal_name = report.legal_name.as_deref().unwrap_or("not on record");
     let sources = report.sources.join(", ");
     let data = banner.unwrap_or("answers of the GST portal");
-    let facts: [(&str, Cell<'_>); 16] = [
+    let facts: [(&str, Cell<'_>); 18] = [
         ("Title", Cell::Text("GST audit evidence summary")),
         ("GSTIN", Cell::Text(&report.gstin)),
         ("Legal name", Cell::Text(legal_name)),
@@ -578,9 +679,11 @@ fn cover(
         ("Key fingerprint", Cell::Text(&report.key_fingerprint)),
         ("Answers fetched from", Cell::Text(&sources)),
         ("Data", Cell::Text(data)),
+        ("Rows that agree", Cell::Count(counts.agrees as u64)),
+        ("Rows that differ", Cell::Count(counts.differs as u64)),
         (
-            "Rows with a finding other than \"agrees\"",
-            Cell::Count(findings as u64),
+            "Rows that could not be reconciled",
+            Cell::Count(counts.could_not_reconcile as u64),
         ),
         (
             "How to verify",
@@ -589,7 +692,9 @@ fn cover(
     ];
     for (row, (label, value)) in (1u32..).zip(facts) {
         sheet.write_string_with_format(row, 0, label, &styles.label)?;
-        let flag = (label == "Data" && banner.is_some()) || (label.starts_with("Rows with") && findings > 0);
+        let flag = (label == "Data" && banner.is_some())
+            || (label == "Rows that differ" && counts.differs > 0)
+            || (label == "Rows that could not be reconciled" && counts.could_not_reconcile > 0);
         let style = &styles.rows[usize::from(flag)];
         match value {
             // A fact, not a column of figures: read from the left like the text.
@@ -774,8 +879,8 @@ mod tests {
     #[test]
     fn findings_are_the_rows_that_do_not_agree() {
         let report = sample();
-        let rows = findings(&report);
-        let listed: Vec<(&str, &str)> = rows.iter().map(|f| (f.sheet, f.period)).collect();
+        let rows = report.findings();
+        let listed: Vec<(&str, &str)> = rows.iter().map(|f| (sheet_of(f.section), f.period.as_str())).collect();
         assert_eq!(listed, [(PAYMENTS, "2026-04"), (ITC, "2026-05")]);
         assert_eq!(rows[0].by_head, None);
         assert_eq!(rows[0].total, 90_484);

@@ -26,6 +26,8 @@
 //! - `list --from/--to` select month periods (`YYYY-MM`), `--period` any stored
 //!   period (`2025-04`, `FY2025-26`, `-`).
 
+pub mod liability;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;

@@ -82,7 +82,7 @@ pub fn list_table(rows: &[ListRow]) -> Table {
             Cell::Time(r.received_at),
             Cell::text(r.gstin.as_str()),
             Cell::text(&r.endpoint),
-            Cell::text(r.period.to_string()),
+            Cell::period(r.period),
             Cell::Int(i64::from(r.page)),
             Cell::text(r.outcome.as_str()),
             r.payload_sha256.map(|d| Cell::Hash(d.hex())).unwrap_or(Cell::Empty),
@@ -129,7 +129,7 @@ pub fn changes_table(rows: &[DetectedChange]) -> Table {
             Cell::Time(r.detected_at),
             Cell::text(r.gstin.as_str()),
             Cell::text(&r.endpoint),
-            Cell::text(r.period.to_string()),
+            Cell::period(r.period),
             Cell::Int(i64::from(r.page)),
             Cell::Bool(r.retroactive),
             Cell::Int(r.seq.0 as i64),
@@ -165,7 +165,7 @@ pub fn balances_table(rows: &[BalanceLine]) -> Table {
     for r in rows {
         t.push(vec![
             Cell::text(r.gstin.as_str()),
-            Cell::text(&r.month),
+            Cell::period(&r.month),
             Cell::Amount(r.cash.igst),
             Cell::Amount(r.cash.cgst),
             Cell::Amount(r.cash.sgst),
@@ -183,6 +183,47 @@ pub fn balances_table(rows: &[BalanceLine]) -> Table {
             Cell::text(r.snapshots.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" ")),
             Cell::Time(r.as_of),
         ]);
+    }
+    t
+}
+
+/// The columns of `liability`, and the form columns each takes.
+const LIABILITY_COLUMNS: [(&str, &[&str]); 13] = [
+    ("taxable_value", &["Total taxable value", "Taxable value"]),
+    ("igst", &["Integrated tax"]),
+    ("cgst", &["Central tax"]),
+    ("sgst", &["State/UT tax"]),
+    ("cess", &["Cess"]),
+    ("tax_payable", &["Tax payable"]),
+    ("itc_igst", &["Paid through ITC: Integrated tax"]),
+    ("itc_cgst", &["Paid through ITC: Central tax"]),
+    ("itc_sgst", &["Paid through ITC: State/UT tax"]),
+    ("itc_cess", &["Paid through ITC: Cess"]),
+    ("cash_tax", &["Tax paid in cash"]),
+    ("cash_interest", &["Interest paid in cash"]),
+    ("cash_late_fee", &["Late fee paid in cash"]),
+];
+
+pub fn liability_table(rows: &[crate::query::liability::LiabilityLine]) -> Table {
+    let mut columns = vec!["gstin", "month", "table", "line", "basis"];
+    columns.extend(LIABILITY_COLUMNS.iter().map(|(c, _)| *c));
+    columns.extend(["snapshot", "as_of"]);
+    let mut t = Table::new(columns);
+    for r in rows {
+        let mut cells = vec![
+            Cell::text(r.gstin.as_str()),
+            Cell::period(&r.month),
+            Cell::text(r.table),
+            Cell::text(&r.line),
+            Cell::text(r.basis.as_str()),
+        ];
+        for (_, names) in LIABILITY_COLUMNS {
+            let value = r.values.iter().find(|(n, _)| names.contains(n)).and_then(|(_, v)| *v);
+            cells.push(value.map(Cell::Amount).unwrap_or(Cell::Empty));
+        }
+        cells.push(r.seq.map(|s| Cell::Int(s as i64)).unwrap_or(Cell::Empty));
+        cells.push(Cell::Time(r.as_of));
+        t.push(cells);
     }
     t
 }
