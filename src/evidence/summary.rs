@@ -11,11 +11,13 @@ use serde_json::Value;
 use crate::domain::digest::Digest;
 use crate::domain::envelope::Outcome;
 use crate::domain::gstin::Gstin;
+use crate::domain::money::Heads;
 use crate::domain::period::{Month, Period};
 use crate::domain::reconcile::{self, MonthEvidence};
-use crate::domain::money::Heads;
 use crate::domain::returns::{self, gstr1, gstr3b, ledger, ReturnMonth};
-use crate::domain::summary::{ChangeLine, CompareRow, FilingRow, IndexRow, LedgerRow, PaymentRow, SetOffRow, Summary, Verdict};
+use crate::domain::summary::{
+    ChangeLine, CompareRow, FilingRow, IndexRow, LedgerRow, PaymentRow, SetOffRow, Summary, Verdict,
+};
 use crate::domain::time::Timestamp;
 use crate::evidence::scope::Scope;
 use crate::evidence::scope::Version;
@@ -175,8 +177,8 @@ fn returns_in_layout(
             ("ledger-itc", ledger::credit),
         ] {
             if let Some(statement) = get(endpoint).and_then(read) {
-                let partial = crate::domain::period::parse_ledger_date(&statement.to)
-                    .is_some_and(|to| to < month.last_day());
+                let partial =
+                    crate::domain::period::parse_ledger_date(&statement.to).is_some_and(|to| to < month.last_day());
                 report.ledgers.push(LedgerRow {
                     month: month.to_string(),
                     statement,
@@ -236,8 +238,20 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
     };
     let mut versions: Vec<&Version> = input.versions.iter().collect();
     versions.sort_by(|a, b| {
-        (group_of(&a.first.endpoint), &a.first.endpoint, a.first.period, a.first.page, a.first.seq)
-            .cmp(&(group_of(&b.first.endpoint), &b.first.endpoint, b.first.period, b.first.page, b.first.seq))
+        (
+            group_of(&a.first.endpoint),
+            &a.first.endpoint,
+            a.first.period,
+            a.first.page,
+            a.first.seq,
+        )
+            .cmp(&(
+                group_of(&b.first.endpoint),
+                &b.first.endpoint,
+                b.first.period,
+                b.first.page,
+                b.first.seq,
+            ))
     });
     let snapshots = versions
         .into_iter()

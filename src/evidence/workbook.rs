@@ -36,8 +36,21 @@ impl From<XlsxError> for WorkbookError {
 /// The sheets, in workbook order. The findings come right after the cover;
 /// the snapshot index is the appendix.
 pub const SHEETS: [&str; 15] = [
-    COVER, FINDINGS, FILINGS, GSTR3B, AUTO_LIABILITY, GSTR1, LEDGERS, SET_OFF, BALANCES, PAYMENTS, OUTWARD, ITC, CHANGES,
-    NOTES, INDEX,
+    COVER,
+    FINDINGS,
+    FILINGS,
+    GSTR3B,
+    AUTO_LIABILITY,
+    GSTR1,
+    LEDGERS,
+    SET_OFF,
+    BALANCES,
+    PAYMENTS,
+    OUTWARD,
+    ITC,
+    CHANGES,
+    NOTES,
+    INDEX,
 ];
 pub const COVER: &str = "Cover";
 pub const FINDINGS: &str = "Findings";
@@ -518,7 +531,11 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
                         crate::domain::returns::ledger::Ledger::Cash => "Cash",
                         crate::domain::returns::ledger::Ledger::Credit => "Credit (ITC)",
                     };
-                    let closing = if l.partial { "Balance at capture" } else { "Closing balance" };
+                    let closing = if l.partial {
+                        "Balance at capture"
+                    } else {
+                        "Closing balance"
+                    };
                     let flagged = !s.discrepancy.is_zero();
                     for (label, amounts) in [
                         ("Opening balance", &s.opening),
@@ -536,7 +553,12 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
                 }
             }
             SET_OFF => {
-                let columns = [("Month", 9.0), ("Set-off", 80.0), ("Departure from the legal order", 60.0), ("Source", 36.0)];
+                let columns = [
+                    ("Month", 9.0),
+                    ("Set-off", 80.0),
+                    ("Departure from the legal order", 60.0),
+                    ("Source", 36.0),
+                ];
                 let table = Table::new(sheet, &styles, &columns, report.set_offs.len())?;
                 for (row, x) in (1u32..).zip(&report.set_offs) {
                     let explanation = x.set_off.explanation.join(" ");

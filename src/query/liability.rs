@@ -67,7 +67,9 @@ pub struct LiabilityLine {
 /// The liability lines of each month asked, in month and form order.
 pub fn liability(store: &Reader, args: &LiabilityArgs, now: DateTime<Utc>) -> Result<Vec<LiabilityLine>> {
     let months = match (&args.fy, &args.month) {
-        (Some(fy), None) => FinancialYear::parse(fy).map_err(|e| input(format!("--fy: {e}")))?.months(),
+        (Some(fy), None) => FinancialYear::parse(fy)
+            .map_err(|e| input(format!("--fy: {e}")))?
+            .months(),
         (None, Some(m)) => vec![month("--month", m)?],
         _ => return Err(input("give --fy or --month")),
     };
@@ -84,7 +86,9 @@ pub fn liability(store: &Reader, args: &LiabilityArgs, now: DateTime<Utc>) -> Re
             let Some(row) = store.snapshot_as_of((&gstin, endpoint, &period, 0), at, &[Outcome::Ok])? else {
                 return Ok(None);
             };
-            let Some(sha) = &row.payload_sha256 else { return Ok(None) };
+            let Some(sha) = &row.payload_sha256 else {
+                return Ok(None);
+            };
             Ok(store
                 .payload(sha)?
                 .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
@@ -127,7 +131,9 @@ pub fn liability(store: &Reader, args: &LiabilityArgs, now: DateTime<Utc>) -> Re
         for table in &filed_tables {
             let values = table.lines.iter().map(|l| l.values.clone()).collect();
             push(table, Basis::Filed, filed.as_ref().map(|(s, _)| *s), values);
-            let Some(other) = auto_tables.iter().find(|t| t.number == table.number) else { continue };
+            let Some(other) = auto_tables.iter().find(|t| t.number == table.number) else {
+                continue;
+            };
             let values = other.lines.iter().map(|l| l.values.clone()).collect();
             push(other, Basis::AutoComputed, auto.as_ref().map(|(s, _)| *s), values);
             // The difference of lines both have (3.2's places of supply may differ).

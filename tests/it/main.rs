@@ -22,6 +22,7 @@ mod process;
 mod props;
 mod query;
 mod rendered;
+mod returns;
 mod secrets;
 mod workbook;
 // The shared harness, also included by the benchmark and the planner example.

@@ -43,7 +43,7 @@ fn part(xlsx: &[u8], name: &str) -> String {
 
 /// The summary the export drew, built again the way the export builds it:
 /// the scope's snapshots and the next month's ledgers, up to the as-of.
-fn summary_of(world: &World, request: &ExportRequest, bundle_id: &str, checkpoint_size: u64) -> Summary {
+pub(crate) fn summary_of(world: &World, request: &ExportRequest, bundle_id: &str, checkpoint_size: u64) -> Summary {
     let store = world.store.lock().unwrap();
     let rows = gstvault::evidence::bundle::export::bundle_rows(&store, request).unwrap();
     let versions = versions(&rows);
@@ -211,56 +211,73 @@ async fn the_workbook_reads_back_as_the_summary_and_exports_to_the_same_bytes() 
     // Findings: exactly the summary's rows whose finding is not "agrees",
     // with the difference; the scenario's planted mismatches are among them.
     let findings = book.worksheet_range(workbook::FINDINGS).unwrap();
-    let mut expected: Vec<(String, String, String, Option<Heads>, i64)> = Vec::new();
-    for p in summary.payments.iter().filter(|p| p.finding != "agrees") {
-        let total = p.liability.total() - p.paid_cash.total() - p.paid_itc.total();
-        expected.push((
-            workbook::PAYMENTS.into(),
-            p.month.clone(),
-            p.finding.clone(),
-            None,
-            total,
-        ));
-    }
-    for (sheet, rows) in [(workbook::OUTWARD, &summary.outward), (workbook::ITC, &summary.itc)] {
-        for r in rows.iter().filter(|r| r.finding != "agrees") {
-            expected.push((
-                sheet.into(),
-                r.month.clone(),
-                r.finding.clone(),
-                Some(r.difference),
-                r.difference.total(),
-            ));
-        }
-    }
+    let expected: Vec<(String, String, String, String, Option<Heads>, i64)> = summary
+        .findings()
+        .into_iter()
+        .map(|f| {
+            (
+                workbook::sheet_of(f.section).to_string(),
+                f.period.clone(),
+                f.verdict.as_str().to_string(),
+                f.what.clone(),
+                f.by_head,
+                f.total,
+            )
+        })
+        .collect();
+    // Every row that does not agree is a finding; none that agrees is.
+    let disagreeing = summary.payments.iter().filter(|p| p.finding != "agrees").count()
+        + summary
+            .outward
+            .iter()
+            .chain(&summary.itc)
+            .filter(|r| r.finding != "agrees")
+            .count();
+    assert!(expected.len() >= disagreeing, "{expected:?}");
     let plants = world.sim.sim.model(&gstin).plants(FinancialYear { start_year: 2025 });
     for month in [plants.itc_excess_month, plants.short_payment_month] {
         assert!(
-            expected.iter().any(|(_, period, ..)| *period == month.to_string()),
+            expected
+                .iter()
+                .any(|(_, period, verdict, ..)| *period == month.to_string() && verdict == "differs"),
             "the planted mismatch of {month} is a finding"
         );
     }
-    let found: Vec<(String, String, String, Option<Heads>, i64)> = (1..findings.height())
+    let found: Vec<(String, String, String, String, Option<Heads>, i64)> = (1..findings.height())
         .map(|row| {
-            let by_head = match findings.get((row, 4)) {
+            let by_head = match findings.get((row, 5)) {
                 Some(Data::Empty) | None => None,
-                _ => Some(heads_at(&findings, row, 4).0),
+                _ => Some(heads_at(&findings, row, 5).0),
+            };
+            let total = match findings.get((row, 9)) {
+                Some(Data::Empty) | None => 0,
+                _ => paise(&findings, row, 9),
             };
             (
                 text(&findings, row, 0),
                 text(&findings, row, 1),
                 text(&findings, row, 2),
+                text(&findings, row, 3),
                 by_head,
-                paise(&findings, row, 8),
+                total,
             )
         })
         .collect();
     assert_eq!(found, expected);
     let cover = book.worksheet_range(workbook::COVER).unwrap();
-    let count_row = (0..cover.height())
-        .find(|&r| text(&cover, r, 0).starts_with("Rows with a finding"))
-        .unwrap();
-    assert_eq!(paise(&cover, count_row, 1), expected.len() as i64 * 100);
+    let counts = summary.counts();
+    for (label, count) in [
+        ("Rows that agree", counts.agrees),
+        ("Rows that differ", counts.differs),
+        ("Rows that could not be reconciled", counts.could_not_reconcile),
+    ] {
+        let row = (0..cover.height()).find(|&r| text(&cover, r, 0) == label).unwrap();
+        assert_eq!(paise(&cover, row, 1), count as i64 * 100, "{label}");
+    }
+    assert!(
+        counts.differs + counts.could_not_reconcile <= expected.len(),
+        "{counts:?}"
+    );
     let facts: Vec<(String, Data)> = (1..cover.height())
         .map(|r| (text(&cover, r, 0), cover.get((r, 1)).cloned().unwrap_or(Data::Empty)))
         .collect();

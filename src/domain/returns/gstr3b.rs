@@ -188,7 +188,10 @@ pub fn table_5_1(r3b: &Value) -> Option<ReturnTable> {
         number: "5.1",
         title: "Interest and late fee payable",
         columns: HEADS.to_vec(),
-        lines: vec![line("Interest", of("intr_details")), line("Late fee", of("ltfee_details"))],
+        lines: vec![
+            line("Interest", of("intr_details")),
+            line("Late fee", of("ltfee_details")),
+        ],
     })
 }
 
@@ -344,15 +347,24 @@ mod tests {
         assert_eq!(t31.value(T31[0].1, "Integrated tax"), Some(900_009));
         assert_eq!(t31.value(T31[3].1, "Integrated tax"), Some(18_000));
         assert_eq!(t31.value(T31[4].1, "Central tax"), Some(0));
-        assert_eq!(t[1].value("Unregistered persons, place of supply 29", "Integrated tax"), Some(90_000));
+        assert_eq!(
+            t[1].value("Unregistered persons, place of supply 29", "Integrated tax"),
+            Some(90_000)
+        );
         let t4 = &t[2];
         assert_eq!(t4.value("A(1) Import of goods", "Integrated tax"), Some(180_000));
         assert_eq!(t4.value("A(5) All other ITC", "Central tax"), Some(25_025));
         assert_eq!(t4.value(NET_ITC, "State/UT tax"), Some(24_025));
-        assert_eq!(t4.value("D(2) Ineligible ITC: others (OTH)", "Integrated tax"), Some(700));
+        assert_eq!(
+            t4.value("D(2) Ineligible ITC: others (OTH)", "Integrated tax"),
+            Some(700)
+        );
         let t61 = &t[4];
         assert_eq!(t61.value("Integrated tax", "Tax payable"), Some(918_009));
-        assert_eq!(t61.value("Integrated tax", "Paid through ITC: Integrated tax"), Some(230_000));
+        assert_eq!(
+            t61.value("Integrated tax", "Paid through ITC: Integrated tax"),
+            Some(230_000)
+        );
         assert_eq!(t61.value("Integrated tax", "Tax paid in cash"), Some(688_009));
         assert_eq!(t61.value("Central tax", "Late fee paid in cash"), Some(2_500));
         // SGST is never paid with CGST credit: that cell is blank, not zero.
@@ -361,7 +373,8 @@ mod tests {
 
     #[test]
     fn used_credit_is_by_credit_then_liability_head() {
-        let u = used_credit(&json!({"tx_pmt": {"pditc": {"i_pdi": 10, "c_pdi": 2, "s_pdi": 3, "i_pdc": 4, "cs_pdcs": 1}}}));
+        let u =
+            used_credit(&json!({"tx_pmt": {"pditc": {"i_pdi": 10, "c_pdi": 2, "s_pdi": 3, "i_pdc": 4, "cs_pdcs": 1}}}));
         assert_eq!(u[0], [1000, 200, 300, 0]);
         assert_eq!(u[1][0], 400);
         assert_eq!(u[3][3], 100);

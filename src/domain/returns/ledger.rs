@@ -150,7 +150,8 @@ pub fn set_off(used: &[[i64; 4]; 4], cash_tax: &Heads) -> SetOff {
         ));
     }
     if out.explanation.is_empty() {
-        out.explanation.push("No ITC was used: the liability was paid in cash, if at all.".into());
+        out.explanation
+            .push("No ITC was used: the liability was paid in cash, if at all.".into());
     }
     // IGST credit may go to CGST or SGST only once IGST liability is met from it.
     let igst_to_others = used[0][1] + used[0][2];

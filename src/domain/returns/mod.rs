@@ -15,7 +15,6 @@ pub mod ledger;
 
 use serde::Serialize;
 
-
 /// What a column holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,7 +41,10 @@ impl Column {
     }
 
     pub const fn count(name: &'static str) -> Column {
-        Column { name, unit: Unit::Count }
+        Column {
+            name,
+            unit: Unit::Count,
+        }
     }
 }
 
@@ -68,7 +70,13 @@ impl ReturnTable {
     /// The value of `column` in the line labelled `label`.
     pub fn value(&self, label: &str, column: &str) -> Option<i64> {
         let c = self.columns.iter().position(|col| col.name == column)?;
-        self.lines.iter().find(|l| l.label == label)?.values.get(c).copied().flatten()
+        self.lines
+            .iter()
+            .find(|l| l.label == label)?
+            .values
+            .get(c)
+            .copied()
+            .flatten()
     }
 }
 
@@ -118,7 +126,6 @@ pub fn totals(months: &[ReturnMonth]) -> Vec<ReturnTable> {
     }
     out
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -1572,17 +1572,12 @@ impl<'a> Layout<'a> {
         for f in &findings {
             let place = self
                 .finding_place(f.section, &f.period, shift)
-                .map(|(section, page)| {
-                    fill(
-                        &c.finding_where,
-                        &[("section", section), ("page", page.to_string())],
-                    )
-                })
+                .map(|(section, page)| fill(&c.finding_where, &[("section", section), ("page", page.to_string())]))
                 .unwrap_or_default();
-            let amount = if f.total != 0 {
-                format!(" Difference ₹{} ({}).", rupees(f.total), f.of)
-            } else {
-                String::new()
+            let amount = match f.by_head {
+                Some(h) if !h.is_zero() => format!(" Difference ({}): {}.", f.of, by_head(&h)),
+                _ if f.total != 0 => format!(" Difference ({}): {}.", f.of, signed(f.total)),
+                _ => String::new(),
             };
             let text = format!(
                 "{} · {} · {}: {}.{amount}",
@@ -1724,6 +1719,25 @@ fn align(right: u8) -> Align {
     }
 }
 
+/// `₹1,024.00`, `−₹21,347.36`.
+fn signed(paise: i64) -> String {
+    if paise < 0 {
+        format!("−₹{}", rupees(-paise))
+    } else {
+        format!("₹{}", rupees(paise))
+    }
+}
+
+/// The heads that are not zero: `IGST −₹21,347.36, CGST ₹1,024.00`.
+fn by_head(h: &Heads) -> String {
+    [("IGST", h.igst), ("CGST", h.cgst), ("SGST", h.sgst), ("cess", h.cess)]
+        .into_iter()
+        .filter(|(_, v)| *v != 0)
+        .map(|(name, v)| format!("{name} {}", signed(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn amounts(heads: &Heads) -> Vec<Cell> {
     [heads.igst, heads.cgst, heads.sgst, heads.cess, heads.total()]
         .into_iter()
@@ -1767,7 +1781,11 @@ mod tests {
                 last_seen: format!("2025-06-{:02}T18:{:02}:00+05:30", i % 28 + 1, (i * 7) % 60),
                 log_entries: format!("{}, {}", i * 3, i * 3 + 37),
                 outcome: if i % 17 == 0 { "api_error" } else { "ok" }.to_string(),
-                code: if i % 17 == 0 { "RET191106".to_string() } else { String::new() },
+                code: if i % 17 == 0 {
+                    "RET191106".to_string()
+                } else {
+                    String::new()
+                },
                 short_hash: format!("{:012x}", (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 16),
             })
             .collect();

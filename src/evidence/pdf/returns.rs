@@ -75,7 +75,9 @@ impl Layout<'_> {
             self.subheading(&text);
             let mut groups: Vec<Group> = Vec::new();
             for month in months {
-                let Some(table) = month.tables.iter().find(|t| t.number == total.number) else { continue };
+                let Some(table) = month.tables.iter().find(|t| t.number == total.number) else {
+                    continue;
+                };
                 let mut group = self.table_rows(table, fy.then_some(month.month.as_str()));
                 let label = format!("{}: {}", self.t.returns.source, month.source);
                 let span = table.columns.len() + 1 + usize::from(fy);
@@ -189,10 +191,7 @@ impl Layout<'_> {
                     group.push(Row {
                         cells: vec![
                             Cell::left(""),
-                            Cell::spanning(
-                                format!("{check} · {}: {}", self.t.returns.source, row.source),
-                                7,
-                            ),
+                            Cell::spanning(format!("{check} · {}: {}", self.t.returns.source, row.source), 7),
                         ],
                         flagged,
                     });
