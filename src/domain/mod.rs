@@ -7,6 +7,7 @@
 //! folder builds on this one and this one on none of them.
 
 pub mod catalog;
+pub mod charts;
 pub mod diff;
 pub mod digest;
 pub mod envelope;

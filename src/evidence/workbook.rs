@@ -16,7 +16,8 @@
 //! epoch, so the same summary gives the same bytes.
 
 use rust_xlsxwriter::{
-    Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, IgnoreError, Workbook, Worksheet, XlsxError,
+    Chart, ChartType, Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, IgnoreError, Workbook,
+    Worksheet, XlsxError,
 };
 
 use crate::domain::money::Heads;
@@ -35,9 +36,10 @@ impl From<XlsxError> for WorkbookError {
 
 /// The sheets, in workbook order. The findings come right after the cover;
 /// the snapshot index is the appendix.
-pub const SHEETS: [&str; 15] = [
+pub const SHEETS: [&str; 16] = [
     COVER,
     FINDINGS,
+    CHARTS,
     FILINGS,
     GSTR3B,
     AUTO_LIABILITY,
@@ -54,6 +56,7 @@ pub const SHEETS: [&str; 15] = [
 ];
 pub const COVER: &str = "Cover";
 pub const FINDINGS: &str = "Findings";
+pub const CHARTS: &str = "Charts";
 pub const FILINGS: &str = "Filing status";
 pub const GSTR3B: &str = "GSTR-3B";
 pub const AUTO_LIABILITY: &str = "3B auto liability";
@@ -364,6 +367,108 @@ pub fn sheet_of(section: Section) -> &'static str {
     }
 }
 
+/// The series of the PDF's charts as a table, and the same charts as native
+/// Excel charts over it: ITC by head (2B against 3B claimed), the ledgers'
+/// closing balances, 3B liability against payment, changes per period.
+fn charts_sheet(sheet: &mut Worksheet, styles: &Styles, report: &Summary) -> Result<(), XlsxError> {
+    let points = crate::domain::charts::series(report);
+    let kinds: Vec<String> = points
+        .first()
+        .map(|p| p.changes.iter().map(|(k, _)| format!("Changes: {k}")).collect())
+        .unwrap_or_default();
+    let mut columns: Vec<(&str, f64)> = vec![
+        ("Month", 9.0),
+        ("GSTR-2B IGST (₹)", AMOUNT_WIDTH),
+        ("GSTR-3B claimed IGST (₹)", AMOUNT_WIDTH),
+        ("GSTR-2B CGST (₹)", AMOUNT_WIDTH),
+        ("GSTR-3B claimed CGST (₹)", AMOUNT_WIDTH),
+        ("GSTR-2B SGST (₹)", AMOUNT_WIDTH),
+        ("GSTR-3B claimed SGST (₹)", AMOUNT_WIDTH),
+        ("Cash ledger closing (₹)", AMOUNT_WIDTH),
+        ("Credit ledger closing (₹)", AMOUNT_WIDTH),
+        ("3B liability (₹)", AMOUNT_WIDTH),
+        ("Paid, cash and ITC (₹)", AMOUNT_WIDTH),
+    ];
+    columns.extend(kinds.iter().map(|k| (k.as_str(), 12.0)));
+    let table = Table::new(sheet, styles, &columns, points.len())?;
+    for (row, p) in (1u32..).zip(&points) {
+        let amount = |v: Option<i64>| v.map(Cell::Amount).unwrap_or(Cell::Empty);
+        let head = |h: Option<&Heads>, f: fn(&Heads) -> i64| amount(h.map(f));
+        let mut cells = vec![
+            Cell::Text(&p.month),
+            head(p.itc_2b.as_ref(), |h| h.igst),
+            head(p.itc_3b.as_ref(), |h| h.igst),
+            head(p.itc_2b.as_ref(), |h| h.cgst),
+            head(p.itc_3b.as_ref(), |h| h.cgst),
+            head(p.itc_2b.as_ref(), |h| h.sgst),
+            head(p.itc_3b.as_ref(), |h| h.sgst),
+            amount(p.cash_closing),
+            amount(p.credit_closing),
+            amount(p.liability),
+            amount(p.paid),
+        ];
+        cells.extend(p.changes.iter().map(|(_, n)| Cell::Count(*n as u64)));
+        table.row(sheet, styles, row, &cells, false)?;
+    }
+    let last = points.len().max(1) as u32;
+    let charts: Vec<(String, ChartType, Vec<u16>, &str)> = vec![
+        (
+            "GSTR-2B ITC against GSTR-3B ITC claimed: IGST".into(),
+            ChartType::Line,
+            vec![1, 2],
+            "#,##0",
+        ),
+        (
+            "GSTR-2B ITC against GSTR-3B ITC claimed: CGST".into(),
+            ChartType::Line,
+            vec![3, 4],
+            "#,##0",
+        ),
+        (
+            "GSTR-2B ITC against GSTR-3B ITC claimed: SGST".into(),
+            ChartType::Line,
+            vec![5, 6],
+            "#,##0",
+        ),
+        (
+            "Closing balances of the cash and credit ledgers".into(),
+            ChartType::Line,
+            vec![7, 8],
+            "#,##0",
+        ),
+        (
+            "GSTR-3B liability against payment".into(),
+            ChartType::Column,
+            vec![9, 10],
+            "#,##0",
+        ),
+        (
+            "Changes detected per return period".into(),
+            ChartType::ColumnStacked,
+            (11..11 + kinds.len() as u16).collect(),
+            "0",
+        ),
+    ];
+    for (i, (title, kind, cols, format)) in charts.into_iter().filter(|c| !c.2.is_empty()).enumerate() {
+        let mut chart = Chart::new(kind);
+        chart.title().set_name(title.as_str());
+        for col in cols {
+            chart
+                .add_series()
+                .set_name((CHARTS, 0, col))
+                .set_categories((CHARTS, 1, 0, last, 0))
+                .set_values((CHARTS, 1, col, last, col));
+        }
+        chart.y_axis().set_num_format(format);
+        chart.set_width(560).set_height(260);
+        // Below the table, two charts a row.
+        let row = last + 3 + (i as u32 / 2) * 14;
+        let col = (i as u16 % 2) * 6;
+        sheet.insert_chart(row, col, &chart)?;
+    }
+    Ok(())
+}
+
 /// One sheet of a return's months: a row per table line, with the month,
 /// table and line, and one column per distinct column of the form's tables
 /// (blank where a table has no such cell), then the source snapshot.
@@ -516,6 +621,7 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
                     table.row(sheet, &styles, row, &cells, false)?;
                 }
             }
+            CHARTS => charts_sheet(sheet, &styles, report)?,
             GSTR3B => return_sheet(sheet, &styles, &report.gstr3b)?,
             AUTO_LIABILITY => return_sheet(sheet, &styles, &report.auto_liability)?,
             GSTR1 => return_sheet(sheet, &styles, &report.gstr1)?,

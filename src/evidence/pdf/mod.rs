@@ -17,6 +17,7 @@ use printpdf::{
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
+mod charts;
 mod returns;
 
 use crate::domain::envelope::Outcome;
@@ -70,6 +71,7 @@ pub struct Template {
     filings: TableText,
     returns: ReturnsText,
     ledgers: LedgerText,
+    charts: ChartText,
     balances: BalanceText,
     payments: PaymentText,
     outward: CompareText,
@@ -166,6 +168,23 @@ struct ReturnsText {
     line: String,
     fy_total: String,
     source: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChartText {
+    title: String,
+    intro: String,
+    itc_title: String,
+    itc_2b: String,
+    itc_3b: String,
+    ledger_title: String,
+    cash: String,
+    credit: String,
+    liability_title: String,
+    liability: String,
+    paid: String,
+    changes_title: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -1229,6 +1248,10 @@ impl<'a> Layout<'a> {
         let t = self.t;
         let fy = report.period.starts_with("FY");
 
+        if fy {
+            self.charts(&crate::domain::charts::series(report));
+            self.new_page();
+        }
         self.filings(report);
         let r = &t.returns;
         self.return_section(&r.gstr3b_title, &r.gstr3b_intro, &report.gstr3b, fy);

@@ -1,0 +1,96 @@
+//! The series the financial-year charts plot, read from the bundle
+//! [`Summary`] (never computed anew): for each month of the scope, GSTR-2B
+//! ITC against GSTR-3B ITC claimed by head, the cash and credit ledgers'
+//! closing balances, 3B liability against what was paid, and the number of
+//! changes. The PDF draws them, the workbook charts them natively, the web
+//! view shows them. Pure: no IO.
+
+use serde::Serialize;
+
+use super::money::Heads;
+use super::returns::ledger::Ledger;
+use super::summary::Summary;
+
+/// One month's points.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MonthPoint {
+    /// `2026-04`.
+    pub month: String,
+    /// GSTR-2B ITC (the reconciled figure), None when not archived.
+    pub itc_2b: Option<Heads>,
+    /// GSTR-3B ITC claimed, None when not archived.
+    pub itc_3b: Option<Heads>,
+    /// Closing balance, all heads, of the month's cash ledger answer.
+    pub cash_closing: Option<i64>,
+    /// Closing balance, all heads, of the month's credit ledger answer.
+    pub credit_closing: Option<i64>,
+    /// 3B liability, all heads.
+    pub liability: Option<i64>,
+    /// 3B paid in cash and through ITC, all heads.
+    pub paid: Option<i64>,
+    /// Changes of the month's period, by kind label, in a fixed order.
+    pub changes: Vec<(String, usize)>,
+}
+
+/// The points of every month of `summary`, in month order.
+pub fn series(summary: &Summary) -> Vec<MonthPoint> {
+    let mut months: Vec<String> = summary.payments.iter().map(|p| p.month.clone()).collect();
+    months.extend(summary.balances.iter().map(|b| b.month.clone()));
+    months.sort();
+    months.dedup();
+    let kinds = change_kinds(summary);
+    months
+        .into_iter()
+        .map(|month| {
+            let itc = summary
+                .itc
+                .iter()
+                .find(|r| r.month == month && r.verdict != super::summary::Verdict::CouldNotReconcile);
+            let payment = summary
+                .payments
+                .iter()
+                .find(|p| p.month == month && p.verdict != super::summary::Verdict::CouldNotReconcile);
+            let closing = |ledger: Ledger| {
+                summary
+                    .ledgers
+                    .iter()
+                    .find(|l| l.month == month && l.statement.ledger == ledger)
+                    .map(|l| l.statement.closing.total())
+            };
+            let changes = kinds
+                .iter()
+                .map(|kind| {
+                    let n = summary
+                        .changes
+                        .iter()
+                        .filter(|c| c.period == month && change_kind(c) == *kind)
+                        .count();
+                    (kind.clone(), n)
+                })
+                .collect();
+            MonthPoint {
+                itc_2b: itc.map(|r| r.left),
+                itc_3b: itc.map(|r| r.right),
+                cash_closing: closing(Ledger::Cash),
+                credit_closing: closing(Ledger::Credit),
+                liability: payment.map(|p| p.liability.total()),
+                paid: payment.map(|p| p.paid_cash.total() + p.paid_itc.total()),
+                changes,
+                month,
+            }
+        })
+        .collect()
+}
+
+/// The kind a change line is counted under.
+fn change_kind(_change: &super::summary::ChangeLine) -> String {
+    "changes".to_string()
+}
+
+/// The kinds in the order the charts stack them.
+fn change_kinds(summary: &Summary) -> Vec<String> {
+    let mut kinds: Vec<String> = summary.changes.iter().map(change_kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
