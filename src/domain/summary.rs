@@ -151,6 +151,8 @@ pub struct Summary {
     pub auto_liability: Vec<ReturnMonth>,
     /// GSTR-1 table-wise summary of each month.
     pub gstr1: Vec<ReturnMonth>,
+    /// GSTR-9 of a financial-year bundle, when archived (its period is the FY).
+    pub gstr9: Vec<ReturnMonth>,
     /// The cash and credit ledger of each month: opening, credits, debits, closing.
     pub ledgers: Vec<LedgerRow>,
     /// Each month's set-off of its 3B liability, explained.

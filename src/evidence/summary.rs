@@ -14,7 +14,7 @@ use crate::domain::gstin::Gstin;
 use crate::domain::money::Heads;
 use crate::domain::period::{Month, Period};
 use crate::domain::reconcile::{self, MonthEvidence};
-use crate::domain::returns::{self, gstr1, gstr3b, ledger, ReturnMonth};
+use crate::domain::returns::{self, gstr1, gstr3b, gstr9, ledger, ReturnMonth};
 use crate::domain::summary::{
     ChangeLine, CompareRow, FilingRow, IndexRow, LedgerRow, PaymentRow, SetOffRow, Summary, Verdict,
 };
@@ -48,7 +48,9 @@ pub struct SummaryInput<'a> {
 pub type Payloads = BTreeMap<(String, Period, u32), Value>;
 
 /// The endpoints reconciliation reads.
-pub const RECONCILED_ENDPOINTS: [&str; 8] = [
+pub const RECONCILED_ENDPOINTS: [&str; 10] = [
+    "gstr-9",
+    "gstr-9-auto-calculated",
     "ledger-balance",
     "ledger-cash",
     "ledger-itc",
@@ -304,11 +306,33 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
         gstr3b: Vec::new(),
         auto_liability: Vec::new(),
         gstr1: Vec::new(),
+        gstr9: Vec::new(),
         ledgers: Vec::new(),
         set_offs: Vec::new(),
     };
     let seqs = latest_seqs(input.rows);
     returns_in_layout(&mut report, &payloads, &seqs, &input.scope.months());
+    if let Scope::Year(fy) = input.scope {
+        let period = Period::Year(fy);
+        // The return as filed when archived, else GSTN's computed figures.
+        for endpoint in ["gstr-9", "gstr-9-auto-calculated"] {
+            let Some(payload) = payloads.get(&(endpoint.to_string(), period, 0)) else {
+                continue;
+            };
+            let tables = gstr9::tables(payload);
+            if tables.is_empty() {
+                continue;
+            }
+            let (source, seq) = source_of(&seqs, endpoint, period);
+            report.gstr9.push(ReturnMonth {
+                month: fy.label(),
+                source,
+                seq,
+                tables,
+            });
+            break;
+        }
+    }
     // The month after the scope contributes its ledgers: the last month's 3B is paid then.
     let mut months = input.scope.months();
     if let Some(last) = months.last().copied() {

@@ -36,7 +36,7 @@ impl From<XlsxError> for WorkbookError {
 
 /// The sheets, in workbook order. The findings come right after the cover;
 /// the snapshot index is the appendix.
-pub const SHEETS: [&str; 16] = [
+pub const SHEETS: [&str; 17] = [
     COVER,
     FINDINGS,
     CHARTS,
@@ -44,6 +44,7 @@ pub const SHEETS: [&str; 16] = [
     GSTR3B,
     AUTO_LIABILITY,
     GSTR1,
+    GSTR9,
     LEDGERS,
     SET_OFF,
     BALANCES,
@@ -61,6 +62,7 @@ pub const FILINGS: &str = "Filing status";
 pub const GSTR3B: &str = "GSTR-3B";
 pub const AUTO_LIABILITY: &str = "3B auto liability";
 pub const GSTR1: &str = "GSTR-1 table-wise";
+pub const GSTR9: &str = "GSTR-9";
 pub const LEDGERS: &str = "Ledgers";
 pub const SET_OFF: &str = "Set-off";
 pub const BALANCES: &str = "Ledger balances";
@@ -625,6 +627,7 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
             GSTR3B => return_sheet(sheet, &styles, &report.gstr3b)?,
             AUTO_LIABILITY => return_sheet(sheet, &styles, &report.auto_liability)?,
             GSTR1 => return_sheet(sheet, &styles, &report.gstr1)?,
+            GSTR9 => return_sheet(sheet, &styles, &report.gstr9)?,
             LEDGERS => {
                 let mut columns = vec![("Month", 9.0), ("Ledger", 12.0), ("Figure", 22.0)];
                 columns.extend(HEADS);
@@ -922,6 +925,7 @@ mod tests {
             gstr3b: Vec::new(),
             auto_liability: Vec::new(),
             gstr1: Vec::new(),
+            gstr9: Vec::new(),
             ledgers: Vec::new(),
             set_offs: Vec::new(),
             itc: vec![

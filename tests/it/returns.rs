@@ -168,6 +168,34 @@ async fn gstr3b_tables_are_the_archived_figures_in_the_forms_layout() {
         .gstr1
         .iter()
         .all(|m| m.tables[0].lines.iter().any(|l| l.label.contains("B2B"))));
+    // GSTR-9: the portal's computed annual return, table by table.
+    let (seq, r9) = {
+        let store = world.store.lock().unwrap();
+        let period = Period::Year(FinancialYear { start_year: 2025 });
+        let row = store
+            .snapshot_as_of(
+                (&gstin, "gstr-9-auto-calculated", &period, 0),
+                Timestamp::of(world.clock.now()),
+                &[Outcome::Ok],
+            )
+            .unwrap()
+            .expect("the year's computed GSTR-9 is archived");
+        let bytes = store.payload(row.payload_sha256.as_ref().unwrap()).unwrap().unwrap();
+        (row.seq.0, serde_json::from_slice::<Value>(&bytes).unwrap())
+    };
+    let r9_month = summary.gstr9.first().expect("GSTR-9 in the FY summary");
+    assert_eq!(r9_month.seq, Some(seq));
+    let t4 = r9_month.tables.iter().find(|t| t.number == "GSTR-9 4").unwrap();
+    assert_eq!(
+        t4.value("4B Supplies made to registered persons (B2B)", "Integrated tax"),
+        Some(paise(r9.pointer("/table4/b2b/iamt")))
+    );
+    let t9 = r9_month.tables.iter().find(|t| t.number == "GSTR-9 9").unwrap();
+    assert_eq!(
+        t9.value("9 Tax payable", "Central tax"),
+        Some(paise(r9.pointer("/table9/txpyble/camt")))
+    );
+
     // The ledgers add up, and every set-off follows the legal order.
     assert!(!summary.ledgers.is_empty());
     assert!(

@@ -11,6 +11,7 @@
 pub mod filing;
 pub mod gstr1;
 pub mod gstr3b;
+pub mod gstr9;
 pub mod ledger;
 
 use serde::Serialize;

@@ -162,6 +162,8 @@ struct ReturnsText {
     auto_intro: String,
     gstr1_title: String,
     gstr1_intro: String,
+    gstr9_title: String,
+    gstr9_intro: String,
     /// `{number}` and `{title}` of the form's table.
     table: String,
     month: String,
@@ -1257,6 +1259,9 @@ impl<'a> Layout<'a> {
         self.return_section(&r.gstr3b_title, &r.gstr3b_intro, &report.gstr3b, fy);
         self.return_section(&r.auto_title, &r.auto_intro, &report.auto_liability, fy);
         self.return_section(&r.gstr1_title, &r.gstr1_intro, &report.gstr1, fy);
+        if fy {
+            self.return_section(&r.gstr9_title, &r.gstr9_intro, &report.gstr9, false);
+        }
         self.ledgers(report);
 
         let b = &t.balances;
@@ -1930,6 +1935,7 @@ mod tests {
                 .collect(),
             auto_liability: Vec::new(),
             gstr1: Vec::new(),
+            gstr9: Vec::new(),
             ledgers: Vec::new(),
             set_offs: Vec::new(),
         }
