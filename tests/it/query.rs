@@ -421,7 +421,7 @@ async fn balances_agree_across_formats() {
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(json[i]["month"], serde_json::json!(r.month));
         assert_eq!(csv[i + 1][0], gstin.to_string(), "the CSV names its GSTIN");
-        assert_eq!(csv[i + 1][1], r.month);
+        assert_eq!(csv[i + 1][1], format!("=\"{}\"", r.month), "a month stays text in a spreadsheet");
         assert!(
             csv[i + 1].last().unwrap().ends_with("+05:30"),
             "the CSV names its as-of, in IST"
@@ -581,4 +581,69 @@ async fn the_binary_answers_queries_and_refuses_bad_input_in_one_line() {
         );
         assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
     }
+}
+
+#[tokio::test]
+async fn liability_sets_the_3b_as_filed_beside_the_portals_computation() {
+    let world = World::new(|_| {}).await;
+    world.login_all().await;
+    let gstin = world.gstins()[0].clone();
+    let fy = gstvault::domain::period::FinancialYear { start_year: 2025 };
+    let plants = world.sim.sim.model(&gstin).plants(fy);
+    let month = plants.short_payment_month;
+    let endpoints = ["gstr-3b", "gstr-3b-auto-liability"]
+        .iter()
+        .map(|n| catalog::find(n).unwrap())
+        .collect();
+    let plan = world.plan(
+        std::slice::from_ref(&gstin),
+        Some(endpoints),
+        &month.to_string(),
+        &month.to_string(),
+    );
+    world.capture(&plan).await;
+    let store = gstvault::store::Reader::open(&world.config.archive_path).unwrap();
+    let args = query::liability::LiabilityArgs {
+        gstin: gstin.to_string(),
+        month: Some(month.to_string()),
+        fy: None,
+        as_of: None,
+    };
+    let rows = query::liability::liability(&store, &args, world.clock.now()).unwrap();
+    let a = "(a) Outward taxable supplies (other than zero rated, nil rated and exempted)";
+    let cell = |basis: query::liability::Basis, column: &str| {
+        rows.iter()
+            .find(|r| r.table == "3.1" && r.line == a && r.basis == basis)
+            .and_then(|r| r.values.iter().find(|(c, _)| *c == column))
+            .and_then(|(_, v)| *v)
+            .unwrap()
+    };
+    use query::liability::Basis;
+    // The planted short payment: the 3B declares less than GSTR-1 gave the portal.
+    for (head, short) in [("Central tax", plants.short_payment.cgst()), ("State/UT tax", plants.short_payment.sgst())] {
+        assert_eq!(cell(Basis::AutoComputed, head) - cell(Basis::Filed, head), short, "{head}");
+        assert_eq!(cell(Basis::Difference, head), -short, "{head}");
+    }
+    // Each figure names the snapshot it was read from, of its month.
+    for r in rows.iter().filter(|r| r.basis != Basis::Difference) {
+        let seq = r.seq.expect("a source snapshot");
+        let row = store.snapshot(Seq(seq)).unwrap().unwrap();
+        assert_eq!(row.period.to_string(), month.to_string());
+    }
+    // 6.1 comes from the 3B alone.
+    assert!(rows.iter().any(|r| r.table == "6.1" && r.basis == Basis::Filed));
+    let csv = parse_csv(&gstvault::render::query::liability_table(&rows).render(Format::Csv));
+    assert_eq!(&csv[0][..5], ["gstin", "month", "table", "line", "basis"]);
+    assert_eq!(csv[1][1], format!("=\"{month}\""));
+    // As of before any capture: nothing.
+    let none = query::liability::liability(
+        &store,
+        &query::liability::LiabilityArgs {
+            as_of: Some("2020-01-01".into()),
+            ..args.clone()
+        },
+        world.clock.now(),
+    )
+    .unwrap();
+    assert!(none.is_empty());
 }
