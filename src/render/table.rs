@@ -25,6 +25,11 @@ pub enum Cell {
     /// (`2026-05-01 10:00:00 +05:30`) and the CSV (`2026-05-01T10:00:00+05:30`),
     /// RFC 3339 in UTC to the millisecond in JSON, as the archive stores it.
     Time(Timestamp),
+    /// Text a spreadsheet would turn into a date or a number (a period
+    /// `2026-08`, a document date): as is in the table and JSON, and in CSV
+    /// as the formula `="2026-08"`, which Excel, LibreOffice and Google
+    /// Sheets all keep as that text.
+    Literal(String),
     /// Absent value: blank in the table and CSV, `null` in JSON.
     Empty,
 }
@@ -40,7 +45,7 @@ impl Cell {
 
     fn human(&self) -> String {
         match self {
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) | Cell::Literal(s) => s.clone(),
             Cell::Int(i) => i.to_string(),
             Cell::Amount(p) => rupees(*p),
             Cell::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
@@ -60,13 +65,14 @@ impl Cell {
             Cell::Amount(p) => plain_rupees(*p),
             Cell::Bool(b) => b.to_string(),
             Cell::Hash(h) => h.clone(),
+            Cell::Literal(s) => format!("=\"{}\"", s.replace('"', "\"\"")),
             other => other.human(),
         }
     }
 
     fn json(&self) -> Value {
         match self {
-            Cell::Text(s) => Value::String(s.clone()),
+            Cell::Text(s) | Cell::Literal(s) => Value::String(s.clone()),
             Cell::Int(i) => Value::from(*i),
             Cell::Amount(p) => serde_json::Number::from_f64(*p as f64 / 100.0)
                 .map(Value::Number)

@@ -10,6 +10,8 @@
 //! clock: every date and identifier inside the PDF comes from the report, so
 //! the same report and template give the same bytes everywhere.
 
+mod changes;
+
 use printpdf::{
     Color, FontId, Line, LinePoint, Op, PageAnnotId, PageAnnotation, PaintMode, ParsedFont, PdfDocument, PdfFont,
     PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect, Rgb, TextItem, TextMatrix,
@@ -68,7 +70,7 @@ pub struct Template {
     payments: PaymentText,
     outward: CompareText,
     itc: CompareText,
-    changes: TableText,
+    changes: changes::ChangesText,
     notes: SectionText,
     verify: VerifyText,
 }
@@ -298,7 +300,7 @@ impl Template {
             ("payments", &self.payments.columns, &self.payments.widths, 7),
             ("outward", &self.outward.columns, &self.outward.widths, 7),
             ("itc", &self.itc.columns, &self.itc.widths, 7),
-            ("changes", &self.changes.columns, &self.changes.widths, 4),
+            ("changes", &self.changes.columns, &self.changes.widths, 7),
         ] {
             if columns.len() != want {
                 return Err(key_error(
@@ -1234,32 +1236,7 @@ impl<'a> Layout<'a> {
             self.compare(text, rows);
         }
 
-        let c = &t.changes;
-        self.heading(&c.title, &c.intro, self.keep_for_table());
-        if report.changes.is_empty() {
-            self.none();
-        } else {
-            let groups: Vec<Group> = report
-                .changes
-                .iter()
-                .map(|ch| {
-                    let cells = vec![
-                        Cell::left(&ch.detected_at),
-                        Cell::left(&ch.endpoint),
-                        Cell::left(&ch.period),
-                        Cell::left(&ch.what_changed),
-                    ];
-                    vec![Row { cells, flagged: false }]
-                })
-                .collect();
-            let spec = TableSpec {
-                title: &c.title,
-                columns: &c.columns,
-                widths: &c.widths,
-                aligns: vec![Align::Left; 4],
-            };
-            self.table(&spec, &groups);
-        }
+        self.changes(report);
 
         let body = t.fonts.body_size * 1.35;
         self.heading(&t.notes.title, &t.notes.intro, body * 2.0);
