@@ -751,7 +751,19 @@ mod tests {
                 detected_at: "2026-06-25 10:00:00 +05:30".into(),
                 endpoint: "gstr-1-summary".into(),
                 period: "2026-05".into(),
-                what_changed: "1 changed (/sec_sum/0/ttl_igst)".into(),
+                kind: crate::domain::change::Kind::AmendmentAfterFiling,
+                arn: Some("AA2705260000011".into()),
+                document: Some(crate::domain::change::DocumentChange {
+                    action: crate::domain::change::Action::Added,
+                    section: "CDNR".into(),
+                    counterparty: Some("29AABCK4521M1Z5".into()),
+                    number: Some("CN/26-27/L2211".into()),
+                    date: Some("22-05-2026".into()),
+                    taxable_before: None,
+                    taxable_after: Some(120_180),
+                    tax_before: None,
+                    tax_after: Some(heads(21_632, 0)),
+                }),
             }],
             notes: vec!["2026-06: no ledger or GSTR-3B answer archived up to the as-of time".into()],
         }
@@ -767,7 +779,7 @@ mod tests {
     /// The golden digest of `render(sample())`: a change of output (a
     /// rust_xlsxwriter update, a layout change) shows here first. Bundles
     /// exported before must come out as the same bytes when exported again.
-    const GOLDEN: &str = "6c0e56da8a9a22b017a94e1d6375436d5b2188675eb7aad579186c9184f17778";
+    const GOLDEN: &str = "362eabb7ef87fd30ed4ed0e815fe455c569f67a49060f86c97e39f8f67e3d709";
 
     #[test]
     fn render_is_deterministic_and_golden() {
