@@ -7,6 +7,7 @@
 mod alerts;
 mod architecture;
 mod bundle;
+mod changes;
 mod capture;
 mod claims;
 mod cli;
