@@ -140,16 +140,24 @@ impl DocumentChange {
     }
 
     /// The document as a person names it: `CN/26-27/L2211 of 22-11-2026,
-    /// 29AABCK4521M1Z5` (number, date, counterparty, as present).
+    /// 29AABCK4521M1Z5` (number, date, counterparty, as present; empty for
+    /// a section total).
     pub fn name(&self) -> String {
-        let mut text = self.number.clone().unwrap_or_else(|| "-".to_string());
+        let mut text = self.number.clone().unwrap_or_default();
         if let Some(date) = &self.date {
             text.push_str(&format!(" of {date}"));
         }
         if let Some(ctin) = &self.counterparty {
             text.push_str(&format!(", {ctin}"));
         }
-        text
+        text.trim_start().to_string()
+    }
+
+    /// One line: `CDNR added CN/26-27/L2211 of 22-11-2026, 29AABCK4521M1Z5`.
+    pub fn line(&self) -> String {
+        format!("{} {} {}", self.section, self.action.as_str(), self.name())
+            .trim_end()
+            .to_string()
     }
 
     /// Whether its section is an amendment section of its return (`B2BA`, `CDNRA`, `ECOMA`…).

@@ -21,7 +21,8 @@
 //!   row itself.
 //! - A document is named by its number (`inum`, `nt_num`, `ntnum`, `docnum`,
 //!   `boenum`, `ref_no`, `arn`…); a row without one by its identifying fields
-//!   (`sec_nm`, `ty`, `pos`, `rt`, `hsn_sc`, …), else by its position.
+//!   (`sec_nm`, `ty`, `pos`, `rt`, `hsn_sc`, …), else by its position. A
+//!   return summary's `sec_sum` row is the section's total (`B2BA total`).
 //! - Amounts: a level that states its own totals (`txval`, `iamt`/`igst`,
 //!   `camt`/`cgst`, `samt`/`sgst`, `csamt`/`cess`, the summary's `ttl_*`, the
 //!   ITC ledger's `igstTaxAmt`…; a cash ledger's head object by its `tot`)
@@ -84,7 +85,8 @@ const CGST: &[&str] = &["camt", "cgst", "ttl_cgst", "cgstTaxAmt", "cgst_amt"];
 const SGST: &[&str] = &["samt", "sgst", "ttl_sgst", "sgstTaxAmt", "sgst_amt"];
 const CESS: &[&str] = &["csamt", "cess", "ttl_cess", "cessTaxAmt", "cess_amt"];
 
-/// GSTR-3B's JSON blocks by the table they are (GST-PRIMER, 3B tables).
+/// Blocks named by what they are: GSTR-3B's by table (GST-PRIMER, 3B
+/// tables), a ledger's balances and entries, return tracking's filings.
 const TABLES_3B: &[(&str, &str)] = &[
     ("osup_det", "3.1(a)"),
     ("osup_zero", "3.1(b)"),
@@ -104,6 +106,8 @@ const TABLES_3B: &[(&str, &str)] = &[
     ("op_bal", "opening balance"),
     ("cl_bal", "closing balance"),
     ("tr", "ENTRY"),
+    ("EFiledlist", "FILING"),
+    ("efiledlist", "FILING"),
 ];
 
 /// Every document and row of `payload`, in document order. Empty for `{}`
@@ -195,7 +199,12 @@ fn document(path: &[&str], ctin: Option<&str>, period: Option<&str>, v: &Value, 
         (!parts.is_empty()).then(|| parts.join(","))
     });
     let (taxable, tax) = amounts(v);
-    let section = label(path);
+    let mut section = label(path);
+    // A return summary's row is the total of the section it names.
+    let total_of = match (path, v.get("sec_nm").and_then(scalar_text)) {
+        ([only], Some(name)) if *only == "sec_sum" => Some(name),
+        _ => None,
+    };
     let position = match (&number, index) {
         (None, Some(i)) => format!("@{i}"),
         _ => String::new(),
@@ -208,6 +217,13 @@ fn document(path: &[&str], ctin: Option<&str>, period: Option<&str>, v: &Value, 
         number.as_deref().unwrap_or(""),
         if number.is_none() && index.is_none() { "block" } else { "" },
     );
+    let number = match total_of {
+        Some(name) => {
+            section = format!("{name} total");
+            None
+        }
+        None => number,
+    };
     Document {
         section,
         counterparty: ctin.map(str::to_string).or_else(|| v.get("ctin").and_then(scalar_text)),
@@ -288,6 +304,9 @@ mod tests {
         assert_eq!(d.taxable, Some(120180));
         assert_eq!(d.tax, Heads { igst: 21632, ..Heads::default() });
         assert!(read(&json!({})).is_empty());
+        let summary = json!({"sec_sum": [{"sec_nm": "CDNR", "ttl_rec": 2, "ttl_val": 1418.12, "ttl_igst": 216.32}]});
+        let row = &read(&summary)[0];
+        assert_eq!((row.section.as_str(), row.number.as_deref(), row.tax.igst), ("CDNR total", None, 21632));
     }
 
     #[test]

@@ -189,7 +189,7 @@ pub fn changes_table(rows: &[DetectedChange]) -> Table {
                 Cell::Amount(change.sgst),
                 Cell::Amount(change.cess),
             ]);
-            row.extend(tail(format!("{} {} {}", d.section, d.action.as_str(), d.name())));
+            row.extend(tail(d.line()));
             t.push(row);
         }
     }

@@ -68,7 +68,12 @@ impl ChangesText {
     }
 
     fn document(&self, d: &DocumentChange) -> String {
-        format!("{} {}: {}", d.section, self.action(d.action), d.name())
+        let name = d.name();
+        if name.is_empty() {
+            format!("{} {}", d.section, self.action(d.action))
+        } else {
+            format!("{} {}: {name}", d.section, self.action(d.action))
+        }
     }
 }
 
