@@ -168,8 +168,8 @@ impl DocumentChange {
 
 /// Sections that amend documents of an earlier period (GSTR-1, 2A, 2B).
 const AMENDMENT_SECTIONS: &[&str] = &[
-    "B2BA", "B2CLA", "B2CSA", "CDNRA", "CDNURA", "EXPA", "ATA", "TXPA", "TXPDA", "ECOMA", "ISDA", "IMPGA",
-    "IMPGSEZA", "CDNA", "B2BA_REV",
+    "B2BA", "B2CLA", "B2CSA", "CDNRA", "CDNURA", "EXPA", "ATA", "TXPA", "TXPDA", "ECOMA", "ISDA", "IMPGA", "IMPGSEZA",
+    "CDNA", "B2BA_REV",
 ];
 
 /// Document by document, what changed from `old` to `new` (each a payload,
@@ -339,7 +339,13 @@ mod tests {
         assert_eq!(c.number.as_deref(), Some("CN/26-27/L2211"));
         assert_eq!(c.counterparty.as_deref(), Some("29AABCK4521M1Z5"));
         assert_eq!((c.tax_before, c.taxable_before), (None, None));
-        assert_eq!(c.tax_change(), Heads { igst: 21632, ..Heads::default() });
+        assert_eq!(
+            c.tax_change(),
+            Heads {
+                igst: 21632,
+                ..Heads::default()
+            }
+        );
         assert_eq!(c.taxable_change(), 10000);
         // Changed and removed; equal numbers written differently are no change.
         let mut edited = new.clone();
@@ -348,7 +354,10 @@ mod tests {
         edited["cdnr"][0]["nt"].as_array_mut().unwrap().remove(1);
         let changes = compare(&new, &edited);
         assert_eq!(changes.len(), 2);
-        assert_eq!((changes[0].action, changes[0].number.as_deref()), (Action::Changed, Some("CN-1")));
+        assert_eq!(
+            (changes[0].action, changes[0].number.as_deref()),
+            (Action::Changed, Some("CN-1"))
+        );
         assert_eq!(changes[0].tax_change().igst, 200);
         assert_eq!(changes[1].action, Action::Removed);
         assert!(compare(&old, &old).is_empty());

@@ -62,12 +62,26 @@ const NUMBER_FIELDS: &[&str] = &[
 ];
 
 /// Fields that date a document.
-const DATE_FIELDS: &[&str] = &["idt", "nt_dt", "dt", "docdt", "boedt", "dpt_dt", "dof", "doc_dt", "bedt"];
+const DATE_FIELDS: &[&str] = &[
+    "idt", "nt_dt", "dt", "docdt", "boedt", "dpt_dt", "dof", "doc_dt", "bedt",
+];
 
 /// Fields that identify a row without a document number.
 const ROW_FIELDS: &[&str] = &[
-    "sec_nm", "ty", "typ", "sply_ty", "exp_typ", "pos", "hsn_sc", "uqc", "rt", "trans_typ", "rtntype", "ret_prd",
-    "liab_id", "desc",
+    "sec_nm",
+    "ty",
+    "typ",
+    "sply_ty",
+    "exp_typ",
+    "pos",
+    "hsn_sc",
+    "uqc",
+    "rt",
+    "trans_typ",
+    "rtntype",
+    "ret_prd",
+    "liab_id",
+    "desc",
 ];
 
 /// Arrays inside a group that hold its documents.
@@ -77,7 +91,16 @@ const GROUP_CHILDREN: &[&str] = &["inv", "nt", "docs", "doc", "itms_list"];
 const ITEM_ARRAYS: &[&str] = &["itms", "items", "itm_det"];
 
 /// Top-level members that describe the payload, not its documents.
-const META: &[&str] = &["gstin", "ret_period", "rtnprd", "fp", "chksum", "version", "gendt", "newSumFlag"];
+const META: &[&str] = &[
+    "gstin",
+    "ret_period",
+    "rtnprd",
+    "fp",
+    "chksum",
+    "version",
+    "gendt",
+    "newSumFlag",
+];
 
 const TAXABLE: &[&str] = &["txval", "ttl_txval", "taxable_value"];
 const IGST: &[&str] = &["iamt", "igst", "ttl_igst", "igstTaxAmt", "igst_amt"];
@@ -155,9 +178,12 @@ fn section(path: &[&str], elements: &[Value], out: &mut Vec<Document>) {
         if !element.is_object() {
             continue;
         }
-        let children = GROUP_CHILDREN
-            .iter()
-            .find_map(|k| element.get(*k).and_then(Value::as_array).filter(|a| a.iter().all(Value::is_object)));
+        let children = GROUP_CHILDREN.iter().find_map(|k| {
+            element
+                .get(*k)
+                .and_then(Value::as_array)
+                .filter(|a| a.iter().all(Value::is_object))
+        });
         match (element.get("ctin").and_then(Value::as_str), children) {
             (Some(ctin), Some(children)) => {
                 let period = element.get("supprd").and_then(Value::as_str);
@@ -215,7 +241,11 @@ fn document(path: &[&str], ctin: Option<&str>, period: Option<&str>, v: &Value, 
         ctin.unwrap_or(""),
         period.unwrap_or(""),
         number.as_deref().unwrap_or(""),
-        if number.is_none() && index.is_none() { "block" } else { "" },
+        if number.is_none() && index.is_none() {
+            "block"
+        } else {
+            ""
+        },
     );
     let number = match total_of {
         Some(name) => {
@@ -248,7 +278,9 @@ fn head(v: &Value, names: &[&str]) -> Option<i64> {
 }
 
 fn states_amounts(v: &Value) -> bool {
-    [TAXABLE, IGST, CGST, SGST, CESS].iter().any(|names| head(v, names).is_some())
+    [TAXABLE, IGST, CGST, SGST, CESS]
+        .iter()
+        .any(|names| head(v, names).is_some())
 }
 
 /// Taxable value and tax by head of one document: its own totals when it
@@ -302,11 +334,20 @@ mod tests {
         assert_eq!(d.number.as_deref(), Some("CN/26-27/L2211"));
         assert_eq!(d.date.as_deref(), Some("22-11-2026"));
         assert_eq!(d.taxable, Some(120180));
-        assert_eq!(d.tax, Heads { igst: 21632, ..Heads::default() });
+        assert_eq!(
+            d.tax,
+            Heads {
+                igst: 21632,
+                ..Heads::default()
+            }
+        );
         assert!(read(&json!({})).is_empty());
         let summary = json!({"sec_sum": [{"sec_nm": "CDNR", "ttl_rec": 2, "ttl_val": 1418.12, "ttl_igst": 216.32}]});
         let row = &read(&summary)[0];
-        assert_eq!((row.section.as_str(), row.number.as_deref(), row.tax.igst), ("CDNR total", None, 21632));
+        assert_eq!(
+            (row.section.as_str(), row.number.as_deref(), row.tax.igst),
+            ("CDNR total", None, 21632)
+        );
     }
 
     #[test]
@@ -317,7 +358,14 @@ mod tests {
         let docs = read(&gstr1);
         assert_eq!(docs[0].section, "B2CS");
         assert_eq!(docs[0].number.as_deref(), Some("typ=OE,sply_ty=INTRA,pos=27,rt=5"));
-        assert_eq!(docs[0].tax, Heads { cgst: 250, sgst: 250, ..Heads::default() });
+        assert_eq!(
+            docs[0].tax,
+            Heads {
+                cgst: 250,
+                sgst: 250,
+                ..Heads::default()
+            }
+        );
         assert_eq!((docs[1].section.as_str(), docs[1].taxable), ("HSN", Some(1000)));
 
         // 2B one level deeper; doc-level totals win over items (no double count); ecom groups per supprd.
@@ -328,7 +376,10 @@ mod tests {
                      {"ctin": "29ECO", "supprd": "082026", "inv": [{"inum": "E-1", "igst": 2}]}]}}});
         let docs = read(&gstr2b);
         assert_eq!(docs.len(), 3);
-        assert_eq!((docs[0].section.as_str(), docs[0].tax.igst, docs[0].taxable), ("B2B", 1800, Some(10000)));
+        assert_eq!(
+            (docs[0].section.as_str(), docs[0].tax.igst, docs[0].taxable),
+            ("B2B", 1800, Some(10000))
+        );
         assert_eq!(docs[1].section, "ECOM");
         assert_ne!(docs[1].key, docs[2].key, "one operator, two return periods");
 
@@ -337,10 +388,16 @@ mod tests {
             "itc_elg": {"itc_avl": [{"ty": "OTH", "iamt": 50, "camt": 0, "samt": 0, "csamt": 0}]}});
         let docs = read(&gstr3b);
         assert_eq!((docs[0].section.as_str(), docs[0].tax.igst), ("3.1(a)", 18000));
-        assert_eq!((docs[1].section.as_str(), docs[1].number.as_deref()), ("4(A)", Some("ty=OTH")));
+        assert_eq!(
+            (docs[1].section.as_str(), docs[1].number.as_deref()),
+            ("4(A)", Some("ty=OTH"))
+        );
         let cash = json!({"gstin": "x", "tr": [{"dpt_dt": "17/08/2026", "ref_no": "CIN1", "igst": {"tx": 10, "intr": 0, "tot": 10}, "igstbal": {"tot": 10}}]});
         let docs = read(&cash);
-        assert_eq!((docs[0].section.as_str(), docs[0].number.as_deref(), docs[0].tax.igst), ("ENTRY", Some("CIN1"), 1000));
+        assert_eq!(
+            (docs[0].section.as_str(), docs[0].number.as_deref(), docs[0].tax.igst),
+            ("ENTRY", Some("CIN1"), 1000)
+        );
         assert_eq!(docs[0].date.as_deref(), Some("17/08/2026"));
     }
 }

@@ -37,7 +37,9 @@ pub fn filings_at(store: &Reader, gstin: &Gstin, period: &Period, at: Timestamp)
     let Some(row) = store.snapshot_as_of((gstin, "return-track", period, 0), at, &[Outcome::Ok])? else {
         return Ok(Vec::new());
     };
-    Ok(payload_json(store, &row)?.map(|v| change::filings(&v)).unwrap_or_default())
+    Ok(payload_json(store, &row)?
+        .map(|v| change::filings(&v))
+        .unwrap_or_default())
 }
 
 /// The answer's portal data as JSON: `{}` for `no_data`, None when it is not JSON.
@@ -45,7 +47,9 @@ pub fn payload_json(store: &Reader, row: &SnapshotRow) -> Result<Option<Value>, 
     if row.outcome == Outcome::NoData {
         return Ok(Some(Value::Object(serde_json::Map::new())));
     }
-    let Some(sha) = &row.payload_sha256 else { return Ok(None) };
+    let Some(sha) = &row.payload_sha256 else {
+        return Ok(None);
+    };
     Ok(store
         .payload(sha)?
         .and_then(|b| serde_json::from_slice::<Value>(&b).ok()))

@@ -242,7 +242,10 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
                     slot.insert(store.payload(&sha)?);
                 }
             }
-            described.push(((change, old.outcome == Outcome::NoData, new.outcome == Outcome::NoData), (kind, filing)));
+            described.push((
+                (change, old.outcome == Outcome::NoData, new.outcome == Outcome::NoData),
+                (kind, filing),
+            ));
         }
         let pairs: Vec<(&ChangeRow, bool, bool)> = described.iter().map(|(p, _)| *p).collect();
         let bytes = &bytes;

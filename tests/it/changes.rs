@@ -164,8 +164,15 @@ async fn the_demos_august_credit_note_is_an_amendment_after_filing() {
     let xlsx = bundle_file(&exported.path, "data/summary.xlsx");
     let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(xlsx)).unwrap();
     let sheet = book.worksheet_range(gstvault::evidence::workbook::CHANGES).unwrap();
-    let header: Vec<String> = (0..sheet.width()).map(|c| sheet.get((0, c)).unwrap().to_string()).collect();
-    let at = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("{name}: {header:?}"));
+    let header: Vec<String> = (0..sheet.width())
+        .map(|c| sheet.get((0, c)).unwrap().to_string())
+        .collect();
+    let at = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("{name}: {header:?}"))
+    };
     let row = (1..sheet.height())
         .find(|r| sheet.get((*r, at("Endpoint"))).map(|d| d.to_string()).as_deref() == Some("gstr-1-cdnr"))
         .expect("the credit note in the workbook");
@@ -188,4 +195,3 @@ fn bundle_file(bundle: &std::path::Path, path: &str) -> Vec<u8> {
     std::io::Read::read_to_end(&mut zip.by_name(&name).unwrap(), &mut bytes).unwrap();
     bytes
 }
-

@@ -7,8 +7,8 @@
 mod alerts;
 mod architecture;
 mod bundle;
-mod changes;
 mod capture;
+mod changes;
 mod claims;
 mod cli;
 mod config;

@@ -1589,8 +1589,15 @@ mod tests {
                     date: Some(format!("{:02}-05-2025", i % 28 + 1)),
                     taxable_before: (i % 3 != 0).then_some(1_000_000 + i as i64 * 137),
                     taxable_after: (i % 3 != 2).then_some(1_200_000 + i as i64 * 91),
-                    tax_before: (i % 3 != 0).then_some(Heads { igst: 180_000, ..Heads::default() }),
-                    tax_after: (i % 3 != 2).then_some(Heads { cgst: 108_000, sgst: 108_000, ..Heads::default() }),
+                    tax_before: (i % 3 != 0).then_some(Heads {
+                        igst: 180_000,
+                        ..Heads::default()
+                    }),
+                    tax_after: (i % 3 != 2).then_some(Heads {
+                        cgst: 108_000,
+                        sgst: 108_000,
+                        ..Heads::default()
+                    }),
                 }),
             })
             .collect();
