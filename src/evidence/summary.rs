@@ -25,6 +25,10 @@ use crate::store::{ChangeRow, CheckpointRow, Reader, SnapshotRow, StoreError};
 /// Most change lines a summary lists (the index and the archive hold the rest).
 const MAX_CHANGES: usize = 500;
 
+/// Most document lines those changes give (one change of a big return can
+/// move hundreds of documents; the archive holds them all).
+const MAX_CHANGE_LINES: usize = 2000;
+
 /// Changes whose payloads are held in memory at once while their lines are made.
 const DIFF_CHUNK: usize = 32;
 
@@ -277,6 +281,13 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
                 _ => report.changes.push(line(None)),
             }
         }
+    }
+    if report.changes.len() > MAX_CHANGE_LINES {
+        let more = report.changes.len() - MAX_CHANGE_LINES;
+        report.changes.truncate(MAX_CHANGE_LINES);
+        report.notes.push(format!(
+            "{more} more changed documents are in the archive (`gstvault changes`)"
+        ));
     }
     if changes.len() > MAX_CHANGES {
         report.notes.push(format!(
