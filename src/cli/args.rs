@@ -184,7 +184,7 @@ pub struct ChangesArgs {
     #[arg(long)]
     pub retroactive: bool,
     /// Only this kind of change: first-filing, amendment, portal-side or in-progress.
-    #[arg(long, value_parser = ["first-filing", "amendment", "portal-side", "in-progress"])]
+    #[arg(long)]
     pub kind: Option<String>,
     /// Only this endpoint.
     #[arg(long, conflicts_with = "group")]

@@ -365,6 +365,24 @@ mod tests {
         assert_eq!(compare(&json!({}), &new).len(), 2);
     }
 
+    #[test]
+    fn one_added_ecom_document_is_one_addition() {
+        // One e-commerce operator per supplier return period (2B `docdata.ecom`).
+        let group = |supprd: &str, inums: &[&str]| {
+            json!({"ctin": "29AAACE1234F1Z5", "supprd": supprd,
+                "inv": inums.iter().map(|i| json!({"inum": i, "txval": 100, "igst": 18})).collect::<Vec<_>>()})
+        };
+        let old = json!({"docdata": {"ecom": [group("062026", &["E-1"]), group("072026", &["E-1"]), group("082026", &["E-3"])]}});
+        let new = json!({"docdata": {"ecom": [group("062026", &["E-1"]), group("072026", &["E-1", "E-9"]), group("082026", &["E-3"])]}});
+        let changes = compare(&old, &new);
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(
+            (changes[0].action, changes[0].number.as_deref()),
+            (Action::Added, Some("E-9"))
+        );
+        assert_eq!(changes[0].section, "ECOM");
+    }
+
     fn facts<'a>(group: Group, period: &'a Period, on: &str, had_data: bool, filings: &'a [Filing]) -> Facts<'a> {
         Facts {
             group,

@@ -586,6 +586,10 @@ async fn the_binary_answers_queries_and_refuses_bad_input_in_one_line() {
             "error: --since \"yesterday\": not an instant".into(),
         ),
         (
+            vec!["changes", "--kind", "late"],
+            "error: --kind \"late\": unknown kind; kinds are first-filing, amendment, portal-side, in-progress".into(),
+        ),
+        (
             vec!["balances", "--gstin", &g, "--fy", "2026-28"],
             "error: --fy: period \"2026-28\" is not a financial year".into(),
         ),
