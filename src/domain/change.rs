@@ -17,6 +17,8 @@
 //!    captured on (the same day proves nothing: the capture may have come
 //!    first). A section of its own (`B2BA`, `CDNRA`, …) is named as the
 //!    amendment section. GSTR-1A counts against GSTR-1's filing: it amends it.
+//!    What the portal computes beside a return (3B auto-liability, GSTR-9's
+//!    auto-calculated figures and table 8A) is not the taxpayer's filing.
 //! 2. *First filing*: the earlier answer had no data (`no_data`, read as
 //!    `{}`) and the new one has: a return or section filed, a statement
 //!    generated.
@@ -257,9 +259,16 @@ pub fn filings(track: &Value) -> Vec<Filing> {
         .collect()
 }
 
-/// The return whose filing makes a change of `group` an amendment; None for
-/// what the portal computes or others file into.
-pub fn own_return(group: Group) -> Option<&'static str> {
+/// What the portal computes from other returns, though listed with the
+/// return it feeds: its changes are portal-side.
+const COMPUTED: &[&str] = &["gstr-3b-auto-liability", "gstr-9-auto-calculated", "gstr-9-table-8a"];
+
+/// The return whose filing makes a change of `endpoint` (of `group`) an
+/// amendment; None for what the portal computes or others file into.
+pub fn own_return(group: Group, endpoint: &str) -> Option<&'static str> {
+    if COMPUTED.contains(&endpoint) {
+        return None;
+    }
     match group {
         Group::Gstr1 | Group::Gstr1a => Some("GSTR1"),
         Group::Gstr3b => Some("GSTR3B"),
@@ -283,6 +292,8 @@ pub fn is_closed(period: &Period, on: NaiveDate) -> bool {
 #[derive(Clone, Copy, Debug)]
 pub struct Facts<'a> {
     pub group: Group,
+    /// The endpoint's catalog name.
+    pub endpoint: &'a str,
     pub period: &'a Period,
     /// The IST date the earlier answer (the one the change is from) was captured.
     pub earlier_captured_on: NaiveDate,
@@ -294,7 +305,7 @@ pub struct Facts<'a> {
 
 /// The kind of a change (module doc), with the filing that makes it an amendment.
 pub fn classify(facts: &Facts<'_>) -> (Kind, Option<Filing>) {
-    if let (Some(form), Period::Month(month)) = (own_return(facts.group), facts.period) {
+    if let (Some(form), Period::Month(month)) = (own_return(facts.group, facts.endpoint), facts.period) {
         let filed = facts
             .filings
             .iter()
@@ -307,7 +318,7 @@ pub fn classify(facts: &Facts<'_>) -> (Kind, Option<Filing>) {
     if !facts.earlier_had_data {
         return (Kind::FirstFiling, None);
     }
-    if own_return(facts.group).is_none() && is_closed(facts.period, facts.earlier_captured_on) {
+    if own_return(facts.group, facts.endpoint).is_none() && is_closed(facts.period, facts.earlier_captured_on) {
         return (Kind::PortalSide, None);
     }
     (Kind::InProgress, None)
@@ -386,6 +397,7 @@ mod tests {
     fn facts<'a>(group: Group, period: &'a Period, on: &str, had_data: bool, filings: &'a [Filing]) -> Facts<'a> {
         Facts {
             group,
+            endpoint: "",
             period,
             earlier_captured_on: NaiveDate::parse_from_str(on, "%Y-%m-%d").unwrap(),
             earlier_had_data: had_data,
@@ -420,6 +432,13 @@ mod tests {
         assert_eq!(kind, Kind::PortalSide);
         let (kind, _) = classify(&facts(Group::Ledgers, &august, "2026-08-31", true, &[]));
         assert_eq!(kind, Kind::InProgress);
+        let mut auto = facts(Group::Gstr3b, &august, "2026-11-16", true, &filed);
+        auto.endpoint = "gstr-3b-auto-liability";
+        assert_eq!(
+            classify(&auto).0,
+            Kind::PortalSide,
+            "computed by the portal from GSTR-1"
+        );
         let (kind, _) = classify(&facts(Group::Gstr2b, &august, "2026-11-16", false, &[]));
         assert_eq!(kind, Kind::FirstFiling);
         let (kind, _) = classify(&facts(Group::Common, &Period::Current, "2030-01-01", true, &[]));

@@ -90,6 +90,7 @@ pub fn kind_of(
         .unwrap_or(chrono::NaiveDate::MIN);
     Ok(change::classify(&Facts {
         group,
+        endpoint: &change.endpoint,
         period: &change.period,
         earlier_captured_on: captured_on,
         earlier_had_data: old.outcome != Outcome::NoData,
