@@ -362,6 +362,7 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table) {
                 now: Some(now),
                 endpoint: None,
                 group: None,
+                kind: None,
             },
         )
         .unwrap();

@@ -182,9 +182,12 @@ pub struct ChangesArgs {
     /// Detected at or after: RFC 3339, a date (start of that day, IST), or a time ago (7d, 12h).
     #[arg(long)]
     pub since: Option<String>,
-    /// Only changes to periods already closed when the earlier answer was captured.
+    /// Only amendments after filing and portal-side changes (data of a filed return or a closed period moved).
     #[arg(long)]
     pub retroactive: bool,
+    /// Only this kind of change: first-filing, amendment, portal-side or in-progress.
+    #[arg(long)]
+    pub kind: Option<String>,
     /// Only this endpoint.
     #[arg(long, conflicts_with = "group")]
     pub endpoint: Option<String>,

@@ -236,6 +236,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 now: Some(Utc::now()),
                 endpoint: args.endpoint,
                 group: args.group,
+                kind: args.kind,
             };
             let rows = crate::query::changes(&store, &query)?;
             print_table(

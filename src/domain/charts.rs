@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 
+use super::change::Kind;
 use super::money::Heads;
 use super::returns::ledger::Ledger;
 use super::summary::Summary;
@@ -28,8 +29,8 @@ pub struct MonthPoint {
     pub liability: Option<i64>,
     /// 3B paid in cash and through ITC, all heads.
     pub paid: Option<i64>,
-    /// Changes of the month's period, by kind label, in a fixed order.
-    pub changes: Vec<(String, usize)>,
+    /// Changed documents of the month's period, by kind, in [`Kind::ALL`] order.
+    pub changes: Vec<(Kind, usize)>,
 }
 
 /// The points of every month of `summary`, in month order.
@@ -38,7 +39,6 @@ pub fn series(summary: &Summary) -> Vec<MonthPoint> {
     months.extend(summary.balances.iter().map(|b| b.month.clone()));
     months.sort();
     months.dedup();
-    let kinds = change_kinds(summary);
     months
         .into_iter()
         .map(|month| {
@@ -57,15 +57,15 @@ pub fn series(summary: &Summary) -> Vec<MonthPoint> {
                     .find(|l| l.month == month && l.statement.ledger == ledger)
                     .map(|l| l.statement.closing.total())
             };
-            let changes = kinds
+            let changes = Kind::ALL
                 .iter()
                 .map(|kind| {
                     let n = summary
                         .changes
                         .iter()
-                        .filter(|c| c.period == month && change_kind(c) == *kind)
+                        .filter(|c| c.period == month && c.kind == *kind)
                         .count();
-                    (kind.clone(), n)
+                    (*kind, n)
                 })
                 .collect();
             MonthPoint {
@@ -80,17 +80,4 @@ pub fn series(summary: &Summary) -> Vec<MonthPoint> {
             }
         })
         .collect()
-}
-
-/// The kind a change line is counted under.
-fn change_kind(_change: &super::summary::ChangeLine) -> String {
-    "changes".to_string()
-}
-
-/// The kinds in the order the charts stack them.
-fn change_kinds(summary: &Summary) -> Vec<String> {
-    let mut kinds: Vec<String> = summary.changes.iter().map(change_kind).collect();
-    kinds.sort();
-    kinds.dedup();
-    kinds
 }

@@ -21,6 +21,9 @@ use serde_json::Value;
 /// the first that every element of both arrays carries, uniquely per array, wins.
 const KEYS: &[&[&str]] = &[
     &["ref_no"],
+    // GSTR-2A/2B groups (`docdata.b2b`, `ecom`, …) carry the supplier's return
+    // period: one operator appears once per `supprd` (GSTR-2B schema, docdata).
+    &["ctin", "supprd"],
     &["ctin"],
     &["inum"],
     &["nt_num"],
@@ -382,6 +385,22 @@ mod tests {
         // Escaped object keys, root scalars.
         assert_eq!(diff(&json!({"a/b": 1}), &json!({"a/b": 2}))[0].path, "/a~1b");
         assert_eq!(diff(&json!(1), &json!("1"))[0].path, "/");
+    }
+
+    #[test]
+    fn ecom_groups_pair_by_operator_and_return_period() {
+        // One e-commerce operator per `supprd`: `ctin` alone is no key.
+        let group = |supprd: &str, inums: &[&str]| {
+            json!({"ctin": "29AAACE1234F1Z5", "trdnm": "Eco", "supprd": supprd,
+                "inv": inums.iter().map(|i| json!({"inum": i, "val": 10})).collect::<Vec<_>>()})
+        };
+        let old = json!({"docdata": {"ecom": [group("062026", &["E-1"]), group("072026", &["E-2"]), group("082026", &["E-3"])]}});
+        let new = json!({"docdata": {"ecom": [group("062026", &["E-1"]), group("072026", &["E-2", "E-9"]), group("082026", &["E-3"])]}});
+        let d = diff(&old, &new);
+        assert_eq!(
+            summarize(&d),
+            "1 added (/docdata/ecom[ctin=29AAACE1234F1Z5,supprd=072026]/inv[inum=E-9])"
+        );
     }
 
     #[test]

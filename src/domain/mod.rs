@@ -1,15 +1,18 @@
 //! The domain core: what GST evidence *is*, with no IO and no clock. GSTINs,
 //! periods and the IST calendar, the endpoint catalog, reading a response
 //! envelope, where an answer came from (its origin), digests, the log's leaf encoding and its Merkle tree, the
-//! auditor's reconciliations, structural diffs, money and the bundle summary
+//! auditor's reconciliations, structural diffs, the documents of a return and
+//! changes in business terms, money and the bundle summary
 //! as data, the daemon's schedules, the health conditions the daemon reports
 //! and alerts on. "Now" is always an argument; every other
 //! folder builds on this one and this one on none of them.
 
 pub mod catalog;
 pub mod charts;
+pub mod change;
 pub mod diff;
 pub mod digest;
+pub mod documents;
 pub mod envelope;
 pub mod gstin;
 pub mod health;

@@ -102,14 +102,19 @@ pub struct CompareRow {
     pub verdict: Verdict,
 }
 
-/// A change detected between two snapshots.
+/// A change detected between two snapshots, in business terms
+/// ([`super::change`]): one line per document that moved.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ChangeLine {
     pub detected_at: String,
     pub endpoint: String,
     pub period: String,
-    /// One line: what changed (paths added, removed, changed).
-    pub what_changed: String,
+    pub kind: super::change::Kind,
+    /// The ARN of the filing that makes it an amendment.
+    pub arn: Option<String>,
+    /// None when no document moved (only the answer's totals, checksums or
+    /// dates did, or its payload could not be read).
+    pub document: Option<super::change::DocumentChange>,
 }
 
 /// The whole summary of one bundle.

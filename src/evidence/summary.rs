@@ -1,6 +1,6 @@
 //! Builds the bundle's [`Summary`] from the archive: the snapshot index, and
 //! the figures and differences the domain core ([`crate::domain::reconcile`],
-//! [`crate::domain::diff`]) computes from archived payloads. Nothing here is typed in:
+//! [`crate::domain::change`]) computes from archived payloads. Nothing here is typed in:
 //! every amount comes from a payload as the portal returned it.
 
 use std::collections::{BTreeMap, HashMap};
@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::domain::change::DocumentChange;
 use crate::domain::digest::Digest;
 use crate::domain::envelope::Outcome;
 use crate::domain::gstin::Gstin;
@@ -19,6 +20,7 @@ use crate::domain::summary::{
     ChangeLine, CompareRow, FilingRow, IndexRow, LedgerRow, PaymentRow, SetOffRow, Summary, Verdict,
 };
 use crate::domain::time::Timestamp;
+use crate::evidence::changes::FilingCache;
 use crate::evidence::scope::Scope;
 use crate::evidence::scope::Version;
 use crate::evidence::signing::KeyInfo;
@@ -26,6 +28,10 @@ use crate::store::{ChangeRow, CheckpointRow, Reader, SnapshotRow, StoreError};
 
 /// Most change lines a summary lists (the index and the archive hold the rest).
 const MAX_CHANGES: usize = 500;
+
+/// Most document lines those changes give (one change of a big return can
+/// move hundreds of documents; the archive holds them all).
+const MAX_CHANGE_LINES: usize = 2000;
 
 /// Changes whose payloads are held in memory at once while their lines are made.
 const DIFF_CHUNK: usize = 32;
@@ -192,11 +198,17 @@ fn returns_in_layout(
     }
 }
 
-/// Builds the report. Fails only when the archive cannot be read.
-/// The one-line summaries of `changes`, in order. A key's changes chain (one's
-/// new payload is the next one's old), so the last document parsed is kept.
-fn change_summaries(changes: &[ChangeRow], bytes: &HashMap<Digest, Option<Vec<u8>>>) -> Vec<String> {
-    let document = |sha: &Digest| -> Option<Value> {
+/// The documents that moved in each of `changes` (None: a payload is not
+/// JSON), in order. A key's changes chain (one's new payload is the next
+/// one's old), so the last document parsed is kept. A `no_data` side is `{}`.
+fn change_documents(
+    changes: &[(&ChangeRow, bool, bool)],
+    bytes: &HashMap<Digest, Option<Vec<u8>>>,
+) -> Vec<Option<Vec<DocumentChange>>> {
+    let document = |sha: &Digest, no_data: bool| -> Option<Value> {
+        if no_data {
+            return Some(Value::Object(serde_json::Map::new()));
+        }
         bytes
             .get(sha)
             .and_then(|b| b.as_deref())
@@ -205,18 +217,18 @@ fn change_summaries(changes: &[ChangeRow], bytes: &HashMap<Digest, Option<Vec<u8
     let mut kept: Option<(Digest, Option<Value>)> = None;
     changes
         .iter()
-        .map(|change| {
+        .map(|(change, old_no_data, new_no_data)| {
             let old = match kept.take() {
-                Some((sha, value)) if sha == change.old_payload_sha256 => value,
-                _ => document(&change.old_payload_sha256),
+                Some((sha, value)) if sha == change.old_payload_sha256 && !old_no_data => value,
+                _ => document(&change.old_payload_sha256, *old_no_data),
             };
-            let new = document(&change.new_payload_sha256);
-            let summary = match (&old, &new) {
-                (Some(old), Some(new)) => crate::domain::diff::summary(old, new),
-                _ => "payload is not JSON: bytes differ".to_string(),
+            let new = document(&change.new_payload_sha256, *new_no_data);
+            let documents = match (&old, &new) {
+                (Some(old), Some(new)) => Some(crate::domain::change::compare(old, new)),
+                _ => None,
             };
             kept = Some((change.new_payload_sha256, new));
-            summary
+            documents
         })
         .collect()
 }
@@ -230,6 +242,7 @@ fn ist(t: Timestamp) -> String {
         .unwrap_or_else(|| t.to_string())
 }
 
+/// Builds the report. Fails only when the archive cannot be read.
 pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreError> {
     // The index is an appendix a reader looks things up in: by endpoint
     // group (in catalog order), endpoint, period, page, then first seen.
@@ -383,39 +396,67 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
     }
 
     let changes = store.changes_for_bundle(input.gstin, &input.scope.periods(), Timestamp::of(input.as_of))?;
-    // Change lines: a structural diff per change. Payloads are read in
-    // chunks (bounded memory), then each half of a chunk is parsed and diffed
-    // on its own thread: on a bundle of large documents this is most of the
-    // export's time.
+    // Change lines: the documents that moved in each change, and its kind.
+    // Payloads are read in chunks (bounded memory), then each half of a
+    // chunk is parsed and compared on its own thread: on a bundle of large
+    // documents this is most of the export's time.
     let shown = &changes[..changes.len().min(MAX_CHANGES)];
+    let mut filings = FilingCache::default();
     for chunk in shown.chunks(DIFF_CHUNK) {
         let mut bytes: HashMap<Digest, Option<Vec<u8>>> = HashMap::new();
+        let mut described = Vec::with_capacity(chunk.len());
         for change in chunk {
+            let (Some(old), Some(new)) = (store.snapshot(change.previous_seq)?, store.snapshot(change.seq)?) else {
+                continue;
+            };
+            let (kind, filing) = crate::evidence::changes::kind_of(store, &mut filings, change, &old)?;
             for sha in [change.old_payload_sha256, change.new_payload_sha256] {
                 if let std::collections::hash_map::Entry::Vacant(slot) = bytes.entry(sha) {
                     slot.insert(store.payload(&sha)?);
                 }
             }
+            described.push((
+                (change, old.outcome == Outcome::NoData, new.outcome == Outcome::NoData),
+                (kind, filing),
+            ));
         }
+        let pairs: Vec<(&ChangeRow, bool, bool)> = described.iter().map(|(p, _)| *p).collect();
         let bytes = &bytes;
-        let summaries: Vec<String> = std::thread::scope(|scope| {
-            let workers: Vec<_> = chunk
-                .chunks(chunk.len().div_ceil(2))
-                .map(|part| scope.spawn(move || change_summaries(part, bytes)))
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().expect("a diff thread panicked"))
-                .collect()
-        });
-        for (change, summary) in chunk.iter().zip(summaries) {
-            report.changes.push(ChangeLine {
+        let documents: Vec<Option<Vec<DocumentChange>>> = if pairs.is_empty() {
+            Vec::new()
+        } else {
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = pairs
+                    .chunks(pairs.len().div_ceil(2))
+                    .map(|part| scope.spawn(move || change_documents(part, bytes)))
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|w| w.join().expect("a comparison thread panicked"))
+                    .collect()
+            })
+        };
+        for (((change, _, _), (kind, filing)), documents) in described.into_iter().zip(documents) {
+            let line = |document: Option<DocumentChange>| ChangeLine {
                 detected_at: ist(change.detected_at),
                 endpoint: change.endpoint.clone(),
                 period: change.period.to_string(),
-                what_changed: summary,
-            });
+                kind,
+                arn: filing.as_ref().map(|f| f.arn.clone()),
+                document,
+            };
+            match documents {
+                Some(list) if !list.is_empty() => report.changes.extend(list.into_iter().map(|d| line(Some(d)))),
+                _ => report.changes.push(line(None)),
+            }
         }
+    }
+    if report.changes.len() > MAX_CHANGE_LINES {
+        let more = report.changes.len() - MAX_CHANGE_LINES;
+        report.changes.truncate(MAX_CHANGE_LINES);
+        report.notes.push(format!(
+            "{more} more changed documents are in the archive (`gstvault changes`)"
+        ));
     }
     if changes.len() > MAX_CHANGES {
         report.notes.push(format!(

@@ -376,7 +376,7 @@ fn charts_sheet(sheet: &mut Worksheet, styles: &Styles, report: &Summary) -> Res
     let points = crate::domain::charts::series(report);
     let kinds: Vec<String> = points
         .first()
-        .map(|p| p.changes.iter().map(|(k, _)| format!("Changes: {k}")).collect())
+        .map(|p| p.changes.iter().map(|(k, _)| format!("Changes: {}", k.label())).collect())
         .unwrap_or_default();
     let mut columns: Vec<(&str, f64)> = vec![
         ("Month", 9.0),
@@ -715,24 +715,7 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
             }
             OUTWARD => compare_sheet(sheet, &styles, OUTWARD_LABELS, &report.outward)?,
             ITC => compare_sheet(sheet, &styles, ITC_LABELS, &report.itc)?,
-            CHANGES => {
-                let columns = [
-                    ("Detected at (IST)", 26.0),
-                    ("Endpoint", 24.0),
-                    ("Period", 10.0),
-                    ("What changed", 80.0),
-                ];
-                let table = Table::new(sheet, &styles, &columns, report.changes.len())?;
-                for (row, c) in (1u32..).zip(&report.changes) {
-                    let cells = [
-                        Cell::Text(&c.detected_at),
-                        Cell::Text(&c.endpoint),
-                        Cell::Text(&c.period),
-                        Cell::Text(&c.what_changed),
-                    ];
-                    table.row(sheet, &styles, row, &cells, false)?;
-                }
-            }
+            CHANGES => changes_sheet(sheet, &styles, &report.changes)?,
             NOTES => {
                 let table = Table::new(sheet, &styles, &[("Note", 120.0)], report.notes.len())?;
                 for (row, note) in (1u32..).zip(&report.notes) {
@@ -845,6 +828,77 @@ fn cover(
     Ok(())
 }
 
+/// The changes sheet: one row per document that moved, the kind as text,
+/// amounts as numbers in rupees (an absent side left empty), the tax change
+/// by head.
+fn opt_text(t: Option<&String>) -> Cell<'_> {
+    t.map(|t| Cell::Text(t.as_str())).unwrap_or(Cell::Empty)
+}
+
+fn changes_sheet(
+    sheet: &mut Worksheet,
+    styles: &Styles,
+    changes: &[crate::domain::summary::ChangeLine],
+) -> Result<(), XlsxError> {
+    let columns = [
+        ("Detected at (IST)", 26.0),
+        ("Endpoint", 22.0),
+        ("Period", 10.0),
+        ("Kind", 22.0),
+        ("ARN", 18.0),
+        ("Section", 10.0),
+        ("Action", 9.0),
+        ("Counterparty GSTIN", 18.0),
+        ("Document", 20.0),
+        ("Date", 11.0),
+        ("Taxable before (₹)", 15.0),
+        ("Taxable after (₹)", 15.0),
+        ("Tax before (₹)", 15.0),
+        ("Tax after (₹)", 15.0),
+        ("IGST change (₹)", 15.0),
+        ("CGST change (₹)", 15.0),
+        ("SGST change (₹)", 15.0),
+        ("Cess change (₹)", 15.0),
+    ];
+    let table = Table::new(sheet, styles, &columns, changes.len())?;
+    let amount = |paise: Option<i64>| paise.map(Cell::Amount).unwrap_or(Cell::Empty);
+    for (row, c) in (1u32..).zip(changes) {
+        let mut cells = vec![
+            Cell::Text(&c.detected_at),
+            Cell::Text(&c.endpoint),
+            Cell::Text(&c.period),
+            Cell::Text(c.kind.label()),
+            opt_text(c.arn.as_ref()),
+        ];
+        match &c.document {
+            Some(d) => {
+                let change = d.tax_change();
+                cells.extend([
+                    Cell::Text(&d.section),
+                    Cell::Text(d.action.as_str()),
+                    opt_text(d.counterparty.as_ref()),
+                    opt_text(d.number.as_ref()),
+                    opt_text(d.date.as_ref()),
+                    amount(d.taxable_before),
+                    amount(d.taxable_after),
+                    amount(d.tax_before.map(|h| h.total())),
+                    amount(d.tax_after.map(|h| h.total())),
+                    Cell::Amount(change.igst),
+                    Cell::Amount(change.cgst),
+                    Cell::Amount(change.sgst),
+                    Cell::Amount(change.cess),
+                ]);
+            }
+            None => {
+                cells.push(Cell::Text("no document moved"));
+                cells.extend(std::iter::repeat_with(|| Cell::Empty).take(12));
+            }
+        }
+        table.row(sheet, styles, row, &cells, false)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Read as _;
@@ -941,7 +995,19 @@ mod tests {
                 detected_at: "2026-06-25 10:00:00 +05:30".into(),
                 endpoint: "gstr-1-summary".into(),
                 period: "2026-05".into(),
-                what_changed: "1 changed (/sec_sum/0/ttl_igst)".into(),
+                kind: crate::domain::change::Kind::AmendmentAfterFiling,
+                arn: Some("AA2705260000011".into()),
+                document: Some(crate::domain::change::DocumentChange {
+                    action: crate::domain::change::Action::Added,
+                    section: "CDNR".into(),
+                    counterparty: Some("29AABCK4521M1Z5".into()),
+                    number: Some("CN/26-27/L2211".into()),
+                    date: Some("22-05-2026".into()),
+                    taxable_before: None,
+                    taxable_after: Some(120_180),
+                    tax_before: None,
+                    tax_after: Some(heads(21_632, 0)),
+                }),
             }],
             notes: vec!["2026-06: no ledger or GSTR-3B answer archived up to the as-of time".into()],
         }
@@ -957,7 +1023,7 @@ mod tests {
     /// The golden digest of `render(sample())`: a change of output (a
     /// rust_xlsxwriter update, a layout change) shows here first. Bundles
     /// exported before must come out as the same bytes when exported again.
-    const GOLDEN: &str = "6c0e56da8a9a22b017a94e1d6375436d5b2188675eb7aad579186c9184f17778";
+    const GOLDEN: &str = "362eabb7ef87fd30ed4ed0e815fe455c569f67a49060f86c97e39f8f67e3d709";
 
     #[test]
     fn render_is_deterministic_and_golden() {

@@ -14,15 +14,10 @@
 //!   shown by ID.
 //! - A `no_data` answer compares as the empty object `{}` ("no documents"), so a
 //!   first amendment reads as one addition (`/b2ba`), not as an error replaced.
-//! - `changes` reports every change row; `retroactive` marks those whose period
-//!   was already closed when the earlier answer (the one the change is from) was
-//!   captured: a month before the IST month of that capture, a financial year
-//!   that had ended, never the current-state `-`. So a month captured while still
-//!   open and completed later (ledger `to_dt` moving, invoices still arriving) is
-//!   ordinary churn, while a closed month whose data moves is flagged;
-//!   `--retroactive` keeps only those. A return first filed after its month
-//!   closed also reads as retroactive (`no_data` → data): the change line says
-//!   "added" at the section root.
+//! - `changes` reports every change row in business terms (`changes.rs`):
+//!   the documents that moved and the kind of change
+//!   ([`crate::domain::change`]); `retroactive` is an amendment after filing
+//!   or a portal-side change, so an ordinary first filing is not.
 //! - `list --from/--to` select month periods (`YYYY-MM`), `--period` any stored
 //!   period (`2025-04`, `FY2025-26`, `-`).
 
@@ -40,7 +35,7 @@ use crate::domain::envelope::Outcome;
 use crate::domain::gstin::Gstin;
 use crate::domain::log::Seq;
 use crate::domain::money::Heads;
-use crate::domain::period::{india_date, FinancialYear, Month, Period};
+use crate::domain::period::{FinancialYear, Month, Period};
 use crate::domain::reconcile;
 use crate::domain::time::Timestamp;
 use crate::evidence::summary::Payloads;
@@ -459,110 +454,8 @@ pub fn diff(store: &Reader, args: &DiffArgs, now: DateTime<Utc>) -> Result<Diffe
 
 // ---------------------------------------------------------------- changes
 
-/// `changes` arguments as typed.
-#[derive(Clone, Debug, Default)]
-pub struct ChangesArgs {
-    pub gstin: Option<String>,
-    pub since: Option<String>,
-    /// Only changes to periods that were closed when detected.
-    pub retroactive: bool,
-    /// At most this many change rows are read; 0 means all.
-    pub limit: u64,
-    /// What `--since 7d` counts back from (None: the wall clock).
-    pub now: Option<DateTime<Utc>>,
-    /// Only this endpoint.
-    pub endpoint: Option<String>,
-    /// Only the endpoints of this group.
-    pub group: Option<String>,
-}
-
-/// One detected change of a period's data.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct DetectedChange {
-    pub seq: Seq,
-    pub previous_seq: Seq,
-    pub detected_at: Timestamp,
-    pub gstin: Gstin,
-    pub endpoint: String,
-    pub period: Period,
-    pub page: u32,
-    /// The period was already closed when the answer this one changed was captured.
-    pub retroactive: bool,
-    /// What changed, one line ([`crate::domain::diff::summarize`]); printed
-    /// in the `summary` column, the name `changes --json/--csv` have always used.
-    pub what_changed: String,
-}
-
-/// Whether `period` was already closed at `at`: a month before the IST
-/// month of `at`, a financial year that had ended; never `-`.
-pub fn is_retroactive(period: &Period, at: Timestamp) -> bool {
-    let Some(at) = at.to_datetime() else {
-        return false;
-    };
-    let month = Month::of_date(india_date(at));
-    match period {
-        Period::Month(m) => *m < month,
-        Period::Year(fy) => fy.last_month() < month,
-        Period::Current => false,
-    }
-}
-
-/// Every change row matching the filters, each with one line of what changed.
-pub fn changes(store: &Reader, args: &ChangesArgs) -> Result<Vec<DetectedChange>> {
-    let since = match &args.since {
-        Some(t) => Some(Timestamp::of(parse_instant(
-            "--since",
-            t,
-            DayEnd::Start,
-            args.now.unwrap_or_else(Utc::now),
-        )?)),
-        None => None,
-    };
-    let gstin = match &args.gstin {
-        Some(g) => Some(archived_gstin(store, g)?),
-        None => None,
-    };
-    let endpoints = match (&args.endpoint, &args.group) {
-        (Some(_), Some(_)) => return Err(input("give --endpoint or --group, not both")),
-        (Some(e), None) => vec![endpoint_name(e)?],
-        (None, Some(g)) => group_endpoints(g)?,
-        (None, None) => Vec::new(),
-    };
-    let rows = store.changes_matching(
-        gstin.as_ref(),
-        &endpoints,
-        since,
-        (args.limit > 0).then_some(args.limit),
-    )?;
-    let mut out = Vec::new();
-    for c in rows {
-        let old = store.snapshot(c.previous_seq)?;
-        let retroactive = old.as_ref().is_some_and(|o| is_retroactive(&c.period, o.received_at));
-        if args.retroactive && !retroactive {
-            continue;
-        }
-        let new = store.snapshot(c.seq)?;
-        let what_changed = match (old, new) {
-            (Some(old), Some(new)) => match (document(store, &old), document(store, &new)) {
-                (Ok(o), Ok(n)) => crate::domain::diff::summarize(&crate::domain::diff::diff(&o, &n)),
-                _ => "payload is not JSON: bytes differ".to_string(),
-            },
-            _ => "snapshot missing: bytes differ".to_string(),
-        };
-        out.push(DetectedChange {
-            seq: c.seq,
-            previous_seq: c.previous_seq,
-            detected_at: c.detected_at,
-            gstin: c.gstin,
-            endpoint: c.endpoint,
-            period: c.period,
-            page: c.page,
-            retroactive,
-            what_changed,
-        });
-    }
-    Ok(out)
-}
+mod changes;
+pub use changes::{changes, is_retroactive, ChangesArgs, DetectedChange};
 
 // ---------------------------------------------------------------- balances
 

@@ -112,6 +112,10 @@ pub fn diff_table(diffed: &Diffed) -> Table {
     t
 }
 
+/// One row per document that moved (a change in which none did is one row
+/// with the JSON-path summary): the change's key and kind, the document,
+/// its taxable value and total tax before and after, and the tax change by
+/// head. Periods and document dates stay text in a spreadsheet.
 pub fn changes_table(rows: &[DetectedChange]) -> Table {
     let mut t = Table::new(vec![
         "detected_at",
@@ -119,23 +123,75 @@ pub fn changes_table(rows: &[DetectedChange]) -> Table {
         "endpoint",
         "period",
         "page",
+        "kind",
         "retroactive",
+        "arn",
+        "section",
+        "action",
+        "counterparty",
+        "document",
+        "document_date",
+        "taxable_before",
+        "taxable_after",
+        "tax_before",
+        "tax_after",
+        "igst_change",
+        "cgst_change",
+        "sgst_change",
+        "cess_change",
         "seq",
         "previous",
         "summary",
     ]);
+    let amount = |paise: Option<i64>| paise.map(Cell::Amount).unwrap_or(Cell::Empty);
     for r in rows {
-        t.push(vec![
-            Cell::Time(r.detected_at),
-            Cell::text(r.gstin.as_str()),
-            Cell::text(&r.endpoint),
-            Cell::period(r.period),
-            Cell::Int(i64::from(r.page)),
-            Cell::Bool(r.retroactive),
-            Cell::Int(r.seq.0 as i64),
-            Cell::Int(r.previous_seq.0 as i64),
-            Cell::text(&r.what_changed),
-        ]);
+        let lead = || {
+            vec![
+                Cell::Time(r.detected_at),
+                Cell::text(r.gstin.as_str()),
+                Cell::text(&r.endpoint),
+                Cell::Literal(r.period.to_string()),
+                Cell::Int(i64::from(r.page)),
+                Cell::text(r.kind.as_str()),
+                Cell::Bool(r.retroactive),
+                Cell::opt_text(r.filing.as_ref().map(|f| f.arn.clone())),
+            ]
+        };
+        let tail = |summary: String| {
+            vec![
+                Cell::Int(r.seq.0 as i64),
+                Cell::Int(r.previous_seq.0 as i64),
+                Cell::text(summary),
+            ]
+        };
+        if r.documents.is_empty() {
+            let mut row = lead();
+            row.extend(std::iter::repeat_with(|| Cell::Empty).take(13));
+            row.extend(tail(r.what_changed.clone()));
+            t.push(row);
+            continue;
+        }
+        for d in &r.documents {
+            let change = d.tax_change();
+            let mut row = lead();
+            row.extend([
+                Cell::text(&d.section),
+                Cell::text(d.action.as_str()),
+                Cell::opt_text(d.counterparty.clone()),
+                Cell::opt_text(d.number.clone()),
+                d.date.clone().map(Cell::Literal).unwrap_or(Cell::Empty),
+                amount(d.taxable_before),
+                amount(d.taxable_after),
+                amount(d.tax_before.map(|h| h.total())),
+                amount(d.tax_after.map(|h| h.total())),
+                Cell::Amount(change.igst),
+                Cell::Amount(change.cgst),
+                Cell::Amount(change.sgst),
+                Cell::Amount(change.cess),
+            ]);
+            row.extend(tail(d.line()));
+            t.push(row);
+        }
     }
     t
 }

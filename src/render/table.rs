@@ -25,10 +25,11 @@ pub enum Cell {
     /// (`2026-05-01 10:00:00 +05:30`) and the CSV (`2026-05-01T10:00:00+05:30`),
     /// RFC 3339 in UTC to the millisecond in JSON, as the archive stores it.
     Time(Timestamp),
-    /// A period (`2026-04`, `FY2026-27`, `-`): as is in the table and JSON; in
-    /// CSV a month is written `="2026-04"`, the spreadsheet convention for a
-    /// text cell, because Excel and LibreOffice read a bare `2026-04` as a date.
-    Period(String),
+    /// Text a spreadsheet would turn into a date or a number (a period
+    /// `2026-08`, a document date): as is in the table and JSON, and in CSV
+    /// as the formula `="2026-08"`, which Excel, LibreOffice and Google
+    /// Sheets all keep as that text.
+    Literal(String),
     /// Absent value: blank in the table and CSV, `null` in JSON.
     Empty,
 }
@@ -39,7 +40,7 @@ impl Cell {
     }
 
     pub fn period(p: impl ToString) -> Cell {
-        Cell::Period(p.to_string())
+        Cell::Literal(p.to_string())
     }
 
     pub fn opt_text(s: Option<impl Into<String>>) -> Cell {
@@ -48,7 +49,7 @@ impl Cell {
 
     fn human(&self) -> String {
         match self {
-            Cell::Text(s) | Cell::Period(s) => s.clone(),
+            Cell::Text(s) | Cell::Literal(s) => s.clone(),
             Cell::Int(i) => i.to_string(),
             Cell::Amount(p) => rupees(*p),
             Cell::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
@@ -68,15 +69,14 @@ impl Cell {
             Cell::Amount(p) => plain_rupees(*p),
             Cell::Bool(b) => b.to_string(),
             Cell::Hash(h) => h.clone(),
-            // Only what a spreadsheet would take for a date: YYYY-MM.
-            Cell::Period(p) if p.len() == 7 && p.as_bytes()[4] == b'-' => format!("=\"{p}\""),
+            Cell::Literal(s) => format!("=\"{}\"", s.replace('"', "\"\"")),
             other => other.human(),
         }
     }
 
     fn json(&self) -> Value {
         match self {
-            Cell::Text(s) | Cell::Period(s) => Value::String(s.clone()),
+            Cell::Text(s) | Cell::Literal(s) => Value::String(s.clone()),
             Cell::Int(i) => Value::from(*i),
             Cell::Amount(p) => serde_json::Number::from_f64(*p as f64 / 100.0)
                 .map(Value::Number)
@@ -284,8 +284,7 @@ mod tests {
     fn csv_periods_stay_text_in_a_spreadsheet() {
         let mut t = Table::new(vec!["month", "fy"]);
         t.push(vec![Cell::period("2026-04"), Cell::period("FY2026-27")]);
-        assert_eq!(t.csv(), "month,fy\n\"=\"\"2026-04\"\"\",FY2026-27\n");
-        assert_eq!(parse_csv(&t.csv())[1], vec!["=\"2026-04\"", "FY2026-27"]);
+        assert_eq!(parse_csv(&t.csv())[1], vec!["=\"2026-04\"", "=\"FY2026-27\""]);
         assert!(t.json().contains("\"month\": \"2026-04\""), "{}", t.json());
         assert!(t.human().contains("2026-04"));
     }

@@ -55,7 +55,7 @@ pub(crate) fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTr
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "26df4939beb212db32a6605fc5c1a49de0ebec5c30581211b1e88bfdef2803e4";
+const GOLDEN_SHA256: &str = "4cdf39d00b2f47ea0c755a679422eb51f7f7ece9f131a2af4cfa0126fa3c861c";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {

@@ -8,6 +8,7 @@ mod alerts;
 mod architecture;
 mod bundle;
 mod capture;
+mod changes;
 mod claims;
 mod cli;
 mod config;

@@ -278,6 +278,15 @@ async fn changes_lists_exactly_the_planted_events_of_closed_months() {
         assert!(r.retroactive, "{r:?}");
         assert!(r.detected_at > Timestamp::of(first_capture_end));
         assert_ne!(r.what_changed, "no difference");
+        // A filed GSTR-1 amended (even a first B2BA section) or a closed
+        // month's 2A moved by a late supplier: never a first filing.
+        let expected = if r.endpoint.starts_with("gstr-1") {
+            gstvault::domain::change::Kind::AmendmentAfterFiling
+        } else {
+            gstvault::domain::change::Kind::PortalSide
+        };
+        assert_eq!(r.kind, expected, "{r:?}");
+        assert!(!r.documents.is_empty(), "each event moves a document or row: {r:?}");
     }
     // --retroactive keeps them all; --since after the second capture keeps none.
     let retro = query::changes(
@@ -344,22 +353,36 @@ async fn changes_lists_exactly_the_planted_events_of_closed_months() {
         .collect();
     assert_eq!(changed, rows.iter().map(|r| r.seq).collect());
 
-    // Formats: JSON and CSV carry the same rows as the table.
+    // Formats: JSON and CSV carry the same rows as the table, one per
+    // document that moved (a change with none is one row).
     let table = gstvault::render::query::changes_table(&rows);
     let json: Vec<Value> = serde_json::from_str(&table.render(Format::Json)).unwrap();
     let csv = parse_csv(&table.render(Format::Csv));
     let human = table.render(Format::Human);
-    assert_eq!(json.len(), rows.len());
-    assert_eq!(csv.len(), rows.len() + 1);
-    assert_eq!(human.lines().count(), rows.len() + 1);
+    let lines: usize = rows.iter().map(|r| r.documents.len().max(1)).sum();
+    assert_eq!(json.len(), lines);
+    assert_eq!(csv.len(), lines + 1);
+    assert_eq!(human.lines().count(), lines + 1);
     assert_eq!(csv[0], table.columns.iter().map(|c| c.to_string()).collect::<Vec<_>>());
-    for (i, r) in rows.iter().enumerate() {
-        assert_eq!(json[i]["seq"], serde_json::json!(r.seq));
-        assert_eq!(json[i]["summary"], serde_json::json!(r.what_changed));
-        assert_eq!(json[i]["retroactive"], serde_json::json!(true));
-        assert_eq!(csv[i + 1][6], r.seq.to_string());
-        assert_eq!(csv[i + 1][8], r.what_changed);
-        assert!(human.lines().nth(i + 1).unwrap().contains(&r.what_changed));
+    let col = |name: &str| table.columns.iter().position(|c| *c == name).unwrap();
+    let mut i = 0;
+    for r in &rows {
+        for d in 0..r.documents.len().max(1) {
+            assert_eq!(json[i]["seq"], serde_json::json!(r.seq));
+            assert_eq!(json[i]["kind"], serde_json::json!(r.kind.as_str()));
+            assert_eq!(json[i]["retroactive"], serde_json::json!(true));
+            assert_eq!(csv[i + 1][col("seq")], r.seq.to_string());
+            assert_eq!(csv[i + 1][col("period")], format!("=\"{}\"", r.period));
+            match r.documents.get(d) {
+                Some(doc) => {
+                    assert_eq!(csv[i + 1][col("section")], doc.section);
+                    assert_eq!(json[i]["document"], serde_json::json!(doc.number));
+                }
+                None => assert_eq!(csv[i + 1][col("summary")], r.what_changed),
+            }
+            assert!(human.lines().nth(i + 1).unwrap().contains(&r.endpoint));
+            i += 1;
+        }
     }
 }
 
@@ -563,6 +586,10 @@ async fn the_binary_answers_queries_and_refuses_bad_input_in_one_line() {
             "error: --since \"yesterday\": not an instant".into(),
         ),
         (
+            vec!["changes", "--kind", "late"],
+            "error: --kind \"late\": unknown kind; kinds are first-filing, amendment, portal-side, in-progress".into(),
+        ),
+        (
             vec!["balances", "--gstin", &g, "--fy", "2026-28"],
             "error: --fy: period \"2026-28\" is not a financial year".into(),
         ),
@@ -611,14 +638,14 @@ async fn liability_sets_the_3b_as_filed_beside_the_portals_computation() {
     };
     let rows = query::liability::liability(&store, &args, world.clock.now()).unwrap();
     let a = "(a) Outward taxable supplies (other than zero rated, nil rated and exempted)";
-    let cell = |basis: query::liability::Basis, column: &str| {
+    use query::liability::Basis;
+    let cell = |basis: Basis, column: &str| {
         rows.iter()
             .find(|r| r.table == "3.1" && r.line == a && r.basis == basis)
             .and_then(|r| r.values.iter().find(|(c, _)| *c == column))
             .and_then(|(_, v)| *v)
             .unwrap()
     };
-    use query::liability::Basis;
     // The planted short payment: the 3B declares less than GSTR-1 gave the portal.
     for (head, short) in [("Central tax", plants.short_payment.cgst()), ("State/UT tax", plants.short_payment.sgst())] {
         assert_eq!(cell(Basis::AutoComputed, head) - cell(Basis::Filed, head), short, "{head}");

@@ -323,8 +323,12 @@ async fn the_workbook_reads_back_as_the_summary_and_exports_to_the_same_bytes() 
         let cells: Vec<String> = (0..4).map(|col| text(&changes, i + 1, col)).collect();
         assert_eq!(
             cells,
-            [&c.detected_at, &c.endpoint, &c.period, &c.what_changed].map(String::clone)
+            [&c.detected_at, &c.endpoint, &c.period, &c.kind.label().to_string()].map(String::clone)
         );
+        // Amounts are numbers: the tax after a document moved, in rupees.
+        if let Some(after) = c.document.as_ref().and_then(|d| d.tax_after) {
+            assert_eq!(paise(&changes, i + 1, 13), after.total());
+        }
     }
     let notes = book.worksheet_range(workbook::NOTES).unwrap();
     let listed: Vec<String> = (1..notes.height()).map(|r| text(&notes, r, 0)).collect();

@@ -516,15 +516,11 @@ impl Layout<'_> {
             },
         ];
         self.chart(&c.liability_title, 100.0, &months, &liability, Kind::Bars, true);
-        let kinds: Vec<String> = points
-            .first()
-            .map(|p| p.changes.iter().map(|(k, _)| k.clone()).collect())
-            .unwrap_or_default();
-        let changes: Vec<Series> = kinds
+        let changes: Vec<Series> = crate::domain::change::Kind::ALL
             .iter()
             .enumerate()
             .map(|(i, kind)| Series {
-                name: kind.clone(),
+                name: self.t.changes.kind(*kind).to_string(),
                 values: points.iter().map(|p| Some(p.changes[i].1 as f64)).collect(),
             })
             .collect();
