@@ -18,6 +18,7 @@
 //! - [`daemon`]: scheduled jobs, `/healthz` and `/metrics`, alerts (the
 //!   webhook's HTTP and the e-mail's SMTP).
 //! - [`render`]: text for people (the one table renderer).
+//! - [`web`]: the read-only web view (accounts, scopes, pages), on axum.
 //! - [`cli`]: the command line (clap), which prints what `render` makes.
 //! - [`sim`]: the Sandbox simulator, for tests, `demo` and `simulate` only.
 //!
@@ -39,3 +40,4 @@ pub mod query;
 pub mod render;
 pub mod sim;
 pub mod store;
+pub mod web;

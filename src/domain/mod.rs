@@ -7,9 +7,10 @@
 //! and alerts on. "Now" is always an argument; every other
 //! folder builds on this one and this one on none of them.
 
+pub mod access;
 pub mod catalog;
-pub mod charts;
 pub mod change;
+pub mod charts;
 pub mod diff;
 pub mod digest;
 pub mod documents;

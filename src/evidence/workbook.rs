@@ -376,7 +376,12 @@ fn charts_sheet(sheet: &mut Worksheet, styles: &Styles, report: &Summary) -> Res
     let points = crate::domain::charts::series(report);
     let kinds: Vec<String> = points
         .first()
-        .map(|p| p.changes.iter().map(|(k, _)| format!("Changes: {}", k.label())).collect())
+        .map(|p| {
+            p.changes
+                .iter()
+                .map(|(k, _)| format!("Changes: {}", k.label()))
+                .collect()
+        })
         .unwrap_or_default();
     let mut columns: Vec<(&str, f64)> = vec![
         ("Month", 9.0),

@@ -444,7 +444,11 @@ async fn balances_agree_across_formats() {
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(json[i]["month"], serde_json::json!(r.month));
         assert_eq!(csv[i + 1][0], gstin.to_string(), "the CSV names its GSTIN");
-        assert_eq!(csv[i + 1][1], format!("=\"{}\"", r.month), "a month stays text in a spreadsheet");
+        assert_eq!(
+            csv[i + 1][1],
+            format!("=\"{}\"", r.month),
+            "a month stays text in a spreadsheet"
+        );
         assert!(
             csv[i + 1].last().unwrap().ends_with("+05:30"),
             "the CSV names its as-of, in IST"
@@ -647,8 +651,15 @@ async fn liability_sets_the_3b_as_filed_beside_the_portals_computation() {
             .unwrap()
     };
     // The planted short payment: the 3B declares less than GSTR-1 gave the portal.
-    for (head, short) in [("Central tax", plants.short_payment.cgst()), ("State/UT tax", plants.short_payment.sgst())] {
-        assert_eq!(cell(Basis::AutoComputed, head) - cell(Basis::Filed, head), short, "{head}");
+    for (head, short) in [
+        ("Central tax", plants.short_payment.cgst()),
+        ("State/UT tax", plants.short_payment.sgst()),
+    ] {
+        assert_eq!(
+            cell(Basis::AutoComputed, head) - cell(Basis::Filed, head),
+            short,
+            "{head}"
+        );
         assert_eq!(cell(Basis::Difference, head), -short, "{head}");
     }
     // Each figure names the snapshot it was read from, of its month.

@@ -1,0 +1,803 @@
+//! The web view's pages: the GSTINs in scope, a GSTIN's grid of endpoint
+//! groups by month, a return as of any instant in the portal's layout with
+//! its versions and a comparison in business terms, the changes timeline, a
+//! snapshot and its exact bytes, the bundles and their files, and the access
+//! log for admins. Each handler validates its parameters into domain types,
+//! checks the viewer's scope, reads through a [`crate::store::Reader`] and
+//! renders a template; what it showed goes to the access log.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::HeaderValue;
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::auth::Authed;
+use super::templates::STYLESHEET;
+use super::{PageError, WebState};
+use crate::domain::catalog::{self, Group};
+use crate::domain::change::{self, Kind};
+use crate::domain::gstin::Gstin;
+use crate::domain::log::Seq;
+use crate::domain::money::{rupees, Heads};
+use crate::domain::period::{Month, Period};
+use crate::domain::returns;
+use crate::domain::time::{DayEnd, Timestamp, Zone};
+use crate::query::{self, QueryError};
+
+type Page = Result<Response, PageError>;
+
+fn query_error(e: QueryError) -> PageError {
+    match e {
+        QueryError::Input(m) => PageError::BadRequest(m),
+        QueryError::Store(e) => PageError::store(e),
+    }
+}
+
+fn gstin_param(text: &str) -> Result<Gstin, PageError> {
+    Gstin::parse(text).map_err(|e| PageError::BadRequest(format!("GSTIN {text:?}: {e}")))
+}
+
+fn period_param(text: &str) -> Result<Period, PageError> {
+    Period::parse(text).map_err(|e| PageError::BadRequest(format!("period {text:?}: {e}")))
+}
+
+fn seq_param(text: &str) -> Result<Seq, PageError> {
+    text.parse::<u64>()
+        .map(Seq)
+        .map_err(|_| PageError::BadRequest(format!("snapshot {text:?}: not a snapshot number")))
+}
+
+fn time(state: &WebState, t: Timestamp) -> String {
+    t.to_datetime()
+        .map(|t| state.config.display_zone.human(t))
+        .unwrap_or_else(|| t.to_string())
+}
+
+fn heads_text(h: &Heads) -> String {
+    rupees(h.total())
+}
+
+/// The viewer and navigation every page template gets.
+fn chrome(auth: &Authed) -> Value {
+    serde_json::json!({
+        "name": auth.viewer.name,
+        "role": auth.viewer.role.as_str(),
+        "admin": auth.viewer.is_admin(),
+    })
+}
+
+fn html(state: &WebState, name: &str, ctx: minijinja::Value) -> Page {
+    Ok(Html(state.templates.render(name, ctx)).into_response())
+}
+
+/// A configured GSTIN the viewer may see, else the one 404.
+fn visible(state: &WebState, auth: &Authed, gstin: &Gstin) -> Result<(), PageError> {
+    let configured = state.config.gstins.iter().any(|g| &g.gstin == gstin);
+    if configured && auth.viewer.may_see_gstin(gstin, Authed::today(state)) {
+        Ok(())
+    } else {
+        Err(PageError::NotFound)
+    }
+}
+
+fn legal_name(state: &WebState, gstin: &Gstin) -> String {
+    state
+        .config
+        .gstins
+        .iter()
+        .find(|g| &g.gstin == gstin)
+        .and_then(|g| g.legal_name.clone())
+        .unwrap_or_default()
+}
+
+pub async fn stylesheet() -> Response {
+    ([(CONTENT_TYPE, "text/css; charset=utf-8")], STYLESHEET).into_response()
+}
+
+pub async fn not_found() -> Response {
+    PageError::NotFound.into_response()
+}
+
+// ---------------------------------------------------------------- overview
+
+#[derive(Serialize)]
+struct OverviewRow {
+    gstin: String,
+    legal_name: String,
+    last_capture: String,
+    answers: String,
+    session: String,
+    needs_login: bool,
+    bundle: Option<String>,
+    bundle_id: Option<String>,
+}
+
+pub async fn overview(State(state): State<Arc<WebState>>, auth: Authed) -> Response {
+    let page = overview_page(&state, &auth).await;
+    auth.respond(page, "overview")
+}
+
+async fn overview_page(state: &Arc<WebState>, auth: &Authed) -> Page {
+    let today = Authed::today(state);
+    let config = Arc::clone(&state.config);
+    let now = state.now();
+    let visible: Vec<Gstin> = config
+        .gstins
+        .iter()
+        .map(|g| g.gstin.clone())
+        .filter(|g| auth.viewer.may_see_gstin(g, today))
+        .collect();
+    let st = Arc::clone(state);
+    let rows = state
+        .read(move |reader| {
+            let status = crate::app::status::status(&st.config, now).map_err(|e| PageError::Internal(e.to_string()))?;
+            let mut rows = Vec::new();
+            for g in status.gstins.iter().filter(|g| visible.contains(&g.gstin)) {
+                let counts = outcome_counts(reader, &g.gstin)?;
+                let session = if g.needs_login {
+                    format!("needs login: {}", g.reason.clone().unwrap_or_default())
+                } else {
+                    match g.session.as_ref().and_then(|s| s.session_expiry) {
+                        Some(until) => format!("valid until {}", time(&st, until)),
+                        None => "no session yet".to_string(),
+                    }
+                };
+                rows.push(OverviewRow {
+                    gstin: g.gstin.to_string(),
+                    legal_name: legal_name(&st, &g.gstin),
+                    last_capture: g.last_capture.map(|t| time(&st, t)).unwrap_or_else(|| "never".into()),
+                    answers: counts,
+                    session,
+                    needs_login: g.needs_login,
+                    bundle: g
+                        .last_bundle
+                        .as_ref()
+                        .map(|b| format!("{} as of {}", b.period, time(&st, b.as_of))),
+                    bundle_id: g.last_bundle.as_ref().map(|b| b.bundle_id.clone()),
+                });
+            }
+            Ok(rows)
+        })
+        .await?;
+    html(
+        state,
+        "overview.html",
+        context! { viewer => chrome(auth), csrf => &auth.csrf, gstins => rows },
+    )
+}
+
+/// "412 ok, 31 no data, 2 failed": the latest answer of each endpoint,
+/// period and page.
+fn outcome_counts(reader: &crate::store::Reader, gstin: &Gstin) -> Result<String, PageError> {
+    let rows = reader
+        .list_snapshots(&crate::store::SnapshotFilter {
+            gstin: Some(gstin.clone()),
+            ..Default::default()
+        })
+        .map_err(PageError::store)?;
+    let mut latest = BTreeMap::new();
+    for r in &rows {
+        latest.insert((r.endpoint.as_str(), r.period, r.page), r.outcome);
+    }
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for outcome in latest.values() {
+        *counts.entry(outcome.to_string()).or_default() += 1;
+    }
+    Ok(counts
+        .into_iter()
+        .map(|(o, n)| format!("{n} {}", o.replace('_', " ")))
+        .collect::<Vec<_>>()
+        .join(", "))
+}
+
+// ---------------------------------------------------------------- GSTIN
+
+#[derive(Serialize)]
+struct GridCell {
+    class: &'static str,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct GridRow {
+    group: String,
+    cells: Vec<GridCell>,
+}
+
+/// The returns a GSTIN page links to, by month.
+const RETURN_LINKS: [(&str, &str, &str); 5] = [
+    ("gstr-3b", "GSTR-3B", "3B"),
+    ("gstr-1-summary", "GSTR-1 summary", "GSTR-1"),
+    ("gstr-1-cdnr", "GSTR-1 credit/debit notes", "CDNR"),
+    ("gstr-1-b2b", "GSTR-1 B2B invoices", "B2B"),
+    ("gstr-2b", "GSTR-2B", "2B"),
+];
+
+pub async fn gstin(State(state): State<Arc<WebState>>, auth: Authed, Path(gstin): Path<String>) -> Response {
+    let page = gstin_page(&state, &auth, &gstin).await;
+    auth.respond(page, format!("GSTIN {gstin}"))
+}
+
+async fn gstin_page(state: &Arc<WebState>, auth: &Authed, text: &str) -> Page {
+    let gstin = gstin_param(text)?;
+    visible(state, auth, &gstin)?;
+    let g = gstin.clone();
+    let rows = state
+        .read(move |reader| {
+            let filter = crate::store::SnapshotFilter {
+                gstin: Some(g),
+                ..Default::default()
+            };
+            reader.list_snapshots(&filter).map_err(PageError::store)
+        })
+        .await?;
+    let today = Authed::today(state);
+    let now_month = Month::of_date(today);
+    // The months of the current financial year and the one before, newest last.
+    let first = now_month.financial_year().prev().first_month();
+    let months: Vec<Month> = first.through(now_month);
+    let months: Vec<Month> = months
+        .into_iter()
+        .filter(|m| auth.viewer.may_see(&gstin, &Period::Month(*m), today))
+        .collect();
+    // Per (group, month): answers, failures, changes.
+    let mut cells: BTreeMap<(Group, Month), (usize, usize, usize)> = BTreeMap::new();
+    for r in &rows {
+        let Period::Month(m) = r.period else { continue };
+        let Some(e) = catalog::find(&r.endpoint) else { continue };
+        let changed = r.changed_from.is_some();
+        let c = cells.entry((e.group, m)).or_default();
+        c.0 += 1;
+        c.1 += usize::from(r.outcome.is_failure());
+        c.2 += usize::from(changed);
+    }
+    let grid: Vec<GridRow> = Group::ALL
+        .iter()
+        .map(|group| GridRow {
+            group: group.name().to_string(),
+            cells: months
+                .iter()
+                .map(|m| match cells.get(&(*group, *m)) {
+                    None => GridCell {
+                        class: "none",
+                        text: "·".into(),
+                    },
+                    Some((n, failed, changed)) => GridCell {
+                        class: if *failed > 0 {
+                            "failed"
+                        } else if *changed > 0 {
+                            "changed"
+                        } else {
+                            "ok"
+                        },
+                        text: match (failed, changed) {
+                            (0, 0) => format!("{n}"),
+                            (0, c) => format!("{n} · {c} changed"),
+                            (f, _) => format!("{n} · {f} failed"),
+                        },
+                    },
+                })
+                .collect(),
+        })
+        .collect();
+    let returns: Vec<Value> = RETURN_LINKS
+        .iter()
+        .map(|(endpoint, title, short)| serde_json::json!({"endpoint": endpoint, "title": title, "short": short}))
+        .collect();
+    html(
+        state,
+        "gstin.html",
+        context! {
+            viewer => chrome(auth), csrf => &auth.csrf,
+            gstin => gstin.as_str(), legal_name => legal_name(state, &gstin),
+            months => months.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+            grid => grid, returns => returns,
+            legend => "answers archived; changed: a later answer differed; failed: a call got no answer or an error",
+        },
+    )
+}
+
+// ---------------------------------------------------------------- a return
+
+#[derive(Deserialize)]
+pub struct ReturnQuery {
+    #[serde(default)]
+    as_of: String,
+    #[serde(default)]
+    compare: String,
+}
+
+pub async fn return_page(
+    State(state): State<Arc<WebState>>,
+    auth: Authed,
+    Path((gstin, endpoint, period)): Path<(String, String, String)>,
+    Query(q): Query<ReturnQuery>,
+) -> Response {
+    let page = return_view(&state, &auth, &gstin, &endpoint, &period, &q).await;
+    auth.respond(page, format!("{endpoint} {period} of {gstin}"))
+}
+
+#[derive(Serialize)]
+struct TableView {
+    number: String,
+    title: String,
+    columns: Vec<String>,
+    lines: Vec<LineView>,
+}
+
+#[derive(Serialize)]
+struct LineView {
+    label: String,
+    values: Vec<String>,
+}
+
+fn table_view(t: &returns::ReturnTable) -> TableView {
+    TableView {
+        number: t.number.to_string(),
+        title: t.title.to_string(),
+        columns: t.columns.iter().map(|c| c.name.to_string()).collect(),
+        lines: t
+            .lines
+            .iter()
+            .map(|l| LineView {
+                label: l.label.clone(),
+                values: t
+                    .columns
+                    .iter()
+                    .zip(&l.values)
+                    .map(|(c, v)| match (c.unit, v) {
+                        (_, None) => String::new(),
+                        (returns::Unit::Rupees, Some(p)) => rupees(*p),
+                        (returns::Unit::Count, Some(n)) => n.to_string(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+async fn return_view(
+    state: &Arc<WebState>,
+    auth: &Authed,
+    gstin_text: &str,
+    endpoint: &str,
+    period_text: &str,
+    q: &ReturnQuery,
+) -> Page {
+    let gstin = gstin_param(gstin_text)?;
+    let period = period_param(period_text)?;
+    visible(state, auth, &gstin)?;
+    if !auth.viewer.may_see(&gstin, &period, Authed::today(state)) {
+        return Err(PageError::NotFound);
+    }
+    let Some(ep) = catalog::find(endpoint) else {
+        return Err(PageError::NotFound);
+    };
+    let now = state.now();
+    let as_of = match q.as_of.trim() {
+        "" => now,
+        t => query::parse_instant("as of", t, DayEnd::End, now).map_err(query_error)?,
+    };
+    let compare = match q.compare.trim() {
+        "" => None,
+        t => Some(seq_param(t)?),
+    };
+    let (g, name, p) = (gstin.clone(), ep.name.to_string(), period);
+    let view = state
+        .read(move |reader| {
+            let versions = reader
+                .list_snapshots(&crate::store::SnapshotFilter {
+                    gstin: Some(g.clone()),
+                    endpoints: vec![name.clone()],
+                    period: Some(crate::store::PeriodFilter::Exactly(p)),
+                    ..Default::default()
+                })
+                .map_err(PageError::store)?;
+            let versions: Vec<_> = versions.into_iter().filter(|r| r.page == 0).collect();
+            let at = Timestamp::of(as_of);
+            let shown = versions
+                .iter()
+                .rev()
+                .find(|r| r.received_at <= at && r.payload_sha256.is_some())
+                .cloned();
+            let payload = |row: &crate::store::ListedSnapshot| -> Result<Option<Value>, PageError> {
+                let Some(sha) = &row.payload_sha256 else {
+                    return Ok(None);
+                };
+                Ok(reader
+                    .payload(sha)
+                    .map_err(PageError::store)?
+                    .and_then(|b| serde_json::from_slice::<Value>(&b).ok()))
+            };
+            let shown_payload = match &shown {
+                Some(r) => payload(r)?,
+                None => None,
+            };
+            let other = match compare {
+                Some(seq) => {
+                    let row = versions
+                        .iter()
+                        .find(|r| r.seq == seq)
+                        .cloned()
+                        .ok_or(PageError::NotFound)?;
+                    Some((row.seq, payload(&row)?))
+                }
+                None => None,
+            };
+            Ok((versions, shown, shown_payload, other))
+        })
+        .await?;
+    let (versions, shown, shown_payload, other) = view;
+    let tables: Vec<TableView> = match (&shown_payload, ep.name) {
+        (Some(v), "gstr-3b") => returns::gstr3b::tables(v).iter().map(table_view).collect(),
+        (Some(v), "gstr-3b-auto-liability") => returns::gstr3b::auto_liability_tables(v)
+            .iter()
+            .map(table_view)
+            .collect(),
+        (Some(v), "gstr-1-summary") => returns::gstr1::table(v).iter().map(table_view).collect(),
+        (Some(v), "gstr-9" | "gstr-9-auto-calculated") => returns::gstr9::tables(v).iter().map(table_view).collect(),
+        _ => Vec::new(),
+    };
+    let documents: Vec<Value> = match (&shown_payload, tables.is_empty()) {
+        (Some(v), true) => crate::domain::documents::read(v)
+            .iter()
+            .map(|d| {
+                serde_json::json!({
+                    "section": d.section, "counterparty": d.counterparty, "number": d.number, "date": d.date,
+                    "taxable": d.taxable.map(rupees), "tax": heads_text(&d.tax),
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    // Compare: the chosen version against the one shown (older → newer).
+    let compare_view = match (&other, &shown, &shown_payload) {
+        (Some((seq, Some(old))), Some(row), Some(new)) => {
+            let (from, to, a, b) = if *seq <= row.seq {
+                (*seq, row.seq, old, new)
+            } else {
+                (row.seq, *seq, new, old)
+            };
+            let rows: Vec<Value> = change::compare(a, b)
+                .iter()
+                .map(|d| {
+                    let amount = |x: Option<i64>| x.map(rupees).unwrap_or_default();
+                    let taxable = match (d.taxable_before, d.taxable_after) {
+                        (Some(x), Some(y)) if x != y => format!("{} → {}", rupees(x), rupees(y)),
+                        (x, y) => amount(y.or(x)),
+                    };
+                    let tax = match (d.tax_before, d.tax_after) {
+                        (Some(x), Some(y)) if x != y => format!("{} → {}", heads_text(&x), heads_text(&y)),
+                        (x, y) => y.or(x).map(|h| heads_text(&h)).unwrap_or_default(),
+                    };
+                    serde_json::json!({
+                        "section": d.section, "action": d.action.as_str(), "document": d.name(),
+                        "taxable": taxable, "tax": tax, "tax_change": rupees(d.tax_change().total()),
+                    })
+                })
+                .collect();
+            Some(serde_json::json!({"from": from.0, "to": to.0, "rows": rows}))
+        }
+        (Some((_, None)), _, _) | (Some(_), None, _) => Some(serde_json::json!({"from": 0, "to": 0, "rows": []})),
+        _ => None,
+    };
+    let version_rows: Vec<Value> = versions
+        .iter()
+        .rev()
+        .map(|r| {
+            serde_json::json!({
+                "seq": r.seq.0, "received": time(state, r.received_at), "outcome": r.outcome.to_string(),
+                "change": match (r.payload_sha256.is_some(), r.changed_from, r.has_previous) {
+                    (false, _, _) => "no answer".to_string(),
+                    (true, Some(from), _) => format!("changed (from {from})"),
+                    (true, None, true) => "same".to_string(),
+                    (true, None, false) => "first".to_string(),
+                },
+            })
+        })
+        .collect();
+    let shown_view = shown.as_ref().map(|r| {
+        serde_json::json!({"seq": r.seq.0, "received": time(state, r.received_at), "outcome": r.outcome.to_string()})
+    });
+    html(
+        state,
+        "return.html",
+        context! {
+            viewer => chrome(auth), csrf => &auth.csrf,
+            gstin => gstin.as_str(), legal_name => legal_name(state, &gstin),
+            title => ep.title, endpoint => ep.name, period => period.to_string(),
+            as_of => Zone::IST.human(as_of), as_of_input => q.as_of.trim(),
+            versions => version_rows, compare_seq => compare.map(|s| s.0),
+            shown => shown_view, tables => tables, documents => documents, compare => compare_view,
+        },
+    )
+}
+
+// ---------------------------------------------------------------- changes
+
+#[derive(Deserialize)]
+pub struct ChangesQuery {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    period: String,
+}
+
+pub async fn changes(
+    State(state): State<Arc<WebState>>,
+    auth: Authed,
+    Path(gstin): Path<String>,
+    Query(q): Query<ChangesQuery>,
+) -> Response {
+    let page = changes_page(&state, &auth, &gstin, &q).await;
+    auth.respond(page, format!("changes of {gstin}"))
+}
+
+async fn changes_page(state: &Arc<WebState>, auth: &Authed, text: &str, q: &ChangesQuery) -> Page {
+    let gstin = gstin_param(text)?;
+    visible(state, auth, &gstin)?;
+    let period = match q.period.trim() {
+        "" => None,
+        p => Some(period_param(p)?),
+    };
+    if !q.kind.is_empty() && Kind::parse(&q.kind).is_none() {
+        return Err(PageError::BadRequest(format!(
+            "kind {:?}: not a kind of change",
+            q.kind
+        )));
+    }
+    if !q.group.is_empty() && !Group::ALL.iter().any(|g| g.name() == q.group) {
+        return Err(PageError::BadRequest(format!(
+            "group {:?}: not an endpoint group",
+            q.group
+        )));
+    }
+    let args = query::ChangesArgs {
+        gstin: Some(gstin.to_string()),
+        kind: (!q.kind.is_empty()).then(|| q.kind.clone()),
+        group: (!q.group.is_empty()).then(|| q.group.clone()),
+        now: Some(state.now()),
+        ..Default::default()
+    };
+    let rows = state
+        .read(move |reader| query::changes(reader, &args).map_err(query_error))
+        .await?;
+    let today = Authed::today(state);
+    let rows: Vec<Value> = rows
+        .iter()
+        .rev()
+        .filter(|r| period.is_none_or(|p| r.period == p))
+        .filter(|r| auth.viewer.may_see(&gstin, &r.period, today))
+        .flat_map(|r| {
+            let base = serde_json::json!({
+                "detected": time(state, r.detected_at), "endpoint": r.endpoint, "period": r.period.to_string(),
+                "kind": r.kind.label(), "seq": r.seq.0, "previous": r.previous_seq.0,
+            });
+            if r.documents.is_empty() {
+                let mut v = base;
+                v["document"] = Value::from(r.what_changed.clone());
+                v["tax_change"] = Value::from("");
+                vec![v]
+            } else {
+                r.documents
+                    .iter()
+                    .map(|d| {
+                        let mut v = base.clone();
+                        v["document"] = Value::from(d.line());
+                        v["tax_change"] = Value::from(rupees(d.tax_change().total()));
+                        v
+                    })
+                    .collect()
+            }
+        })
+        .collect();
+    let kinds: Vec<Value> = Kind::ALL
+        .iter()
+        .map(|k| serde_json::json!({"value": k.as_str(), "label": k.label()}))
+        .collect();
+    let groups: Vec<&str> = Group::ALL.iter().map(|g| g.name()).collect();
+    html(
+        state,
+        "changes.html",
+        context! {
+            viewer => chrome(auth), csrf => &auth.csrf, gstin => gstin.as_str(), rows => rows,
+            kinds => kinds, groups => groups, kind => &q.kind, group => &q.group, period => q.period.trim(),
+        },
+    )
+}
+
+// ---------------------------------------------------------------- snapshots
+
+pub async fn snapshot(State(state): State<Arc<WebState>>, auth: Authed, Path(seq): Path<String>) -> Response {
+    let page = snapshot_page(&state, &auth, &seq).await;
+    auth.respond(page, format!("snapshot {seq}"))
+}
+
+/// The snapshot `seq` if the viewer may see it, else the one 404.
+async fn visible_snapshot(
+    state: &Arc<WebState>,
+    auth: &Authed,
+    text: &str,
+) -> Result<crate::store::SnapshotRow, PageError> {
+    let seq = seq_param(text)?;
+    let row = state
+        .read(move |reader| reader.snapshot(seq).map_err(PageError::store))
+        .await?
+        .ok_or(PageError::NotFound)?;
+    visible(state, auth, &row.gstin)?;
+    if !auth.viewer.may_see(&row.gstin, &row.period, Authed::today(state)) {
+        return Err(PageError::NotFound);
+    }
+    Ok(row)
+}
+
+async fn snapshot_page(state: &Arc<WebState>, auth: &Authed, text: &str) -> Page {
+    let row = visible_snapshot(state, auth, text).await?;
+    let s = serde_json::json!({
+        "seq": row.seq.0, "gstin": row.gstin.as_str(), "endpoint": row.endpoint, "period": row.period.to_string(),
+        "page": row.page, "received": time(state, row.received_at), "outcome": row.outcome.to_string(),
+        "code": row.error_cd, "method": row.method, "request": row.request,
+        "body_sha256": row.body_sha256.map(|d| d.hex()), "payload_sha256": row.payload_sha256.map(|d| d.hex()),
+        "size": row.body_size.map(|n| format!("{n} bytes")), "origin": row.origin,
+    });
+    html(
+        state,
+        "snapshot.html",
+        context! { viewer => chrome(auth), csrf => &auth.csrf, s => s },
+    )
+}
+
+pub async fn raw(State(state): State<Arc<WebState>>, auth: Authed, Path(seq): Path<String>) -> Response {
+    let page = raw_bytes(&state, &auth, &seq).await;
+    auth.respond(page, format!("download snapshot {seq}"))
+}
+
+/// The exact bytes received, with their SHA-256; damaged bytes are never
+/// served (the store refuses them).
+async fn raw_bytes(state: &Arc<WebState>, auth: &Authed, text: &str) -> Page {
+    let row = visible_snapshot(state, auth, text).await?;
+    let seq = row.seq;
+    let body = state
+        .read(move |reader| reader.body(seq).map_err(PageError::store))
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let sha = row.body_sha256.map(|d| d.hex()).unwrap_or_default();
+    let name = format!("snapshot_{}_{}_{}.json", row.seq.0, row.endpoint, row.period);
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(
+        CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+            .map_err(|e| PageError::Internal(e.to_string()))?,
+    );
+    h.insert(
+        "x-content-sha256",
+        HeaderValue::from_str(&sha).map_err(|e| PageError::Internal(e.to_string()))?,
+    );
+    Ok(r)
+}
+
+// ---------------------------------------------------------------- bundles
+
+pub async fn bundles(State(state): State<Arc<WebState>>, auth: Authed) -> Response {
+    let page = bundles_page(&state, &auth).await;
+    auth.respond(page, "bundles")
+}
+
+async fn visible_chain(state: &Arc<WebState>, auth: &Authed) -> Result<Vec<crate::app::bundles::Link>, PageError> {
+    let config = Arc::clone(&state.config);
+    let chain = tokio::task::spawn_blocking(move || crate::app::bundles::chain(&config, None, None))
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let today = Authed::today(state);
+    Ok(chain
+        .links
+        .into_iter()
+        .filter(|l| auth.viewer.may_see(&l.bundle.gstin, &l.bundle.period, today))
+        .collect())
+}
+
+async fn bundles_page(state: &Arc<WebState>, auth: &Authed) -> Page {
+    let links = visible_chain(state, auth).await?;
+    let rows: Vec<Value> = links
+        .iter()
+        .map(|l| {
+            let b = &l.bundle;
+            let present = l.file == crate::app::bundles::FileState::Present;
+            let state_text = match &l.file {
+                crate::app::bundles::FileState::Present => "file present, SHA-256 matches".to_string(),
+                crate::app::bundles::FileState::Missing => "file missing".to_string(),
+                crate::app::bundles::FileState::Changed(d) => format!("file changed: its SHA-256 is {}", d.hex()),
+            };
+            serde_json::json!({
+                "id": b.bundle_id, "gstin": b.gstin.as_str(), "period": b.period.to_string(), "as_of": time(state, b.as_of),
+                "file": b.file_name, "sha256": b.sha256.hex(), "previous": b.previous_bundle_id,
+                "present": present, "state": state_text,
+            })
+        })
+        .collect();
+    html(
+        state,
+        "bundles.html",
+        context! { viewer => chrome(auth), csrf => &auth.csrf, links => rows },
+    )
+}
+
+pub async fn bundle_download(State(state): State<Arc<WebState>>, auth: Authed, Path(id): Path<String>) -> Response {
+    let page = bundle_file(&state, &auth, &id).await;
+    auth.respond(page, format!("download bundle {id}"))
+}
+
+/// A bundle's file by its ID: the path comes from the archive's record,
+/// never from the request, and only a file that still holds the recorded
+/// bytes is served.
+async fn bundle_file(state: &Arc<WebState>, auth: &Authed, id: &str) -> Page {
+    if id.len() > 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(PageError::NotFound);
+    }
+    let links = visible_chain(state, auth).await?;
+    let link = links
+        .into_iter()
+        .find(|l| l.bundle.bundle_id == id && l.file == crate::app::bundles::FileState::Present)
+        .ok_or(PageError::NotFound)?;
+    let path = state.config.bundles_dir.join(&link.bundle.file_name);
+    let expected = link.bundle.sha256;
+    let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?
+        .map_err(|_| PageError::NotFound)?;
+    if crate::domain::digest::Digest::of(&bytes) != expected {
+        return Err(PageError::NotFound);
+    }
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+    h.insert(
+        CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{}\"", link.bundle.file_name))
+            .map_err(|e| PageError::Internal(e.to_string()))?,
+    );
+    h.insert(
+        "x-content-sha256",
+        HeaderValue::from_str(&expected.hex()).map_err(|e| PageError::Internal(e.to_string()))?,
+    );
+    Ok(r)
+}
+
+// ---------------------------------------------------------------- access log
+
+pub async fn access_log(State(state): State<Arc<WebState>>, auth: Authed) -> Response {
+    let page = access_page(&state, &auth).await;
+    auth.respond(page, "access log")
+}
+
+async fn access_page(state: &Arc<WebState>, auth: &Authed) -> Page {
+    if !auth.viewer.is_admin() {
+        return Err(PageError::NotFound);
+    }
+    let rows = state.access_rows(500).await?;
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "at": time(state, r.at), "user": r.user, "address": r.address, "method": r.method,
+                "path": r.path, "status": r.status, "what": r.what,
+            })
+        })
+        .collect();
+    html(
+        state,
+        "access.html",
+        context! { viewer => chrome(auth), csrf => &auth.csrf, rows => rows },
+    )
+}
