@@ -18,6 +18,7 @@ pub mod money;
 pub mod origin;
 pub mod period;
 pub mod reconcile;
+pub mod returns;
 pub mod run;
 pub mod schedule;
 pub mod secret;

@@ -17,9 +17,13 @@
 //!   (`osup_det` + `osup_zero`). The GSTR-1 summary to pass is the one the 3B was
 //!   filed against; a later snapshot that carries late credit notes shows "3B
 //!   exceeds GSTR-1", which is true of that snapshot.
-//! - GSTR-2B ITC is `itcsumm.itcavl.nonrevsup` (B2B net of credit notes, the
-//!   part 3B table 4A(5) "all other ITC" claims), compared with 3B `itc_avl` OTH.
-//!   ISD, imports and reverse charge have their own 3B rows and are not compared.
+//! - GSTR-3B table 4 is compared row by row with its GSTR-2B source as
+//!   `returns::gstr2b` reads it (credit notes in `itcavl.othersup` netted off
+//!   4A(3), 4A(4) and 4A(5); 4B(2) against `itcrev`, 4D(2) against `itcunavl`);
+//!   the 3B rows read as GSTN's GSTR-3B schema names them (`itc_elg.itc_avl`
+//!   `ty` IMPG, IMPS, ISRC, ISD, OTH; `itc_rev` and `itc_inelg` RUL, OTH; the
+//!   documented sample `tests/fixtures/samples/gstr3b.json`, from Sandbox's
+//!   "GSTR-3B" page, https://developer.sandbox.co.in/docs/gstr-3b).
 //! - `pditc` fields read as GSTN defines them: `x_pdy` is liability head `x` paid
 //!   with credit of head `y` (`i_pdc`: IGST paid from CGST credit), which is what
 //!   the documented 3B sample balances with. The credit ledger is debited by the
@@ -36,7 +40,8 @@ use serde_json::Value;
 
 use crate::domain::money::{paise_of, rupees, Heads};
 use crate::domain::period::{parse_ledger_date, Month};
-use crate::domain::summary::{BalanceRow, CompareRow, PaymentRow, Verdict};
+use crate::domain::returns::gstr2b;
+use crate::domain::summary::{BalanceRow, CompareRow, ItcRow, ItcSummaryRow, PaymentRow, Verdict};
 
 /// Differences below this (paise, per head) are rounding.
 const TOLERANCE: i64 = 100;
@@ -86,7 +91,9 @@ pub struct MonthRows {
     /// None when no GSTR-3B was captured.
     pub payment: Option<PaymentRow>,
     pub outward: Option<CompareRow>,
-    pub itc: Option<CompareRow>,
+    /// GSTR-3B table 4 against GSTR-2B, row by row (never empty).
+    pub itc: Vec<ItcRow>,
+    pub itc_summary: Vec<ItcSummaryRow>,
 }
 
 /// The rows of consecutive months in order. A month's 3B payment is matched
@@ -103,6 +110,7 @@ pub fn month_rows(months: &[MonthEvidence<'_>]) -> Vec<MonthRows> {
                 payment: e.gstr3b.is_some().then(|| payment_with_next(e, next)),
                 outward: outward(e),
                 itc: itc(e),
+                itc_summary: itc_summary(e),
             }
         })
         .collect()
@@ -447,87 +455,170 @@ pub fn outward(e: &MonthEvidence<'_>) -> Option<CompareRow> {
     })
 }
 
-/// GSTR-2B ITC available for 3B table 4A(5) (left) against the 3B claim there
-/// (`itc_avl` OTH, right). None when either was not captured.
-pub fn itc(e: &MonthEvidence<'_>) -> Option<CompareRow> {
-    let r3b = e.gstr3b?;
-    let gstr2b = gstr2b_other_itc(&e.gstr2b)?;
-    let claimed = rows(r3b.get("itc_elg").and_then(|i| i.get("itc_avl")))
-        .filter(|row| row.get("ty").and_then(Value::as_str) == Some("OTH"))
-        .fold(Heads::default(), |acc, row| acc.plus(&amounts(Some(row))));
-    let difference = gstr2b.minus(&claimed);
-    let mut problems = Vec::new();
-    if let Some(text) = excess_text(&negate(&difference)) {
-        problems.push(format!("excess ITC: 3B claims {text} above 2B (DRC-01C)"));
-    }
-    if let Some(text) = excess_text(&difference) {
-        problems.push(format!("3B claims less than 2B by {text}"));
-    }
-    Some(CompareRow {
-        month: e.month.to_string(),
-        left: gstr2b,
-        right: claimed,
-        difference,
-        verdict: verdict(&problems, &[]),
-        finding: finding(problems),
-    })
+/// One GSTR-3B table-4 row: where it sits in `itc_elg`, and its 2B source.
+struct Table4Row {
+    table: &'static str,
+    /// `itc_avl`, `itc_rev`, `itc_inelg`.
+    list: &'static str,
+    ty: &'static str,
+    /// Available ITC (a claim above 2B is excess ITC) or a reversal / ineligible amount.
+    claim: bool,
 }
 
-/// The 2B "all other ITC": `itcsumm.itcavl.nonrevsup` from the first page that
-/// carries it (pages repeat the summary), else summed from the documents of all
-/// pages (B2B and B2BA invoices with ITC available and not reverse charge, less
-/// CDNR/CDNRA credit notes), each document counted once. None without any page.
-fn gstr2b_other_itc(pages: &[&Value]) -> Option<Heads> {
-    if pages.is_empty() {
-        return None;
+const TABLE4: [Table4Row; 9] = [
+    Table4Row { table: "4A(1)", list: "itc_avl", ty: "IMPG", claim: true },
+    Table4Row { table: "4A(2)", list: "itc_avl", ty: "IMPS", claim: true },
+    Table4Row { table: "4A(3)", list: "itc_avl", ty: "ISRC", claim: true },
+    Table4Row { table: "4A(4)", list: "itc_avl", ty: "ISD", claim: true },
+    Table4Row { table: "4A(5)", list: "itc_avl", ty: "OTH", claim: true },
+    Table4Row { table: "4B(1)", list: "itc_rev", ty: "RUL", claim: false },
+    Table4Row { table: "4B(2)", list: "itc_rev", ty: "OTH", claim: false },
+    Table4Row { table: "4D(1)", list: "itc_inelg", ty: "RUL", claim: false },
+    Table4Row { table: "4D(2)", list: "itc_inelg", ty: "OTH", claim: false },
+];
+
+/// Why a 3B row has no 2B figure to compare with.
+fn no_source(table: &str) -> Option<&'static str> {
+    match table {
+        "4A(2)" => Some("2B has no source for imports of services (self-assessed, reverse charge)"),
+        "4B(1)" => Some("2B has no source for reversals under rules 38, 42 and 43 (the taxpayer's own computation)"),
+        "4D(1)" => Some("2B has no source for ITC restricted by section 17(5) (the taxpayer's own judgement)"),
+        _ => None,
     }
-    let tax = |v: &Value| heads_by(|i| amount(v.get(lower(i))));
-    for page in pages {
-        if let Some(n) = page.pointer("/itcsumm/itcavl/nonrevsup").filter(|n| n.is_object()) {
-            if HEAD_NAMES.iter().any(|h| n.get(h.to_ascii_lowercase()).is_some()) {
-                return Some(tax(n));
-            }
-            let part = |k: &str| n.get(k).map(tax).unwrap_or_default();
-            let add = ["b2b", "b2ba", "ecom", "ecoma"]
+}
+
+/// The 2B figure for a 3B row and what it is made of. Credit notes
+/// (`itcavl.othersup`) are netted off the row they reduce.
+fn source_of(g: &gstr2b::Gstr2b, table: &str) -> (Heads, String) {
+    let avl = |s: &str| g.section("itcavl", s).unwrap_or_default();
+    let less = |parts: &[&str]| {
+        parts
+            .iter()
+            .fold(Heads::default(), |a, p| a.plus(&g.part("itcavl", "othersup", p).unwrap_or_default()))
+    };
+    match table {
+        "4A(1)" => (avl("imports"), "2B itcavl.imports".into()),
+        "4A(3)" => (
+            avl("revsup").minus(&less(&["cdnrrev", "cdnrarev"])),
+            "2B itcavl.revsup − othersup cdnrrev, cdnrarev (reverse charge from unregistered suppliers is not in 2B)"
+                .into(),
+        ),
+        "4A(4)" => (
+            avl("isdsup").minus(&less(&["isd", "isda"])),
+            "2B itcavl.isdsup − othersup isd, isda".into(),
+        ),
+        "4A(5)" => (
+            avl("nonrevsup").minus(&less(&["cdnr", "cdnra"])),
+            "2B itcavl.nonrevsup − othersup cdnr, cdnra (credit notes)".into(),
+        ),
+        "4B(2)" => (g.bucket_net("itcrev"), "2B itcrev".into()),
+        _ => {
+            let unavl = ["nonrevsup", "isdsup", "revsup", "imports"]
                 .iter()
-                .fold(Heads::default(), |a, k| a.plus(&part(k)));
-            let less = ["cdnr", "cdnra"].iter().fold(Heads::default(), |a, k| a.plus(&part(k)));
-            return Some(add.minus(&less));
+                .fold(Heads::default(), |a, s| a.plus(&g.section("itcunavl", s).unwrap_or_default()));
+            (unavl, "2B itcunavl (nonrevsup, isdsup, revsup, imports)".into())
         }
     }
-    let mut seen = BTreeSet::new();
-    let mut total = Heads::default();
-    for page in pages {
-        let Some(docdata) = page.get("docdata") else { continue };
-        for (section, list_key, num_key, sign) in [
-            ("b2b", "inv", "inum", 1),
-            ("b2ba", "inv", "inum", 1),
-            ("cdnr", "nt", "ntnum", -1),
-            ("cdnra", "nt", "ntnum", -1),
-        ] {
-            for supplier in rows(docdata.get(section)) {
-                let ctin = supplier.get("ctin").and_then(Value::as_str).unwrap_or("");
-                for doc in rows(supplier.get(list_key)) {
-                    let flag = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("");
-                    if flag("itcavl") == "N" || flag("rev") == "Y" {
-                        continue;
-                    }
-                    let num = doc.get(num_key).map(Value::to_string).unwrap_or_default();
-                    if !seen.insert((section, ctin.to_string(), num)) {
-                        continue;
-                    }
-                    let sign = if flag("typ") == "D" { -sign } else { sign };
-                    let items = rows(doc.get("items")).fold(Heads::default(), |a, it| a.plus(&tax(it)));
-                    total = if sign > 0 {
-                        total.plus(&items)
-                    } else {
-                        total.minus(&items)
-                    };
-                }
+}
+
+fn itc_row(month: &str, table: &str, source: String, gstr2b: Heads, gstr3b: Heads, finding: String, verdict: Verdict) -> ItcRow {
+    ItcRow {
+        month: month.to_string(),
+        table: table.to_string(),
+        source,
+        gstr2b,
+        gstr3b,
+        difference: gstr2b.minus(&gstr3b),
+        finding,
+        verdict,
+    }
+}
+
+/// GSTR-3B table 4 row by row against its GSTR-2B source: 4A(1) imports,
+/// 4A(3) reverse charge, 4A(4) ISD and 4A(5) all other ITC (each net of its
+/// credit notes), 4B(2) against `itcrev`, 4D(2) against `itcunavl`. Rows 2B
+/// has no source for (4A(2), 4B(1), 4D(1)) appear only when 3B reports an
+/// amount there, as not reconciled. A missing return is one row saying so;
+/// a 2B section or 3B table that cannot be read is a row that says which.
+pub fn itc(e: &MonthEvidence<'_>) -> Vec<ItcRow> {
+    let month = e.month.to_string();
+    let read = gstr2b::read(&e.gstr2b);
+    let missing = match (&read, e.gstr3b) {
+        (None, None) => Some("GSTR-2B and GSTR-3B not archived: table 4 not compared"),
+        (None, Some(_)) => Some("GSTR-2B not archived: table 4 not compared"),
+        (Some(_), None) => Some("GSTR-3B not archived: table 4 not compared"),
+        _ => None,
+    };
+    let (Some(g), Some(r3b), None) = (read, e.gstr3b, missing) else {
+        let text = missing.unwrap_or_default().to_string();
+        return vec![itc_row(&month, "4", "-".into(), Heads::default(), Heads::default(), text, Verdict::CouldNotReconcile)];
+    };
+    let mut out = Vec::new();
+    let elg = r3b.get("itc_elg").filter(|v| v.is_object());
+    for row in &TABLE4 {
+        let list = elg.and_then(|v| v.get(row.list));
+        let claimed = rows(list)
+            .filter(|r| r.get("ty").and_then(Value::as_str) == Some(row.ty))
+            .fold(Heads::default(), |acc, r| acc.plus(&amounts(Some(r))));
+        if elg.is_none() || !matches!(list, Some(Value::Array(_))) {
+            let text = format!("could not read 3B table 4 (itc_elg.{} is missing or not a list)", row.list);
+            out.push(itc_row(&month, row.table, "-".into(), Heads::default(), claimed, text, Verdict::CouldNotReconcile));
+            continue;
+        }
+        if let Some(why) = no_source(row.table) {
+            if !claimed.is_zero() {
+                let text = format!("{why}: 3B figure not checked");
+                out.push(itc_row(&month, row.table, why.into(), Heads::default(), claimed, text, Verdict::CouldNotReconcile));
+            }
+            continue;
+        }
+        let (figure, source) = source_of(&g, row.table);
+        let blocked = g.blocks(row.table);
+        if !blocked.is_empty() {
+            let text = blocked.iter().map(|u| u.text()).collect::<Vec<_>>().join("; ");
+            out.push(itc_row(&month, row.table, source, figure, claimed, text, Verdict::CouldNotReconcile));
+            continue;
+        }
+        let difference = figure.minus(&claimed);
+        let mut problems = Vec::new();
+        if row.claim {
+            if let Some(text) = excess_text(&negate(&difference)) {
+                problems.push(format!("excess ITC: 3B claims {text} above 2B (DRC-01C)"));
+            }
+            if let Some(text) = excess_text(&difference) {
+                problems.push(format!("3B claims less than 2B by {text}"));
+            }
+        } else {
+            if let Some(text) = excess_text(&difference) {
+                problems.push(format!("3B reports {text} less than 2B"));
+            }
+            if let Some(text) = excess_text(&negate(&difference)) {
+                problems.push(format!("3B reports {text} more than 2B"));
             }
         }
+        out.push(itc_row(&month, row.table, source, figure, claimed, finding(problems.clone()), verdict(&problems, &[])));
     }
-    Some(total)
+    // What the 2B could not read that feeds no row is a finding of its own.
+    for u in g.unreadable.iter().filter(|u| u.rows.is_empty()) {
+        out.push(itc_row(&month, "2B", u.section.clone(), Heads::default(), Heads::default(), u.text(), Verdict::CouldNotReconcile));
+    }
+    out
+}
+
+/// The month's GSTR-2B ITC summary by bucket, section and part (empty
+/// without a 2B).
+pub fn itc_summary(e: &MonthEvidence<'_>) -> Vec<ItcSummaryRow> {
+    let Some(g) = gstr2b::read(&e.gstr2b) else { return Vec::new() };
+    g.lines
+        .iter()
+        .map(|l| ItcSummaryRow {
+            month: e.month.to_string(),
+            bucket: gstr2b::bucket_label(&l.bucket).to_string(),
+            section: l.section.clone(),
+            part: l.part.clone().unwrap_or_else(|| "total".to_string()),
+            heads: l.heads,
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------- helpers

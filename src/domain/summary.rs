@@ -96,6 +96,37 @@ pub struct CompareRow {
     pub verdict: Verdict,
 }
 
+/// One row of GSTR-3B table 4 against its GSTR-2B source (`reconcile::itc`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ItcRow {
+    pub month: String,
+    /// `4A(1)` ... `4D(2)`, or `4` when a whole return is missing, `2B` for a
+    /// 2B section that feeds no row.
+    pub table: String,
+    /// What the 2B figure is made of (`2B itcavl.nonrevsup − othersup cdnr, cdnra`),
+    /// or that 2B has no source for the row.
+    pub source: String,
+    pub gstr2b: Heads,
+    pub gstr3b: Heads,
+    /// gstr2b − gstr3b.
+    pub difference: Heads,
+    pub finding: String,
+    pub verdict: Verdict,
+}
+
+/// One figure of the GSTR-2B ITC summary: a section's total or one of its parts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ItcSummaryRow {
+    pub month: String,
+    /// `ITC available`, `ITC not available`, `ITC reversal`, `ITC rejected (IMS)`.
+    pub bucket: String,
+    /// `nonrevsup`, `othersup`, ...
+    pub section: String,
+    /// `total`, or the part (`b2b`, `cdnr`, ...).
+    pub part: String,
+    pub heads: Heads,
+}
+
 /// A change detected between two snapshots.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ChangeLine {
@@ -132,8 +163,10 @@ pub struct Summary {
     pub payments: Vec<PaymentRow>,
     /// GSTR-1 outward tax (left) vs GSTR-3B outward tax (right).
     pub outward: Vec<CompareRow>,
-    /// GSTR-2B ITC available (left) vs GSTR-3B ITC claimed (right).
-    pub itc: Vec<CompareRow>,
+    /// GSTR-3B table 4 row by row against its GSTR-2B source.
+    pub itc: Vec<ItcRow>,
+    /// GSTR-2B ITC by bucket, section and head.
+    pub itc_summary: Vec<ItcSummaryRow>,
     pub changes: Vec<ChangeLine>,
     /// Things the summary could not compute, said plainly.
     pub notes: Vec<String>,

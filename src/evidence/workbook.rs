@@ -32,15 +32,19 @@ impl From<XlsxError> for WorkbookError {
     }
 }
 
+mod itc;
+use itc::{itc_findings, itc_sheet, itc_summary_sheet};
+
 /// The sheets, in workbook order. The findings come right after the cover;
 /// the snapshot index is the appendix.
-pub const SHEETS: [&str; 9] = [COVER, FINDINGS, BALANCES, PAYMENTS, OUTWARD, ITC, CHANGES, NOTES, INDEX];
+pub const SHEETS: [&str; 10] = [COVER, FINDINGS, BALANCES, PAYMENTS, OUTWARD, ITC, ITC_SUMMARY, CHANGES, NOTES, INDEX];
 pub const COVER: &str = "Cover";
 pub const FINDINGS: &str = "Findings";
 pub const BALANCES: &str = "Ledger balances";
 pub const PAYMENTS: &str = "3B liability vs payment";
 pub const OUTWARD: &str = "GSTR-1 vs 3B";
-pub const ITC: &str = "GSTR-2B vs 3B ITC";
+pub const ITC: &str = "3B table 4 vs 2B";
+pub const ITC_SUMMARY: &str = "GSTR-2B ITC summary";
 pub const CHANGES: &str = "Changes";
 pub const NOTES: &str = "Notes";
 pub const INDEX: &str = "Index";
@@ -328,7 +332,6 @@ fn compare_sheet(
 }
 
 const OUTWARD_LABELS: [&str; 3] = ["GSTR-1", "GSTR-3B", "Difference"];
-const ITC_LABELS: [&str; 3] = ["GSTR-2B available", "GSTR-3B claimed", "Difference"];
 
 /// One row of the findings sheet: every row of the summary whose finding is
 /// not "agrees", in the order of the PDF's sections.
@@ -358,21 +361,17 @@ pub fn findings(report: &Summary) -> Vec<FindingRow<'_>> {
             total: row.liability.total() - row.paid_cash.total() - row.paid_itc.total(),
         });
     }
-    for (sheet, of, rows) in [
-        (OUTWARD, "GSTR-1 − GSTR-3B", &report.outward),
-        (ITC, "GSTR-2B − GSTR-3B", &report.itc),
-    ] {
-        for row in rows.iter().filter(|r| flagged(&r.finding)) {
-            out.push(FindingRow {
-                sheet,
-                period: &row.month,
-                finding: &row.finding,
-                of,
-                by_head: Some(row.difference),
-                total: row.difference.total(),
-            });
-        }
+    for row in report.outward.iter().filter(|r| flagged(&r.finding)) {
+        out.push(FindingRow {
+            sheet: OUTWARD,
+            period: &row.month,
+            finding: &row.finding,
+            of: "GSTR-1 − GSTR-3B",
+            by_head: Some(row.difference),
+            total: row.difference.total(),
+        });
     }
+    out.extend(itc_findings(&report.itc));
     out
 }
 
@@ -482,7 +481,8 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
                 figure_rows(sheet, &styles, &months)?;
             }
             OUTWARD => compare_sheet(sheet, &styles, OUTWARD_LABELS, &report.outward)?,
-            ITC => compare_sheet(sheet, &styles, ITC_LABELS, &report.itc)?,
+            ITC => itc_sheet(sheet, &styles, &report.itc)?,
+            ITC_SUMMARY => itc_summary_sheet(sheet, &styles, &report.itc_summary)?,
             CHANGES => {
                 let columns = [
                     ("Detected at (IST)", 26.0),

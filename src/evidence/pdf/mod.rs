@@ -20,6 +20,8 @@ use sha2::{Digest as _, Sha256};
 use crate::domain::money::{rupees, Heads};
 use crate::domain::summary::{CompareRow, Summary};
 
+mod itc;
+
 const BUILTIN: &str = include_str!("../../../templates/summary.toml");
 const SANS: &[u8] = include_bytes!("../../../templates/fonts/DejaVuSans.ttf");
 const BOLD: &[u8] = include_bytes!("../../../templates/fonts/DejaVuSans-Bold.ttf");
@@ -67,7 +69,8 @@ pub struct Template {
     balances: BalanceText,
     payments: PaymentText,
     outward: CompareText,
-    itc: CompareText,
+    itc: itc::ItcText,
+    itc_summary: itc::ItcSummaryText,
     changes: TableText,
     notes: SectionText,
     verify: VerifyText,
@@ -298,6 +301,7 @@ impl Template {
             ("payments", &self.payments.columns, &self.payments.widths, 7),
             ("outward", &self.outward.columns, &self.outward.widths, 7),
             ("itc", &self.itc.columns, &self.itc.widths, 7),
+            ("itc_summary", &self.itc_summary.columns, &self.itc_summary.widths, 7),
             ("changes", &self.changes.columns, &self.changes.widths, 4),
         ] {
             if columns.len() != want {
@@ -1230,9 +1234,9 @@ impl<'a> Layout<'a> {
             self.table(&spec, &groups);
         }
 
-        for (text, rows) in [(&t.outward, &report.outward), (&t.itc, &report.itc)] {
-            self.compare(text, rows);
-        }
+        self.compare(&t.outward, &report.outward);
+        self.itc_rows(&report.itc);
+        self.itc_summary(&report.itc_summary);
 
         let c = &t.changes;
         self.heading(&c.title, &c.intro, self.keep_for_table());
@@ -1491,7 +1495,7 @@ fn amounts(heads: &Heads) -> Vec<Cell> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::summary::{BalanceRow, ChangeLine, IndexRow, PaymentRow, Verdict};
+    use crate::domain::summary::{BalanceRow, ChangeLine, IndexRow, ItcRow, ItcSummaryRow, PaymentRow, Verdict};
 
     fn heads(seed: i64) -> Heads {
         Heads {
@@ -1622,7 +1626,35 @@ mod tests {
             balances,
             payments,
             outward: compare(7, "GSTR-1 exceeds GSTR-3B: outward tax under-declared in GSTR-3B"),
-            itc: compare(9, "excess ITC: GSTR-3B claims more than GSTR-2B makes available"),
+            itc: compare(9, "excess ITC: 3B claims ₹10.00 (IGST) above 2B (DRC-01C)")
+                .into_iter()
+                .map(|r| ItcRow {
+                    month: r.month,
+                    table: "4A(5)".to_string(),
+                    source: "2B itcavl.nonrevsup − othersup cdnr, cdnra (credit notes)".to_string(),
+                    gstr2b: r.left,
+                    gstr3b: r.right,
+                    difference: r.difference,
+                    finding: r.finding,
+                    verdict: r.verdict,
+                })
+                .collect(),
+            itc_summary: months
+                .iter()
+                .take(3)
+                .flat_map(|m| {
+                    [("nonrevsup", "total"), ("nonrevsup", "b2b"), ("othersup", "total"), ("othersup", "cdnr")]
+                        .into_iter()
+                        .enumerate()
+                        .map(|(j, (section, part))| ItcSummaryRow {
+                            month: m.clone(),
+                            bucket: "ITC available".to_string(),
+                            section: section.to_string(),
+                            part: part.to_string(),
+                            heads: heads(j as i64 * 311 + 5),
+                        })
+                })
+                .collect(),
             changes,
             notes: vec![
                 "GSTR-2B for 2025-05 was not yet generated on the portal when this bundle was made; section 5 stops at 2025-03.".to_string(),
@@ -1757,6 +1789,7 @@ mod tests {
         report.payments.clear();
         report.outward.clear();
         report.itc.clear();
+        report.itc_summary.clear();
         report.changes.clear();
         report.notes.clear();
         report.legal_name = None;
