@@ -992,19 +992,25 @@ mod tests {
         let b = business();
         let plants = b.plants(FY);
         for month in FY.months() {
-            let row = itc(&Captured::take(&b, month, today()).evidence()).unwrap();
-            if month == plants.itc_excess_month {
-                let planted = model_heads(plants.itc_excess);
-                assert_eq!(row.difference, negate(&planted));
-                assert!(
-                    row.finding
-                        .starts_with(&format!("excess ITC: 3B claims ₹{} ", rupees(planted.total()))),
-                    "{}",
-                    row.finding
-                );
-                assert!(row.finding.ends_with("above 2B (DRC-01C)"), "{}", row.finding);
-            } else {
-                assert_eq!(row.finding, "agrees", "{month}: {row:?}");
+            let rows = itc(&Captured::take(&b, month, today()).evidence());
+            let tables: Vec<&str> = rows.iter().map(|r| r.table.as_str()).collect();
+            assert_eq!(tables, ["4A(1)", "4A(3)", "4A(4)", "4A(5)", "4B(2)", "4D(2)"], "{month}");
+            for row in &rows {
+                if month == plants.itc_excess_month && row.table == "4A(5)" {
+                    let planted = model_heads(plants.itc_excess);
+                    assert_eq!(row.difference, negate(&planted));
+                    assert_eq!(row.verdict, Verdict::Differs);
+                    assert!(
+                        row.finding
+                            .starts_with(&format!("excess ITC: 3B claims ₹{} ", rupees(planted.total()))),
+                        "{}",
+                        row.finding
+                    );
+                    assert!(row.finding.ends_with("above 2B (DRC-01C)"), "{}", row.finding);
+                } else {
+                    assert_eq!(row.finding, "agrees", "{month}: {row:?}");
+                    assert_eq!(row.verdict, Verdict::Agrees);
+                }
             }
         }
     }
@@ -1012,20 +1018,196 @@ mod tests {
     #[test]
     fn gstr2b_pages_and_documents_give_the_same_itc() {
         let b = business().with_page_size(3);
-        let month = Month::parse("2025-08").unwrap();
-        let pages = fetch_2b(&b, month, today());
-        assert!(pages.len() > 1, "paged");
-        let whole = fetch_2b(&business(), month, today());
-        let from = |pages: &[Value]| gstr2b_other_itc(&pages.iter().collect::<Vec<_>>()).unwrap();
-        assert_eq!(from(&pages), from(&whole));
-        // Without itcsumm, the documents of all pages (one repeated) sum to the same.
-        let mut bare: Vec<Value> = pages.clone();
-        bare.push(pages[0].clone());
-        for p in &mut bare {
-            p.as_object_mut().unwrap().remove("itcsumm");
+        // An IMS-era month (no items) and a pre-IMS one (items beside the document's tax).
+        for month in ["2025-08", "2024-03"].map(|m| Month::parse(m).unwrap()) {
+            let pages = fetch_2b(&b, month, today());
+            assert!(pages.len() > 1, "paged");
+            let whole = fetch_2b(&business(), month, today());
+            let r3b = fetch(&b, "gstr-3b", month, today()).unwrap();
+            let from = |pages: &[Value]| {
+                let mut e = MonthEvidence::new(month);
+                e.gstr3b = Some(&r3b);
+                e.gstr2b = pages.iter().collect();
+                itc(&e)
+            };
+            assert_eq!(from(&pages), from(&whole), "{month}");
+            assert!(from(&whole).iter().all(|r| r.verdict == Verdict::Agrees || r.table == "4A(5)"));
+            // Without itcsumm, the documents of all pages (one repeated) sum to the same.
+            let mut bare: Vec<Value> = pages.clone();
+            bare.push(pages[0].clone());
+            for p in &mut bare {
+                p.as_object_mut().unwrap().remove("itcsumm");
+            }
+            let summed = gstr2b::read(&bare.iter().collect::<Vec<_>>()).unwrap();
+            assert_eq!(summed.origin, gstr2b::Origin::Documents);
+            assert_eq!(from(&bare), from(&whole), "{month}");
         }
-        assert_eq!(from(&bare), from(&whole));
-        assert!(gstr2b_other_itc(&[]).is_none());
+        assert!(gstr2b::read(&[]).is_none());
+    }
+
+    /// A fixture's payload: the Sandbox answer's `data.data`.
+    fn fixture(name: &str) -> Value {
+        let text = match name {
+            "gstr2b-pre-ims.json" => include_str!("../../tests/fixtures/gstn/gstr2b-pre-ims.json"),
+            "gstr2b-ims-gstn-nested.json" => include_str!("../../tests/fixtures/gstn/gstr2b-ims-gstn-nested.json"),
+            "gstr2b-unknown-section.json" => include_str!("../../tests/fixtures/gstn/gstr2b-unknown-section.json"),
+            "gstr3b-pre-ims.json" => include_str!("../../tests/fixtures/gstn/gstr3b-pre-ims.json"),
+            "gstr3b-ims.json" => include_str!("../../tests/fixtures/gstn/gstr3b-ims.json"),
+            other => panic!("no fixture {other}"),
+        };
+        let answer: Value = serde_json::from_str(text).unwrap();
+        answer["data"]["data"].clone()
+    }
+
+    fn rupee_heads(igst: &str, cgst: &str, sgst: &str) -> Heads {
+        let p = |t: &str| crate::domain::money::paise_of_decimal(t).unwrap();
+        Heads {
+            igst: p(igst),
+            cgst: p(cgst),
+            sgst: p(sgst),
+            cess: 0,
+        }
+    }
+
+    fn row<'r>(rows: &'r [ItcRow], table: &str) -> &'r ItcRow {
+        rows.iter().find(|r| r.table == table).unwrap_or_else(|| panic!("no row {table}: {rows:?}"))
+    }
+
+    fn rows_for(month: &str, gstr2b: &Value, r3b: &Value) -> Vec<ItcRow> {
+        let mut e = MonthEvidence::new(Month::parse(month).unwrap());
+        e.gstr3b = Some(r3b);
+        e.gstr2b = vec![gstr2b];
+        itc(&e)
+    }
+
+    #[test]
+    fn pre_ims_2b_nets_credit_notes_row_by_row() {
+        let g = fixture("gstr2b-pre-ims.json");
+        let mut r3b = fixture("gstr3b-pre-ims.json");
+        let read = gstr2b::read(&[&g]).unwrap();
+        assert_eq!(read.shape, gstr2b::Shape::PreIms);
+        assert_eq!(read.origin, gstr2b::Origin::Summary);
+        let rows = rows_for("2024-07", &g, &r3b);
+        // 4A(1): IMPG IGST 7,200.00.
+        assert_eq!(row(&rows, "4A(1)").gstr2b, rupee_heads("7200.00", "0", "0"));
+        // 4A(3): revsup CGST/SGST 900.00 each, no reverse-charge credit notes.
+        assert_eq!(row(&rows, "4A(3)").gstr2b, rupee_heads("0", "900.00", "900.00"));
+        // 4A(4): ISD 1,200.00 − ISD credit note 150.00 = 1,050.00 per head.
+        assert_eq!(row(&rows, "4A(4)").gstr2b, rupee_heads("0", "1050.00", "1050.00"));
+        // 4A(5): B2B IGST 10,000.00 + debit note 500.00 − CDNR credit note 1,800.00 = 8,700.00;
+        // CGST/SGST 2,500.00 each.
+        assert_eq!(row(&rows, "4A(5)").gstr2b, rupee_heads("8700.00", "2500.00", "2500.00"));
+        // 4D(2): itcunavl IGST 360.00 (ITC not available on that invoice).
+        assert_eq!(row(&rows, "4D(2)").gstr2b, rupee_heads("360.00", "0", "0"));
+        assert!(rows.iter().all(|r| r.verdict == Verdict::Agrees), "{rows:?}");
+
+        // A 3B that claims the gross B2B figure (credit note not netted) is excess ITC.
+        r3b["itc_elg"]["itc_avl"][4]["iamt"] = json!(10500);
+        let gross = rows_for("2024-07", &g, &r3b);
+        let oth = row(&gross, "4A(5)");
+        assert_eq!(oth.finding, "excess ITC: 3B claims ₹1,800.00 (IGST) above 2B (DRC-01C)");
+        assert_eq!(oth.difference, rupee_heads("-1800.00", "0", "0"));
+        assert_eq!(oth.verdict, Verdict::Differs);
+
+        // Documents alone (no itcsumm) give the same rows, from the documents' own tax.
+        let mut bare = g.clone();
+        bare.as_object_mut().unwrap().remove("itcsumm");
+        for item in ["b2b", "cdnr"] {
+            for supplier in bare["docdata"][item].as_array_mut().unwrap() {
+                for doc in supplier.as_object_mut().unwrap().values_mut().filter_map(Value::as_array_mut).flatten() {
+                    // Items that disagree with the document are not read.
+                    doc["items"] = json!([{"num": 1, "rt": 18, "txval": 1, "igst": 99999, "cgst": 0, "sgst": 0, "cess": 0}]);
+                }
+            }
+        }
+        let r3b = fixture("gstr3b-pre-ims.json");
+        let from_docs = rows_for("2024-07", &bare, &r3b);
+        assert_eq!(from_docs, rows);
+    }
+
+    #[test]
+    fn ims_era_2b_one_level_deeper_is_read_with_reversals_and_rejections() {
+        let g = fixture("gstr2b-ims-gstn-nested.json");
+        assert!(g.get("chksum").is_some() && g["data"].get("itcsumm").is_some(), "GSTN's own nesting");
+        let r3b = fixture("gstr3b-ims.json");
+        let read = gstr2b::read(&[&g]).unwrap();
+        assert_eq!(read.shape, gstr2b::Shape::Ims);
+        assert_eq!(read.ret_period.as_deref(), Some("112024"));
+        assert_eq!(read.section("itcRejected", "nonrevsup"), Some(rupee_heads("3600.00", "0", "0")));
+        let rows = rows_for("2024-11", &g, &r3b);
+        // 4A(5): B2B IGST 20,000.00 + B2BA 1,000.00 − CDNR 1,800.00 − CDNRA 200.00 = 19,000.00;
+        // CGST/SGST 3,000.00 each; the 3,600.00 rejected in IMS is not counted.
+        assert_eq!(row(&rows, "4A(5)").gstr2b, rupee_heads("19000.00", "3000.00", "3000.00"));
+        // 4A(1): IMPGSEZ IGST 4,500.00.
+        assert_eq!(row(&rows, "4A(1)").gstr2b, rupee_heads("4500.00", "0", "0"));
+        // 4B(2): itcrev (rule 37A) IGST 250.00.
+        assert_eq!(row(&rows, "4B(2)").gstr2b, rupee_heads("250.00", "0", "0"));
+        assert!(rows.iter().all(|r| r.verdict == Verdict::Agrees), "{rows:?}");
+        // The summary lists every bucket, rejected included.
+        let mut e = MonthEvidence::new(Month::parse("2024-11").unwrap());
+        e.gstr2b = vec![&g];
+        let summary = itc_summary(&e);
+        assert!(summary
+            .iter()
+            .any(|s| s.bucket == "ITC rejected (IMS)" && s.part == "cdnr" && s.heads == rupee_heads("100.00", "0", "0")));
+
+        // A 3B reversing less than 2B's itcrev.
+        let mut less = r3b.clone();
+        less["itc_elg"]["itc_rev"][1]["iamt"] = json!(0);
+        let rev = rows_for("2024-11", &g, &less);
+        assert_eq!(row(&rev, "4B(2)").finding, "3B reports ₹250.00 (IGST) less than 2B");
+    }
+
+    #[test]
+    fn an_unrecognised_2b_shape_is_a_finding_never_a_zero() {
+        let g = fixture("gstr2b-unknown-section.json");
+        let r3b = fixture("gstr3b-ims.json");
+        let rows = rows_for("2024-11", &g, &r3b);
+        for table in ["4A(3)", "4A(4)", "4A(5)"] {
+            let r = row(&rows, table);
+            assert_eq!(r.verdict, Verdict::CouldNotReconcile, "{table}");
+            assert_eq!(r.finding, "could not read 2B section itcavl.othersup (not an object)");
+        }
+        // What could be read is still compared.
+        assert_eq!(row(&rows, "4A(1)").verdict, Verdict::Agrees);
+
+        // A payload that is no 2B document at all.
+        let odd = json!({"status": "ok", "result": {"itc": 1}});
+        let rows = rows_for("2024-11", &odd, &r3b);
+        assert!(rows.iter().all(|r| r.verdict == Verdict::CouldNotReconcile), "{rows:?}");
+        assert!(row(&rows, "4A(5)").finding.starts_with("could not read 2B section payload"));
+
+        // A head that is not a number.
+        let mut text = fixture("gstr2b-pre-ims.json");
+        text["itcsumm"]["itcavl"]["imports"]["igst"] = json!("n/a");
+        let rows = rows_for("2024-07", &text, &fixture("gstr3b-pre-ims.json"));
+        assert_eq!(
+            row(&rows, "4A(1)").finding,
+            "could not read 2B section itcavl.imports (igst is not a number)"
+        );
+    }
+
+    #[test]
+    fn a_missing_return_is_a_row_that_says_so() {
+        let r3b = fixture("gstr3b-ims.json");
+        let g = fixture("gstr2b-ims-gstn-nested.json");
+        let month = Month::parse("2024-11").unwrap();
+        let mut e = MonthEvidence::new(month);
+        e.gstr3b = Some(&r3b);
+        let rows = itc(&e);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].finding, "GSTR-2B not archived: table 4 not compared");
+        assert_eq!(rows[0].verdict, Verdict::CouldNotReconcile);
+        let mut e = MonthEvidence::new(month);
+        e.gstr2b = vec![&g];
+        assert_eq!(itc(&e)[0].finding, "GSTR-3B not archived: table 4 not compared");
+        // Imports of services in 3B: 2B has no source, said so.
+        let mut imps = r3b.clone();
+        imps["itc_elg"]["itc_avl"][1]["iamt"] = json!(900);
+        let rows = rows_for("2024-11", &g, &imps);
+        let r = row(&rows, "4A(2)");
+        assert_eq!(r.verdict, Verdict::CouldNotReconcile);
+        assert!(r.finding.starts_with("2B has no source for imports of services"), "{}", r.finding);
     }
 
     /// The documented GSTR-3B sample with the seed's payment table.
@@ -1113,11 +1295,14 @@ mod tests {
         );
 
         let gstr2b =
-            json!({"itcsumm": {"itcavl": {"nonrevsup": {"igst": 218140, "cgst": 24384, "sgst": 24384, "cess": 0}}}});
+            json!({"itcsumm": {"itcavl": {"nonrevsup": {"igst": 218140, "cgst": 24384, "sgst": 24384, "cess": 0},
+                "revsup": {"igst": 0, "cgst": 9000, "sgst": 9000, "cess": 0}}}});
         e.gstr2b = vec![&gstr2b];
-        let row = itc(&e).unwrap();
-        assert_eq!(row.right, h(21814000, 2438400, 2438400));
-        assert_eq!(row.finding, "agrees");
+        let rows = itc(&e);
+        let oth = rows.iter().find(|r| r.table == "4A(5)").unwrap();
+        assert_eq!(oth.gstr3b, h(21814000, 2438400, 2438400));
+        assert_eq!(oth.finding, "agrees");
+        assert!(rows.iter().all(|r| r.verdict == Verdict::Agrees), "{rows:?}");
     }
 
     #[test]

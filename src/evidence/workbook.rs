@@ -616,7 +616,7 @@ mod tests {
     use sha2::{Digest as _, Sha256};
 
     use super::*;
-    use crate::domain::summary::{BalanceRow, ChangeLine, IndexRow, PaymentRow, Verdict};
+    use crate::domain::summary::{BalanceRow, ChangeLine, IndexRow, ItcRow, ItcSummaryRow, PaymentRow, Verdict};
 
     fn heads(igst: i64, cgst: i64) -> Heads {
         Heads {
@@ -684,7 +684,7 @@ mod tests {
                 verdict: Verdict::Differs,
             }],
             outward: vec![compare("2026-04", heads(500, 0), heads(500, 0), "agrees")],
-            itc: vec![
+            itc: [
                 compare("2026-04", heads(100_000, 0), heads(100_000, 0), "agrees"),
                 compare(
                     "2026-05",
@@ -692,7 +692,26 @@ mod tests {
                     heads(11_817_453, 0),
                     "excess ITC: 3B claims ₹1,17,174.53 (IGST) above 2B (DRC-01C)",
                 ),
-            ],
+            ]
+            .into_iter()
+            .map(|r| ItcRow {
+                month: r.month,
+                table: "4A(5)".into(),
+                source: "2B itcavl.nonrevsup − othersup cdnr, cdnra (credit notes)".into(),
+                gstr2b: r.left,
+                gstr3b: r.right,
+                difference: r.difference,
+                finding: r.finding,
+                verdict: r.verdict,
+            })
+            .collect(),
+            itc_summary: vec![ItcSummaryRow {
+                month: "2026-04".into(),
+                bucket: "ITC available".into(),
+                section: "nonrevsup".into(),
+                part: "total".into(),
+                heads: heads(100_000, 0),
+            }],
             changes: vec![ChangeLine {
                 detected_at: "2026-06-25 10:00:00 +05:30".into(),
                 endpoint: "gstr-1-summary".into(),
@@ -803,6 +822,7 @@ mod tests {
             payments: vec![],
             outward: vec![],
             itc: vec![],
+            itc_summary: vec![],
             changes: vec![],
             notes: vec![],
             legal_name: None,
