@@ -160,15 +160,25 @@ pub fn read(pages: &[&Value]) -> Option<Gstr2b> {
     }
     let mut unreadable = Vec::new();
     let mut documents = Vec::new();
+    let mut file_counts = 0;
     for page in pages {
         match document(page) {
             Some(d) => documents.push(d),
+            // A large 2B's first answer only names its file count (`fc`).
+            None if is_file_count(page) => file_counts += 1,
             None => unreadable.push(Unreadable {
                 section: "payload".into(),
                 why: "neither a 2B document nor GSTN's {chksum, data} around one".into(),
                 rows: ALL_ROWS.to_vec(),
             }),
         }
+    }
+    if documents.is_empty() && file_counts > 0 && unreadable.is_empty() {
+        unreadable.push(Unreadable {
+            section: "pages".into(),
+            why: "only the file count (fc) is archived, none of the pages it names".into(),
+            rows: ALL_ROWS.to_vec(),
+        });
     }
     let ret_period = documents
         .iter()
@@ -205,6 +215,13 @@ fn rows_of(bucket: &str, section: &str) -> Vec<&'static str> {
         ("itcrev", _) => vec!["4B(2)"],
         _ => Vec::new(),
     }
+}
+
+/// A page that only names the file count of a large 2B (`{"fc": 3}`, also
+/// inside GSTN's `data`).
+fn is_file_count(page: &Value) -> bool {
+    let fc = |v: &Value| v.as_object().is_some_and(|m| m.contains_key("fc") && !m.contains_key("itcsumm"));
+    fc(page) || page.get("data").is_some_and(fc)
 }
 
 /// The 2B document in a page: the page itself, or GSTN's `data` inside it.
