@@ -21,6 +21,7 @@ mod portal;
 mod process;
 mod props;
 mod query;
+mod query_itc;
 mod rendered;
 mod secrets;
 mod workbook;
