@@ -466,15 +466,60 @@ struct Table4Row {
 }
 
 const TABLE4: [Table4Row; 9] = [
-    Table4Row { table: "4A(1)", list: "itc_avl", ty: "IMPG", claim: true },
-    Table4Row { table: "4A(2)", list: "itc_avl", ty: "IMPS", claim: true },
-    Table4Row { table: "4A(3)", list: "itc_avl", ty: "ISRC", claim: true },
-    Table4Row { table: "4A(4)", list: "itc_avl", ty: "ISD", claim: true },
-    Table4Row { table: "4A(5)", list: "itc_avl", ty: "OTH", claim: true },
-    Table4Row { table: "4B(1)", list: "itc_rev", ty: "RUL", claim: false },
-    Table4Row { table: "4B(2)", list: "itc_rev", ty: "OTH", claim: false },
-    Table4Row { table: "4D(1)", list: "itc_inelg", ty: "RUL", claim: false },
-    Table4Row { table: "4D(2)", list: "itc_inelg", ty: "OTH", claim: false },
+    Table4Row {
+        table: "4A(1)",
+        list: "itc_avl",
+        ty: "IMPG",
+        claim: true,
+    },
+    Table4Row {
+        table: "4A(2)",
+        list: "itc_avl",
+        ty: "IMPS",
+        claim: true,
+    },
+    Table4Row {
+        table: "4A(3)",
+        list: "itc_avl",
+        ty: "ISRC",
+        claim: true,
+    },
+    Table4Row {
+        table: "4A(4)",
+        list: "itc_avl",
+        ty: "ISD",
+        claim: true,
+    },
+    Table4Row {
+        table: "4A(5)",
+        list: "itc_avl",
+        ty: "OTH",
+        claim: true,
+    },
+    Table4Row {
+        table: "4B(1)",
+        list: "itc_rev",
+        ty: "RUL",
+        claim: false,
+    },
+    Table4Row {
+        table: "4B(2)",
+        list: "itc_rev",
+        ty: "OTH",
+        claim: false,
+    },
+    Table4Row {
+        table: "4D(1)",
+        list: "itc_inelg",
+        ty: "RUL",
+        claim: false,
+    },
+    Table4Row {
+        table: "4D(2)",
+        list: "itc_inelg",
+        ty: "OTH",
+        claim: false,
+    },
 ];
 
 /// Why a 3B row has no 2B figure to compare with.
@@ -492,9 +537,9 @@ fn no_source(table: &str) -> Option<&'static str> {
 fn source_of(g: &gstr2b::Gstr2b, table: &str) -> (Heads, String) {
     let avl = |s: &str| g.section("itcavl", s).unwrap_or_default();
     let less = |parts: &[&str]| {
-        parts
-            .iter()
-            .fold(Heads::default(), |a, p| a.plus(&g.part("itcavl", "othersup", p).unwrap_or_default()))
+        parts.iter().fold(Heads::default(), |a, p| {
+            a.plus(&g.part("itcavl", "othersup", p).unwrap_or_default())
+        })
     };
     match table {
         "4A(1)" => (avl("imports"), "2B itcavl.imports".into()),
@@ -515,13 +560,23 @@ fn source_of(g: &gstr2b::Gstr2b, table: &str) -> (Heads, String) {
         _ => {
             let unavl = ["nonrevsup", "isdsup", "revsup", "imports"]
                 .iter()
-                .fold(Heads::default(), |a, s| a.plus(&g.section("itcunavl", s).unwrap_or_default()));
+                .fold(Heads::default(), |a, s| {
+                    a.plus(&g.section("itcunavl", s).unwrap_or_default())
+                });
             (unavl, "2B itcunavl (nonrevsup, isdsup, revsup, imports)".into())
         }
     }
 }
 
-fn itc_row(month: &str, table: &str, source: String, gstr2b: Heads, gstr3b: Heads, finding: String, verdict: Verdict) -> ItcRow {
+fn itc_row(
+    month: &str,
+    table: &str,
+    source: String,
+    gstr2b: Heads,
+    gstr3b: Heads,
+    finding: String,
+    verdict: Verdict,
+) -> ItcRow {
     ItcRow {
         month: month.to_string(),
         table: table.to_string(),
@@ -551,7 +606,15 @@ pub fn itc(e: &MonthEvidence<'_>) -> Vec<ItcRow> {
     };
     let (Some(g), Some(r3b), None) = (read, e.gstr3b, missing) else {
         let text = missing.unwrap_or_default().to_string();
-        return vec![itc_row(&month, "4", "-".into(), Heads::default(), Heads::default(), text, Verdict::CouldNotReconcile)];
+        return vec![itc_row(
+            &month,
+            "4",
+            "-".into(),
+            Heads::default(),
+            Heads::default(),
+            text,
+            Verdict::CouldNotReconcile,
+        )];
     };
     let mut out = Vec::new();
     let elg = r3b.get("itc_elg").filter(|v| v.is_object());
@@ -561,14 +624,33 @@ pub fn itc(e: &MonthEvidence<'_>) -> Vec<ItcRow> {
             .filter(|r| r.get("ty").and_then(Value::as_str) == Some(row.ty))
             .fold(Heads::default(), |acc, r| acc.plus(&amounts(Some(r))));
         if elg.is_none() || !matches!(list, Some(Value::Array(_))) {
-            let text = format!("could not read 3B table 4 (itc_elg.{} is missing or not a list)", row.list);
-            out.push(itc_row(&month, row.table, "-".into(), Heads::default(), claimed, text, Verdict::CouldNotReconcile));
+            let text = format!(
+                "could not read 3B table 4 (itc_elg.{} is missing or not a list)",
+                row.list
+            );
+            out.push(itc_row(
+                &month,
+                row.table,
+                "-".into(),
+                Heads::default(),
+                claimed,
+                text,
+                Verdict::CouldNotReconcile,
+            ));
             continue;
         }
         if let Some(why) = no_source(row.table) {
             if !claimed.is_zero() {
                 let text = format!("{why}: 3B figure not checked");
-                out.push(itc_row(&month, row.table, why.into(), Heads::default(), claimed, text, Verdict::CouldNotReconcile));
+                out.push(itc_row(
+                    &month,
+                    row.table,
+                    why.into(),
+                    Heads::default(),
+                    claimed,
+                    text,
+                    Verdict::CouldNotReconcile,
+                ));
             }
             continue;
         }
@@ -576,7 +658,15 @@ pub fn itc(e: &MonthEvidence<'_>) -> Vec<ItcRow> {
         let blocked = g.blocks(row.table);
         if !blocked.is_empty() {
             let text = blocked.iter().map(|u| u.text()).collect::<Vec<_>>().join("; ");
-            out.push(itc_row(&month, row.table, source, figure, claimed, text, Verdict::CouldNotReconcile));
+            out.push(itc_row(
+                &month,
+                row.table,
+                source,
+                figure,
+                claimed,
+                text,
+                Verdict::CouldNotReconcile,
+            ));
             continue;
         }
         let difference = figure.minus(&claimed);
@@ -596,11 +686,27 @@ pub fn itc(e: &MonthEvidence<'_>) -> Vec<ItcRow> {
                 problems.push(format!("3B reports {text} more than 2B"));
             }
         }
-        out.push(itc_row(&month, row.table, source, figure, claimed, finding(problems.clone()), verdict(&problems, &[])));
+        out.push(itc_row(
+            &month,
+            row.table,
+            source,
+            figure,
+            claimed,
+            finding(problems.clone()),
+            verdict(&problems, &[]),
+        ));
     }
     // What the 2B could not read that feeds no row is a finding of its own.
     for u in g.unreadable.iter().filter(|u| u.rows.is_empty()) {
-        out.push(itc_row(&month, "2B", u.section.clone(), Heads::default(), Heads::default(), u.text(), Verdict::CouldNotReconcile));
+        out.push(itc_row(
+            &month,
+            "2B",
+            u.section.clone(),
+            Heads::default(),
+            Heads::default(),
+            u.text(),
+            Verdict::CouldNotReconcile,
+        ));
     }
     out
 }
@@ -608,7 +714,9 @@ pub fn itc(e: &MonthEvidence<'_>) -> Vec<ItcRow> {
 /// The month's GSTR-2B ITC summary by bucket, section and part (empty
 /// without a 2B).
 pub fn itc_summary(e: &MonthEvidence<'_>) -> Vec<ItcSummaryRow> {
-    let Some(g) = gstr2b::read(&e.gstr2b) else { return Vec::new() };
+    let Some(g) = gstr2b::read(&e.gstr2b) else {
+        return Vec::new();
+    };
     g.lines
         .iter()
         .map(|l| ItcSummaryRow {
@@ -994,7 +1102,11 @@ mod tests {
         for month in FY.months() {
             let rows = itc(&Captured::take(&b, month, today()).evidence());
             let tables: Vec<&str> = rows.iter().map(|r| r.table.as_str()).collect();
-            assert_eq!(tables, ["4A(1)", "4A(3)", "4A(4)", "4A(5)", "4B(2)", "4D(2)"], "{month}");
+            assert_eq!(
+                tables,
+                ["4A(1)", "4A(3)", "4A(4)", "4A(5)", "4B(2)", "4D(2)"],
+                "{month}"
+            );
             for row in &rows {
                 if month == plants.itc_excess_month && row.table == "4A(5)" {
                     let planted = model_heads(plants.itc_excess);
@@ -1037,7 +1149,9 @@ mod tests {
             assert_eq!(from(&with_count), from(&whole), "{month}");
             let only_count = from(&[json!({"fc": pages.len()})]);
             assert!(only_count.iter().all(|r| r.verdict == Verdict::CouldNotReconcile));
-            assert!(from(&whole).iter().all(|r| r.verdict == Verdict::Agrees || r.table == "4A(5)"));
+            assert!(from(&whole)
+                .iter()
+                .all(|r| r.verdict == Verdict::Agrees || r.table == "4A(5)"));
             // Without itcsumm, the documents of all pages (one repeated) sum to the same.
             let mut bare: Vec<Value> = pages.clone();
             bare.push(pages[0].clone());
@@ -1076,7 +1190,9 @@ mod tests {
     }
 
     fn row<'r>(rows: &'r [ItcRow], table: &str) -> &'r ItcRow {
-        rows.iter().find(|r| r.table == table).unwrap_or_else(|| panic!("no row {table}: {rows:?}"))
+        rows.iter()
+            .find(|r| r.table == table)
+            .unwrap_or_else(|| panic!("no row {table}: {rows:?}"))
     }
 
     fn rows_for(month: &str, gstr2b: &Value, r3b: &Value) -> Vec<ItcRow> {
@@ -1120,9 +1236,16 @@ mod tests {
         bare.as_object_mut().unwrap().remove("itcsumm");
         for item in ["b2b", "cdnr"] {
             for supplier in bare["docdata"][item].as_array_mut().unwrap() {
-                for doc in supplier.as_object_mut().unwrap().values_mut().filter_map(Value::as_array_mut).flatten() {
+                for doc in supplier
+                    .as_object_mut()
+                    .unwrap()
+                    .values_mut()
+                    .filter_map(Value::as_array_mut)
+                    .flatten()
+                {
                     // Items that disagree with the document are not read.
-                    doc["items"] = json!([{"num": 1, "rt": 18, "txval": 1, "igst": 99999, "cgst": 0, "sgst": 0, "cess": 0}]);
+                    doc["items"] =
+                        json!([{"num": 1, "rt": 18, "txval": 1, "igst": 99999, "cgst": 0, "sgst": 0, "cess": 0}]);
                 }
             }
         }
@@ -1134,16 +1257,25 @@ mod tests {
     #[test]
     fn ims_era_2b_one_level_deeper_is_read_with_reversals_and_rejections() {
         let g = fixture("gstr2b-ims-gstn-nested.json");
-        assert!(g.get("chksum").is_some() && g["data"].get("itcsumm").is_some(), "GSTN's own nesting");
+        assert!(
+            g.get("chksum").is_some() && g["data"].get("itcsumm").is_some(),
+            "GSTN's own nesting"
+        );
         let r3b = fixture("gstr3b-ims.json");
         let read = gstr2b::read(&[&g]).unwrap();
         assert_eq!(read.shape, gstr2b::Shape::Ims);
         assert_eq!(read.ret_period.as_deref(), Some("112024"));
-        assert_eq!(read.section("itcRejected", "nonrevsup"), Some(rupee_heads("3600.00", "0", "0")));
+        assert_eq!(
+            read.section("itcRejected", "nonrevsup"),
+            Some(rupee_heads("3600.00", "0", "0"))
+        );
         let rows = rows_for("2024-11", &g, &r3b);
         // 4A(5): B2B IGST 20,000.00 + B2BA 1,000.00 − CDNR 1,800.00 − CDNRA 200.00 = 19,000.00;
         // CGST/SGST 3,000.00 each; the 3,600.00 rejected in IMS is not counted.
-        assert_eq!(row(&rows, "4A(5)").gstr2b, rupee_heads("19000.00", "3000.00", "3000.00"));
+        assert_eq!(
+            row(&rows, "4A(5)").gstr2b,
+            rupee_heads("19000.00", "3000.00", "3000.00")
+        );
         // 4A(1): IMPGSEZ IGST 4,500.00.
         assert_eq!(row(&rows, "4A(1)").gstr2b, rupee_heads("4500.00", "0", "0"));
         // 4B(2): itcrev (rule 37A) IGST 250.00.
@@ -1153,9 +1285,9 @@ mod tests {
         let mut e = MonthEvidence::new(Month::parse("2024-11").unwrap());
         e.gstr2b = vec![&g];
         let summary = itc_summary(&e);
-        assert!(summary
-            .iter()
-            .any(|s| s.bucket == "ITC rejected (IMS)" && s.part == "cdnr" && s.heads == rupee_heads("100.00", "0", "0")));
+        assert!(summary.iter().any(|s| s.bucket == "ITC rejected (IMS)"
+            && s.part == "cdnr"
+            && s.heads == rupee_heads("100.00", "0", "0")));
 
         // A 3B reversing less than 2B's itcrev.
         let mut less = r3b.clone();
@@ -1181,7 +1313,9 @@ mod tests {
         let odd = json!({"status": "ok", "result": {"itc": 1}});
         let rows = rows_for("2024-11", &odd, &r3b);
         assert!(rows.iter().all(|r| r.verdict == Verdict::CouldNotReconcile), "{rows:?}");
-        assert!(row(&rows, "4A(5)").finding.starts_with("could not read 2B section payload"));
+        assert!(row(&rows, "4A(5)")
+            .finding
+            .starts_with("could not read 2B section payload"));
 
         // A head that is not a number.
         let mut text = fixture("gstr2b-pre-ims.json");
@@ -1213,7 +1347,11 @@ mod tests {
         let rows = rows_for("2024-11", &g, &imps);
         let r = row(&rows, "4A(2)");
         assert_eq!(r.verdict, Verdict::CouldNotReconcile);
-        assert!(r.finding.starts_with("2B has no source for imports of services"), "{}", r.finding);
+        assert!(
+            r.finding.starts_with("2B has no source for imports of services"),
+            "{}",
+            r.finding
+        );
     }
 
     /// The documented GSTR-3B sample with the seed's payment table.
@@ -1300,8 +1438,7 @@ mod tests {
             "short payment: GSTR-1 exceeds 3B by ₹100.00 (IGST) (DRC-01B); 3B exceeds GSTR-1 by ₹54.66 (CGST ₹27.33, SGST ₹27.33)"
         );
 
-        let gstr2b =
-            json!({"itcsumm": {"itcavl": {"nonrevsup": {"igst": 218140, "cgst": 24384, "sgst": 24384, "cess": 0},
+        let gstr2b = json!({"itcsumm": {"itcavl": {"nonrevsup": {"igst": 218140, "cgst": 24384, "sgst": 24384, "cess": 0},
                 "revsup": {"igst": 0, "cgst": 9000, "sgst": 9000, "cess": 0}}}});
         e.gstr2b = vec![&gstr2b];
         let rows = itc(&e);

@@ -37,7 +37,18 @@ use itc::{itc_findings, itc_sheet, itc_summary_sheet};
 
 /// The sheets, in workbook order. The findings come right after the cover;
 /// the snapshot index is the appendix.
-pub const SHEETS: [&str; 10] = [COVER, FINDINGS, BALANCES, PAYMENTS, OUTWARD, ITC, ITC_SUMMARY, CHANGES, NOTES, INDEX];
+pub const SHEETS: [&str; 10] = [
+    COVER,
+    FINDINGS,
+    BALANCES,
+    PAYMENTS,
+    OUTWARD,
+    ITC,
+    ITC_SUMMARY,
+    CHANGES,
+    NOTES,
+    INDEX,
+];
 pub const COVER: &str = "Cover";
 pub const FINDINGS: &str = "Findings";
 pub const BALANCES: &str = "Ledger balances";

@@ -70,8 +70,12 @@ fn pages_at(store: &Reader, gstin: &Gstin, period: &Period, at: Timestamp) -> Re
             return Ok(None);
         };
         seqs.push(row.seq);
-        let Some(sha) = &row.payload_sha256 else { return Ok(None) };
-        let value = store.payload(sha)?.and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+        let Some(sha) = &row.payload_sha256 else {
+            return Ok(None);
+        };
+        let value = store
+            .payload(sha)?
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
         if let Some(v) = &value {
             values.push(v.clone());
         }

@@ -237,7 +237,9 @@ pub fn itc_table(rows: &[ItcLine]) -> Table {
             cells.extend(heads(r.difference));
         }
         cells.push(Cell::text(&r.note));
-        cells.push(Cell::text(r.snapshots.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" ")));
+        cells.push(Cell::text(
+            r.snapshots.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" "),
+        ));
         cells.push(Cell::Time(r.as_of));
         if against {
             cells.push(r.against_at.map(Cell::Time).unwrap_or(Cell::Empty));

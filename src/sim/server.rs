@@ -595,7 +595,11 @@ impl Simulator {
     /// it has not rejected yet, and its GSTR-2B is regenerated (the invoice
     /// moves to `itcRejected`): the invoice number and tax, None when the
     /// month has no invoice left to reject.
-    pub fn reject_in_ims(&self, gstin: &Gstin, month: crate::domain::period::Month) -> Option<(String, crate::sim::model::Heads)> {
+    pub fn reject_in_ims(
+        &self,
+        gstin: &Gstin,
+        month: crate::domain::period::Month,
+    ) -> Option<(String, crate::sim::model::Heads)> {
         let mut s = self.state();
         let (business, num, tax) = s.business(gstin).with_ims_rejection(month)?;
         s.businesses.insert(gstin.clone(), business);

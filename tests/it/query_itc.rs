@@ -29,7 +29,11 @@ async fn itc_against_reports_the_difference_between_two_captures_of_a_2b() {
 
     // The business rejects one invoice in IMS; the portal regenerates the 2B.
     let month = Month::parse("2026-05").unwrap();
-    let (number, tax) = world.sim.sim.reject_in_ims(&gstin, month).expect("a B2B invoice to reject");
+    let (number, tax) = world
+        .sim
+        .sim
+        .reject_in_ims(&gstin, month)
+        .expect("a B2B invoice to reject");
     let rejected = Heads {
         igst: tax.0[0],
         cgst: tax.0[1],
@@ -91,7 +95,10 @@ async fn itc_against_reports_the_difference_between_two_captures_of_a_2b() {
     assert_eq!(json.len(), rows.len());
     assert_eq!(&csv[0][..5], ["gstin", "month", "bucket", "section", "part"]);
     let diff_total = table.columns.iter().position(|c| *c == "diff_total").unwrap();
-    let i = rows.iter().position(|r| r.bucket == "ITC available" && r.part == "b2b").unwrap();
+    let i = rows
+        .iter()
+        .position(|r| r.bucket == "ITC available" && r.part == "b2b")
+        .unwrap();
     assert_eq!(csv[i + 1][0], gstin.to_string());
     assert_eq!(csv[i + 1][1], "2026-05");
     let paise = |text: &str| -> i64 { gstvault::domain::money::paise_of_decimal(&text.replace(',', "")).unwrap() };
@@ -100,5 +107,8 @@ async fn itc_against_reports_the_difference_between_two_captures_of_a_2b() {
         (json[i]["diff_total"].as_f64().unwrap() * 100.0).round() as i64,
         -rejected.total()
     );
-    assert!(csv[i + 1].last().unwrap().ends_with("+05:30"), "the against instant, in IST");
+    assert!(
+        csv[i + 1].last().unwrap().ends_with("+05:30"),
+        "the against instant, in IST"
+    );
 }

@@ -197,7 +197,13 @@ async fn the_workbook_reads_back_as_the_summary_and_exports_to_the_same_bytes() 
     let itc_figures: Vec<(&str, [&Heads; 3], &str)> = summary
         .itc
         .iter()
-        .map(|r| (r.month.as_str(), [&r.gstr2b, &r.gstr3b, &r.difference], r.finding.as_str()))
+        .map(|r| {
+            (
+                r.month.as_str(),
+                [&r.gstr2b, &r.gstr3b, &r.difference],
+                r.finding.as_str(),
+            )
+        })
         .collect();
     let outward_figures: Vec<(&str, [&Heads; 3], &str)> = summary
         .outward

@@ -220,7 +220,10 @@ fn rows_of(bucket: &str, section: &str) -> Vec<&'static str> {
 /// A page that only names the file count of a large 2B (`{"fc": 3}`, also
 /// inside GSTN's `data`).
 fn is_file_count(page: &Value) -> bool {
-    let fc = |v: &Value| v.as_object().is_some_and(|m| m.contains_key("fc") && !m.contains_key("itcsumm"));
+    let fc = |v: &Value| {
+        v.as_object()
+            .is_some_and(|m| m.contains_key("fc") && !m.contains_key("itcsumm"))
+    };
     fc(page) || page.get("data").is_some_and(fc)
 }
 

@@ -55,7 +55,10 @@ impl Layout<'_> {
                 let mut group = self.figure_group(&label, &figures, &row.finding);
                 let flagged = group.last().is_some_and(|r| r.flagged);
                 let source = Row {
-                    cells: vec![Cell::left(""), Cell::spanning(format!("{}: {}", text.source, row.source), 6)],
+                    cells: vec![
+                        Cell::left(""),
+                        Cell::spanning(format!("{}: {}", text.source, row.source), 6),
+                    ],
                     flagged,
                 };
                 let at = group.len().saturating_sub(1);
@@ -84,7 +87,11 @@ impl Layout<'_> {
         let mut groups: Vec<Group> = Vec::new();
         let mut last_month = "";
         for row in rows {
-            let month = if row.month == last_month { "" } else { row.month.as_str() };
+            let month = if row.month == last_month {
+                ""
+            } else {
+                row.month.as_str()
+            };
             last_month = &row.month;
             let what = if row.part == "total" {
                 format!("{} · {} ({})", row.bucket, row.section, text.total)

@@ -761,7 +761,10 @@ fn gstr2b(b: &Business, month: Month, file_number: Option<&str>, today: NaiveDat
     itcsumm.insert("itcunavl".into(), json!({"nonrevsup": tax_fields(Heads::default())}));
     if month >= IMS_FIRST {
         itcsumm.insert("itcrev".into(), json!({"nonrevsup": tax_fields(Heads::default())}));
-        itcsumm.insert("itcRejected".into(), json!({"nonrevsup": with(rejected, "b2b", rejected)}));
+        itcsumm.insert(
+            "itcRejected".into(),
+            json!({"nonrevsup": with(rejected, "b2b", rejected)}),
+        );
     }
     let itcsumm = Value::Object(itcsumm);
     let mut others: Vec<(&str, Vec<Value>)> = Vec::new();
