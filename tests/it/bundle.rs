@@ -55,7 +55,7 @@ pub(crate) fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTr
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "78896e71fcda611a9d01a02019d252434d4fd62ff3507d64368d35a622b1c7e4";
+const GOLDEN_SHA256: &str = "7904feb283db532e5a69508cd862d213a71dc9743de648ca8e822ac96898d73e";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {

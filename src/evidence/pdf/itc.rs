@@ -46,13 +46,14 @@ impl Layout<'_> {
         let groups: Vec<Group> = rows
             .iter()
             .map(|row| {
-                let label = format!("{} {}", row.month, row.table);
+                // The row's name leads its first figure, so the month column stays narrow.
+                let first = format!("{} {}", row.table, text.gstr2b);
                 let figures = [
-                    (&text.gstr2b, &row.gstr2b),
+                    (&first, &row.gstr2b),
                     (&text.gstr3b, &row.gstr3b),
                     (&text.difference, &row.difference),
                 ];
-                let mut group = self.figure_group(&label, &figures, &row.finding);
+                let mut group = self.figure_group(&row.month, &figures, &row.finding);
                 let flagged = group.last().is_some_and(|r| r.flagged);
                 let source = Row {
                     cells: vec![
