@@ -269,7 +269,12 @@ async fn the_workbook_reads_back_as_the_summary_and_exports_to_the_same_bytes() 
     // Table 4 row by row, as captured: every row agrees but the planted
     // excess, whose 4A(5) row differs by exactly the planted amount.
     let excess = plants.itc_excess.0;
-    assert_eq!(summary.itc.len(), 12 * 6, "six compared rows a month: {:#?}", summary.itc);
+    assert_eq!(
+        summary.itc.len(),
+        12 * 6,
+        "six compared rows a month: {:#?}",
+        summary.itc
+    );
     for r in &summary.itc {
         if r.month == plants.itc_excess_month.to_string() && r.table == "4A(5)" {
             let planted = Heads {
