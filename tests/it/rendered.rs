@@ -340,7 +340,7 @@ async fn query_tables_list_diff_changes_and_balances() {
 
     let itc = query::itc(
         &store,
-        &gstvault::query::ItcArgs {
+        &query::ItcArgs {
             gstin: s.gstin(0),
             month: "2026-05".into(),
             as_of: None,
