@@ -55,7 +55,7 @@ pub(crate) fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTr
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "7904feb283db532e5a69508cd862d213a71dc9743de648ca8e822ac96898d73e";
+const GOLDEN_SHA256: &str = "321b218c10a18589b728b8ce7573f1971a3b299023d5587d20907ff65e540b72";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {

@@ -39,6 +39,12 @@ impl Layout<'_> {
     pub(super) fn itc_rows(&mut self, rows: &[ItcRow]) {
         let text = &self.t.itc;
         self.heading(&text.title, &text.intro, self.keep_for_table());
+        // A row both returns leave at zero, agreeing, says nothing a reader
+        // needs on paper (the workbook keeps every row).
+        let rows: Vec<&ItcRow> = rows
+            .iter()
+            .filter(|r| r.verdict.is_finding() || !r.gstr2b.is_zero() || !r.gstr3b.is_zero())
+            .collect();
         if rows.is_empty() {
             self.none();
             return;
