@@ -146,7 +146,7 @@ impl Gstr2b {
         total
     }
 
-    /// Whether the unreadable entries leave 3B row `table` unchecked.
+    /// The unreadable entries that leave 3B row `table` unchecked.
     pub fn blocks(&self, table: &str) -> Vec<&Unreadable> {
         self.unreadable.iter().filter(|u| u.rows.contains(&table)).collect()
     }
@@ -417,7 +417,7 @@ fn read_summary(summary: &Value, unreadable: &mut Vec<Unreadable>) -> Vec<Line> 
     lines
 }
 
-/// Which line a document adds to: (bucket, section, part, sign).
+/// Which line a document adds to: (bucket, section, part).
 type Slot = (&'static str, &'static str, &'static str);
 
 /// The `docdata` documents summed into lines, each document once.
