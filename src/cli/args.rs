@@ -65,6 +65,8 @@ pub enum Command {
     Balances(BalancesArgs),
     /// GSTR-3B liability by table (3.1, 3.2, 5.1, 6.1) as filed, beside the portal's auto-computed liability.
     Liability(LiabilityArgs),
+    /// GSTR-2B ITC of a month by section and head, as archived at an instant, or the difference between two.
+    Itc(ItcArgs),
 }
 
 /// Where a query reads and how it prints.
@@ -233,6 +235,24 @@ pub struct LiabilityArgs {
     /// Returns received at or before: RFC 3339, a date (end of that day, IST), or a time ago (7d). Default: now.
     #[arg(long)]
     pub as_of: Option<String>,
+    #[command(flatten)]
+    pub output: QueryOutput,
+}
+
+#[derive(Args, Debug)]
+pub struct ItcArgs {
+    /// The GSTIN.
+    #[arg(long)]
+    pub gstin: String,
+    /// The return month, YYYY-MM.
+    #[arg(long)]
+    pub month: String,
+    /// The 2B as archived at: RFC 3339, a date (end of that day, IST), or a time ago (7d). Default: now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Also the 2B as archived at this instant, and the difference (as-of − against).
+    #[arg(long)]
+    pub against: Option<String>,
     #[command(flatten)]
     pub output: QueryOutput,
 }

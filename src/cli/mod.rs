@@ -275,6 +275,21 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 "no GSTR-3B or auto-liability snapshots match",
             )
         }
+        Command::Itc(args) => {
+            let store = open_for_query(&cli.config, &args.output.archive)?;
+            let query = crate::query::ItcArgs {
+                gstin: args.gstin,
+                month: args.month,
+                as_of: args.as_of,
+                against: args.against,
+            };
+            let rows = crate::query::itc(&store, &query, Utc::now())?;
+            print_table(
+                &crate::render::query::itc_table(&rows),
+                &args.output,
+                "no GSTR-2B snapshot of that month archived at that instant",
+            )
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use super::summary::Summary;
 pub struct MonthPoint {
     /// `2026-04`.
     pub month: String,
-    /// GSTR-2B ITC (the reconciled figure), None when not archived.
+    /// GSTR-2B ITC available (3B table 4A's sources), None when not reconciled.
     pub itc_2b: Option<Heads>,
     /// GSTR-3B ITC claimed, None when not archived.
     pub itc_3b: Option<Heads>,
@@ -42,10 +42,16 @@ pub fn series(summary: &Summary) -> Vec<MonthPoint> {
     months
         .into_iter()
         .map(|month| {
-            let itc = summary
+            // ITC available: the 4A rows (imports, reverse charge, ISD, all other).
+            let available: Vec<_> = summary
                 .itc
                 .iter()
-                .find(|r| r.month == month && r.verdict != super::summary::Verdict::CouldNotReconcile);
+                .filter(|r| r.month == month && r.table.starts_with("4A"))
+                .filter(|r| r.verdict != super::summary::Verdict::CouldNotReconcile)
+                .collect();
+            let sum = |f: fn(&super::summary::ItcRow) -> Heads| {
+                (!available.is_empty()).then(|| available.iter().fold(Heads::default(), |a, r| a.plus(&f(r))))
+            };
             let payment = summary
                 .payments
                 .iter()
@@ -69,8 +75,8 @@ pub fn series(summary: &Summary) -> Vec<MonthPoint> {
                 })
                 .collect();
             MonthPoint {
-                itc_2b: itc.map(|r| r.left),
-                itc_3b: itc.map(|r| r.right),
+                itc_2b: sum(|r| r.gstr2b),
+                itc_3b: sum(|r| r.gstr3b),
                 cash_closing: closing(Ledger::Cash),
                 credit_closing: closing(Ledger::Credit),
                 liability: payment.map(|p| p.liability.total()),

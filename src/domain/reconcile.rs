@@ -17,9 +17,13 @@
 //!   (`osup_det` + `osup_zero`). The GSTR-1 summary to pass is the one the 3B was
 //!   filed against; a later snapshot that carries late credit notes shows "3B
 //!   exceeds GSTR-1", which is true of that snapshot.
-//! - GSTR-2B ITC is `itcsumm.itcavl.nonrevsup` (B2B net of credit notes, the
-//!   part 3B table 4A(5) "all other ITC" claims), compared with 3B `itc_avl` OTH.
-//!   ISD, imports and reverse charge have their own 3B rows and are not compared.
+//! - GSTR-3B table 4 is compared row by row with its GSTR-2B source as
+//!   `returns::gstr2b` reads it (credit notes in `itcavl.othersup` netted off
+//!   4A(3), 4A(4) and 4A(5); 4B(2) against `itcrev`, 4D(2) against `itcunavl`);
+//!   the 3B rows read as GSTN's GSTR-3B schema names them (`itc_elg.itc_avl`
+//!   `ty` IMPG, IMPS, ISRC, ISD, OTH; `itc_rev` and `itc_inelg` RUL, OTH; the
+//!   documented sample `tests/fixtures/samples/gstr3b.json`, from Sandbox's
+//!   "GSTR-3B" page, https://developer.sandbox.co.in/docs/gstr-3b).
 //! - `pditc` fields read as GSTN defines them: `x_pdy` is liability head `x` paid
 //!   with credit of head `y` (`i_pdc`: IGST paid from CGST credit), which is what
 //!   the documented 3B sample balances with. The credit ledger is debited by the
@@ -36,7 +40,8 @@ use serde_json::Value;
 
 use crate::domain::money::{paise_of, rupees, Heads};
 use crate::domain::period::{parse_ledger_date, Month};
-use crate::domain::summary::{BalanceRow, CompareRow, PaymentRow, Verdict};
+use crate::domain::returns::gstr2b;
+use crate::domain::summary::{BalanceRow, CompareRow, ItcRow, ItcSummaryRow, PaymentRow, Verdict};
 
 /// Differences below this (paise, per head) are rounding.
 const TOLERANCE: i64 = 100;
@@ -86,7 +91,9 @@ pub struct MonthRows {
     /// None when no GSTR-3B was captured.
     pub payment: Option<PaymentRow>,
     pub outward: Option<CompareRow>,
-    pub itc: Option<CompareRow>,
+    /// GSTR-3B table 4 against GSTR-2B, row by row (never empty).
+    pub itc: Vec<ItcRow>,
+    pub itc_summary: Vec<ItcSummaryRow>,
 }
 
 /// The rows of consecutive months in order. A month's 3B payment is matched
@@ -103,6 +110,7 @@ pub fn month_rows(months: &[MonthEvidence<'_>]) -> Vec<MonthRows> {
                 payment: e.gstr3b.is_some().then(|| payment_with_next(e, next)),
                 outward: outward(e),
                 itc: itc(e),
+                itc_summary: itc_summary(e),
             }
         })
         .collect()
@@ -447,87 +455,278 @@ pub fn outward(e: &MonthEvidence<'_>) -> Option<CompareRow> {
     })
 }
 
-/// GSTR-2B ITC available for 3B table 4A(5) (left) against the 3B claim there
-/// (`itc_avl` OTH, right). None when either was not captured.
-pub fn itc(e: &MonthEvidence<'_>) -> Option<CompareRow> {
-    let r3b = e.gstr3b?;
-    let gstr2b = gstr2b_other_itc(&e.gstr2b)?;
-    let claimed = rows(r3b.get("itc_elg").and_then(|i| i.get("itc_avl")))
-        .filter(|row| row.get("ty").and_then(Value::as_str) == Some("OTH"))
-        .fold(Heads::default(), |acc, row| acc.plus(&amounts(Some(row))));
-    let difference = gstr2b.minus(&claimed);
-    let mut problems = Vec::new();
-    if let Some(text) = excess_text(&negate(&difference)) {
-        problems.push(format!("excess ITC: 3B claims {text} above 2B (DRC-01C)"));
-    }
-    if let Some(text) = excess_text(&difference) {
-        problems.push(format!("3B claims less than 2B by {text}"));
-    }
-    Some(CompareRow {
-        month: e.month.to_string(),
-        left: gstr2b,
-        right: claimed,
-        difference,
-        verdict: verdict(&problems, &[]),
-        finding: finding(problems),
-    })
+/// One GSTR-3B table-4 row: where it sits in `itc_elg`, and its 2B source.
+struct Table4Row {
+    table: &'static str,
+    /// `itc_avl`, `itc_rev`, `itc_inelg`.
+    list: &'static str,
+    ty: &'static str,
+    /// Available ITC (a claim above 2B is excess ITC) or a reversal / ineligible amount.
+    claim: bool,
 }
 
-/// The 2B "all other ITC": `itcsumm.itcavl.nonrevsup` from the first page that
-/// carries it (pages repeat the summary), else summed from the documents of all
-/// pages (B2B and B2BA invoices with ITC available and not reverse charge, less
-/// CDNR/CDNRA credit notes), each document counted once. None without any page.
-fn gstr2b_other_itc(pages: &[&Value]) -> Option<Heads> {
-    if pages.is_empty() {
-        return None;
+const TABLE4: [Table4Row; 9] = [
+    Table4Row {
+        table: "4A(1)",
+        list: "itc_avl",
+        ty: "IMPG",
+        claim: true,
+    },
+    Table4Row {
+        table: "4A(2)",
+        list: "itc_avl",
+        ty: "IMPS",
+        claim: true,
+    },
+    Table4Row {
+        table: "4A(3)",
+        list: "itc_avl",
+        ty: "ISRC",
+        claim: true,
+    },
+    Table4Row {
+        table: "4A(4)",
+        list: "itc_avl",
+        ty: "ISD",
+        claim: true,
+    },
+    Table4Row {
+        table: "4A(5)",
+        list: "itc_avl",
+        ty: "OTH",
+        claim: true,
+    },
+    Table4Row {
+        table: "4B(1)",
+        list: "itc_rev",
+        ty: "RUL",
+        claim: false,
+    },
+    Table4Row {
+        table: "4B(2)",
+        list: "itc_rev",
+        ty: "OTH",
+        claim: false,
+    },
+    Table4Row {
+        table: "4D(1)",
+        list: "itc_inelg",
+        ty: "RUL",
+        claim: false,
+    },
+    Table4Row {
+        table: "4D(2)",
+        list: "itc_inelg",
+        ty: "OTH",
+        claim: false,
+    },
+];
+
+/// Why a 3B row has no 2B figure to compare with.
+fn no_source(table: &str) -> Option<&'static str> {
+    match table {
+        "4A(2)" => Some("2B has no source for imports of services (self-assessed, reverse charge)"),
+        "4B(1)" => Some("2B has no source for reversals under rules 38, 42 and 43 (the taxpayer's own computation)"),
+        "4D(1)" => Some("2B has no source for ITC restricted by section 17(5) (the taxpayer's own judgement)"),
+        _ => None,
     }
-    let tax = |v: &Value| heads_by(|i| amount(v.get(lower(i))));
-    for page in pages {
-        if let Some(n) = page.pointer("/itcsumm/itcavl/nonrevsup").filter(|n| n.is_object()) {
-            if HEAD_NAMES.iter().any(|h| n.get(h.to_ascii_lowercase()).is_some()) {
-                return Some(tax(n));
-            }
-            let part = |k: &str| n.get(k).map(tax).unwrap_or_default();
-            let add = ["b2b", "b2ba", "ecom", "ecoma"]
+}
+
+/// The 2B figure for a 3B row and what it is made of. Credit notes
+/// (`itcavl.othersup`) are netted off the row they reduce.
+fn source_of(g: &gstr2b::Gstr2b, table: &str) -> (Heads, String) {
+    let avl = |s: &str| g.section("itcavl", s).unwrap_or_default();
+    let less = |parts: &[&str]| {
+        parts.iter().fold(Heads::default(), |a, p| {
+            a.plus(&g.part("itcavl", "othersup", p).unwrap_or_default())
+        })
+    };
+    match table {
+        "4A(1)" => (avl("imports"), "2B itcavl.imports".into()),
+        "4A(3)" => (
+            avl("revsup").minus(&less(&["cdnrrev", "cdnrarev"])),
+            "2B itcavl.revsup − othersup cdnrrev, cdnrarev (reverse charge from unregistered suppliers is not in 2B)"
+                .into(),
+        ),
+        "4A(4)" => (
+            avl("isdsup").minus(&less(&["isd", "isda"])),
+            "2B itcavl.isdsup − othersup isd, isda".into(),
+        ),
+        "4A(5)" => (
+            avl("nonrevsup").minus(&less(&["cdnr", "cdnra"])),
+            "2B itcavl.nonrevsup − othersup cdnr, cdnra (credit notes)".into(),
+        ),
+        "4B(2)" => (g.bucket_net("itcrev"), "2B itcrev".into()),
+        _ => {
+            let unavl = ["nonrevsup", "isdsup", "revsup", "imports"]
                 .iter()
-                .fold(Heads::default(), |a, k| a.plus(&part(k)));
-            let less = ["cdnr", "cdnra"].iter().fold(Heads::default(), |a, k| a.plus(&part(k)));
-            return Some(add.minus(&less));
+                .fold(Heads::default(), |a, s| {
+                    a.plus(&g.section("itcunavl", s).unwrap_or_default())
+                });
+            (unavl, "2B itcunavl (nonrevsup, isdsup, revsup, imports)".into())
         }
     }
-    let mut seen = BTreeSet::new();
-    let mut total = Heads::default();
-    for page in pages {
-        let Some(docdata) = page.get("docdata") else { continue };
-        for (section, list_key, num_key, sign) in [
-            ("b2b", "inv", "inum", 1),
-            ("b2ba", "inv", "inum", 1),
-            ("cdnr", "nt", "ntnum", -1),
-            ("cdnra", "nt", "ntnum", -1),
-        ] {
-            for supplier in rows(docdata.get(section)) {
-                let ctin = supplier.get("ctin").and_then(Value::as_str).unwrap_or("");
-                for doc in rows(supplier.get(list_key)) {
-                    let flag = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("");
-                    if flag("itcavl") == "N" || flag("rev") == "Y" {
-                        continue;
-                    }
-                    let num = doc.get(num_key).map(Value::to_string).unwrap_or_default();
-                    if !seen.insert((section, ctin.to_string(), num)) {
-                        continue;
-                    }
-                    let sign = if flag("typ") == "D" { -sign } else { sign };
-                    let items = rows(doc.get("items")).fold(Heads::default(), |a, it| a.plus(&tax(it)));
-                    total = if sign > 0 {
-                        total.plus(&items)
-                    } else {
-                        total.minus(&items)
-                    };
-                }
+}
+
+fn itc_row(
+    month: &str,
+    table: &str,
+    source: String,
+    gstr2b: Heads,
+    gstr3b: Heads,
+    finding: String,
+    verdict: Verdict,
+) -> ItcRow {
+    ItcRow {
+        month: month.to_string(),
+        table: table.to_string(),
+        source,
+        gstr2b,
+        gstr3b,
+        difference: gstr2b.minus(&gstr3b),
+        finding,
+        verdict,
+    }
+}
+
+/// GSTR-3B table 4 row by row against its GSTR-2B source: 4A(1) imports,
+/// 4A(3) reverse charge, 4A(4) ISD and 4A(5) all other ITC (each net of its
+/// credit notes), 4B(2) against `itcrev`, 4D(2) against `itcunavl`. Rows 2B
+/// has no source for (4A(2), 4B(1), 4D(1)) appear only when 3B reports an
+/// amount there, as not reconciled. A missing return is one row saying so;
+/// a 2B section or 3B table that cannot be read is a row that says which.
+pub fn itc(e: &MonthEvidence<'_>) -> Vec<ItcRow> {
+    let month = e.month.to_string();
+    let read = gstr2b::read(&e.gstr2b);
+    let missing = match (&read, e.gstr3b) {
+        (None, None) => Some("GSTR-2B and GSTR-3B not archived: table 4 not compared"),
+        (None, Some(_)) => Some("GSTR-2B not archived: table 4 not compared"),
+        (Some(_), None) => Some("GSTR-3B not archived: table 4 not compared"),
+        _ => None,
+    };
+    let (Some(g), Some(r3b), None) = (read, e.gstr3b, missing) else {
+        let text = missing.unwrap_or_default().to_string();
+        return vec![itc_row(
+            &month,
+            "4",
+            "-".into(),
+            Heads::default(),
+            Heads::default(),
+            text,
+            Verdict::CouldNotReconcile,
+        )];
+    };
+    let mut out = Vec::new();
+    let elg = r3b.get("itc_elg").filter(|v| v.is_object());
+    for row in &TABLE4 {
+        let list = elg.and_then(|v| v.get(row.list));
+        let claimed = rows(list)
+            .filter(|r| r.get("ty").and_then(Value::as_str) == Some(row.ty))
+            .fold(Heads::default(), |acc, r| acc.plus(&amounts(Some(r))));
+        if elg.is_none() || !matches!(list, Some(Value::Array(_))) {
+            let text = format!(
+                "could not read 3B table 4 (itc_elg.{} is missing or not a list)",
+                row.list
+            );
+            out.push(itc_row(
+                &month,
+                row.table,
+                "-".into(),
+                Heads::default(),
+                claimed,
+                text,
+                Verdict::CouldNotReconcile,
+            ));
+            continue;
+        }
+        if let Some(why) = no_source(row.table) {
+            if !claimed.is_zero() {
+                let text = format!("{why}: 3B figure not checked");
+                out.push(itc_row(
+                    &month,
+                    row.table,
+                    why.into(),
+                    Heads::default(),
+                    claimed,
+                    text,
+                    Verdict::CouldNotReconcile,
+                ));
+            }
+            continue;
+        }
+        let (figure, source) = source_of(&g, row.table);
+        let blocked = g.blocks(row.table);
+        if !blocked.is_empty() {
+            let text = blocked.iter().map(|u| u.text()).collect::<Vec<_>>().join("; ");
+            out.push(itc_row(
+                &month,
+                row.table,
+                source,
+                figure,
+                claimed,
+                text,
+                Verdict::CouldNotReconcile,
+            ));
+            continue;
+        }
+        let difference = figure.minus(&claimed);
+        let mut problems = Vec::new();
+        if row.claim {
+            if let Some(text) = excess_text(&negate(&difference)) {
+                problems.push(format!("excess ITC: 3B claims {text} above 2B (DRC-01C)"));
+            }
+            if let Some(text) = excess_text(&difference) {
+                problems.push(format!("3B claims less than 2B by {text}"));
+            }
+        } else {
+            if let Some(text) = excess_text(&difference) {
+                problems.push(format!("3B reports {text} less than 2B"));
+            }
+            if let Some(text) = excess_text(&negate(&difference)) {
+                problems.push(format!("3B reports {text} more than 2B"));
             }
         }
+        out.push(itc_row(
+            &month,
+            row.table,
+            source,
+            figure,
+            claimed,
+            finding(problems.clone()),
+            verdict(&problems, &[]),
+        ));
     }
-    Some(total)
+    // What the 2B could not read that feeds no row is a finding of its own.
+    for u in g.unreadable.iter().filter(|u| u.rows.is_empty()) {
+        out.push(itc_row(
+            &month,
+            "2B",
+            u.section.clone(),
+            Heads::default(),
+            Heads::default(),
+            u.text(),
+            Verdict::CouldNotReconcile,
+        ));
+    }
+    out
+}
+
+/// The month's GSTR-2B ITC summary by bucket, section and part (empty
+/// without a 2B).
+pub fn itc_summary(e: &MonthEvidence<'_>) -> Vec<ItcSummaryRow> {
+    let Some(g) = gstr2b::read(&e.gstr2b) else {
+        return Vec::new();
+    };
+    g.lines
+        .iter()
+        .map(|l| ItcSummaryRow {
+            month: e.month.to_string(),
+            bucket: gstr2b::bucket_label(&l.bucket).to_string(),
+            section: l.section.clone(),
+            part: l.part.clone().unwrap_or_else(|| "total".to_string()),
+            heads: l.heads,
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------- helpers
@@ -901,19 +1100,29 @@ mod tests {
         let b = business();
         let plants = b.plants(FY);
         for month in FY.months() {
-            let row = itc(&Captured::take(&b, month, today()).evidence()).unwrap();
-            if month == plants.itc_excess_month {
-                let planted = model_heads(plants.itc_excess);
-                assert_eq!(row.difference, negate(&planted));
-                assert!(
-                    row.finding
-                        .starts_with(&format!("excess ITC: 3B claims ₹{} ", rupees(planted.total()))),
-                    "{}",
-                    row.finding
-                );
-                assert!(row.finding.ends_with("above 2B (DRC-01C)"), "{}", row.finding);
-            } else {
-                assert_eq!(row.finding, "agrees", "{month}: {row:?}");
+            let rows = itc(&Captured::take(&b, month, today()).evidence());
+            let tables: Vec<&str> = rows.iter().map(|r| r.table.as_str()).collect();
+            assert_eq!(
+                tables,
+                ["4A(1)", "4A(3)", "4A(4)", "4A(5)", "4B(2)", "4D(2)"],
+                "{month}"
+            );
+            for row in &rows {
+                if month == plants.itc_excess_month && row.table == "4A(5)" {
+                    let planted = model_heads(plants.itc_excess);
+                    assert_eq!(row.difference, negate(&planted));
+                    assert_eq!(row.verdict, Verdict::Differs);
+                    assert!(
+                        row.finding
+                            .starts_with(&format!("excess ITC: 3B claims ₹{} ", rupees(planted.total()))),
+                        "{}",
+                        row.finding
+                    );
+                    assert!(row.finding.ends_with("above 2B (DRC-01C)"), "{}", row.finding);
+                } else {
+                    assert_eq!(row.finding, "agrees", "{month}: {row:?}");
+                    assert_eq!(row.verdict, Verdict::Agrees);
+                }
             }
         }
     }
@@ -921,20 +1130,228 @@ mod tests {
     #[test]
     fn gstr2b_pages_and_documents_give_the_same_itc() {
         let b = business().with_page_size(3);
-        let month = Month::parse("2025-08").unwrap();
-        let pages = fetch_2b(&b, month, today());
-        assert!(pages.len() > 1, "paged");
-        let whole = fetch_2b(&business(), month, today());
-        let from = |pages: &[Value]| gstr2b_other_itc(&pages.iter().collect::<Vec<_>>()).unwrap();
-        assert_eq!(from(&pages), from(&whole));
-        // Without itcsumm, the documents of all pages (one repeated) sum to the same.
-        let mut bare: Vec<Value> = pages.clone();
-        bare.push(pages[0].clone());
-        for p in &mut bare {
-            p.as_object_mut().unwrap().remove("itcsumm");
+        // An IMS-era month (no items) and a pre-IMS one (items beside the document's tax).
+        for month in ["2025-08", "2024-03"].map(|m| Month::parse(m).unwrap()) {
+            let pages = fetch_2b(&b, month, today());
+            assert!(pages.len() > 1, "paged");
+            let whole = fetch_2b(&business(), month, today());
+            let r3b = fetch(&b, "gstr-3b", month, today()).unwrap();
+            let from = |pages: &[Value]| {
+                let mut e = MonthEvidence::new(month);
+                e.gstr3b = Some(&r3b);
+                e.gstr2b = pages.iter().collect();
+                itc(&e)
+            };
+            assert_eq!(from(&pages), from(&whole), "{month}");
+            // The first answer of a large 2B names its file count only, as archived at page 0.
+            let mut with_count = pages.clone();
+            with_count.insert(0, json!({"fc": pages.len()}));
+            assert_eq!(from(&with_count), from(&whole), "{month}");
+            let only_count = from(&[json!({"fc": pages.len()})]);
+            assert!(only_count.iter().all(|r| r.verdict == Verdict::CouldNotReconcile));
+            assert!(from(&whole)
+                .iter()
+                .all(|r| r.verdict == Verdict::Agrees || r.table == "4A(5)"));
+            // Without itcsumm, the documents of all pages (one repeated) sum to the same.
+            let mut bare: Vec<Value> = pages.clone();
+            bare.push(pages[0].clone());
+            for p in &mut bare {
+                p.as_object_mut().unwrap().remove("itcsumm");
+            }
+            let summed = gstr2b::read(&bare.iter().collect::<Vec<_>>()).unwrap();
+            assert_eq!(summed.origin, gstr2b::Origin::Documents);
+            assert_eq!(from(&bare), from(&whole), "{month}");
         }
-        assert_eq!(from(&bare), from(&whole));
-        assert!(gstr2b_other_itc(&[]).is_none());
+        assert!(gstr2b::read(&[]).is_none());
+    }
+
+    /// A fixture's payload: the Sandbox answer's `data.data`.
+    fn fixture(name: &str) -> Value {
+        let text = match name {
+            "gstr2b-pre-ims.json" => include_str!("../../tests/fixtures/gstn/gstr2b-pre-ims.json"),
+            "gstr2b-ims-gstn-nested.json" => include_str!("../../tests/fixtures/gstn/gstr2b-ims-gstn-nested.json"),
+            "gstr2b-unknown-section.json" => include_str!("../../tests/fixtures/gstn/gstr2b-unknown-section.json"),
+            "gstr3b-pre-ims.json" => include_str!("../../tests/fixtures/gstn/gstr3b-pre-ims.json"),
+            "gstr3b-ims.json" => include_str!("../../tests/fixtures/gstn/gstr3b-ims.json"),
+            other => panic!("no fixture {other}"),
+        };
+        let answer: Value = serde_json::from_str(text).unwrap();
+        answer["data"]["data"].clone()
+    }
+
+    fn rupee_heads(igst: &str, cgst: &str, sgst: &str) -> Heads {
+        let p = |t: &str| crate::domain::money::paise_of_decimal(t).unwrap();
+        Heads {
+            igst: p(igst),
+            cgst: p(cgst),
+            sgst: p(sgst),
+            cess: 0,
+        }
+    }
+
+    fn row<'r>(rows: &'r [ItcRow], table: &str) -> &'r ItcRow {
+        rows.iter()
+            .find(|r| r.table == table)
+            .unwrap_or_else(|| panic!("no row {table}: {rows:?}"))
+    }
+
+    fn rows_for(month: &str, gstr2b: &Value, r3b: &Value) -> Vec<ItcRow> {
+        let mut e = MonthEvidence::new(Month::parse(month).unwrap());
+        e.gstr3b = Some(r3b);
+        e.gstr2b = vec![gstr2b];
+        itc(&e)
+    }
+
+    #[test]
+    fn pre_ims_2b_nets_credit_notes_row_by_row() {
+        let g = fixture("gstr2b-pre-ims.json");
+        let mut r3b = fixture("gstr3b-pre-ims.json");
+        let read = gstr2b::read(&[&g]).unwrap();
+        assert_eq!(read.shape, gstr2b::Shape::PreIms);
+        assert_eq!(read.origin, gstr2b::Origin::Summary);
+        let rows = rows_for("2024-07", &g, &r3b);
+        // 4A(1): IMPG IGST 7,200.00.
+        assert_eq!(row(&rows, "4A(1)").gstr2b, rupee_heads("7200.00", "0", "0"));
+        // 4A(3): revsup CGST/SGST 900.00 each, no reverse-charge credit notes.
+        assert_eq!(row(&rows, "4A(3)").gstr2b, rupee_heads("0", "900.00", "900.00"));
+        // 4A(4): ISD 1,200.00 − ISD credit note 150.00 = 1,050.00 per head.
+        assert_eq!(row(&rows, "4A(4)").gstr2b, rupee_heads("0", "1050.00", "1050.00"));
+        // 4A(5): B2B IGST 10,000.00 + debit note 500.00 − CDNR credit note 1,800.00 = 8,700.00;
+        // CGST/SGST 2,500.00 each.
+        assert_eq!(row(&rows, "4A(5)").gstr2b, rupee_heads("8700.00", "2500.00", "2500.00"));
+        // 4D(2): itcunavl IGST 360.00 (ITC not available on that invoice).
+        assert_eq!(row(&rows, "4D(2)").gstr2b, rupee_heads("360.00", "0", "0"));
+        assert!(rows.iter().all(|r| r.verdict == Verdict::Agrees), "{rows:?}");
+
+        // A 3B that claims the gross B2B figure (credit note not netted) is excess ITC.
+        r3b["itc_elg"]["itc_avl"][4]["iamt"] = json!(10500);
+        let gross = rows_for("2024-07", &g, &r3b);
+        let oth = row(&gross, "4A(5)");
+        assert_eq!(oth.finding, "excess ITC: 3B claims ₹1,800.00 (IGST) above 2B (DRC-01C)");
+        assert_eq!(oth.difference, rupee_heads("-1800.00", "0", "0"));
+        assert_eq!(oth.verdict, Verdict::Differs);
+
+        // Documents alone (no itcsumm) give the same rows, from the documents' own tax.
+        let mut bare = g.clone();
+        bare.as_object_mut().unwrap().remove("itcsumm");
+        for item in ["b2b", "cdnr"] {
+            for supplier in bare["docdata"][item].as_array_mut().unwrap() {
+                for doc in supplier
+                    .as_object_mut()
+                    .unwrap()
+                    .values_mut()
+                    .filter_map(Value::as_array_mut)
+                    .flatten()
+                {
+                    // Items that disagree with the document are not read.
+                    doc["items"] =
+                        json!([{"num": 1, "rt": 18, "txval": 1, "igst": 99999, "cgst": 0, "sgst": 0, "cess": 0}]);
+                }
+            }
+        }
+        let r3b = fixture("gstr3b-pre-ims.json");
+        let from_docs = rows_for("2024-07", &bare, &r3b);
+        assert_eq!(from_docs, rows);
+    }
+
+    #[test]
+    fn ims_era_2b_one_level_deeper_is_read_with_reversals_and_rejections() {
+        let g = fixture("gstr2b-ims-gstn-nested.json");
+        assert!(
+            g.get("chksum").is_some() && g["data"].get("itcsumm").is_some(),
+            "GSTN's own nesting"
+        );
+        let r3b = fixture("gstr3b-ims.json");
+        let read = gstr2b::read(&[&g]).unwrap();
+        assert_eq!(read.shape, gstr2b::Shape::Ims);
+        assert_eq!(read.ret_period.as_deref(), Some("112024"));
+        assert_eq!(
+            read.section("itcRejected", "nonrevsup"),
+            Some(rupee_heads("3600.00", "0", "0"))
+        );
+        let rows = rows_for("2024-11", &g, &r3b);
+        // 4A(5): B2B IGST 20,000.00 + B2BA 1,000.00 − CDNR 1,800.00 − CDNRA 200.00 = 19,000.00;
+        // CGST/SGST 3,000.00 each; the 3,600.00 rejected in IMS is not counted.
+        assert_eq!(
+            row(&rows, "4A(5)").gstr2b,
+            rupee_heads("19000.00", "3000.00", "3000.00")
+        );
+        // 4A(1): IMPGSEZ IGST 4,500.00.
+        assert_eq!(row(&rows, "4A(1)").gstr2b, rupee_heads("4500.00", "0", "0"));
+        // 4B(2): itcrev (rule 37A) IGST 250.00.
+        assert_eq!(row(&rows, "4B(2)").gstr2b, rupee_heads("250.00", "0", "0"));
+        assert!(rows.iter().all(|r| r.verdict == Verdict::Agrees), "{rows:?}");
+        // The summary lists every bucket, rejected included.
+        let mut e = MonthEvidence::new(Month::parse("2024-11").unwrap());
+        e.gstr2b = vec![&g];
+        let summary = itc_summary(&e);
+        assert!(summary.iter().any(|s| s.bucket == "ITC rejected (IMS)"
+            && s.part == "cdnr"
+            && s.heads == rupee_heads("100.00", "0", "0")));
+
+        // A 3B reversing less than 2B's itcrev.
+        let mut less = r3b.clone();
+        less["itc_elg"]["itc_rev"][1]["iamt"] = json!(0);
+        let rev = rows_for("2024-11", &g, &less);
+        assert_eq!(row(&rev, "4B(2)").finding, "3B reports ₹250.00 (IGST) less than 2B");
+    }
+
+    #[test]
+    fn an_unrecognised_2b_shape_is_a_finding_never_a_zero() {
+        let g = fixture("gstr2b-unknown-section.json");
+        let r3b = fixture("gstr3b-ims.json");
+        let rows = rows_for("2024-11", &g, &r3b);
+        for table in ["4A(3)", "4A(4)", "4A(5)"] {
+            let r = row(&rows, table);
+            assert_eq!(r.verdict, Verdict::CouldNotReconcile, "{table}");
+            assert_eq!(r.finding, "could not read 2B section itcavl.othersup (not an object)");
+        }
+        // What could be read is still compared.
+        assert_eq!(row(&rows, "4A(1)").verdict, Verdict::Agrees);
+
+        // A payload that is no 2B document at all.
+        let odd = json!({"status": "ok", "result": {"itc": 1}});
+        let rows = rows_for("2024-11", &odd, &r3b);
+        assert!(rows.iter().all(|r| r.verdict == Verdict::CouldNotReconcile), "{rows:?}");
+        assert!(row(&rows, "4A(5)")
+            .finding
+            .starts_with("could not read 2B section payload"));
+
+        // A head that is not a number.
+        let mut text = fixture("gstr2b-pre-ims.json");
+        text["itcsumm"]["itcavl"]["imports"]["igst"] = json!("n/a");
+        let rows = rows_for("2024-07", &text, &fixture("gstr3b-pre-ims.json"));
+        assert_eq!(
+            row(&rows, "4A(1)").finding,
+            "could not read 2B section itcavl.imports (igst is not a number)"
+        );
+    }
+
+    #[test]
+    fn a_missing_return_is_a_row_that_says_so() {
+        let r3b = fixture("gstr3b-ims.json");
+        let g = fixture("gstr2b-ims-gstn-nested.json");
+        let month = Month::parse("2024-11").unwrap();
+        let mut e = MonthEvidence::new(month);
+        e.gstr3b = Some(&r3b);
+        let rows = itc(&e);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].finding, "GSTR-2B not archived: table 4 not compared");
+        assert_eq!(rows[0].verdict, Verdict::CouldNotReconcile);
+        let mut e = MonthEvidence::new(month);
+        e.gstr2b = vec![&g];
+        assert_eq!(itc(&e)[0].finding, "GSTR-3B not archived: table 4 not compared");
+        // Imports of services in 3B: 2B has no source, said so.
+        let mut imps = r3b.clone();
+        imps["itc_elg"]["itc_avl"][1]["iamt"] = json!(900);
+        let rows = rows_for("2024-11", &g, &imps);
+        let r = row(&rows, "4A(2)");
+        assert_eq!(r.verdict, Verdict::CouldNotReconcile);
+        assert!(
+            r.finding.starts_with("2B has no source for imports of services"),
+            "{}",
+            r.finding
+        );
     }
 
     /// The documented GSTR-3B sample with the seed's payment table.
@@ -1021,12 +1438,14 @@ mod tests {
             "short payment: GSTR-1 exceeds 3B by ₹100.00 (IGST) (DRC-01B); 3B exceeds GSTR-1 by ₹54.66 (CGST ₹27.33, SGST ₹27.33)"
         );
 
-        let gstr2b =
-            json!({"itcsumm": {"itcavl": {"nonrevsup": {"igst": 218140, "cgst": 24384, "sgst": 24384, "cess": 0}}}});
+        let gstr2b = json!({"itcsumm": {"itcavl": {"nonrevsup": {"igst": 218140, "cgst": 24384, "sgst": 24384, "cess": 0},
+                "revsup": {"igst": 0, "cgst": 9000, "sgst": 9000, "cess": 0}}}});
         e.gstr2b = vec![&gstr2b];
-        let row = itc(&e).unwrap();
-        assert_eq!(row.right, h(21814000, 2438400, 2438400));
-        assert_eq!(row.finding, "agrees");
+        let rows = itc(&e);
+        let oth = rows.iter().find(|r| r.table == "4A(5)").unwrap();
+        assert_eq!(oth.gstr3b, h(21814000, 2438400, 2438400));
+        assert_eq!(oth.finding, "agrees");
+        assert!(rows.iter().all(|r| r.verdict == Verdict::Agrees), "{rows:?}");
     }
 
     #[test]

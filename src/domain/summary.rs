@@ -102,6 +102,37 @@ pub struct CompareRow {
     pub verdict: Verdict,
 }
 
+/// One row of GSTR-3B table 4 against its GSTR-2B source (`reconcile::itc`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ItcRow {
+    pub month: String,
+    /// `4A(1)` ... `4D(2)`, or `4` when a whole return is missing, `2B` for a
+    /// 2B section that feeds no row.
+    pub table: String,
+    /// What the 2B figure is made of (`2B itcavl.nonrevsup − othersup cdnr, cdnra`),
+    /// or that 2B has no source for the row.
+    pub source: String,
+    pub gstr2b: Heads,
+    pub gstr3b: Heads,
+    /// gstr2b − gstr3b.
+    pub difference: Heads,
+    pub finding: String,
+    pub verdict: Verdict,
+}
+
+/// One figure of the GSTR-2B ITC summary: a section's total or one of its parts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ItcSummaryRow {
+    pub month: String,
+    /// `ITC available`, `ITC not available`, `ITC reversal`, `ITC rejected (IMS)`.
+    pub bucket: String,
+    /// `nonrevsup`, `othersup`, ...
+    pub section: String,
+    /// `total`, or the part (`b2b`, `cdnr`, ...).
+    pub part: String,
+    pub heads: Heads,
+}
+
 /// A change detected between two snapshots, in business terms
 /// ([`super::change`]): one line per document that moved.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -143,8 +174,10 @@ pub struct Summary {
     pub payments: Vec<PaymentRow>,
     /// GSTR-1 outward tax (left) vs GSTR-3B outward tax (right).
     pub outward: Vec<CompareRow>,
-    /// GSTR-2B ITC available (left) vs GSTR-3B ITC claimed (right).
-    pub itc: Vec<CompareRow>,
+    /// GSTR-3B table 4 row by row against its GSTR-2B source.
+    pub itc: Vec<ItcRow>,
+    /// GSTR-2B ITC by bucket, section and head.
+    pub itc_summary: Vec<ItcSummaryRow>,
     pub changes: Vec<ChangeLine>,
     /// Things the summary could not compute, said plainly.
     pub notes: Vec<String>,
@@ -276,22 +309,29 @@ impl Summary {
                 },
             });
         }
-        for (section, of, rows) in [
-            (Section::Outward, "GSTR-1 − GSTR-3B", &self.outward),
-            (Section::Itc, "GSTR-2B − GSTR-3B", &self.itc),
-        ] {
-            for row in rows.iter().filter(|r| r.verdict.is_finding()) {
-                let compared = row.verdict == Verdict::Differs;
-                out.push(Finding {
-                    section,
-                    period: row.month.clone(),
-                    verdict: row.verdict,
-                    what: row.finding.clone(),
-                    of,
-                    by_head: compared.then_some(row.difference),
-                    total: if compared { row.difference.total() } else { 0 },
-                });
-            }
+        for row in self.outward.iter().filter(|r| r.verdict.is_finding()) {
+            let compared = row.verdict == Verdict::Differs;
+            out.push(Finding {
+                section: Section::Outward,
+                period: row.month.clone(),
+                verdict: row.verdict,
+                what: row.finding.clone(),
+                of: "GSTR-1 − GSTR-3B",
+                by_head: compared.then_some(row.difference),
+                total: if compared { row.difference.total() } else { 0 },
+            });
+        }
+        for row in self.itc.iter().filter(|r| r.verdict.is_finding()) {
+            let compared = row.verdict == Verdict::Differs;
+            out.push(Finding {
+                section: Section::Itc,
+                period: row.month.clone(),
+                verdict: row.verdict,
+                what: format!("3B table {}: {}", row.table, row.finding),
+                of: "GSTR-2B − GSTR-3B, one row of table 4",
+                by_head: compared.then_some(row.difference),
+                total: if compared { row.difference.total() } else { 0 },
+            });
         }
         out
     }
@@ -320,7 +360,8 @@ impl Summary {
             });
         }
         self.payments.iter().for_each(|r| add(r.verdict));
-        self.outward.iter().chain(&self.itc).for_each(|r| add(r.verdict));
+        self.outward.iter().for_each(|r| add(r.verdict));
+        self.itc.iter().for_each(|r| add(r.verdict));
         c
     }
 }

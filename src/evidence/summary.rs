@@ -313,6 +313,7 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
         payments: Vec::new(),
         outward: Vec::new(),
         itc: Vec::new(),
+        itc_summary: Vec::new(),
         changes: Vec::new(),
         notes: Vec::new(),
         filings: Vec::new(),
@@ -387,12 +388,13 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
                 _ => "GSTR-3B",
             })
         }));
-        match row.itc {
-            Some(itc) => report.itc.push(itc),
-            None => report
-                .notes
-                .push(format!("{month}: GSTR-2B or GSTR-3B missing: ITC not compared")),
-        }
+        report.itc.extend(row.itc);
+        report.itc_summary.extend(row.itc_summary);
+    }
+    if !report.itc_summary.is_empty() {
+        report.notes.push(
+            "GSTR-2B has no source for 3B table 4A(2) (imports of services), 4B(1) and 4D(1): those rows are listed only when 3B reports an amount, as not reconciled".to_string(),
+        );
     }
 
     let changes = store.changes_for_bundle(input.gstin, &input.scope.periods(), Timestamp::of(input.as_of))?;

@@ -34,9 +34,12 @@ impl From<XlsxError> for WorkbookError {
     }
 }
 
+mod itc;
+use itc::{itc_sheet, itc_summary_sheet};
+
 /// The sheets, in workbook order. The findings come right after the cover;
 /// the snapshot index is the appendix.
-pub const SHEETS: [&str; 17] = [
+pub const SHEETS: [&str; 18] = [
     COVER,
     FINDINGS,
     CHARTS,
@@ -51,6 +54,7 @@ pub const SHEETS: [&str; 17] = [
     PAYMENTS,
     OUTWARD,
     ITC,
+    ITC_SUMMARY,
     CHANGES,
     NOTES,
     INDEX,
@@ -68,7 +72,8 @@ pub const SET_OFF: &str = "Set-off";
 pub const BALANCES: &str = "Ledger balances";
 pub const PAYMENTS: &str = "3B liability vs payment";
 pub const OUTWARD: &str = "GSTR-1 vs 3B";
-pub const ITC: &str = "GSTR-2B vs 3B ITC";
+pub const ITC: &str = "3B table 4 vs 2B";
+pub const ITC_SUMMARY: &str = "GSTR-2B ITC summary";
 pub const CHANGES: &str = "Changes";
 pub const NOTES: &str = "Notes";
 pub const INDEX: &str = "Index";
@@ -356,7 +361,6 @@ fn compare_sheet(
 }
 
 const OUTWARD_LABELS: [&str; 3] = ["GSTR-1", "GSTR-3B", "Difference"];
-const ITC_LABELS: [&str; 3] = ["GSTR-2B available", "GSTR-3B claimed", "Difference"];
 
 /// The sheet a finding's section is on.
 pub fn sheet_of(section: Section) -> &'static str {
@@ -719,7 +723,8 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
                 figure_rows(sheet, &styles, &months)?;
             }
             OUTWARD => compare_sheet(sheet, &styles, OUTWARD_LABELS, &report.outward)?,
-            ITC => compare_sheet(sheet, &styles, ITC_LABELS, &report.itc)?,
+            ITC => itc_sheet(sheet, &styles, &report.itc)?,
+            ITC_SUMMARY => itc_summary_sheet(sheet, &styles, &report.itc_summary)?,
             CHANGES => changes_sheet(sheet, &styles, &report.changes)?,
             NOTES => {
                 let table = Table::new(sheet, &styles, &[("Note", 120.0)], report.notes.len())?;
@@ -911,7 +916,7 @@ mod tests {
     use sha2::{Digest as _, Sha256};
 
     use super::*;
-    use crate::domain::summary::{BalanceRow, ChangeLine, IndexRow, PaymentRow, Verdict};
+    use crate::domain::summary::{BalanceRow, ChangeLine, IndexRow, ItcRow, ItcSummaryRow, PaymentRow, Verdict};
 
     fn heads(igst: i64, cgst: i64) -> Heads {
         Heads {
@@ -987,7 +992,7 @@ mod tests {
             gstr9: Vec::new(),
             ledgers: Vec::new(),
             set_offs: Vec::new(),
-            itc: vec![
+            itc: [
                 compare("2026-04", heads(100_000, 0), heads(100_000, 0), "agrees"),
                 compare(
                     "2026-05",
@@ -995,7 +1000,26 @@ mod tests {
                     heads(11_817_453, 0),
                     "excess ITC: 3B claims ₹1,17,174.53 (IGST) above 2B (DRC-01C)",
                 ),
-            ],
+            ]
+            .into_iter()
+            .map(|r| ItcRow {
+                month: r.month,
+                table: "4A(5)".into(),
+                source: "2B itcavl.nonrevsup − othersup cdnr, cdnra (credit notes)".into(),
+                gstr2b: r.left,
+                gstr3b: r.right,
+                difference: r.difference,
+                finding: r.finding,
+                verdict: r.verdict,
+            })
+            .collect(),
+            itc_summary: vec![ItcSummaryRow {
+                month: "2026-04".into(),
+                bucket: "ITC available".into(),
+                section: "nonrevsup".into(),
+                part: "total".into(),
+                heads: heads(100_000, 0),
+            }],
             changes: vec![ChangeLine {
                 detected_at: "2026-06-25 10:00:00 +05:30".into(),
                 endpoint: "gstr-1-summary".into(),
@@ -1118,6 +1142,7 @@ mod tests {
             payments: vec![],
             outward: vec![],
             itc: vec![],
+            itc_summary: vec![],
             changes: vec![],
             notes: vec![],
             legal_name: None,

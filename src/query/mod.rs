@@ -1,5 +1,5 @@
-//! Compliance queries over the archive: `list`, `show`, `diff`, `changes` and
-//! `balances`. Each takes its arguments as typed on the command line (so every
+//! Compliance queries over the archive: `list`, `show`, `diff`, `changes`,
+//! `balances` and `itc`. Each takes its arguments as typed on the command line (so every
 //! entry point validates the same way), reads through a [`Reader`] (the archive opened
 //! read-only, so queries run while a daemon writes) and returns rows as data;
 //! `render::query` turns them into tables. Bad input is a [`QueryError::Input`]: one line
@@ -40,6 +40,9 @@ use crate::domain::reconcile;
 use crate::domain::time::Timestamp;
 use crate::evidence::summary::Payloads;
 use crate::store::{PeriodFilter, Reader, SnapshotFilter, SnapshotRow, StoreError};
+
+mod itc;
+pub use itc::{itc, ItcArgs, ItcLine};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::table::{Cell, Table};
 use crate::domain::diff::ChangeKind;
 use crate::domain::money::Heads;
-use crate::query::{BalanceLine, DetectedChange, Diffed, ListRow, Shown};
+use crate::query::{BalanceLine, DetectedChange, Diffed, ItcLine, ListRow, Shown};
 
 /// The body indented (JSON members in the order received), or as text when it is not JSON.
 pub fn pretty_body(shown: &Shown) -> Option<String> {
@@ -279,6 +279,68 @@ pub fn liability_table(rows: &[crate::query::liability::LiabilityLine]) -> Table
         }
         cells.push(r.seq.map(|s| Cell::Int(s as i64)).unwrap_or(Cell::Empty));
         cells.push(Cell::Time(r.as_of));
+        t.push(cells);
+    }
+    t
+}
+
+/// `itc`: the 2B figures by head at `--as-of`, and with `--against` the
+/// figures then and the difference (total columns only for those).
+pub fn itc_table(rows: &[ItcLine]) -> Table {
+    let against = rows.iter().any(|r| r.against_at.is_some());
+    let mut columns = vec![
+        "gstin", "month", "bucket", "section", "part", "igst", "cgst", "sgst", "cess", "total",
+    ];
+    if against {
+        columns.extend([
+            "against_igst",
+            "against_cgst",
+            "against_sgst",
+            "against_cess",
+            "against_total",
+            "diff_igst",
+            "diff_cgst",
+            "diff_sgst",
+            "diff_cess",
+            "diff_total",
+        ]);
+    }
+    columns.extend(["note", "snapshots", "as_of"]);
+    if against {
+        columns.push("against");
+    }
+    let mut t = Table::new(columns);
+    let heads = |h: Option<Heads>| match h {
+        Some(h) => vec![
+            Cell::Amount(h.igst),
+            Cell::Amount(h.cgst),
+            Cell::Amount(h.sgst),
+            Cell::Amount(h.cess),
+            Cell::Amount(h.total()),
+        ],
+        None => vec![Cell::Empty; 5],
+    };
+    for r in rows {
+        let mut cells = vec![
+            Cell::text(r.gstin.as_str()),
+            Cell::text(&r.month),
+            Cell::text(&r.bucket),
+            Cell::text(&r.section),
+            Cell::text(&r.part),
+        ];
+        cells.extend(heads(r.heads));
+        if against {
+            cells.extend(heads(r.against));
+            cells.extend(heads(r.difference));
+        }
+        cells.push(Cell::text(&r.note));
+        cells.push(Cell::text(
+            r.snapshots.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(" "),
+        ));
+        cells.push(Cell::Time(r.as_of));
+        if against {
+            cells.push(r.against_at.map(Cell::Time).unwrap_or(Cell::Empty));
+        }
         t.push(cells);
     }
     t

@@ -591,6 +591,21 @@ impl Simulator {
         s.platform_tokens.keys().chain(s.sessions.keys()).cloned().collect()
     }
 
+    /// The business of `gstin` rejects in IMS the first B2B invoice of `month`
+    /// it has not rejected yet, and its GSTR-2B is regenerated (the invoice
+    /// moves to `itcRejected`): the invoice number and tax, None when the
+    /// month has no invoice left to reject.
+    pub fn reject_in_ims(
+        &self,
+        gstin: &Gstin,
+        month: crate::domain::period::Month,
+    ) -> Option<(String, crate::sim::model::Heads)> {
+        let mut s = self.state();
+        let (business, num, tax) = s.business(gstin).with_ims_rejection(month)?;
+        s.businesses.insert(gstin.clone(), business);
+        Some((num, tax))
+    }
+
     pub fn model(&self, gstin: &Gstin) -> Business {
         self.state().business(gstin)
     }

@@ -87,7 +87,7 @@ async fn golden_bundle_is_reproducible_and_verifies() {
     );
     assert_eq!(
         first.path.file_name().unwrap(),
-        "gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_c4b03e7570abeac0.zip"
+        "gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_69e15d7333582a5f.zip"
     );
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
@@ -535,7 +535,7 @@ async fn consistency_with_the_previous_bundle_is_checked() {
     .unwrap();
     assert_eq!(
         second.previous.as_deref(),
-        Some("gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_c4b03e7570abeac0.zip")
+        Some("gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_69e15d7333582a5f.zip")
     );
     let report = check_bundle(&second.path, Some(&public), Some(&first.path)).unwrap();
     assert!(report.intact(), "{:?}", report.findings);

@@ -22,6 +22,7 @@ mod portal;
 mod process;
 mod props;
 mod query;
+mod query_itc;
 mod rendered;
 mod returns;
 mod secrets;

@@ -2,7 +2,7 @@
 //! and `config check`, `status`, `plan` with and without its call list, the
 //! summary `snapshot` prints after a capture, `export`'s and `verify`'s
 //! reports (intact and tampered), and the query tables of `list`, `diff`,
-//! `changes` and `balances` (one of them also as JSON and CSV). Each text is
+//! `changes`, `balances` and `itc` (some also as JSON and CSV). Each text is
 //! rendered through `gstvault::render` from the library's data, as the binary
 //! prints it, over one reproducible scenario: the simulator's fixed clock,
 //! concurrency 1, a fixed archive id and the fixture signing key. The expected
@@ -337,4 +337,22 @@ async fn query_tables_list_diff_changes_and_balances() {
     // insta compares lines, not line endings: RFC 4180's CRLF is checked here.
     assert!(csv.split_inclusive('\n').all(|line| line.ends_with("\r\n")), "{csv:?}");
     printed_by("gstvault balances --gstin G1 --fy 2026-27 --csv").bind(|| insta::assert_snapshot!("balances_csv", csv));
+
+    let itc = query::itc(
+        &store,
+        &query::ItcArgs {
+            gstin: s.gstin(0),
+            month: "2026-05".into(),
+            as_of: None,
+            against: None,
+        },
+        s.now(),
+    )
+    .unwrap();
+    assert!(!itc.is_empty());
+    let table = render::query::itc_table(&itc);
+    printed_by("gstvault itc --gstin G1 --month 2026-05")
+        .bind(|| insta::assert_snapshot!("itc", table.render(Format::Human)));
+    printed_by("gstvault itc --gstin G1 --month 2026-05 --csv")
+        .bind(|| insta::assert_snapshot!("itc_csv", table.render(Format::Csv)));
 }

@@ -194,18 +194,43 @@ async fn the_workbook_reads_back_as_the_summary_and_exports_to_the_same_bytes() 
             assert_eq!(text(&payments, row, 7), p.finding);
         }
     }
-    for (sheet, rows) in [(workbook::OUTWARD, &summary.outward), (workbook::ITC, &summary.itc)] {
+    let itc_figures: Vec<(&str, [&Heads; 3], &str)> = summary
+        .itc
+        .iter()
+        .map(|r| {
+            (
+                r.month.as_str(),
+                [&r.gstr2b, &r.gstr3b, &r.difference],
+                r.finding.as_str(),
+            )
+        })
+        .collect();
+    let outward_figures: Vec<(&str, [&Heads; 3], &str)> = summary
+        .outward
+        .iter()
+        .map(|r| (r.month.as_str(), [&r.left, &r.right, &r.difference], r.finding.as_str()))
+        .collect();
+    for (sheet, rows) in [(workbook::OUTWARD, &outward_figures), (workbook::ITC, &itc_figures)] {
         let range = book.worksheet_range(sheet).unwrap();
         assert!(!rows.is_empty(), "{sheet}");
         assert_eq!(range.height(), 1 + 3 * rows.len(), "{sheet}");
-        for (i, r) in rows.iter().enumerate() {
-            for (j, figure) in [&r.left, &r.right, &r.difference].into_iter().enumerate() {
+        for (i, (month, figures, finding)) in rows.iter().enumerate() {
+            for (j, figure) in figures.iter().enumerate() {
                 let row = 1 + 3 * i + j;
-                assert_eq!(text(&range, row, 0), r.month, "{sheet}");
-                assert_heads(&range, row, 2, figure, &format!("{sheet} {} figure {j}", r.month));
-                assert_eq!(text(&range, row, 7), r.finding);
+                assert_eq!(text(&range, row, 0), *month, "{sheet}");
+                assert_heads(&range, row, 2, figure, &format!("{sheet} {month} figure {j}"));
+                assert_eq!(text(&range, row, 7), *finding);
             }
         }
+    }
+    // The 2B summary sheet: one row per section and part, numbers equal to the summary's.
+    let itc_summary = book.worksheet_range(workbook::ITC_SUMMARY).unwrap();
+    assert!(!summary.itc_summary.is_empty());
+    assert_eq!(itc_summary.height(), 1 + summary.itc_summary.len());
+    for (i, r) in summary.itc_summary.iter().enumerate() {
+        assert_eq!(text(&itc_summary, i + 1, 0), r.month);
+        assert_eq!(text(&itc_summary, i + 1, 2), r.section);
+        assert_heads(&itc_summary, i + 1, 4, &r.heads, "2B summary");
     }
 
     // Findings: exactly the summary's rows whose finding is not "agrees",
@@ -227,14 +252,33 @@ async fn the_workbook_reads_back_as_the_summary_and_exports_to_the_same_bytes() 
         .collect();
     // Every row that does not agree is a finding; none that agrees is.
     let disagreeing = summary.payments.iter().filter(|p| p.finding != "agrees").count()
-        + summary
-            .outward
-            .iter()
-            .chain(&summary.itc)
-            .filter(|r| r.finding != "agrees")
-            .count();
+        + summary.outward.iter().filter(|r| r.finding != "agrees").count()
+        + summary.itc.iter().filter(|r| r.finding != "agrees").count();
     assert!(expected.len() >= disagreeing, "{expected:?}");
     let plants = world.sim.sim.model(&gstin).plants(FinancialYear { start_year: 2025 });
+    // Table 4 row by row, as captured: every row agrees but the planted
+    // excess, whose 4A(5) row differs by exactly the planted amount.
+    let excess = plants.itc_excess.0;
+    assert_eq!(
+        summary.itc.len(),
+        12 * 6,
+        "six compared rows a month: {:#?}",
+        summary.itc
+    );
+    for r in &summary.itc {
+        if r.month == plants.itc_excess_month.to_string() && r.table == "4A(5)" {
+            let planted = Heads {
+                igst: excess[0],
+                cgst: excess[1],
+                sgst: excess[2],
+                cess: excess[3],
+            };
+            assert_eq!(r.difference, Heads::default().minus(&planted), "{r:?}");
+            assert_eq!(r.verdict, gstvault::domain::summary::Verdict::Differs);
+        } else {
+            assert_eq!(r.verdict, gstvault::domain::summary::Verdict::Agrees, "{r:?}");
+        }
+    }
     for month in [plants.itc_excess_month, plants.short_payment_month] {
         assert!(
             expected

@@ -1,6 +1,6 @@
 //! Returns in the portal's own layout: each archived return payload read into
 //! the tables the GST portal shows for it (GSTR-3B tables 3.1 to 6.1, the
-//! GSTR-1 table-wise summary, filing status from return tracking, the cash
+//! GSTR-1 table-wise summary, the GSTR-2B ITC summary read as GSTN documents it, filing status from return tracking, the cash
 //! and credit ledgers with the set-off explained). A table is data
 //! ([`ReturnTable`]: numbered, titled, columns and labelled lines of paise or
 //! counts), so the PDF, the workbook, the queries and the web view lay out the
@@ -10,6 +10,7 @@
 
 pub mod filing;
 pub mod gstr1;
+pub mod gstr2b;
 pub mod gstr3b;
 pub mod gstr9;
 pub mod ledger;

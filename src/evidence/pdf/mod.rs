@@ -26,6 +26,8 @@ use crate::domain::envelope::Outcome;
 use crate::domain::money::{rupees, Heads};
 use crate::domain::summary::{CompareRow, Section, Summary};
 
+mod itc;
+
 const BUILTIN: &str = include_str!("../../../templates/summary.toml");
 const SANS: &[u8] = include_bytes!("../../../templates/fonts/DejaVuSans.ttf");
 const BOLD: &[u8] = include_bytes!("../../../templates/fonts/DejaVuSans-Bold.ttf");
@@ -77,7 +79,8 @@ pub struct Template {
     balances: BalanceText,
     payments: PaymentText,
     outward: CompareText,
-    itc: CompareText,
+    itc: itc::ItcText,
+    itc_summary: itc::ItcSummaryText,
     changes: changes::ChangesText,
     notes: SectionText,
     verify: VerifyText,
@@ -390,6 +393,7 @@ impl Template {
             ("payments", &self.payments.columns, &self.payments.widths, 7),
             ("outward", &self.outward.columns, &self.outward.widths, 7),
             ("itc", &self.itc.columns, &self.itc.widths, 7),
+            ("itc_summary", &self.itc_summary.columns, &self.itc_summary.widths, 7),
             ("changes", &self.changes.columns, &self.changes.widths, 7),
         ] {
             if columns.len() != want {
@@ -1333,14 +1337,12 @@ impl<'a> Layout<'a> {
             self.table(&spec, &groups);
         }
 
-        for (section, text, rows) in [
-            (Section::Outward, &t.outward, &report.outward),
-            (Section::Itc, &t.itc, &report.itc),
-        ] {
-            self.current = Some(section);
-            self.compare(text, rows);
-        }
+        self.current = Some(Section::Outward);
+        self.compare(&t.outward, &report.outward);
+        self.current = Some(Section::Itc);
+        self.itc_rows(&report.itc);
         self.current = None;
+        self.itc_summary(&report.itc_summary);
 
         self.changes(report);
 
@@ -1753,7 +1755,7 @@ fn amounts(heads: &Heads) -> Vec<Cell> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::summary::{BalanceRow, ChangeLine, IndexRow, PaymentRow, Verdict};
+    use crate::domain::summary::{BalanceRow, ChangeLine, IndexRow, ItcRow, ItcSummaryRow, PaymentRow, Verdict};
 
     fn heads(seed: i64) -> Heads {
         Heads {
@@ -1909,7 +1911,35 @@ mod tests {
             balances,
             payments,
             outward: compare(7, "GSTR-1 exceeds GSTR-3B: outward tax under-declared in GSTR-3B"),
-            itc: compare(9, "excess ITC: GSTR-3B claims more than GSTR-2B makes available"),
+            itc: compare(9, "excess ITC: 3B claims ₹10.00 (IGST) above 2B (DRC-01C)")
+                .into_iter()
+                .map(|r| ItcRow {
+                    month: r.month,
+                    table: "4A(5)".to_string(),
+                    source: "2B itcavl.nonrevsup − othersup cdnr, cdnra (credit notes)".to_string(),
+                    gstr2b: r.left,
+                    gstr3b: r.right,
+                    difference: r.difference,
+                    finding: r.finding,
+                    verdict: r.verdict,
+                })
+                .collect(),
+            itc_summary: months
+                .iter()
+                .take(3)
+                .flat_map(|m| {
+                    [("nonrevsup", "total"), ("nonrevsup", "b2b"), ("othersup", "total"), ("othersup", "cdnr")]
+                        .into_iter()
+                        .enumerate()
+                        .map(|(j, (section, part))| ItcSummaryRow {
+                            month: m.clone(),
+                            bucket: "ITC available".to_string(),
+                            section: section.to_string(),
+                            part: part.to_string(),
+                            heads: heads(j as i64 * 311 + 5),
+                        })
+                })
+                .collect(),
             changes,
             notes: vec![
                 "GSTR-2B for 2025-05 was not yet generated on the portal when this bundle was made; section 5 stops at 2025-03.".to_string(),
@@ -2008,6 +2038,10 @@ mod tests {
         assert!(text.contains("12,34,567.00"));
         assert!(text.contains("excess ITC"));
         assert!(text.contains("short payment"));
+        assert!(text.contains("GSTR-3B table 4 ITC vs GSTR-2B, row by row"));
+        assert!(text.contains("4A(5) GSTR-2B"));
+        assert!(text.contains("2B source: 2B itcavl.nonrevsup − othersup cdnr, cdnra"));
+        assert!(text.contains("GSTR-2B ITC summary"));
         assert!(text.contains("How to verify this bundle by hand"));
         assert!(text.contains("b-2025-06-30-27AAPFU0939F1ZV-0007"));
         assert!(text.matches('\u{c}').count() > 2, "page count");
@@ -2057,6 +2091,43 @@ mod tests {
     }
 
     #[test]
+    fn table_4_rows_at_zero_on_both_sides_are_left_off_the_page() {
+        let pdftotext = std::path::Path::new("/usr/bin/pdftotext");
+        if !pdftotext.exists() {
+            return;
+        }
+        let mut report = sample();
+        let zero = |table: &str, verdict: Verdict, finding: &str| ItcRow {
+            month: "2024-04".to_string(),
+            table: table.to_string(),
+            source: "2B itcrev".to_string(),
+            gstr2b: Heads::default(),
+            gstr3b: Heads::default(),
+            difference: Heads::default(),
+            finding: finding.to_string(),
+            verdict,
+        };
+        report.itc.push(zero("4B(2)", Verdict::Agrees, "agrees"));
+        report.itc.push(zero(
+            "4D(2)",
+            Verdict::CouldNotReconcile,
+            "could not read 2B section itcunavl.nonrevsup (not an object)",
+        ));
+        let bytes = render(&report, &Template::builtin()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.pdf");
+        std::fs::write(&path, &bytes).unwrap();
+        let out = std::process::Command::new(pdftotext)
+            .arg(&path)
+            .arg("-")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains("4B(2) GSTR-2B"), "nothing to read");
+        assert!(text.contains("4D(2) GSTR-2B"), "a finding is shown at zero");
+    }
+
+    #[test]
     fn empty_report_renders() {
         let mut report = sample();
         report.snapshots.clear();
@@ -2064,6 +2135,7 @@ mod tests {
         report.payments.clear();
         report.outward.clear();
         report.itc.clear();
+        report.itc_summary.clear();
         report.changes.clear();
         report.notes.clear();
         report.legal_name = None;

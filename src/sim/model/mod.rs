@@ -111,6 +111,9 @@ pub struct Business {
     page_size: usize,
     /// GSTR-2B pages at least (empty pages past the documents).
     min_2b_pages: usize,
+    /// Inward invoice numbers the business rejected in IMS: the 2B of their
+    /// month, regenerated, moves them from `itcavl` to `itcRejected`.
+    ims_rejected: Arc<std::collections::BTreeSet<String>>,
 }
 
 struct Inner {
@@ -168,6 +171,7 @@ impl Business {
             }),
             page_size: DEFAULT_PAGE_SIZE,
             min_2b_pages: 1,
+            ims_rejected: Arc::default(),
         }
     }
 
@@ -183,6 +187,22 @@ impl Business {
     pub fn with_min_2b_pages(mut self, pages: usize) -> Business {
         self.min_2b_pages = pages.max(1);
         self
+    }
+
+    /// The same business having rejected, in IMS, the first B2B invoice of
+    /// `month` not yet rejected; also gives its number and tax. None when the
+    /// month has no such invoice. The 3B already filed keeps its claim.
+    pub fn with_ims_rejection(mut self, month: Month) -> Option<(Business, String, Heads)> {
+        let inward = self.inward(month);
+        let doc = inward.invoices.iter().find(|d| !self.is_rejected(&d.num))?;
+        let mut rejected = (*self.ims_rejected).clone();
+        rejected.insert(doc.num.clone());
+        self.ims_rejected = Arc::new(rejected);
+        Some((self, doc.num.clone(), doc.tax()))
+    }
+
+    pub(crate) fn is_rejected(&self, num: &str) -> bool {
+        self.ims_rejected.contains(num)
     }
 
     pub fn gstin(&self) -> &Gstin {

@@ -623,9 +623,17 @@ fn tax_fields(t: Heads) -> Value {
     json!({"igst": rs(t.igst()), "cgst": rs(t.cgst()), "sgst": rs(t.sgst()), "cess": rs(t.cess())})
 }
 
+/// The first return period of the IMS era: its 2B documents carry no `items`
+/// and its summary has `itcRejected` (GST-PRIMER.md; `domain::returns::gstr2b`).
+pub const IMS_FIRST: Month = Month { year: 2024, month: 10 };
+
 /// GSTR-2B documents in page order: (section, supplier or none, rendered entry).
+/// Tax sits on each document (`txval`, `igst`, ...); before the IMS era each
+/// B2B invoice and note also lists its `items`. Invoices rejected in IMS are
+/// left out (they are totalled in `itcRejected`).
 fn gstr2b_docs(b: &Business, month: Month) -> Vec<(&'static str, Option<usize>, Value)> {
     let inward = b.inward(month);
+    let ims = month >= IMS_FIRST;
     let item_rows = |d: &Doc| -> Vec<Value> {
         d.items
             .iter()
@@ -636,23 +644,43 @@ fn gstr2b_docs(b: &Business, month: Month) -> Vec<(&'static str, Option<usize>, 
             })
             .collect()
     };
+    let with_tax = |mut v: Value, d: &Doc| {
+        if let Value::Object(m) = &mut v {
+            let t = d.tax();
+            m.insert("txval".into(), rs(d.txval()));
+            m.insert("igst".into(), rs(t.igst()));
+            m.insert("cgst".into(), rs(t.cgst()));
+            m.insert("sgst".into(), rs(t.sgst()));
+            m.insert("cess".into(), rs(t.cess()));
+            if !ims {
+                m.insert("items".into(), Value::Array(item_rows(d)));
+            }
+        }
+        v
+    };
     let mut docs = Vec::new();
-    let mut invoices: Vec<&Doc> = inward.invoices.iter().collect();
+    let mut invoices: Vec<&Doc> = inward.invoices.iter().filter(|d| !b.is_rejected(&d.num)).collect();
     invoices.sort_by_key(|d| d.party);
     for d in invoices {
         docs.push((
             "b2b",
             d.party,
-            json!({"inum": d.num, "typ": "R", "dt": inv_date(d.date), "val": rs(d.val()), "pos": pos(d.pos),
-                "rev": "N", "itcavl": "Y", "rsn": "", "diffprcnt": 1, "srctyp": "e-Invoice", "items": item_rows(d)}),
+            with_tax(
+                json!({"inum": d.num, "typ": "R", "dt": inv_date(d.date), "val": rs(d.val()), "pos": pos(d.pos),
+                    "rev": "N", "itcavl": "Y", "rsn": "", "diffprcnt": 1, "srctyp": "e-Invoice"}),
+                d,
+            ),
         ));
     }
     for d in &inward.notes {
         docs.push((
             "cdnr",
             d.party,
-            json!({"ntnum": d.num, "typ": "C", "suptyp": "R", "dt": inv_date(d.date), "val": rs(d.val()),
-                "pos": pos(d.pos), "rev": "N", "itcavl": "Y", "rsn": "", "items": item_rows(d)}),
+            with_tax(
+                json!({"ntnum": d.num, "typ": "C", "suptyp": "R", "dt": inv_date(d.date), "val": rs(d.val()),
+                    "pos": pos(d.pos), "rev": "N", "itcavl": "Y", "rsn": ""}),
+                d,
+            ),
         ));
     }
     for d in &inward.isd {
@@ -706,7 +734,9 @@ fn gstr2b(b: &Business, month: Month, file_number: Option<&str>, today: NaiveDat
         },
     };
     let inward = b.inward(month);
-    let b2b = inward.invoices.iter().fold(Heads::default(), |a, d| a + d.tax());
+    let (rejected, accepted): (Vec<&Doc>, Vec<&Doc>) = inward.invoices.iter().partition(|d| b.is_rejected(&d.num));
+    let b2b = accepted.iter().fold(Heads::default(), |a, d| a + d.tax());
+    let rejected = rejected.iter().fold(Heads::default(), |a, d| a + d.tax());
     let cdnr = inward.notes.iter().fold(Heads::default(), |a, d| a + d.tax());
     let isd = inward.isd.iter().fold(Heads::default(), |a, d| a + d.tax);
     let impg = Heads([inward.imports.iter().map(|d| d.igst).sum(), 0, 0, 0]);
@@ -717,15 +747,26 @@ fn gstr2b(b: &Business, month: Month, file_number: Option<&str>, today: NaiveDat
         }
         v
     };
-    let itcsumm = json!({
-        "itcavl": {
-            "nonrevsup": {"igst": rs((b2b - cdnr).igst()), "cgst": rs((b2b - cdnr).cgst()), "sgst": rs((b2b - cdnr).sgst()),
-                "cess": rs((b2b - cdnr).cess()), "b2b": tax_fields(b2b), "cdnr": tax_fields(cdnr)},
-            "isdsup": with(isd, "isd", isd),
-            "imports": with(impg, "impg", impg)
-        },
-        "itcunavl": {"nonrevsup": tax_fields(Heads::default())}
-    });
+    // GSTN's shape (`domain::returns::gstr2b`): B2B invoices (and debit notes)
+    // in `nonrevsup`, credit notes in `othersup`, to be netted off 4A(5).
+    let mut itcavl = Map::new();
+    itcavl.insert("nonrevsup".into(), with(b2b, "b2b", b2b));
+    itcavl.insert("isdsup".into(), with(isd, "isd", isd));
+    itcavl.insert("imports".into(), with(impg, "impg", impg));
+    if !inward.notes.is_empty() {
+        itcavl.insert("othersup".into(), with(cdnr, "cdnr", cdnr));
+    }
+    let mut itcsumm = Map::new();
+    itcsumm.insert("itcavl".into(), Value::Object(itcavl));
+    itcsumm.insert("itcunavl".into(), json!({"nonrevsup": tax_fields(Heads::default())}));
+    if month >= IMS_FIRST {
+        itcsumm.insert("itcrev".into(), json!({"nonrevsup": tax_fields(Heads::default())}));
+        itcsumm.insert(
+            "itcRejected".into(),
+            json!({"nonrevsup": with(rejected, "b2b", rejected)}),
+        );
+    }
+    let itcsumm = Value::Object(itcsumm);
     let mut others: Vec<(&str, Vec<Value>)> = Vec::new();
     let mut suppliers: BTreeMap<usize, Vec<Value>> = BTreeMap::new();
     let mut notes: BTreeMap<usize, Vec<Value>> = BTreeMap::new();
