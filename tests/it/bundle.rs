@@ -55,7 +55,7 @@ pub(crate) fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTr
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "4cdf39d00b2f47ea0c755a679422eb51f7f7ece9f131a2af4cfa0126fa3c861c";
+const GOLDEN_SHA256: &str = "eaf21674553a2d6690093ffba2a54f513d3f804d410c64cc4b99e9ccb5a79120";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {
