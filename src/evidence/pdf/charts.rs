@@ -19,11 +19,14 @@ use crate::domain::money::rupees;
 /// Backend units per PDF point.
 const SCALE: f32 = 10.0;
 
+/// One piece of text a chart drew: face, size, colour, baseline start, text.
+type DrawnText = (Face, f32, [u8; 3], (f32, f32), String);
+
 /// What a chart drew, in points from the chart box's bottom-left corner.
 #[derive(Default)]
 struct Drawn {
     shapes: Vec<Op>,
-    texts: Vec<(Face, f32, [u8; 3], (f32, f32), String)>,
+    texts: Vec<DrawnText>,
 }
 
 /// A plotters backend that records the chart for the PDF.
