@@ -23,7 +23,7 @@
 //!   the 3B rows read as GSTN's GSTR-3B schema names them (`itc_elg.itc_avl`
 //!   `ty` IMPG, IMPS, ISRC, ISD, OTH; `itc_rev` and `itc_inelg` RUL, OTH; the
 //!   documented sample `tests/fixtures/samples/gstr3b.json`, from Sandbox's
-//!   "GSTR-3B" page, https://developer.sandbox.co.in/docs/gstr-3b).
+//!   "GSTR-3B" page, <https://developer.sandbox.co.in/docs/gstr-3b>).
 //! - `pditc` fields read as GSTN defines them: `x_pdy` is liability head `x` paid
 //!   with credit of head `y` (`i_pdc`: IGST paid from CGST credit), which is what
 //!   the documented 3B sample balances with. The credit ledger is debited by the

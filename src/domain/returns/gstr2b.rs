@@ -6,12 +6,12 @@
 //! naming the section, which the reconciliation reports as a finding.
 //!
 //! Sources (read 2026-12-01):
-//! - Sandbox, "GSTR-2B" (https://developer.sandbox.co.in/docs/gstr-2b): the
+//! - Sandbox, "GSTR-2B" (<https://developer.sandbox.co.in/docs/gstr-2b>): the
 //!   document (`gstin`, `rtnprd`, `version`, `gendt`, `itcsumm`, `docdata`)
 //!   is the answer's `data.data`; `itcsumm.itcavl.nonrevsup` carries head
 //!   totals (`igst`, `cgst`, `sgst`, `cess`) and parts (`b2b`, ...).
 //! - Vayana, "Gst Returns Download Lite for GSTR-2b"
-//!   (https://docs.enriched-api.vayana.com/routes/basic/gstn/apis/returns/Gstr-Download-Lite-Api/gstr-2b):
+//!   (<https://docs.enriched-api.vayana.com/routes/basic/gstn/apis/returns/Gstr-Download-Lite-Api/gstr-2b>):
 //!   GSTN's own answer `{chksum, data:{gstin, rtnprd, version, gendt,
 //!   itcsumm, ...}}`, so a pass-through puts the document one level deeper;
 //!   `itcavl` has `nonrevsup` (b2b, b2ba, cdnr, cdnra, ecom, ecoma), `isdsup`
