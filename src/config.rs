@@ -45,7 +45,84 @@ pub struct RawConfig {
     pub alerts: RawAlerts,
     pub logging: RawLogging,
     pub display: RawDisplay,
+    pub web: RawWeb,
     pub gstin: Vec<RawGstin>,
+}
+
+/// `[web]`: the read-only web view (`gstvault serve`, or the daemon when
+/// `listen` is set).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawWeb {
+    /// `127.0.0.1:8080`; empty: the daemon serves no web view.
+    pub listen: String,
+    /// PEM certificate chain and private key for built-in TLS (both or neither).
+    pub tls_cert: String,
+    pub tls_key: String,
+    /// Cookies carry `Secure` behind a TLS-terminating reverse proxy.
+    pub behind_tls_proxy: bool,
+    /// A login lasts this long without activity.
+    pub session_minutes: u32,
+}
+
+impl Default for RawWeb {
+    fn default() -> Self {
+        RawWeb {
+            listen: String::new(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
+            behind_tls_proxy: false,
+            session_minutes: 480,
+        }
+    }
+}
+
+/// `[web]`, validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebSettings {
+    pub listen: Option<SocketAddr>,
+    /// Certificate and key files for built-in TLS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub behind_tls_proxy: bool,
+    pub session_minutes: u32,
+}
+
+impl WebSettings {
+    /// Whether the browser talks TLS to us or to the proxy in front.
+    pub fn over_tls(&self) -> bool {
+        self.tls.is_some() || self.behind_tls_proxy
+    }
+}
+
+/// Validates `[web]`; errors name the key.
+fn web_settings(raw: &RawWeb, base: &Path) -> Result<WebSettings, (String, String)> {
+    let listen = match raw.listen.trim() {
+        "" => None,
+        text => Some(text.parse::<SocketAddr>().map_err(|_| {
+            (
+                "web.listen".to_string(),
+                format!("{text:?} is not an address such as 127.0.0.1:8080"),
+            )
+        })?),
+    };
+    let tls = match (raw.tls_cert.trim(), raw.tls_key.trim()) {
+        ("", "") => None,
+        ("", _) => return Err(("web.tls_cert".into(), "give the certificate file with the key".into())),
+        (_, "") => return Err(("web.tls_key".into(), "give the key file with the certificate".into())),
+        (cert, key) => Some((resolve(base, cert), resolve(base, key))),
+    };
+    if !(5..=7 * 24 * 60).contains(&raw.session_minutes) {
+        return Err((
+            "web.session_minutes".into(),
+            "must be between 5 and 10080 (a week)".into(),
+        ));
+    }
+    Ok(WebSettings {
+        listen,
+        tls,
+        behind_tls_proxy: raw.behind_tls_proxy,
+        session_minutes: raw.session_minutes,
+    })
 }
 
 /// `[display]`: how times are shown to people.
@@ -312,6 +389,8 @@ pub struct Config {
     pub log_level: String,
     /// The zone every time a person reads is shown in (`[display] timezone`).
     pub display_zone: crate::domain::time::Zone,
+    /// The web view.
+    pub web: WebSettings,
     /// The archive's minisign secret key and its public half (`.pub` beside it).
     pub signing_key: PathBuf,
     pub public_key: PathBuf,
@@ -460,6 +539,7 @@ impl Config {
             .map(|t| resolve(base, t));
         let daemon = daemon_settings(&raw.daemon).map_err(|(key, message)| invalid(&key, message))?;
         let alerts = alert_settings(&raw.alerts).map_err(|(key, message)| invalid(&key, message))?;
+        let web = web_settings(&raw.web, base).map_err(|(key, message)| invalid(&key, message))?;
         let log_format = match raw.logging.format.as_str() {
             "human" => LogFormat::Human,
             "json" => LogFormat::Json,
@@ -486,6 +566,7 @@ impl Config {
             )
         })?;
         Ok(Config {
+            web,
             display_zone,
             source: file.to_string(),
             archive_path,
