@@ -14,6 +14,7 @@
 //! denial, and `Cache-Control: no-store`. Every request is written to the
 //! access log: who, what, when, from where, and the answer's status.
 
+pub mod archive;
 pub mod auth;
 mod pages;
 mod templates;
@@ -44,19 +45,8 @@ pub trait Accounts: Send + Sync {
     fn verify(&self, hash: &str, password: &str) -> bool;
 }
 
-/// One line of the access log.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AccessEntry {
-    pub at: Timestamp,
-    /// The account, or `-` before a login.
-    pub user: String,
-    pub address: String,
-    pub method: String,
-    pub path: String,
-    pub status: u16,
-    /// What was viewed or downloaded, in words (`bundle 4f2a…`, `login refused`).
-    pub what: String,
-}
+/// One line of the access log: who, what, when, from where, the status.
+pub type AccessEntry = crate::store::access::AccessRow;
 
 /// Where the access log goes.
 pub trait AccessSink: Send + Sync {
@@ -199,6 +189,56 @@ pub fn router(state: Arc<WebState>) -> Router {
         .layer(middleware::from_fn_with_state(Arc::clone(&state), log_access))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
+}
+
+/// Binds `listen` and serves the web view of `config`'s archive (over TLS
+/// when `[web]` names a certificate and key) until `shutdown` resolves;
+/// returns the bound address and the serving task. Fails when the address
+/// cannot be bound or the TLS files cannot be read, naming which.
+pub async fn start(
+    config: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    listen: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)> {
+    use anyhow::Context as _;
+    let access = crate::store::access::AccessLog::open(&config.archive_path)
+        .with_context(|| format!("web view: cannot open the access log in {}", config.archive_path.display()))?;
+    let options = WebOptions {
+        secure_cookies: config.web.over_tls(),
+        session_minutes: i64::from(config.web.session_minutes),
+    };
+    let accounts = Arc::new(archive::ArchiveAccounts::new(&config.archive_path));
+    let tls = config.web.tls.clone();
+    let state = Arc::new(WebState::new(config, accounts, Arc::new(access), clock, options));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("web.listen {listen}: cannot bind"))?;
+    let bound = listener.local_addr()?;
+    let task = match tls {
+        None => tokio::spawn(serve(state, listener, shutdown)),
+        Some((cert, key)) => {
+            // ring, the provider reqwest already uses; a second install is refused harmlessly.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                .await
+                .with_context(|| format!("web.tls_cert {} / web.tls_key {}: cannot read", cert.display(), key.display()))?;
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+            });
+            let listener = listener.into_std()?;
+            tokio::spawn(async move {
+                axum_server::from_tcp_rustls(listener, tls)
+                    .handle(handle)
+                    .serve(router(state).into_make_service_with_connect_info::<SocketAddr>())
+                    .await
+            })
+        }
+    };
+    Ok((bound, task))
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves.
