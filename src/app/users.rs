@@ -66,6 +66,33 @@ pub fn add(config: &Config, request: &AddUser, password: &str, now: DateTime<Utc
 ///
 /// Fails as [`add`] does for its input.
 pub fn new_user(request: &AddUser, password: &str, now: DateTime<Utc>) -> Result<NewUser> {
+    let Checked { role, grants, until } = checked(request, now)?;
+    check_password_for(&request.name, password).map_err(input)?;
+    Ok(NewUser {
+        name: request.name.clone(),
+        role,
+        password_hash: hash_password(password)?,
+        grants,
+        until,
+        created_at: Timestamp::of(now),
+    })
+}
+
+/// Checks everything of `request` but the password, so that a command line
+/// can refuse bad flags before asking for one.
+///
+/// Fails as [`add`] does for its input other than the password.
+pub fn check(request: &AddUser, now: DateTime<Utc>) -> Result<()> {
+    checked(request, now).map(drop)
+}
+
+struct Checked {
+    role: Role,
+    grants: Vec<Grant>,
+    until: Option<NaiveDate>,
+}
+
+fn checked(request: &AddUser, now: DateTime<Utc>) -> Result<Checked> {
     check_name(&request.name).map_err(input)?;
     let role = Role::parse(&request.role)
         .ok_or_else(|| input(format!("--role {:?}: one of admin, staff, auditor", request.role)))?;
@@ -122,7 +149,6 @@ pub fn new_user(request: &AddUser, password: &str, now: DateTime<Utc>) -> Result
             )));
         }
     }
-    check_password_for(&request.name, password).map_err(input)?;
     let mut grants: Vec<Grant> = Vec::new();
     for gstin in gstins {
         let grant = Grant { gstin, from, to };
@@ -130,14 +156,7 @@ pub fn new_user(request: &AddUser, password: &str, now: DateTime<Utc>) -> Result
             grants.push(grant);
         }
     }
-    Ok(NewUser {
-        name: request.name.clone(),
-        role,
-        password_hash: hash_password(password)?,
-        grants,
-        until,
-        created_at: Timestamp::of(now),
-    })
+    Ok(Checked { role, grants, until })
 }
 
 /// Sets a new password for the live account `name`.
