@@ -25,6 +25,7 @@ mod query;
 mod rendered;
 mod returns;
 mod secrets;
+mod users;
 mod workbook;
 // The shared harness, also included by the benchmark and the planner example.
 #[path = "../harness/mod.rs"]
