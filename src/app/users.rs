@@ -137,8 +137,11 @@ fn checked(request: &AddUser, now: DateTime<Utc>) -> Result<Checked> {
         .until
         .as_deref()
         .map(|text| {
-            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-                .map_err(|_| input(format!("--until {text:?}: not a date (expected YYYY-MM-DD, e.g. 2027-03-31)")))
+            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+                input(format!(
+                    "--until {text:?}: not a date (expected YYYY-MM-DD, e.g. 2027-03-31)"
+                ))
+            })
         })
         .transpose()?;
     if let Some(until) = until {
@@ -211,8 +214,8 @@ pub fn hash_password(password: &str) -> Result<String> {
 /// The writer lock and the archive, for `user <command>`; a daemon holding
 /// the lock is named as such.
 fn open_writer(config: &Config, command: &str) -> Result<(WriterLock, Store)> {
-    let lock = WriterLock::acquire(&config.archive_path).map_err(|e| {
-        match WriterLock::state(&config.archive_path) {
+    let lock =
+        WriterLock::acquire(&config.archive_path).map_err(|e| match WriterLock::state(&config.archive_path) {
             LockState::Held(Some(holder)) if holder.command == "daemon" => input(format!(
                 "user {command}: the daemon (pid {}) is writing to archive {}, and accounts are written by one \
                  process at a time: stop the daemon, run `gstvault user {command}` again, then start it",
@@ -220,8 +223,7 @@ fn open_writer(config: &Config, command: &str) -> Result<(WriterLock, Store)> {
                 config.archive_path.display()
             )),
             _ => AppError::Store(e),
-        }
-    })?;
+        })?;
     let store = Store::open(&config.archive_path)?;
     Ok((lock, store))
 }
@@ -338,6 +340,9 @@ mod tests {
         assert_eq!(made.grants.len(), 1, "a GSTIN given twice is one grant");
         assert_eq!(made.grants[0].from, Some(Month::parse("2025-04").unwrap()));
         assert!(verify_password(&made.password_hash, password));
-        assert!(!format!("{made:?}").contains(&made.password_hash), "Debug leaves the hash out");
+        assert!(
+            !format!("{made:?}").contains(&made.password_hash),
+            "Debug leaves the hash out"
+        );
     }
 }

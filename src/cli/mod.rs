@@ -669,12 +669,8 @@ fn user(config_path: &Path, command: UserCommand) -> Result<ExitCode> {
                 added.role,
                 added.name,
                 match added.role {
-                    crate::domain::access::Role::Auditor => added
-                        .grants
-                        .iter()
-                        .map(|g| g.describe())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    crate::domain::access::Role::Auditor =>
+                        added.grants.iter().map(|g| g.describe()).collect::<Vec<_>>().join(", "),
                     _ => "every GSTIN".into(),
                 }
             );
@@ -722,8 +718,8 @@ fn read_password(name: &str, command: &str, from_stdin: bool) -> Result<String> 
     }
     let first = rpassword::prompt_password(format!("new password for {name}: "))
         .context("cannot read the password from the terminal")?;
-    let second =
-        rpassword::prompt_password("the same password again: ").context("cannot read the password from the terminal")?;
+    let second = rpassword::prompt_password("the same password again: ")
+        .context("cannot read the password from the terminal")?;
     if first != second {
         bail!("user {command} {name}: the two passwords differ: nothing was changed");
     }

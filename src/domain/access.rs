@@ -326,7 +326,17 @@ mod tests {
         for good in ["a", "ca.sharma", "audit_2026", "r-k", &"x".repeat(32)] {
             assert_eq!(check_name(good), Ok(()), "{good}");
         }
-        for bad in ["", "1abc", ".abc", "Alice", "al ice", "al/ice", "ål", &"x".repeat(33), "a\n"] {
+        for bad in [
+            "",
+            "1abc",
+            ".abc",
+            "Alice",
+            "al ice",
+            "al/ice",
+            "ål",
+            &"x".repeat(33),
+            "a\n",
+        ] {
             let e = check_name(bad).unwrap_err();
             assert!(e.starts_with("user name "), "{e}");
             assert!(!e.contains('\n'), "one line: {e:?}");
@@ -338,11 +348,16 @@ mod tests {
         assert_eq!(check_password("correct horse battery"), Ok(()));
         assert_eq!(check_password("abcdefghijkl"), Ok(()), "12 is enough");
         let short = check_password("abcdefghijk").unwrap_err();
-        assert!(short.contains("11 characters") && short.contains("at least 12"), "{short}");
+        assert!(
+            short.contains("11 characters") && short.contains("at least 12"),
+            "{short}"
+        );
         assert!(!short.contains("abcdefghijk"), "never the password: {short}");
         // Characters, not bytes.
         assert!(check_password("ééééééé1").is_err());
-        assert!(check_password("aaaaaaaaaaaaaaaa").unwrap_err().contains("one character repeated"));
+        assert!(check_password("aaaaaaaaaaaaaaaa")
+            .unwrap_err()
+            .contains("one character repeated"));
         assert!(check_password_for("ca.sharma.2026", "ca.sharma.2026")
             .unwrap_err()
             .contains("the user's name"));

@@ -9,8 +9,8 @@
 
 pub mod access;
 pub mod catalog;
-pub mod charts;
 pub mod change;
+pub mod charts;
 pub mod diff;
 pub mod digest;
 pub mod documents;

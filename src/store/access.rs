@@ -52,11 +52,15 @@ impl AccessLog {
     pub fn open(path: &Path) -> Result<AccessLog> {
         // Refuses a missing archive and a schema this build does not write.
         drop(Reader::open(path)?);
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-            .map_err(|e| sqlite(path, e))?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| sqlite(path, e))?;
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
             .map_err(|e| sqlite(path, e))?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(|e| sqlite(path, e))?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(|e| sqlite(path, e))?;
         Ok(AccessLog {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
@@ -92,7 +96,11 @@ impl Reader {
     ///
     /// Fails when the archive cannot be read or a row is not readable.
     pub fn access_log(&self, limit: usize) -> Result<Vec<AccessRow>> {
-        let limit = if limit == 0 { -1 } else { i64::try_from(limit).unwrap_or(i64::MAX) };
+        let limit = if limit == 0 {
+            -1
+        } else {
+            i64::try_from(limit).unwrap_or(i64::MAX)
+        };
         let mut stmt = self
             .conn
             .prepare(

@@ -282,7 +282,7 @@ fn schema_4_archives_migrate_without_losing_a_byte() {
     drop(schema_4(&path3));
     let err = Reader::open(&path3).err().expect("refused").to_string();
     assert!(
-        err.contains("archive schema 4 is older than this gstvault's 10"),
+        err.contains("archive schema 4 is older than this gstvault's 11"),
         "{err}"
     );
     assert!(Reader::open(&path).is_ok());
@@ -429,19 +429,33 @@ fn accounts_are_unique_while_live_change_in_place_and_the_access_log_only_grows(
     store.add_user(&auditor).unwrap();
     let taken = store.add_user(&auditor).unwrap_err();
     assert!(matches!(taken, StoreError::Refused { .. }));
-    assert!(taken.to_string().contains("user \"ca.sharma\" exists already"), "{taken}");
+    assert!(
+        taken.to_string().contains("user \"ca.sharma\" exists already"),
+        "{taken}"
+    );
     assert!(!format!("{auditor:?}").contains("$phc$first"));
     let (viewer, hash) = store.viewer("ca.sharma").unwrap().unwrap();
     assert_eq!(hash, "$phc$first");
-    assert_eq!((viewer.role, &viewer.grants, viewer.until), (Role::Auditor, &auditor.grants, auditor.until));
+    assert_eq!(
+        (viewer.role, &viewer.grants, viewer.until),
+        (Role::Auditor, &auditor.grants, auditor.until)
+    );
     store.set_password("ca.sharma", "$phc$second").unwrap();
     assert_eq!(store.viewer("ca.sharma").unwrap().unwrap().1, "$phc$second");
-    assert!(store.set_password("nobody", "x").unwrap_err().to_string().contains("no user \"nobody\""));
+    assert!(store
+        .set_password("nobody", "x")
+        .unwrap_err()
+        .to_string()
+        .contains("no user \"nobody\""));
     let listed = store.users().unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!((listed[0].name.as_str(), listed[0].created_at), ("ca.sharma", t));
     store.remove_user("ca.sharma", t).unwrap();
-    assert_eq!(store.viewer("ca.sharma").unwrap(), None, "a removed account cannot log in");
+    assert_eq!(
+        store.viewer("ca.sharma").unwrap(),
+        None,
+        "a removed account cannot log in"
+    );
     assert!(store.users().unwrap().is_empty());
     assert!(store.remove_user("ca.sharma", t).is_err(), "removed once");
     // The name is free again: a new account, without the old one's grants.
@@ -472,12 +486,22 @@ fn accounts_are_unique_while_live_change_in_place_and_the_access_log_only_grows(
         .unwrap();
     }
     let rows = store.access_log(0).unwrap();
-    assert_eq!(rows.iter().map(|r| r.status).collect::<Vec<_>>(), vec![404, 200], "newest first");
+    assert_eq!(
+        rows.iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![404, 200],
+        "newest first"
+    );
     assert_eq!(store.access_log(1).unwrap().len(), 1);
     assert_eq!(rows[0].user, "-");
     for sql in ["UPDATE access_log SET status = 200", "DELETE FROM access_log"] {
         let refused = store.connection().execute(sql, []).unwrap_err();
-        assert!(refused.to_string().contains("access_log is append-only"), "{sql}: {refused}");
+        assert!(
+            refused.to_string().contains("access_log is append-only"),
+            "{sql}: {refused}"
+        );
     }
-    assert!(AccessLog::open(&dir.path().join("none.sqlite")).is_err(), "no archive, no log");
+    assert!(
+        AccessLog::open(&dir.path().join("none.sqlite")).is_err(),
+        "no archive, no log"
+    );
 }

@@ -45,7 +45,10 @@ fn gstvault(dir: &Path, args: &[&str], stdin: Option<&str>) -> (i32, String, Str
             "{args:?} printed a password"
         );
     }
-    assert!(!stdout.contains("$argon2") && !stderr.contains("$argon2"), "{args:?} printed a hash");
+    assert!(
+        !stdout.contains("$argon2") && !stderr.contains("$argon2"),
+        "{args:?} printed a hash"
+    );
     (out.status.code().unwrap_or(-1), stdout, stderr)
 }
 
@@ -104,8 +107,14 @@ fn accounts_are_added_listed_verified_changed_and_removed_through_the_binary() {
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].starts_with("name") && lines[0].contains("role") && lines[0].contains("gstins"));
     assert!(lines[1].starts_with("boss") && lines[1].contains("admin") && lines[1].contains("all"));
-    assert!(lines[2].starts_with("ca.sharma") && lines[2].contains("2999-12-31"), "{out}");
-    assert!(lines[2].contains(&format!("{g1} 2025-04..2026-03; {g2} 2025-04..2026-03")), "{out}");
+    assert!(
+        lines[2].starts_with("ca.sharma") && lines[2].contains("2999-12-31"),
+        "{out}"
+    );
+    assert!(
+        lines[2].contains(&format!("{g1} 2025-04..2026-03; {g2} 2025-04..2026-03")),
+        "{out}"
+    );
     let (_, json, _) = gstvault(dir.path(), &["user", "list", "--json"], None);
     let rows: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
     assert_eq!(rows.len(), 2);
@@ -117,7 +126,10 @@ fn accounts_are_added_listed_verified_changed_and_removed_through_the_binary() {
     let hash = |name: &str| Reader::open(&archive).unwrap().viewer(name).unwrap().map(|(_, h)| h);
     let auditor_hash = hash("ca.sharma").unwrap();
     assert!(auditor_hash.starts_with("$argon2id$"), "{auditor_hash}");
-    assert!(verify_password(&auditor_hash, AUDITOR_PASSWORD), "the line ending is not part of it");
+    assert!(
+        verify_password(&auditor_hash, AUDITOR_PASSWORD),
+        "the line ending is not part of it"
+    );
     assert!(!verify_password(&auditor_hash, ADMIN_PASSWORD));
     assert!(verify_password(&hash("boss").unwrap(), ADMIN_PASSWORD));
     let (viewer, _) = Reader::open(&archive).unwrap().viewer("ca.sharma").unwrap().unwrap();
@@ -213,7 +225,10 @@ fn bad_account_input_is_one_line_exit_2_and_never_echoes_the_password() {
     }
     let (code, _, err) = gstvault(dir.path(), &["user", "add", "Alice", "--role", "admin"], None);
     assert_eq!(code, 2);
-    assert!(err.starts_with("error: user name \"Alice\": 1 to 32 characters"), "{err}");
+    assert!(
+        err.starts_with("error: user name \"Alice\": 1 to 32 characters"),
+        "{err}"
+    );
     // No terminal and no --password-stdin: refused, nothing asked.
     let (code, _, err) = gstvault(dir.path(), &["user", "add", "alice", "--role", "admin"], None);
     assert_eq!(code, 2);
@@ -224,7 +239,10 @@ fn bad_account_input_is_one_line_exit_2_and_never_echoes_the_password() {
     assert_eq!(err.trim_end().lines().count(), 1);
     let (code, _, err) = gstvault(dir.path(), &["user", "passwd", "alice"], None);
     assert_eq!(code, 2);
-    assert!(err.starts_with("error: user passwd alice: stdin is not a terminal"), "{err}");
+    assert!(
+        err.starts_with("error: user passwd alice: stdin is not a terminal"),
+        "{err}"
+    );
     assert!(!dir.path().join("archive.sqlite").exists(), "nothing was written");
 }
 
