@@ -1,7 +1,7 @@
 //! The application layer: one function per use case, and the only way in.
 //! The command line, the daemon, the demo, the benchmark harness and the
 //! tests all call these to capture, export, log in, make the signing key,
-//! plan, report status and verify, so a promise such as "every capture run
+//! plan, report status, verify and manage the web view's accounts, so a promise such as "every capture run
 //! that appends to the log ends in a signed checkpoint" is kept in one place
 //! instead of once per entry point.
 //!
@@ -16,6 +16,7 @@ pub mod keys;
 pub mod login;
 pub mod plan;
 pub mod status;
+pub mod users;
 pub mod verify;
 
 use crate::capture::client::ClientError;

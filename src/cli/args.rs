@@ -67,6 +67,9 @@ pub enum Command {
     Liability(LiabilityArgs),
     /// GSTR-2B ITC of a month by section and head, as archived at an instant, or the difference between two.
     Itc(ItcArgs),
+    /// The web view's accounts: add, list, remove, change a password.
+    #[command(subcommand)]
+    User(UserCommand),
 }
 
 /// Where a query reads and how it prints.
@@ -428,4 +431,55 @@ pub struct DemoArgs {
     /// Directory for the demo's config and archive (default: a new temporary directory).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add an account (the password is asked twice on a terminal, or read with --password-stdin).
+    Add(UserAddArgs),
+    /// List the live accounts: name, role, GSTINs granted, last day, created.
+    List(UserListArgs),
+    /// Remove an account: it can never log in again (its name may be reused).
+    Remove {
+        /// The account's name.
+        name: String,
+    },
+    /// Set a new password for an account.
+    Passwd {
+        /// The account's name.
+        name: String,
+        /// Read the password from standard input (one line) instead of asking on the terminal.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct UserAddArgs {
+    /// The account's name: 1-32 characters of a-z, 0-9, '.', '_', '-', starting with a letter.
+    pub name: String,
+    /// admin (everything, the access log), staff (every GSTIN) or auditor (only the GSTINs granted).
+    #[arg(long)]
+    pub role: String,
+    /// A GSTIN an auditor may see (repeatable; auditors only).
+    #[arg(long)]
+    pub gstin: Vec<String>,
+    /// First month the auditor may see of each --gstin (YYYY-MM).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last month the auditor may see of each --gstin (YYYY-MM).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// The last day (IST) the account may see anything, YYYY-MM-DD.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Read the password from standard input (one line) instead of asking on the terminal.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct UserListArgs {
+    #[command(flatten)]
+    pub output: QueryOutput,
 }

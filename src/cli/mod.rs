@@ -290,6 +290,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 "no GSTR-2B snapshot of that month archived at that instant",
             )
         }
+        Command::User(command) => user(&cli.config, command),
     }
 }
 
@@ -657,4 +658,85 @@ fn plan(config_path: &Path, args: PlanArgs) -> Result<ExitCode> {
     let report = app::plan::plan(&config, &selection, Utc::now())?;
     out!("{}", crate::render::plan(&report, args.calls));
     Ok(ExitCode::Ok)
+}
+
+/// `user add / list / remove / passwd`: the web view's accounts. The
+/// password comes from stdin with `--password-stdin`, else is asked twice on
+/// the terminal without echo; it is never printed.
+fn user(config_path: &Path, command: UserCommand) -> Result<ExitCode> {
+    match command {
+        UserCommand::Add(args) => {
+            let config = load_config(config_path)?;
+            let request = app::users::AddUser {
+                name: args.name,
+                role: args.role,
+                gstins: args.gstin,
+                from: args.from,
+                to: args.to,
+                until: args.until,
+            };
+            // Bad flags are refused before a password is asked for.
+            app::users::check(&request, Utc::now())?;
+            let password = read_password(&request.name, "add", args.password_stdin)?;
+            let added = app::users::add(&config, &request, &password, Utc::now())?;
+            outln!(
+                "added {} {} ({})",
+                added.role,
+                added.name,
+                match added.role {
+                    crate::domain::access::Role::Auditor =>
+                        added.grants.iter().map(|g| g.describe()).collect::<Vec<_>>().join(", "),
+                    _ => "every GSTIN".into(),
+                }
+            );
+            Ok(ExitCode::Ok)
+        }
+        UserCommand::List(args) => {
+            let reader = open_for_query(config_path, &args.output.archive)?;
+            let rows = app::users::list(&reader)?;
+            print_table(&crate::render::users::users_table(&rows), &args.output, "no accounts")
+        }
+        UserCommand::Remove { name } => {
+            let config = load_config(config_path)?;
+            app::users::remove(&config, &name, Utc::now())?;
+            outln!("removed {name}: it can no longer log in");
+            Ok(ExitCode::Ok)
+        }
+        UserCommand::Passwd { name, password_stdin } => {
+            let config = load_config(config_path)?;
+            crate::domain::access::check_name(&name).map_err(anyhow::Error::msg)?;
+            let password = read_password(&name, "passwd", password_stdin)?;
+            app::users::passwd(&config, &name, &password)?;
+            outln!("password of {name} changed");
+            Ok(ExitCode::Ok)
+        }
+    }
+}
+
+/// A new password: one line of stdin with `--password-stdin`, else typed
+/// twice on the terminal without echo. Refused without a terminal.
+fn read_password(name: &str, command: &str, from_stdin: bool) -> Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("--password-stdin: cannot read standard input")?;
+        let password = line.strip_suffix('\n').unwrap_or(&line);
+        let password = password.strip_suffix('\r').unwrap_or(password);
+        return Ok(password.to_string());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "user {command} {name}: stdin is not a terminal, so the password cannot be typed: \
+             give it on standard input with --password-stdin"
+        );
+    }
+    let first = rpassword::prompt_password(format!("new password for {name}: "))
+        .context("cannot read the password from the terminal")?;
+    let second = rpassword::prompt_password("the same password again: ")
+        .context("cannot read the password from the terminal")?;
+    if first != second {
+        bail!("user {command} {name}: the two passwords differ: nothing was changed");
+    }
+    Ok(first)
 }

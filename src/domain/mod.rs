@@ -4,7 +4,7 @@
 //! auditor's reconciliations, structural diffs, the documents of a return and
 //! changes in business terms, money and the bundle summary
 //! as data, the daemon's schedules, the health conditions the daemon reports
-//! and alerts on. "Now" is always an argument; every other
+//! and alerts on, who may see what (accounts, roles, grants). "Now" is always an argument; every other
 //! folder builds on this one and this one on none of them.
 
 pub mod access;

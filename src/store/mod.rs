@@ -23,9 +23,11 @@
 //! sessions, what health needs of the runs), `alerts` (the daemon's
 //! alerts), `planner` (the planner's reads), `query` (the compliance
 //! queries' reads), `rows` (row types and their SQL), `lock` (the writer
-//! lock); `compact` holds the schema-5 encodings and `bulk` (feature `bulk`)
-//! the benchmark's bulk writer.
+//! lock), `users` (the web view's accounts and grants); `compact` holds the schema-5 encodings and `bulk` (feature `bulk`)
+//! the benchmark's bulk writer. Public: `access`, the web view's access log
+//! and its narrow writer ([`access::AccessLog`]).
 
+pub mod access;
 mod alerts;
 mod append;
 mod bodies;
@@ -42,12 +44,14 @@ mod runs;
 #[cfg(test)]
 mod tests;
 mod tiles;
+mod users;
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 
+pub use access::AccessRow;
 pub use alerts::AlertRow;
 #[cfg(feature = "bulk")]
 pub use bulk::BulkSnapshot;
@@ -56,6 +60,7 @@ pub use query::{ListedSnapshot, PeriodFilter, SnapshotFilter};
 pub use rows::{
     Answer, Appended, BundleRow, ChangeRow, CheckpointRow, JobRunRow, KeyLatest, NewSnapshot, SessionState, SnapshotRow,
 };
+pub use users::{NewUser, UserRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -65,6 +70,10 @@ pub enum StoreError {
     Migration { path: String, source: refinery::Error },
     #[error("archive {path}: {message}")]
     Io { path: String, message: String },
+    /// A write the archive's rules refuse: a user name a live account has,
+    /// an account that does not exist.
+    #[error("archive {path}: {message}")]
+    Refused { path: String, message: String },
     #[error("archive {path}: snapshot {seq}: {message}")]
     Corrupt { path: String, seq: u64, message: String },
     /// Stored evidence that no longer is what was recorded: bytes that do not

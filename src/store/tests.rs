@@ -282,7 +282,7 @@ fn schema_4_archives_migrate_without_losing_a_byte() {
     drop(schema_4(&path3));
     let err = Reader::open(&path3).err().expect("refused").to_string();
     assert!(
-        err.contains("archive schema 4 is older than this gstvault's 10"),
+        err.contains("archive schema 4 is older than this gstvault's 11"),
         "{err}"
     );
     assert!(Reader::open(&path).is_ok());
@@ -324,7 +324,8 @@ fn alerts_open_once_clear_in_place_and_leave_evidence_triggers_alone() {
     // Raised again after it cleared: a new row.
     store.raise_alert(&condition, t, Delivery::Unsent).unwrap();
     assert_eq!(store.alerts().unwrap().len(), 2);
-    // The eleven evidence tables keep both their append-only triggers; alerts have none.
+    // The eleven evidence tables and the access log keep both their
+    // append-only triggers; alerts and the accounts have none.
     let tables: Vec<String> = store
         .connection()
         .prepare("SELECT DISTINCT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%append_only%'")
@@ -333,8 +334,11 @@ fn alerts_open_once_clear_in_place_and_leave_evidence_triggers_alone() {
         .unwrap()
         .collect::<rusqlite::Result<_>>()
         .unwrap();
-    assert_eq!(tables.len(), 11, "{tables:?}");
-    assert!(!tables.contains(&"alerts".to_string()));
+    assert_eq!(tables.len(), 12, "{tables:?}");
+    assert!(tables.contains(&"access_log".to_string()));
+    for operational in ["alerts", "users", "user_grants"] {
+        assert!(!tables.contains(&operational.to_string()), "{operational}");
+    }
 }
 
 #[test]
@@ -397,4 +401,107 @@ fn capture_facts_read_each_gstins_newest_finished_run_and_newest_answer() {
         "run 1's answer, not the running run's"
     );
     assert_eq!(facts[1], (None, None));
+}
+
+#[test]
+fn accounts_are_unique_while_live_change_in_place_and_the_access_log_only_grows() {
+    use crate::domain::access::{Grant, Role};
+    use crate::domain::period::Month;
+    use crate::domain::time::Timestamp;
+    use crate::store::access::{AccessLog, AccessRow};
+    use crate::store::NewUser;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.sqlite");
+    let mut store = Store::open(&path).unwrap();
+    let t = Timestamp::of(Utc::now());
+    let auditor = NewUser {
+        name: "ca.sharma".into(),
+        role: Role::Auditor,
+        password_hash: "$phc$first".into(),
+        grants: vec![Grant {
+            gstin: fixtures().0.clone(),
+            from: Some(Month::parse("2025-04").unwrap()),
+            to: None,
+        }],
+        until: Some(chrono::NaiveDate::from_ymd_opt(2027, 3, 31).unwrap()),
+        created_at: t,
+    };
+    store.add_user(&auditor).unwrap();
+    let taken = store.add_user(&auditor).unwrap_err();
+    assert!(matches!(taken, StoreError::Refused { .. }));
+    assert!(
+        taken.to_string().contains("user \"ca.sharma\" exists already"),
+        "{taken}"
+    );
+    assert!(!format!("{auditor:?}").contains("$phc$first"));
+    let (viewer, hash) = store.viewer("ca.sharma").unwrap().unwrap();
+    assert_eq!(hash, "$phc$first");
+    assert_eq!(
+        (viewer.role, &viewer.grants, viewer.until),
+        (Role::Auditor, &auditor.grants, auditor.until)
+    );
+    store.set_password("ca.sharma", "$phc$second").unwrap();
+    assert_eq!(store.viewer("ca.sharma").unwrap().unwrap().1, "$phc$second");
+    assert!(store
+        .set_password("nobody", "x")
+        .unwrap_err()
+        .to_string()
+        .contains("no user \"nobody\""));
+    let listed = store.users().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].name.as_str(), listed[0].created_at), ("ca.sharma", t));
+    store.remove_user("ca.sharma", t).unwrap();
+    assert_eq!(
+        store.viewer("ca.sharma").unwrap(),
+        None,
+        "a removed account cannot log in"
+    );
+    assert!(store.users().unwrap().is_empty());
+    assert!(store.remove_user("ca.sharma", t).is_err(), "removed once");
+    // The name is free again: a new account, without the old one's grants.
+    store
+        .add_user(&NewUser {
+            role: Role::Staff,
+            grants: vec![],
+            ..auditor.clone()
+        })
+        .unwrap();
+    let (again, _) = store.viewer("ca.sharma").unwrap().unwrap();
+    assert_eq!((again.role, again.grants.len()), (Role::Staff, 0));
+
+    // The web server's own connection appends beside the writer.
+    let log = AccessLog::open(&path).unwrap();
+    fn assert_shareable<T: Send + Sync>(_: &T) {}
+    assert_shareable(&log);
+    for (i, status) in [200u16, 404].into_iter().enumerate() {
+        log.append(&AccessRow {
+            at: Timestamp::from_millis(t.millis() + i as i64),
+            user: if i == 0 { "ca.sharma".into() } else { "-".into() },
+            address: "127.0.0.1".into(),
+            method: "GET".into(),
+            path: format!("/gstin/{i}"),
+            status,
+            what: "a page".into(),
+        })
+        .unwrap();
+    }
+    let rows = store.access_log(0).unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![404, 200],
+        "newest first"
+    );
+    assert_eq!(store.access_log(1).unwrap().len(), 1);
+    assert_eq!(rows[0].user, "-");
+    for sql in ["UPDATE access_log SET status = 200", "DELETE FROM access_log"] {
+        let refused = store.connection().execute(sql, []).unwrap_err();
+        assert!(
+            refused.to_string().contains("access_log is append-only"),
+            "{sql}: {refused}"
+        );
+    }
+    assert!(
+        AccessLog::open(&dir.path().join("none.sqlite")).is_err(),
+        "no archive, no log"
+    );
 }

@@ -18,7 +18,9 @@ pub struct ArchiveAccounts {
 
 impl ArchiveAccounts {
     pub fn new(path: &Path) -> ArchiveAccounts {
-        ArchiveAccounts { path: path.to_path_buf() }
+        ArchiveAccounts {
+            path: path.to_path_buf(),
+        }
     }
 }
 

@@ -202,8 +202,12 @@ pub async fn start(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>)> {
     use anyhow::Context as _;
-    let access = crate::store::access::AccessLog::open(&config.archive_path)
-        .with_context(|| format!("web view: cannot open the access log in {}", config.archive_path.display()))?;
+    let access = crate::store::access::AccessLog::open(&config.archive_path).with_context(|| {
+        format!(
+            "web view: cannot open the access log in {}",
+            config.archive_path.display()
+        )
+    })?;
     let options = WebOptions {
         secure_cookies: config.web.over_tls(),
         session_minutes: i64::from(config.web.session_minutes),
@@ -222,7 +226,13 @@ pub async fn start(
             let _ = rustls::crypto::ring::default_provider().install_default();
             let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
                 .await
-                .with_context(|| format!("web.tls_cert {} / web.tls_key {}: cannot read", cert.display(), key.display()))?;
+                .with_context(|| {
+                    format!(
+                        "web.tls_cert {} / web.tls_key {}: cannot read",
+                        cert.display(),
+                        key.display()
+                    )
+                })?;
             let handle = axum_server::Handle::new();
             let stopper = handle.clone();
             tokio::spawn(async move {

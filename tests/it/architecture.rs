@@ -128,7 +128,7 @@ fn nothing_imports_the_command_line_and_the_simulator_stays_in_its_place() {
 #[test]
 fn each_outside_system_has_one_owner() {
     // (what, the modules allowed to use it)
-    let owners: [(&str, &[&str]); 9] = [
+    let owners: [(&str, &[&str]); 11] = [
         ("rusqlite", &["store"]),
         // The API client, and the alert webhook (daemon::alerts).
         ("reqwest", &["capture::client", "daemon::alerts"]),
@@ -139,6 +139,10 @@ fn each_outside_system_has_one_owner() {
         ("rust_xlsxwriter", &["evidence::workbook"]),
         ("axum", &["daemon", "sim", "web"]),
         ("minijinja", &["web"]),
+        // Password hashing: the accounts' use cases only.
+        ("argon2", &["app::users"]),
+        // The password prompt.
+        ("rpassword", &["cli"]),
     ];
     for s in product_sources() {
         for (what, allowed) in owners {

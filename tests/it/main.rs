@@ -26,6 +26,7 @@ mod query_itc;
 mod rendered;
 mod returns;
 mod secrets;
+mod users;
 mod workbook;
 // The shared harness, also included by the benchmark and the planner example.
 #[path = "../harness/mod.rs"]

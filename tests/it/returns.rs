@@ -231,7 +231,11 @@ async fn a_month_with_nothing_to_reconcile_could_not_be_reconciled() {
             .find(|f| f.section == section)
             .unwrap_or_else(|| panic!("{section:?} is a finding: {findings:?}"));
         assert_eq!(f.verdict, Verdict::CouldNotReconcile, "{f:?}");
-        assert!(f.what.contains("not archived") || f.what.contains("missing"), "{}", f.what);
+        assert!(
+            f.what.contains("not archived") || f.what.contains("missing"),
+            "{}",
+            f.what
+        );
     }
     assert_eq!(counts.could_not_reconcile, 3, "{counts:?}");
     assert_eq!(counts.differs, 0, "{counts:?}");
