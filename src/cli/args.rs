@@ -49,6 +49,8 @@ pub enum Command {
     Bundles(BundlesArgs),
     /// Run the schedules of `[daemon]` until SIGTERM or SIGINT.
     Daemon,
+    /// Serve the read-only web view of the archive until SIGTERM or SIGINT.
+    Serve(ServeArgs),
     /// Per GSTIN: last capture, session, needs-login, last bundle; per job: last and next run.
     Status,
     /// What the next planned capture would fetch and why, and the calls it saves.
@@ -482,4 +484,11 @@ pub struct UserAddArgs {
 pub struct UserListArgs {
     #[command(flatten)]
     pub output: QueryOutput,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (default: `[web] listen`, else 127.0.0.1:8080).
+    #[arg(long)]
+    pub listen: Option<String>,
 }

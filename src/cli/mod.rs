@@ -157,6 +157,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Daemon => daemon(&cli.config).await,
+        Command::Serve(args) => serve(&cli.config, args).await,
         Command::Status => status(&cli.config),
         Command::Plan(args) => plan(&cli.config, args),
         Command::List(args) => {
@@ -633,6 +634,34 @@ async fn daemon(config_path: &Path) -> Result<ExitCode> {
     let credentials = config.credentials()?;
     let daemon = crate::daemon::Daemon::new(config, credentials, Arc::new(SystemClock))?;
     daemon.serve(crate::daemon::termination_signal()).await?;
+    Ok(ExitCode::Ok)
+}
+
+/// `serve`: the web view alone, beside a daemon or without one.
+async fn serve(config_path: &Path, args: ServeArgs) -> Result<ExitCode> {
+    let config = load_config(config_path)?;
+    crate::logging::init(config.log_format, &config.log_level);
+    let listen = match args.listen.as_deref() {
+        Some(text) => text
+            .parse::<std::net::SocketAddr>()
+            .map_err(|_| anyhow::anyhow!("--listen {text:?}: not an address such as 127.0.0.1:8080"))?,
+        None => config
+            .web
+            .listen
+            .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 8080))),
+    };
+    // The archive at the current schema (the access log is schema 11); no lock is taken.
+    drop(crate::store::Store::open(&config.archive_path)?);
+    let scheme = if config.web.tls.is_some() { "https" } else { "http" };
+    let (bound, task) = crate::web::start(
+        Arc::new(config),
+        Arc::new(SystemClock),
+        listen,
+        crate::daemon::termination_signal(),
+    )
+    .await?;
+    outln!("web view: {scheme}://{bound}/ (stop with Ctrl-C)");
+    task.await??;
     Ok(ExitCode::Ok)
 }
 

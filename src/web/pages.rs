@@ -40,11 +40,11 @@ fn query_error(e: QueryError) -> PageError {
 }
 
 fn gstin_param(text: &str) -> Result<Gstin, PageError> {
-    Gstin::parse(text).map_err(|e| PageError::BadRequest(format!("GSTIN {text:?}: {e}")))
+    Gstin::parse(text).map_err(|e| PageError::BadRequest(e.to_string()))
 }
 
 fn period_param(text: &str) -> Result<Period, PageError> {
-    Period::parse(text).map_err(|e| PageError::BadRequest(format!("period {text:?}: {e}")))
+    Period::parse(text).map_err(|e| PageError::BadRequest(format!("period: {e}")))
 }
 
 fn seq_param(text: &str) -> Result<Seq, PageError> {
