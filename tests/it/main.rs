@@ -27,6 +27,7 @@ mod rendered;
 mod returns;
 mod secrets;
 mod users;
+mod web;
 mod workbook;
 // The shared harness, also included by the benchmark and the planner example.
 #[path = "../harness/mod.rs"]

@@ -1,0 +1,420 @@
+//! The web view over HTTP, against an archive captured from the simulator:
+//! each page for each role, and each refusal as the issue lists them (no
+//! session → the login page; out of scope, an expired grant, an unknown
+//! snapshot or a path traversal → the same 404; a missing CSRF token → 403;
+//! a bad GSTIN or period → 400 naming it), the security headers on every
+//! answer, login rate limits, a removed account logged out at once, no
+//! secret or hash on any page, and every view in the access log.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use chrono::Duration;
+use gstvault::app::users::{add, remove, AddUser};
+use gstvault::evidence::bundle::export::ExportRequest;
+use gstvault::store::access::AccessLog;
+use gstvault::web::archive::ArchiveAccounts;
+use gstvault::web::{WebOptions, WebState};
+
+use crate::bundle::{fixture_key, request};
+use crate::support::World;
+
+const ADMIN: (&str, &str) = ("alice", "alice password LEAKCANARY");
+const AUDITOR: (&str, &str) = ("bob", "bob password LEAKCANARY");
+const STAFF: (&str, &str) = ("carol", "carol password LEAKCANARY");
+
+/// A browser without JavaScript: follows no redirects, keeps cookies.
+struct Visitor {
+    base: String,
+    http: reqwest::Client,
+    cookies: HashMap<String, String>,
+}
+
+struct Answer {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+    bytes: Vec<u8>,
+}
+
+impl Visitor {
+    fn new(addr: SocketAddr) -> Visitor {
+        Visitor {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
+        let response = request
+            .header(reqwest::header::COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        for set in response.headers().get_all(reqwest::header::SET_COOKIE) {
+            let text = set.to_str().unwrap();
+            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() || attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+        }
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap().to_vec();
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Answer {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let request = self.http.post(format!("{}{path}", self.base)).form(form);
+        self.send(request).await
+    }
+
+    async fn login(&mut self, (name, password): (&str, &str)) -> Answer {
+        let page = self.get("/login").await;
+        let csrf = field(&page.body, "csrf");
+        self.post("/login", &[("name", name), ("password", password), ("csrf", &csrf)])
+            .await
+    }
+}
+
+/// The value of the hidden input `name` in `html`.
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field in {html}"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+async fn world_with_web(until: Option<String>) -> (World, SocketAddr, String) {
+    let world = World::build(|_| {}, 8).await;
+    world.login_all().await;
+    let gstins = world.gstins();
+    world
+        .capture(&world.plan(&gstins[..2], None, "2026-04", "2026-05"))
+        .await;
+    // One bundle of the first GSTIN, into the configured bundles folder.
+    let (key, _) = fixture_key("test");
+    let bundle = ExportRequest {
+        out_dir: world.config.bundles_dir.clone(),
+        ..request(&world, &world.config.bundles_dir, "2026-05")
+    };
+    let exported =
+        gstvault::app::export::export(&mut world.store.lock().unwrap(), &key, &bundle, world.clock.now()).unwrap();
+    let now = world.clock.now();
+    for ((name, password), role, gstin, until) in [
+        (ADMIN, "admin", None, None),
+        (AUDITOR, "auditor", Some(gstins[1].to_string()), until),
+        (STAFF, "staff", None, None),
+    ] {
+        let request = AddUser {
+            name: name.into(),
+            role: role.into(),
+            gstins: gstin.into_iter().collect(),
+            from: None,
+            to: None,
+            until,
+        };
+        add(&world.config, &request, password, now).unwrap();
+    }
+    let config = Arc::new(world.config.clone());
+    let state = Arc::new(WebState::new(
+        Arc::clone(&config),
+        Arc::new(ArchiveAccounts::new(&config.archive_path)),
+        Arc::new(AccessLog::open(&config.archive_path).unwrap()),
+        world.clock.clone(),
+        WebOptions {
+            session_minutes: 7 * 24 * 60,
+            ..WebOptions::default()
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(gstvault::web::serve(state, listener, std::future::pending()));
+    (world, addr, exported.bundle_id)
+}
+
+fn assert_headers(a: &Answer, what: &str) {
+    let csp = a.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+        "{what}: {csp}"
+    );
+    assert_eq!(a.headers["x-content-type-options"], "nosniff", "{what}");
+    assert_eq!(a.headers["x-frame-options"], "DENY", "{what}");
+    assert_eq!(a.headers["cache-control"], "no-store", "{what}");
+    for secret in ["LEAKCANARY", "$argon2", "secret_test", "gv_session="] {
+        assert!(!a.body.contains(secret), "{what} shows {secret}");
+    }
+    assert!(!a.body.contains("<script"), "{what}: no JavaScript");
+}
+
+#[tokio::test]
+async fn each_page_for_each_role_and_each_refusal() {
+    let (world, addr, bundle_id) = world_with_web(None).await;
+    let gstins = world.gstins();
+    let (own, other) = (gstins[1].to_string(), gstins[0].to_string());
+
+    // No session: every page sends you to the login page.
+    let mut nobody = Visitor::new(addr);
+    for path in ["/", &format!("/gstin/{own}"), "/bundles", "/access", "/snapshot/1/raw"] {
+        let a = nobody.get(path).await;
+        assert_eq!(
+            (a.status, a.headers["location"].to_str().unwrap()),
+            (303, "/login"),
+            "{path}"
+        );
+        assert_headers(&a, path);
+    }
+    let login = nobody.get("/login").await;
+    assert_eq!(login.status, 200);
+    assert_headers(&login, "login page");
+    let cookie = &login.headers[reqwest::header::SET_COOKIE];
+    let cookie = cookie.to_str().unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+
+    // A login without its CSRF token is refused; a wrong password says so.
+    let a = nobody
+        .post("/login", &[("name", ADMIN.0), ("password", ADMIN.1), ("csrf", "")])
+        .await;
+    assert_eq!(a.status, 403, "{}", a.body);
+    let a = nobody.login((ADMIN.0, "wrong password, twelve")).await;
+    assert_eq!(a.status, 401);
+    assert!(a.body.contains("Name or password is wrong"));
+
+    // Admin: every page.
+    let mut admin = Visitor::new(addr);
+    let a = admin.login(ADMIN).await;
+    assert_eq!((a.status, a.headers["location"].to_str().unwrap()), (303, "/"));
+    let session = a
+        .headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("gv_session="))
+        .unwrap();
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Strict") && !session.contains("Secure"),
+        "{session}"
+    );
+    let overview = admin.get("/").await;
+    assert_eq!(overview.status, 200);
+    assert_headers(&overview, "overview");
+    for g in &gstins {
+        assert!(overview.body.contains(g.as_str()), "admin sees {g}");
+    }
+    let page = admin.get(&format!("/gstin/{own}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<caption>"), "tables are labelled");
+    let r3b = admin.get(&format!("/gstin/{own}/return/gstr-3b/2026-04")).await;
+    assert_eq!(r3b.status, 200, "{}", r3b.body);
+    assert!(
+        r3b.body.contains("Table 3.1") && r3b.body.contains("Table 6.1"),
+        "the 3B in the form's layout"
+    );
+    let changes = admin.get(&format!("/gstin/{own}/changes?kind=amendment")).await;
+    assert_eq!(changes.status, 200);
+    let bundles = admin.get("/bundles").await;
+    assert_eq!(bundles.status, 200);
+    assert!(bundles.body.contains(&bundle_id), "{}", bundles.body);
+    let access = admin.get("/access").await;
+    assert_eq!(access.status, 200);
+    assert!(access.body.contains("login refused for alice"), "refusals are logged");
+    assert!(access.body.contains("/bundles"), "views are logged");
+
+    // A bundle downloads as the recorded bytes, with their SHA-256.
+    let zip = admin.get(&format!("/bundles/{bundle_id}")).await;
+    assert_eq!(zip.status, 200);
+    let sha = gstvault::domain::digest::Digest::of(&zip.bytes).hex();
+    assert_eq!(zip.headers["x-content-sha256"].to_str().unwrap(), sha);
+    assert!(bundles.body.contains(&sha), "the bundles page shows the file's SHA-256");
+
+    // A snapshot and its exact bytes.
+    let seq = {
+        let store = world.store.lock().unwrap();
+        let row = store
+            .list_snapshots(&gstvault::store::SnapshotFilter {
+                gstin: Some(gstins[1].clone()),
+                endpoints: vec!["gstr-3b".into()],
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .find(|r| r.payload_sha256.is_some())
+            .unwrap();
+        row.seq
+    };
+    let snapshot = admin.get(&format!("/snapshot/{}", seq.0)).await;
+    assert_eq!(snapshot.status, 200);
+    let raw = admin.get(&format!("/snapshot/{}/raw", seq.0)).await;
+    assert_eq!(raw.status, 200);
+    let stored = world.store.lock().unwrap().body(seq).unwrap().unwrap();
+    assert_eq!(raw.bytes, stored, "the exact bytes received");
+    let body_sha = gstvault::domain::digest::Digest::of(&stored).hex();
+    assert!(
+        snapshot.body.contains(&body_sha),
+        "the snapshot page shows their SHA-256"
+    );
+    assert_eq!(raw.headers["x-content-sha256"].to_str().unwrap(), body_sha);
+
+    // Bad input: 400 naming it; unknown things and traversal: 404.
+    for (path, status, says) in [
+        ("/gstin/27AAPFU0939F1ZX".to_string(), 400, "check"),
+        ("/gstin/nonsense".to_string(), 400, "15 characters"),
+        (format!("/gstin/{own}/return/gstr-3b/2026-13"), 400, "period"),
+        (
+            format!("/gstin/{own}/return/gstr-3b/2026-04?as_of=yesterday"),
+            400,
+            "as of",
+        ),
+        (format!("/gstin/{own}/changes?kind=sideways"), 400, "kind"),
+        ("/snapshot/abc".to_string(), 400, "snapshot"),
+        ("/snapshot/999999999".to_string(), 404, "Not found"),
+        (
+            format!("/gstin/{own}/return/no-such-endpoint/2026-04"),
+            404,
+            "Not found",
+        ),
+        ("/bundles/..%2F..%2Fgstvault.toml".to_string(), 404, "Not found"),
+        ("/bundles/../../gstvault.toml".to_string(), 404, "Not found"),
+        ("/static/../gstvault.toml".to_string(), 404, "Not found"),
+        ("/nowhere".to_string(), 404, "Not found"),
+    ] {
+        let a = admin.get(&path).await;
+        assert_eq!(a.status, status, "{path}: {}", a.body);
+        assert!(a.body.contains(says), "{path}: {}", a.body);
+        assert_headers(&a, &path);
+    }
+
+    // Auditor: only the granted GSTIN; anything else is the same 404.
+    let mut auditor = Visitor::new(addr);
+    assert_eq!(auditor.login(AUDITOR).await.status, 303);
+    let overview = auditor.get("/").await;
+    assert!(
+        overview.body.contains(&own) && !overview.body.contains(&other),
+        "{}",
+        overview.body
+    );
+    assert_eq!(auditor.get(&format!("/gstin/{own}")).await.status, 200);
+    let unknown = auditor.get("/nowhere").await.body;
+    for path in [
+        format!("/gstin/{other}"),
+        format!("/gstin/{other}/return/gstr-3b/2026-04"),
+        format!("/gstin/{other}/changes"),
+        format!("/bundles/{bundle_id}"),
+        "/access".to_string(),
+    ] {
+        let a = auditor.get(&path).await;
+        assert_eq!(a.status, 404, "{path}");
+        assert_eq!(a.body, unknown, "{path}: out of scope reads as unknown");
+    }
+    let bundles = auditor.get("/bundles").await;
+    assert!(
+        !bundles.body.contains(&bundle_id),
+        "the other GSTIN's bundle is not listed"
+    );
+    let other_snapshot = {
+        let store = world.store.lock().unwrap();
+        store
+            .list_snapshots(&gstvault::store::SnapshotFilter {
+                gstin: Some(gstins[0].clone()),
+                ..Default::default()
+            })
+            .unwrap()[0]
+            .seq
+    };
+    assert_eq!(
+        auditor.get(&format!("/snapshot/{}", other_snapshot.0)).await.status,
+        404
+    );
+    assert_eq!(
+        auditor.get(&format!("/snapshot/{}/raw", other_snapshot.0)).await.status,
+        404
+    );
+
+    // Staff: every GSTIN, but not the access log.
+    let mut staff = Visitor::new(addr);
+    assert_eq!(staff.login(STAFF).await.status, 303);
+    assert_eq!(staff.get(&format!("/gstin/{other}")).await.status, 200);
+    assert_eq!(staff.get("/access").await.status, 404);
+
+    // Logout: a POST with the session's CSRF token; without it, 403.
+    let page = auditor.get("/").await;
+    let csrf = field(&page.body, "csrf");
+    assert_eq!(auditor.post("/logout", &[("csrf", "")]).await.status, 403);
+    assert_eq!(auditor.post("/logout", &[]).await.status, 403);
+    let out = auditor.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!((out.status, out.headers["location"].to_str().unwrap()), (303, "/login"));
+    assert_eq!(auditor.get("/").await.status, 303, "logged out");
+
+    // A removed account is logged out at once.
+    remove(&world.config, STAFF.0, world.clock.now()).unwrap();
+    assert_eq!(staff.get("/").await.status, 303);
+    assert_eq!(staff.login(STAFF).await.status, 401);
+
+    // Every request is in the access log, with who and what.
+    let log = world.store.lock().unwrap().access_log(0).unwrap();
+    assert!(log
+        .iter()
+        .any(|r| r.user == "alice" && r.what.starts_with("download bundle") && r.status == 200));
+    assert!(log
+        .iter()
+        .any(|r| r.user == "bob" && r.status == 404 && r.path == format!("/gstin/{other}")));
+    assert!(log.iter().any(|r| r.user == "-" && r.path == "/" && r.status == 303));
+    assert!(log
+        .iter()
+        .all(|r| !r.path.contains("LEAKCANARY") && !r.what.contains("LEAKCANARY")));
+}
+
+#[tokio::test]
+async fn an_expired_grant_sees_nothing_and_logins_are_rate_limited() {
+    // The world's clock starts at crate::support's start instant (2026-06-25).
+    let until = (gstvault::domain::period::india_date(crate::support::start_instant()) + Duration::days(1)).to_string();
+    let (world, addr, _) = world_with_web(Some(until)).await;
+    let own = world.gstins()[1].to_string();
+    let mut auditor = Visitor::new(addr);
+    assert_eq!(auditor.login(AUDITOR).await.status, 303);
+    assert_eq!(auditor.get(&format!("/gstin/{own}")).await.status, 200);
+    // The grant ends: the same session now sees nothing.
+    // Two days on: within a week-long session, past the grant's last day.
+    world.sim.sim.advance(Duration::days(2));
+    let a = auditor.get(&format!("/gstin/{own}")).await;
+    assert_eq!(a.status, 404, "an expired grant answers the one 404");
+    assert!(!auditor.get("/").await.body.contains(&own));
+    // Wrong passwords: five an account a minute, then 429 even for the right one.
+    let mut guesser = Visitor::new(addr);
+    for _ in 0..5 {
+        assert_eq!(guesser.login((ADMIN.0, "not the password at all")).await.status, 401);
+    }
+    assert_eq!(guesser.login(ADMIN).await.status, 429);
+}
