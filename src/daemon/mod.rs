@@ -118,6 +118,7 @@ pub struct Daemon {
     verify_soon: std::sync::atomic::AtomicBool,
     /// Where /healthz and /metrics are served, once bound.
     listening: OnceLock<std::net::SocketAddr>,
+    web_listening: OnceLock<std::net::SocketAddr>,
     /// The alert channels and their delivery queue.
     alerts: alerts::Alerts,
     /// Since when daemons watch this archive: the first daemon job it
@@ -167,6 +168,7 @@ impl Daemon {
             damage: StdMutex::new(damage),
             verify_soon: std::sync::atomic::AtomicBool::new(false),
             listening: OnceLock::new(),
+            web_listening: OnceLock::new(),
             alerts,
             started,
             _lock: lock,
@@ -567,6 +569,23 @@ impl Daemon {
             }
             None => None,
         };
+        // The web view, when `[web] listen` is set: beside the jobs, reading
+        // the archive read-only, stopped with the daemon.
+        let web = match self.config.web.listen {
+            Some(addr) => {
+                let (bound, task) = crate::web::start(
+                    Arc::new(self.config.clone()),
+                    self.clock.clone(),
+                    addr,
+                    std::future::pending(),
+                )
+                .await?;
+                let _ = self.web_listening.set(bound);
+                tracing::info!(addr = %bound, "serving the web view");
+                Some(task)
+            }
+            None => None,
+        };
         if self.config.daemon.capture_on_start {
             let daemon = self.clone();
             tokio::spawn(async move {
@@ -605,8 +624,16 @@ impl Daemon {
         if let Some(l) = listener {
             l.abort();
         }
+        if let Some(w) = web {
+            w.abort();
+        }
         tracing::info!("daemon stopped");
         Ok(())
+    }
+
+    /// The address the web view is served on, once bound.
+    pub fn web_listening(&self) -> Option<std::net::SocketAddr> {
+        self.web_listening.get().copied()
     }
 
     /// The address /healthz and /metrics are served on, once bound.

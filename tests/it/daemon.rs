@@ -29,7 +29,7 @@ use crate::support::{credentials, start_instant, Builder, World};
 /// `world` (its simulator settings) under `dir`, for one demo GSTIN limited to
 /// a few endpoints, with `daemon_section`, logged in. The archive is closed
 /// again: the daemon opens its own.
-async fn setup(dir: &Path, daemon_section: &str, world: Builder) -> (RunningSimulator, Config) {
+pub(crate) async fn setup(dir: &Path, daemon_section: &str, world: Builder) -> (RunningSimulator, Config) {
     let world = world
         .gstins(sim::demo_gstins()[..1].to_vec())
         .test_client()

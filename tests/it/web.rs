@@ -418,3 +418,30 @@ async fn an_expired_grant_sees_nothing_and_logins_are_rate_limited() {
     }
     assert_eq!(guesser.login(ADMIN).await.status, 429);
 }
+
+#[tokio::test]
+async fn the_daemon_serves_the_web_view_when_web_listen_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = "capture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"\nverify = \"\"";
+    let (sim, mut config) = crate::daemon::setup(dir.path(), quiet, crate::support::World::builder().seed(6)).await;
+    config.web.listen = Some("127.0.0.1:0".parse().unwrap());
+    let daemon =
+        gstvault::daemon::Daemon::new(config, crate::support::credentials(), Arc::new(sim.sim.clone())).unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(daemon.clone().serve(async move {
+        let _ = rx.await;
+    }));
+    let addr = loop {
+        if let Some(addr) = daemon.web_listening() {
+            break addr;
+        }
+        tokio::task::yield_now().await;
+    };
+    let mut visitor = Visitor::new(addr);
+    let login = visitor.get("/login").await;
+    assert_eq!(login.status, 200, "{}", login.body);
+    assert!(login.body.contains("Log in"));
+    assert_eq!(visitor.get("/").await.status, 303);
+    tx.send(()).unwrap();
+    serving.await.unwrap().unwrap();
+}
