@@ -33,8 +33,30 @@ pub struct MonthPoint {
     pub changes: Vec<(Kind, usize)>,
 }
 
+/// The figures the charts are drawn from: a summary's rows, or the same
+/// rows computed for a page of the web view.
+pub struct Figures<'a> {
+    pub payments: &'a [super::summary::PaymentRow],
+    pub balances: &'a [super::summary::BalanceRow],
+    pub itc: &'a [super::summary::ItcRow],
+    pub ledgers: &'a [super::summary::LedgerRow],
+    /// Each changed document: its period and kind.
+    pub changes: Vec<(String, Kind)>,
+}
+
 /// The points of every month of `summary`, in month order.
 pub fn series(summary: &Summary) -> Vec<MonthPoint> {
+    series_of(&Figures {
+        payments: &summary.payments,
+        balances: &summary.balances,
+        itc: &summary.itc,
+        ledgers: &summary.ledgers,
+        changes: summary.changes.iter().map(|c| (c.period.clone(), c.kind)).collect(),
+    })
+}
+
+/// The points of every month of `summary`'s figures, in month order.
+pub fn series_of(summary: &Figures<'_>) -> Vec<MonthPoint> {
     let mut months: Vec<String> = summary.payments.iter().map(|p| p.month.clone()).collect();
     months.extend(summary.balances.iter().map(|b| b.month.clone()));
     months.sort();
@@ -69,7 +91,7 @@ pub fn series(summary: &Summary) -> Vec<MonthPoint> {
                     let n = summary
                         .changes
                         .iter()
-                        .filter(|c| c.period == month && c.kind == *kind)
+                        .filter(|(period, k)| *period == month && k == kind)
                         .count();
                     (*kind, n)
                 })

@@ -7,6 +7,7 @@
 
 pub mod bundle;
 pub mod changes;
+pub mod charts;
 pub mod checkpoint;
 pub mod guard;
 pub mod pdf;

@@ -117,6 +117,67 @@ pub fn month_evidence(payloads: &Payloads, month: Month) -> MonthEvidence<'_> {
     }
 }
 
+/// The FY charts' series of `gstin` as archived at `as_of` (the web view's
+/// GSTIN page): the same reconciliations and ledgers a year's bundle draws,
+/// with `changes` (each changed document's period and kind) given.
+pub fn year_series(
+    store: &Reader,
+    gstin: &Gstin,
+    fy: crate::domain::period::FinancialYear,
+    as_of: DateTime<Utc>,
+    changes: Vec<(String, crate::domain::change::Kind)>,
+) -> Result<Vec<crate::domain::charts::MonthPoint>, StoreError> {
+    let request = crate::evidence::bundle::export::ExportRequest {
+        gstin: gstin.clone(),
+        legal_name: None,
+        organization: String::new(),
+        scope: Scope::Year(fy),
+        as_of,
+        out_dir: std::path::PathBuf::new(),
+        template: None,
+    };
+    let rows = crate::evidence::bundle::export::bundle_rows(store, &request).map_err(|e| match e {
+        crate::evidence::bundle::export::ExportError::Store(e) => e,
+        other => StoreError::Refused {
+            path: store.path().display().to_string(),
+            message: other.to_string(),
+        },
+    })?;
+    let payloads = latest_payloads(store, &rows)?;
+    let mut months = fy.months();
+    months.push(fy.last_month().next());
+    let evidence: Vec<MonthEvidence<'_>> = months.iter().map(|m| month_evidence(&payloads, *m)).collect();
+    let month_rows = reconcile::month_rows(&evidence);
+    let (mut payments, mut balances, mut itc, mut ledgers) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (e, row) in evidence.iter().zip(month_rows).take(months.len() - 1) {
+        if e.ledger_balance.is_some() || e.ledger_cash.is_some() || e.gstr3b.is_some() {
+            balances.push(row.balance);
+        }
+        payments.extend(row.payment);
+        itc.extend(row.itc);
+        for (ledger, read) in [
+            (e.ledger_cash, ledger::cash as fn(&Value) -> Option<ledger::Statement>),
+            (e.ledger_itc, ledger::credit),
+        ] {
+            if let Some(statement) = ledger.and_then(read) {
+                ledgers.push(LedgerRow {
+                    month: e.month.to_string(),
+                    statement,
+                    partial: false,
+                    source: String::new(),
+                });
+            }
+        }
+    }
+    Ok(crate::domain::charts::series_of(&crate::domain::charts::Figures {
+        payments: &payments,
+        balances: &balances,
+        itc: &itc,
+        ledgers: &ledgers,
+        changes,
+    }))
+}
+
 /// `endpoint 2026-04, log entry 1234`.
 fn source_of(seqs: &BTreeMap<(String, Period, u32), u64>, endpoint: &str, period: Period) -> (String, Option<u64>) {
     match seqs.get(&(endpoint.to_string(), period, 0)) {
