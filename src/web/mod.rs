@@ -16,6 +16,7 @@
 
 pub mod archive;
 pub mod auth;
+mod charts;
 mod pages;
 mod templates;
 

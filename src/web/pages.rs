@@ -286,6 +286,34 @@ async fn gstin_page(state: &Arc<WebState>, auth: &Authed, text: &str) -> Page {
                 .collect(),
         })
         .collect();
+    // The charts of the current financial year, as archived now.
+    let fy = now_month.financial_year();
+    let (g, now) = (gstin.clone(), state.now());
+    let args = query::ChangesArgs {
+        gstin: Some(gstin.to_string()),
+        now: Some(now),
+        ..Default::default()
+    };
+    let points = state
+        .read(move |reader| {
+            let changes: Vec<(String, Kind)> = query::changes(reader, &args)
+                .map_err(query_error)?
+                .into_iter()
+                .flat_map(|c| {
+                    let n = c.documents.len().max(1);
+                    std::iter::repeat_n((c.period.to_string(), c.kind), n)
+                })
+                .collect();
+            crate::evidence::summary::year_series(reader, &g, fy, now, changes).map_err(PageError::store)
+        })
+        .await?;
+    let points: Vec<_> = points
+        .into_iter()
+        .filter(|p| {
+            Period::parse(&p.month).is_ok_and(|period| auth.viewer.may_see(&gstin, &period, today))
+        })
+        .collect();
+    let charts = super::charts::charts(&points);
     let returns: Vec<Value> = RETURN_LINKS
         .iter()
         .map(|(endpoint, title, short)| serde_json::json!({"endpoint": endpoint, "title": title, "short": short}))
@@ -297,7 +325,7 @@ async fn gstin_page(state: &Arc<WebState>, auth: &Authed, text: &str) -> Page {
             viewer => chrome(auth), csrf => &auth.csrf,
             gstin => gstin.as_str(), legal_name => legal_name(state, &gstin),
             months => months.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
-            grid => grid, returns => returns,
+            grid => grid, returns => returns, charts => charts, fy => fy.label(),
             legend => "answers archived; changed: a later answer differed; failed: a call got no answer or an error",
         },
     )
