@@ -165,4 +165,3 @@ pub fn draw<DB: DrawingBackend>(
     root.present()?;
     Ok(())
 }
-

@@ -309,9 +309,7 @@ async fn gstin_page(state: &Arc<WebState>, auth: &Authed, text: &str) -> Page {
         .await?;
     let points: Vec<_> = points
         .into_iter()
-        .filter(|p| {
-            Period::parse(&p.month).is_ok_and(|period| auth.viewer.may_see(&gstin, &period, today))
-        })
+        .filter(|p| Period::parse(&p.month).is_ok_and(|period| auth.viewer.may_see(&gstin, &period, today)))
         .collect();
     let charts = super::charts::charts(&points);
     let returns: Vec<Value> = RETURN_LINKS
@@ -827,5 +825,364 @@ async fn access_page(state: &Arc<WebState>, auth: &Authed) -> Page {
         state,
         "access.html",
         context! { viewer => chrome(auth), csrf => &auth.csrf, rows => rows },
+    )
+}
+
+// ---------------------------------------------------------------- tables: balances, ITC, search
+
+#[derive(Serialize)]
+struct Col {
+    name: &'static str,
+    class: &'static str,
+}
+
+#[derive(Serialize, Default)]
+struct TableCell {
+    text: String,
+    class: &'static str,
+    href: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TableRow {
+    class: &'static str,
+    cells: Vec<TableCell>,
+}
+
+fn text(t: impl Into<String>) -> TableCell {
+    TableCell {
+        text: t.into(),
+        ..Default::default()
+    }
+}
+
+fn money(p: Option<i64>) -> TableCell {
+    TableCell {
+        text: p.map(rupees).unwrap_or_default(),
+        class: "num",
+        href: None,
+    }
+}
+
+fn link(t: impl Into<String>, href: String) -> TableCell {
+    TableCell {
+        text: t.into(),
+        class: "",
+        href: Some(href),
+    }
+}
+
+fn columns(names: &[&'static str], numeric_from: usize) -> Vec<Col> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Col {
+            name: n,
+            class: if i >= numeric_from { "num" } else { "" },
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub struct BalancesQuery {
+    #[serde(default)]
+    fy: String,
+    #[serde(default)]
+    as_of: String,
+}
+
+pub async fn balances(
+    State(state): State<Arc<WebState>>,
+    auth: Authed,
+    Path(gstin): Path<String>,
+    Query(q): Query<BalancesQuery>,
+) -> Response {
+    let page = balances_page(&state, &auth, &gstin, &q).await;
+    auth.respond(page, format!("balances of {gstin}"))
+}
+
+async fn balances_page(state: &Arc<WebState>, auth: &Authed, text_gstin: &str, q: &BalancesQuery) -> Page {
+    let gstin = gstin_param(text_gstin)?;
+    visible(state, auth, &gstin)?;
+    let today = Authed::today(state);
+    let fy = match q.fy.trim() {
+        "" => Month::of_date(today).financial_year(),
+        t => crate::domain::period::FinancialYear::parse(t).map_err(|e| PageError::BadRequest(format!("fy: {e}")))?,
+    };
+    let args = query::BalancesArgs {
+        gstin: gstin.to_string(),
+        fy: Some(fy.label().trim_start_matches("FY").to_string()),
+        month: None,
+        as_of: (!q.as_of.trim().is_empty()).then(|| q.as_of.trim().to_string()),
+    };
+    let now = state.now();
+    let lines = state
+        .read(move |reader| query::balances(reader, &args, now).map_err(query_error))
+        .await?;
+    let g = gstin.as_str().to_string();
+    let rows: Vec<TableRow> = lines
+        .iter()
+        .filter(|l| Period::parse(&l.month).is_ok_and(|p| auth.viewer.may_see(&gstin, &p, today)))
+        .map(|l| {
+            let flagged = l.finding != "agrees";
+            let mut cells = vec![text(&l.month)];
+            cells.extend([l.cash.total(), l.itc.total()].map(|p| money(Some(p))));
+            cells.extend([l.liability, l.paid_cash, l.paid_itc].map(|h| money(h.map(|h| h.total()))));
+            cells.push(text(&l.finding));
+            cells.push(TableCell {
+                text: l
+                    .snapshots
+                    .iter()
+                    .map(|s| s.0.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                class: "",
+                href: l.snapshots.first().map(|s| format!("/snapshot/{}", s.0)),
+            });
+            TableRow {
+                class: if flagged { "flag" } else { "" },
+                cells,
+            }
+        })
+        .collect();
+    html(
+        state,
+        "table.html",
+        context! {
+            viewer => chrome(auth), csrf => &auth.csrf, title => format!("Balances {}", fy.label()),
+            gstin => g, legal_name => legal_name(state, &gstin),
+            form => vec![
+                serde_json::json!({"name": "fy", "label": "Financial year", "value": q.fy.trim(), "placeholder": "2026-27"}),
+                serde_json::json!({"name": "as_of", "label": "As of", "value": q.as_of.trim(), "placeholder": "2026-10-31"}),
+            ],
+            caption => "Month-end cash and ITC ledger balances (all heads) beside GSTR-3B liability and payment, and whether they agree; the last column names the snapshots the line is read from.",
+            columns => columns(&["Month", "Cash balance", "ITC balance", "3B liability", "3B paid in cash", "3B paid through ITC", "Finding", "Snapshots"], 1),
+            rows => rows, empty => "No ledger or GSTR-3B answer is archived for that year.",
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ItcQuery {
+    #[serde(default)]
+    month: String,
+    #[serde(default)]
+    as_of: String,
+    #[serde(default)]
+    against: String,
+}
+
+pub async fn itc(
+    State(state): State<Arc<WebState>>,
+    auth: Authed,
+    Path(gstin): Path<String>,
+    Query(q): Query<ItcQuery>,
+) -> Response {
+    let page = itc_page(&state, &auth, &gstin, &q).await;
+    auth.respond(page, format!("GSTR-2B ITC of {gstin}"))
+}
+
+async fn itc_page(state: &Arc<WebState>, auth: &Authed, text_gstin: &str, q: &ItcQuery) -> Page {
+    let gstin = gstin_param(text_gstin)?;
+    visible(state, auth, &gstin)?;
+    let today = Authed::today(state);
+    let month = match q.month.trim() {
+        "" => Month::of_date(today).prev(),
+        t => Month::parse(t).map_err(|e| PageError::BadRequest(format!("month: {e}")))?,
+    };
+    if !auth.viewer.may_see(&gstin, &Period::Month(month), today) {
+        return Err(PageError::NotFound);
+    }
+    let opt = |t: &str| (!t.trim().is_empty()).then(|| t.trim().to_string());
+    let args = query::ItcArgs {
+        gstin: gstin.to_string(),
+        month: month.to_string(),
+        as_of: opt(&q.as_of),
+        against: opt(&q.against),
+    };
+    let now = state.now();
+    let lines = state
+        .read(move |reader| query::itc(reader, &args, now).map_err(query_error))
+        .await?;
+    let against = lines.iter().any(|l| l.against_at.is_some());
+    let rows: Vec<TableRow> = lines
+        .iter()
+        .map(|l| {
+            let mut cells = vec![text(&l.bucket), text(&l.section), text(&l.part)];
+            cells.extend(
+                [
+                    l.heads.map(|h| h.igst),
+                    l.heads.map(|h| h.cgst),
+                    l.heads.map(|h| h.sgst),
+                    l.heads.map(|h| h.cess),
+                    l.heads.map(|h| h.total()),
+                ]
+                .map(money),
+            );
+            if against {
+                cells.push(money(l.against.map(|h| h.total())));
+                cells.push(money(l.difference.map(|h| h.total())));
+            }
+            cells.push(text(&l.note));
+            cells.push(TableCell {
+                text: l
+                    .snapshots
+                    .iter()
+                    .map(|s| s.0.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                class: "",
+                href: l.snapshots.first().map(|s| format!("/snapshot/{}", s.0)),
+            });
+            TableRow {
+                class: if l.difference.is_some_and(|d| !d.is_zero()) {
+                    "flag"
+                } else {
+                    ""
+                },
+                cells,
+            }
+        })
+        .collect();
+    let mut names = vec!["Bucket", "Section", "Part", "IGST", "CGST", "SGST", "Cess", "Total"];
+    if against {
+        names.extend(["Total then", "Difference"]);
+    }
+    names.extend(["Note", "Snapshots"]);
+    let mut cols = columns(&names, 3);
+    let n = cols.len();
+    cols[n - 2].class = "";
+    cols[n - 1].class = "";
+    html(
+        state,
+        "table.html",
+        context! {
+            viewer => chrome(auth), csrf => &auth.csrf, title => format!("GSTR-2B ITC {month}"),
+            gstin => gstin.as_str(), legal_name => legal_name(state, &gstin),
+            form => vec![
+                serde_json::json!({"name": "month", "label": "Month", "value": q.month.trim(), "placeholder": month.to_string()}),
+                serde_json::json!({"name": "as_of", "label": "As of", "value": q.as_of.trim(), "placeholder": "now"}),
+                serde_json::json!({"name": "against", "label": "Against", "value": q.against.trim(), "placeholder": "2026-06-15"}),
+            ],
+            caption => "GSTR-2B ITC by section and head as archived at the instant asked; with an instant to compare against, the total then and the difference.",
+            columns => cols, rows => rows, empty => "No GSTR-2B of that month is archived at that instant.",
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// The endpoints a document search reads: the returns of documents.
+fn searchable(endpoint: &str) -> bool {
+    catalog::find(endpoint).is_some_and(|e| {
+        matches!(
+            e.group,
+            Group::Gstr1 | Group::Gstr1a | Group::Gstr2a | Group::Gstr2b | Group::Ims
+        )
+    })
+}
+
+pub async fn search(State(state): State<Arc<WebState>>, auth: Authed, Query(q): Query<SearchQuery>) -> Response {
+    let page = search_page(&state, &auth, &q).await;
+    auth.respond(page, "search")
+}
+
+async fn search_page(state: &Arc<WebState>, auth: &Authed, q: &SearchQuery) -> Page {
+    let needle = q.q.trim().to_ascii_uppercase();
+    if needle.chars().count() > 64 {
+        return Err(PageError::BadRequest("search: at most 64 characters".into()));
+    }
+    let today = Authed::today(state);
+    let gstins: Vec<Gstin> = state
+        .config
+        .gstins
+        .iter()
+        .map(|g| g.gstin.clone())
+        .filter(|g| auth.viewer.may_see_gstin(g, today))
+        .collect();
+    let viewer = auth.viewer.clone();
+    let found = if needle.len() < 3 {
+        Vec::new()
+    } else {
+        let needle = needle.clone();
+        state
+            .read(move |reader| {
+                let mut found = Vec::new();
+                for gstin in &gstins {
+                    let rows = reader
+                        .list_snapshots(&crate::store::SnapshotFilter {
+                            gstin: Some(gstin.clone()),
+                            ..Default::default()
+                        })
+                        .map_err(PageError::store)?;
+                    // The latest answer of each key.
+                    let mut latest = BTreeMap::new();
+                    for r in rows
+                        .into_iter()
+                        .filter(|r| searchable(&r.endpoint) && r.payload_sha256.is_some())
+                    {
+                        latest.insert((r.endpoint.clone(), r.period, r.page), r);
+                    }
+                    for r in latest.into_values() {
+                        if !viewer.may_see(gstin, &r.period, today) {
+                            continue;
+                        }
+                        let Some(sha) = &r.payload_sha256 else { continue };
+                        let Some(bytes) = reader.payload(sha).map_err(PageError::store)? else {
+                            continue;
+                        };
+                        let Ok(value) = serde_json::from_slice::<Value>(&bytes) else {
+                            continue;
+                        };
+                        for d in crate::domain::documents::read(&value) {
+                            let hit = |t: &Option<String>| {
+                                t.as_ref().is_some_and(|t| t.to_ascii_uppercase().contains(&needle))
+                            };
+                            if hit(&d.number) || hit(&d.counterparty) {
+                                found.push((gstin.clone(), r.endpoint.clone(), r.period, r.seq, d));
+                            }
+                        }
+                        if found.len() >= 500 {
+                            return Ok(found);
+                        }
+                    }
+                }
+                Ok(found)
+            })
+            .await?
+    };
+    let rows: Vec<TableRow> = found
+        .iter()
+        .map(|(g, endpoint, period, seq, d)| TableRow {
+            class: "",
+            cells: vec![
+                link(g.as_str(), format!("/gstin/{g}")),
+                link(endpoint.clone(), format!("/gstin/{g}/return/{endpoint}/{period}")),
+                text(period.to_string()),
+                text(&d.section),
+                text(d.number.clone().unwrap_or_default()),
+                text(d.date.clone().unwrap_or_default()),
+                text(d.counterparty.clone().unwrap_or_default()),
+                money(d.taxable),
+                money(Some(d.tax.total())),
+                link(seq.0.to_string(), format!("/snapshot/{}", seq.0)),
+            ],
+        })
+        .collect();
+    html(
+        state,
+        "table.html",
+        context! {
+            viewer => chrome(auth), csrf => &auth.csrf, title => "Search documents",
+            form => vec![serde_json::json!({"name": "q", "label": "Document number or GSTIN", "value": q.q.trim(), "placeholder": "INV/26-27/0042"})],
+            caption => "Documents in the latest archived GSTR-1, 1A, 2A, 2B and IMS answers of the GSTINs you may see whose number or counterparty GSTIN contains the text (at most 500).",
+            columns => columns(&["GSTIN", "Return", "Period", "Section", "Number", "Date", "Counterparty", "Taxable value", "Tax", "Snapshot"], 7),
+            rows => rows,
+            empty => if needle.len() < 3 { "Give at least 3 characters of a document number or GSTIN." } else { "No document matches." },
+        },
     )
 }

@@ -287,6 +287,43 @@ async fn each_page_for_each_role_and_each_refusal() {
     );
     assert_eq!(raw.headers["x-content-sha256"].to_str().unwrap(), body_sha);
 
+    // Balances, ITC and the document search.
+    let balances = admin.get(&format!("/gstin/{own}/balances?fy=2026-27")).await;
+    assert_eq!(balances.status, 200, "{}", balances.body);
+    assert!(balances.body.contains("2026-04"), "{}", balances.body);
+    let itc = admin.get(&format!("/gstin/{own}/itc?month=2026-04")).await;
+    assert_eq!(itc.status, 200, "{}", itc.body);
+    let (number, holder) = {
+        let store = world.store.lock().unwrap();
+        let row = store
+            .list_snapshots(&gstvault::store::SnapshotFilter {
+                gstin: Some(gstins[0].clone()),
+                endpoints: vec!["gstr-1-b2b".into()],
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .rev()
+            .find(|r| r.outcome == gstvault::domain::envelope::Outcome::Ok)
+            .unwrap();
+        let payload = store.payload(row.payload_sha256.as_ref().unwrap()).unwrap().unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        (
+            value["b2b"][0]["inv"][0]["inum"].as_str().unwrap().to_string(),
+            gstins[0].to_string(),
+        )
+    };
+    let found = admin.get(&format!("/search?q={}", number.replace('/', "%2F"))).await;
+    assert_eq!(found.status, 200);
+    // minijinja escapes `/` as `&#x2f;` (the browser shows `/`).
+    let shown = number.replace('/', "&#x2f;");
+    assert!(
+        found.body.contains(&shown) && found.body.contains(&holder),
+        "{number}: {}",
+        found.body
+    );
+    assert_eq!(admin.get(&format!("/search?q={}", "x".repeat(65))).await.status, 400);
+
     // Bad input: 400 naming it; unknown things and traversal: 404.
     for (path, status, says) in [
         ("/gstin/27AAPFU0939F1ZX".to_string(), 400, "check"),

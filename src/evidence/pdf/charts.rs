@@ -5,7 +5,6 @@
 //! puts on the page. Integer backend units (a tenth of a point) and no clock
 //! or randomness keep the bytes the same for the same summary.
 
-
 use crate::evidence::charts::{draw, Kind, Series};
 use plotters_backend::{
     text_anchor::{HPos, VPos},
