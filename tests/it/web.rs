@@ -460,7 +460,7 @@ async fn an_expired_grant_sees_nothing_and_logins_are_rate_limited() {
 async fn the_daemon_serves_the_web_view_when_web_listen_is_set() {
     let dir = tempfile::tempdir().unwrap();
     let quiet = "capture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"\nverify = \"\"";
-    let (sim, mut config) = crate::daemon::setup(dir.path(), quiet, crate::support::World::builder().seed(6)).await;
+    let (sim, mut config) = crate::daemon::setup(dir.path(), quiet, World::builder().seed(6)).await;
     config.web.listen = Some("127.0.0.1:0".parse().unwrap());
     let daemon =
         gstvault::daemon::Daemon::new(config, crate::support::credentials(), Arc::new(sim.sim.clone())).unwrap();
