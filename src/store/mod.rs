@@ -35,6 +35,7 @@ mod bodies;
 mod bulk;
 mod checkpoints;
 mod compact;
+mod keys;
 mod lock;
 mod migrate;
 mod planner;
@@ -56,6 +57,7 @@ pub use alerts::AlertRow;
 #[cfg(feature = "bulk")]
 pub use bulk::BulkSnapshot;
 pub use lock::{Holder, LockState, WriterLock};
+pub use keys::KeySummary;
 pub use query::{ListedSnapshot, PeriodFilter, SnapshotFilter};
 pub use rows::{
     Answer, Appended, BundleRow, ChangeRow, CheckpointRow, JobRunRow, KeyLatest, NewSnapshot, SessionState, SnapshotRow,

@@ -175,19 +175,10 @@ async fn overview_page(state: &Arc<WebState>, auth: &Authed) -> Page {
 /// "412 ok, 31 no data, 2 failed": the latest answer of each endpoint,
 /// period and page.
 fn outcome_counts(reader: &crate::store::Reader, gstin: &Gstin) -> Result<String, PageError> {
-    let rows = reader
-        .list_snapshots(&crate::store::SnapshotFilter {
-            gstin: Some(gstin.clone()),
-            ..Default::default()
-        })
-        .map_err(PageError::store)?;
-    let mut latest = BTreeMap::new();
-    for r in &rows {
-        latest.insert((r.endpoint.as_str(), r.period, r.page), r.outcome);
-    }
+    let keys = reader.key_summaries(gstin).map_err(PageError::store)?;
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for outcome in latest.values() {
-        *counts.entry(outcome.to_string()).or_default() += 1;
+    for k in &keys {
+        *counts.entry(k.latest_outcome.to_string()).or_default() += 1;
     }
     Ok(counts
         .into_iter()
@@ -228,14 +219,8 @@ async fn gstin_page(state: &Arc<WebState>, auth: &Authed, text: &str) -> Page {
     let gstin = gstin_param(text)?;
     visible(state, auth, &gstin)?;
     let g = gstin.clone();
-    let rows = state
-        .read(move |reader| {
-            let filter = crate::store::SnapshotFilter {
-                gstin: Some(g),
-                ..Default::default()
-            };
-            reader.list_snapshots(&filter).map_err(PageError::store)
-        })
+    let keys = state
+        .read(move |reader| reader.key_summaries(&g).map_err(PageError::store))
         .await?;
     let today = Authed::today(state);
     let now_month = Month::of_date(today);
@@ -247,15 +232,14 @@ async fn gstin_page(state: &Arc<WebState>, auth: &Authed, text: &str) -> Page {
         .filter(|m| auth.viewer.may_see(&gstin, &Period::Month(*m), today))
         .collect();
     // Per (group, month): answers, failures, changes.
-    let mut cells: BTreeMap<(Group, Month), (usize, usize, usize)> = BTreeMap::new();
-    for r in &rows {
-        let Period::Month(m) = r.period else { continue };
-        let Some(e) = catalog::find(&r.endpoint) else { continue };
-        let changed = r.changed_from.is_some();
+    let mut cells: BTreeMap<(Group, Month), (u64, u64, u64)> = BTreeMap::new();
+    for k in &keys {
+        let Period::Month(m) = k.period else { continue };
+        let Some(e) = catalog::find(&k.endpoint) else { continue };
         let c = cells.entry((e.group, m)).or_default();
-        c.0 += 1;
-        c.1 += usize::from(r.outcome.is_failure());
-        c.2 += usize::from(changed);
+        c.0 += k.answers;
+        c.1 += k.failures;
+        c.2 += k.changes;
     }
     let grid: Vec<GridRow> = Group::ALL
         .iter()
