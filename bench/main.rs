@@ -20,6 +20,8 @@
 //!    `sha256sum` over the same bundle.
 //! 5. queries: p50/p99 of list, show --as-of, diff on a 1,000,000-snapshot
 //!    synthetic archive.
+//! 6. web view: `gstvault serve` on that archive, 20 users at once asking
+//!    every page: p95 per page and the server's peak RSS.
 //!
 //! `BENCH_ONLY=1,3` runs some rows; `BENCH_DIR` sets the work directory
 //! (default: a temporary one, removed at the end).
@@ -37,6 +39,7 @@ mod query;
 mod storage;
 mod table;
 mod verify;
+mod web;
 
 use std::path::PathBuf;
 
@@ -159,8 +162,12 @@ fn main() {
             verify::row(&synthetic, &mut table);
         }
     }
-    if wanted(5) {
+    // The web row runs on the query row's archive.
+    if wanted(5) || wanted(6) {
         query::row(&work.join("query"), &scale, &mut table);
+    }
+    if wanted(6) {
+        web::row(&work.join("query"), &scale, &mut table, &runtime);
     }
     drop(runtime);
 

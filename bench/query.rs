@@ -38,13 +38,13 @@ const BATCH: usize = 10_000;
 const CHANGE_PROBABILITY: f64 = 0.008;
 const TRANSPORT_ERROR_PROBABILITY: f64 = 0.005;
 
-fn gstins() -> Vec<Gstin> {
+pub fn gstins() -> Vec<Gstin> {
     (0..GSTINS)
         .map(|i| Gstin::compose(27, &format!("AABCK{:04}M", 1000 + i), '1').expect("valid GSTIN"))
         .collect()
 }
 
-fn endpoints() -> Vec<&'static str> {
+pub fn endpoints() -> Vec<&'static str> {
     catalog::default_set()
         .into_iter()
         .filter(|e| matches!(e.period, PeriodKind::Month | PeriodKind::DateRange))

@@ -56,8 +56,8 @@ pub use access::AccessRow;
 pub use alerts::AlertRow;
 #[cfg(feature = "bulk")]
 pub use bulk::BulkSnapshot;
-pub use lock::{Holder, LockState, WriterLock};
 pub use keys::KeySummary;
+pub use lock::{Holder, LockState, WriterLock};
 pub use query::{ListedSnapshot, PeriodFilter, SnapshotFilter};
 pub use rows::{
     Answer, Appended, BundleRow, ChangeRow, CheckpointRow, JobRunRow, KeyLatest, NewSnapshot, SessionState, SnapshotRow,
