@@ -31,6 +31,21 @@ pub struct KeySummary {
 }
 
 impl Reader {
+    /// How many keys of `gstin` have each outcome as their latest answer.
+    pub fn latest_outcome_counts(&self, gstin: &Gstin) -> Result<Vec<(Outcome, u64)>> {
+        let sql = "SELECT l.outcome, COUNT(*) FROM keys k
+                   JOIN snapshots l ON l.seq = (SELECT s.seq FROM snapshots s WHERE s.key_id = k.id
+                                                ORDER BY s.received_at DESC, s.seq DESC LIMIT 1)
+                   WHERE k.gstin = ?1 GROUP BY l.outcome ORDER BY l.outcome";
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![gstin.as_str()], |r| {
+                Ok((outcome_at(r, 0)?, r.get::<_, i64>(1)?.max(0) as u64))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+    }
+
     /// Every key of `gstin`, by endpoint, period and page.
     pub fn key_summaries(&self, gstin: &Gstin) -> Result<Vec<KeySummary>> {
         let sql = "SELECT k.endpoint, k.period, k.page,

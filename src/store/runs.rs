@@ -372,18 +372,35 @@ impl Reader {
 
     /// Per GSTIN, the receive time of its last answer about the data ([`Outcome::ANSWERED`]).
     pub fn last_answer_by_gstin(&self) -> Result<Vec<(Gstin, Timestamp)>> {
+        // Newest first through the receive-time index, stopping once every
+        // GSTIN of the archive has its latest answer: a capture touches every
+        // GSTIN, so this reads one capture's rows, not the whole log.
+        let gstins: i64 = self
+            .conn
+            .query_row("SELECT COUNT(DISTINCT gstin) FROM keys", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT k.gstin, MAX(s.received_at) FROM keys k JOIN snapshots s ON s.key_id = k.id \
-                 WHERE s.outcome IN (?1, ?2) GROUP BY k.gstin ORDER BY k.gstin",
+                "SELECT k.gstin, s.received_at, s.outcome FROM snapshots s JOIN keys k ON k.id = s.key_id \
+                 ORDER BY s.received_at DESC",
             )
             .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(Outcome::ANSWERED.map(Outcome::as_str), |r| {
-                Ok((gstin_at(r, 0)?, millis_at(r, 1)?))
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(|e| self.err(e))
+        let mut rows = stmt.query([]).map_err(|e| self.err(e))?;
+        let mut found: std::collections::BTreeMap<Gstin, Timestamp> = std::collections::BTreeMap::new();
+        while (found.len() as i64) < gstins {
+            let Some(r) = rows.next().map_err(|e| self.err(e))? else {
+                break;
+            };
+            let outcome = outcome_at(r, 2).map_err(|e| self.err(e))?;
+            if !Outcome::ANSWERED.contains(&outcome) {
+                continue;
+            }
+            let gstin = gstin_at(r, 0).map_err(|e| self.err(e))?;
+            if !found.contains_key(&gstin) {
+                found.insert(gstin, millis_at(r, 1).map_err(|e| self.err(e))?);
+            }
+        }
+        Ok(found.into_iter().collect())
     }
 }

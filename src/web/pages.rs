@@ -175,14 +175,10 @@ async fn overview_page(state: &Arc<WebState>, auth: &Authed) -> Page {
 /// "412 ok, 31 no data, 2 failed": the latest answer of each endpoint,
 /// period and page.
 fn outcome_counts(reader: &crate::store::Reader, gstin: &Gstin) -> Result<String, PageError> {
-    let keys = reader.key_summaries(gstin).map_err(PageError::store)?;
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for k in &keys {
-        *counts.entry(k.latest_outcome.to_string()).or_default() += 1;
-    }
+    let counts = reader.latest_outcome_counts(gstin).map_err(PageError::store)?;
     Ok(counts
         .into_iter()
-        .map(|(o, n)| format!("{n} {}", o.replace('_', " ")))
+        .map(|(o, n)| format!("{n} {}", o.as_str().replace('_', " ")))
         .collect::<Vec<_>>()
         .join(", "))
 }
