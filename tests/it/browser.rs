@@ -154,6 +154,23 @@ async fn rows(client: &Client, selector: &str) -> Vec<Vec<String>> {
     out
 }
 
+/// Clicks `selector` and waits until the browser has left the page for
+/// the one it leads to (a click returns before the navigation it starts).
+async fn follow(client: &Client, selector: Locator<'_>) {
+    let page = client.find(Locator::Css("html")).await.unwrap();
+    client.find(selector).await.unwrap().click().await.unwrap();
+    for _ in 0..400 {
+        if page.tag_name().await.is_err() {
+            let ready = client.execute("return document.readyState", vec![]).await;
+            if ready.is_ok_and(|r| r == "complete") {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the click led nowhere within 10 s");
+}
+
 async fn path_of(client: &Client) -> String {
     let url = client.current_url().await.unwrap();
     match url.query() {
@@ -250,7 +267,7 @@ async fn an_auditor_logs_in_compares_an_amended_return_downloads_a_bundle_and_lo
         client.find(Locator::Css("#name")).await.unwrap().send_keys(AUDITOR).await.unwrap();
         client.find(Locator::Css("#password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
         shots.take(&client, "login").await;
-        client.find(Locator::Css("#login")).await.unwrap().click().await.unwrap();
+        follow(&client, Locator::Css("#login")).await;
         assert_eq!(path_of(&client).await, "/");
         let overview = client.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
         assert!(overview.contains(gstin.as_str()), "{overview}");
@@ -262,16 +279,16 @@ async fn an_auditor_logs_in_compares_an_amended_return_downloads_a_bundle_and_lo
         shots.take(&client, "overview").await;
 
         // Open the GSTIN.
-        client.find(Locator::LinkText(gstin.as_str())).await.unwrap().click().await.unwrap();
+        follow(&client, Locator::LinkText(gstin.as_str())).await;
         assert_eq!(path_of(&client).await, format!("/gstin/{gstin}"));
         shots.take(&client, "gstin").await;
 
         // Open August's credit notes as of the first capture's day.
         let link = format!("a[href='/gstin/{gstin}/return/gstr-1-cdnr/2026-08']");
-        client.find(Locator::Css(&link)).await.unwrap().click().await.unwrap();
+        follow(&client, Locator::Css(&link)).await;
         let as_of = client.find(Locator::Css("#as_of")).await.unwrap();
         as_of.send_keys("2026-12-05").await.unwrap();
-        client.find(Locator::Css("#show")).await.unwrap().click().await.unwrap();
+        follow(&client, Locator::Css("#show")).await;
         let shown = client.find(Locator::Css("#shown")).await.unwrap().text().await.unwrap();
         assert_eq!(shown, format!("snapshot {before}"), "as of 5 December: the first capture");
         let main = client.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
@@ -286,7 +303,12 @@ async fn an_auditor_logs_in_compares_an_amended_return_downloads_a_bundle_and_lo
             .select_by_value(&after.to_string())
             .await
             .unwrap();
-        client.find(Locator::Css("#show")).await.unwrap().click().await.unwrap();
+        let chosen = client
+            .execute("return document.getElementById('compare').value", vec![])
+            .await
+            .unwrap();
+        assert_eq!(chosen, serde_json::json!(after.to_string()), "the later snapshot chosen");
+        follow(&client, Locator::Css("#show")).await;
         assert_eq!(
             path_of(&client).await,
             format!("/gstin/{gstin}/return/gstr-1-cdnr/2026-08?as_of=2026-12-05&compare={after}")
@@ -307,7 +329,7 @@ async fn an_auditor_logs_in_compares_an_amended_return_downloads_a_bundle_and_lo
         shots.take(&client, "compare").await;
 
         // Download August's bundle: the file's SHA-256 is the one shown and recorded.
-        client.find(Locator::LinkText("Bundles")).await.unwrap().click().await.unwrap();
+        follow(&client, Locator::LinkText("Bundles")).await;
         assert_eq!(path_of(&client).await, "/bundles");
         let row = client
             .find(Locator::Id(&exported.bundle_id))
@@ -353,7 +375,7 @@ async fn an_auditor_logs_in_compares_an_amended_return_downloads_a_bundle_and_lo
 
         // Log out: the next page is the login page.
         client.goto(&format!("{base}/")).await.unwrap();
-        client.find(Locator::Css("#logout")).await.unwrap().click().await.unwrap();
+        follow(&client, Locator::Css("#logout")).await;
         assert_eq!(path_of(&client).await, "/login");
         client.goto(&format!("{base}/gstin/{gstin}")).await.unwrap();
         assert_eq!(path_of(&client).await, "/login", "logged out: sent to the login page");
