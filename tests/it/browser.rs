@@ -135,6 +135,9 @@ struct Shots {
 impl Shots {
     async fn take(&mut self, client: &Client, step: &str) {
         self.taken += 1;
+        // A missing value shows as nothing, never as a template's "None".
+        let text = client.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
+        assert!(!text.contains("None"), "{step}: {text}");
         let path = self.dir.join(format!("{:02}-{step}.png", self.taken));
         std::fs::write(&path, client.screenshot().await.unwrap()).unwrap();
         println!("screenshot: {}", path.display());
@@ -327,6 +330,14 @@ async fn an_auditor_logs_in_compares_an_amended_return_downloads_a_bundle_and_lo
             .await
             .unwrap();
         shots.take(&client, "compare").await;
+
+        // The later snapshot: its exact bytes, and their SHA-256.
+        follow(&client, Locator::Css(&format!("a[href='/snapshot/{after}']"))).await;
+        assert_eq!(path_of(&client).await, format!("/snapshot/{after}"));
+        let body_sha = client.find(Locator::Css("#body-sha256")).await.unwrap().text().await.unwrap();
+        assert_eq!(body_sha.len(), 64, "{body_sha}");
+        client.find(Locator::Css("#raw")).await.unwrap();
+        shots.take(&client, "snapshot").await;
 
         // Download August's bundle: the file's SHA-256 is the one shown and recorded.
         follow(&client, Locator::LinkText("Bundles")).await;
