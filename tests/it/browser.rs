@@ -147,7 +147,11 @@ impl Shots {
 /// The text of every cell of the rows of the table `selector`.
 async fn rows(client: &Client, selector: &str) -> Vec<Vec<String>> {
     let mut out = Vec::new();
-    for row in client.find_all(Locator::Css(&format!("{selector} tbody tr"))).await.unwrap() {
+    for row in client
+        .find_all(Locator::Css(&format!("{selector} tbody tr")))
+        .await
+        .unwrap()
+    {
         let mut cells = Vec::new();
         for cell in row.find_all(Locator::Css("td, th")).await.unwrap() {
             cells.push(cell.text().await.unwrap());
@@ -195,8 +199,15 @@ async fn downloaded(dir: &Path, name: &str) -> Vec<u8> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let found: Vec<_> = std::fs::read_dir(dir).unwrap().filter_map(Result::ok).map(|e| e.file_name()).collect();
-    panic!("{name} was not downloaded within 20 s; {} holds {found:?}", dir.display());
+    let found: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    panic!(
+        "{name} was not downloaded within 20 s; {} holds {found:?}",
+        dir.display()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -267,8 +278,20 @@ async fn an_auditor_logs_in_compares_an_amended_return_downloads_a_bundle_and_lo
         // Log in.
         client.goto(&format!("{base}/")).await.unwrap();
         assert_eq!(path_of(&client).await, "/login", "no session: the login page");
-        client.find(Locator::Css("#name")).await.unwrap().send_keys(AUDITOR).await.unwrap();
-        client.find(Locator::Css("#password")).await.unwrap().send_keys(PASSWORD).await.unwrap();
+        client
+            .find(Locator::Css("#name"))
+            .await
+            .unwrap()
+            .send_keys(AUDITOR)
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("#password"))
+            .await
+            .unwrap()
+            .send_keys(PASSWORD)
+            .await
+            .unwrap();
         shots.take(&client, "login").await;
         follow(&client, Locator::Css("#login")).await;
         assert_eq!(path_of(&client).await, "/");
@@ -293,7 +316,11 @@ async fn an_auditor_logs_in_compares_an_amended_return_downloads_a_bundle_and_lo
         as_of.send_keys("2026-12-05").await.unwrap();
         follow(&client, Locator::Css("#show")).await;
         let shown = client.find(Locator::Css("#shown")).await.unwrap().text().await.unwrap();
-        assert_eq!(shown, format!("snapshot {before}"), "as of 5 December: the first capture");
+        assert_eq!(
+            shown,
+            format!("snapshot {before}"),
+            "as of 5 December: the first capture"
+        );
         let main = client.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
         assert!(!main.contains(&number), "the note came after 5 December: {main}");
         shots.take(&client, "return-as-of").await;
@@ -310,13 +337,23 @@ async fn an_auditor_logs_in_compares_an_amended_return_downloads_a_bundle_and_lo
             .execute("return document.getElementById('compare').value", vec![])
             .await
             .unwrap();
-        assert_eq!(chosen, serde_json::json!(after.to_string()), "the later snapshot chosen");
+        assert_eq!(
+            chosen,
+            serde_json::json!(after.to_string()),
+            "the later snapshot chosen"
+        );
         follow(&client, Locator::Css("#show")).await;
         assert_eq!(
             path_of(&client).await,
             format!("/gstin/{gstin}/return/gstr-1-cdnr/2026-08?as_of=2026-12-05&compare={after}")
         );
-        let heading = client.find(Locator::Css("#differences")).await.unwrap().text().await.unwrap();
+        let heading = client
+            .find(Locator::Css("#differences"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert_eq!(heading, format!("Changes from snapshot {before} to snapshot {after}"));
         let changes = rows(&client, "#changes").await;
         let note = changes
@@ -334,7 +371,13 @@ async fn an_auditor_logs_in_compares_an_amended_return_downloads_a_bundle_and_lo
         // The later snapshot: its exact bytes, and their SHA-256.
         follow(&client, Locator::Css(&format!("a[href='/snapshot/{after}']"))).await;
         assert_eq!(path_of(&client).await, format!("/snapshot/{after}"));
-        let body_sha = client.find(Locator::Css("#body-sha256")).await.unwrap().text().await.unwrap();
+        let body_sha = client
+            .find(Locator::Css("#body-sha256"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert_eq!(body_sha.len(), 64, "{body_sha}");
         client.find(Locator::Css("#raw")).await.unwrap();
         shots.take(&client, "snapshot").await;
@@ -353,7 +396,11 @@ async fn an_auditor_logs_in_compares_an_amended_return_downloads_a_bundle_and_lo
         assert_eq!(download.text().await.unwrap(), file_name);
         download.click().await.unwrap();
         let bytes = downloaded(downloads.path(), &file_name).await;
-        assert_eq!(hex::encode(Sha256::digest(&bytes)), shown_sha, "the file served is the bundle");
+        assert_eq!(
+            hex::encode(Sha256::digest(&bytes)),
+            shown_sha,
+            "the file served is the bundle"
+        );
         assert_eq!(bytes, std::fs::read(&exported.path).unwrap());
 
         // Phone width: the comparison loads, its table is reachable, nothing overflows sideways.
@@ -380,7 +427,10 @@ async fn an_auditor_logs_in_compares_an_amended_return_downloads_a_bundle_and_lo
             "the page overflows sideways at phone width (scroll, client, body, inner): {widths:?}"
         );
         assert!(table.is_displayed().await.unwrap());
-        assert!(rows(&client, "#changes").await.iter().any(|r| r[2].starts_with(&number)));
+        assert!(rows(&client, "#changes")
+            .await
+            .iter()
+            .any(|r| r[2].starts_with(&number)));
         shots.take(&client, "phone-compare").await;
         client.set_window_size(1366, 768).await.unwrap();
 
