@@ -9,7 +9,9 @@
 //! an FY bundle per GSTIN and verifies them, and prints what happened and
 //! where everything is. Nothing leaves loopback, and nothing is stamped after
 //! the wall clock: the demo's archive answers queries about "now" and its
-//! bundles export again, byte for byte, from its config.
+//! bundles export again, byte for byte, from its config. With `--web` it
+//! then adds an admin account and serves the web view of its archive on
+//! loopback until Ctrl-C, printing the URL and the login.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex as StdMutex};
