@@ -433,6 +433,10 @@ pub struct DemoArgs {
     /// Directory for the demo's config and archive (default: a new temporary directory).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Afterwards add an admin account `demo` (its password printed once) and
+    /// serve the web view on 127.0.0.1:8080 (a free port if taken) until Ctrl-C.
+    #[arg(long)]
+    pub web: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -9,7 +9,9 @@
 //! an FY bundle per GSTIN and verifies them, and prints what happened and
 //! where everything is. Nothing leaves loopback, and nothing is stamped after
 //! the wall clock: the demo's archive answers queries about "now" and its
-//! bundles export again, byte for byte, from its config.
+//! bundles export again, byte for byte, from its config. With `--web` it
+//! then adds an admin account and serves the web view of its archive on
+//! loopback until Ctrl-C, printing the URL and the login.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex as StdMutex};
@@ -77,8 +79,9 @@ fn fresh_dir(requested: Option<PathBuf>) -> Result<PathBuf> {
     Ok(dir)
 }
 
-/// Runs the demo; `dir` must be new or empty.
-pub async fn run(dir: Option<PathBuf>) -> Result<()> {
+/// Runs the demo; `dir` must be new or empty. With `web`, then serves the
+/// web view of its archive ([`serve_web`]) until Ctrl-C.
+pub async fn run(dir: Option<PathBuf>, web: bool) -> Result<()> {
     crate::logging::init(crate::config::LogFormat::Human, "warn");
     let started = std::time::Instant::now();
     let dir = fresh_dir(dir)?;
@@ -285,6 +288,54 @@ pub async fn run(dir: Option<PathBuf>) -> Result<()> {
         outln!("done in {:.1} s", started.elapsed().as_secs_f64());
     }
     running.stop().await;
+    if web {
+        // Accounts are written under the writer lock: the demo's own goes first.
+        drop(store);
+        drop(_writer);
+        serve_web(&config, &config_path).await?;
+    }
+    Ok(())
+}
+
+/// The demo login's name.
+pub const DEMO_USER: &str = "demo";
+
+/// `demo --web`: adds the admin account [`DEMO_USER`] with a fresh random
+/// password, printed here once, and serves the web view on 127.0.0.1:8080,
+/// or on a free loopback port when that one is taken, until Ctrl-C.
+async fn serve_web(config: &Config, config_path: &std::path::Path) -> Result<()> {
+    use rand::distr::{Alphanumeric, SampleString as _};
+    let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
+    let request = app::users::AddUser {
+        name: DEMO_USER.into(),
+        role: "admin".into(),
+        ..Default::default()
+    };
+    app::users::add(config, &request, &password, Utc::now())?;
+    let config = Arc::new(config.clone());
+    let clock: SharedClock = Arc::new(crate::clock::SystemClock);
+    let stop = || async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let (bound, task) = match crate::web::start(
+        Arc::clone(&config),
+        clock.clone(),
+        std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
+        stop(),
+    )
+    .await
+    {
+        Ok(started) => started,
+        Err(_) => crate::web::start(config, clock, std::net::SocketAddr::from(([127, 0, 0, 1], 0)), stop()).await?,
+    };
+    outln!("\nweb view: http://{bound}/ (stop with Ctrl-C)");
+    outln!("  log in as {DEMO_USER}, password {password} (an admin; shown only this once)");
+    outln!(
+        "  later:    gstvault -c {} user add NAME --role auditor --gstin GSTIN",
+        config_path.display()
+    );
+    outln!("            gstvault -c {} serve", config_path.display());
+    task.await??;
     Ok(())
 }
 

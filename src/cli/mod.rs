@@ -140,7 +140,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Snapshot(args) => snapshot(&cli.config, args).await,
         Command::Simulate(args) => simulate(args).await,
         Command::Demo(args) => {
-            demo::run(args.dir).await?;
+            demo::run(args.dir, args.web).await?;
             Ok(ExitCode::Ok)
         }
         Command::Keygen => keygen(&cli.config),

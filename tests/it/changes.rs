@@ -12,6 +12,7 @@ use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use chrono::{Duration, TimeZone, Utc};
 use gstvault::domain::catalog;
 use gstvault::domain::change::{Action, Kind};
+use gstvault::domain::gstin::Gstin;
 use gstvault::domain::period::{india_date, Month};
 use gstvault::query::{self, ChangesArgs};
 use gstvault::render::table::{parse_csv, Format};
@@ -22,8 +23,20 @@ const DEMO_ADVANCE_DAYS: i64 = 15;
 
 use crate::support::World;
 
-#[tokio::test]
-async fn the_demos_august_credit_note_is_an_amendment_after_filing() {
+/// The demo's sequence on the simulator clock, cut down to one GSTIN and
+/// the GSTR-1 endpoints: a capture 15 days before 20 December 2026, the
+/// clock advanced, a capture on it. Between them the simulator's event of
+/// 15 December adds an August credit note to that GSTIN's filed GSTR-1.
+pub(crate) struct AmendedAugust {
+    pub world: World,
+    pub gstin: Gstin,
+    /// The credit note's number, `CN/2627/L<ddmm of its day>`.
+    pub number: String,
+}
+
+/// Runs [`AmendedAugust`]'s two captures (with a signing key, so each ends
+/// in a signed checkpoint and the world can export).
+pub(crate) async fn amended_august() -> AmendedAugust {
     // A demo run of 20 December 2026 (the demo ran between the 15th
     // and the 30th): its first capture 15 days earlier, before the
     // simulator's event of 15 December adds an August credit note.
@@ -56,6 +69,15 @@ async fn the_demos_august_credit_note_is_an_amendment_after_filing() {
     world.sim.sim.advance(Duration::days(DEMO_ADVANCE_DAYS));
     world.login_all().await;
     world.capture(&plan).await;
+    // The simulator numbers a late credit note `CN/<FY>/L<ddmm of its day>`.
+    let number = format!("CN/2627/L{}", event.effective.format("%d%m"));
+    AmendedAugust { world, gstin, number }
+}
+
+#[tokio::test]
+async fn the_demos_august_credit_note_is_an_amendment_after_filing() {
+    let AmendedAugust { world, gstin, number } = amended_august().await;
+    let august = Month::new(2026, 8).unwrap();
 
     let store = gstvault::store::Reader::open(&world.config.archive_path).unwrap();
     let all = query::changes(
@@ -77,8 +99,6 @@ async fn the_demos_august_credit_note_is_an_amendment_after_filing() {
     assert!(!filing.arn.is_empty());
     assert_eq!(cdnr.documents.len(), 1, "{:#?}", cdnr.documents);
     let note = &cdnr.documents[0];
-    // The simulator numbers a late credit note `CN/<FY>/L<ddmm of its day>`.
-    let number = format!("CN/2627/L{}", event.effective.format("%d%m"));
     assert_eq!(
         (note.action, note.section.as_str(), note.number.as_deref()),
         (Action::Added, "CDNR", Some(number.as_str()))

@@ -354,3 +354,103 @@ fn the_demo_signs_every_capture_and_verifies_what_it_exports() {
         }
     }
 }
+
+/// The demo's web view, killed (SIGINT, as Ctrl-C) when dropped.
+struct DemoWeb(std::process::Child);
+
+impl Drop for DemoWeb {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-INT").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
+}
+
+/// `gstvault demo --web`: after the demo it prints the web view's URL and a
+/// demo login, and that login opens the overview of the three demo GSTINs.
+#[tokio::test]
+async fn demo_web_prints_a_url_and_a_login_that_opens_the_web_view() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gstvault"))
+        .current_dir(dir.path())
+        .env_remove("GSTVAULT_CONFIG")
+        .args(["demo", "--web", "--dir", demo.to_str().unwrap()])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _running = DemoWeb(child);
+    let (url, password) = tokio::task::spawn_blocking(move || {
+        let mut url = None;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(rest) = line.strip_prefix("web view: ") {
+                url = rest.split_whitespace().next().map(str::to_string);
+            }
+            if let Some(rest) = line.trim().strip_prefix("log in as demo, password ") {
+                let password = rest.split_whitespace().next().unwrap().to_string();
+                return (url.expect("the URL before the login"), password);
+            }
+        }
+        panic!("the demo ended without printing a web login");
+    })
+    .await
+    .unwrap();
+    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with('/'), "{url}");
+
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let cookie = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(|v| v.split(';').next().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no {name} cookie"))
+    };
+    let form = http.get(format!("{url}login")).send().await.unwrap();
+    let login_cookie = cookie(&form, "gv_login");
+    let page = form.text().await.unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("name", "demo")
+        .append_pair("password", &password)
+        .append_pair("csrf", &csrf)
+        .finish();
+    let login = http
+        .post(format!("{url}login"))
+        .header(reqwest::header::COOKIE, login_cookie)
+        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        login.status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "the printed login works"
+    );
+    let session = cookie(&login, "gv_session");
+    let overview = http
+        .get(&url)
+        .header(reqwest::header::COOKIE, session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(overview.status(), reqwest::StatusCode::OK);
+    let page = overview.text().await.unwrap();
+    for gstin in gstvault::sim::demo_gstins() {
+        assert!(page.contains(&format!("href=\"/gstin/{gstin}\"")), "{gstin}: {page}");
+    }
+}

@@ -6,6 +6,7 @@
 
 mod alerts;
 mod architecture;
+mod browser;
 mod bundle;
 mod capture;
 mod changes;
