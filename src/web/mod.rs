@@ -98,15 +98,18 @@ impl WebState {
     ) -> WebState {
         WebState {
             archive: config.archive_path.clone(),
-            config,
             readers: Mutex::new(Vec::new()),
             accounts,
             access,
             clock,
             sessions: auth::Sessions::default(),
             limiter: auth::Limiter::new(),
-            templates: templates::Templates::new(),
+            // Answers from a loopback API are a simulator's: every page says so.
+            templates: templates::Templates::with_banner(
+                crate::domain::origin::Origin::of_base_url(&config.api.base_url).is_ok_and(|o| o.is_simulated()),
+            ),
             options,
+            config,
         }
     }
 

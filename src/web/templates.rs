@@ -29,7 +29,13 @@ pub struct Templates(Environment<'static>);
 
 impl Templates {
     pub fn new() -> Templates {
+        Templates::with_banner(false)
+    }
+
+    /// With `simulated`, every page carries the simulated-data banner.
+    pub fn with_banner(simulated: bool) -> Templates {
         let mut env = Environment::new();
+        env.add_global("simulated", simulated);
         for (name, text) in TEMPLATES {
             env.add_template(name, text)
                 .expect("the built-in templates parse (tested)");

@@ -233,6 +233,10 @@ async fn each_page_for_each_role_and_each_refusal() {
     for g in &gstins {
         assert!(overview.body.contains(g.as_str()), "admin sees {g}");
     }
+    assert!(
+        overview.body.contains("Simulated data"),
+        "answers from a simulator say so"
+    );
     let page = admin.get(&format!("/gstin/{own}")).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("<caption>"), "tables are labelled");
