@@ -852,6 +852,15 @@ fn link(t: impl Into<String>, href: String) -> TableCell {
     }
 }
 
+/// The snapshots a line is read from, linked to the first.
+fn snapshots_cell(seqs: &[Seq]) -> TableCell {
+    TableCell {
+        text: seqs.iter().map(|s| s.0.to_string()).collect::<Vec<_>>().join(" "),
+        class: "",
+        href: seqs.first().map(|s| format!("/snapshot/{}", s.0)),
+    }
+}
+
 fn columns(names: &[&'static str], numeric_from: usize) -> Vec<Col> {
     names
         .iter()
