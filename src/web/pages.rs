@@ -918,16 +918,7 @@ async fn balances_page(state: &Arc<WebState>, auth: &Authed, text_gstin: &str, q
             cells.extend([l.cash.total(), l.itc.total()].map(|p| money(Some(p))));
             cells.extend([l.liability, l.paid_cash, l.paid_itc].map(|h| money(h.map(|h| h.total()))));
             cells.push(text(&l.finding));
-            cells.push(TableCell {
-                text: l
-                    .snapshots
-                    .iter()
-                    .map(|s| s.0.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                class: "",
-                href: l.snapshots.first().map(|s| format!("/snapshot/{}", s.0)),
-            });
+            cells.push(snapshots_cell(&l.snapshots));
             TableRow {
                 class: if flagged { "flag" } else { "" },
                 cells,
@@ -1013,16 +1004,7 @@ async fn itc_page(state: &Arc<WebState>, auth: &Authed, text_gstin: &str, q: &It
                 cells.push(money(l.difference.map(|h| h.total())));
             }
             cells.push(text(&l.note));
-            cells.push(TableCell {
-                text: l
-                    .snapshots
-                    .iter()
-                    .map(|s| s.0.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                class: "",
-                href: l.snapshots.first().map(|s| format!("/snapshot/{}", s.0)),
-            });
+            cells.push(snapshots_cell(&l.snapshots));
             TableRow {
                 class: if l.difference.is_some_and(|d| !d.is_zero()) {
                     "flag"
