@@ -465,7 +465,16 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
     // documents this is most of the export's time.
     let shown = &changes[..changes.len().min(MAX_CHANGES)];
     let mut filings = FilingCache::default();
-    for chunk in shown.chunks(DIFF_CHUNK) {
+    // Bounded: lines stop at MAX_CHANGE_LINES, and once they are full the
+    // remaining changes are counted, not compared (a change of a large
+    // document can move thousands of them).
+    let mut documents_left_out = 0usize;
+    let mut changes_not_compared = 0usize;
+    for (i, chunk) in shown.chunks(DIFF_CHUNK).enumerate() {
+        if report.changes.len() >= MAX_CHANGE_LINES {
+            changes_not_compared = shown.len() - i * DIFF_CHUNK;
+            break;
+        }
         let mut bytes: HashMap<Digest, Option<Vec<u8>>> = HashMap::new();
         let mut described = Vec::with_capacity(chunk.len());
         for change in chunk {
@@ -508,23 +517,28 @@ pub fn build(store: &Reader, input: &SummaryInput<'_>) -> Result<Summary, StoreE
                 arn: filing.as_ref().map(|f| f.arn.clone()),
                 document,
             };
+            let room = MAX_CHANGE_LINES.saturating_sub(report.changes.len());
             match documents {
-                Some(list) if !list.is_empty() => report.changes.extend(list.into_iter().map(|d| line(Some(d)))),
+                Some(list) if !list.is_empty() => {
+                    documents_left_out += list.len().saturating_sub(room);
+                    report
+                        .changes
+                        .extend(list.into_iter().take(room).map(|d| line(Some(d))));
+                }
+                _ if room == 0 => documents_left_out += 1,
                 _ => report.changes.push(line(None)),
             }
         }
     }
-    if report.changes.len() > MAX_CHANGE_LINES {
-        let more = report.changes.len() - MAX_CHANGE_LINES;
-        report.changes.truncate(MAX_CHANGE_LINES);
+    if documents_left_out > 0 {
         report.notes.push(format!(
-            "{more} more changed documents are in the archive (`gstvault changes`)"
+            "{documents_left_out} more changed documents are in the archive (`gstvault changes`)"
         ));
     }
-    if changes.len() > MAX_CHANGES {
+    let not_listed = changes.len().saturating_sub(MAX_CHANGES) + changes_not_compared;
+    if not_listed > 0 {
         report.notes.push(format!(
-            "{} more changes are in the archive (`gstvault changes`)",
-            changes.len() - MAX_CHANGES
+            "{not_listed} more changes are in the archive (`gstvault changes`)"
         ));
     }
     let failures = input.rows.iter().filter(|r| r.body_sha256.is_none()).count();
