@@ -397,8 +397,8 @@ impl Reader {
                 continue;
             }
             let gstin = gstin_at(r, 0).map_err(|e| self.err(e))?;
-            if !found.contains_key(&gstin) {
-                found.insert(gstin, millis_at(r, 1).map_err(|e| self.err(e))?);
+            if let std::collections::btree_map::Entry::Vacant(slot) = found.entry(gstin) {
+                slot.insert(millis_at(r, 1).map_err(|e| self.err(e))?);
             }
         }
         Ok(found.into_iter().collect())
