@@ -486,3 +486,51 @@ async fn the_daemon_serves_the_web_view_when_web_listen_is_set() {
     tx.send(()).unwrap();
     serving.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn built_in_tls_serves_the_web_view_with_secure_cookies() {
+    let world = World::build(|_| {}, 8).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let (cert_path, key_path) = (dir.path().join("web.crt"), dir.path().join("web.key"));
+    std::fs::write(&cert_path, cert.cert.pem()).unwrap();
+    std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
+    let mut config = world.config.clone();
+    config.web.tls = Some((cert_path, key_path));
+    let (addr, _task) = gstvault::web::start(
+        Arc::new(config),
+        world.clock.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = http.get(format!("https://{addr}/login")).send().await.unwrap();
+    assert_eq!(login.status(), 200);
+    let cookie = login.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly"), "{cookie}");
+    // Plain HTTP to the TLS port gets no page.
+    let plain = reqwest::Client::new().get(format!("http://{addr}/login")).send().await;
+    assert!(plain.map(|r| r.status() != 200).unwrap_or(true));
+    // A missing key file is refused, naming it.
+    let mut broken = world.config.clone();
+    broken.web.tls = Some((dir.path().join("web.crt"), dir.path().join("missing.key")));
+    let error = gstvault::web::start(
+        Arc::new(broken),
+        world.clock.clone(),
+        "127.0.0.1:0".parse().unwrap(),
+        std::future::pending(),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert!(format!("{error:#}").contains("missing.key"), "{error:#}");
+}
