@@ -328,13 +328,12 @@ async fn serve_web(config: &Config, config_path: &std::path::Path) -> Result<()>
         Ok(started) => started,
         Err(_) => crate::web::start(config, clock, std::net::SocketAddr::from(([127, 0, 0, 1], 0)), stop()).await?,
     };
-    outln!("\nweb view: http://{bound}/ (stop with Ctrl-C)");
-    outln!("  log in as {DEMO_USER}, password {password} (an admin; shown only this once)");
-    outln!(
-        "  later:    gstvault -c {} user add NAME --role auditor --gstin GSTIN",
-        config_path.display()
+    // One write: a reader that stops after the login (closing the pipe)
+    // must not turn a later line into a broken pipe that ends the demo.
+    out!(
+        "\nweb view: http://{bound}/ (stop with Ctrl-C)\n  log in as {DEMO_USER}, password {password} (an admin; shown only this once)\n  later:    gstvault -c {path} user add NAME --role auditor --gstin GSTIN\n            gstvault -c {path} serve\n",
+        path = config_path.display()
     );
-    outln!("            gstvault -c {} serve", config_path.display());
     task.await??;
     Ok(())
 }

@@ -383,22 +383,26 @@ async fn demo_web_prints_a_url_and_a_login_that_opens_the_web_view() {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let _running = DemoWeb(child);
-    let (url, password) = tokio::task::spawn_blocking(move || {
+    // The reader keeps draining the demo's output after the login (a closed
+    // pipe would end the demo at its next line).
+    let (found, login) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         let mut url = None;
         for line in std::io::BufReader::new(stdout).lines() {
-            let line = line.unwrap();
+            let Ok(line) = line else { break };
             if let Some(rest) = line.strip_prefix("web view: ") {
                 url = rest.split_whitespace().next().map(str::to_string);
             }
             if let Some(rest) = line.trim().strip_prefix("log in as demo, password ") {
                 let password = rest.split_whitespace().next().unwrap().to_string();
-                return (url.expect("the URL before the login"), password);
+                let _ = found.send((url.clone().expect("the URL before the login"), password));
             }
         }
-        panic!("the demo ended without printing a web login");
-    })
-    .await
-    .unwrap();
+    });
+    let (url, password) =
+        tokio::task::spawn_blocking(move || login.recv().expect("the demo ended without printing a web login"))
+            .await
+            .unwrap();
     assert!(url.starts_with("http://127.0.0.1:") && url.ends_with('/'), "{url}");
 
     let http = reqwest::Client::builder()
