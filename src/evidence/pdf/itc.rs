@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::{align, amounts, Cell, Group, Layout, Row, TableSpec};
+use super::{amounts, Cell, Group, Layout, Row};
 use crate::domain::summary::{ItcRow, ItcSummaryRow};
 
 /// `[itc]`: the table-4 comparison.
@@ -73,14 +73,7 @@ impl Layout<'_> {
                 group
             })
             .collect();
-        let aligns = [0, 0, 1, 1, 1, 1, 1].map(align).to_vec();
-        let spec = TableSpec {
-            title: &text.title,
-            columns: &text.columns,
-            widths: &text.widths,
-            aligns,
-        };
-        self.table(&spec, &groups);
+        self.figure_table(&text.title, &text.columns, &text.widths, &groups);
     }
 
     /// The GSTR-2B ITC summary: per month, each section's total and parts by head.
@@ -109,13 +102,6 @@ impl Layout<'_> {
             cells.extend(amounts(&row.heads));
             groups.push(vec![Row { cells, flagged: false }]);
         }
-        let aligns = [0, 0, 1, 1, 1, 1, 1].map(align).to_vec();
-        let spec = TableSpec {
-            title: &text.title,
-            columns: &text.columns,
-            widths: &text.widths,
-            aligns,
-        };
-        self.table(&spec, &groups);
+        self.figure_table(&text.title, &text.columns, &text.widths, &groups);
     }
 }

@@ -1327,14 +1327,7 @@ impl<'a> Layout<'a> {
                     self.figure_group(&row.month, &figures, &row.finding)
                 })
                 .collect();
-            let aligns = [0, 0, 1, 1, 1, 1, 1].map(align).to_vec();
-            let spec = TableSpec {
-                title: &p.title,
-                columns: &p.columns,
-                widths: &p.widths,
-                aligns,
-            };
-            self.table(&spec, &groups);
+            self.figure_table(&p.title, &p.columns, &p.widths, &groups);
         }
 
         self.current = Some(Section::Outward);
@@ -1435,14 +1428,20 @@ impl<'a> Layout<'a> {
                 self.figure_group(&row.month, &figures, &row.finding)
             })
             .collect();
+        self.figure_table(&text.title, &text.columns, &text.widths, &groups);
+    }
+
+    /// A table of figures by head: month, figure, the four heads and the
+    /// total, as every reconciliation section lays them out.
+    fn figure_table(&mut self, title: &str, columns: &[String], widths: &[f32], groups: &[Group]) {
         let aligns = [0, 0, 1, 1, 1, 1, 1].map(align).to_vec();
         let spec = TableSpec {
-            title: &text.title,
-            columns: &text.columns,
-            widths: &text.widths,
+            title,
+            columns,
+            widths,
             aligns,
         };
-        self.table(&spec, &groups);
+        self.table(&spec, groups);
     }
 
     /// One month: a row per figure by head, then the finding, all flagged
