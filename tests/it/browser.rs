@@ -78,10 +78,7 @@ impl Driver {
 impl Drop for Driver {
     fn drop(&mut self) {
         // The whole group: chromedriver and any Chromium it left behind.
-        let _ = Command::new("kill")
-            .arg("-KILL")
-            .arg(format!("-{}", self.child.id()))
-            .status();
+        let _ = crate::process::signal_group(self.child.id(), crate::process::Signal::KILL);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -104,10 +101,87 @@ fn screenshot_dir() -> PathBuf {
     dir
 }
 
-/// Headless Chromium at 1366×768 that downloads into `downloads` without asking.
-async fn browser(driver: &Driver, downloads: &Path) -> Client {
+/// Chromium's switches for a browser that never leaves loopback. Left to
+/// itself Chromium calls Google at start (component and safe-browsing
+/// updates, sync, metrics, DNS prefetch), and a CI machine that allows no
+/// traffic past loopback ends the whole run on it. So every background
+/// service is off, every host name but the loopback address fails inside
+/// the browser without a DNS query, and anything still trying goes to a
+/// trap proxy of the test's own on loopback ([`Trap`]; loopback itself is
+/// never proxied). The test ends by asking for an outside page and checking
+/// that the trap, not the network, received it.
+const HERMETIC_SWITCHES: &[&str] = &[
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-client-side-phishing-detection",
+    "--disable-domain-reliability",
+    "--disable-breakpad",
+    "--metrics-recording-only",
+    "--no-pings",
+    "--dns-prefetch-disable",
+    "--disable-features=OptimizationHints,MediaRouter,DialMediaRouteProvider,Translate,AutofillServerCommunication,CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions,SafeBrowsingEnhancedProtection,NetworkTimeServiceQuerying",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+    "--window-size=1366,768",
+];
+
+/// The browser's proxy: a loopback listener that answers every request with
+/// 502 and writes down what was asked (the request line, e.g.
+/// `CONNECT clients2.google.com:443`), so nothing Chromium tries reaches a
+/// network, and the test can say what it tried.
+struct Trap {
+    port: u16,
+    asked: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Trap {
+    async fn start() -> Trap {
+        use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = asked.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let mut stream = tokio::io::BufReader::new(stream);
+                    let mut line = String::new();
+                    if stream.read_line(&mut line).await.is_ok() && !line.trim().is_empty() {
+                        log.lock().unwrap().push(line.trim().to_string());
+                    }
+                    let _ = stream
+                        .get_mut()
+                        .write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                        .await;
+                });
+            }
+        });
+        Trap { port, asked }
+    }
+
+    fn asked(&self) -> Vec<String> {
+        self.asked.lock().unwrap().clone()
+    }
+}
+
+/// Headless Chromium at 1366×768 that downloads into `downloads` without
+/// asking, with its own empty profile in `profile`, and no way off loopback.
+async fn browser(driver: &Driver, trap: &Trap, downloads: &Path, profile: &Path) -> Client {
+    let mut args: Vec<String> = HERMETIC_SWITCHES.iter().map(|s| s.to_string()).collect();
+    args.push(format!("--proxy-server=http://127.0.0.1:{}", trap.port));
+    args.push(format!("--user-data-dir={}", profile.display()));
     let mut options = serde_json::json!({
-        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1366,768"],
+        "args": args,
         "prefs": {
             "download.default_directory": downloads.to_str().unwrap(),
             "download.prompt_for_download": false,
@@ -269,7 +343,9 @@ async fn an_auditor_logs_in_compares_an_amended_return_downloads_a_bundle_and_lo
     let base = format!("http://{bound}");
     let driver = Driver::start().await;
     let downloads = tempfile::tempdir().unwrap();
-    let client = browser(&driver, downloads.path()).await;
+    let profile = tempfile::tempdir().unwrap();
+    let trap = Trap::start().await;
+    let client = browser(&driver, &trap, downloads.path(), profile.path()).await;
     let mut shots = Shots {
         dir: screenshot_dir(),
         taken: 0,
@@ -443,6 +519,15 @@ async fn an_auditor_logs_in_compares_an_amended_return_downloads_a_bundle_and_lo
         assert_eq!(path_of(&client).await, "/login", "logged out: sent to the login page");
         client.find(Locator::Css("#login")).await.unwrap();
         shots.take(&client, "logged-out").await;
+
+        // Off loopback: an outside page reaches the trap, never a network.
+        let _ = client.goto("http://outside.gstvault.invalid/evidence").await;
+        let asked = trap.asked();
+        assert!(
+            asked.iter().any(|line| line.contains("outside.gstvault.invalid")),
+            "the outside request went past the trap proxy: {asked:?}"
+        );
+        eprintln!("the browser's requests off loopback, all answered by the trap: {asked:?}");
     };
     let result = std::panic::AssertUnwindSafe(steps).catch_unwind().await;
     let _ = client.close().await;

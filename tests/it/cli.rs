@@ -360,7 +360,7 @@ struct DemoWeb(std::process::Child);
 
 impl Drop for DemoWeb {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-INT").arg(self.0.id().to_string()).status();
+        let _ = crate::process::signal(self.0.id(), crate::process::Signal::INT);
         let _ = self.0.wait();
     }
 }

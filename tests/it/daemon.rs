@@ -232,10 +232,7 @@ async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
     let mut child = spawn();
     wait_for("the first snapshots", Duration::from_secs(60), || count() >= 5);
     let signalled = Instant::now();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    crate::process::signal(child.id(), crate::process::Signal::TERM).unwrap();
     let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
         .await
         .unwrap();
@@ -268,10 +265,7 @@ async fn sigterm_mid_run_exits_in_time_and_the_next_run_fills_the_gap() {
             .is_some_and(|runs| runs.iter().any(|(_, status)| *status == RunStatus::Completed))
     };
     wait_for("a completed run", Duration::from_secs(120), done);
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    crate::process::signal(child.id(), crate::process::Signal::TERM).unwrap();
     assert_eq!(
         tokio::task::spawn_blocking(move || child.wait().unwrap())
             .await

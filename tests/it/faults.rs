@@ -199,7 +199,7 @@ async fn sigkill_at_random_instants_loses_nothing() {
             std::thread::sleep(wait);
             let done = child.try_wait().unwrap().is_some();
             if !done {
-                Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
+                crate::process::signal(pid, crate::process::Signal::KILL).unwrap();
                 child.wait().unwrap();
             }
             done

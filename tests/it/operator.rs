@@ -125,11 +125,7 @@ async fn sigterm_prints_the_summary_and_marks_the_run_interrupted() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    crate::process::signal(child.id(), crate::process::Signal::TERM).unwrap();
     let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();

@@ -145,10 +145,7 @@ async fn no_secret_reaches_logs_archive_bundles_or_config_show() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .unwrap();
+    crate::process::signal(daemon.id(), crate::process::Signal::TERM).unwrap();
     assert_eq!(daemon.wait().unwrap().code(), Some(0));
     output.push_str(&std::fs::read_to_string(dir.path().join("daemon.log")).unwrap());
     assert!(
@@ -271,10 +268,7 @@ async fn alerts_mail_arrives_and_no_webhook_token_or_smtp_password_leaks() {
         .spawn()
         .unwrap();
     sink.wait_for(1).await;
-    Command::new("kill")
-        .args(["-TERM", &daemon.id().to_string()])
-        .status()
-        .unwrap();
+    crate::process::signal(daemon.id(), crate::process::Signal::TERM).unwrap();
     let status = tokio::task::spawn_blocking(move || {
         let mut daemon = daemon;
         daemon.wait().unwrap()
