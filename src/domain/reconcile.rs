@@ -671,6 +671,10 @@ pub fn itc(e: &MonthEvidence<'_>) -> Vec<ItcRow> {
         }
         let difference = figure.minus(&claimed);
         let mut problems = Vec::new();
+        if row.table == "4A(3)" {
+            out.push(reverse_charge_row(&month, r3b, elg, source, figure, claimed));
+            continue;
+        }
         if row.claim {
             if let Some(text) = excess_text(&negate(&difference)) {
                 problems.push(format!("excess ITC: 3B claims {text} above 2B (DRC-01C)"));
@@ -709,6 +713,73 @@ pub fn itc(e: &MonthEvidence<'_>) -> Vec<ItcRow> {
         ));
     }
     out
+}
+
+/// GSTR-3B 4A(3), reverse-charge ITC other than imports, against 2B
+/// `revsup`. 2B lists only reverse charge on supplies from registered
+/// suppliers; reverse charge on purchases from unregistered persons
+/// (section 9(4)) is self-invoiced and never reaches 2B. So a claim above
+/// 2B is not by itself excess ITC. What bounds it is the reverse-charge tax
+/// the same 3B pays in table 3.1(d) (`sup_details.isup_rev`): ITC on reverse
+/// charge is the tax paid on it, so 4A(2) + 4A(3) above 3.1(d) is excess
+/// (whatever 2B says). Between 2B and that bound, the row could not be
+/// reconciled from the archive: the self-invoices are the evidence.
+fn reverse_charge_row(
+    month: &str,
+    r3b: &Value,
+    elg: Option<&Value>,
+    source: String,
+    figure: Heads,
+    claimed: Heads,
+) -> ItcRow {
+    let paid = r3b
+        .get("sup_details")
+        .and_then(|s| s.get("isup_rev"))
+        .filter(|v| v.is_object());
+    let imports_of_services = rows(elg.and_then(|v| v.get("itc_avl")))
+        .filter(|r| r.get("ty").and_then(Value::as_str) == Some("IMPS"))
+        .fold(Heads::default(), |acc, r| acc.plus(&amounts(Some(r))));
+    let above_2b = excess_text(&claimed.minus(&figure));
+    let mut problems = Vec::new();
+    let mut unchecked = Vec::new();
+    match paid {
+        Some(paid) => {
+            let bound = amounts(Some(paid)).minus(&imports_of_services);
+            if let Some(text) = excess_text(&claimed.minus(&bound)) {
+                problems.push(format!(
+                    "excess ITC: 3B claims {text} of reverse-charge ITC above the reverse-charge tax it pays in 3.1(d) (less 4A(2))"
+                ));
+            } else if let Some(text) = &above_2b {
+                unchecked.push(format!(
+                    "3B claims {text} above 2B, within the reverse-charge tax paid in 3.1(d): reverse charge on purchases from unregistered persons is not in 2B; check the self-invoices"
+                ));
+            }
+        }
+        None => {
+            if let Some(text) = &above_2b {
+                unchecked.push(format!(
+                    "3B claims {text} above 2B and has no table 3.1(d) to bound it: reverse charge on purchases from unregistered persons is not in 2B; check the self-invoices"
+                ));
+            }
+        }
+    }
+    if let Some(text) = excess_text(&figure.minus(&claimed)) {
+        problems.push(format!("3B claims less than 2B by {text}"));
+    }
+    let text = if problems.is_empty() {
+        unchecked.first().cloned().unwrap_or_else(|| "agrees".to_string())
+    } else {
+        problems.join("; ")
+    };
+    itc_row(
+        month,
+        "4A(3)",
+        source,
+        figure,
+        claimed,
+        text,
+        verdict(&problems, &unchecked),
+    )
 }
 
 /// The month's GSTR-2B ITC summary by bucket, section and part (empty
@@ -1230,6 +1301,46 @@ mod tests {
         assert_eq!(oth.finding, "excess ITC: 3B claims ₹1,800.00 (IGST) above 2B (DRC-01C)");
         assert_eq!(oth.difference, rupee_heads("-1800.00", "0", "0"));
         assert_eq!(oth.verdict, Verdict::Differs);
+
+        // Reverse charge above 2B: unregistered persons' supplies never reach 2B, so a
+        // claim within the reverse-charge tax paid in 3.1(d) cannot be reconciled from the
+        // archive; above 3.1(d) it is excess whatever 2B says.
+        let mut rcm = fixture("gstr3b-pre-ims.json");
+        rcm["itc_elg"]["itc_avl"][2]["camt"] = json!(1350);
+        rcm["itc_elg"]["itc_avl"][2]["samt"] = json!(1350);
+        let within = rows_for("2024-07", &g, &{
+            let mut paid = rcm.clone();
+            paid["sup_details"]["isup_rev"]["camt"] = json!(1350);
+            paid["sup_details"]["isup_rev"]["samt"] = json!(1350);
+            paid
+        });
+        let isrc = row(&within, "4A(3)");
+        assert_eq!(isrc.verdict, Verdict::CouldNotReconcile);
+        assert!(
+            isrc.finding.starts_with(
+                "3B claims ₹900.00 (CGST ₹450.00, SGST ₹450.00) above 2B, within the reverse-charge tax paid in 3.1(d)"
+            ),
+            "{}",
+            isrc.finding
+        );
+        // 3.1(d) pays ₹1,800.00 (900 + 900); 4A(3) claims ₹2,700.00.
+        let beyond = rows_for("2024-07", &g, &rcm);
+        let isrc = row(&beyond, "4A(3)");
+        assert_eq!(isrc.verdict, Verdict::Differs);
+        assert_eq!(
+            isrc.finding,
+            "excess ITC: 3B claims ₹900.00 (CGST ₹450.00, SGST ₹450.00) of reverse-charge ITC above the reverse-charge tax it pays in 3.1(d) (less 4A(2))"
+        );
+        // A claim equal to 2B with no reverse-charge tax paid at all is excess too.
+        let mut unpaid = fixture("gstr3b-pre-ims.json");
+        unpaid["sup_details"]["isup_rev"] = json!({"txval": 0, "iamt": 0, "camt": 0, "samt": 0, "csamt": 0});
+        let isrc = row(&rows_for("2024-07", &g, &unpaid), "4A(3)").clone();
+        assert_eq!(isrc.verdict, Verdict::Differs);
+        assert!(
+            isrc.finding.starts_with("excess ITC: 3B claims ₹1,800.00"),
+            "{}",
+            isrc.finding
+        );
 
         // Documents alone (no itcsumm) give the same rows, from the documents' own tax.
         let mut bare = g.clone();

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::money::Heads;
 use super::returns::filing::Filing;
-use super::returns::ledger::{SetOff, Statement};
+use super::returns::ledger::{Ledger, SetOff, Statement};
 use super::returns::ReturnMonth;
 
 /// One row of the snapshot index: one timeline entry (a payload version
@@ -216,6 +216,14 @@ pub struct LedgerRow {
     pub source: String,
 }
 
+/// One ledger over a financial year: the row as the ledger section shows
+/// it, and the breaks between months ([`Statement::breaks`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LedgerYear {
+    pub row: LedgerRow,
+    pub breaks: Heads,
+}
+
 /// One month's set-off.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SetOffRow {
@@ -261,6 +269,42 @@ pub struct Counts {
 
 impl Summary {
     /// Every finding, in the order of the PDF's sections.
+    /// For a financial-year summary, each ledger over the year (the FY
+    /// total row of the ledger section): None for a month's summary or a
+    /// ledger with fewer than two months. The row's month is the period
+    /// (`FY 2026-27`) and its source names the months it adds.
+    pub fn ledger_years(&self) -> Vec<LedgerYear> {
+        if !self.period.starts_with("FY") {
+            return Vec::new();
+        }
+        [Ledger::Cash, Ledger::Credit]
+            .into_iter()
+            .filter_map(|kind| {
+                let months: Vec<&LedgerRow> = self.ledgers.iter().filter(|r| r.statement.ledger == kind).collect();
+                let statements: Vec<&Statement> = months.iter().map(|r| &r.statement).collect();
+                if statements.len() < 2 {
+                    return None;
+                }
+                let statement = crate::domain::returns::ledger::over(&statements)?;
+                let breaks = statement.breaks(&statements);
+                Some(LedgerYear {
+                    row: LedgerRow {
+                        month: self.period.clone(),
+                        partial: months.last().is_some_and(|r| r.partial),
+                        source: format!(
+                            "the {} months above, {} to {}",
+                            months.len(),
+                            months[0].month,
+                            months[months.len() - 1].month
+                        ),
+                        statement,
+                    },
+                    breaks,
+                })
+            })
+            .collect()
+    }
+
     pub fn findings(&self) -> Vec<Finding> {
         let mut out = Vec::new();
         for row in self.ledgers.iter().filter(|r| !r.statement.discrepancy.is_zero()) {
@@ -276,6 +320,21 @@ impl Summary {
                 of: "opening + credits − debits − closing",
                 by_head: Some(row.statement.discrepancy),
                 total: row.statement.discrepancy.total(),
+            });
+        }
+        for year in self.ledger_years().iter().filter(|y| !y.breaks.is_zero()) {
+            out.push(Finding {
+                section: Section::Ledgers,
+                period: year.row.month.clone(),
+                verdict: Verdict::Differs,
+                what: format!(
+                    "{} over the year: a month opens at other than the last month's closing (₹{} in all; a month not archived, or a balance not carried forward)",
+                    year.row.statement.ledger.name(),
+                    crate::domain::money::rupees(year.breaks.total().abs())
+                ),
+                of: "closing − next month's opening, summed",
+                by_head: Some(year.breaks),
+                total: year.breaks.total(),
             });
         }
         for row in &self.set_offs {

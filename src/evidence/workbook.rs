@@ -641,9 +641,11 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
                 let mut columns = vec![("Month", 9.0), ("Ledger", 12.0), ("Figure", 22.0)];
                 columns.extend(HEADS);
                 columns.push(("Source", 36.0));
-                let table = Table::new(sheet, &styles, &columns, report.ledgers.len() * 5)?;
+                let years = report.ledger_years();
+                let table = Table::new(sheet, &styles, &columns, (report.ledgers.len() + years.len()) * 5)?;
                 let mut row = 1;
-                for l in &report.ledgers {
+                let year_rows = years.iter().map(|y| (&y.row, Some(&y.breaks)));
+                for (l, breaks) in report.ledgers.iter().map(|l| (l, None)).chain(year_rows) {
                     let s = &l.statement;
                     let ledger = match s.ledger {
                         crate::domain::returns::ledger::Ledger::Cash => "Cash",
@@ -654,13 +656,20 @@ pub fn render(report: &Summary) -> Result<Vec<u8>, WorkbookError> {
                     } else {
                         "Closing balance"
                     };
-                    let flagged = !s.discrepancy.is_zero();
+                    // A year's last line is the breaks between its months.
+                    let (flagged, check) = match breaks {
+                        Some(b) => (!b.is_zero(), ("Closing − next month's opening, summed", b)),
+                        None => (
+                            !s.discrepancy.is_zero(),
+                            ("Opening + credits − debits − closing", &s.discrepancy),
+                        ),
+                    };
                     for (label, amounts) in [
                         ("Opening balance", &s.opening),
                         ("Credits", &s.credits),
                         ("Debits", &s.debits),
                         (closing, &s.closing),
-                        ("Opening + credits − debits − closing", &s.discrepancy),
+                        check,
                     ] {
                         let mut cells = vec![Cell::Text(&l.month), Cell::Text(ledger), Cell::Text(label)];
                         cells.extend(heads(amounts));

@@ -55,7 +55,7 @@ pub(crate) fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTr
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "eaf21674553a2d6690093ffba2a54f513d3f804d410c64cc4b99e9ccb5a79120";
+const GOLDEN_SHA256: &str = "58eeb1e0ea4258e943b4f0b420d9fbf1401a3fb80a0cc36daa292608896fb1c8";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {

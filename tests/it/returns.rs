@@ -204,6 +204,46 @@ async fn gstr3b_tables_are_the_archived_figures_in_the_forms_layout() {
         summary.ledgers
     );
     assert!(summary.set_offs.iter().all(|s| s.set_off.problems.is_empty()));
+
+    // Each ledger over the year: April's opening, the months' credits and
+    // debits added, March's closing, recomputed here from the statements;
+    // the simulator carries every balance forward, so no month breaks.
+    let years = summary.ledger_years();
+    assert_eq!(years.len(), 2, "cash and credit over the year");
+    for year in &years {
+        let months: Vec<_> = summary
+            .ledgers
+            .iter()
+            .filter(|l| l.statement.ledger == year.row.statement.ledger)
+            .map(|l| &l.statement)
+            .collect();
+        assert_eq!(months.len(), 12, "{:?}", year.row.statement.ledger);
+        let s = &year.row.statement;
+        assert_eq!(s.opening, months[0].opening);
+        assert_eq!(s.closing, months[11].closing);
+        assert_eq!(s.credits.igst, months.iter().map(|m| m.credits.igst).sum::<i64>());
+        assert_eq!(s.debits.cgst, months.iter().map(|m| m.debits.cgst).sum::<i64>());
+        assert!(year.breaks.is_zero() && s.discrepancy.is_zero(), "{year:?}");
+        assert_eq!(year.row.month, summary.period);
+        assert_eq!(year.row.source, "the 12 months above, 2025-04 to 2026-03");
+    }
+    // A month whose opening is not the last closing is a finding of the year.
+    let mut broken = summary.clone();
+    let june = broken
+        .ledgers
+        .iter_mut()
+        .find(|l| l.month == "2025-06" && l.statement.ledger == gstvault::domain::returns::ledger::Ledger::Cash)
+        .unwrap();
+    // June opens ₹500 above May's closing and still adds up by itself.
+    june.statement.opening.igst += 50_000;
+    june.statement.debits.igst += 50_000;
+    let findings = broken.findings();
+    let finding = findings
+        .iter()
+        .find(|f| f.period == summary.period && f.what.starts_with("Electronic cash ledger over the year"))
+        .unwrap_or_else(|| panic!("{findings:?}"));
+    assert_eq!(finding.total, -50_000, "{finding:?}");
+    assert!(finding.what.contains("500.00 in all"), "{}", finding.what);
 }
 
 #[tokio::test]

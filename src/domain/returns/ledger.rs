@@ -108,6 +108,40 @@ fn statement(
     })
 }
 
+/// One ledger over consecutive statements (a financial year's months, in
+/// order): the first opening, the credits and debits added, the last
+/// closing. Its discrepancy is the year's arithmetic, which is the months'
+/// own discrepancies plus every break between a month's closing and the
+/// next month's opening (a month not archived, or a ledger that does not
+/// carry its balance forward); [`Statement::breaks`] tells the two apart.
+/// None for no statements.
+pub fn over(statements: &[&Statement]) -> Option<Statement> {
+    let (first, last) = (statements.first()?, statements.last()?);
+    let sum = |f: fn(&Statement) -> &Heads| statements.iter().fold(Heads::default(), |a, s| a.plus(f(s)));
+    let credits = sum(|s| &s.credits);
+    let debits = sum(|s| &s.debits);
+    Some(Statement {
+        ledger: first.ledger,
+        from: first.from.clone(),
+        to: last.to.clone(),
+        opening: first.opening,
+        credits,
+        debits,
+        closing: last.closing,
+        entries: statements.iter().map(|s| s.entries).sum(),
+        discrepancy: first.opening.plus(&credits).minus(&debits).minus(&last.closing),
+    })
+}
+
+impl Statement {
+    /// For a statement [`over`] `months`: the part of its discrepancy that
+    /// no month accounts for, the sum of (closing − next opening) between
+    /// consecutive months. Zero when every month opens where the last closed.
+    pub fn breaks(&self, months: &[&Statement]) -> Heads {
+        months.iter().fold(self.discrepancy, |a, m| a.minus(&m.discrepancy))
+    }
+}
+
 fn heads(f: impl Fn(&str) -> i64) -> Heads {
     Heads {
         igst: f("igst"),
@@ -209,6 +243,41 @@ mod tests {
         assert_eq!(s.closing.igst, 13_050);
         assert!(s.discrepancy.is_zero());
         assert_eq!(s.entries, 2);
+    }
+
+    #[test]
+    fn a_year_adds_its_months_and_finds_a_month_that_does_not_open_at_the_last_closing() {
+        let c = |tx: f64| json!({"tx": tx, "intr": 0, "pen": 0, "fee": 0, "oth": 0});
+        let month = |from: &str, to: &str, open: f64, cr: f64, dr: f64, close: f64| {
+            cash(&json!({
+                "fr_dt": from, "to_dt": to,
+                "op_bal": {"igstbal": c(open)}, "cl_bal": {"igstbal": c(close)},
+                "tr": [{"tr_typ": "Cr", "igst": c(cr)}, {"tr_typ": "Dr", "igst": c(dr)}]
+            }))
+            .unwrap()
+        };
+        let april = month("01/04/2026", "30/04/2026", 100.0, 50.0, 30.0, 120.0);
+        let may = month("01/05/2026", "31/05/2026", 120.0, 10.0, 0.0, 130.0);
+        let year = over(&[&april, &may]).unwrap();
+        assert_eq!((year.from.as_str(), year.to.as_str()), ("01/04/2026", "31/05/2026"));
+        assert_eq!(
+            (
+                year.opening.igst,
+                year.credits.igst,
+                year.debits.igst,
+                year.closing.igst
+            ),
+            (10_000, 6_000, 3_000, 13_000)
+        );
+        assert!(year.discrepancy.is_zero() && year.breaks(&[&april, &may]).is_zero());
+        assert_eq!(year.entries, 4);
+        // June opens ₹5 above May's closing, and itself adds up: a break, not a bad month.
+        let june = month("01/06/2026", "30/06/2026", 135.0, 0.0, 35.0, 100.0);
+        let months = [&april, &may, &june];
+        let year = over(&months).unwrap();
+        assert_eq!(year.discrepancy.igst, -500);
+        assert_eq!(year.breaks(&months).igst, -500);
+        assert!(over(&[]).is_none());
     }
 
     #[test]

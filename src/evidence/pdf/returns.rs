@@ -5,9 +5,9 @@
 //! they come from.
 
 use super::{align, amounts, fill, Align, Cell, Face, Group, Layout, Row, TableSpec};
-use crate::domain::money::rupees;
+use crate::domain::money::{rupees, Heads};
 use crate::domain::returns::{self, ReturnMonth, ReturnTable, Unit};
-use crate::domain::summary::{Section, Summary};
+use crate::domain::summary::{LedgerRow, Section, Summary};
 
 impl Layout<'_> {
     /// A table's title inside a section, kept with the start of its table.
@@ -114,6 +114,70 @@ impl Layout<'_> {
         }
     }
 
+    /// A ledger's four figures and its check: a month's own arithmetic, or
+    /// for a year (`breaks`: closing − next opening, summed) whether each
+    /// month opened where the last one closed.
+    fn ledger_group(&self, row: &LedgerRow, breaks: Option<&Heads>) -> Group {
+        let l = &self.t.ledgers;
+        let s = &row.statement;
+        let flagged = match breaks {
+            Some(b) => !b.is_zero(),
+            None => !s.discrepancy.is_zero(),
+        };
+        let ledger = match s.ledger {
+            returns::ledger::Ledger::Cash => &l.cash,
+            returns::ledger::Ledger::Credit => &l.credit,
+        };
+        let closing = if row.partial {
+            fill(&l.at_capture, &[("to", s.to.clone())])
+        } else {
+            l.closing.clone()
+        };
+        let figures = [
+            (&l.opening, &s.opening),
+            (&l.credits, &s.credits),
+            (&l.debits, &s.debits),
+            (&closing, &s.closing),
+        ];
+        let mut group: Group = figures
+            .iter()
+            .enumerate()
+            .map(|(i, (label, heads))| {
+                let mut cells = vec![
+                    Cell::left(if i == 0 { row.month.as_str() } else { "" }),
+                    Cell::left(if i == 0 { ledger.as_str() } else { "" }),
+                    Cell::left(label.as_str()),
+                ];
+                cells.extend(amounts(heads));
+                Row { cells, flagged }
+            })
+            .collect();
+        let check = match (breaks, flagged) {
+            (Some(b), true) => format!(
+                "{} {}: {}",
+                self.t.labels.marker,
+                self.t.labels.finding,
+                fill(&l.year_breaks, &[("amount", rupees(b.total().abs()))])
+            ),
+            (Some(_), false) => l.year_adds_up.clone(),
+            (None, true) => format!(
+                "{} {}: opening + credits − debits − closing = ₹{}",
+                self.t.labels.marker,
+                self.t.labels.finding,
+                rupees(s.discrepancy.total())
+            ),
+            (None, false) => l.adds_up.clone(),
+        };
+        group.push(Row {
+            cells: vec![
+                Cell::left(""),
+                Cell::spanning(format!("{check} · {}: {}", self.t.returns.source, row.source), 7),
+            ],
+            flagged,
+        });
+        group
+    }
+
     fn table_rows(&self, table: &ReturnTable, month: Option<&str>) -> Group {
         table
             .lines
@@ -144,60 +208,10 @@ impl Layout<'_> {
         if report.ledgers.is_empty() {
             self.none();
         } else {
-            let groups: Vec<Group> = report
-                .ledgers
-                .iter()
-                .map(|row| {
-                    let s = &row.statement;
-                    let flagged = !s.discrepancy.is_zero();
-                    let ledger = match s.ledger {
-                        returns::ledger::Ledger::Cash => &l.cash,
-                        returns::ledger::Ledger::Credit => &l.credit,
-                    };
-                    let closing = if row.partial {
-                        fill(&l.at_capture, &[("to", s.to.clone())])
-                    } else {
-                        l.closing.clone()
-                    };
-                    let figures = [
-                        (&l.opening, &s.opening),
-                        (&l.credits, &s.credits),
-                        (&l.debits, &s.debits),
-                        (&closing, &s.closing),
-                    ];
-                    let mut group: Group = figures
-                        .iter()
-                        .enumerate()
-                        .map(|(i, (label, heads))| {
-                            let mut cells = vec![
-                                Cell::left(if i == 0 { row.month.as_str() } else { "" }),
-                                Cell::left(if i == 0 { ledger.as_str() } else { "" }),
-                                Cell::left(label.as_str()),
-                            ];
-                            cells.extend(amounts(heads));
-                            Row { cells, flagged }
-                        })
-                        .collect();
-                    let check = if flagged {
-                        format!(
-                            "{} {}: opening + credits − debits − closing = ₹{}",
-                            self.t.labels.marker,
-                            self.t.labels.finding,
-                            rupees(s.discrepancy.total())
-                        )
-                    } else {
-                        l.adds_up.clone()
-                    };
-                    group.push(Row {
-                        cells: vec![
-                            Cell::left(""),
-                            Cell::spanning(format!("{check} · {}: {}", self.t.returns.source, row.source), 7),
-                        ],
-                        flagged,
-                    });
-                    group
-                })
-                .collect();
+            let mut groups: Vec<Group> = report.ledgers.iter().map(|row| self.ledger_group(row, None)).collect();
+            for year in report.ledger_years() {
+                groups.push(self.ledger_group(&year.row, Some(&year.breaks)));
+            }
             let aligns = [0, 0, 0, 1, 1, 1, 1, 1].map(align).to_vec();
             let spec = TableSpec {
                 title: &l.title,
