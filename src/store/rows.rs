@@ -394,6 +394,18 @@ impl Reader {
             .map_err(|e| self.err(e))
     }
 
+    /// The log size read off the newest entry (seq counts from 0 without
+    /// gaps), one index lookup: what the web view stamps the results it
+    /// keeps with.
+    pub fn log_size(&self) -> Result<u64> {
+        self.conn
+            .query_row("SELECT COALESCE(MAX(seq) + 1, 0) FROM snapshots", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| self.err(e))
+    }
+
     /// Number of snapshots (the log size).
     pub fn snapshot_count(&self) -> Result<u64> {
         self.conn

@@ -17,6 +17,7 @@
 pub mod archive;
 pub mod auth;
 mod charts;
+pub mod derived;
 mod pages;
 mod templates;
 
@@ -74,11 +75,19 @@ impl Default for WebOptions {
     }
 }
 
+/// Pages reading the archive at once, and read-only handles kept: the
+/// rest wait their turn, so memory and threads stay bounded however many
+/// people ask at once.
+pub const READERS: usize = 4;
+
 /// What every handler shares.
 pub struct WebState {
     pub(crate) config: Arc<Config>,
     archive: PathBuf,
     readers: Mutex<Vec<Reader>>,
+    permits: tokio::sync::Semaphore,
+    /// Results kept per archive head ([`derived`]).
+    pub(crate) derived: derived::Derived,
     pub(crate) accounts: Arc<dyn Accounts>,
     access: Arc<dyn AccessSink>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -99,6 +108,8 @@ impl WebState {
         WebState {
             archive: config.archive_path.clone(),
             readers: Mutex::new(Vec::new()),
+            permits: tokio::sync::Semaphore::new(READERS),
+            derived: derived::Derived::default(),
             accounts,
             access,
             clock,
@@ -125,13 +136,28 @@ impl WebState {
         self.clock.now()
     }
 
+    /// The stamp of what `reader` sees now: the archive's head and today's
+    /// IST date ([`derived::Stamp`]).
+    pub(crate) fn stamp(&self, reader: &Reader) -> Result<derived::Stamp, PageError> {
+        Ok(derived::Stamp {
+            head: reader.log_size().map_err(PageError::store)?,
+            day: crate::domain::period::india_date(self.now()),
+        })
+    }
+
     /// Runs `f` with a read-only handle to the archive, off the async
-    /// threads; handles are kept for the next request.
+    /// threads, once one of the [`READERS`] turns is free; handles are kept
+    /// for the next request.
     pub(crate) async fn read<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&Reader) -> Result<T, PageError> + Send + 'static,
     ) -> Result<T, PageError> {
         let state = Arc::clone(self);
+        let _turn = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| PageError::Internal(format!("the reader pool is closed: {e}")))?;
         tokio::task::spawn_blocking(move || {
             let reader = match state.readers.lock().expect("reader pool").pop() {
                 Some(r) => r,
@@ -226,8 +252,14 @@ pub async fn start(
         .await
         .with_context(|| format!("web.listen {listen}: cannot bind"))?;
     let bound = listener.local_addr()?;
+    // Ended with the server: the handle aborts it when dropped.
+    let warmer = AbortOnDrop(tokio::spawn(derived::warmer(Arc::clone(&state), WARM_EVERY)));
     let task = match tls {
-        None => tokio::spawn(serve(state, listener, shutdown)),
+        None => tokio::spawn(async move {
+            let served = serve(state, listener, shutdown).await;
+            drop(warmer);
+            served
+        }),
         Some((cert, key)) => {
             // ring, the provider reqwest already uses; a second install is refused harmlessly.
             let _ = rustls::crypto::ring::default_provider().install_default();
@@ -248,14 +280,29 @@ pub async fn start(
             });
             let listener = listener.into_std()?;
             tokio::spawn(async move {
-                axum_server::from_tcp_rustls(listener, tls)
+                let served = axum_server::from_tcp_rustls(listener, tls)
                     .handle(handle)
                     .serve(router(state).into_make_service_with_connect_info::<SocketAddr>())
-                    .await
+                    .await;
+                drop(warmer);
+                served
             })
         }
     };
     Ok((bound, task))
+}
+
+/// How often the warmer looks whether the archive's head has moved
+/// ([`derived::warmer`]).
+const WARM_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// A task aborted when its handle is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves.

@@ -137,9 +137,10 @@ async fn overview_page(state: &Arc<WebState>, auth: &Authed) -> Page {
     let rows = state
         .read(move |reader| {
             let status = crate::app::status::status(&st.config, now).map_err(|e| PageError::Internal(e.to_string()))?;
+            let stamp = st.stamp(reader)?;
             let mut rows = Vec::new();
             for g in status.gstins.iter().filter(|g| visible.contains(&g.gstin)) {
-                let counts = outcome_counts(reader, &g.gstin)?;
+                let counts = outcome_counts(&super::derived::outcome_counts(&st, reader, &g.gstin, stamp)?);
                 let session = if g.needs_login {
                     format!("needs login: {}", g.reason.clone().unwrap_or_default())
                 } else {
@@ -174,13 +175,12 @@ async fn overview_page(state: &Arc<WebState>, auth: &Authed) -> Page {
 
 /// "412 ok, 31 no data, 2 failed": the latest answer of each endpoint,
 /// period and page.
-fn outcome_counts(reader: &crate::store::Reader, gstin: &Gstin) -> Result<String, PageError> {
-    let counts = reader.latest_outcome_counts(gstin).map_err(PageError::store)?;
-    Ok(counts
-        .into_iter()
+fn outcome_counts(counts: &[(crate::domain::envelope::Outcome, u64)]) -> String {
+    counts
+        .iter()
         .map(|(o, n)| format!("{n} {}", o.as_str().replace('_', " ")))
         .collect::<Vec<_>>()
-        .join(", "))
+        .join(", ")
 }
 
 // ---------------------------------------------------------------- GSTIN
@@ -214,9 +214,15 @@ pub async fn gstin(State(state): State<Arc<WebState>>, auth: Authed, Path(gstin)
 async fn gstin_page(state: &Arc<WebState>, auth: &Authed, text: &str) -> Page {
     let gstin = gstin_param(text)?;
     visible(state, auth, &gstin)?;
-    let g = gstin.clone();
-    let keys = state
-        .read(move |reader| reader.key_summaries(&g).map_err(PageError::store))
+    let (g, st) = (gstin.clone(), Arc::clone(state));
+    let (keys, points) = state
+        .read(move |reader| {
+            let stamp = st.stamp(reader)?;
+            Ok((
+                super::derived::keys(&st, reader, &g, stamp)?,
+                super::derived::charts(&st, reader, &g, stamp)?,
+            ))
+        })
         .await?;
     let today = Authed::today(state);
     let now_month = Month::of_date(today);
@@ -229,7 +235,7 @@ async fn gstin_page(state: &Arc<WebState>, auth: &Authed, text: &str) -> Page {
         .collect();
     // Per (group, month): answers, failures, changes.
     let mut cells: BTreeMap<(Group, Month), (u64, u64, u64)> = BTreeMap::new();
-    for k in &keys {
+    for k in keys.iter() {
         let Period::Month(m) = k.period else { continue };
         let Some(e) = catalog::find(&k.endpoint) else { continue };
         let c = cells.entry((e.group, m)).or_default();
@@ -268,28 +274,10 @@ async fn gstin_page(state: &Arc<WebState>, auth: &Authed, text: &str) -> Page {
         .collect();
     // The charts of the current financial year, as archived now.
     let fy = now_month.financial_year();
-    let (g, now) = (gstin.clone(), state.now());
-    let args = query::ChangesArgs {
-        gstin: Some(gstin.to_string()),
-        now: Some(now),
-        ..Default::default()
-    };
-    let points = state
-        .read(move |reader| {
-            let changes: Vec<(String, Kind)> = query::changes(reader, &args)
-                .map_err(query_error)?
-                .into_iter()
-                .flat_map(|c| {
-                    let n = c.documents.len().max(1);
-                    std::iter::repeat_n((c.period.to_string(), c.kind), n)
-                })
-                .collect();
-            crate::evidence::summary::year_series(reader, &g, fy, now, changes).map_err(PageError::store)
-        })
-        .await?;
     let points: Vec<_> = points
-        .into_iter()
+        .iter()
         .filter(|p| Period::parse(&p.month).is_ok_and(|period| auth.viewer.may_see(&gstin, &period, today)))
+        .cloned()
         .collect();
     let charts = super::charts::charts(&points);
     let returns: Vec<Value> = RETURN_LINKS
@@ -566,20 +554,25 @@ async fn changes_page(state: &Arc<WebState>, auth: &Authed, text: &str, q: &Chan
             q.group
         )));
     }
-    let args = query::ChangesArgs {
-        gstin: Some(gstin.to_string()),
-        kind: (!q.kind.is_empty()).then(|| q.kind.clone()),
-        group: (!q.group.is_empty()).then(|| q.group.clone()),
-        now: Some(state.now()),
-        ..Default::default()
-    };
+    let kind = Kind::parse(&q.kind);
+    let group = (!q.group.is_empty()).then(|| q.group.clone());
+    let (g, st) = (gstin.clone(), Arc::clone(state));
     let rows = state
-        .read(move |reader| query::changes(reader, &args).map_err(query_error))
+        .read(move |reader| {
+            let stamp = st.stamp(reader)?;
+            super::derived::changes(&st, reader, &g, stamp)
+        })
         .await?;
     let today = Authed::today(state);
     let rows: Vec<Value> = rows
         .iter()
         .rev()
+        .filter(|r| kind.is_none_or(|k| r.kind == k))
+        .filter(|r| {
+            group
+                .as_deref()
+                .is_none_or(|g| catalog::find(&r.endpoint).is_some_and(|e| e.group.name() == g))
+        })
         .filter(|r| period.is_none_or(|p| r.period == p))
         .filter(|r| auth.viewer.may_see(&gstin, &r.period, today))
         .flat_map(|r| {
@@ -1047,16 +1040,6 @@ pub struct SearchQuery {
     q: String,
 }
 
-/// The endpoints a document search reads: the returns of documents.
-fn searchable(endpoint: &str) -> bool {
-    catalog::find(endpoint).is_some_and(|e| {
-        matches!(
-            e.group,
-            Group::Gstr1 | Group::Gstr1a | Group::Gstr2a | Group::Gstr2b | Group::Ims
-        )
-    })
-}
-
 pub async fn search(State(state): State<Arc<WebState>>, auth: Authed, Query(q): Query<SearchQuery>) -> Response {
     let page = search_page(&state, &auth, &q).await;
     auth.respond(page, "search")
@@ -1079,31 +1062,19 @@ async fn search_page(state: &Arc<WebState>, auth: &Authed, q: &SearchQuery) -> P
     let found = if needle.len() < 3 {
         Vec::new()
     } else {
-        let needle = needle.clone();
+        let (needle, st) = (needle.clone(), Arc::clone(state));
         state
             .read(move |reader| {
+                let stamp = st.stamp(reader)?;
                 let mut found = Vec::new();
                 for gstin in &gstins {
-                    let rows = reader
-                        .list_snapshots(&crate::store::SnapshotFilter {
-                            gstin: Some(gstin.clone()),
-                            ..Default::default()
-                        })
-                        .map_err(PageError::store)?;
-                    // The latest answer of each key.
-                    let mut latest = BTreeMap::new();
-                    for r in rows
-                        .into_iter()
-                        .filter(|r| searchable(&r.endpoint) && r.payload_sha256.is_some())
-                    {
-                        latest.insert((r.endpoint.clone(), r.period, r.page), r);
-                    }
-                    for r in latest.into_values() {
-                        if !viewer.may_see(gstin, &r.period, today) {
+                    let index = super::derived::documents(&st, reader, gstin, stamp)?;
+                    // The index says which payloads hold a match; only those are read.
+                    for k in index.keys.iter().filter(|k| k.text.contains(&needle)) {
+                        if !viewer.may_see(gstin, &k.period, today) {
                             continue;
                         }
-                        let Some(sha) = &r.payload_sha256 else { continue };
-                        let Some(bytes) = reader.payload(sha).map_err(PageError::store)? else {
+                        let Some(bytes) = reader.payload(&k.payload).map_err(PageError::store)? else {
                             continue;
                         };
                         let Ok(value) = serde_json::from_slice::<Value>(&bytes) else {
@@ -1114,10 +1085,11 @@ async fn search_page(state: &Arc<WebState>, auth: &Authed, q: &SearchQuery) -> P
                                 t.as_ref().is_some_and(|t| t.to_ascii_uppercase().contains(&needle))
                             };
                             if hit(&d.number) || hit(&d.counterparty) {
-                                found.push((gstin.clone(), r.endpoint.clone(), r.period, r.seq, d));
+                                found.push((gstin.clone(), k.endpoint.clone(), k.period, k.seq, d));
                             }
                         }
                         if found.len() >= 500 {
+                            found.truncate(500);
                             return Ok(found);
                         }
                     }

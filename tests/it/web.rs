@@ -534,3 +534,96 @@ async fn built_in_tls_serves_the_web_view_with_secure_cookies() {
     .unwrap();
     assert!(format!("{error:#}").contains("missing.key"), "{error:#}");
 }
+
+/// The web view keeps what its pages compute per archive head: after a new
+/// capture, the very next visit shows it. The demo's August credit note
+/// arrives with the second capture; the changes timeline, the search and
+/// the GSTIN grid visited before it do not show it, and after it they do.
+#[tokio::test]
+async fn a_capture_shows_at_once_on_pages_seen_before_it() {
+    use chrono::{TimeZone, Utc};
+    use gstvault::domain::catalog;
+    use gstvault::domain::period::{india_date, Month};
+    use gstvault::sim::model::EventKind;
+    let now = Utc.with_ymd_and_hms(2026, 12, 20, 9, 0, 0).unwrap();
+    let world = World::builder()
+        .seed(2026)
+        .start_at(now - Duration::days(15))
+        .keygen()
+        .start()
+        .await;
+    world.login_all().await;
+    // The GSTIN with the simulator's August credit note between the captures.
+    let start = now - Duration::days(15);
+    let (gstin, event) = world
+        .gstins()
+        .iter()
+        .find_map(|g| {
+            world
+                .sim
+                .sim
+                .model(g)
+                .events_between(india_date(start) + Duration::days(1), india_date(now))
+                .into_iter()
+                .find(|e| e.kind == EventKind::LateCreditNote && e.period == Month::new(2026, 8).unwrap())
+                .map(|e| (g.clone(), e))
+        })
+        .expect("the demo seed plants an August credit note");
+    let number = format!("CN/2627/L{}", event.effective.format("%d%m"));
+    let plan = |names: &[&str]| {
+        let endpoints: Vec<&'static catalog::Endpoint> = names.iter().map(|n| catalog::find(n).unwrap()).collect();
+        world.plan(std::slice::from_ref(&gstin), Some(endpoints), "2026-08", "2026-11")
+    };
+    let others = ["gstr-1-summary", "gstr-1-b2b", "return-track"];
+    world.capture(&plan(&["gstr-1-cdnr"])).await;
+    world.capture(&plan(&others)).await;
+    // Fifteen days on, the note is on the portal; the other returns are
+    // captured again first, on the same day as the credit notes after them.
+    world.sim.sim.advance(Duration::days(15));
+    world.login_all().await;
+    world.capture(&plan(&others)).await;
+    add(
+        &world.config,
+        &AddUser {
+            name: ADMIN.0.into(),
+            role: "admin".into(),
+            ..Default::default()
+        },
+        ADMIN.1,
+        world.clock.now(),
+    )
+    .unwrap();
+    let (bound, _server) = gstvault::web::start(
+        Arc::new(world.config.clone()),
+        world.clock.clone(),
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        std::future::pending(),
+    )
+    .await
+    .unwrap();
+    let mut visitor = Visitor::new(bound);
+    assert_eq!(visitor.login(ADMIN).await.status, 303);
+    let pages = [
+        format!("/gstin/{gstin}/changes"),
+        format!("/search?q={}", number.replace('/', "%2F")),
+    ];
+    // The search echoes its question in its form: count the note's mentions.
+    let shown = number.replace('/', "&#x2f;");
+    let mut before = Vec::new();
+    for page in &pages {
+        let answer = visitor.get(page).await;
+        assert_eq!(answer.status, 200, "{page}");
+        before.push(answer.body.matches(&shown).count());
+    }
+    assert_eq!(before, [0, 1], "the note is nowhere before its capture");
+    let grid_before = visitor.get(&format!("/gstin/{gstin}")).await.body;
+
+    // The same day, the credit notes: the archive's head moves, not the date.
+    world.capture(&plan(&["gstr-1-cdnr"])).await;
+    for (page, before) in pages.iter().zip(before) {
+        let after = visitor.get(page).await.body.matches(&shown).count();
+        assert!(after > before, "{page} after the capture shows {number}");
+    }
+    let grid_after = visitor.get(&format!("/gstin/{gstin}")).await.body;
+    assert_ne!(grid_before, grid_after, "the grid counts the new answers");
+}
