@@ -230,7 +230,10 @@ pub async fn login(
         return mark(r, "-", "login refused: no CSRF token");
     }
     let name = form.name.trim().to_string();
-    if !state.limiter.allow(&name, &address.ip().to_string()) {
+    if !state
+        .limiter
+        .allow(&name, &super::client_address(&state, Some(address), &headers))
+    {
         return mark(
             PageError::TooMany.into_response(),
             "-",

@@ -338,16 +338,36 @@ async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// Who asked: the peer's address, or, behind a TLS proxy (`[web]
+/// behind_tls_proxy`), the address the proxy appended last to
+/// `X-Forwarded-For`. Only that last entry is the proxy's word; anything
+/// before it came from the browser and is never believed. Without the
+/// setting the header is ignored, whoever sends it.
+pub(crate) fn client_address(state: &WebState, peer: Option<SocketAddr>, headers: &header::HeaderMap) -> String {
+    let peer = peer.map_or_else(|| "-".to_string(), |p| p.ip().to_string());
+    if !state.config.web.behind_tls_proxy {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .and_then(|last| last.trim().parse::<std::net::IpAddr>().ok())
+        .map_or(peer, |ip| ip.to_string())
+}
+
 /// Writes every request to the access log. The handler says who and what
 /// (a [`Viewed`] on its response); a failed log write is reported on stderr
 /// and does not hide the page (the archive being busy is no reason to
 /// refuse a reader), but is never silent.
 async fn log_access(State(state): State<Arc<WebState>>, request: Request, next: Next) -> Response {
-    let address = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "-".into());
+    let address = client_address(
+        &state,
+        request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0),
+        request.headers(),
+    );
     let method = request.method().to_string();
     let path = request.uri().path().to_string();
     let response = next.run(request).await;

@@ -627,3 +627,82 @@ async fn a_capture_shows_at_once_on_pages_seen_before_it() {
     let grid_after = visitor.get(&format!("/gstin/{gstin}")).await.body;
     assert_ne!(grid_before, grid_after, "the grid counts the new answers");
 }
+
+/// Behind a TLS proxy (`[web] behind_tls_proxy`) the browser's address is
+/// the one the proxy appended last to `X-Forwarded-For`: the access log
+/// records it and the per-address login limit counts it, so one browser's
+/// guesses do not lock out everyone behind the same proxy. Entries before
+/// it are the browser's own word and ignored; without the setting the
+/// header is ignored altogether.
+#[tokio::test]
+async fn behind_a_proxy_the_browsers_address_is_the_proxys_last_forwarded_for() {
+    let world = World::build(|_| {}, 8).await;
+    let serve_with = |behind: bool| {
+        let mut config = world.config.clone();
+        config.web.behind_tls_proxy = behind;
+        let config = Arc::new(config);
+        let state = Arc::new(WebState::new(
+            Arc::clone(&config),
+            Arc::new(ArchiveAccounts::new(&config.archive_path)),
+            Arc::new(AccessLog::open(&config.archive_path).unwrap()),
+            world.clock.clone(),
+            WebOptions::default(),
+        ));
+        async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(gstvault::web::serve(state, listener, std::future::pending()));
+            addr
+        }
+    };
+    let last_address = || {
+        gstvault::store::Reader::open(&world.config.archive_path)
+            .unwrap()
+            .access_log(1)
+            .unwrap()
+            .remove(0)
+            .address
+    };
+    let forwarded = |visitor: &Visitor, path: &str, chain: &str| {
+        visitor
+            .http
+            .get(format!("{}{path}", visitor.base))
+            .header("x-forwarded-for", chain)
+    };
+    // Behind the proxy: the last entry, never the browser's claim before it.
+    let proxied = serve_with(true).await;
+    let mut visitor = Visitor::new(proxied);
+    let request = forwarded(&visitor, "/login", "6.6.6.6, 203.0.113.7");
+    assert_eq!(visitor.send(request).await.status, 200);
+    assert_eq!(last_address(), "203.0.113.7");
+    // Not behind one: the header is anybody's, and ignored.
+    let mut direct = Visitor::new(serve_with(false).await);
+    let request = forwarded(&direct, "/login", "203.0.113.7");
+    assert_eq!(direct.send(request).await.status, 200);
+    assert_eq!(last_address(), "127.0.0.1");
+
+    // Twenty wrong passwords from one browser behind the proxy, for twenty
+    // accounts: that browser is limited, another behind the same proxy is not.
+    let mut statuses = Vec::new();
+    for i in 0..21 {
+        statuses.push(wrong_login(&mut visitor, &format!("user{i}"), "198.51.100.1").await);
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    let mut other = Visitor::new(proxied);
+    assert_ne!(wrong_login(&mut other, "user0x", "198.51.100.2").await, 429);
+}
+
+/// A login with a wrong password, through a proxy that forwards `from`.
+async fn wrong_login(visitor: &mut Visitor, account: &str, from: &str) -> u16 {
+    let page = visitor
+        .http
+        .get(format!("{}/login", visitor.base))
+        .header("x-forwarded-for", from);
+    let csrf = field(&visitor.send(page).await.body, "csrf");
+    let post = visitor
+        .http
+        .post(format!("{}/login", visitor.base))
+        .header("x-forwarded-for", from)
+        .form(&[("name", account), ("password", "wrong password"), ("csrf", &csrf)]);
+    visitor.send(post).await.status
+}
