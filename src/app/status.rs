@@ -66,6 +66,18 @@ impl Status {
 pub fn status(config: &Config, now: DateTime<Utc>) -> Result<Status> {
     let store = Reader::open(&config.archive_path)?;
     let last_answer: BTreeMap<Gstin, Timestamp> = store.last_answer_by_gstin()?.into_iter().collect();
+    status_with(config, now, &store, &last_answer)
+}
+
+/// [`status`] through an open `store`, with each GSTIN's last answer
+/// already read ([`Reader::last_answer_by_gstin`]; the web view keeps it
+/// per archive head, the rest is read here).
+pub fn status_with(
+    config: &Config,
+    now: DateTime<Utc>,
+    store: &Reader,
+    last_answer: &BTreeMap<Gstin, Timestamp>,
+) -> Result<Status> {
     let mut sessions: BTreeMap<Gstin, SessionState> = store
         .session_states()?
         .into_iter()

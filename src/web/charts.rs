@@ -8,14 +8,32 @@ use crate::domain::change::Kind as ChangeKind;
 use crate::domain::charts::MonthPoint;
 use crate::evidence::charts::{draw, Kind, Series};
 
-/// One chart: its title and its SVG markup.
+/// One chart: its title, its SVG markup, and per month the page that shows
+/// the month's figures with the snapshots they come from.
 #[derive(serde::Serialize)]
 pub struct Svg {
     pub title: String,
     pub svg: String,
+    pub sources: Vec<Source>,
 }
 
-fn chart(title: &str, months: &[String], series: &[Series], kind: Kind, money: bool) -> Svg {
+/// Where a month's figures of a chart are shown with their snapshots.
+#[derive(serde::Serialize)]
+pub struct Source {
+    pub month: String,
+    pub href: String,
+}
+
+/// What each chart is of: the page `source` links a month to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chart {
+    Itc,
+    Ledgers,
+    Liability,
+    Changes,
+}
+
+fn chart(title: &str, months: &[String], series: &[Series], kind: Kind, money: bool, sources: Vec<Source>) -> Svg {
     let mut svg = String::new();
     {
         let backend = SVGBackend::with_string(&mut svg, (640, 240));
@@ -25,12 +43,23 @@ fn chart(title: &str, months: &[String], series: &[Series], kind: Kind, money: b
     Svg {
         title: title.to_string(),
         svg,
+        sources,
     }
 }
 
-/// The four charts of a year's points.
-pub fn charts(points: &[MonthPoint]) -> Vec<Svg> {
+/// The four charts of a year's points; `source` gives the page of a
+/// chart's month.
+pub fn charts(points: &[MonthPoint], source: impl Fn(Chart, &str) -> String) -> Vec<Svg> {
     let months: Vec<String> = points.iter().map(|p| p.month.clone()).collect();
+    let sources = |chart: Chart| {
+        months
+            .iter()
+            .map(|m| Source {
+                month: m.clone(),
+                href: source(chart, m),
+            })
+            .collect::<Vec<_>>()
+    };
     let paise = |v: Option<i64>| v.map(|v| v as f64);
     let total = |h: Option<&crate::domain::money::Heads>| h.map(|h| h.total() as f64);
     vec![
@@ -49,6 +78,7 @@ pub fn charts(points: &[MonthPoint]) -> Vec<Svg> {
             ],
             Kind::Lines,
             true,
+            sources(Chart::Itc),
         ),
         chart(
             "Closing balances of the cash and credit ledgers (₹)",
@@ -65,6 +95,7 @@ pub fn charts(points: &[MonthPoint]) -> Vec<Svg> {
             ],
             Kind::Lines,
             true,
+            sources(Chart::Ledgers),
         ),
         chart(
             "GSTR-3B liability against payment (₹)",
@@ -81,6 +112,7 @@ pub fn charts(points: &[MonthPoint]) -> Vec<Svg> {
             ],
             Kind::Bars,
             true,
+            sources(Chart::Liability),
         ),
         chart(
             "Changed documents per return period, by kind",
@@ -95,6 +127,7 @@ pub fn charts(points: &[MonthPoint]) -> Vec<Svg> {
                 .collect::<Vec<_>>(),
             Kind::Stacked,
             false,
+            sources(Chart::Changes),
         ),
     ]
 }

@@ -50,6 +50,8 @@ pub enum Topic {
     Charts,
     /// The documents of the latest GSTR-1, 1A, 2A, 2B and IMS answers.
     Documents,
+    /// Every GSTIN's last answer about its data (kept once for the archive).
+    LastAnswers,
 }
 
 /// The archive state a result belongs to.
@@ -71,7 +73,7 @@ struct Slot {
 }
 
 /// The kept results by topic and GSTIN, and the use counter for eviction.
-type Slots = (HashMap<(Topic, Gstin), Slot>, u64);
+type Slots = (HashMap<(Topic, Option<Gstin>), Slot>, u64);
 
 /// The kept results.
 #[derive(Default)]
@@ -89,12 +91,31 @@ impl Derived {
         stamp: Stamp,
         compute: impl FnOnce() -> Result<T, PageError>,
     ) -> Result<Arc<T>, PageError> {
+        self.kept((topic, Some(gstin.clone())), stamp, compute)
+    }
+
+    /// The result of an archive-wide `topic` at `stamp`, as [`Derived::get`].
+    pub fn get_all<T: Any + Send + Sync>(
+        &self,
+        topic: Topic,
+        stamp: Stamp,
+        compute: impl FnOnce() -> Result<T, PageError>,
+    ) -> Result<Arc<T>, PageError> {
+        self.kept((topic, None), stamp, compute)
+    }
+
+    fn kept<T: Any + Send + Sync>(
+        &self,
+        key: (Topic, Option<Gstin>),
+        stamp: Stamp,
+        compute: impl FnOnce() -> Result<T, PageError>,
+    ) -> Result<Arc<T>, PageError> {
+        let topic = key.0;
         let cell = {
             let mut guard = self.slots.lock().map_err(|_| poisoned())?;
             let (slots, tick) = &mut *guard;
             *tick += 1;
             let used = *tick;
-            let key = (topic, gstin.clone());
             let slot = slots.entry(key.clone()).or_insert_with(|| Slot {
                 stamp,
                 used,
@@ -155,6 +176,21 @@ pub fn outcome_counts(
 ) -> Result<Arc<Vec<(Outcome, u64)>>, PageError> {
     state.derived.get(Topic::OutcomeCounts, gstin, stamp, || {
         reader.latest_outcome_counts(gstin).map_err(PageError::store)
+    })
+}
+
+/// Each GSTIN's last answer about its data.
+pub fn last_answers(
+    state: &WebState,
+    reader: &Reader,
+    stamp: Stamp,
+) -> Result<Arc<std::collections::BTreeMap<Gstin, crate::domain::time::Timestamp>>, PageError> {
+    state.derived.get_all(Topic::LastAnswers, stamp, || {
+        Ok(reader
+            .last_answer_by_gstin()
+            .map_err(PageError::store)?
+            .into_iter()
+            .collect())
     })
 }
 
@@ -306,6 +342,7 @@ pub async fn warm(state: &Arc<WebState>) -> Result<Stamp, PageError> {
             state
                 .read(move |reader| {
                     let stamp = st.stamp(reader)?;
+                    last_answers(&st, reader, stamp)?;
                     outcome_counts(&st, reader, &gstin, stamp)?;
                     charts(&st, reader, &gstin, stamp)?;
                     documents(&st, reader, &gstin, stamp)?;

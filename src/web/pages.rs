@@ -136,8 +136,10 @@ async fn overview_page(state: &Arc<WebState>, auth: &Authed) -> Page {
     let st = Arc::clone(state);
     let rows = state
         .read(move |reader| {
-            let status = crate::app::status::status(&st.config, now).map_err(|e| PageError::Internal(e.to_string()))?;
             let stamp = st.stamp(reader)?;
+            let last = super::derived::last_answers(&st, reader, stamp)?;
+            let status = crate::app::status::status_with(&st.config, now, reader, &last)
+                .map_err(|e| PageError::Internal(e.to_string()))?;
             let mut rows = Vec::new();
             for g in status.gstins.iter().filter(|g| visible.contains(&g.gstin)) {
                 let counts = outcome_counts(&super::derived::outcome_counts(&st, reader, &g.gstin, stamp)?);
@@ -189,6 +191,8 @@ fn outcome_counts(counts: &[(crate::domain::envelope::Outcome, u64)]) -> String 
 struct GridCell {
     class: &'static str,
     text: String,
+    /// A cell whose answers changed: the changes of its group and month.
+    href: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -253,6 +257,7 @@ async fn gstin_page(state: &Arc<WebState>, auth: &Authed, text: &str) -> Page {
                     None => GridCell {
                         class: "none",
                         text: "·".into(),
+                        href: None,
                     },
                     Some((n, failed, changed)) => GridCell {
                         class: if *failed > 0 {
@@ -267,6 +272,8 @@ async fn gstin_page(state: &Arc<WebState>, auth: &Authed, text: &str) -> Page {
                             (0, c) => format!("{n} · {c} changed"),
                             (f, _) => format!("{n} · {f} failed"),
                         },
+                        href: (*changed > 0)
+                            .then(|| format!("/gstin/{gstin}/changes?group={}&period={m}", group.name())),
                     },
                 })
                 .collect(),
@@ -279,7 +286,15 @@ async fn gstin_page(state: &Arc<WebState>, auth: &Authed, text: &str) -> Page {
         .filter(|p| Period::parse(&p.month).is_ok_and(|period| auth.viewer.may_see(&gstin, &period, today)))
         .cloned()
         .collect();
-    let charts = super::charts::charts(&points);
+    let charts = super::charts::charts(&points, |chart, month| {
+        use super::charts::Chart;
+        match chart {
+            Chart::Itc => format!("/gstin/{gstin}/itc?month={month}"),
+            Chart::Ledgers => format!("/gstin/{gstin}/balances?fy={}", fy.label()),
+            Chart::Liability => format!("/gstin/{gstin}/return/gstr-3b/{month}"),
+            Chart::Changes => format!("/gstin/{gstin}/changes?period={month}"),
+        }
+    });
     let returns: Vec<Value> = RETURN_LINKS
         .iter()
         .map(|(endpoint, title, short)| serde_json::json!({"endpoint": endpoint, "title": title, "short": short}))
@@ -523,7 +538,13 @@ pub struct ChangesQuery {
     group: String,
     #[serde(default)]
     period: String,
+    /// 1 for the newest [`CHANGES_PER_PAGE`] lines, 2 for the next…
+    #[serde(default)]
+    page: String,
 }
+
+/// Lines of the changes timeline per page.
+const CHANGES_PER_PAGE: usize = 200;
 
 pub async fn changes(
     State(state): State<Arc<WebState>>,
@@ -554,6 +575,14 @@ async fn changes_page(state: &Arc<WebState>, auth: &Authed, text: &str, q: &Chan
             q.group
         )));
     }
+    let page = match q.page.trim() {
+        "" => 1,
+        p => p
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| PageError::BadRequest(format!("page {p:?}: not a page number")))?,
+    };
     let kind = Kind::parse(&q.kind);
     let group = (!q.group.is_empty()).then(|| q.group.clone());
     let (g, st) = (gstin.clone(), Arc::clone(state));
@@ -564,7 +593,8 @@ async fn changes_page(state: &Arc<WebState>, auth: &Authed, text: &str, q: &Chan
         })
         .await?;
     let today = Authed::today(state);
-    let rows: Vec<Value> = rows
+    // One line per changed document (or per change that moved none), newest first.
+    let lines: Vec<(&query::DetectedChange, Option<&change::DocumentChange>)> = rows
         .iter()
         .rev()
         .filter(|r| kind.is_none_or(|k| r.kind == k))
@@ -576,28 +606,45 @@ async fn changes_page(state: &Arc<WebState>, auth: &Authed, text: &str, q: &Chan
         .filter(|r| period.is_none_or(|p| r.period == p))
         .filter(|r| auth.viewer.may_see(&gstin, &r.period, today))
         .flat_map(|r| {
-            let base = serde_json::json!({
-                "detected": time(state, r.detected_at), "endpoint": r.endpoint, "period": r.period.to_string(),
-                "kind": r.kind.label(), "seq": r.seq.0, "previous": r.previous_seq.0,
-            });
-            if r.documents.is_empty() {
-                let mut v = base;
-                v["document"] = Value::from(r.what_changed.clone());
-                v["tax_change"] = Value::from("");
-                vec![v]
+            let docs: Vec<Option<&change::DocumentChange>> = if r.documents.is_empty() {
+                vec![None]
             } else {
-                r.documents
-                    .iter()
-                    .map(|d| {
-                        let mut v = base.clone();
-                        v["document"] = Value::from(d.line());
-                        v["tax_change"] = Value::from(rupees(d.tax_change().total()));
-                        v
-                    })
-                    .collect()
-            }
+                r.documents.iter().map(Some).collect()
+            };
+            docs.into_iter().map(move |d| (r, d))
         })
         .collect();
+    let pages = lines.len().div_ceil(CHANGES_PER_PAGE).max(1);
+    if page > pages {
+        return Err(PageError::NotFound);
+    }
+    let rows: Vec<Value> = lines
+        .iter()
+        .skip((page - 1) * CHANGES_PER_PAGE)
+        .take(CHANGES_PER_PAGE)
+        .map(|(r, d)| {
+            let (document, tax_change) = match d {
+                Some(d) => (d.line(), rupees(d.tax_change().total())),
+                None => (r.what_changed.clone(), String::new()),
+            };
+            serde_json::json!({
+                "detected": time(state, r.detected_at), "endpoint": r.endpoint, "period": r.period.to_string(),
+                "kind": r.kind.label(), "seq": r.seq.0, "previous": r.previous_seq.0,
+                "document": document, "tax_change": tax_change,
+            })
+        })
+        .collect();
+    // The filters again, for the links to the pages before and after this one.
+    let filters = [
+        ("kind", q.kind.as_str()),
+        ("group", q.group.as_str()),
+        ("period", q.period.trim()),
+    ]
+    .iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| format!("{k}={v}&"))
+    .collect::<String>();
+    let link_to = |n: usize| format!("/gstin/{gstin}/changes?{filters}page={n}");
     let kinds: Vec<Value> = Kind::ALL
         .iter()
         .map(|k| serde_json::json!({"value": k.as_str(), "label": k.label()}))
@@ -609,6 +656,8 @@ async fn changes_page(state: &Arc<WebState>, auth: &Authed, text: &str, q: &Chan
         context! {
             viewer => chrome(auth), csrf => &auth.csrf, gstin => gstin.as_str(), rows => rows,
             kinds => kinds, groups => groups, kind => &q.kind, group => &q.group, period => q.period.trim(),
+            page => page, pages => pages, total => lines.len(),
+            newer => (page > 1).then(|| link_to(page - 1)), older => (page < pages).then(|| link_to(page + 1)),
         },
     )
 }
@@ -775,6 +824,9 @@ async fn bundle_file(state: &Arc<WebState>, auth: &Authed, id: &str) -> Page {
 
 // ---------------------------------------------------------------- access log
 
+/// The newest access log lines the admins' page shows.
+const ACCESS_ROWS: usize = 200;
+
 pub async fn access_log(State(state): State<Arc<WebState>>, auth: Authed) -> Response {
     let page = access_page(&state, &auth).await;
     auth.respond(page, "access log")
@@ -784,7 +836,7 @@ async fn access_page(state: &Arc<WebState>, auth: &Authed) -> Page {
     if !auth.viewer.is_admin() {
         return Err(PageError::NotFound);
     }
-    let rows = state.access_rows(500).await?;
+    let rows = state.access_rows(ACCESS_ROWS).await?;
     let rows: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -1034,6 +1086,9 @@ async fn itc_page(state: &Arc<WebState>, auth: &Authed, text_gstin: &str, q: &It
     )
 }
 
+/// Documents a search shows at most.
+const SEARCH_LIMIT: usize = 200;
+
 #[derive(Deserialize)]
 pub struct SearchQuery {
     #[serde(default)]
@@ -1088,8 +1143,8 @@ async fn search_page(state: &Arc<WebState>, auth: &Authed, q: &SearchQuery) -> P
                                 found.push((gstin.clone(), k.endpoint.clone(), k.period, k.seq, d));
                             }
                         }
-                        if found.len() >= 500 {
-                            found.truncate(500);
+                        if found.len() >= SEARCH_LIMIT {
+                            found.truncate(SEARCH_LIMIT);
                             return Ok(found);
                         }
                     }
@@ -1122,7 +1177,7 @@ async fn search_page(state: &Arc<WebState>, auth: &Authed, q: &SearchQuery) -> P
         context! {
             viewer => chrome(auth), csrf => &auth.csrf, title => "Search documents",
             form => vec![serde_json::json!({"name": "q", "label": "Document number or GSTIN", "value": q.q.trim(), "placeholder": "INV/26-27/0042"})],
-            caption => "Documents in the latest archived GSTR-1, 1A, 2A, 2B and IMS answers of the GSTINs you may see whose number or counterparty GSTIN contains the text (at most 500).",
+            caption => "Documents in the latest archived GSTR-1, 1A, 2A, 2B and IMS answers of the GSTINs you may see whose number or counterparty GSTIN contains the text (at most 200: a longer text finds fewer).",
             columns => columns(&["GSTIN", "Return", "Period", "Section", "Number", "Date", "Counterparty", "Taxable value", "Tax", "Snapshot"], 7),
             rows => rows,
             empty => if needle.len() < 3 { "Give at least 3 characters of a document number or GSTIN." } else { "No document matches." },

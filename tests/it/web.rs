@@ -240,6 +240,18 @@ async fn each_page_for_each_role_and_each_refusal() {
     let page = admin.get(&format!("/gstin/{own}")).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("<caption>"), "tables are labelled");
+    // Each chart's months link to the pages that show their figures with their snapshots.
+    for href in [
+        format!("/gstin/{own}/itc?month=2026-04"),
+        format!("/gstin/{own}/return/gstr-3b/2026-04"),
+        format!("/gstin/{own}/changes?period=2026-04"),
+    ] {
+        let escaped = href.replace('/', "&#x2f;");
+        assert!(
+            page.body.contains(&format!("href=\"{escaped}\"")),
+            "the GSTIN page links {href}"
+        );
+    }
     let r3b = admin.get(&format!("/gstin/{own}/return/gstr-3b/2026-04")).await;
     assert_eq!(r3b.status, 200, "{}", r3b.body);
     assert!(
@@ -339,6 +351,9 @@ async fn each_page_for_each_role_and_each_refusal() {
             "as of",
         ),
         (format!("/gstin/{own}/changes?kind=sideways"), 400, "kind"),
+        (format!("/gstin/{own}/changes?page=0"), 400, "page"),
+        (format!("/gstin/{own}/changes?page=two"), 400, "page"),
+        (format!("/gstin/{own}/changes?page=99"), 404, "Not found"),
         ("/snapshot/abc".to_string(), 400, "snapshot"),
         ("/snapshot/999999999".to_string(), 404, "Not found"),
         (
