@@ -119,33 +119,38 @@ pub fn month_evidence(payloads: &Payloads, month: Month) -> MonthEvidence<'_> {
 
 /// The FY charts' series of `gstin` as archived at `as_of` (the web view's
 /// GSTIN page): the same reconciliations and ledgers a year's bundle draws,
-/// with `changes` (each changed document's period and kind) given.
+/// from the same payloads (each key's latest answer with data as of
+/// `as_of`), with `changes` (each changed document's period and kind) given.
+/// `keys` are the GSTIN's archived keys ([`Reader::key_summaries`]); only
+/// those of the reconciled endpoints in the year's months (and the month
+/// after, whose ledgers record the year's last payment) are read, one
+/// indexed lookup each, not the year's every snapshot row.
 pub fn year_series(
     store: &Reader,
     gstin: &Gstin,
     fy: crate::domain::period::FinancialYear,
     as_of: DateTime<Utc>,
+    keys: &[crate::store::KeySummary],
     changes: Vec<(String, crate::domain::change::Kind)>,
 ) -> Result<Vec<crate::domain::charts::MonthPoint>, StoreError> {
-    let request = crate::evidence::bundle::export::ExportRequest {
-        gstin: gstin.clone(),
-        legal_name: None,
-        organization: String::new(),
-        scope: Scope::Year(fy),
-        as_of,
-        out_dir: std::path::PathBuf::new(),
-        template: None,
-    };
-    let rows = crate::evidence::bundle::export::bundle_rows(store, &request).map_err(|e| match e {
-        crate::evidence::bundle::export::ExportError::Store(e) => e,
-        other => StoreError::Refused {
-            path: store.path().display().to_string(),
-            message: other.to_string(),
-        },
-    })?;
-    let payloads = latest_payloads(store, &rows)?;
     let mut months = fy.months();
     months.push(fy.last_month().next());
+    let mut payloads: Payloads = BTreeMap::new();
+    for k in keys.iter().filter(|k| {
+        RECONCILED_ENDPOINTS.contains(&k.endpoint.as_str())
+            && matches!(k.period, Period::Month(m) if months.contains(&m))
+    }) {
+        let key = (gstin, k.endpoint.as_str(), &k.period, k.page);
+        let Some(row) = store.snapshot_as_of(key, Timestamp::of(as_of), &[Outcome::Ok])? else {
+            continue;
+        };
+        let Some(sha) = &row.payload_sha256 else { continue };
+        if let Some(bytes) = store.payload(sha)? {
+            if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+                payloads.insert((k.endpoint.clone(), k.period, k.page), value);
+            }
+        }
+    }
     let evidence: Vec<MonthEvidence<'_>> = months.iter().map(|m| month_evidence(&payloads, *m)).collect();
     let month_rows = reconcile::month_rows(&evidence);
     let (mut payments, mut balances, mut itc, mut ledgers) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());

@@ -57,8 +57,11 @@ impl AccessLog {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| sqlite(path, e))?;
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-            .map_err(|e| sqlite(path, e))?;
+        // An appender touches the table's last pages only: a small cache.
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -256;",
+        )
+        .map_err(|e| sqlite(path, e))?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(|e| sqlite(path, e))?;
         Ok(AccessLog {

@@ -167,6 +167,15 @@ impl Reader {
         Ok(reader)
     }
 
+    /// Caps this handle's page cache at `kib` KiB (SQLite's default is
+    /// 2,000): a server holding many handles (the web view) keeps its memory
+    /// bounded this way.
+    pub fn limit_cache(&self, kib: u32) -> Result<()> {
+        self.conn
+            .execute_batch(&format!("PRAGMA cache_size = -{kib}"))
+            .map_err(|e| self.err(e))
+    }
+
     /// Fails unless the archive's schema is the one this build reads (a
     /// read-only open cannot migrate).
     pub(super) fn check_schema(&self) -> Result<()> {

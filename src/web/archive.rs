@@ -4,29 +4,50 @@
 //! appended through [`AccessLog`], the one narrow writer the web view holds.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::{AccessEntry, AccessSink, Accounts};
 use crate::domain::access::Viewer;
 use crate::store::access::AccessLog;
 use crate::store::{Reader, StoreError};
 
-/// Accounts of the archive at a path; each lookup opens a read-only handle,
-/// so an account added or removed by `gstvault user` counts at once.
+/// Accounts of the archive at a path, read through read-only handles kept
+/// for the next lookup. Each lookup is its own query on the committed
+/// archive (no read transaction spans lookups), so an account added or
+/// removed by `gstvault user` counts at once.
 pub struct ArchiveAccounts {
     path: PathBuf,
+    readers: Mutex<Vec<Reader>>,
 }
 
 impl ArchiveAccounts {
     pub fn new(path: &Path) -> ArchiveAccounts {
         ArchiveAccounts {
             path: path.to_path_buf(),
+            readers: Mutex::new(Vec::new()),
         }
     }
 }
 
 impl Accounts for ArchiveAccounts {
     fn viewer(&self, name: &str) -> Result<Option<(Viewer, String)>, StoreError> {
-        Reader::open(&self.path)?.viewer(name)
+        let kept = self.readers.lock().ok().and_then(|mut r| r.pop());
+        let reader = match kept {
+            Some(r) => r,
+            None => {
+                let reader = Reader::open(&self.path)?;
+                // Two small tables: a small cache.
+                reader.limit_cache(256)?;
+                reader
+            }
+        };
+        let found = reader.viewer(name);
+        if let Ok(mut readers) = self.readers.lock() {
+            if readers.len() < super::READERS {
+                readers.push(reader);
+            }
+        }
+        found
     }
 
     fn verify(&self, hash: &str, password: &str) -> bool {

@@ -166,10 +166,10 @@ impl FromRequestParts<Arc<WebState>> for Authed {
         };
         let accounts = Arc::clone(&state.accounts);
         let user = session.user.clone();
-        let found = tokio::task::spawn_blocking(move || accounts.viewer(&user))
+        let found = state
+            .blocking(move || accounts.viewer(&user).map_err(PageError::store))
             .await
-            .map_err(|e| PageError::Internal(e.to_string()).into_response())?
-            .map_err(|e| PageError::store(e).into_response())?;
+            .map_err(IntoResponse::into_response)?;
         match found {
             Some((viewer, _)) => Ok(Authed {
                 viewer,
@@ -243,15 +243,15 @@ pub async fn login(
     let accounts = Arc::clone(&state.accounts);
     let today = Authed::today(&state);
     let (lookup, password) = (name.clone(), form.password);
-    let checked = tokio::task::spawn_blocking(move || -> Result<Option<Viewer>, PageError> {
-        let found = accounts.viewer(&lookup).map_err(PageError::store)?;
-        Ok(found.and_then(|(viewer, hash)| accounts.verify(&hash, &password).then_some(viewer)))
-    })
-    .await;
+    let checked = state
+        .blocking(move || -> Result<Option<Viewer>, PageError> {
+            let found = accounts.viewer(&lookup).map_err(PageError::store)?;
+            Ok(found.and_then(|(viewer, hash)| accounts.verify(&hash, &password).then_some(viewer)))
+        })
+        .await;
     let viewer = match checked {
-        Ok(Ok(v)) => v,
-        Ok(Err(e)) => return mark(e.into_response(), "-", "login failed: archive unreadable"),
-        Err(e) => return mark(PageError::Internal(e.to_string()).into_response(), "-", "login failed"),
+        Ok(v) => v,
+        Err(e) => return mark(e.into_response(), "-", "login failed: archive unreadable"),
     };
     let Some(viewer) = viewer.filter(|v| !v.expired(today)) else {
         let r = login_form(

@@ -54,6 +54,21 @@ pub enum Topic {
     LastAnswers,
 }
 
+impl Topic {
+    /// Results of this topic kept at most, when fewer than [`CAPACITY`]: a
+    /// GSTIN's changes in business terms run to megabytes on a large
+    /// archive, so only the most recently viewed few are kept.
+    fn bound(self) -> Option<usize> {
+        match self {
+            Topic::Changes => Some(CHANGES_KEPT),
+            _ => None,
+        }
+    }
+}
+
+/// GSTINs whose changes are kept at most.
+pub const CHANGES_KEPT: usize = 4;
+
 /// The archive state a result belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stamp {
@@ -130,17 +145,21 @@ impl Derived {
             }
             slot.used = used;
             let cell = Arc::clone(&slot.value);
-            while slots.len() > CAPACITY {
-                let Some(oldest) = slots
+            // Beyond a topic's own bound, then beyond the whole bound, the
+            // least recently used other result goes.
+            let evict = |slots: &mut HashMap<(Topic, Option<Gstin>), Slot>, only: Option<Topic>| {
+                slots
                     .iter()
-                    .filter(|(k, _)| **k != key)
+                    .filter(|(k, _)| **k != key && only.is_none_or(|t| k.0 == t))
                     .min_by_key(|(_, s)| s.used)
                     .map(|(k, _)| k.clone())
-                else {
-                    break;
-                };
-                slots.remove(&oldest);
+                    .map(|oldest| slots.remove(&oldest))
+                    .is_some()
+            };
+            if let Some(bound) = topic.bound() {
+                while slots.keys().filter(|k| k.0 == topic).count() > bound && evict(slots, Some(topic)) {}
             }
+            while slots.len() > CAPACITY && evict(slots, None) {}
             cell
         };
         let mut value = cell.lock().map_err(|_| poisoned())?;
@@ -152,6 +171,21 @@ impl Derived {
         let fresh = Arc::new(compute()?);
         *value = Some(Arc::clone(&fresh) as Value);
         Ok(fresh)
+    }
+
+    /// The kept result of `topic` for `gstin` at `stamp`, if there is one
+    /// (nothing is computed).
+    pub fn peek<T: Any + Send + Sync>(&self, topic: Topic, gstin: &Gstin, stamp: Stamp) -> Option<Arc<T>> {
+        let cell = {
+            let guard = self.slots.lock().ok()?;
+            let slot = guard.0.get(&(topic, Some(gstin.clone())))?;
+            if slot.stamp != stamp {
+                return None;
+            }
+            Arc::clone(&slot.value)
+        };
+        let value = cell.try_lock().ok()?;
+        value.as_ref().and_then(|v| Arc::clone(v).downcast::<T>().ok())
     }
 
     /// How many results are kept (for tests).
@@ -209,20 +243,24 @@ pub fn changes(
     gstin: &Gstin,
     stamp: Stamp,
 ) -> Result<Arc<Vec<DetectedChange>>, PageError> {
-    state.derived.get(Topic::Changes, gstin, stamp, || {
-        let args = query::ChangesArgs {
-            gstin: Some(gstin.to_string()),
-            now: Some(state.now()),
-            ..Default::default()
-        };
-        match query::changes(reader, &args) {
-            Ok(rows) => Ok(rows),
-            // A GSTIN with nothing archived yet has no changes.
-            Err(QueryError::Input(_)) if !reader.has_gstin(gstin).map_err(PageError::store)? => Ok(Vec::new()),
-            Err(QueryError::Input(m)) => Err(PageError::BadRequest(m)),
-            Err(QueryError::Store(e)) => Err(PageError::store(e)),
-        }
-    })
+    state
+        .derived
+        .get(Topic::Changes, gstin, stamp, || changes_of(state, reader, gstin))
+}
+
+fn changes_of(state: &WebState, reader: &Reader, gstin: &Gstin) -> Result<Vec<DetectedChange>, PageError> {
+    let args = query::ChangesArgs {
+        gstin: Some(gstin.to_string()),
+        now: Some(state.now()),
+        ..Default::default()
+    };
+    match query::changes(reader, &args) {
+        Ok(rows) => Ok(rows),
+        // A GSTIN with nothing archived yet has no changes.
+        Err(QueryError::Input(_)) if !reader.has_gstin(gstin).map_err(PageError::store)? => Ok(Vec::new()),
+        Err(QueryError::Input(m)) => Err(PageError::BadRequest(m)),
+        Err(QueryError::Store(e)) => Err(PageError::store(e)),
+    }
 }
 
 /// The chart series of the financial year of `stamp`'s day, as archived.
@@ -232,14 +270,20 @@ pub fn charts(
     gstin: &Gstin,
     stamp: Stamp,
 ) -> Result<Arc<Vec<MonthPoint>>, PageError> {
-    let changed = changes(state, reader, gstin, stamp)?;
+    let summaries = keys(state, reader, gstin, stamp)?;
     state.derived.get(Topic::Charts, gstin, stamp, || {
+        // The changes are counted; they are kept only when a page shows them.
+        let changed = match state.derived.peek::<Vec<DetectedChange>>(Topic::Changes, gstin, stamp) {
+            Some(kept) => kept,
+            None => Arc::new(changes_of(state, reader, gstin)?),
+        };
         let counted: Vec<(String, Kind)> = changed
             .iter()
             .flat_map(|c| std::iter::repeat_n((c.period.to_string(), c.kind), c.documents.len().max(1)))
             .collect();
         let fy = Month::of_date(stamp.day).financial_year();
-        crate::evidence::summary::year_series(reader, gstin, fy, state.now(), counted).map_err(PageError::store)
+        crate::evidence::summary::year_series(reader, gstin, fy, state.now(), &summaries, counted)
+            .map_err(PageError::store)
     })
 }
 
@@ -442,6 +486,28 @@ mod tests {
             d.get(Topic::Documents, &gstin(i % 9000), stamp(1), || Ok(i)).unwrap();
         }
         assert_eq!(d.len(), CAPACITY);
+    }
+
+    #[test]
+    fn only_the_most_recent_gstins_changes_are_kept() {
+        let d = Derived::default();
+        for i in 0..CHANGES_KEPT + 3 {
+            d.get(Topic::Changes, &gstin(i), stamp(1), || Ok(i)).unwrap();
+            d.get(Topic::Keys, &gstin(i), stamp(1), || Ok(i)).unwrap();
+        }
+        assert_eq!(d.len(), CHANGES_KEPT + (CHANGES_KEPT + 3));
+        // The oldest GSTINs' changes went, their keys stayed.
+        assert!(d.peek::<usize>(Topic::Changes, &gstin(0), stamp(1)).is_none());
+        assert_eq!(d.peek::<usize>(Topic::Keys, &gstin(0), stamp(1)).as_deref(), Some(&0));
+        let newest = CHANGES_KEPT + 2;
+        assert_eq!(
+            d.peek::<usize>(Topic::Changes, &gstin(newest), stamp(1)).as_deref(),
+            Some(&newest)
+        );
+        assert!(
+            d.peek::<usize>(Topic::Changes, &gstin(newest), stamp(2)).is_none(),
+            "another stamp"
+        );
     }
 
     #[test]

@@ -78,7 +78,10 @@ impl Default for WebOptions {
 /// Pages reading the archive at once, and read-only handles kept: the
 /// rest wait their turn, so memory and threads stay bounded however many
 /// people ask at once.
-pub const READERS: usize = 4;
+pub const READERS: usize = 3;
+
+/// The page cache of each of the web view's archive handles, KiB.
+pub const READER_CACHE_KIB: u32 = 512;
 
 /// What every handler shares.
 pub struct WebState {
@@ -126,10 +129,26 @@ impl WebState {
 
     pub(crate) async fn access_rows(&self, limit: usize) -> Result<Vec<AccessEntry>, PageError> {
         let access = Arc::clone(&self.access);
-        tokio::task::spawn_blocking(move || access.recent(limit))
+        self.blocking(move || access.recent(limit).map_err(PageError::store))
             .await
-            .map_err(|e| PageError::Internal(e.to_string()))?
-            .map_err(PageError::store)
+    }
+
+    /// Runs `f` off the async threads once one of the [`READERS`] turns is
+    /// free: every blocking step of a request (account lookups, the access
+    /// log, files) takes a turn, so however many people ask at once, at most
+    /// that many threads work and allocate.
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> Result<T, PageError> + Send + 'static,
+    ) -> Result<T, PageError> {
+        let _turn = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| PageError::Internal(format!("the reader pool is closed: {e}")))?;
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| PageError::Internal(format!("a page task failed: {e}")))?
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
@@ -161,7 +180,11 @@ impl WebState {
         tokio::task::spawn_blocking(move || {
             let reader = match state.readers.lock().expect("reader pool").pop() {
                 Some(r) => r,
-                None => Reader::open(&state.archive).map_err(PageError::store)?,
+                None => {
+                    let reader = Reader::open(&state.archive).map_err(PageError::store)?;
+                    reader.limit_cache(READER_CACHE_KIB).map_err(PageError::store)?;
+                    reader
+                }
             };
             let result = f(&reader);
             state.readers.lock().expect("reader pool").push(reader);
@@ -385,11 +408,11 @@ async fn log_access(State(state): State<Arc<WebState>>, request: Request, next: 
         what: viewed.map(|v| v.what).unwrap_or_default(),
     };
     let access = Arc::clone(&state.access);
-    let written = tokio::task::spawn_blocking(move || access.append(&entry)).await;
-    match written {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::error!("access log: {e}"),
-        Err(e) => tracing::error!("access log: {e}"),
+    if let Err(e) = state
+        .blocking(move || access.append(&entry).map_err(PageError::store))
+        .await
+    {
+        tracing::error!("access log: {e:?}");
     }
     response
 }

@@ -743,10 +743,11 @@ pub async fn bundles(State(state): State<Arc<WebState>>, auth: Authed) -> Respon
 
 async fn visible_chain(state: &Arc<WebState>, auth: &Authed) -> Result<Vec<crate::app::bundles::Link>, PageError> {
     let config = Arc::clone(&state.config);
-    let chain = tokio::task::spawn_blocking(move || crate::app::bundles::chain(&config, None, None))
-        .await
-        .map_err(|e| PageError::Internal(e.to_string()))?
-        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let chain = state
+        .blocking(move || {
+            crate::app::bundles::chain(&config, None, None).map_err(|e| PageError::Internal(e.to_string()))
+        })
+        .await?;
     let today = Authed::today(state);
     Ok(chain
         .links
@@ -800,10 +801,9 @@ async fn bundle_file(state: &Arc<WebState>, auth: &Authed, id: &str) -> Page {
         .ok_or(PageError::NotFound)?;
     let path = state.config.bundles_dir.join(&link.bundle.file_name);
     let expected = link.bundle.sha256;
-    let bytes = tokio::task::spawn_blocking(move || std::fs::read(path))
-        .await
-        .map_err(|e| PageError::Internal(e.to_string()))?
-        .map_err(|_| PageError::NotFound)?;
+    let bytes = state
+        .blocking(move || std::fs::read(path).map_err(|_| PageError::NotFound))
+        .await?;
     if crate::domain::digest::Digest::of(&bytes) != expected {
         return Err(PageError::NotFound);
     }
