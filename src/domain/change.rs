@@ -126,6 +126,10 @@ pub struct DocumentChange {
     /// None on the side where the document is absent.
     pub tax_before: Option<Heads>,
     pub tax_after: Option<Heads>,
+    /// Why its figures could not be read on a side ([`Document::unread`]):
+    /// its taxable value and tax there are unknown, not zero.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread: Option<String>,
 }
 
 impl DocumentChange {
@@ -155,11 +159,16 @@ impl DocumentChange {
         text.trim_start().to_string()
     }
 
-    /// One line: `CDNR added CN/26-27/L2211 of 22-11-2026, 29AABCK4521M1Z5`.
+    /// One line: `CDNR added CN/26-27/L2211 of 22-11-2026, 29AABCK4521M1Z5`,
+    /// and why its figures are unknown when they could not be read.
     pub fn line(&self) -> String {
-        format!("{} {} {}", self.section, self.action.as_str(), self.name())
+        let line = format!("{} {} {}", self.section, self.action.as_str(), self.name())
             .trim_end()
-            .to_string()
+            .to_string();
+        match &self.unread {
+            Some(why) => format!("{line} (figures not read: {why})"),
+            None => line,
+        }
     }
 
     /// Whether its section is an amendment section of its return (`B2BA`, `CDNRA`, `ECOMA`…).
@@ -170,8 +179,8 @@ impl DocumentChange {
 
 /// Sections that amend documents of an earlier period (GSTR-1, 2A, 2B).
 const AMENDMENT_SECTIONS: &[&str] = &[
-    "B2BA", "B2CLA", "B2CSA", "CDNRA", "CDNURA", "EXPA", "ATA", "TXPA", "TXPDA", "ECOMA", "ISDA", "IMPGA", "IMPGSEZA",
-    "CDNA", "B2BA_REV",
+    "B2BA", "B2CLA", "B2CSA", "CDNRA", "CDNURA", "EXPA", "ATA", "TXPA", "TXPDA", "ECOMA", "SUPECOA", "ISDA", "IMPGA",
+    "IMPGSEZA", "CDNA", "B2BA_REV",
 ];
 
 /// Document by document, what changed from `old` to `new` (each a payload,
@@ -211,6 +220,9 @@ fn change(action: Action, old: Option<&Document>, new: Option<&Document>) -> Doc
         taxable_after: new.and_then(|d| d.taxable),
         tax_before: old.map(|d| d.tax),
         tax_after: new.map(|d| d.tax),
+        unread: new
+            .and_then(|d| d.unread.clone())
+            .or_else(|| old.and_then(|d| d.unread.clone())),
     }
 }
 

@@ -3,7 +3,11 @@
 //! the bundle's change list. It owns how array elements are paired: by their
 //! business reference (invoice number, counterparty GSTIN, ledger reference…),
 //! so one inserted invoice or ledger entry reads as one addition, not as every
-//! later element changed. Pure: no IO, no clock, never fails.
+//! later element changed. Pure: no IO, no clock, never fails. The references
+//! are the identifying fields of GSTN's return schemas (GSTR-1 and GSTR-2A as
+//! Sandbox publishes them in `in-co-sandbox/in-co-sandbox-docs`,
+//! `data/gst/schema/request/taxpayer/gstr-1/documents/*.json` and
+//! `.../gstr-2a/*.json`; GSTR-2B's `docdata`).
 //!
 //! Paths are JSON-pointer-like (`/`-separated, `~0`/`~1` escapes) with keyed
 //! array elements named by their key, e.g. `/b2b[ctin=29AABCK4521M1Z5]/inv[inum=INV-7]/val`,
@@ -25,6 +29,8 @@ const KEYS: &[&[&str]] = &[
     // period: one operator appears once per `supprd` (GSTR-2B schema, docdata).
     &["ctin", "supprd"],
     &["ctin"],
+    // GSTR-1 ECOM (table 15) groups: supplier and receiver (`ecom.json`).
+    &["stin", "rtin"],
     &["inum"],
     &["nt_num"],
     &["ntnum"],
@@ -46,8 +52,14 @@ const KEYS: &[&[&str]] = &[
     &["pos", "rt"],
     &["pos"],
     &["sply_ty"],
+    // GSTR-1 EXP groups: with and without payment of IGST (`exp.json`).
+    &["exp_typ"],
     &["Irn"],
     &["quarter"],
+    // Rows named by a counterparty alone: SUPECO and 2A TCS by the operator
+    // (`etin`), 2A TDS by the deductor (`gstin_ded`) (`supeco.json`, `tcs.json`, `tds.json`).
+    &["etin"],
+    &["gstin_ded"],
 ];
 
 /// Paths listed per kind in a summary before "and N more".

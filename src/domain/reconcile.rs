@@ -10,10 +10,21 @@
 //! - Amounts are paise ([`Heads`]); a difference below ₹1 in a head reads as
 //!   rounding ("agrees").
 //! - GSTR-1 outward tax is the summary's `sec_sum` of B2B, B2CL, B2CS, EXP and AT
-//!   minus CDNR, CDNUR and TXP (credit notes and adjusted advances). Amendment
+//!   minus CDNR, CDNUR and TXPD (credit notes and adjusted advances), the
+//!   section names of GSTN's GSTR-1 summary schema (`seclist` of
+//!   `data/gst/schema/request/taxpayer/gstr-1a/documents/gstr_1a.json` in
+//!   `in-co-sandbox/in-co-sandbox-docs`, the field list
+//!   `data/gst/schema/workbook/taxpayer/gstr-1/documents/gstr_1-v4.1.xlsx`;
+//!   `returns::gstr1`); the older `TXP` counts as TXPD. B2B's parts (B2B_4A,
+//!   B2B_4B, B2B_6C, B2B_SEZWP, B2B_SEZWOP) are inside B2B and counted only
+//!   when a summary has the parts without the B2B total. Amendment
 //!   sections (`…A`) are not counted: the summary carries their revised totals,
 //!   not the change from the original, and an amendment's difference is paid in
-//!   the 3B of the month it is filed in. It is compared with 3B table 3.1(a)+(b)
+//!   the 3B of the month it is filed in. Nor are the sections without a
+//!   liability of their own (NIL, HSN, DOC_ISSUE, the e-commerce tables,
+//!   GSTN's TTL_LIAB); a section the schema does not name that carries tax
+//!   leaves the row not reconciled, never silently uncounted. It is compared
+//!   with 3B table 3.1(a)+(b)
 //!   (`osup_det` + `osup_zero`). The GSTR-1 summary to pass is the one the 3B was
 //!   filed against; a later snapshot that carries late credit notes shows "3B
 //!   exceeds GSTR-1", which is true of that snapshot.
@@ -48,8 +59,41 @@ const TOLERANCE: i64 = 100;
 
 /// GSTR-1 summary sections whose tax adds to outward liability.
 const GSTR1_ADD: &[&str] = &["B2B", "B2CL", "B2CS", "EXP", "AT"];
-/// GSTR-1 summary sections whose tax reduces it (credit notes, advances adjusted).
-const GSTR1_SUBTRACT: &[&str] = &["CDNR", "CDNUR", "TXP"];
+/// GSTR-1 summary sections whose tax reduces it (credit notes, advances
+/// adjusted: `TXPD` in GSTN's schema, `TXP` in older answers).
+const GSTR1_SUBTRACT: &[&str] = &["CDNR", "CDNUR", "TXPD", "TXP"];
+/// GSTR-1 summary sections that are not outward liability of their own:
+/// amendments (module doc), nil-rated supplies, HSN and document summaries,
+/// e-commerce tables and GSTN's own total. With the sections above and
+/// B2B's parts, the summary schema's `seclist`.
+const GSTR1_NOT_COUNTED: &[&str] = &[
+    "B2BA",
+    "B2CLA",
+    "B2CSA",
+    "CDNRA",
+    "CDNURA",
+    "EXPA",
+    "ATA",
+    "TXPDA",
+    "TXPA",
+    "NIL",
+    "HSN",
+    "HSN_B2B",
+    "HSN_B2C",
+    "DOC_ISSUE",
+    "SUPECOM",
+    "SUPECOMA",
+    "ECOM",
+    "ECOMA",
+    "TTL_LIAB",
+];
+/// The parts of a section (`B2B_4A` of `B2B`, `ECOM_REG` of `ECOM`): the
+/// section a `sec_nm` is a part of, if it is one.
+fn part_of(name: &str) -> Option<&str> {
+    let (family, _) = name.split_once('_')?;
+    let known = |n: &str| GSTR1_ADD.contains(&n) || GSTR1_SUBTRACT.contains(&n) || GSTR1_NOT_COUNTED.contains(&n);
+    (known(family) && !known(name)).then_some(family)
+}
 
 const HEAD_NAMES: [&str; 4] = ["IGST", "CGST", "SGST", "cess"];
 
@@ -421,18 +465,35 @@ fn debits(ledgers: &[&Value], ret_period: &str, filing_month: Month, amount_of: 
 pub fn outward(e: &MonthEvidence<'_>) -> Option<CompareRow> {
     let summary = e.gstr1_summary?;
     let r3b = e.gstr3b?;
+    let sections: Vec<(String, Heads)> = rows(summary.get("sec_sum"))
+        .map(|section| {
+            let name = section
+                .get("sec_nm")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_ascii_uppercase();
+            (name, heads_by(|i| amount(section.get(format!("ttl_{}", lower(i))))))
+        })
+        .collect();
+    let has = |name: &str| sections.iter().any(|(n, _)| n == name);
     let mut gstr1 = Heads::default();
-    for section in rows(summary.get("sec_sum")) {
-        let name = section
-            .get("sec_nm")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_ascii_uppercase();
-        let tax = heads_by(|i| amount(section.get(format!("ttl_{}", lower(i)))));
-        if GSTR1_ADD.contains(&name.as_str()) {
-            gstr1 = gstr1.plus(&tax);
-        } else if GSTR1_SUBTRACT.contains(&name.as_str()) {
-            gstr1 = gstr1.minus(&tax);
+    let mut unchecked = Vec::new();
+    for (name, tax) in &sections {
+        // A part counts for its section only when the section's own total is absent.
+        let counted = match part_of(name) {
+            Some(family) if !has(family) => family,
+            Some(_) => continue,
+            None => name.as_str(),
+        };
+        if GSTR1_ADD.contains(&counted) {
+            gstr1 = gstr1.plus(tax);
+        } else if GSTR1_SUBTRACT.contains(&counted) {
+            gstr1 = gstr1.minus(tax);
+        } else if !GSTR1_NOT_COUNTED.contains(&counted) && !tax.is_zero() {
+            unchecked.push(format!(
+                "GSTR-1 summary section {name:?} (₹{}) not counted: not a section GSTN's summary schema names",
+                rupees(tax.total())
+            ));
         }
     }
     let sup = r3b.get("sup_details");
@@ -450,8 +511,8 @@ pub fn outward(e: &MonthEvidence<'_>) -> Option<CompareRow> {
         left: gstr1,
         right: r3b_tax,
         difference,
-        verdict: verdict(&problems, &[]),
-        finding: finding(problems),
+        verdict: verdict(&problems, &unchecked),
+        finding: finding(problems.into_iter().chain(unchecked).collect()),
     })
 }
 
@@ -1244,6 +1305,8 @@ mod tests {
             "gstr2b-unknown-section.json" => include_str!("../../tests/fixtures/gstn/gstr2b-unknown-section.json"),
             "gstr3b-pre-ims.json" => include_str!("../../tests/fixtures/gstn/gstr3b-pre-ims.json"),
             "gstr3b-ims.json" => include_str!("../../tests/fixtures/gstn/gstr3b-ims.json"),
+            "gstr1-summary.json" => include_str!("../../tests/fixtures/gstn/gstr1-summary.json"),
+            "gstr3b-072025.json" => include_str!("../../tests/fixtures/gstn/gstr3b-072025.json"),
             other => panic!("no fixture {other}"),
         };
         let answer: Value = serde_json::from_str(text).unwrap();
@@ -1578,6 +1641,58 @@ mod tests {
         assert_eq!(
             payment(&MonthEvidence::new(e.month)).finding,
             "GSTR-3B not captured: payment not reconciled"
+        );
+    }
+
+    #[test]
+    fn gstn_summary_sections_against_3b_outward() {
+        let mut summary = fixture("gstr1-summary.json");
+        let r3b = fixture("gstr3b-072025.json");
+        let compare = |summary: &Value| {
+            let mut e = MonthEvidence::new(Month::parse("2025-07").unwrap());
+            e.gstr1_summary = Some(summary);
+            e.gstr3b = Some(&r3b);
+            outward(&e).unwrap()
+        };
+        let row = compare(&summary);
+        // Added: B2B 12,000 + B2CL 81,000 + B2CS 600 + EXP 18,000 + AT 3,600 = 1,15,200.00 IGST;
+        // CGST/SGST B2B 950 + B2CS 1,800 = 2,750.00. Subtracted: CDNR 780.00 IGST and 10.01 each,
+        // TXPD (advances adjusted) 1,800.00 IGST. Net IGST 1,12,620.00, CGST/SGST 2,739.99.
+        // B2B_4A (part of B2B), B2BA, HSN_B2B/B2C, NIL, DOC_ISSUE and TTL_LIAB are not added.
+        assert_eq!(row.left, rupee_heads("112620.00", "2739.99", "2739.99"));
+        // 3B 3.1(a) IGST 94,620.00 + 3.1(b) exports 18,000.00 = 1,12,620.00.
+        assert_eq!(row.right, row.left);
+        assert_eq!((row.verdict, row.finding.as_str()), (Verdict::Agrees, "agrees"));
+
+        let rename = |summary: &mut Value, from: &str, to: &str| {
+            for s in summary["sec_sum"].as_array_mut().unwrap() {
+                if s["sec_nm"] == from {
+                    s["sec_nm"] = json!(to);
+                }
+            }
+        };
+        // The older name TXP subtracts the same.
+        let mut older = summary.clone();
+        rename(&mut older, "TXPD", "TXP");
+        assert_eq!(compare(&older).left, row.left);
+        // A summary with B2B's parts and no B2B total counts the parts instead.
+        let mut parts_only = summary.clone();
+        parts_only["sec_sum"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|s| s["sec_nm"] != "B2B");
+        assert_eq!(compare(&parts_only).left, row.left);
+        // A section the schema does not name, carrying tax: not counted, and said so.
+        summary["sec_sum"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"sec_nm": "B2X", "ttl_rec": 1, "ttl_igst": 50, "ttl_cgst": 0, "ttl_sgst": 0, "ttl_cess": 0}));
+        let unknown = compare(&summary);
+        assert_eq!(unknown.left, row.left);
+        assert_eq!(unknown.verdict, Verdict::CouldNotReconcile);
+        assert_eq!(
+            unknown.finding,
+            "GSTR-1 summary section \"B2X\" (₹50.00) not counted: not a section GSTN's summary schema names"
         );
     }
 }

@@ -1045,6 +1045,7 @@ mod tests {
                     taxable_after: Some(120_180),
                     tax_before: None,
                     tax_after: Some(heads(21_632, 0)),
+                    unread: None,
                 }),
             }],
             notes: vec!["2026-06: no ledger or GSTR-3B answer archived up to the as-of time".into()],

@@ -459,7 +459,9 @@ async fn return_view(
             .map(|d| {
                 serde_json::json!({
                     "section": d.section, "counterparty": d.counterparty, "number": d.number, "date": d.date,
-                    "taxable": d.taxable.map(rupees), "tax": heads_text(&d.tax),
+                    "taxable": d.taxable.map(rupees),
+                    // Figures the reader could not find are unknown, never a zero.
+                    "tax": d.unread.as_ref().map(|why| format!("not read: {why}")).unwrap_or_else(|| heads_text(&d.tax)),
                 })
             })
             .collect(),

@@ -55,7 +55,7 @@ pub(crate) fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTr
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "58eeb1e0ea4258e943b4f0b420d9fbf1401a3fb80a0cc36daa292608896fb1c8";
+const GOLDEN_SHA256: &str = "15b6abefc52ec68db64de554429a97759767729f55224f453fcc69eeb53ad235";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {
@@ -87,7 +87,7 @@ async fn golden_bundle_is_reproducible_and_verifies() {
     );
     assert_eq!(
         first.path.file_name().unwrap(),
-        "gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_69e15d7333582a5f.zip"
+        "gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_ee2e48a759c25346.zip"
     );
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
@@ -535,7 +535,7 @@ async fn consistency_with_the_previous_bundle_is_checked() {
     .unwrap();
     assert_eq!(
         second.previous.as_deref(),
-        Some("gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_69e15d7333582a5f.zip")
+        Some("gstvault_27AAPFU0939F1ZV_2026-05_2026-06-25_ee2e48a759c25346.zip")
     );
     let report = check_bundle(&second.path, Some(&public), Some(&first.path)).unwrap();
     assert!(report.intact(), "{:?}", report.findings);

@@ -1893,6 +1893,7 @@ mod tests {
                         sgst: 108_000,
                         ..Heads::default()
                     }),
+                    unread: None,
                 }),
             })
             .collect();

@@ -3,6 +3,24 @@
 //! `today`. It owns the JSON field names and order (insertion order is kept,
 //! so identical inputs give identical bytes) and must not generate documents
 //! of its own: every number comes from `gen`.
+//!
+//! GSTR-1 and GSTR-2A follow GSTN's JSON schemas as Sandbox publishes them in
+//! `in-co-sandbox/in-co-sandbox-docs`: GSTR-1 sections
+//! `data/gst/schema/request/taxpayer/gstr-1/documents/*.json` (b2b, b2cs,
+//! cdnr, nil, doc_issue, get_hsn; b2ba, b2cl and exp from the GSTR-1A
+//! copies in `.../gstr-1a/documents/`), the summary as the GSTR-1 field list
+//! `data/gst/schema/workbook/taxpayer/gstr-1/documents/gstr_1-v4.1.xlsx` and
+//! `.../gstr-1a/documents/gstr_1a.json` define it, and GSTR-2A sections
+//! `data/gst/schema/request/taxpayer/gstr-2a/*.json` (b2b, cdn, isd, impg,
+//! tds, tcs). What they fix here: GSTR-1 invoices and notes carry the
+//! required `updby`, `cflag` (notes and exports `flag` too) that 2A's do
+//! not; B2CS rows, NIL, HSN and DOC_ISSUE carry their `chksum`; HSN is
+//! `data` before the May 2025 period (the documented sample) and
+//! `hsn_b2b`/`hsn_b2c` from it; the summary's `ttl_tax` is the taxable value,
+//! NIL and DOC_ISSUE carry their own totals, B2B its part B2B_4A and CDNR its
+//! `sub_sections`; 2A CDN groups carry the supplier's filing fields as B2B
+//! groups do, IMPG's `benum` is a number and `amd` appears only as "Y", and
+//! TCS rows are the operator's (`etin`, `sup_val`, `tx_val`, rates).
 
 use std::collections::BTreeMap;
 
@@ -81,19 +99,57 @@ fn itms(doc: &Doc) -> Value {
     )
 }
 
-fn invoice(doc: &Doc) -> Value {
-    with_chksum(json!({
+fn invoice_fields(doc: &Doc) -> Value {
+    json!({
         "inum": doc.num, "idt": inv_date(doc.date), "val": rs(doc.val()), "pos": pos(doc.pos),
         "rchrg": "N", "inv_typ": "R", "itms": itms(doc)
-    }))
+    })
 }
 
-fn note(doc: &Doc) -> Value {
-    with_chksum(json!({
+fn note_fields(doc: &Doc) -> Value {
+    json!({
         "ntty": "C", "nt_num": doc.num, "nt_dt": inv_date(doc.date), "val": rs(doc.val()), "pos": pos(doc.pos),
         "rchrg": "N", "inv_typ": "R", "itms": itms(doc)
-    }))
+    })
 }
+
+/// `fields` with the members a GSTR-1 document requires beside them, then
+/// its `chksum`: `updby` S (uploaded by the supplier) and `cflag` N (the
+/// counterparty has not acted), as GSTN's own GET B2B example has them, and
+/// `flag` U (uploaded) where the schema requires it.
+fn gstr1_doc(mut fields: Value, extra: &[(&str, &str)]) -> Value {
+    if let Value::Object(m) = &mut fields {
+        for (k, v) in extra {
+            m.insert((*k).into(), Value::from(*v));
+        }
+    }
+    with_chksum(fields)
+}
+
+/// A 2A invoice (GSTR-2A `b2b.json`: no `updby`/`cflag`).
+fn invoice(doc: &Doc) -> Value {
+    with_chksum(invoice_fields(doc))
+}
+
+/// A 2A note (GSTR-2A `cdn.json`).
+fn note(doc: &Doc) -> Value {
+    with_chksum(note_fields(doc))
+}
+
+/// A GSTR-1 B2B invoice (`b2b.json` requires `updby` and `cflag`).
+fn gstr1_invoice(doc: &Doc) -> Value {
+    gstr1_doc(invoice_fields(doc), &[("updby", "S"), ("cflag", "N")])
+}
+
+/// A GSTR-1 note (`cdnr.json` requires `updby`, `cflag` and `flag`).
+fn gstr1_note(doc: &Doc) -> Value {
+    gstr1_doc(note_fields(doc), &[("updby", "S"), ("cflag", "N"), ("flag", "U")])
+}
+
+/// The first return period whose GSTR-1 table 12 is split into B2B and B2C
+/// supplies (GSTN's phase-III HSN reporting): `hsn_b2b` and `hsn_b2c` in
+/// the HSN payload (`get_hsn.json`), HSN_B2B and HSN_B2C in the summary.
+const HSN_SPLIT_FIRST: Month = Month { year: 2025, month: 5 };
 
 /// Groups per-counterparty entries in counterparty order.
 fn by_party(entries: Vec<(usize, Value)>) -> Vec<(usize, Vec<Value>)> {
@@ -266,7 +322,7 @@ fn gstr1(b: &Business, section: &str, month: Month, today: NaiveDate) -> Option<
         "b2b" => {
             let entries = outward
                 .of_kind(OutKind::B2b)
-                .map(|d| (d.party.unwrap_or(0), invoice(d)))
+                .map(|d| (d.party.unwrap_or(0), gstr1_invoice(d)))
                 .collect();
             Some(json!({"b2b": party_groups(b, entries, "inv")}))
         }
@@ -279,7 +335,7 @@ fn gstr1(b: &Business, section: &str, month: Month, today: NaiveDate) -> Option<
                 .iter()
                 .map(|(original, revised)| {
                     let mut v = json!({"oinum": original.num, "oidt": inv_date(original.date)});
-                    if let (Value::Object(m), Value::Object(inv)) = (&mut v, invoice(revised)) {
+                    if let (Value::Object(m), Value::Object(inv)) = (&mut v, gstr1_invoice(revised)) {
                         m.extend(inv);
                     }
                     (original.party.unwrap_or(0), v)
@@ -308,7 +364,7 @@ fn gstr1(b: &Business, section: &str, month: Month, today: NaiveDate) -> Option<
                 .notes
                 .iter()
                 .chain(late.iter())
-                .map(|d| (d.party.unwrap_or(0), note(d)))
+                .map(|d| (d.party.unwrap_or(0), gstr1_note(d)))
                 .collect();
             (!entries.is_empty()).then(|| json!({"cdnr": party_groups(b, entries, "nt")}))
         }
@@ -316,8 +372,9 @@ fn gstr1(b: &Business, section: &str, month: Month, today: NaiveDate) -> Option<
             let inv: Vec<Value> = outward
                 .of_kind(OutKind::Exp)
                 .map(|d| {
+                    // `exp.json`: `flag` required; items flat, no `itm_det`.
                     with_chksum(json!({
-                        "inum": d.num, "idt": inv_date(d.date), "val": rs(d.val()),
+                        "inum": d.num, "idt": inv_date(d.date), "val": rs(d.val()), "flag": "U",
                         "sbpcode": "INMAA1", "sbnum": format!("{}", 1_000_000 + d.date.ordinal() * 997),
                         "sbdt": inv_date(d.date),
                         "itms": d.items.iter().map(|i| json!({"txval": rs(i.txval), "rt": 0, "iamt": 0, "csamt": 0})).collect::<Vec<_>>()
@@ -326,17 +383,32 @@ fn gstr1(b: &Business, section: &str, month: Month, today: NaiveDate) -> Option<
                 .collect();
             (!inv.is_empty()).then(|| json!({"exp": [{"exp_typ": "WOPAY", "inv": inv}]}))
         }
-        "nil" => Some(json!({"nil": {"inv": [
+        "nil" => Some(json!({"nil": with_chksum(json!({"inv": [
             {"sply_ty": "INTRB2B", "nil_amt": rs(outward.nil.0), "expt_amt": 0, "ngsup_amt": 0},
             {"sply_ty": "INTRB2C", "nil_amt": 0, "expt_amt": rs(outward.nil.1), "ngsup_amt": 0}
-        ]}})),
+        ]}))})),
         "hsn" => {
-            let data = hsn_rows(outward.invoices.iter().chain(outward.retail.iter()), true);
-            Some(json!({"hsn": with_chksum(json!({"flag": "N", "data": data}))}))
+            let hsn = if month >= HSN_SPLIT_FIRST {
+                let (b2b, b2c) = hsn_parts(&outward);
+                json!({"flag": "N", "hsn_b2b": hsn_rows(b2b.into_iter(), true), "hsn_b2c": hsn_rows(b2c.into_iter(), true)})
+            } else {
+                json!({"flag": "N", "data": hsn_rows(outward.invoices.iter().chain(outward.retail.iter()), true)})
+            };
+            Some(json!({"hsn": with_chksum(hsn)}))
         }
         "doc-issue" => Some(doc_issue(&outward)),
         _ => None,
     }
+}
+
+/// Table 12's two parts: supplies to registered persons (B2B invoices) and
+/// the rest (B2CL, exports, B2CS).
+fn hsn_parts(outward: &gen::MonthOutward) -> (Vec<&Doc>, Vec<&Doc>) {
+    outward
+        .invoices
+        .iter()
+        .chain(outward.retail.iter())
+        .partition(|d| d.kind == OutKind::B2b)
 }
 
 fn b2cs_rows(b: &Business, retail: &[Doc]) -> Vec<Value> {
@@ -351,10 +423,10 @@ fn b2cs_rows(b: &Business, retail: &[Doc]) -> Vec<Value> {
     groups
         .into_iter()
         .map(|((p, rt), (txval, tax))| {
-            json!({
+            with_chksum(json!({
                 "sply_ty": if p == b.inner.state { "INTRA" } else { "INTER" }, "pos": pos(p), "typ": "OE", "rt": rt,
                 "txval": rs(txval), "iamt": rs(tax.igst()), "camt": rs(tax.cgst()), "samt": rs(tax.sgst()), "csamt": rs(tax.cess())
-            })
+            }))
         })
         .collect()
 }
@@ -414,47 +486,102 @@ fn doc_issue(outward: &gen::MonthOutward) -> Value {
     if let Some(notes) = doc_range(1, &outward.notes) {
         det.push(json!({"doc_num": 5, "doc_typ": "Credit Note", "docs": [notes]}));
     }
-    json!({"doc_issue": {"flag": "N", "doc_det": det}})
+    json!({"doc_issue": with_chksum(json!({"flag": "N", "doc_det": det}))})
 }
 
-fn sec_sum(name: &str, payload: &Value, count: usize, val: Paise, tax: Heads) -> Value {
+/// One `sec_sum` row: `ttl_val` the records' value, `ttl_tax` their taxable
+/// value (the summary schema's "total taxable value of records", not a tax).
+fn sec_sum(name: &str, payload: &Value, t: &Totals) -> Value {
     json!({
-        "sec_nm": name, "chksum": chksum(payload), "ttl_rec": count, "ttl_val": rs(val),
-        "ttl_igst": rs(tax.igst()), "ttl_cgst": rs(tax.cgst()), "ttl_sgst": rs(tax.sgst()),
-        "ttl_cess": rs(tax.cess()), "ttl_tax": rs(tax.total())
+        "sec_nm": name, "chksum": chksum(payload), "ttl_rec": t.count, "ttl_val": rs(t.val),
+        "ttl_igst": rs(t.tax.igst()), "ttl_cgst": rs(t.tax.cgst()), "ttl_sgst": rs(t.tax.sgst()),
+        "ttl_cess": rs(t.tax.cess()), "ttl_tax": rs(t.taxable)
     })
 }
 
-fn totals<'a>(docs: impl Iterator<Item = &'a Doc>) -> (usize, Paise, Heads) {
-    docs.fold((0, 0, Heads::default()), |(n, v, t), d| {
-        (n + 1, v + d.val(), t + d.tax())
+/// What a summary row totals: records, their value, taxable value and tax.
+#[derive(Default)]
+struct Totals {
+    count: usize,
+    val: Paise,
+    taxable: Paise,
+    tax: Heads,
+}
+
+fn totals<'a>(docs: impl Iterator<Item = &'a Doc>) -> Totals {
+    docs.fold(Totals::default(), |t, d| Totals {
+        count: t.count + 1,
+        val: t.val + d.val(),
+        taxable: t.taxable + d.txval(),
+        tax: t.tax + d.tax(),
     })
+}
+
+/// An HSN summary row: one record per HSN line of `docs`.
+fn hsn_totals(docs: &[&Doc]) -> Totals {
+    Totals {
+        count: hsn_rows(docs.iter().copied(), false).len(),
+        ..totals(docs.iter().copied())
+    }
 }
 
 fn gstr1_summary(b: &Business, month: Month, today: NaiveDate) -> Value {
     let outward = b.outward(month);
     let (amendments, late) = gstr1_events(b, month, today);
     let mut sums = Vec::new();
-    let mut push = |name: &str, section: &str, (n, v, t): (usize, Paise, Heads)| {
-        if let Some(payload) = gstr1(b, section, month, today) {
-            sums.push(sec_sum(name, &payload, n, v, t));
+    let payload = |section: &str| gstr1(b, section, month, today);
+    if let Some(p) = payload("b2b") {
+        let t = totals(outward.of_kind(OutKind::B2b));
+        sums.push(sec_sum("B2B", &p, &t));
+        // Its part: every B2B invoice here is regular (4A), none reverse charge, SEZ or deemed export.
+        sums.push(sec_sum("B2B_4A", &p, &t));
+    }
+    if let Some(p) = payload("b2ba") {
+        sums.push(sec_sum("B2BA", &p, &totals(amendments.iter().map(|(_, r)| r))));
+    }
+    if let Some(p) = payload("b2cl") {
+        sums.push(sec_sum("B2CL", &p, &totals(outward.of_kind(OutKind::B2cl))));
+    }
+    if let Some(p) = payload("b2cs") {
+        sums.push(sec_sum("B2CS", &p, &totals(outward.retail.iter())));
+    }
+    if let Some(p) = payload("cdnr") {
+        let t = totals(outward.notes.iter().chain(late.iter()));
+        let mut row = sec_sum("CDNR", &p, &t);
+        if let Value::Object(m) = &mut row {
+            m.insert("sub_sections".into(), json!([sec_sum("CDNR_4A", &p, &t)]));
         }
-    };
-    push("B2B", "b2b", totals(outward.of_kind(OutKind::B2b)));
-    push("B2BA", "b2ba", totals(amendments.iter().map(|(_, r)| r)));
-    push("B2CL", "b2cl", totals(outward.of_kind(OutKind::B2cl)));
-    push("B2CS", "b2cs", totals(outward.retail.iter()));
-    push("CDNR", "cdnr", totals(outward.notes.iter().chain(late.iter())));
-    push("EXP", "exp", totals(outward.of_kind(OutKind::Exp)));
-    push("NIL", "nil", (2, outward.nil.0 + outward.nil.1, Heads::default()));
-    let all = outward.invoices.iter().chain(outward.retail.iter());
-    let (_, _, hsn_tax) = totals(all.clone());
-    let hsn_val: Paise = all.map(|d| d.txval()).sum();
-    push("HSN", "hsn", (0, hsn_val, hsn_tax));
-    let issued = outward.invoices.len() + outward.retail.len() + outward.notes.len();
-    push("DOC_ISSUE", "doc-issue", (issued, 0, Heads::default()));
+        sums.push(row);
+    }
+    if let Some(p) = payload("exp") {
+        sums.push(sec_sum("EXP", &p, &totals(outward.of_kind(OutKind::Exp))));
+    }
+    if let Some(p) = payload("nil") {
+        sums.push(
+            json!({"sec_nm": "NIL", "chksum": chksum(&p), "ttl_rec": 2, "ttl_nilsup_amt": rs(outward.nil.0),
+            "ttl_expt_amt": rs(outward.nil.1), "ttl_ngsup_amt": 0}),
+        );
+    }
+    if let Some(p) = payload("hsn") {
+        if month >= HSN_SPLIT_FIRST {
+            let (b2b, b2c) = hsn_parts(&outward);
+            sums.push(sec_sum("HSN_B2B", &p, &hsn_totals(&b2b)));
+            sums.push(sec_sum("HSN_B2C", &p, &hsn_totals(&b2c)));
+        } else {
+            let all: Vec<&Doc> = outward.invoices.iter().chain(outward.retail.iter()).collect();
+            sums.push(sec_sum("HSN", &p, &hsn_totals(&all)));
+        }
+    }
+    if let Some(p) = payload("doc-issue") {
+        let issued = outward.invoices.len() + outward.retail.len() + outward.notes.len();
+        let rows = p["doc_issue"]["doc_det"].as_array().map_or(0, Vec::len);
+        sums.push(
+            json!({"sec_nm": "DOC_ISSUE", "chksum": chksum(&p), "ttl_rec": rows, "ttl_doc_issued": issued,
+            "ttl_doc_cancelled": 0, "net_doc_issued": issued}),
+        );
+    }
     let sec = Value::Array(sums);
-    json!({"gstin": b.gstin().as_str(), "ret_period": month.ret_period(), "chksum": chksum(&sec), "newSumFlag": "Y", "sec_sum": sec})
+    json!({"gstin": b.gstin().as_str(), "ret_period": month.ret_period(), "chksum": chksum(&sec), "newSumFlag": true, "sec_sum": sec})
 }
 
 fn liab_block(name: &str, tax: Heads, val: Paise) -> Value {
@@ -541,9 +668,14 @@ fn gstr2a(b: &Business, section: &str, month: Month, today: NaiveDate) -> Option
                 .map(|d| (d.party.unwrap_or(0), note(d)))
                 .collect();
             (!entries.is_empty()).then(|| {
+                // `cdn.json`: a group carries the supplier's filing as a B2B group does.
                 let list: Vec<Value> = by_party(entries)
                     .into_iter()
-                    .map(|(s, nt)| json!({"ctin": supplier_gstin(b, s), "cfs": "Y", "cfs3b": "Y", "nt": nt}))
+                    .map(|(s, nt)| {
+                        let filed = inward.filing_date(s, month);
+                        json!({"ctin": supplier_gstin(b, s), "cfs": "Y", "cfs3b": "Y", "fldtr1": filed.format("%d-%b-%y").to_string(),
+                            "flprdr1": mon_yy(month.first_day()), "dtcancel": "", "nt": nt})
+                    })
                     .collect();
                 json!({"cdn": list})
             })
@@ -571,10 +703,15 @@ fn gstr2a(b: &Business, section: &str, month: Month, today: NaiveDate) -> Option
             let list: Vec<Value> = inward
                 .imports
                 .iter()
+                // `impg.json`: `benum` a number; `amd` only "Y" (amended), so absent here.
                 .map(|d| {
+                    let benum = d
+                        .benum
+                        .parse::<u64>()
+                        .map_or_else(|_| Value::from(d.benum.as_str()), Value::from);
                     json!({
-                        "refdt": inv_date(next.day(10)), "portcd": d.portcd, "benum": d.benum, "bedt": inv_date(d.date),
-                        "txval": rs(d.txval), "iamt": rs(d.igst), "csamt": 0, "amd": "N"
+                        "refdt": inv_date(next.day(10)), "portcd": d.portcd, "benum": benum, "bedt": inv_date(d.date),
+                        "txval": rs(d.txval), "iamt": rs(d.igst), "csamt": 0
                     })
                 })
                 .collect();
@@ -587,15 +724,21 @@ fn gstr2a(b: &Business, section: &str, month: Month, today: NaiveDate) -> Option
                 .iter()
                 .filter(|t| t.kind == kind && today >= next.day(10))
                 .map(|t| {
-                    let (key, party) = if kind == 0 {
-                        ("gstin_ded", &b.inner.deductor)
-                    } else {
-                        ("ctin", &b.inner.operator)
-                    };
-                    json!({
-                        key: party.gstin.as_str(), "amt_ded": rs(t.base), "iamt": rs(t.tax.igst()),
-                        "camt": rs(t.tax.cgst()), "samt": rs(t.tax.sgst())
-                    })
+                    if kind == 0 {
+                        // `tds.json`: the deductor and the amount tax was deducted on.
+                        return json!({
+                            "gstin_ded": b.inner.deductor.gstin.as_str(), "amt_ded": rs(t.base), "iamt": rs(t.tax.igst()),
+                            "camt": rs(t.tax.cgst()), "samt": rs(t.tax.sgst())
+                        });
+                    }
+                    // `tcs.json`: the operator (`etin`), gross and taxable value, rate and amount by head.
+                    // The rate in per cent, as hundredths: 1% is `rs(100)`, written 1.
+                    let rate = |tax: Paise| rs(if t.base == 0 { 0 } else { tax * 10_000 / t.base });
+                    with_chksum(json!({
+                        "etin": b.inner.operator.gstin.as_str(), "sup_val": rs(t.base), "tx_val": rs(t.base),
+                        "irt": rate(t.tax.igst()), "iamt": rs(t.tax.igst()), "crt": rate(t.tax.cgst()), "camt": rs(t.tax.cgst()),
+                        "srt": rate(t.tax.sgst()), "samt": rs(t.tax.sgst()), "csrt": 0, "csamt": rs(t.tax.cess())
+                    }))
                 })
                 .collect();
             (!list.is_empty()).then(|| json!({section: list}))

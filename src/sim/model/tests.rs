@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use serde_json::Value;
 
+use super::gen::OutKind;
 use super::*;
 use crate::domain::catalog::{self, ENDPOINTS};
 use crate::domain::period::{Month, Period};
@@ -121,14 +122,41 @@ fn hsn_and_doc_issue_agree_with_invoices() {
     let today = d(2026, 1, 1);
     let out = b.outward(m);
     let hsn = data(ask(&b, "gstr-1-hsn", Period::Month(m), today));
-    let total: i64 = hsn["hsn"]["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| paise(&r["txval"]))
-        .sum();
+    let txval = |rows: &Value| -> i64 { rows.as_array().unwrap().iter().map(|r| paise(&r["txval"])).sum() };
+    // From the May 2025 period table 12 is in two parts (GSTN `get_hsn.json`: `hsn_b2b`, `hsn_b2c`).
+    assert!(hsn["hsn"].get("data").is_none());
+    let b2b: i64 = out.of_kind(OutKind::B2b).map(|d| d.txval()).sum();
+    assert_eq!(txval(&hsn["hsn"]["hsn_b2b"]), b2b);
     let expected: i64 = out.invoices.iter().chain(out.retail.iter()).map(|d| d.txval()).sum();
-    assert_eq!(total, expected);
+    assert_eq!(txval(&hsn["hsn"]["hsn_b2b"]) + txval(&hsn["hsn"]["hsn_b2c"]), expected);
+    assert!(hsn["hsn"]["chksum"].is_string());
+    // Before it, one list `data`, as the documented sample has it.
+    let april = Month::parse("2025-04").unwrap();
+    let before = data(ask(&b, "gstr-1-hsn", Period::Month(april), today));
+    let all = b.outward(april);
+    assert_eq!(
+        txval(&before["hsn"]["data"]),
+        all.invoices
+            .iter()
+            .chain(all.retail.iter())
+            .map(|d| d.txval())
+            .sum::<i64>()
+    );
+    // The summary totals the parts under their own names, `ttl_tax` the taxable value.
+    let summary = data(ask(&b, "gstr-1-summary", Period::Month(m), today));
+    let sec = |name: &str| {
+        summary["sec_sum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["sec_nm"] == name)
+            .unwrap_or_else(|| panic!("no {name}"))
+            .clone()
+    };
+    assert_eq!(paise(&sec("HSN_B2B")["ttl_tax"]), b2b);
+    assert_eq!(paise(&sec("B2B")["ttl_tax"]), b2b);
+    assert_eq!(sec("B2B_4A")["ttl_igst"], sec("B2B")["ttl_igst"]);
+    assert_eq!(summary["newSumFlag"], true);
     let doc = data(ask(&b, "gstr-1-doc-issue", Period::Month(m), today));
     let docs = &doc["doc_issue"]["doc_det"][0]["docs"];
     assert_eq!(docs[0]["totnum"], out.invoices.len());
@@ -241,4 +269,75 @@ fn nothing_is_visible_before_filing() {
         ask(&b, "gstr-2b", Period::Month(m), today).error_code(),
         Some("RET2B1023")
     );
+}
+
+#[test]
+fn the_readers_read_what_the_simulator_writes() {
+    use crate::domain::documents;
+    let b = business();
+    let today = d(2026, 11, 25);
+    let sum = |docs: &[documents::Document]| {
+        docs.iter()
+            .fold(crate::domain::money::Heads::default(), |a, d| a.plus(&d.tax))
+    };
+    let heads = |h: Heads| crate::domain::money::Heads {
+        igst: h.igst(),
+        cgst: h.cgst(),
+        sgst: h.sgst(),
+        cess: h.cess(),
+    };
+    let (mut tds, mut tcs) = (0, 0);
+    for m in Month::parse("2024-10")
+        .unwrap()
+        .through(Month::parse("2026-09").unwrap())
+    {
+        let out = b.outward(m);
+        // Every GSTR-1 invoice is a document with its number, date and tax, B2CL and EXP
+        // (grouped by `pos` and `exp_typ`, no ctin) included.
+        for (name, kind) in [
+            ("gstr-1-b2b", OutKind::B2b),
+            ("gstr-1-b2cl", OutKind::B2cl),
+            ("gstr-1-exp", OutKind::Exp),
+        ] {
+            let expected: Vec<&gen::Doc> = out.of_kind(kind).collect();
+            let answer = ask(&b, name, Period::Month(m), today);
+            if expected.is_empty() && answer.error_code().is_some() {
+                continue;
+            }
+            let docs = documents::read(&data(answer));
+            let numbers: Vec<&str> = docs.iter().filter_map(|d| d.number.as_deref()).collect();
+            let mut wanted: Vec<&str> = expected.iter().map(|d| d.num.as_str()).collect();
+            let mut got = numbers.clone();
+            wanted.sort_unstable();
+            got.sort_unstable();
+            assert_eq!(got, wanted, "{name} {m}");
+            let tax = expected.iter().fold(Heads::default(), |a, d| a + d.tax());
+            assert_eq!(sum(&docs), heads(tax), "{name} {m}");
+            assert!(docs
+                .iter()
+                .all(|d| d.unread.is_none() && d.date.as_deref().is_some_and(|t| t.len() == 10)));
+        }
+        // The whole 2A: every section read, TDS by its deductor, TCS by its operator.
+        let answer = ask(&b, "gstr-2a-document", Period::Month(m), today);
+        if answer.error_code().is_none() {
+            let docs = documents::read(&data(answer));
+            assert!(docs.iter().all(|d| d.unread.is_none()), "{m}");
+            for d in docs.iter().filter(|d| d.section == "TDS") {
+                assert_eq!(d.counterparty.as_deref(), Some(b.inner.deductor.gstin.as_str()));
+                tds += 1;
+            }
+            for d in docs.iter().filter(|d| d.section == "TCS") {
+                assert_eq!(d.counterparty.as_deref(), Some(b.inner.operator.gstin.as_str()));
+                assert!(d.taxable.is_some_and(|t| t > 0));
+                tcs += 1;
+            }
+            assert!(docs
+                .iter()
+                .filter(|d| d.section == "IMPG")
+                .all(|d| d.counterparty.is_none() && d.value["benum"].is_number()));
+            let cdn: Vec<&documents::Document> = docs.iter().filter(|d| d.section == "CDN").collect();
+            assert!(cdn.iter().all(|d| d.is_credit()));
+        }
+    }
+    assert!(tds > 0 && tcs > 0, "TDS {tds}, TCS {tcs}");
 }
