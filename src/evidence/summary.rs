@@ -132,7 +132,7 @@ pub fn year_series(
     as_of: DateTime<Utc>,
     keys: &[crate::store::KeySummary],
     changes: Vec<(String, crate::domain::change::Kind)>,
-) -> Result<Vec<crate::domain::charts::MonthPoint>, StoreError> {
+) -> Result<YearSeries, StoreError> {
     let mut months = fy.months();
     months.push(fy.last_month().next());
     let mut payloads: Payloads = BTreeMap::new();
@@ -154,10 +154,14 @@ pub fn year_series(
     let evidence: Vec<MonthEvidence<'_>> = months.iter().map(|m| month_evidence(&payloads, *m)).collect();
     let month_rows = reconcile::month_rows(&evidence);
     let (mut payments, mut balances, mut itc, mut ledgers) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut verdicts = Vec::new();
     for (e, row) in evidence.iter().zip(month_rows).take(months.len() - 1) {
         if e.ledger_balance.is_some() || e.ledger_cash.is_some() || e.gstr3b.is_some() {
             balances.push(row.balance);
         }
+        verdicts.extend(row.payment.iter().map(|r| (e.month, r.verdict)));
+        verdicts.extend(row.outward.iter().map(|r| (e.month, r.verdict)));
+        verdicts.extend(row.itc.iter().map(|r| (e.month, r.verdict)));
         payments.extend(row.payment);
         itc.extend(row.itc);
         for (ledger, read) in [
@@ -174,13 +178,22 @@ pub fn year_series(
             }
         }
     }
-    Ok(crate::domain::charts::series_of(&crate::domain::charts::Figures {
+    let points = crate::domain::charts::series_of(&crate::domain::charts::Figures {
         payments: &payments,
         balances: &balances,
         itc: &itc,
         ledgers: &ledgers,
         changes,
-    }))
+    });
+    Ok(YearSeries { points, verdicts })
+}
+
+/// A year's chart series and the verdict of each reconciliation row behind
+/// them (3B payment, GSTR-1 against 3B, 3B table 4 against 2B), by month.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YearSeries {
+    pub points: Vec<crate::domain::charts::MonthPoint>,
+    pub verdicts: Vec<(Month, Verdict)>,
 }
 
 /// `endpoint 2026-04, log entry 1234`.

@@ -25,12 +25,12 @@ use chrono::NaiveDate;
 use super::{PageError, WebState};
 use crate::domain::catalog::{self, Group};
 use crate::domain::change::Kind;
-use crate::domain::charts::MonthPoint;
 use crate::domain::digest::Digest;
 use crate::domain::envelope::Outcome;
 use crate::domain::gstin::Gstin;
 use crate::domain::log::Seq;
 use crate::domain::period::{Month, Period};
+use crate::evidence::summary::YearSeries;
 use crate::query::{self, DetectedChange, QueryError};
 use crate::store::{KeySummary, Reader};
 
@@ -263,13 +263,10 @@ fn changes_of(state: &WebState, reader: &Reader, gstin: &Gstin) -> Result<Vec<De
     }
 }
 
-/// The chart series of the financial year of `stamp`'s day, as archived.
-pub fn charts(
-    state: &WebState,
-    reader: &Reader,
-    gstin: &Gstin,
-    stamp: Stamp,
-) -> Result<Arc<Vec<MonthPoint>>, PageError> {
+/// The chart series of the financial year of `stamp`'s day, as archived,
+/// and the verdicts of the reconciliations behind them (the overview's
+/// open findings).
+pub fn charts(state: &WebState, reader: &Reader, gstin: &Gstin, stamp: Stamp) -> Result<Arc<YearSeries>, PageError> {
     let summaries = keys(state, reader, gstin, stamp)?;
     state.derived.get(Topic::Charts, gstin, stamp, || {
         // The changes are counted; they are kept only when a page shows them.

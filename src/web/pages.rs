@@ -116,6 +116,31 @@ struct OverviewRow {
     needs_login: bool,
     bundle: Option<String>,
     bundle_id: Option<String>,
+    /// The current financial year's reconciliation rows that do not agree.
+    findings: String,
+    differs: bool,
+}
+
+/// "2 differ, 3 could not be reconciled (FY 2026-27 to 2026-10)": the rows
+/// of the financial year's closed months (before `today`'s) that do not
+/// agree; the month under way is left out, its returns are not due yet.
+fn open_findings(verdicts: &[(Month, crate::domain::summary::Verdict)], today: chrono::NaiveDate) -> (String, bool) {
+    use crate::domain::summary::Verdict;
+    let this_month = Month::of_date(today);
+    let closed: Vec<&(Month, Verdict)> = verdicts.iter().filter(|(m, _)| *m < this_month).collect();
+    let count = |v: Verdict| closed.iter().filter(|(_, x)| *x == v).count();
+    let (differs, unreconciled) = (count(Verdict::Differs), count(Verdict::CouldNotReconcile));
+    let Some(last) = closed.iter().map(|(m, _)| *m).max() else {
+        return ("no closed month yet".into(), false);
+    };
+    let fy = this_month.financial_year().label();
+    let text = match (differs, unreconciled) {
+        (0, 0) => format!("all agree (FY {fy} to {last})"),
+        (d, 0) => format!("{d} differ (FY {fy} to {last})"),
+        (0, u) => format!("{u} could not be reconciled (FY {fy} to {last})"),
+        (d, u) => format!("{d} differ, {u} could not be reconciled (FY {fy} to {last})"),
+    };
+    (text, differs > 0)
 }
 
 pub async fn overview(State(state): State<Arc<WebState>>, auth: Authed) -> Response {
@@ -143,6 +168,8 @@ async fn overview_page(state: &Arc<WebState>, auth: &Authed) -> Page {
             let mut rows = Vec::new();
             for g in status.gstins.iter().filter(|g| visible.contains(&g.gstin)) {
                 let counts = outcome_counts(&super::derived::outcome_counts(&st, reader, &g.gstin, stamp)?);
+                let year = super::derived::charts(&st, reader, &g.gstin, stamp)?;
+                let findings = open_findings(&year.verdicts, stamp.day);
                 let session = if g.needs_login {
                     format!("needs login: {}", g.reason.clone().unwrap_or_default())
                 } else {
@@ -163,6 +190,8 @@ async fn overview_page(state: &Arc<WebState>, auth: &Authed) -> Page {
                         .as_ref()
                         .map(|b| format!("{} as of {}", b.period, time(&st, b.as_of))),
                     bundle_id: g.last_bundle.as_ref().map(|b| b.bundle_id.clone()),
+                    findings: findings.0,
+                    differs: findings.1,
                 });
             }
             Ok(rows)
@@ -282,6 +311,7 @@ async fn gstin_page(state: &Arc<WebState>, auth: &Authed, text: &str) -> Page {
     // The charts of the current financial year, as archived now.
     let fy = now_month.financial_year();
     let points: Vec<_> = points
+        .points
         .iter()
         .filter(|p| Period::parse(&p.month).is_ok_and(|period| auth.viewer.may_see(&gstin, &period, today)))
         .cloned()

@@ -233,6 +233,13 @@ async fn each_page_for_each_role_and_each_refusal() {
     for g in &gstins {
         assert!(overview.body.contains(g.as_str()), "admin sees {g}");
     }
+    // Open findings: the financial year's closed months that do not agree.
+    assert!(overview.body.contains("Open findings"), "{}", overview.body);
+    assert!(
+        overview.body.contains("could not be reconciled (FY ") || overview.body.contains(" differ (FY "),
+        "the captured months' findings are counted: {}",
+        overview.body
+    );
     assert!(
         overview.body.contains("Simulated data"),
         "answers from a simulator say so"
