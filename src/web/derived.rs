@@ -13,7 +13,7 @@
 //! same key waits for the first one's result instead of computing it again.
 //! At most [`CAPACITY`] results are kept, the least recently used dropped
 //! first, so memory stays bounded whatever the number of GSTINs.
-//! [`Warmer`] computes the results of every configured GSTIN after the head
+//! [`warmer`] computes the results of every configured GSTIN after the head
 //! moves, so the first visitor after a capture run does not wait for them.
 
 use std::any::Any;
