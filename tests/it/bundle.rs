@@ -55,7 +55,7 @@ pub(crate) fn findings(report: &gstvault::evidence::report::VerifyReport) -> BTr
 }
 
 /// The golden bundle's SHA-256: a fixed scenario must give these exact bytes on any machine.
-const GOLDEN_SHA256: &str = "15b6abefc52ec68db64de554429a97759767729f55224f453fcc69eeb53ad235";
+const GOLDEN_SHA256: &str = "98ed4be4ec3cc19dea1f6000a6f7484f09d99f99e1523759cf8797118668e244";
 
 #[tokio::test]
 async fn golden_bundle_is_reproducible_and_verifies() {
