@@ -1,9 +1,10 @@
-//! Row 6, the web view: `gstvault serve` (the release binary, its own
-//! process) on row 5's synthetic archive (1,000,000 snapshots at full scale),
+//! Row 6, the web view: `gstvault daemon` with `[web] listen` (the release
+//! binary, its own process, its jobs unscheduled so nothing but the web view
+//! runs) on row 5's synthetic archive (1,000,000 snapshots at full scale),
 //! logged in as an admin, then 20 users at once asking every page: p95 per
-//! page, and the server's peak RSS under that load.
+//! page, and the daemon's peak RSS under that load.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
@@ -70,7 +71,19 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table, runtime: &tokio::runtim
     assert!(archive.exists(), "row 6 runs on row 5's archive");
     let gstins = crate::query::gstins();
     let config = dir.join("gstvault.toml");
-    std::fs::write(&config, crate::harness::config_text("http://127.0.0.1:9", &gstins, "")).unwrap();
+    // A free loopback port for the web view, and no job scheduled.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let quiet = "capture = \"\"\ncheckpoint = \"\"\nexport_month = \"\"\nexport_year = \"\"\nsession_refresh = \"\"\nverify = \"\"";
+    let text = crate::harness::World::builder()
+        .test_client()
+        .gstins(gstins.clone())
+        .daemon(quiet)
+        .config_text("http://127.0.0.1:9");
+    std::fs::write(&config, format!("{text}\n[web]\nlisten = \"127.0.0.1:{port}\"\n")).unwrap();
     let bin = env!("CARGO_BIN_EXE_gstvault");
     let mut add = Command::new(bin)
         .args([
@@ -89,22 +102,25 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table, runtime: &tokio::runtim
         .unwrap();
     add.stdin.take().unwrap().write_all(PASSWORD.as_bytes()).unwrap();
     assert!(add.wait().unwrap().success(), "user add");
-    let mut child = Command::new(bin)
-        .args(["-c", config.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
+    let child = Command::new(bin)
+        .args(["-c", config.to_str().unwrap(), "daemon"])
+        .env("GSTVAULT_TEST_KEY", "bench-key-unused")
+        .env("GSTVAULT_TEST_SECRET", "bench-secret-unused")
+        .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
     let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
+    let base = format!("http://127.0.0.1:{port}");
+    // Up when the login page answers (the daemon binds after opening the archive).
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "the daemon's web view did not come up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let pid = server.0.id();
 
     let rounds = if scale.full { 10 } else { 2 };
