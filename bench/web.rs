@@ -197,7 +197,7 @@ pub fn row(dir: &Path, scale: &Scale, table: &mut Table, runtime: &tokio::runtim
     }
     table.add(Line {
         row: 6,
-        what: format!("web server peak RSS, {USERS} users"),
+        what: format!("daemon with the web view, peak RSS, {USERS} users"),
         ours: format!("{rss:.1} MiB"),
         theirs: String::new(),
         ratio: String::new(),

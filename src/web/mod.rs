@@ -78,7 +78,7 @@ impl Default for WebOptions {
 /// Pages reading the archive at once, and read-only handles kept: the
 /// rest wait their turn, so memory and threads stay bounded however many
 /// people ask at once.
-pub const READERS: usize = 3;
+pub const READERS: usize = 2;
 
 /// The page cache of each of the web view's archive handles, KiB.
 pub const READER_CACHE_KIB: u32 = 512;
