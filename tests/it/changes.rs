@@ -44,10 +44,30 @@ pub(crate) async fn amended_august() -> AmendedAugust {
     let start = now - Duration::days(DEMO_ADVANCE_DAYS);
     let world = World::builder().seed(2026).start_at(start).keygen().start().await;
     world.login_all().await;
+    let (gstin, number) = august_credit_note(&world, start, now);
+    let endpoints: Vec<&'static catalog::Endpoint> = ["gstr-1-cdnr", "gstr-1-summary", "gstr-1-b2b", "return-track"]
+        .iter()
+        .map(|n| catalog::find(n).unwrap())
+        .collect();
+    let plan = world.plan(std::slice::from_ref(&gstin), Some(endpoints), "2026-08", "2026-11");
+    world.capture(&plan).await;
+    world.sim.sim.advance(Duration::days(DEMO_ADVANCE_DAYS));
+    world.login_all().await;
+    world.capture(&plan).await;
+    AmendedAugust { world, gstin, number }
+}
+
+/// The demo GSTIN whose August GSTR-1 gets the simulator's late credit note
+/// after `start` and by `now`, and the note's number (the simulator numbers
+/// a late credit note `CN/<FY>/L<ddmm of its day>`).
+pub(crate) fn august_credit_note(
+    world: &World,
+    start: chrono::DateTime<Utc>,
+    now: chrono::DateTime<Utc>,
+) -> (Gstin, String) {
     let august = Month::new(2026, 8).unwrap();
-    let gstins = world.gstins();
-    // The demo GSTIN with the planted August credit note between the captures.
-    let (gstin, event) = gstins
+    let (gstin, event) = world
+        .gstins()
         .iter()
         .find_map(|g| {
             world
@@ -60,18 +80,7 @@ pub(crate) async fn amended_august() -> AmendedAugust {
                 .map(|e| (g.clone(), e))
         })
         .expect("the demo plants an August credit note");
-    let endpoints: Vec<&'static catalog::Endpoint> = ["gstr-1-cdnr", "gstr-1-summary", "gstr-1-b2b", "return-track"]
-        .iter()
-        .map(|n| catalog::find(n).unwrap())
-        .collect();
-    let plan = world.plan(std::slice::from_ref(&gstin), Some(endpoints), "2026-08", "2026-11");
-    world.capture(&plan).await;
-    world.sim.sim.advance(Duration::days(DEMO_ADVANCE_DAYS));
-    world.login_all().await;
-    world.capture(&plan).await;
-    // The simulator numbers a late credit note `CN/<FY>/L<ddmm of its day>`.
-    let number = format!("CN/2627/L{}", event.effective.format("%d%m"));
-    AmendedAugust { world, gstin, number }
+    (gstin, format!("CN/2627/L{}", event.effective.format("%d%m")))
 }
 
 #[tokio::test]

@@ -565,8 +565,6 @@ async fn built_in_tls_serves_the_web_view_with_secure_cookies() {
 async fn a_capture_shows_at_once_on_pages_seen_before_it() {
     use chrono::{TimeZone, Utc};
     use gstvault::domain::catalog;
-    use gstvault::domain::period::{india_date, Month};
-    use gstvault::sim::model::EventKind;
     let now = Utc.with_ymd_and_hms(2026, 12, 20, 9, 0, 0).unwrap();
     let world = World::builder()
         .seed(2026)
@@ -576,22 +574,7 @@ async fn a_capture_shows_at_once_on_pages_seen_before_it() {
         .await;
     world.login_all().await;
     // The GSTIN with the simulator's August credit note between the captures.
-    let start = now - Duration::days(15);
-    let (gstin, event) = world
-        .gstins()
-        .iter()
-        .find_map(|g| {
-            world
-                .sim
-                .sim
-                .model(g)
-                .events_between(india_date(start) + Duration::days(1), india_date(now))
-                .into_iter()
-                .find(|e| e.kind == EventKind::LateCreditNote && e.period == Month::new(2026, 8).unwrap())
-                .map(|e| (g.clone(), e))
-        })
-        .expect("the demo seed plants an August credit note");
-    let number = format!("CN/2627/L{}", event.effective.format("%d%m"));
+    let (gstin, number) = crate::changes::august_credit_note(&world, now - Duration::days(15), now);
     let plan = |names: &[&str]| {
         let endpoints: Vec<&'static catalog::Endpoint> = names.iter().map(|n| catalog::find(n).unwrap()).collect();
         world.plan(std::slice::from_ref(&gstin), Some(endpoints), "2026-08", "2026-11")
