@@ -64,6 +64,8 @@ pub struct WebOptions {
     pub secure_cookies: bool,
     /// How long a login lasts without activity.
     pub session_minutes: i64,
+    /// Lines of the changes timeline per page.
+    pub changes_per_page: usize,
 }
 
 impl Default for WebOptions {
@@ -71,6 +73,7 @@ impl Default for WebOptions {
         WebOptions {
             secure_cookies: false,
             session_minutes: 8 * 60,
+            changes_per_page: 200,
         }
     }
 }
@@ -267,6 +270,7 @@ pub async fn start(
     let options = WebOptions {
         secure_cookies: config.web.over_tls(),
         session_minutes: i64::from(config.web.session_minutes),
+        ..WebOptions::default()
     };
     let accounts = Arc::new(archive::ArchiveAccounts::new(&config.archive_path));
     let tls = config.web.tls.clone();

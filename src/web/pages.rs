@@ -570,13 +570,10 @@ pub struct ChangesQuery {
     group: String,
     #[serde(default)]
     period: String,
-    /// 1 for the newest [`CHANGES_PER_PAGE`] lines, 2 for the next…
+    /// 1 for the newest lines (`WebOptions::changes_per_page`), 2 for the next…
     #[serde(default)]
     page: String,
 }
-
-/// Lines of the changes timeline per page.
-const CHANGES_PER_PAGE: usize = 200;
 
 pub async fn changes(
     State(state): State<Arc<WebState>>,
@@ -646,14 +643,15 @@ async fn changes_page(state: &Arc<WebState>, auth: &Authed, text: &str, q: &Chan
             docs.into_iter().map(move |d| (r, d))
         })
         .collect();
-    let pages = lines.len().div_ceil(CHANGES_PER_PAGE).max(1);
+    let per_page = state.options.changes_per_page.max(1);
+    let pages = lines.len().div_ceil(per_page).max(1);
     if page > pages {
         return Err(PageError::NotFound);
     }
     let rows: Vec<Value> = lines
         .iter()
-        .skip((page - 1) * CHANGES_PER_PAGE)
-        .take(CHANGES_PER_PAGE)
+        .skip((page - 1) * per_page)
+        .take(per_page)
         .map(|(r, d)| {
             let (document, tax_change) = match d {
                 Some(d) => (d.line(), rupees(d.tax_change().total())),

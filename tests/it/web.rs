@@ -711,3 +711,121 @@ async fn wrong_login(visitor: &mut Visitor, account: &str, from: &str) -> u16 {
         .form(&[("name", account), ("password", "wrong password"), ("csrf", &csrf)]);
     visitor.send(post).await.status
 }
+
+/// The changes timeline in pages, newest first: each line on exactly one
+/// page, "Older changes" and "Newer changes" links that keep the filters,
+/// and the caption counting the lines of every page.
+#[tokio::test]
+async fn the_changes_timeline_pages_its_lines_newest_first() {
+    let crate::changes::AmendedAugust { world, gstin, number } = crate::changes::amended_august().await;
+    add(
+        &world.config,
+        &AddUser {
+            name: ADMIN.0.into(),
+            role: "admin".into(),
+            ..Default::default()
+        },
+        ADMIN.1,
+        world.clock.now(),
+    )
+    .unwrap();
+    let config = Arc::new(world.config.clone());
+    let state = Arc::new(WebState::new(
+        Arc::clone(&config),
+        Arc::new(ArchiveAccounts::new(&config.archive_path)),
+        Arc::new(AccessLog::open(&config.archive_path).unwrap()),
+        world.clock.clone(),
+        WebOptions {
+            changes_per_page: 2,
+            ..WebOptions::default()
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(gstvault::web::serve(state, listener, std::future::pending()));
+    let mut visitor = Visitor::new(addr);
+    assert_eq!(visitor.login(ADMIN).await.status, 303);
+
+    let rows = |body: &str| -> Vec<String> {
+        let tbody = body
+            .split("<tbody>")
+            .nth(1)
+            .unwrap_or("")
+            .split("</tbody>")
+            .next()
+            .unwrap_or("");
+        tbody.split("<tr>").skip(1).map(|r| r.to_string()).collect()
+    };
+    let href = |body: &str, id: &str| -> Option<String> {
+        let marker = "<a href=\"";
+        body.split(marker)
+            .skip(1)
+            .find(|a| a.contains(&format!("id=\"{id}\"")))
+            .map(|a| {
+                a.split('"')
+                    .next()
+                    .unwrap()
+                    .replace("&#x2f;", "/")
+                    .replace("&amp;", "&")
+            })
+    };
+    let mut path = format!("/gstin/{gstin}/changes?group=gstr-1");
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    let total = loop {
+        let page = visitor.get(&path).await;
+        assert_eq!(page.status, 200, "{path}");
+        pages += 1;
+        let lines = rows(&page.body);
+        assert!(!lines.is_empty() && lines.len() <= 2, "{path}: {} lines", lines.len());
+        assert_eq!(
+            href(&page.body, "newer").is_some(),
+            pages > 1,
+            "{path}: a newer link from page 2 on"
+        );
+        seen.extend(lines);
+        match href(&page.body, "older") {
+            Some(next) => {
+                assert!(
+                    next.contains("group=gstr-1&") && next.ends_with(&format!("page={}", pages + 1)),
+                    "{next}"
+                );
+                path = next;
+            }
+            None => {
+                let caption = page
+                    .body
+                    .split("<caption>")
+                    .nth(1)
+                    .unwrap()
+                    .split("</caption>")
+                    .next()
+                    .unwrap();
+                break caption
+                    .split(" of ")
+                    .nth(1)
+                    .and_then(|t| t.split_whitespace().next())
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .unwrap_or_else(|| panic!("a total in {caption}"));
+            }
+        }
+    };
+    assert!(pages >= 2, "{total} lines in {pages} page(s)");
+    assert_eq!(seen.len(), total, "every line on one page");
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "no line on two pages");
+    let shown = number.replace('/', "&#x2f;");
+    assert_eq!(
+        seen.iter().filter(|r| r.contains(&shown)).count(),
+        1,
+        "the August note on one page"
+    );
+    // Newest first across the pages: the detection times never rise.
+    let detected: Vec<&str> = seen
+        .iter()
+        .map(|r| r.split("<td>").nth(1).unwrap().split("</td>").next().unwrap())
+        .collect();
+    assert!(detected.windows(2).all(|w| w[0] >= w[1]), "{detected:?}");
+}
