@@ -1214,3 +1214,42 @@ async fn search_page(state: &Arc<WebState>, auth: &Authed, q: &SearchQuery) -> P
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::summary::Verdict;
+
+    #[test]
+    fn open_findings_count_the_closed_months_only() {
+        let m = |text: &str| Month::parse(text).unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let verdicts = [
+            (m("2026-04"), Verdict::Agrees),
+            (m("2026-05"), Verdict::Differs),
+            (m("2026-10"), Verdict::CouldNotReconcile),
+            (m("2026-11"), Verdict::CouldNotReconcile),
+            // The month under way: its returns are not due yet.
+            (m("2026-12"), Verdict::CouldNotReconcile),
+        ];
+        assert_eq!(
+            open_findings(&verdicts, today),
+            (
+                "1 differ, 2 could not be reconciled (FY 2026-27 to 2026-11)".to_string(),
+                true
+            )
+        );
+        assert_eq!(
+            open_findings(&verdicts[..1], today),
+            ("all agree (FY 2026-27 to 2026-04)".to_string(), false)
+        );
+        assert_eq!(
+            open_findings(&verdicts[2..], today),
+            ("2 could not be reconciled (FY 2026-27 to 2026-11)".to_string(), false)
+        );
+        assert_eq!(
+            open_findings(&verdicts[4..], today),
+            ("no closed month yet".to_string(), false)
+        );
+    }
+}
