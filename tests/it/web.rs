@@ -144,21 +144,43 @@ async fn world_with_web(until: Option<String>) -> (World, SocketAddr, String) {
         };
         add(&world.config, &request, password, now).unwrap();
     }
-    let config = Arc::new(world.config.clone());
+    let addr = serve_web(
+        &world,
+        world.config.clone(),
+        WebOptions {
+            session_minutes: 7 * 24 * 60,
+            ..WebOptions::default()
+        },
+    )
+    .await;
+    (world, addr, exported.bundle_id)
+}
+
+/// The web view of `config`'s archive on a free loopback port, on the
+/// world's clock, with `options`; serves until the test ends.
+async fn serve_web(world: &World, config: gstvault::config::Config, options: WebOptions) -> SocketAddr {
+    let config = Arc::new(config);
     let state = Arc::new(WebState::new(
         Arc::clone(&config),
         Arc::new(ArchiveAccounts::new(&config.archive_path)),
         Arc::new(AccessLog::open(&config.archive_path).unwrap()),
         world.clock.clone(),
-        WebOptions {
-            session_minutes: 7 * 24 * 60,
-            ..WebOptions::default()
-        },
+        options,
     ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(gstvault::web::serve(state, listener, std::future::pending()));
-    (world, addr, exported.bundle_id)
+    addr
+}
+
+/// Adds the admin account [`ADMIN`].
+fn add_admin(world: &World) {
+    let request = AddUser {
+        name: ADMIN.0.into(),
+        role: "admin".into(),
+        ..Default::default()
+    };
+    add(&world.config, &request, ADMIN.1, world.clock.now()).unwrap();
 }
 
 fn assert_headers(a: &Answer, what: &str) {
@@ -587,17 +609,7 @@ async fn a_capture_shows_at_once_on_pages_seen_before_it() {
     world.sim.sim.advance(Duration::days(15));
     world.login_all().await;
     world.capture(&plan(&others)).await;
-    add(
-        &world.config,
-        &AddUser {
-            name: ADMIN.0.into(),
-            role: "admin".into(),
-            ..Default::default()
-        },
-        ADMIN.1,
-        world.clock.now(),
-    )
-    .unwrap();
+    add_admin(&world);
     let (bound, _server) = gstvault::web::start(
         Arc::new(world.config.clone()),
         world.clock.clone(),
@@ -645,20 +657,7 @@ async fn behind_a_proxy_the_browsers_address_is_the_proxys_last_forwarded_for() 
     let serve_with = |behind: bool| {
         let mut config = world.config.clone();
         config.web.behind_tls_proxy = behind;
-        let config = Arc::new(config);
-        let state = Arc::new(WebState::new(
-            Arc::clone(&config),
-            Arc::new(ArchiveAccounts::new(&config.archive_path)),
-            Arc::new(AccessLog::open(&config.archive_path).unwrap()),
-            world.clock.clone(),
-            WebOptions::default(),
-        ));
-        async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            tokio::spawn(gstvault::web::serve(state, listener, std::future::pending()));
-            addr
-        }
+        serve_web(&world, config, WebOptions::default())
     };
     let last_address = || {
         gstvault::store::Reader::open(&world.config.archive_path)
@@ -718,31 +717,16 @@ async fn wrong_login(visitor: &mut Visitor, account: &str, from: &str) -> u16 {
 #[tokio::test]
 async fn the_changes_timeline_pages_its_lines_newest_first() {
     let crate::changes::AmendedAugust { world, gstin, number } = crate::changes::amended_august().await;
-    add(
-        &world.config,
-        &AddUser {
-            name: ADMIN.0.into(),
-            role: "admin".into(),
-            ..Default::default()
-        },
-        ADMIN.1,
-        world.clock.now(),
-    )
-    .unwrap();
-    let config = Arc::new(world.config.clone());
-    let state = Arc::new(WebState::new(
-        Arc::clone(&config),
-        Arc::new(ArchiveAccounts::new(&config.archive_path)),
-        Arc::new(AccessLog::open(&config.archive_path).unwrap()),
-        world.clock.clone(),
+    add_admin(&world);
+    let addr = serve_web(
+        &world,
+        world.config.clone(),
         WebOptions {
             changes_per_page: 2,
             ..WebOptions::default()
         },
-    ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(gstvault::web::serve(state, listener, std::future::pending()));
+    )
+    .await;
     let mut visitor = Visitor::new(addr);
     assert_eq!(visitor.login(ADMIN).await.status, 303);
 
